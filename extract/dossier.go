@@ -1,0 +1,105 @@
+package extract
+
+import (
+	"context"
+	"io"
+	"iter"
+)
+
+// Class describes one kind of dossier in a source: the root table whose rows are the dossiers, and
+// the child tables whose rows belong to them. Profiles build it; sources read it.
+type Class struct {
+	Name     string
+	Root     Table
+	Children []Child
+}
+
+// Table names a table and which of its rows and columns to read.
+type Table struct {
+	Name    string
+	Key     string   // root: the dossier key column (one column; integer or text)
+	Columns []string // empty: all columns, in the table's order
+	Where   string   // optional filter, plain SQL that every dialect understands
+}
+
+// Child is a table whose rows belong to the dossier whose key is in JoinColumn.
+type Child struct {
+	Table
+	JoinColumn string   // the child's column holding the dossier key
+	OrderBy    []string // order of a dossier's rows; empty: the primary key, else all columns
+}
+
+// Dossier is one unit of archival description: a root row and its rows from child tables.
+type Dossier struct {
+	Class  string
+	Key    Value       // the root row's key value (int64 or string)
+	Tables []TableRows // the root table first, then the children in Class order, empty ones included
+}
+
+// TableRows are one table's rows of one dossier.
+type TableRows struct {
+	Table   string
+	Columns []Column
+	Rows    [][]Value
+}
+
+// Column describes a column as the source declares it.
+type Column struct {
+	Name     string
+	Kind     Kind
+	DBType   string // the database's own type name, for the data dictionary
+	Nullable bool
+	Comment  string // the database's comment on the column, when it has one
+}
+
+// Kind is the family of a column's values, which decides their Go type (see Value).
+type Kind string
+
+// Kinds of column.
+const (
+	KindInteger   Kind = "integer"   // int64
+	KindDecimal   Kind = "decimal"   // Decimal (exact)
+	KindFloat     Kind = "float"     // float64
+	KindText      Kind = "text"      // string, or InvalidText when the bytes are not UTF-8
+	KindBool      Kind = "boolean"   // bool
+	KindDate      Kind = "date"      // civil.Date
+	KindTimestamp Kind = "timestamp" // time.Time, in the zone the database gave, or UTC (documented per dialect)
+	KindBinary    Kind = "binary"    // *LOB
+	KindCLOB      Kind = "clob"      // *LOB (character data too large to hold)
+)
+
+// Value is one column value. Its dynamic type is one of: nil (NULL), int64, Decimal, float64, string,
+// InvalidText, bool, civil.Date, time.Time, *LOB.
+type Value = any
+
+// Decimal is an exact decimal number in its canonical text form ("-12.50"): no float rounding.
+type Decimal string
+
+// InvalidText is text whose bytes are not valid UTF-8, kept byte for byte.
+type InvalidText []byte
+
+// LOB is a large value read on demand, so that a dossier never holds a photo or a long document in memory.
+type LOB struct {
+	Table, Column string
+	Size          int64 // -1 when unknown before reading
+	Open          func(ctx context.Context) (io.ReadCloser, error)
+}
+
+// Source yields the dossiers of a database.
+type Source interface {
+	// Dossiers streams the dossiers of class in ascending key order, starting after the key `after`
+	// (nil: from the first). It reads one snapshot of the database for the whole iteration.
+	Dossiers(ctx context.Context, class Class, after Value) iter.Seq2[*Dossier, error]
+	// Describe returns the columns of every table of class, for the data dictionary.
+	Describe(ctx context.Context, class Class) ([]TableInfo, error)
+	// Dialect names the database kind ("sqlite", "postgres", "oracle").
+	Dialect() string
+	Close() error
+}
+
+// TableInfo is a table's place in the data dictionary.
+type TableInfo struct {
+	Name    string
+	Comment string
+	Columns []Column
+}
