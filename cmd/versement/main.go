@@ -45,7 +45,7 @@ func newApp() *cli.App {
 		Before: func(c *cli.Context) error {
 			return setupLogging(c.String("log-level"), c.String("log-format"))
 		},
-		ExitErrHandler: func(*cli.Context, error) {}, // main decides the exit code
+		ExitErrHandler:  func(*cli.Context, error) {}, // main decides the exit code
 		HideHelpCommand: true,
 	}
 }
