@@ -1,0 +1,538 @@
+package schedule
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/parser"
+	"github.com/robfig/cron/v3"
+
+	"github.com/versement/versement/civil"
+)
+
+// DefaultTimezone is the zone cron specs are read in when neither the job nor the file names one:
+// French universities run on Paris time, and a job at "0 2 * * *" must not move by an hour twice a year.
+const DefaultTimezone = "Europe/Paris"
+
+// Tiers a job can send somewhere. Active dossiers stay in place and destroyed ones become an
+// elimination proposal, so only these two have a target.
+var targetTiers = []string{"intermediate", "final"}
+
+// Config is a validated jobs file.
+type Config struct {
+	File     string // the path it was read from
+	Timezone string // default zone of the jobs' cron specs
+	StateDir string // from the file's state_dir, made absolute; "" when the file does not set it
+	Jobs     []*Job
+}
+
+// Job returns the job with this name, or nil.
+func (c *Config) Job(name string) *Job {
+	for _, j := range c.Jobs {
+		if j.Name == name {
+			return j
+		}
+	}
+	return nil
+}
+
+// Job is one entry of the jobs file: what to run and when. The Runner receives it with AsOfDate and
+// StateDir filled in for the run at hand.
+type Job struct {
+	Name     string
+	Spec     string // the cron spec as written
+	Timezone string
+	Schedule cron.Schedule // Spec read in Location
+	Location *time.Location
+
+	Profile string
+	Source  SecretRef         // where the connection string is; never the string itself
+	Targets map[string]string // tier (intermediate, final) → target URL
+	AsOf    AsOfPolicy
+	Batch   BatchLimits
+	Notify  *Notify // nil: no notification
+
+	// Filled by the scheduler for each run.
+	AsOfDate civil.Date // AsOf resolved at the start of the run, in Location
+	StateDir string     // a directory private to this job, for checkpoints; it survives restarts
+}
+
+// SecretRef names where a secret is kept: an environment variable or a file. The jobs file holds
+// the name, never the value, so it can be committed and shown in logs.
+type SecretRef struct {
+	Env  string
+	File string
+}
+
+// String describes the reference (not the secret), for logs.
+func (r SecretRef) String() string {
+	if r.Env != "" {
+		return "env " + r.Env
+	}
+	return "file " + r.File
+}
+
+// Read returns the secret, without a trailing newline (files written by `echo` or Kubernetes).
+// Errors name the variable or file, never the content.
+func (r SecretRef) Read() (string, error) {
+	if r.Env != "" {
+		v, ok := os.LookupEnv(r.Env)
+		if !ok || v == "" {
+			return "", fmt.Errorf("environment variable %s is not set", r.Env)
+		}
+		return v, nil
+	}
+	b, err := os.ReadFile(r.File)
+	if err != nil {
+		return "", fmt.Errorf("secret file: %w", err)
+	}
+	v := strings.TrimRight(string(b), "\r\n")
+	if v == "" {
+		return "", fmt.Errorf("secret file %s is empty", r.File)
+	}
+	return v, nil
+}
+
+// AsOfPolicy says which date a run decides retention at.
+type AsOfPolicy struct {
+	Fixed       civil.Date // when set, always this date
+	DaysBeforeT int        // otherwise today minus this many days (0: today)
+}
+
+// Resolve returns the as-of date for a run starting at now, "today" being now's date in loc.
+func (p AsOfPolicy) Resolve(now time.Time, loc *time.Location) civil.Date {
+	if !p.Fixed.IsZero() {
+		return p.Fixed
+	}
+	return civil.Of(now.In(loc)).AddDays(-p.DaysBeforeT)
+}
+
+// String is the policy as written in a jobs file.
+func (p AsOfPolicy) String() string {
+	switch {
+	case !p.Fixed.IsZero():
+		return p.Fixed.String()
+	case p.DaysBeforeT == 0:
+		return "today"
+	default:
+		return fmt.Sprintf("today-%dd", p.DaysBeforeT)
+	}
+}
+
+// BatchLimits bound one SIP; zero means the profile's default.
+type BatchLimits struct {
+	MaxDossiers int
+	MaxBytes    int64
+}
+
+// Notify is where a JSON summary is POSTed after each run.
+type Notify struct {
+	Webhook SecretRef // the URL, or where to read it: chat webhooks embed their token in the URL
+	url     string    // set when the URL is written in the jobs file
+}
+
+// URL returns the webhook URL.
+func (n *Notify) URL() (string, error) {
+	if n.url != "" {
+		return n.url, nil
+	}
+	return n.Webhook.Read()
+}
+
+// --- the file as written ---------------------------------------------------------------------
+
+type rawConfig struct {
+	Timezone string   `yaml:"timezone"`
+	StateDir string   `yaml:"state_dir"`
+	Jobs     []rawJob `yaml:"jobs"`
+}
+
+type rawJob struct {
+	Name     string            `yaml:"name"`
+	Cron     string            `yaml:"cron"`
+	Timezone string            `yaml:"timezone"`
+	Profile  string            `yaml:"profile"`
+	Source   *rawSecret        `yaml:"source"`
+	Targets  map[string]string `yaml:"targets"`
+	AsOf     string            `yaml:"as_of"`
+	Batch    struct {
+		MaxDossiers int    `yaml:"max_dossiers"`
+		MaxBytes    string `yaml:"max_bytes"`
+	} `yaml:"batch"`
+	Notify *struct {
+		Webhook     string `yaml:"webhook"`
+		WebhookEnv  string `yaml:"webhook_env"`
+		WebhookFile string `yaml:"webhook_file"`
+	} `yaml:"notify"`
+}
+
+type rawSecret struct {
+	Env  string `yaml:"env"`
+	File string `yaml:"file"`
+}
+
+// LoadConfig reads and validates a jobs file. Every error names the file, the line and the field,
+// as in "jobs.yaml:7: jobs[0].cron: …".
+func LoadConfig(path string) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("jobs file: %w", err)
+	}
+	return ParseConfig(path, b)
+}
+
+// ParseConfig validates the content of a jobs file; path is used in errors and to resolve
+// relative paths.
+func ParseConfig(path string, b []byte) (*Config, error) {
+	f, err := parser.ParseBytes(b, 0)
+	if err != nil {
+		return nil, yamlError(path, nil, err)
+	}
+	if len(f.Docs) == 0 || f.Docs[0].Body == nil {
+		return nil, fmt.Errorf("%s: empty jobs file: want a mapping with a jobs list", path)
+	}
+	if len(f.Docs) > 1 {
+		return nil, fmt.Errorf("%s:%d: only one YAML document is allowed", path, line(f.Docs[1].Body))
+	}
+	var raw rawConfig
+	if err := yaml.NodeToValue(f.Docs[0].Body, &raw, yaml.DisallowUnknownField()); err != nil {
+		return nil, yamlError(path, f.Docs[0].Body, err)
+	}
+	v := &validator{path: path, file: f, dir: filepath.Dir(path)}
+	return v.config(&raw)
+}
+
+type validator struct {
+	path string
+	file *ast.File
+	dir  string
+}
+
+// errf builds an error at the field whose YAML path is field (e.g. "jobs[0].cron"), or at its
+// nearest written parent when the field itself is absent.
+func (v *validator) errf(field, format string, args ...any) error {
+	return fmt.Errorf("%s:%d: %s: %s", v.path, v.line(field), field, fmt.Sprintf(format, args...))
+}
+
+func (v *validator) line(field string) int {
+	for f := field; f != ""; f = parentField(f) {
+		p, err := yaml.PathString("$." + f)
+		if err != nil {
+			continue
+		}
+		if n, err := p.FilterFile(v.file); err == nil && n != nil {
+			return line(n)
+		}
+	}
+	return 1
+}
+
+func parentField(f string) string {
+	i := strings.LastIndexAny(f, ".[")
+	if i <= 0 {
+		return ""
+	}
+	return f[:i]
+}
+
+func line(n ast.Node) int {
+	if n == nil || n.GetToken() == nil {
+		return 1
+	}
+	return n.GetToken().Position.Line
+}
+
+var (
+	envName  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	jobName  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+	asOfDays = regexp.MustCompile(`^today\s*-\s*(\d+)\s*d?$`)
+	specs    = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+)
+
+func (v *validator) config(raw *rawConfig) (*Config, error) {
+	c := &Config{File: v.path, Timezone: DefaultTimezone}
+	if raw.Timezone != "" {
+		if _, err := time.LoadLocation(raw.Timezone); err != nil {
+			return nil, v.errf("timezone", "unknown time zone %q (want an IANA name such as Europe/Paris)", raw.Timezone)
+		}
+		c.Timezone = raw.Timezone
+	}
+	if raw.StateDir != "" {
+		c.StateDir = v.abs(raw.StateDir)
+	}
+	if len(raw.Jobs) == 0 {
+		return nil, v.errf("jobs", "no jobs: want a list of jobs, each with a name, a cron spec, a profile, a source and targets")
+	}
+	seen := map[string]int{}
+	for i := range raw.Jobs {
+		j, err := v.job(fmt.Sprintf("jobs[%d]", i), &raw.Jobs[i], c.Timezone)
+		if err != nil {
+			return nil, err
+		}
+		if first, dup := seen[j.Name]; dup {
+			return nil, v.errf(fmt.Sprintf("jobs[%d].name", i), "job %q is already defined at line %d", j.Name, v.line(fmt.Sprintf("jobs[%d].name", first)))
+		}
+		seen[j.Name] = i
+		c.Jobs = append(c.Jobs, j)
+	}
+	return c, nil
+}
+
+func (v *validator) job(at string, r *rawJob, defaultTZ string) (*Job, error) {
+	j := &Job{Name: r.Name, Spec: strings.TrimSpace(r.Cron), Profile: r.Profile, Timezone: defaultTZ}
+	switch {
+	case r.Name == "":
+		return nil, v.errf(at+".name", "missing: every job needs a name")
+	case !jobName.MatchString(r.Name):
+		// The name becomes a file name in the state dir and a Prometheus label.
+		return nil, v.errf(at+".name", "%q: use letters, digits, '.', '_' and '-' only, starting with a letter or digit", r.Name)
+	}
+	if r.Timezone != "" {
+		if _, err := time.LoadLocation(r.Timezone); err != nil {
+			return nil, v.errf(at+".timezone", "unknown time zone %q (want an IANA name such as Europe/Paris)", r.Timezone)
+		}
+		j.Timezone = r.Timezone
+	}
+	j.Location, _ = time.LoadLocation(j.Timezone)
+	switch {
+	case j.Spec == "":
+		return nil, v.errf(at+".cron", "missing: want a cron spec such as \"30 2 * * *\" (seconds optional: \"0 30 2 * * *\")")
+	case strings.HasPrefix(j.Spec, "TZ=") || strings.HasPrefix(j.Spec, "CRON_TZ="):
+		return nil, v.errf(at+".cron", "%q: set the zone with the timezone field, not in the spec", j.Spec)
+	}
+	sched, err := specs.Parse(j.Spec)
+	if err != nil {
+		return nil, v.errf(at+".cron", "bad cron spec %q: %v", j.Spec, err)
+	}
+	if s, ok := sched.(*cron.SpecSchedule); ok {
+		s.Location = j.Location
+	}
+	j.Schedule = sched
+
+	if r.Profile == "" {
+		return nil, v.errf(at+".profile", "missing: want a built-in profile (apogee, harpege) or a profile file")
+	}
+	if src, err := v.secret(at+".source", r.Source, "the connection string"); err != nil {
+		return nil, err
+	} else {
+		j.Source = src
+	}
+
+	if len(r.Targets) == 0 {
+		return nil, v.errf(at+".targets", "missing: want a target URL for intermediate and/or final, e.g. intermediate: s3://bucket/prefix")
+	}
+	j.Targets = map[string]string{}
+	tiers := make([]string, 0, len(r.Targets))
+	for tier := range r.Targets {
+		tiers = append(tiers, tier)
+	}
+	sort.Strings(tiers)
+	for _, tier := range tiers {
+		u := r.Targets[tier]
+		f := at + ".targets." + tier
+		if !contains(targetTiers, tier) {
+			return nil, v.errf(f, "unknown tier %q: want intermediate or final", tier)
+		}
+		if err := checkTarget(u); err != nil {
+			return nil, v.errf(f, "%v", err)
+		}
+		j.Targets[tier] = u
+	}
+
+	switch a := strings.TrimSpace(r.AsOf); {
+	case a == "" || a == "today":
+	case asOfDays.MatchString(a):
+		n, err := strconv.Atoi(asOfDays.FindStringSubmatch(a)[1])
+		if err != nil || n > 36600 {
+			return nil, v.errf(at+".as_of", "%q: too many days", a)
+		}
+		j.AsOf.DaysBeforeT = n
+	default:
+		d, err := civil.Parse(a)
+		if err != nil {
+			return nil, v.errf(at+".as_of", "%q: want today, today-N (N days ago) or a date YYYY-MM-DD", a)
+		}
+		j.AsOf.Fixed = d
+	}
+
+	if r.Batch.MaxDossiers < 0 {
+		return nil, v.errf(at+".batch.max_dossiers", "%d: want a positive number of dossiers per SIP", r.Batch.MaxDossiers)
+	}
+	j.Batch.MaxDossiers = r.Batch.MaxDossiers
+	if r.Batch.MaxBytes != "" {
+		n, err := ParseBytes(r.Batch.MaxBytes)
+		if err != nil {
+			return nil, v.errf(at+".batch.max_bytes", "%v", err)
+		}
+		j.Batch.MaxBytes = n
+	}
+
+	if r.Notify != nil {
+		n := r.Notify
+		f := at + ".notify"
+		set := 0
+		for _, s := range []string{n.Webhook, n.WebhookEnv, n.WebhookFile} {
+			if s != "" {
+				set++
+			}
+		}
+		if set != 1 {
+			return nil, v.errf(f, "want exactly one of webhook (a URL), webhook_env or webhook_file")
+		}
+		j.Notify = &Notify{}
+		switch {
+		case n.Webhook != "":
+			u, err := url.Parse(n.Webhook)
+			if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+				return nil, v.errf(f+".webhook", "want an http(s) URL")
+			}
+			j.Notify.url = n.Webhook
+		case n.WebhookEnv != "":
+			if !envName.MatchString(n.WebhookEnv) {
+				return nil, v.errf(f+".webhook_env", "not an environment variable name")
+			}
+			j.Notify.Webhook.Env = n.WebhookEnv
+		default:
+			j.Notify.Webhook.File = v.abs(n.WebhookFile)
+		}
+	}
+	return j, nil
+}
+
+func (v *validator) secret(at string, r *rawSecret, what string) (SecretRef, error) {
+	if r == nil || (r.Env == "") == (r.File == "") {
+		return SecretRef{}, v.errf(at, "want exactly one of env (the name of an environment variable holding %s) or file (a file holding it)", what)
+	}
+	if r.Env != "" {
+		if !envName.MatchString(r.Env) {
+			// Do not echo the value: it is probably the secret itself.
+			return SecretRef{}, v.errf(at+".env", "not an environment variable name: write the name of a variable holding %s (e.g. APOGEE_DSN), not %s itself", what, what)
+		}
+		return SecretRef{Env: r.Env}, nil
+	}
+	if strings.Contains(r.File, "://") {
+		return SecretRef{}, v.errf(at+".file", "not a file path: write the path of a file holding %s, not %s itself", what, what)
+	}
+	return SecretRef{File: v.abs(r.File)}, nil
+}
+
+func (v *validator) abs(p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(v.dir, p)
+}
+
+func checkTarget(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return errors.New("not a URL: want dir://PATH, s3://BUCKET/PREFIX or vitam+https://HOST:PORT")
+	}
+	switch u.Scheme {
+	case "dir", "s3", "vitam+https":
+	default:
+		return fmt.Errorf("scheme %q: want dir://PATH, s3://BUCKET/PREFIX or vitam+https://HOST:PORT", u.Scheme)
+	}
+	if _, hasPass := u.User.Password(); hasPass {
+		return errors.New("the URL holds a password: credentials come from the environment or files, never from the jobs file")
+	}
+	return nil
+}
+
+// ParseBytes reads a size such as 500MB, 2GiB or 1048576.
+func ParseBytes(s string) (int64, error) {
+	t := strings.TrimSpace(s)
+	i := strings.IndexFunc(t, func(r rune) bool { return (r < '0' || r > '9') && r != '.' })
+	num, unit := t, ""
+	if i >= 0 {
+		num, unit = t[:i], strings.TrimSpace(t[i:])
+	}
+	mult := map[string]float64{"": 1, "B": 1, "KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12,
+		"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40}[unit]
+	f, err := strconv.ParseFloat(num, 64)
+	if mult == 0 || err != nil || f <= 0 || f*mult > 1<<62 {
+		return 0, fmt.Errorf("%q: want a positive size such as 500MB, 2GiB or a number of bytes", s)
+	}
+	return int64(f * mult), nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// yamlError turns a go-yaml error into "file:line: field: message", with a message in the
+// jobs file's terms rather than Go's.
+func yamlError(path string, root ast.Node, err error) error {
+	var ye yaml.Error
+	if !errors.As(err, &ye) || ye.GetToken() == nil {
+		return fmt.Errorf("%s: %v", path, err)
+	}
+	tk := ye.GetToken()
+	msg := ye.GetMessage()
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		msg = fmt.Sprintf("want %s, got %q", kindName(te.DstType), tk.Value)
+	}
+	field := ""
+	if root != nil {
+		ast.Walk(visitFunc(func(n ast.Node) bool {
+			if field != "" {
+				return false
+			}
+			if n.GetToken() == tk {
+				field = strings.TrimPrefix(n.GetPath(), "$.")
+				return false
+			}
+			return true
+		}), root)
+	}
+	if field == "" || field == "$" {
+		return fmt.Errorf("%s:%d: %s", path, tk.Position.Line, msg)
+	}
+	return fmt.Errorf("%s:%d: %s: %s", path, tk.Position.Line, field, msg)
+}
+
+func kindName(t reflect.Type) string {
+	if t == nil {
+		return "another type"
+	}
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Slice:
+		return "a list"
+	case reflect.Map, reflect.Struct, reflect.Pointer:
+		return "a mapping"
+	}
+	return t.String()
+}
+
+type visitFunc func(ast.Node) bool
+
+func (v visitFunc) Visit(n ast.Node) ast.Visitor {
+	if v(n) {
+		return v
+	}
+	return nil
+}

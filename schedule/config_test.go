@@ -1,0 +1,145 @@
+package schedule
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/versement/versement/civil"
+)
+
+func TestLoadConfigExample(t *testing.T) {
+	c, err := LoadConfig("testdata/jobs.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Jobs) != 2 || c.Timezone != "Europe/Paris" {
+		t.Fatalf("got %d jobs, tz %q", len(c.Jobs), c.Timezone)
+	}
+	a, h := c.Job("apogee-nightly"), c.Job("harpege-weekly")
+	if a.Timezone != "Europe/Paris" || h.Timezone != "America/Cayenne" {
+		t.Errorf("time zones: %q %q", a.Timezone, h.Timezone)
+	}
+	// 02:30 Paris is 01:30 UTC in winter, 00:30 UTC in summer: the zone is applied.
+	from := time.Date(2026, 1, 10, 12, 0, 0, 0, time.UTC)
+	if got, want := a.Schedule.Next(from).UTC(), time.Date(2026, 1, 11, 1, 30, 0, 0, time.UTC); !got.Equal(want) {
+		t.Errorf("next winter run %v, want %v", got, want)
+	}
+	from = time.Date(2026, 7, 10, 12, 0, 0, 0, time.UTC)
+	if got, want := a.Schedule.Next(from).UTC(), time.Date(2026, 7, 11, 0, 30, 0, 0, time.UTC); !got.Equal(want) {
+		t.Errorf("next summer run %v, want %v", got, want)
+	}
+	// Seconds field: 03:00:00 on Sunday in Cayenne (UTC-3).
+	if got, want := h.Schedule.Next(from).UTC(), time.Date(2026, 7, 12, 6, 0, 0, 0, time.UTC); !got.Equal(want) {
+		t.Errorf("next weekly run %v, want %v", got, want)
+	}
+	if a.Source != (SecretRef{Env: "APOGEE_DSN"}) {
+		t.Errorf("source %+v", a.Source)
+	}
+	abs, _ := filepath.Abs("testdata/secrets/harpege.dsn")
+	if got, _ := filepath.Abs(h.Source.File); got != abs {
+		t.Errorf("relative secret file resolved to %q, want %q", got, abs)
+	}
+	if a.Batch != (BatchLimits{MaxDossiers: 2000, MaxBytes: 2 << 30}) {
+		t.Errorf("batch %+v", a.Batch)
+	}
+	if a.Targets["final"] != "vitam+https://vitam.example.org:8443?tenant=1" || len(h.Targets) != 1 {
+		t.Errorf("targets %v %v", a.Targets, h.Targets)
+	}
+	if u, _ := a.Notify.URL(); u != "https://hooks.example.org/services/T000/B000/XXXX" {
+		t.Errorf("webhook %q", u)
+	}
+	paris, _ := time.LoadLocation("Europe/Paris")
+	now := time.Date(2026, 3, 1, 23, 30, 0, 0, time.UTC) // already 2 March in Paris
+	if got := a.AsOf.Resolve(now, paris); got != (civil.Date{Year: 2026, Month: 3, Day: 2}) {
+		t.Errorf("as_of today = %v", got)
+	}
+	if got := h.AsOf.Resolve(now, paris); got != (civil.Date{Year: 2026, Month: 1, Day: 31}) {
+		t.Errorf("as_of today-30d = %v", got)
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	const head = "jobs:\n  - name: a\n    cron: \"* * * * *\"\n    profile: apogee\n    source: {env: DSN}\n    targets: {final: dir:///x}\n"
+	for _, tc := range []struct {
+		name, yaml, want string
+	}{
+		{"unknown field", head + "    cronn: x\n",
+			`jobs.yaml:7: jobs[0].cronn: unknown field "cronn"`},
+		{"unknown top field", "zone: x\n" + head,
+			`jobs.yaml:1: zone: unknown field "zone"`},
+		{"bad cron", strings.Replace(head, `"* * * * *"`, `"61 * * * *"`, 1),
+			`jobs.yaml:3: jobs[0].cron: bad cron spec "61 * * * *": end of range (61) above maximum (59): 61`},
+		{"cron field count", strings.Replace(head, `"* * * * *"`, `"* * *"`, 1),
+			`jobs.yaml:3: jobs[0].cron: bad cron spec "* * *": expected 5 to 6 fields, found 3: [* * *]`},
+		{"cron tz prefix", strings.Replace(head, `"* * * * *"`, `"CRON_TZ=UTC 0 2 * * *"`, 1),
+			`jobs.yaml:3: jobs[0].cron: "CRON_TZ=UTC 0 2 * * *": set the zone with the timezone field, not in the spec`},
+		{"missing cron", strings.Replace(head, "    cron: \"* * * * *\"\n", "", 1),
+			`jobs.yaml:2: jobs[0].cron: missing: want a cron spec such as "30 2 * * *" (seconds optional: "0 30 2 * * *")`},
+		{"unknown job tz", head + "    timezone: Europe/Pariss\n",
+			`jobs.yaml:7: jobs[0].timezone: unknown time zone "Europe/Pariss" (want an IANA name such as Europe/Paris)`},
+		{"unknown global tz", "timezone: Mars/Olympus\n" + head,
+			`jobs.yaml:1: timezone: unknown time zone "Mars/Olympus" (want an IANA name such as Europe/Paris)`},
+		{"duplicate", head + strings.Replace(head, "jobs:\n", "", 1),
+			`jobs.yaml:7: jobs[1].name: job "a" is already defined at line 2`},
+		{"bad name", strings.Replace(head, "name: a", "name: a/b", 1),
+			`jobs.yaml:2: jobs[0].name: "a/b": use letters, digits, '.', '_' and '-' only, starting with a letter or digit`},
+		{"secret in source", strings.Replace(head, "{env: DSN}", `{env: "postgres://u:hunter2@db/apogee"}`, 1),
+			`jobs.yaml:5: jobs[0].source.env: not an environment variable name: write the name of a variable holding the connection string (e.g. APOGEE_DSN), not the connection string itself`},
+		{"two sources", strings.Replace(head, "{env: DSN}", "{env: DSN, file: /x}", 1),
+			`jobs.yaml:5: jobs[0].source: want exactly one of env (the name of an environment variable holding the connection string) or file (a file holding it)`},
+		{"no source", strings.Replace(head, "    source: {env: DSN}\n", "", 1),
+			`jobs.yaml:2: jobs[0].source: want exactly one of env (the name of an environment variable holding the connection string) or file (a file holding it)`},
+		{"bad tier", strings.Replace(head, "{final: dir:///x}", "{finale: dir:///x}", 1),
+			`jobs.yaml:6: jobs[0].targets.finale: unknown tier "finale": want intermediate or final`},
+		{"bad scheme", strings.Replace(head, "{final: dir:///x}", "{final: ftp://x}", 1),
+			`jobs.yaml:6: jobs[0].targets.final: scheme "ftp": want dir://PATH, s3://BUCKET/PREFIX or vitam+https://HOST:PORT`},
+		{"password in target", strings.Replace(head, "{final: dir:///x}", "{final: \"s3://k:secret@bucket/p\"}", 1),
+			`jobs.yaml:6: jobs[0].targets.final: the URL holds a password: credentials come from the environment or files, never from the jobs file`},
+		{"bad as_of", head + "    as_of: yesterday\n",
+			`jobs.yaml:7: jobs[0].as_of: "yesterday": want today, today-N (N days ago) or a date YYYY-MM-DD`},
+		{"bad batch type", head + "    batch:\n      max_dossiers: many\n",
+			`jobs.yaml:8: jobs[0].batch.max_dossiers: want an integer, got "many"`},
+		{"bad size", head + "    batch:\n      max_bytes: 2 parsecs\n",
+			`jobs.yaml:8: jobs[0].batch.max_bytes: "2 parsecs": want a positive size such as 500MB, 2GiB or a number of bytes`},
+		{"notify both", head + "    notify: {webhook: \"https://h/x\", webhook_env: HOOK}\n",
+			`jobs.yaml:7: jobs[0].notify: want exactly one of webhook (a URL), webhook_env or webhook_file`},
+		{"no jobs", "timezone: UTC\n",
+			`jobs.yaml:1: jobs: no jobs: want a list of jobs, each with a name, a cron spec, a profile, a source and targets`},
+		{"empty", "",
+			`jobs.yaml: empty jobs file: want a mapping with a jobs list`},
+		{"syntax", "jobs:\n\t- name: a\n",
+			"jobs.yaml:2: found character '\t' that cannot start any token"},
+		{"integer size", head + "    batch:\n      max_bytes: 1048576\n      max_dossiers: -1\n",
+			`jobs.yaml:9: jobs[0].batch.max_dossiers: -1: want a positive number of dossiers per SIP`},
+		{"mapping expected", "jobs:\n  - name: a\n    batch: [1]\n",
+			`jobs.yaml:3: jobs[0].batch: sequence was used where mapping is expected`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParseConfig("jobs.yaml", []byte(tc.yaml))
+			if err == nil {
+				t.Fatalf("no error, want %s", tc.want)
+			}
+			if err.Error() != tc.want {
+				t.Errorf("got  %s\nwant %s", err, tc.want)
+			}
+			if strings.Contains(err.Error(), "hunter2") || strings.Contains(err.Error(), ":secret@") {
+				t.Errorf("error leaks a secret: %s", err)
+			}
+		})
+	}
+}
+
+func TestParseBytes(t *testing.T) {
+	for in, want := range map[string]int64{"1048576": 1 << 20, "500MB": 500e6, "2GiB": 2 << 30, "1.5 KiB": 1536} {
+		if got, err := ParseBytes(in); err != nil || got != want {
+			t.Errorf("ParseBytes(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "0", "-1MB", "1XB", "abc"} {
+		if _, err := ParseBytes(in); err == nil {
+			t.Errorf("ParseBytes(%q) accepted", in)
+		}
+	}
+}

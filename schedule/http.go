@@ -1,0 +1,87 @@
+package schedule
+
+import (
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Health is the JSON /healthz serves.
+type Health struct {
+	Status      string      `json:"status"` // "ok", or "degraded" when the last reload was refused
+	File        string      `json:"file"`
+	LoadedAt    time.Time   `json:"loaded_at"`
+	ReloadError string      `json:"reload_error,omitempty"`
+	Jobs        []JobHealth `json:"jobs"`
+}
+
+// JobHealth is one job in /healthz.
+type JobHealth struct {
+	Name         string    `json:"name"`
+	Cron         string    `json:"cron"`
+	Timezone     string    `json:"timezone"`
+	NextRun      time.Time `json:"next_run,omitzero"`
+	Running      bool      `json:"running"`
+	RunningSince time.Time `json:"running_since,omitzero"`
+	LastStart    time.Time `json:"last_start,omitzero"`
+	LastEnd      time.Time `json:"last_end,omitzero"`
+	LastOutcome  Outcome   `json:"last_outcome,omitempty"`
+	LastSuccess  time.Time `json:"last_success,omitzero"`
+	LastError    string    `json:"last_error,omitempty"`
+	LastResult   *Result   `json:"last_result,omitempty"`
+	Missed       *Missed   `json:"missed,omitempty"`
+}
+
+// Health reports the jobs, their last outcome and their next run.
+func (s *Scheduler) Health() Health {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := time.Now()
+	h := Health{Status: "ok", File: s.cfg.File, LoadedAt: s.loadedAt, ReloadError: s.reloadErr, Jobs: []JobHealth{}}
+	if s.reloadErr != "" {
+		h.Status = "degraded"
+	}
+	for _, j := range s.cfg.Jobs {
+		sl := s.slots[j.Name]
+		jh := JobHealth{Name: j.Name, Cron: j.Spec, Timezone: j.Timezone, NextRun: j.Schedule.Next(now),
+			Running: !sl.running.IsZero(), RunningSince: sl.running, LastStart: sl.st.LastStart, LastEnd: sl.st.LastEnd,
+			LastOutcome: sl.st.LastOutcome, LastSuccess: sl.st.LastSuccess, LastError: sl.st.LastError, LastResult: sl.last}
+		if s.stopping {
+			jh.NextRun = time.Time{}
+		}
+		if sl.missed.Count > 0 || sl.missed.Unfinished {
+			m := sl.missed
+			jh.Missed = &m
+		}
+		h.Jobs = append(h.Jobs, jh)
+	}
+	return h
+}
+
+// Handler serves /healthz (JSON) and /metrics (Prometheus text format).
+func (s *Scheduler) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(s.Health())
+	})
+	prom := promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{})
+	mux.Handle("GET /metrics", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.refreshNextRuns()
+		prom.ServeHTTP(w, r)
+	}))
+	return mux
+}
+
+func (s *Scheduler) refreshNextRuns() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := time.Now()
+	for _, j := range s.cfg.Jobs {
+		s.metrics.nextRun.WithLabelValues(j.Name).Set(float64(j.Schedule.Next(now).Unix()))
+	}
+}

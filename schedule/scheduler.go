@@ -1,0 +1,396 @@
+package schedule
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/robfig/cron/v3"
+
+	_ "time/tzdata" // time zones even on hosts and images without /usr/share/zoneinfo
+)
+
+// Options configures a Scheduler.
+type Options struct {
+	// StateDir holds, per job, the lock file, the last start/success and a work directory for the
+	// runner's checkpoints. It must be on a local file system (flock) and survive restarts.
+	StateDir string
+	Logger   *slog.Logger // default slog.Default()
+	// HTTPClient sends the webhook notifications; default a client with a 10 s timeout.
+	HTTPClient *http.Client
+}
+
+// Scheduler fires the jobs of a Config on their cron schedules and runs them through a Runner.
+type Scheduler struct {
+	runner  Runner
+	dir     string
+	log     *slog.Logger
+	client  *http.Client
+	metrics *metrics
+
+	mu        sync.Mutex
+	cfg       *Config
+	cron      *cron.Cron
+	slots     map[string]*slot // by job name; kept across reloads so a reloaded job cannot overlap its running self
+	ctx       context.Context  // parent of every run's context
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	stopping  bool
+	loadedAt  time.Time
+	reloadErr string
+}
+
+// slot is one job's runtime state.
+type slot struct {
+	busy    sync.Mutex // held during a run: TryLock failing means "still running"
+	st      jobState   // guarded by Scheduler.mu
+	running time.Time  // start of the run in progress, zero when idle; guarded by Scheduler.mu
+	last    *Result    // guarded by Scheduler.mu
+	missed  Missed
+}
+
+// New prepares a scheduler for cfg: it creates the state dir, reads each job's state and reports
+// (logs, /healthz, the missed_runs metric) the activations missed since the last start on record.
+// Nothing runs before Start.
+func New(cfg *Config, runner Runner, opts Options) (*Scheduler, error) {
+	if opts.StateDir == "" {
+		return nil, errors.New("schedule: no state dir")
+	}
+	if err := os.MkdirAll(opts.StateDir, 0o750); err != nil {
+		return nil, fmt.Errorf("state dir: %w", err)
+	}
+	s := &Scheduler{
+		runner:   runner,
+		dir:      opts.StateDir,
+		log:      opts.Logger,
+		client:   opts.HTTPClient,
+		metrics:  newMetrics(),
+		slots:    map[string]*slot{},
+		cfg:      cfg,
+		loadedAt: time.Now(),
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.client == nil {
+		s.client = &http.Client{Timeout: 10 * time.Second}
+	}
+	if err := s.addSlots(cfg, time.Now()); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// addSlots creates the slots of cfg's new jobs, reading their state and reporting missed runs.
+func (s *Scheduler) addSlots(cfg *Config, now time.Time) error {
+	for _, j := range cfg.Jobs {
+		if _, ok := s.slots[j.Name]; ok {
+			continue
+		}
+		st, err := loadState(s.dir, j.Name)
+		if err != nil {
+			return fmt.Errorf("job %s: state: %w", j.Name, err)
+		}
+		sl := &slot{st: st, missed: missed(j.Name, j.Schedule, st, now)}
+		s.slots[j.Name] = sl
+		s.metrics.declare(j.Name)
+		s.metrics.missed.WithLabelValues(j.Name).Set(float64(sl.missed.Count))
+		if !st.LastSuccess.IsZero() {
+			s.metrics.lastSuccess.WithLabelValues(j.Name).Set(float64(st.LastSuccess.UnixMilli()) / 1000)
+		}
+		if sl.missed.Unfinished {
+			s.log.Warn("the job's last run never finished (the process died or the machine went down); the next run resumes from its checkpoint",
+				"job", j.Name, "started", st.LastStart)
+		}
+		if sl.missed.Count > 0 {
+			s.log.Warn("runs missed while the scheduler was down; catch up with: versement schedule --jobs FILE --once "+j.Name,
+				"job", j.Name, "missed", sl.missed.Count, "first", sl.missed.First, "last", sl.missed.Last, "last_start", st.LastStart)
+		}
+	}
+	return nil
+}
+
+// Missed returns the missed-run report made when each job was first loaded.
+func (s *Scheduler) Missed() []Missed {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Missed
+	for _, j := range s.cfg.Jobs {
+		out = append(out, s.slots[j.Name].missed)
+	}
+	return out
+}
+
+// Start fires the jobs on their schedules until Stop. Runs get contexts derived from ctx.
+func (s *Scheduler) Start(ctx context.Context) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ctx, s.cancel = context.WithCancel(ctx)
+	s.startCron()
+}
+
+// startCron builds and starts a cron for s.cfg; s.mu is held.
+func (s *Scheduler) startCron() {
+	c := cron.New(cron.WithLogger(cronLogger{s.log}))
+	for _, j := range s.cfg.Jobs {
+		name := j.Name
+		c.Schedule(j.Schedule, cron.FuncJob(func() { s.fire(name) }))
+		s.log.Info("job scheduled", "job", name, "cron", j.Spec, "timezone", j.Timezone, "next", j.Schedule.Next(time.Now()))
+	}
+	c.Start()
+	s.cron = c
+}
+
+// fire is what cron calls at an activation.
+func (s *Scheduler) fire(name string) {
+	s.mu.Lock()
+	if s.stopping {
+		s.mu.Unlock()
+		return
+	}
+	job := s.cfg.Job(name)
+	ctx := s.ctx
+	if job == nil { // removed by a reload between the tick and now
+		s.mu.Unlock()
+		return
+	}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	defer s.wg.Done()
+	_, _ = s.run(ctx, job)
+}
+
+// RunNow runs the named job at once, with the same guarantees as a scheduled run (no overlap,
+// state, metrics, notification), and returns its result. For --once and catch-up.
+func (s *Scheduler) RunNow(ctx context.Context, name string) (Result, error) {
+	s.mu.Lock()
+	job := s.cfg.Job(name)
+	if s.stopping {
+		s.mu.Unlock()
+		return Result{}, errors.New("scheduler is stopping")
+	}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	defer s.wg.Done()
+	if job == nil {
+		return Result{}, fmt.Errorf("no job %q in %s", name, s.cfg.File)
+	}
+	return s.run(ctx, job)
+}
+
+// run does one run of job, unless one is already going on here or in another process. The error
+// is the runner's, or why the run was skipped.
+func (s *Scheduler) run(ctx context.Context, job *Job) (Result, error) {
+	sl := s.slot(job.Name)
+	if !sl.busy.TryLock() {
+		s.mu.Lock()
+		since := sl.running
+		s.mu.Unlock()
+		s.log.Warn("run skipped: the previous run is still going", "job", job.Name, "running_since", since)
+		r := Result{Outcome: Skipped, Start: time.Now(), Error: "previous run still running since " + since.Format(time.RFC3339)}
+		s.metrics.record(job.Name, r)
+		return r, fmt.Errorf("job %s: %s", job.Name, r.Error)
+	}
+	defer sl.busy.Unlock()
+
+	lock, err := TryLock(lockPath(s.dir, job.Name))
+	if err != nil {
+		r := Result{Outcome: Skipped, Start: time.Now(), Error: err.Error()}
+		if errors.Is(err, ErrLocked) {
+			s.log.Warn("run skipped: another process is running this job", "job", job.Name, "lock", err.Error())
+		} else {
+			r.Outcome = Failed
+			s.log.Error("run failed: cannot take the job's lock", "job", job.Name, "err", err)
+		}
+		s.metrics.record(job.Name, r)
+		return r, fmt.Errorf("job %s: %w", job.Name, err)
+	}
+	defer lock.Unlock()
+
+	start := time.Now()
+	run := *job
+	run.AsOfDate = job.AsOf.Resolve(start, job.Location)
+	run.StateDir = workDir(s.dir, job.Name)
+	run.Targets = make(map[string]string, len(job.Targets))
+	for k, v := range job.Targets {
+		run.Targets[k] = v
+	}
+	s.mu.Lock()
+	sl.running = start
+	sl.st.LastStart = start
+	st := sl.st
+	s.mu.Unlock()
+	s.metrics.running.WithLabelValues(job.Name).Set(1)
+	// Recording the start before running is what lets the next start tell a run that died.
+	if err := saveState(s.dir, job.Name, st); err != nil {
+		s.log.Error("cannot record the run's start in the state dir", "job", job.Name, "err", err)
+	}
+	s.log.Info("run started", "job", job.Name, "profile", job.Profile, "as_of", run.AsOfDate.String())
+
+	var res Result
+	if err = os.MkdirAll(run.StateDir, 0o750); err == nil {
+		res, err = s.call(ctx, run)
+	}
+	if res.Start.IsZero() {
+		res.Start = start
+	}
+	if res.Duration <= 0 {
+		res.Duration = time.Since(start)
+	}
+	switch {
+	case err != nil && ctx.Err() != nil:
+		res.Outcome = Interrupted
+	case err != nil:
+		res.Outcome = Failed
+	case res.Outcome == "":
+		res.Outcome = OK
+	}
+	if err != nil {
+		res.Error = err.Error()
+	}
+	end := res.Start.Add(res.Duration)
+
+	s.mu.Lock()
+	sl.running = time.Time{}
+	sl.st.LastEnd = end
+	sl.st.LastOutcome = res.Outcome
+	sl.st.LastError = res.Error
+	if res.Outcome == OK {
+		sl.st.LastSuccess = end
+	}
+	st = sl.st
+	r := res
+	sl.last = &r
+	s.mu.Unlock()
+	if serr := saveState(s.dir, job.Name, st); serr != nil {
+		s.log.Error("cannot record the run's end in the state dir", "job", job.Name, "err", serr)
+	}
+	s.metrics.running.WithLabelValues(job.Name).Set(0)
+	s.metrics.record(job.Name, res)
+
+	attrs := []any{"job", job.Name, "outcome", res.Outcome, "duration", res.Duration.Round(time.Millisecond).String(),
+		"dossiers", res.Dossiers, "sips", res.SIPs, "bytes", res.Bytes, "failures", res.Failures}
+	switch res.Outcome {
+	case OK:
+		s.log.Info("run finished", attrs...)
+	case Interrupted:
+		s.log.Warn("run interrupted at a safe point; the next run resumes", append(attrs, "err", res.Error)...)
+	default:
+		s.log.Error("run failed", append(attrs, "err", res.Error)...)
+	}
+	if job.Notify != nil {
+		s.notify(job, run.AsOfDate.String(), res)
+	}
+	if err != nil {
+		return res, fmt.Errorf("job %s: %w", job.Name, err)
+	}
+	return res, nil
+}
+
+// call runs the runner, turning a panic into a failed run: an unattended scheduler must survive
+// one bad night of one job.
+func (s *Scheduler) call(ctx context.Context, job Job) (res Result, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.Error("runner panicked", "job", job.Name, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			err = fmt.Errorf("runner panicked: %v", p)
+		}
+	}()
+	return s.runner.Run(ctx, job)
+}
+
+func (s *Scheduler) slot(name string) *slot {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sl, ok := s.slots[name]
+	if !ok { // a job reloaded in: addSlots made it; this is a safety net
+		sl = &slot{}
+		s.slots[name] = sl
+	}
+	return sl
+}
+
+// Reload replaces the schedule with cfg's. Runs in progress go on; a job keeps its
+// no-overlap guarantee across the reload.
+func (s *Scheduler) Reload(cfg *Config) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopping {
+		return errors.New("scheduler is stopping")
+	}
+	if err := s.addSlots(cfg, time.Now()); err != nil {
+		return err
+	}
+	if s.cron != nil {
+		s.cron.Stop() // stops the ticks; runs it started are tracked by s.wg, not by cron
+	}
+	s.cfg = cfg
+	s.loadedAt = time.Now()
+	s.reloadErr = ""
+	s.metrics.reloads.WithLabelValues("ok").Inc()
+	s.metrics.configOK.Set(1)
+	if s.ctx != nil {
+		s.startCron()
+	}
+	s.log.Info("jobs file reloaded", "file", cfg.File, "jobs", len(cfg.Jobs))
+	return nil
+}
+
+// ReloadFile reads and validates the jobs file at path and, if it is valid, reloads it. If it is
+// not, the current schedule stays in force and the error says why (it is also logged, and shown
+// in /healthz and the config_last_reload_ok metric).
+func (s *Scheduler) ReloadFile(path string) error {
+	cfg, err := LoadConfig(path)
+	if err == nil {
+		err = s.Reload(cfg)
+		if err == nil {
+			return nil
+		}
+	}
+	s.mu.Lock()
+	s.reloadErr = err.Error()
+	s.mu.Unlock()
+	s.metrics.reloads.WithLabelValues("failed").Inc()
+	s.metrics.configOK.Set(0)
+	s.log.Error("jobs file not reloaded; the previous schedule stays in force", "file", path, "err", err)
+	return err
+}
+
+// Stop stops firing jobs, cancels the runs in progress (their runners stop at a safe point) and
+// waits for them to return. Their state is saved before Stop returns.
+func (s *Scheduler) Stop() {
+	s.mu.Lock()
+	s.stopping = true
+	if s.cron != nil {
+		s.cron.Stop()
+	}
+	running := []string{}
+	for name, sl := range s.slots {
+		if !sl.running.IsZero() {
+			running = append(running, name)
+		}
+	}
+	cancel := s.cancel
+	s.mu.Unlock()
+	if len(running) > 0 {
+		s.log.Info("stopping: waiting for runs in progress to reach a safe point", "jobs", running)
+	}
+	if cancel != nil {
+		cancel()
+	}
+	s.wg.Wait()
+}
+
+// cronLogger routes robfig/cron's messages to slog (it would print to stdout otherwise).
+type cronLogger struct{ l *slog.Logger }
+
+func (c cronLogger) Info(msg string, kv ...any) { c.l.Debug("cron: "+msg, kv...) }
+func (c cronLogger) Error(err error, msg string, kv ...any) {
+	c.l.Error("cron: "+msg, append(kv, "err", err)...)
+}
