@@ -77,11 +77,11 @@ func saveState(dir, job string, st jobState) error {
 // scheduler was down), and a run that started but never recorded its end (the process died).
 type Missed struct {
 	Job        string    `json:"job"`
-	Count      int       `json:"count"`           // activations missed, capped at maxMissed
-	First      time.Time `json:"first,omitzero"`  // the first missed activation
-	Last       time.Time `json:"last,omitzero"`   // the most recent missed activation
-	Since      time.Time `json:"since,omitzero"`  // the last start on record
-	Unfinished bool      `json:"unfinished"`      // the last run started and never ended
+	Count      int       `json:"count"`          // activations missed, capped at maxMissed
+	First      time.Time `json:"first,omitzero"` // the first missed activation
+	Last       time.Time `json:"last,omitzero"`  // the most recent missed activation
+	Since      time.Time `json:"since,omitzero"` // the last start on record
+	Unfinished bool      `json:"unfinished"`     // the last run started and never ended
 }
 
 const maxMissed = 1000
