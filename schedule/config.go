@@ -428,10 +428,13 @@ func (v *validator) secret(at string, r *rawSecret, what string) (SecretRef, err
 }
 
 func (v *validator) abs(p string) string {
-	if filepath.IsAbs(p) {
-		return p
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(v.dir, p)
 	}
-	return filepath.Join(v.dir, p)
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
 }
 
 func checkTarget(raw string) error {
