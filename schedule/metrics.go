@@ -96,3 +96,14 @@ func (m *metrics) record(job string, r Result) {
 		m.lastSuccess.WithLabelValues(job).Set(float64(end.UnixMilli()) / 1000)
 	}
 }
+
+// forget drops a job's series once a reload removed it, so that alerts on it (no success for a
+// day) do not fire forever for a job that no longer exists.
+func (m *metrics) forget(job string) {
+	l := prometheus.Labels{"job": job}
+	for _, v := range []interface{ DeletePartialMatch(prometheus.Labels) int }{
+		m.runs, m.dossiers, m.sips, m.bytes, m.failures, m.lastSuccess, m.lastRun, m.nextRun, m.running, m.missed, m.duration,
+	} {
+		v.DeletePartialMatch(l)
+	}
+}

@@ -330,6 +330,12 @@ func (s *Scheduler) Reload(cfg *Config) error {
 	if s.cron != nil {
 		s.cron.Stop() // stops the ticks; runs it started are tracked by s.wg, not by cron
 	}
+	for _, j := range s.cfg.Jobs {
+		if cfg.Job(j.Name) == nil {
+			s.metrics.forget(j.Name)
+			s.log.Info("job removed from the schedule", "job", j.Name, "running", !s.slots[j.Name].running.IsZero())
+		}
+	}
 	s.cfg = cfg
 	s.loadedAt = time.Now()
 	s.reloadErr = ""

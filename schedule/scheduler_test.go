@@ -525,6 +525,13 @@ func TestReloadInvalidKeepsOldSchedule(t *testing.T) {
 	if h := s.Health(); h.Status != "ok" || h.ReloadError != "" {
 		t.Errorf("healthz after a good reload: %+v", h)
 	}
+	m := scrape(t, s)
+	if _, ok := m["versement_schedule_last_success_timestamp_seconds,job=a"]; ok {
+		t.Error("the removed job a still has series")
+	}
+	if m.value("versement_schedule_runs_total", "job", "b", "outcome", "ok") < 2 || m.value("versement_schedule_config_last_reload_ok") != 1 {
+		t.Error("metrics after a good reload do not show b's runs")
+	}
 }
 
 // The webhook gets the run's summary; a webhook that fails does not fail the run.
