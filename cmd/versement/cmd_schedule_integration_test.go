@@ -54,6 +54,8 @@ func TestScheduleHelperProcess(t *testing.T) {
 			mark("flushed")
 			return schedule.Result{SIPs: 1}, ctx.Err()
 		})
+	case "resumable": // twenty items, a ledger line and a checkpoint each; stops between items
+		newRunner = fakeRunner(resumableRun)
 	case "default": // the runner this build ships with
 	}
 	var args []string
@@ -62,6 +64,40 @@ func TestScheduleHelperProcess(t *testing.T) {
 	}
 	os.Args = append([]string{"versement", "--log-format", "text"}, args...)
 	main() // exits
+}
+
+// resumableRun stands for the pipeline's contract: on cancellation it stops at a safe point (after
+// the item in progress), and the next run resumes from the checkpoint in job.StateDir.
+func resumableRun(ctx context.Context, job schedule.Job) (schedule.Result, error) {
+	cp := filepath.Join(job.StateDir, "checkpoint")
+	done := 0
+	if b, err := os.ReadFile(cp); err == nil {
+		fmt.Sscan(string(b), &done)
+	}
+	ledger, err := os.OpenFile(filepath.Join(job.StateDir, "ledger"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return schedule.Result{}, err
+	}
+	defer ledger.Close()
+	res := schedule.Result{Dossiers: map[string]int{}}
+	for i := done + 1; i <= 20; i++ {
+		if ctx.Err() != nil {
+			return res, ctx.Err()
+		}
+		time.Sleep(100 * time.Millisecond)
+		fmt.Fprintf(ledger, "item %d\n", i)
+		if err := ledger.Sync(); err != nil {
+			return res, err
+		}
+		if err := os.WriteFile(cp+".tmp", []byte(fmt.Sprint(i)), 0o644); err != nil {
+			return res, err
+		}
+		if err := os.Rename(cp+".tmp", cp); err != nil {
+			return res, err
+		}
+		res.Dossiers["final"]++
+	}
+	return res, nil
 }
 
 func fakeRunner(f schedule.RunnerFunc) func(*schedule.Config) (schedule.Runner, error) {
@@ -246,6 +282,47 @@ func TestScheduleSIGHUPReload(t *testing.T) {
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)
 	if code := p.wait(t, 20*time.Second); code != 0 {
 		t.Errorf("exit code %d", code)
+	}
+}
+
+// SIGTERM in the middle of a --once run, then the run again: the ledger is the same as an
+// uninterrupted run's, nothing lost and nothing twice. The runner is a fake with the pipeline's
+// contract (safe point on cancel, checkpoint in job.StateDir); the lead reruns this with the
+// real pipeline.
+func TestScheduleInterruptedRunResumes(t *testing.T) {
+	dir := t.TempDir()
+	jobs := filepath.Join(dir, "jobs.yaml")
+	writeJobs(t, jobs, "j", "0 2 * * *")
+	whole := filepath.Join(dir, "whole")
+	p := startSchedule(t, "resumable", "schedule", "--jobs", jobs, "--state-dir", whole, "--once", "j")
+	if code := p.wait(t, 30*time.Second); code != 0 {
+		t.Fatalf("uninterrupted run: exit %d", code)
+	}
+
+	cut := filepath.Join(dir, "cut")
+	p = startSchedule(t, "resumable", "schedule", "--jobs", jobs, "--state-dir", cut, "--once", "j")
+	waitFor(t, 20*time.Second, "five items", func() bool {
+		b, _ := os.ReadFile(filepath.Join(cut, "jobs", "j", "checkpoint"))
+		n := 0
+		fmt.Sscan(string(b), &n)
+		return n >= 5
+	})
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	if code := p.wait(t, 20*time.Second); code != 2 || !strings.Contains(p.stderr.String(), "versement: job j interrupted at a safe point; run it again to resume") {
+		t.Fatalf("interrupted --once: exit %d, want 2 and the resume hint", code)
+	}
+	partial, _ := os.ReadFile(filepath.Join(cut, "jobs", "j", "ledger"))
+	if n := bytes.Count(partial, []byte("\n")); n == 0 || n >= 20 {
+		t.Fatalf("the interrupted run wrote %d items: not interrupted mid-way", n)
+	}
+	p = startSchedule(t, "resumable", "schedule", "--jobs", jobs, "--state-dir", cut, "--once", "j")
+	if code := p.wait(t, 30*time.Second); code != 0 {
+		t.Fatalf("resumed run: exit %d", code)
+	}
+	want, _ := os.ReadFile(filepath.Join(whole, "jobs", "j", "ledger"))
+	got, _ := os.ReadFile(filepath.Join(cut, "jobs", "j", "ledger"))
+	if !bytes.Equal(got, want) || bytes.Count(want, []byte("\n")) != 20 {
+		t.Errorf("ledger after interruption and resume:\n%s\nuninterrupted:\n%s", got, want)
 	}
 }
 
