@@ -56,7 +56,7 @@ type Job struct {
 	Schedule cron.Schedule // Spec read in Location
 	Location *time.Location
 
-	Profile string
+	Profile string            // a built-in profile's name, or the absolute path of a profile file
 	Source  SecretRef         // where the connection string is; never the string itself
 	Targets map[string]string // tier (intermediate, final) → target URL
 	AsOf    AsOfPolicy
@@ -322,6 +322,10 @@ func (v *validator) job(at string, r *rawJob, defaultTZ string) (*Job, error) {
 
 	if r.Profile == "" {
 		return nil, v.errf(at+".profile", "missing: want a built-in profile (apogee, harpege) or a profile file")
+	}
+	if strings.ContainsRune(r.Profile, '/') || strings.HasSuffix(r.Profile, ".yaml") || strings.HasSuffix(r.Profile, ".yml") {
+		// A profile file, relative to the jobs file rather than to wherever the service starts.
+		j.Profile = v.abs(r.Profile)
 	}
 	if src, err := v.secret(at+".source", r.Source, "the connection string"); err != nil {
 		return nil, err

@@ -131,6 +131,21 @@ func TestConfigErrors(t *testing.T) {
 	}
 }
 
+func TestProfileFileIsRelativeToTheJobsFile(t *testing.T) {
+	c, err := ParseConfig("/etc/versement/jobs.yaml", []byte(strings.Replace(
+		"jobs:\n  - {name: a, cron: '0 2 * * *', profile: PROFILE, source: {env: E}, targets: {final: 'dir:///x'}}\n", "PROFILE", "profiles/univ.yaml", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Jobs[0].Profile; got != "/etc/versement/profiles/univ.yaml" {
+		t.Errorf("profile %q", got)
+	}
+	c, _ = ParseConfig("/etc/versement/jobs.yaml", []byte("jobs:\n  - {name: a, cron: '0 2 * * *', profile: apogee, source: {env: E}, targets: {final: 'dir:///x'}}\n"))
+	if got := c.Jobs[0].Profile; got != "apogee" {
+		t.Errorf("built-in profile %q", got)
+	}
+}
+
 func TestParseBytes(t *testing.T) {
 	for in, want := range map[string]int64{"1048576": 1 << 20, "500MB": 500e6, "2GiB": 2 << 30, "1.5 KiB": 1536} {
 		if got, err := ParseBytes(in); err != nil || got != want {
