@@ -1,0 +1,397 @@
+package seda
+
+import (
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+)
+
+const (
+	maxDepth     = 200     // SEDA nests units, but not this deep
+	maxLeafBytes = 1 << 20 // longest text kept for an element the verifier reads (Uri, digest…)
+)
+
+// manifest is what the verifier keeps of a manifest: objects to hash, ids and references. Its size is
+// proportional to the manifest's, which MaxManifestBytes bounds.
+type manifest struct {
+	objects []*object
+	ids     map[string]string // id -> element name
+	refs    []ref
+}
+
+type ref struct {
+	kind   string // DataObjectGroupReferenceId, DataObjectReferenceId, ArchiveUnitRefId
+	target string
+	from   string // id of the referring unit or object
+}
+
+// seqRule is one element of an XSD sequence: name, min and max occurrences (-1: unbounded).
+type seqRule struct {
+	name     string
+	min, max int
+}
+
+var (
+	transferSeq = []seqRule{{"Comment", 0, -1}, {"Date", 1, 1}, {"MessageIdentifier", 1, 1}, {"Signature", 0, 1},
+		{"ArchivalAgreement", 0, 1}, {"CodeListVersions", 1, 1}, {"DataObjectPackage", 0, 1},
+		{"RelatedTransferReference", 0, -1}, {"TransferRequestReplyIdentifier", 0, 1},
+		{"ArchivalAgency", 1, 1}, {"TransferringAgency", 1, 1}}
+	packageSeq = []seqRule{{"DataObjects", 0, -1}, {"DescriptiveMetadata", 1, 1}, {"ManagementMetadata", 1, 1}}
+	unitSeq    = []seqRule{{"ArchiveUnitProfile", 0, 1}, {"Management", 0, 1}, {"Content", 1, 1}, {"Children", 0, -1}}
+)
+
+// checkSeq checks children (consecutive repeats already merged, with counts) against rules and
+// returns what is wrong, or "".
+func checkSeq(children []run, rules []seqRule) string {
+	i := 0
+	for _, rule := range rules {
+		n := 0
+		for i < len(children) && children[i].name == rule.name {
+			n += children[i].n
+			i++
+		}
+		if n < rule.min {
+			got := "the end"
+			if i < len(children) {
+				got = "<" + children[i].name + ">"
+			}
+			return fmt.Sprintf("<%s> is missing (found %s where it should be)", rule.name, got)
+		}
+		if rule.max >= 0 && n > rule.max {
+			return fmt.Sprintf("<%s> appears %d times, at most %d allowed", rule.name, n, rule.max)
+		}
+	}
+	if i < len(children) {
+		return fmt.Sprintf("<%s> is not expected there (unknown element, or out of order)", children[i].name)
+	}
+	return ""
+}
+
+type run struct {
+	name string
+	n    int
+}
+
+// frame is an open element while parsing.
+type frame struct {
+	name     string // local name, "" for elements outside the SEDA namespace
+	children []run  // only kept for the elements whose order is checked
+	track    bool
+	id       string
+	text     strings.Builder
+	obj      *object
+	group    string // for DataObjectGroup: its id
+	hasLevel bool
+	hasTitle bool
+}
+
+func (f *frame) child(name string) {
+	if !f.track {
+		return
+	}
+	if l := len(f.children); l > 0 && f.children[l-1].name == name {
+		f.children[l-1].n++
+		return
+	}
+	f.children = append(f.children, run{name, 1})
+}
+
+// parseManifest reads a manifest as a stream. It returns nil when the XML cannot be read (findings
+// say why); structural problems are findings on a returned manifest.
+func parseManifest(rd io.Reader, r *Report) (*manifest, error) {
+	d := xml.NewDecoder(rd)
+	d.Strict = true
+	d.CharsetReader = func(label string, _ io.Reader) (io.Reader, error) {
+		return nil, fmt.Errorf("encoding %q: SEDA manifests are UTF-8", label)
+	}
+	m := &manifest{ids: map[string]string{}}
+	var stack []*frame
+	ns := ""
+	rootSeen := false
+	flatGroups := map[string]bool{}
+	structural := 0
+	structf := func(where, format string, args ...any) {
+		structural++
+		if structural <= 50 {
+			r.add(SevError, CodeStructure, where, format, args...)
+		} else if structural == 51 {
+			r.add(SevError, CodeStructure, "", "more structure errors not listed")
+		}
+	}
+	for {
+		tok, err := d.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			var se *xml.SyntaxError
+			if errors.As(err, &se) {
+				r.add(SevError, CodeXMLMalformed, r.Manifest, "not well-formed XML at line %d: %s", se.Line, se.Msg)
+				return nil, nil
+			}
+			r.add(SevError, CodeXMLMalformed, r.Manifest, "manifest unreadable: %v", err)
+			return nil, nil
+		}
+		switch t := tok.(type) {
+		case xml.Directive:
+			r.add(SevError, CodeDoctype, r.Manifest, "manifest has a <!%s…> declaration: DOCTYPEs and entities are refused (entity expansion attacks)", firstWord(string(t)))
+			return nil, nil
+		case xml.StartElement:
+			if len(stack) >= maxDepth {
+				r.add(SevError, CodeXMLMalformed, r.Manifest, "elements nested more than %d deep: refused", maxDepth)
+				return nil, nil
+			}
+			if !rootSeen {
+				rootSeen = true
+				ns = t.Name.Space
+				switch {
+				case t.Name.Local != "ArchiveTransfer":
+					r.add(SevError, CodeNamespace, r.Manifest, "root element is <%s>, not <ArchiveTransfer>: not a SEDA SIP", t.Name.Local)
+					return nil, nil
+				case ns == V21.Namespace():
+					r.Version = V21
+				case ns == V22.Namespace():
+					r.Version = V22
+				case ns == V23.Namespace():
+					r.Version = V23
+				default:
+					r.add(SevError, CodeNamespace, r.Manifest, "root namespace %q is not SEDA 2.1, 2.2 or 2.3", ns)
+					return nil, nil
+				}
+			}
+			f := &frame{}
+			if t.Name.Space == ns {
+				f.name = t.Name.Local
+			}
+			var parent *frame
+			if len(stack) > 0 {
+				parent = stack[len(stack)-1]
+				pname := f.name
+				if pname == "" {
+					pname = "{" + t.Name.Space + "}" + t.Name.Local
+				}
+				switch parent.name {
+				case "DataObjectPackage":
+					if pname == "DataObjectGroup" || pname == "BinaryDataObject" || pname == "PhysicalDataObject" {
+						pname = "DataObjects"
+					}
+				case "ArchiveUnit":
+					if pname != "ArchiveUnitProfile" && pname != "Management" && pname != "Content" && pname != "ArchiveUnitRefId" {
+						pname = "Children"
+					}
+				}
+				parent.child(pname)
+			}
+			for _, a := range t.Attr {
+				if a.Name.Local == "id" && (a.Name.Space == "" || a.Name.Space == "http://www.w3.org/XML/1998/namespace") {
+					if prev, dup := m.ids[a.Value]; dup {
+						r.add(SevError, CodeDuplicateID, a.Value, "id %q is used by <%s> and <%s>: ids must be unique in the message", a.Value, prev, t.Name.Local)
+					} else {
+						m.ids[a.Value] = t.Name.Local
+					}
+					if a.Name.Space == "" {
+						f.id = a.Value
+					}
+				}
+			}
+			inParent := func(name string) bool { return parent != nil && parent.name == name }
+			switch f.name {
+			case "ArchiveTransfer", "DataObjectPackage":
+				f.track = len(stack) <= 1
+			case "ArchiveUnit":
+				f.track = true
+				r.Units++
+				if f.id == "" {
+					structf("", "an ArchiveUnit has no id")
+				}
+			case "DataObjectGroup":
+				r.Groups++
+				f.group = f.id
+			case "BinaryDataObject":
+				o := &object{id: f.id, size: -1}
+				f.obj = o
+				m.objects = append(m.objects, o)
+				if f.id == "" {
+					structf("", "a BinaryDataObject has no id")
+				}
+			case "MessageDigest":
+				if inParent("BinaryDataObject") {
+					algo := ""
+					for _, a := range t.Attr {
+						if a.Name.Local == "algorithm" && a.Name.Space == "" {
+							algo = a.Value
+						}
+					}
+					if algo == "" {
+						structf(parent.obj.id, "object %s: MessageDigest has no algorithm attribute", parent.obj.id)
+					}
+					parent.obj.algo = algo
+				}
+			case "Attachment":
+				if inParent("BinaryDataObject") {
+					parent.obj.attachment = true
+				}
+			}
+			stack = append(stack, f)
+		case xml.CharData:
+			if len(stack) > 0 {
+				f := stack[len(stack)-1]
+				if f.text.Len()+len(t) <= maxLeafBytes {
+					f.text.Write(t)
+				}
+			}
+		case xml.EndElement:
+			f := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			var parent *frame
+			if len(stack) > 0 {
+				parent = stack[len(stack)-1]
+			}
+			text := strings.TrimSpace(f.text.String())
+			switch f.name {
+			case "ArchiveTransfer":
+				if msg := checkSeq(f.children, transferSeq); msg != "" {
+					structf("ArchiveTransfer", "ArchiveTransfer: %s", msg)
+				}
+			case "DataObjectPackage":
+				if f.track {
+					if msg := checkSeq(f.children, packageSeq); msg != "" {
+						structf("DataObjectPackage", "DataObjectPackage: %s", msg)
+					}
+				}
+			case "MessageIdentifier":
+				if parent != nil && parent.name == "ArchiveTransfer" {
+					r.MessageIdentifier = text
+				}
+			case "ArchiveUnit":
+				if len(f.children) == 1 && f.children[0].name == "ArchiveUnitRefId" {
+					break
+				}
+				if msg := checkSeq(f.children, unitSeq); msg != "" {
+					structf(f.id, "ArchiveUnit %s: %s", f.id, msg)
+				}
+			case "Content":
+				if parent != nil && parent.name == "ArchiveUnit" && (!f.hasLevel || !f.hasTitle) {
+					var miss []string
+					if !f.hasLevel {
+						miss = append(miss, "DescriptionLevel")
+					}
+					if !f.hasTitle {
+						miss = append(miss, "Title")
+					}
+					r.add(SevWarning, CodeVitam, parent.id, "ArchiveUnit %s: Content has no %s: valid SEDA, but VITAM refuses it", parent.id, strings.Join(miss, " nor "))
+				}
+			case "DescriptionLevel":
+				if parent != nil && parent.name == "Content" {
+					parent.hasLevel = true
+				}
+			case "Title":
+				if parent != nil && parent.name == "Content" {
+					parent.hasTitle = true
+				}
+			case "ArchiveUnitRefId":
+				if parent != nil && parent.name == "ArchiveUnit" {
+					m.refs = append(m.refs, ref{"ArchiveUnitRefId", text, parent.id})
+				}
+			case "DataObjectGroupReferenceId", "DataObjectReferenceId":
+				if parent == nil {
+					break
+				}
+				switch parent.name {
+				case "DataObjectReference":
+					from := ""
+					if len(stack) >= 2 {
+						from = stack[len(stack)-2].id
+					}
+					m.refs = append(m.refs, ref{f.name, text, from})
+				case "BinaryDataObject", "PhysicalDataObject":
+					if f.name == "DataObjectGroupReferenceId" {
+						m.refs = append(m.refs, ref{"flat DataObjectGroupReferenceId", text, parent.id})
+					}
+				}
+			case "DataObjectGroupId":
+				if parent != nil && (parent.name == "BinaryDataObject" || parent.name == "PhysicalDataObject") {
+					if flatGroups[text] {
+						structf(parent.id, "object %s: DataObjectGroupId %q is declared twice (later objects of a group use DataObjectGroupReferenceId)", parent.id, text)
+					} else if prev, dup := m.ids[text]; dup {
+						structf(parent.id, "DataObjectGroupId %q is already the id of a <%s>", text, prev)
+					} else {
+						flatGroups[text] = true
+						m.ids[text] = "DataObjectGroup"
+						r.Groups++
+					}
+				}
+			case "Uri":
+				if parent != nil && parent.obj != nil {
+					parent.obj.uri = text
+				}
+			case "MessageDigest":
+				if parent != nil && parent.obj != nil {
+					parent.obj.value = text
+				}
+			case "Size":
+				if parent != nil && parent.obj != nil {
+					n, err := strconv.ParseInt(text, 10, 64)
+					if err != nil || n <= 0 {
+						structf(parent.obj.id, "object %s: Size %q is not a positive integer", parent.obj.id, truncate(text, 40))
+					} else {
+						parent.obj.size = n
+					}
+				}
+			case "BinaryDataObject":
+				if o := f.obj; o != nil && (o.uri != "" || o.attachment) && o.value == "" {
+					structf(o.id, "object %s has a Uri or an Attachment but no MessageDigest", o.id)
+				}
+			}
+		}
+	}
+	if !rootSeen {
+		r.add(SevError, CodeXMLMalformed, r.Manifest, "manifest is empty: no root element")
+		return nil, nil
+	}
+	return m, nil
+}
+
+func firstWord(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexAny(s, " \t\r\n["); i > 0 {
+		return s[:i]
+	}
+	return truncate(s, 20)
+}
+
+// resolve checks that every reference points to an element of the right kind.
+func (m *manifest) resolve(r *Report) {
+	want := map[string][]string{
+		"DataObjectGroupReferenceId":      {"DataObjectGroup"},
+		"flat DataObjectGroupReferenceId": {"DataObjectGroup"},
+		"DataObjectReferenceId":           {"BinaryDataObject", "PhysicalDataObject"},
+		"ArchiveUnitRefId":                {"ArchiveUnit"},
+	}
+	n := 0
+	for _, rf := range m.refs {
+		kind, ok := m.ids[rf.target]
+		good := false
+		for _, w := range want[rf.kind] {
+			good = good || kind == w
+		}
+		if good {
+			continue
+		}
+		n++
+		if n > 50 {
+			continue
+		}
+		if !ok {
+			r.add(SevError, CodeDanglingRef, rf.from, "%s %q (in %s) points to no element of the manifest", rf.kind, rf.target, rf.from)
+		} else {
+			r.add(SevError, CodeDanglingRef, rf.from, "%s %q (in %s) points to a <%s>, want %s", rf.kind, rf.target, rf.from, kind, strings.Join(want[rf.kind], " or "))
+		}
+	}
+	if n > 50 {
+		r.add(SevError, CodeDanglingRef, "", "%d more dangling references not listed", n-50)
+	}
+}

@@ -1,0 +1,689 @@
+package seda
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"crypto/md5"
+	"crypto/sha1"
+	"crypto/sha512"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"io/fs"
+	"net/url"
+	"os"
+	"regexp"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/klauspost/compress/flate"
+	sha256 "github.com/minio/sha256-simd"
+)
+
+// VerifyOptions bound what Verify accepts from an untrusted package.
+type VerifyOptions struct {
+	// XSDDir holds the official SEDA XSDs (seda-2.N/seda-2.N-main.xsd, or seda-2.N-main.xsd directly):
+	// when set, the manifest is also validated against its version's schema.
+	XSDDir string
+	// MaxManifestBytes refuses larger manifests (default 256 MiB): the manifest is parsed in memory
+	// order (ids, references), so its size bounds the verifier's memory.
+	MaxManifestBytes int64
+	// MaxRatio flags zip entries whose uncompressed size is more than MaxRatio times their compressed
+	// size (above 1 MiB): a zip bomb is not expanded (default 200; Deflate's ceiling is ~1032).
+	MaxRatio float64
+	// Workers hash objects in parallel (default GOMAXPROCS).
+	Workers int
+}
+
+// Severity of a finding: errors make the package fail, warnings are reported only.
+type Severity string
+
+// Severities.
+const (
+	SevError   Severity = "error"
+	SevWarning Severity = "warning"
+)
+
+// Finding codes, stable for scripts reading --json.
+const (
+	CodeContainer      = "CONTAINER"      // not a readable zip (truncated, not a zip)
+	CodePath           = "PATH"           // absolute path, "..", backslash, empty segment
+	CodeDuplicateName  = "DUPLICATE_NAME" // two entries with the same name (also case-insensitively)
+	CodeLink           = "LINK"           // symbolic link or other non-regular file
+	CodeLayout         = "LAYOUT"         // something other than the manifest and Content/ at the root
+	CodeNoManifest     = "NO_MANIFEST"    // no manifest at the root
+	CodeManyManifests  = "MORE_THAN_ONE_MANIFEST"
+	CodeZipBomb        = "ZIP_BOMB"  // compression ratio or overlapping entries
+	CodeEncrypted      = "ENCRYPTED" // encrypted zip entry
+	CodeManifestSize   = "MANIFEST_TOO_LARGE"
+	CodeXMLMalformed   = "XML_MALFORMED"
+	CodeDoctype        = "XML_DOCTYPE" // DOCTYPE / entity declarations are refused
+	CodeNamespace      = "NAMESPACE"   // root not a SEDA 2.1–2.3 ArchiveTransfer
+	CodeStructure      = "STRUCTURE"   // required element missing or out of order
+	CodeDuplicateID    = "DUPLICATE_ID"
+	CodeDanglingRef    = "DANGLING_REFERENCE"
+	CodeMissingFile    = "MISSING_FILE" // Uri names no file
+	CodeUnreferenced   = "UNREFERENCED_FILE"
+	CodeUnknownAlgo    = "UNKNOWN_ALGORITHM"
+	CodeBadDigestValue = "BAD_DIGEST_VALUE" // neither hex nor base64 of the algorithm's length
+	CodeDigestMismatch = "DIGEST_MISMATCH"
+	CodeSizeMismatch   = "SIZE_MISMATCH"
+	CodeReadError      = "READ_ERROR" // an entry could not be read to its end (corrupt data)
+	CodeXSD            = "XSD_INVALID"
+	CodeVitam          = "VITAM"       // valid SEDA that VITAM would refuse or compare differently
+	CodeNotChecked     = "NOT_CHECKED" // something the verifier does not check (inline Attachment)
+)
+
+// Finding is one thing wrong (or worth knowing) about a package.
+type Finding struct {
+	Severity Severity `json:"severity"`
+	Code     string   `json:"code"`
+	Where    string   `json:"where,omitempty"` // entry name, Uri or id
+	Message  string   `json:"message"`
+}
+
+// Report is the result of verifying one package.
+type Report struct {
+	Path              string    `json:"path"`
+	Container         string    `json:"container"` // "zip" or "folder"
+	Version           Version   `json:"seda_version,omitempty"`
+	MessageIdentifier string    `json:"message_identifier,omitempty"`
+	Manifest          string    `json:"manifest,omitempty"` // its name in the package
+	ManifestSize      int64     `json:"manifest_size,omitempty"`
+	ManifestSHA256    string    `json:"manifest_sha256,omitempty"`
+	ManifestSHA512    string    `json:"manifest_sha512,omitempty"`
+	Units             int       `json:"units"`
+	Groups            int       `json:"groups"`
+	Objects           int       `json:"objects"`          // BinaryDataObjects
+	ObjectsVerified   int       `json:"objects_verified"` // whose size and digest match
+	PayloadBytes      int64     `json:"payload_bytes"`    // bytes hashed
+	XSD               string    `json:"xsd"`              // "not checked", "valid" or "invalid"
+	Findings          []Finding `json:"findings"`
+}
+
+// OK reports whether the package holds: no finding of severity error.
+func (r *Report) OK() bool {
+	for _, f := range r.Findings {
+		if f.Severity == SevError {
+			return false
+		}
+	}
+	return true
+}
+
+func (r *Report) add(sev Severity, code, where, format string, args ...any) {
+	r.Findings = append(r.Findings, Finding{sev, code, where, fmt.Sprintf(format, args...)})
+}
+
+// Verify checks a SEDA 2.1–2.3 SIP, as a zip file or an unpacked folder, from any producer. It
+// streams: nothing is unpacked to disk and memory is bounded by the manifest size limit. A damaged
+// package gives a Report with findings and a nil error; the error is for a package that could not
+// be read at all (no such file, permission denied) or a cancelled ctx.
+func Verify(ctx context.Context, path string, opts VerifyOptions) (*Report, error) {
+	if opts.MaxManifestBytes <= 0 {
+		opts.MaxManifestBytes = 256 << 20
+	}
+	if opts.MaxRatio <= 0 {
+		opts.MaxRatio = 200
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = runtime.GOMAXPROCS(0)
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("verify %s: %w", path, err)
+	}
+	r := &Report{Path: path, XSD: "not checked", Findings: []Finding{}}
+	var c container
+	if st.IsDir() {
+		r.Container = "folder"
+		dc, err := openDir(path, r)
+		if err != nil {
+			return nil, err
+		}
+		defer dc.close()
+		c = dc
+	} else {
+		r.Container = "zip"
+		zc, err := openZip(path, st.Size(), r, opts)
+		if err != nil {
+			return nil, err
+		}
+		if zc == nil { // not a zip: reported as a finding
+			return r, nil
+		}
+		defer zc.close()
+		c = zc
+	}
+	v := &verifier{r: r, c: c, opts: opts}
+	if err := v.run(ctx); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// entry is a file of the package, in the zip or on disk.
+type entry struct {
+	name string
+	size int64
+	// bomb is set when the entry must not be expanded.
+	bomb bool
+	used bool
+}
+
+type container interface {
+	entries() []*entry
+	open(e *entry) (io.ReadCloser, error)
+	close()
+}
+
+// ---- zip ----------------------------------------------------------------------------------------
+
+type zipContainer struct {
+	f     *os.File
+	zr    *zip.Reader
+	files map[*entry]*zip.File
+	list  []*entry
+}
+
+func openZip(path string, size int64, r *Report, opts VerifyOptions) (*zipContainer, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("verify %s: %w", path, err)
+	}
+	zr, err := zip.NewReader(f, size)
+	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
+		f.Close()
+		r.add(SevError, CodeContainer, "", "not a readable zip (truncated or not a zip file): %v", err)
+		return nil, nil
+	}
+	zr.RegisterDecompressor(zip.Deflate, func(r io.Reader) io.ReadCloser { return flate.NewReader(r) })
+	zc := &zipContainer{f: f, zr: zr, files: map[*entry]*zip.File{}}
+	seen := map[string]string{}
+	type span struct {
+		start, end int64
+		name       string
+	}
+	var spans []span
+	for _, zf := range zr.File {
+		name := zf.Name
+		if where, ok := checkName(name, r); !ok {
+			_ = where
+			continue
+		}
+		if prev, dup := seen[strings.ToLower(name)]; dup {
+			r.add(SevError, CodeDuplicateName, name, "the zip holds %q twice (names compared case-insensitively: %q)", name, prev)
+			continue
+		}
+		seen[strings.ToLower(name)] = name
+		mode := zf.Mode()
+		if mode&fs.ModeSymlink != 0 || mode&(fs.ModeDevice|fs.ModeNamedPipe|fs.ModeSocket|fs.ModeCharDevice) != 0 {
+			r.add(SevError, CodeLink, name, "entry is a %s, not a regular file: links are refused", kindOf(mode))
+			continue
+		}
+		if zf.Flags&0x1 != 0 {
+			r.add(SevError, CodeEncrypted, name, "entry is encrypted: it cannot be verified")
+			continue
+		}
+		if strings.HasSuffix(name, "/") || mode.IsDir() {
+			continue
+		}
+		e := &entry{name: name, size: int64(zf.UncompressedSize64)}
+		if zf.UncompressedSize64 > 1<<20 && float64(zf.UncompressedSize64) > opts.MaxRatio*float64(max(zf.CompressedSize64, 1)) {
+			r.add(SevError, CodeZipBomb, name, "declares %d bytes from %d compressed (ratio above %.0f): not expanded", zf.UncompressedSize64, zf.CompressedSize64, opts.MaxRatio)
+			e.bomb = true
+		}
+		if off, err := zf.DataOffset(); err == nil {
+			spans = append(spans, span{off, off + int64(zf.CompressedSize64), name})
+		} else {
+			r.add(SevError, CodeContainer, name, "entry header unreadable: %v", err)
+			e.bomb = true
+		}
+		zc.files[e] = zf
+		zc.list = append(zc.list, e)
+	}
+	// Entries sharing compressed bytes are the "overlapping" zip bomb: refuse them.
+	sort.Slice(spans, func(i, j int) bool { return spans[i].start < spans[j].start })
+	for i := 1; i < len(spans); i++ {
+		if spans[i].start < spans[i-1].end {
+			r.add(SevError, CodeZipBomb, spans[i].name, "entry data overlaps %s's: a crafted zip (overlapping zip bomb)", spans[i-1].name)
+			for e, zf := range zc.files {
+				if zf.Name == spans[i].name || zf.Name == spans[i-1].name {
+					e.bomb = true
+				}
+			}
+		}
+	}
+	return zc, nil
+}
+
+func kindOf(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeSymlink != 0:
+		return "symbolic link"
+	case m&fs.ModeNamedPipe != 0:
+		return "named pipe"
+	case m&fs.ModeSocket != 0:
+		return "socket"
+	default:
+		return "device"
+	}
+}
+
+var driveLetter = regexp.MustCompile(`^[A-Za-z]:`)
+
+// checkName reports whether a zip entry name is safe to consider; unsafe ones get a finding.
+func checkName(name string, r *Report) (string, bool) {
+	bad := ""
+	switch {
+	case name == "":
+		bad = "an empty name"
+	case strings.Contains(name, "\\"):
+		bad = "a backslash"
+	case strings.HasPrefix(name, "/") || driveLetter.MatchString(name):
+		bad = "an absolute path"
+	case strings.ContainsRune(name, 0):
+		bad = "a NUL byte"
+	default:
+		segs := strings.Split(strings.TrimSuffix(name, "/"), "/")
+		for _, s := range segs {
+			switch s {
+			case "..":
+				bad = `a ".." segment (path traversal)`
+			case ".", "":
+				if bad == "" {
+					bad = "an empty or \".\" segment"
+				}
+			}
+		}
+	}
+	if bad != "" {
+		r.add(SevError, CodePath, strconv.Quote(name), "entry name has %s: refused, never opened", bad)
+		return name, false
+	}
+	return name, true
+}
+
+func (z *zipContainer) entries() []*entry { return z.list }
+
+func (z *zipContainer) open(e *entry) (io.ReadCloser, error) {
+	zf := z.files[e]
+	if zf.Method == zip.Store {
+		// The digest is a stronger check than the CRC: reading raw saves a pass over stored bytes.
+		r, err := zf.OpenRaw()
+		if err != nil {
+			return nil, err
+		}
+		return io.NopCloser(r), nil
+	}
+	return zf.Open()
+}
+
+func (z *zipContainer) close() { z.f.Close() }
+
+// ---- folder -------------------------------------------------------------------------------------
+
+type dirContainer struct {
+	root *os.Root
+	list []*entry
+}
+
+func openDir(path string, r *Report) (*dirContainer, error) {
+	// os.Root confines every open to the folder: a link or name cannot reach outside it.
+	root, err := os.OpenRoot(path)
+	if err != nil {
+		return nil, fmt.Errorf("verify %s: %w", path, err)
+	}
+	dc := &dirContainer{root: root}
+	err = fs.WalkDir(root.FS(), ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return fmt.Errorf("verify %s: %w", path, err)
+		}
+		if p == "." {
+			return nil
+		}
+		t := d.Type()
+		if t&fs.ModeSymlink != 0 || t&(fs.ModeDevice|fs.ModeNamedPipe|fs.ModeSocket|fs.ModeCharDevice) != 0 {
+			r.add(SevError, CodeLink, p, "%s: links and special files are refused, never followed", kindOf(t))
+			if d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return fmt.Errorf("verify %s: %w", path, err)
+		}
+		dc.list = append(dc.list, &entry{name: p, size: info.Size()})
+		return nil
+	})
+	if err != nil {
+		root.Close()
+		return nil, err
+	}
+	return dc, nil
+}
+
+func (d *dirContainer) entries() []*entry { return d.list }
+
+func (d *dirContainer) open(e *entry) (io.ReadCloser, error) {
+	f, err := d.root.Open(e.name)
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+func (d *dirContainer) close() { d.root.Close() }
+
+// ---- the checks ---------------------------------------------------------------------------------
+
+var manifestName = regexp.MustCompile(`^([a-zA-Z0-9_\-]{0,56}[_-])?manifest\.xml$`)
+
+type verifier struct {
+	r      *Report
+	c      container
+	opts   VerifyOptions
+	byName map[string]*entry
+	m      *manifest
+}
+
+func (v *verifier) run(ctx context.Context) error {
+	r := v.r
+	var manifests []*entry
+	v.byName = map[string]*entry{}
+	for _, e := range v.c.entries() {
+		v.byName[e.name] = e
+		top, rest, nested := strings.Cut(e.name, "/")
+		switch {
+		case !nested && manifestName.MatchString(top):
+			manifests = append(manifests, e)
+		case !nested:
+			r.add(SevError, CodeLayout, e.name, "file at the root that is not the manifest: only the manifest and the Content/ folder may sit there")
+		case !strings.EqualFold(top, "content"):
+			r.add(SevError, CodeLayout, e.name, "folder %s/ at the root: everything but the manifest must be under Content/", top)
+		case rest == "":
+		}
+	}
+	switch len(manifests) {
+	case 0:
+		r.add(SevError, CodeNoManifest, "", "no manifest.xml at the root of the package")
+		v.unreferenced()
+		return nil
+	case 1:
+	default:
+		names := make([]string, len(manifests))
+		for i, m := range manifests {
+			names[i] = m.name
+		}
+		r.add(SevError, CodeManyManifests, "", "more than one manifest at the root: %s", strings.Join(names, ", "))
+		v.unreferenced()
+		return nil
+	}
+	me := manifests[0]
+	me.used = true
+	r.Manifest = me.name
+	r.ManifestSize = me.size
+	if me.size > v.opts.MaxManifestBytes {
+		r.add(SevError, CodeManifestSize, me.name, "manifest is %d bytes, above the limit of %d (raise it with --max-manifest if the package is trusted)", me.size, v.opts.MaxManifestBytes)
+		return nil
+	}
+	if me.bomb {
+		return nil
+	}
+	rc, err := v.c.open(me)
+	if err != nil {
+		r.add(SevError, CodeReadError, me.name, "cannot open the manifest: %v", err)
+		return nil
+	}
+	h256, h512 := sha256.New(), sha512.New()
+	lr := &io.LimitedReader{R: rc, N: v.opts.MaxManifestBytes + 1}
+	m, perr := parseManifest(io.TeeReader(lr, io.MultiWriter(h256, h512)), r)
+	if perr == nil {
+		// Hash to the end even if the parser stopped at the root end tag.
+		_, perr = io.Copy(io.MultiWriter(h256, h512), lr)
+		if perr != nil {
+			r.add(SevError, CodeReadError, me.name, "manifest unreadable: %v", perr)
+		}
+	}
+	rc.Close()
+	if lr.N <= 0 {
+		r.add(SevError, CodeManifestSize, me.name, "manifest is larger than the limit of %d bytes", v.opts.MaxManifestBytes)
+		return nil
+	}
+	if perr == nil {
+		r.ManifestSHA256 = hex.EncodeToString(h256.Sum(nil))
+		r.ManifestSHA512 = hex.EncodeToString(h512.Sum(nil))
+	}
+	if m == nil {
+		v.unreferenced()
+		return nil
+	}
+	v.m = m
+	m.resolve(r)
+	if v.opts.XSDDir != "" && r.Version != "" {
+		if err := v.validateXSD(me); err != nil {
+			return err
+		}
+	}
+	if err := v.checkObjects(ctx); err != nil {
+		return err
+	}
+	v.unreferenced()
+	return nil
+}
+
+func (v *verifier) unreferenced() {
+	for _, e := range v.c.entries() {
+		if !e.used && strings.Contains(e.name, "/") && strings.EqualFold(strings.SplitN(e.name, "/", 2)[0], "content") {
+			v.r.add(SevError, CodeUnreferenced, e.name, "file is in the package but no BinaryDataObject's Uri names it")
+		}
+	}
+}
+
+// object is a BinaryDataObject as the manifest declares it.
+type object struct {
+	id, uri, algo, value string
+	size                 int64 // -1: not declared
+	attachment           bool
+}
+
+type result struct {
+	findings []Finding
+	bytes    int64
+	ok       bool
+}
+
+func newHasher(algo string) hash.Hash {
+	switch DigestAlgorithm(algo) {
+	case MD5:
+		return md5.New()
+	case SHA1:
+		return sha1.New()
+	case SHA256:
+		return sha256.New()
+	case SHA384:
+		return sha512.New384()
+	case SHA512:
+		return sha512.New()
+	}
+	return nil
+}
+
+func (v *verifier) checkObjects(ctx context.Context) error {
+	objs := v.m.objects
+	v.r.Objects = len(objs)
+	results := make([]result, len(objs))
+	type job struct {
+		i int
+		e *entry
+		h hash.Hash
+	}
+	var jobs []job
+	for i, o := range objs {
+		res := &results[i]
+		addf := func(sev Severity, code, format string, args ...any) {
+			res.findings = append(res.findings, Finding{sev, code, o.uri, fmt.Sprintf(format, args...)})
+		}
+		if o.attachment {
+			res.findings = append(res.findings, Finding{SevWarning, CodeNotChecked, o.id, "object is an inline Attachment: its digest is not checked"})
+			continue
+		}
+		if o.uri == "" {
+			continue // a BinaryDataObject without Uri (a reply message) has nothing to check
+		}
+		e := v.lookup(o.uri)
+		if e == nil {
+			addf(SevError, CodeMissingFile, "object %s: its Uri names no file in the package", o.id)
+			continue
+		}
+		e.used = true
+		h := newHasher(o.algo)
+		if h == nil {
+			addf(SevError, CodeUnknownAlgo, "object %s: digest algorithm %q is not one of MD5, SHA-1, SHA-256, SHA-384, SHA-512", o.id, o.algo)
+			continue
+		}
+		if e.bomb {
+			continue // already reported
+		}
+		jobs = append(jobs, job{i, e, h})
+	}
+	ch := make(chan job)
+	var wg sync.WaitGroup
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for w := 0; w < min(v.opts.Workers, max(len(jobs), 1)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			buf := make([]byte, 1<<20)
+			for j := range ch {
+				results[j.i] = v.hashOne(ctx, objs[j.i], j.e, j.h, buf)
+			}
+		}()
+	}
+	// Biggest first, so that one large file does not run alone at the end.
+	sort.SliceStable(jobs, func(a, b int) bool { return jobs[a].e.size > jobs[b].e.size })
+feed:
+	for _, j := range jobs {
+		select {
+		case ch <- j:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(ch)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	for _, res := range results {
+		v.r.Findings = append(v.r.Findings, res.findings...)
+		v.r.PayloadBytes += res.bytes
+		if res.ok {
+			v.r.ObjectsVerified++
+		}
+	}
+	return nil
+}
+
+func (v *verifier) lookup(uri string) *entry {
+	u := strings.TrimPrefix(uri, "./")
+	if e := v.byName[u]; e != nil {
+		return e
+	}
+	if strings.Contains(u, "%") {
+		if d, err := url.PathUnescape(u); err == nil {
+			return v.byName[d]
+		}
+	}
+	return nil
+}
+
+func (v *verifier) hashOne(ctx context.Context, o *object, e *entry, h hash.Hash, buf []byte) result {
+	var res result
+	addf := func(sev Severity, code, format string, args ...any) {
+		res.findings = append(res.findings, Finding{sev, code, o.uri, fmt.Sprintf(format, args...)})
+	}
+	rc, err := v.c.open(e)
+	if err != nil {
+		addf(SevError, CodeReadError, "object %s: cannot open: %v", o.id, err)
+		return res
+	}
+	defer rc.Close()
+	var n int64
+	for {
+		if ctx.Err() != nil {
+			return res
+		}
+		k, err := rc.Read(buf)
+		if k > 0 {
+			h.Write(buf[:k])
+			n += int64(k)
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			addf(SevError, CodeReadError, "object %s: read failed after %d bytes: %v", o.id, n, err)
+			res.bytes = n
+			return res
+		}
+	}
+	res.bytes = n
+	got := h.Sum(nil)
+	ok := true
+	want, form, derr := decodeDigest(o.value, h.Size())
+	switch {
+	case derr != nil:
+		addf(SevError, CodeBadDigestValue, "object %s: %v", o.id, derr)
+		ok = false
+	case !bytes.Equal(want, got):
+		addf(SevError, CodeDigestMismatch, "object %s: %s is %s, the manifest says %s", o.id, o.algo, hex.EncodeToString(got), o.value)
+		ok = false
+	case form != "hex":
+		addf(SevWarning, CodeVitam, "object %s: digest written as %s; VITAM compares lowercase hex strings and would refuse it", o.id, form)
+	}
+	if o.size >= 0 && o.size != n {
+		addf(SevError, CodeSizeMismatch, "object %s: file is %d bytes, the manifest says %d", o.id, n, o.size)
+		ok = false
+	}
+	res.ok = ok
+	return res
+}
+
+// decodeDigest reads a MessageDigest value as hex, else base64, of the expected length.
+func decodeDigest(s string, size int) ([]byte, string, error) {
+	s = strings.TrimSpace(s)
+	if len(s) == 2*size {
+		if b, err := hex.DecodeString(s); err == nil {
+			if strings.ToLower(s) != s {
+				return b, "uppercase hex", nil
+			}
+			return b, "hex", nil
+		}
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding} {
+		if b, err := enc.DecodeString(s); err == nil && len(b) == size {
+			return b, "base64", nil
+		}
+	}
+	return nil, "", fmt.Errorf("digest value %q is neither hex nor base64 of a %d-byte digest", truncate(s, 140), size)
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
