@@ -622,7 +622,7 @@ func (v *verifier) hashOne(ctx context.Context, o *object, e *entry, h hash.Hash
 	}
 	defer rc.Close()
 	var n int64
-	for {
+	for zero := 0; ; {
 		if ctx.Err() != nil {
 			return res
 		}
@@ -630,6 +630,11 @@ func (v *verifier) hashOne(ctx context.Context, o *object, e *entry, h hash.Hash
 		if k > 0 {
 			h.Write(buf[:k])
 			n += int64(k)
+			zero = 0
+		} else if err == nil {
+			if zero++; zero > 100 {
+				err = io.ErrNoProgress
+			}
 		}
 		if err == io.EOF {
 			break

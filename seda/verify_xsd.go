@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"sync"
 
 	"github.com/jacoelho/xsd"
@@ -15,6 +17,8 @@ import (
 // (~50 ms). It agrees with xmllint on VITAM's samples; the tests keep xmllint as the independent
 // oracle. Its one known limit at v0.0.27: it may stop at the first error of some kinds, so the
 // report can list fewer XSD errors than xmllint.
+
+var nsPrefix = regexp.MustCompile(`\{[^}]*\}`)
 
 var schemaCache sync.Map // main.xsd path -> *xsd.Schema
 
@@ -70,7 +74,14 @@ func (v *verifier) validateXSD(me *entry) error {
 				v.r.add(SevError, CodeXSD, me.name, "%d more XSD errors not listed", len(list)-20)
 				break
 			}
-			v.r.add(SevError, CodeXSD, fmt.Sprintf("%s:%d", me.name, e.Line), "SEDA %s XSD: %s %s (at %s)", v.r.Version, e.Code, e.Message, e.Path)
+			msg := e.Code + " " + e.Message
+			if e.Actual != "" && e.Actual != "?" {
+				msg += ": found " + nsPrefix.ReplaceAllString(e.Actual, "")
+			}
+			if len(e.Expected) > 0 {
+				msg += ", expected " + nsPrefix.ReplaceAllString(strings.Join(e.Expected, " | "), "")
+			}
+			v.r.add(SevError, CodeXSD, fmt.Sprintf("%s:%d", me.name, e.Line), "SEDA %s XSD: %s (at %s)", v.r.Version, msg, nsPrefix.ReplaceAllString(e.Path, ""))
 		}
 		return nil
 	}

@@ -1,0 +1,183 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+	"github.com/versement/versement/seda"
+)
+
+func init() {
+	register(&cli.Command{
+		Name:      "verify",
+		Usage:     "check SEDA packages (zip or unpacked folder): layout, manifest, every file's size and digest",
+		ArgsUsage: "PATH...",
+		Description: "Verifies SEDA 2.1, 2.2 and 2.3 SIPs from any producer (versement, VITAM, others) without\n" +
+			"unpacking them: one manifest and only Content/ beside it, no absolute or .. paths, no links, no\n" +
+			"duplicate names; a well-formed SEDA manifest with unique ids and resolved references; every\n" +
+			"BinaryDataObject's file present with the declared size and digest (MD5, SHA-1, SHA-256, SHA-384,\n" +
+			"SHA-512; hex or base64); no unreferenced file. --xsd-dir adds full validation against the\n" +
+			"official XSDs. Exit status: 0 every package holds, 1 a package is damaged, 2 a package could\n" +
+			"not be read or the call was wrong.",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "json", Usage: "print one JSON document (reports and errors) instead of text"},
+			&cli.StringFlag{Name: "xsd-dir", Usage: "folder of the official SEDA XSDs (seda-2.N/seda-2.N-main.xsd): validate manifests against them", EnvVars: []string{"VERSEMENT_XSD_DIR"}},
+			&cli.Int64Flag{Name: "max-manifest", Value: 256 << 20, Usage: "refuse manifests larger than this many bytes (bounds memory on untrusted packages)"},
+			&cli.Float64Flag{Name: "max-ratio", Value: 200, Usage: "refuse zip entries expanding more than this many times (zip bombs)"},
+			&cli.IntFlag{Name: "workers", Usage: "files hashed in parallel (default: the number of CPUs)"},
+		},
+		Action: verifyAction,
+	})
+}
+
+// verifyOutcome is one PATH's result: a report, or the reason it could not be read.
+type verifyOutcome struct {
+	Path   string       `json:"path"`
+	Report *seda.Report `json:"report,omitempty"`
+	Error  string       `json:"error,omitempty"`
+}
+
+func verifyAction(c *cli.Context) error {
+	if c.NArg() == 0 {
+		return cli.Exit("verify: give at least one PATH (a SIP zip or an unpacked SIP folder)", exitError)
+	}
+	opts := seda.VerifyOptions{
+		XSDDir:           c.String("xsd-dir"),
+		MaxManifestBytes: c.Int64("max-manifest"),
+		MaxRatio:         c.Float64("max-ratio"),
+		Workers:          c.Int("workers"),
+	}
+	outcomes, err := verifyPaths(c.Context, c.Args().Slice(), opts)
+	if err != nil {
+		return cli.Exit("verify: "+err.Error(), exitError)
+	}
+	if c.Bool("json") {
+		if err := printVerifyJSON(c.App.Writer, outcomes); err != nil {
+			return cli.Exit("verify: "+err.Error(), exitError)
+		}
+	} else {
+		printVerifyText(c.App.Writer, outcomes)
+	}
+	return verifyExit(outcomes)
+}
+
+// verifyPaths verifies each path; a path that cannot be read is an outcome, not an error, so that
+// the others are still checked. The error is for a cancelled context.
+func verifyPaths(ctx context.Context, paths []string, opts seda.VerifyOptions) ([]verifyOutcome, error) {
+	var out []verifyOutcome
+	for _, p := range paths {
+		r, err := seda.Verify(ctx, p, opts)
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		o := verifyOutcome{Path: p, Report: r}
+		if err != nil {
+			o.Error = err.Error()
+		}
+		out = append(out, o)
+	}
+	return out, nil
+}
+
+// verifyExit: 2 if anything could not be read, else 1 if a package is damaged, else 0.
+func verifyExit(outcomes []verifyOutcome) error {
+	damaged, unreadable := 0, 0
+	for _, o := range outcomes {
+		switch {
+		case o.Error != "":
+			unreadable++
+		case !o.Report.OK():
+			damaged++
+		}
+	}
+	switch {
+	case unreadable > 0:
+		return cli.Exit(fmt.Sprintf("verify: %d of %d could not be read", unreadable, len(outcomes)), exitError)
+	case damaged > 0:
+		return cli.Exit(fmt.Sprintf("verify: %d of %d packages damaged", damaged, len(outcomes)), exitFindings)
+	}
+	return nil
+}
+
+func printVerifyJSON(w io.Writer, outcomes []verifyOutcome) error {
+	ok := true
+	for _, o := range outcomes {
+		ok = ok && o.Error == "" && o.Report.OK()
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(struct {
+		OK       bool            `json:"ok"`
+		Packages []verifyOutcome `json:"packages"`
+	}{ok, outcomes})
+}
+
+func printVerifyText(w io.Writer, outcomes []verifyOutcome) {
+	for _, o := range outcomes {
+		if o.Error != "" {
+			fmt.Fprintf(w, "%s: UNREADABLE: %s\n", o.Path, o.Error)
+			continue
+		}
+		r := o.Report
+		errs, warns := 0, 0
+		for _, f := range r.Findings {
+			if f.Severity == seda.SevError {
+				errs++
+			} else {
+				warns++
+			}
+		}
+		state := "OK"
+		if errs > 0 {
+			state = fmt.Sprintf("DAMAGED (%d error%s)", errs, verifyPlural(errs))
+		}
+		fmt.Fprintf(w, "%s: %s\n", o.Path, state)
+		var facts []string
+		if r.Version != "" {
+			facts = append(facts, "SEDA "+string(r.Version))
+		}
+		if r.MessageIdentifier != "" {
+			facts = append(facts, "message "+r.MessageIdentifier)
+		}
+		facts = append(facts, fmt.Sprintf("%d/%d objects verified (%s)", r.ObjectsVerified, r.Objects, verifyBytes(r.PayloadBytes)),
+			fmt.Sprintf("%d units", r.Units), "XSD "+r.XSD)
+		fmt.Fprintf(w, "  %s\n", strings.Join(facts, ", "))
+		if r.ManifestSHA512 != "" {
+			fmt.Fprintf(w, "  %s SHA-512 %s\n", r.Manifest, r.ManifestSHA512)
+		}
+		for _, f := range r.Findings {
+			where := ""
+			if f.Where != "" {
+				where = " " + f.Where
+			}
+			fmt.Fprintf(w, "  %-7s %s%s: %s\n", f.Severity, f.Code, where, f.Message)
+		}
+		if warns > 0 && errs == 0 {
+			fmt.Fprintf(w, "  (%d warning%s: the package holds, but read them)\n", warns, verifyPlural(warns))
+		}
+	}
+}
+
+func verifyPlural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+func verifyBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
