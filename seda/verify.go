@@ -214,8 +214,7 @@ func openZip(path string, size int64, r *Report, opts VerifyOptions) (*zipContai
 	var spans []span
 	for _, zf := range zr.File {
 		name := zf.Name
-		if where, ok := checkName(name, r); !ok {
-			_ = where
+		if !checkName(name, r) {
 			continue
 		}
 		if prev, dup := seen[strings.ToLower(name)]; dup {
@@ -280,7 +279,7 @@ func kindOf(m fs.FileMode) string {
 var driveLetter = regexp.MustCompile(`^[A-Za-z]:`)
 
 // checkName reports whether a zip entry name is safe to consider; unsafe ones get a finding.
-func checkName(name string, r *Report) (string, bool) {
+func checkName(name string, r *Report) bool {
 	bad := ""
 	switch {
 	case name == "":
@@ -306,9 +305,9 @@ func checkName(name string, r *Report) (string, bool) {
 	}
 	if bad != "" {
 		r.add(SevError, CodePath, strconv.Quote(name), "entry name has %s: refused, never opened", bad)
-		return name, false
+		return false
 	}
-	return name, true
+	return true
 }
 
 func (z *zipContainer) entries() []*entry { return z.list }
@@ -413,6 +412,7 @@ func (v *verifier) run(ctx context.Context) error {
 		case !strings.EqualFold(top, "content"):
 			r.add(SevError, CodeLayout, e.name, "folder %s/ at the root: everything but the manifest must be under Content/", top)
 		case rest == "":
+			r.add(SevError, CodePath, e.name, "entry name ends the Content folder without a file name")
 		}
 	}
 	switch len(manifests) {
@@ -622,28 +622,22 @@ func (v *verifier) hashOne(ctx context.Context, o *object, e *entry, h hash.Hash
 	}
 	defer rc.Close()
 	var n int64
-	for zero := 0; ; {
+	if e.size >= readAheadMin {
+		// One big file cannot be hashed on two cores, but its reading (and inflating) can overlap
+		// its hashing.
+		ra := newReadAhead(rc)
+		defer ra.stop()
+		n, err = ra.hashInto(ctx, h)
+	} else {
+		n, err = hashAll(ctx, h, rc, buf)
+	}
+	if err != nil {
 		if ctx.Err() != nil {
 			return res
 		}
-		k, err := rc.Read(buf)
-		if k > 0 {
-			h.Write(buf[:k])
-			n += int64(k)
-			zero = 0
-		} else if err == nil {
-			if zero++; zero > 100 {
-				err = io.ErrNoProgress
-			}
-		}
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			addf(SevError, CodeReadError, "object %s: read failed after %d bytes: %v", o.id, n, err)
-			res.bytes = n
-			return res
-		}
+		addf(SevError, CodeReadError, "object %s: read failed after %d bytes: %v", o.id, n, err)
+		res.bytes = n
+		return res
 	}
 	res.bytes = n
 	got := h.Sum(nil)
@@ -691,4 +685,101 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…"
+}
+
+// hashAll feeds src to h until EOF; a reader that makes no progress is an error, not a hang.
+func hashAll(ctx context.Context, h hash.Hash, src io.Reader, buf []byte) (int64, error) {
+	var n int64
+	for zero := 0; ; {
+		if err := ctx.Err(); err != nil {
+			return n, err
+		}
+		k, err := src.Read(buf)
+		if k > 0 {
+			h.Write(buf[:k])
+			n += int64(k)
+			zero = 0
+		} else if err == nil {
+			if zero++; zero > 100 {
+				err = io.ErrNoProgress
+			}
+		}
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+	}
+}
+
+const readAheadMin = 16 << 20
+
+// readAhead reads its source in a goroutine, a few chunks ahead of the hashing.
+type readAhead struct {
+	chunks chan []byte
+	free   chan []byte
+	done   chan struct{}
+	errc   chan error
+}
+
+func newReadAhead(r io.Reader) *readAhead {
+	const nbuf, size = 4, 1 << 20
+	ra := &readAhead{chunks: make(chan []byte, nbuf), free: make(chan []byte, nbuf), done: make(chan struct{}), errc: make(chan error, 1)}
+	for i := 0; i < nbuf; i++ {
+		ra.free <- make([]byte, size)
+	}
+	go func() {
+		defer close(ra.chunks)
+		for {
+			var b []byte
+			select {
+			case b = <-ra.free:
+			case <-ra.done:
+				return
+			}
+			k, err := io.ReadFull(r, b)
+			if k > 0 {
+				select {
+				case ra.chunks <- b[:k]:
+				case <-ra.done:
+					return
+				}
+			}
+			if err == io.EOF || err == io.ErrUnexpectedEOF {
+				return
+			}
+			if err != nil {
+				ra.errc <- err
+				return
+			}
+		}
+	}()
+	return ra
+}
+
+// hashInto feeds every chunk to h, without copying them.
+func (ra *readAhead) hashInto(ctx context.Context, h hash.Hash) (int64, error) {
+	var n int64
+	for b := range ra.chunks {
+		if err := ctx.Err(); err != nil {
+			return n, err
+		}
+		h.Write(b)
+		n += int64(len(b))
+		ra.free <- b[:cap(b)]
+	}
+	select {
+	case err := <-ra.errc:
+		return n, err
+	default:
+		return n, nil
+	}
+}
+
+// stop ends the reading goroutine; the source must be closed after stop.
+func (ra *readAhead) stop() {
+	close(ra.done)
+	for range ra.chunks {
+	}
 }

@@ -345,3 +345,71 @@ func TestVerifyHostileInput(t *testing.T) {
 		}
 	})
 }
+
+// Objects above the read-ahead threshold go through the pipelined reader: it must find the same
+// mismatches and truncations as the simple one.
+func TestVerifyLargeObjects(t *testing.T) {
+	big := make([]byte, 20<<20)
+	for i := range big {
+		big[i] = byte(i*7 + i>>11)
+	}
+	p := filepath.Join(t.TempDir(), "big.zip")
+	f, _ := os.Create(p)
+	w, err := seda.NewWriter(f, testHeader(seda.V22), seda.WithTempDir(t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ow, err := w.AddObject(seda.Object{Name: "scan.jpg", MimeType: "image/jpeg"}, bytes.NewReader(big))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.AddObject(seda.Object{Name: "notes.json", MimeType: "application/json"}, bytes.NewReader(big))
+	if _, err := w.AddUnit(seda.Unit{Content: seda.Content{DescriptionLevel: "Item", Title: "scan"}, Groups: []seda.GroupID{ow.Group(), "GOT-2"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	r := verify(t, p, seda.VerifyOptions{})
+	if !r.OK() || r.ObjectsVerified != 2 || r.PayloadBytes != 40<<20 {
+		t.Fatalf("%+v", r)
+	}
+	for _, name := range []string{"Content/scan.jpg", "Content/notes.json"} {
+		damaged := rewriteZip(t, p, func(n string, d []byte) []byte {
+			if n == name {
+				d[len(d)-1] ^= 0x80
+			}
+			return d
+		}, nil)
+		wantFinding(t, verify(t, damaged, seda.VerifyOptions{}), seda.CodeDigestMismatch, name, "SHA-256 is")
+	}
+}
+
+// The "overlapping" zip bomb points many central-directory entries at the same compressed bytes.
+func TestVerifyOverlappingEntries(t *testing.T) {
+	ours, _ := writeSIP(t, seda.V22, 1)
+	manifest := readManifest(t, ours)
+	p := zipWith(t, func(zw *zip.Writer) {
+		add(t, zw, &zip.FileHeader{Name: "manifest.xml"}, manifest)
+		add(t, zw, &zip.FileHeader{Name: "Content/a.txt"}, []byte("same bytes"))
+		add(t, zw, &zip.FileHeader{Name: "Content/b.txt"}, []byte("same bytes"))
+	})
+	b, _ := os.ReadFile(p)
+	// Central directory headers: signature PK\x01\x02, local header offset at +42.
+	var offA []byte
+	for i := 0; i+46 < len(b); i++ {
+		if string(b[i:i+4]) != "PK\x01\x02" {
+			continue
+		}
+		nameLen := int(b[i+28]) | int(b[i+29])<<8
+		switch string(b[i+46 : i+46+nameLen]) {
+		case "Content/a.txt":
+			offA = append([]byte(nil), b[i+42:i+46]...)
+		case "Content/b.txt":
+			copy(b[i+42:i+46], offA)
+		}
+	}
+	os.WriteFile(p, b, 0o644)
+	wantFinding(t, verify(t, p, seda.VerifyOptions{}), seda.CodeZipBomb, "Content/", "overlaps")
+}
