@@ -2,8 +2,6 @@ package main
 
 import (
 	"archive/zip"
-	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"os"
@@ -15,17 +13,6 @@ import (
 	"github.com/versement/versement/internal/testsvc"
 	"github.com/versement/versement/seda"
 )
-
-// runCLI runs the versement app in-process and returns its stdout and exit code.
-func runCLI(t *testing.T, args ...string) (string, int) {
-	t.Helper()
-	var out bytes.Buffer
-	app := newApp()
-	app.Writer = &out
-	app.ErrWriter = io.Discard
-	err := app.RunContext(context.Background(), append([]string{"versement"}, args...))
-	return out.String(), exitCode(err)
-}
 
 func smallSIP(t *testing.T) string {
 	t.Helper()
