@@ -84,7 +84,7 @@ func ValidID(id string) bool { return ncName.MatchString(id) }
 
 func checkFileName(name string) error {
 	if !fileName.MatchString(name) || name == "." || name == ".." || len(name) > 255 {
-		return fmt.Errorf("seda: file name %q: only A-Z a-z 0-9 . _ - are allowed (VITAM refuses others), at most 255 bytes, and not . or ..", name)
+		return fmt.Errorf("seda: file name %q: only A-Z a-z 0-9 . _ - are allowed (VITAM refuses others), at most 255 bytes, and not a dot or two alone", name)
 	}
 	return nil
 }

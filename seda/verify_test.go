@@ -24,14 +24,6 @@ func verify(t testing.TB, path string, opts seda.VerifyOptions) *seda.Report {
 	return r
 }
 
-func codes(r *seda.Report) []string {
-	var out []string
-	for _, f := range r.Findings {
-		out = append(out, string(f.Severity)+":"+f.Code)
-	}
-	return out
-}
-
 func wantFinding(t testing.TB, r *seda.Report, code, where, msg string) {
 	t.Helper()
 	for _, f := range r.Findings {
@@ -164,8 +156,6 @@ func unzipTo(t testing.TB, src string) string {
 	}, nil)
 	return dir
 }
-
-func keep(string, []byte) []byte { return nil }
 
 func TestVerifyDamagedCopies(t *testing.T) {
 	ours, _ := writeSIP(t, seda.V22, 3)

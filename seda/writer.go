@@ -136,6 +136,7 @@ type Writer struct {
 	nUnits            int
 	payload           int64
 	curGroup          GroupID
+	groupVersions     map[string]bool // DataObjectVersions of the group being written
 	open              *ObjectWriter
 	stack             []string // ids of open units
 	err               error
@@ -272,12 +273,17 @@ func (w *Writer) CreateObject(o Object) (*ObjectWriter, error) {
 		}
 		w.nGroups++
 		w.curGroup = GroupID("GOT-" + strconv.Itoa(w.nGroups))
+		w.groupVersions = map[string]bool{}
 		if _, err := fmt.Fprintf(w.groups, "<DataObjectGroup id=\"%s\">\n", w.curGroup); err != nil {
 			return nil, w.fail(err)
 		}
 	case o.Group != w.curGroup:
 		return nil, fmt.Errorf("seda: object %s: group %s is not the group being written (%s): write a group's objects one after another", o.Name, o.Group, w.curGroup)
 	}
+	if w.groupVersions[o.Version] {
+		return nil, fmt.Errorf("seda: object %s: group %s already has a %s object (VITAM refuses two objects of one version in a group): use BinaryMaster_2, _3…", o.Name, w.curGroup, o.Version)
+	}
+	w.groupVersions[o.Version] = true
 	method := zip.Deflate
 	if storeAsIs(o.MimeType, o.Name) {
 		method = zip.Store

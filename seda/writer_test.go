@@ -264,6 +264,11 @@ func TestWriterRefusals(t *testing.T) {
 			_, err := w.CreateObject(seda.Object{Name: "c.txt", Group: a.Group()})
 			return err
 		}, "group GOT-1 is not the group being written (GOT-2)"},
+		{"same version twice in a group", func(w *seda.Writer) error {
+			a, _ := w.AddObject(seda.Object{Name: "a.json"}, strings.NewReader("x"))
+			_, err := w.CreateObject(seda.Object{Name: "a.jpg", Group: a.Group()})
+			return err
+		}, "object a.jpg: group GOT-1 already has a BinaryMaster_1 object"},
 		{"unknown group", func(w *seda.Writer) error {
 			_, err := w.AddUnit(seda.Unit{Content: seda.Content{DescriptionLevel: "File", Title: "t"}, Groups: []seda.GroupID{"GOT-7"}})
 			return err
