@@ -203,7 +203,7 @@ func TestVerifyDamagedCopies(t *testing.T) {
 		{"wrong algorithm name", ours, editManifest(`algorithm="SHA-256"`, `algorithm="SHA-265"`), nil, seda.CodeUnknownAlgo, "Content/dictionary.json", `digest algorithm "SHA-265" is not one of`},
 		{"dangling group reference", ours, editManifest("<DataObjectGroupReferenceId>GOT-2</DataObjectGroupReferenceId>", "<DataObjectGroupReferenceId>GOT-99</DataObjectGroupReferenceId>"), nil, seda.CodeDanglingRef, "AU-2", `DataObjectGroupReferenceId "GOT-99" (in AU-2) points to no element`},
 		{"duplicate id", ours, editManifest(`<ArchiveUnit id="AU-3">`, `<ArchiveUnit id="AU-2">`), nil, seda.CodeDuplicateID, "AU-2", ""},
-		{"element out of order", ours, editManifest("<ArchivalAgency><Identifier>UNIV-ARCHIVES</Identifier></ArchivalAgency>", ""), nil, seda.CodeStructure, "ArchiveTransfer", "<ArchivalAgency> is missing"},
+		{"element out of order", ours, editManifest("<ArchivalAgency>\n <Identifier>UNIV-ARCHIVES</Identifier>\n</ArchivalAgency>", ""), nil, seda.CodeStructure, "ArchiveTransfer", "<ArchivalAgency> is missing"},
 		{"foreign root folder", ours, same, map[string][]byte{"Other/x.txt": []byte("x")}, seda.CodeLayout, "Other/x.txt", "everything but the manifest must be under Content/"},
 		{"second manifest", ours, same, map[string][]byte{"old_manifest.xml": []byte("<x/>")}, seda.CodeManyManifests, "", "manifest.xml, old_manifest.xml"},
 		{"wrong namespace", ours, editManifest("seda:v2.2", "seda:v2.9"), nil, seda.CodeNamespace, "", "is not SEDA 2.1, 2.2 or 2.3"},

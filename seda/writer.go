@@ -812,9 +812,16 @@ func simple(name, text string) *etree.Element {
 	return e
 }
 
-var writeSettings = etree.WriteSettings{CanonicalText: true, CanonicalAttrVal: true}
+var (
+	writeSettings  = etree.WriteSettings{CanonicalText: true, CanonicalAttrVal: true}
+	indentSettings = &etree.IndentSettings{Spaces: 1, PreserveLeafWhitespace: true, SuppressTrailingWhitespace: true}
+)
 
+// writeElement writes e indented within itself (auditors read manifests), leaving text untouched.
 func writeElement(bw *bufio.Writer, e *etree.Element) error {
+	doc := etree.NewDocument()
+	doc.SetRoot(e)
+	doc.IndentWithSettings(indentSettings)
 	e.WriteTo(bw, &writeSettings)
 	return bw.WriteByte('\n')
 }

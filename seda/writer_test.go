@@ -177,7 +177,7 @@ func TestWriterManifestValidatesWithXmllint(t *testing.T) {
 			if v == seda.V21 && strings.Contains(s, "HoldRule") {
 				t.Errorf("2.1 manifest mentions HoldRule")
 			}
-			if v != seda.V21 && !strings.Contains(s, "<HoldRule><Rule>HOL-00002</Rule>") {
+			if v != seda.V21 && !strings.Contains(s, "<HoldRule>\n  <Rule>HOL-00002</Rule>") {
 				t.Errorf("%s manifest lacks the HoldRule", v)
 			}
 		})
