@@ -86,7 +86,11 @@ type frame struct {
 	group    string // for DataObjectGroup: its id
 	hasLevel bool
 	hasTitle bool
+	keepText bool // only the values the verifier reads are kept
 }
+
+var textElements = map[string]bool{"MessageIdentifier": true, "ArchiveUnitRefId": true, "DataObjectGroupReferenceId": true,
+	"DataObjectReferenceId": true, "DataObjectGroupId": true, "Uri": true, "MessageDigest": true, "Size": true}
 
 func (f *frame) child(name string) {
 	if !f.track {
@@ -165,6 +169,7 @@ func parseManifest(rd io.Reader, r *Report) (*manifest, error) {
 			f := &frame{}
 			if t.Name.Space == ns {
 				f.name = t.Name.Local
+				f.keepText = textElements[f.name]
 			}
 			var parent *frame
 			if len(stack) > 0 {
@@ -239,7 +244,7 @@ func parseManifest(rd io.Reader, r *Report) (*manifest, error) {
 		case xml.CharData:
 			if len(stack) > 0 {
 				f := stack[len(stack)-1]
-				if f.text.Len()+len(t) <= maxLeafBytes {
+				if f.keepText && f.text.Len()+len(t) <= maxLeafBytes {
 					f.text.Write(t)
 				}
 			}
