@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -402,4 +403,40 @@ func TestVerifyOverlappingEntries(t *testing.T) {
 	}
 	os.WriteFile(p, b, 0o644)
 	wantFinding(t, verify(t, p, seda.VerifyOptions{}), seda.CodeZipBomb, "Content/", "overlaps")
+}
+
+// More than 65,535 entries need Zip64 records: archive/zip writes them, and both our reader and
+// unzip must accept the result.
+func TestZip64ManyEntries(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes 66,000 objects")
+	}
+	p := filepath.Join(t.TempDir(), "many.zip")
+	f, _ := os.Create(p)
+	w, err := seda.NewWriter(f, testHeader(seda.V22), seda.WithTempDir(t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 66000
+	for i := 0; i < n; i++ {
+		if _, err := w.AddObject(seda.Object{Name: fmt.Sprintf("o%05d.txt", i)}, strings.NewReader("x")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := w.AddUnit(seda.Unit{Content: seda.Content{DescriptionLevel: "File", Title: "many"}, Groups: []seda.GroupID{"GOT-1"}}); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := w.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	b, _ := os.ReadFile(p)
+	if !bytes.Contains(b, []byte("PK\x06\x06")) {
+		t.Fatal("no Zip64 end of central directory record")
+	}
+	r := verify(t, p, seda.VerifyOptions{})
+	if !r.OK() || r.ObjectsVerified != n || sum.Objects != n {
+		t.Fatalf("%d/%d verified, findings %v", r.ObjectsVerified, r.Objects, r.Findings[:min(3, len(r.Findings))])
+	}
 }
