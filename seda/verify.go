@@ -106,7 +106,13 @@ type Report struct {
 	PayloadBytes      int64     `json:"payload_bytes"`    // bytes hashed
 	XSD               string    `json:"xsd"`              // "not checked", "valid" or "invalid"
 	Findings          []Finding `json:"findings"`
+
+	perCode map[string]int // findings per code, to cap hostile floods
 }
+
+// maxPerCode caps the findings of one code: a crafted zip with a million bad entries must not
+// make a million-line report.
+const maxPerCode = 1000
 
 // OK reports whether the package holds: no finding of severity error.
 func (r *Report) OK() bool {
@@ -119,7 +125,38 @@ func (r *Report) OK() bool {
 }
 
 func (r *Report) add(sev Severity, code, where, format string, args ...any) {
-	r.Findings = append(r.Findings, Finding{sev, code, where, fmt.Sprintf(format, args...)})
+	r.addFinding(Finding{sev, code, where, fmt.Sprintf(format, args...)})
+}
+
+func (r *Report) addFinding(f Finding) {
+	if r.perCode == nil {
+		r.perCode = map[string]int{}
+	}
+	r.perCode[f.Code]++
+	if r.perCode[f.Code] <= maxPerCode {
+		r.Findings = append(r.Findings, f)
+	}
+}
+
+// finish adds one line per code whose findings were capped.
+func (r *Report) finish() {
+	codes := make([]string, 0, len(r.perCode))
+	for c, n := range r.perCode {
+		if n > maxPerCode {
+			codes = append(codes, c)
+		}
+	}
+	sort.Strings(codes)
+	for _, c := range codes {
+		sev := SevWarning
+		for _, f := range r.Findings {
+			if f.Code == c {
+				sev = f.Severity
+				break
+			}
+		}
+		r.Findings = append(r.Findings, Finding{sev, c, "", fmt.Sprintf("%d more %s findings not listed", r.perCode[c]-maxPerCode, c)})
+	}
 }
 
 // Verify checks a SEDA 2.1–2.3 SIP, as a zip file or an unpacked folder, from any producer. It
@@ -157,6 +194,7 @@ func Verify(ctx context.Context, path string, opts VerifyOptions) (*Report, erro
 			return nil, err
 		}
 		if zc == nil { // not a zip: reported as a finding
+			r.finish()
 			return r, nil
 		}
 		defer zc.close()
@@ -166,6 +204,7 @@ func Verify(ctx context.Context, path string, opts VerifyOptions) (*Report, erro
 	if err := v.run(ctx); err != nil {
 		return nil, err
 	}
+	r.finish()
 	return r, nil
 }
 
@@ -588,7 +627,9 @@ feed:
 		return err
 	}
 	for _, res := range results {
-		v.r.Findings = append(v.r.Findings, res.findings...)
+		for _, f := range res.findings {
+			v.r.addFinding(f)
+		}
 		v.r.PayloadBytes += res.bytes
 		if res.ok {
 			v.r.ObjectsVerified++

@@ -440,3 +440,25 @@ func TestZip64ManyEntries(t *testing.T) {
 		t.Fatalf("%d/%d verified, findings %v", r.ObjectsVerified, r.Objects, r.Findings[:min(3, len(r.Findings))])
 	}
 }
+
+func TestVerifyCapsFindingFloods(t *testing.T) {
+	ours, _ := writeSIP(t, seda.V22, 1)
+	manifest := readManifest(t, ours)
+	p := zipWith(t, func(zw *zip.Writer) {
+		add(t, zw, &zip.FileHeader{Name: "manifest.xml"}, manifest)
+		for i := 0; i < 1500; i++ {
+			add(t, zw, &zip.FileHeader{Name: fmt.Sprintf("../x%d", i)}, nil)
+		}
+	})
+	r := verify(t, p, seda.VerifyOptions{})
+	n := 0
+	for _, f := range r.Findings {
+		if f.Code == seda.CodePath {
+			n++
+		}
+	}
+	if n != 1001 {
+		t.Fatalf("%d PATH findings, want 1000 and a summary", n)
+	}
+	wantFinding(t, r, seda.CodePath, "", "500 more PATH findings not listed")
+}
