@@ -271,6 +271,9 @@ func openZip(path string, size int64, r *Report, opts VerifyOptions) (*zipContai
 			continue
 		}
 		if strings.HasSuffix(name, "/") || mode.IsDir() {
+			if top, _, _ := strings.Cut(name, "/"); !strings.EqualFold(top, "content") {
+				r.add(SevError, CodeLayout, name, "folder %s/ at the root: everything but the manifest must be under Content/", top)
+			}
 			continue
 		}
 		e := &entry{name: name, size: int64(zf.UncompressedSize64)}
