@@ -73,14 +73,7 @@ func token(field, s string) (string, error) {
 	return s, nil
 }
 
-var (
-	ncName   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9._-]*$`)
-	fileName = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
-)
-
-// ValidID reports whether id is an NCName the writer accepts (ASCII subset: a letter or _, then
-// letters, digits, '.', '-', '_').
-func ValidID(id string) bool { return ncName.MatchString(id) }
+var fileName = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
 
 func checkFileName(name string) error {
 	if !fileName.MatchString(name) || name == "." || name == ".." || len(name) > 255 {
