@@ -3,6 +3,7 @@ package retention
 import (
 	"fmt"
 	"reflect"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -64,10 +65,16 @@ func (p *program) run(env map[string]any) (any, error) {
 	}
 	out, err := expr.Run(p.prog, env)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", p.src, oneLine(err))
+		// The position expr appends ("(1:1)") points into the expression, which the message
+		// already quotes; at run time it is noise in a decision's reason.
+		msg := oneLine(err).Error()
+		msg = runtimePos.ReplaceAllString(msg, "")
+		return nil, fmt.Errorf("%s: %s", p.src, msg)
 	}
 	return out, nil
 }
+
+var runtimePos = regexp.MustCompile(` \(\d+:\d+\)$`)
 
 // oneLine drops the source excerpt expr appends to its errors after a newline: a decision's reason
 // and a schedule error are one line each.
