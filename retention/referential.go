@@ -60,13 +60,15 @@ func (r ReferentialRule) same(o ReferentialRule) bool {
 	if r.ID != o.ID || r.Type != o.Type || r.Value != o.Value || r.Description != o.Description || r.NoDuration != o.NoDuration {
 		return false
 	}
-	// 1y6m and 18 months are the same period to VITAM.
-	a, ua, err1 := durationCSV(r.Duration)
-	b, ub, err2 := durationCSV(o.Duration)
-	if err1 != nil || err2 != nil {
-		return r.Duration == o.Duration
+	// 7 years and 84 months are the same period (both clamp to the end of the target month).
+	return canonical(r.Duration) == canonical(o.Duration)
+}
+
+func canonical(d Duration) Duration {
+	if d.Unlimited {
+		return Duration{Unlimited: true}
 	}
-	return a == b && ua == ub
+	return Duration{Months: 12*d.Years + d.Months, Days: d.Days}
 }
 
 func (r ReferentialRule) String() string {
@@ -123,7 +125,7 @@ func (s *Schedule) Referential() (*Referential, error) {
 		origin := "rule " + r.ID + " of " + s.Source
 		desc := r.Basis
 		if r.Status == ToConfirm {
-			desc += " (to confirm)"
+			desc = strings.TrimSpace(desc + " (to confirm)")
 		}
 		if err := ref.Add(ReferentialRule{ID: r.ID, Type: AppraisalRuleType, Value: r.Title, Description: desc, Duration: r.DUA, Origin: origin}); err != nil {
 			return nil, err
