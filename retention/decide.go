@@ -59,6 +59,11 @@ func Compile(r Rule, yearEnd MonthDay) (*CompiledRule, error) {
 	if r.Storage != "" && r.ActiveUntil != "" {
 		return fail("storage", fmt.Errorf("a StorageRule needs a fixed active duration, not active_until"))
 	}
+	if !r.Ceiling.IsZero() {
+		if err := r.checkCeiling(); err != nil {
+			return fail("ceiling", err)
+		}
+	}
 	var err error
 	if c.start, err = compileExpr(r.StartEvent, yearEnd); err != nil {
 		return fail("start", err)
@@ -115,6 +120,42 @@ func Compile(r Rule, yearEnd MonthDay) (*CompiledRule, error) {
 		}
 	}
 	return c, nil
+}
+
+// checkCeiling refuses a DUC + DUA longer than the legal ceiling. Periods are compared by the dates
+// they reach from every day of a 4-year cycle, so that 120 months and 10 years compare equal.
+func (r Rule) checkCeiling() error {
+	if r.Ceiling.Unlimited {
+		return nil
+	}
+	if r.ActiveUntil != "" || r.DUA.Unlimited {
+		return fmt.Errorf("the rule's total cannot be checked against the ceiling %s: %s", r.Ceiling, ceilingWhy(r))
+	}
+	from := civil.Date{Year: 2000, Month: 1, Day: 1}
+	for i := 0; i < 4*366; i++ {
+		d := from.AddDays(i)
+		dua := d
+		if r.DUAFrom != FromStart {
+			dua = r.Active.AddTo(d)
+		}
+		end := r.DUA.AddTo(dua)
+		if r.DUAFrom == FromStart {
+			if a := r.Active.AddTo(d); a.After(end) {
+				end = a
+			}
+		}
+		if end.After(r.Ceiling.AddTo(d)) {
+			return fmt.Errorf("active %s + dua %s exceeds the legal ceiling of %s", r.Active, r.DUA, r.Ceiling)
+		}
+	}
+	return nil
+}
+
+func ceilingWhy(r Rule) string {
+	if r.DUA.Unlimited {
+		return "the DUA is unlimited"
+	}
+	return "the active phase ends with active_until"
 }
 
 // RuleError is a rule that cannot be used, naming the rule and the field.

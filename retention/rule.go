@@ -24,6 +24,7 @@ type Rule struct {
 	Access             *AccessRule // communicability (SEDA AccessRule)
 	Storage            string      // optional StorageRule id for the DUC (needs a fixed Active duration)
 	StorageFinalAction string      // SEDA StorageRule FinalAction; empty: RestrictAccess
+	Ceiling            Duration    // optional legal maximum of DUC + DUA (Apogée: 10 years, arrêté 26/01/1995 art. 4)
 	Basis              string      // legal basis or source text
 	Note               string      // what the archivist should know (what is still to confirm, an interpretation)
 	Status             Status

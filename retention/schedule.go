@@ -110,6 +110,7 @@ type fileRule struct {
 	Access             *fileAccess   `yaml:"access"`
 	Storage            string        `yaml:"storage"`
 	StorageFinalAction string        `yaml:"storage_final_action"`
+	Ceiling            string        `yaml:"ceiling"`
 	Basis              string        `yaml:"basis"`
 	Note               string        `yaml:"note"`
 	Status             string        `yaml:"status"`
@@ -196,6 +197,11 @@ func ParseSchedule(data []byte, name string) (*Schedule, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %v", where(field), err)
 		}
+		// A legal ceiling of the base schedule stays when the establishment redefines the rule:
+		// overriding the 3 + 7 split must not lift the 10-year maximum of the 1995 arrêté.
+		if base := findRule(s.Rules, r.ID); base != nil && r.Ceiling.IsZero() {
+			r.Ceiling = base.Ceiling
+		}
 		c, err := Compile(r, s.YearEnd)
 		if err != nil {
 			var re *RuleError
@@ -246,6 +252,15 @@ func ParseSchedule(data []byte, name string) (*Schedule, error) {
 }
 
 func slicesClone[T any](s []T) []T { return append([]T(nil), s...) }
+
+func findRule(rules []*CompiledRule, id string) *CompiledRule {
+	for _, r := range rules {
+		if r.ID == id {
+			return r
+		}
+	}
+	return nil
+}
 
 func replaceRule(rules []*CompiledRule, c *CompiledRule) []*CompiledRule {
 	out := slicesClone(rules)
@@ -303,6 +318,11 @@ func (fr fileRule) rule() (Rule, string, error) {
 	}
 	if r.DUA, err = ParseDuration(fr.DUA); err != nil {
 		return r, "dua", err
+	}
+	if fr.Ceiling != "" {
+		if r.Ceiling, err = ParseDuration(fr.Ceiling); err != nil {
+			return r, "ceiling", err
+		}
 	}
 	if a := fr.Access; a != nil {
 		r.Access = &AccessRule{ID: a.ID, Title: a.Title, StartEvent: a.Start, Basis: a.Basis}

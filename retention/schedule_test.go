@@ -65,6 +65,20 @@ func TestLoadSchedule(t *testing.T) {
 	}
 }
 
+// TestCeilingInherited: an establishment may change the 3 + 7 split of Apogée, not exceed the
+// 10 years of the 1995 arrêté, even when its own rule does not restate the ceiling.
+func TestCeilingInherited(t *testing.T) {
+	over := strings.Replace(goodSchedule, "dua: 8y", "dua: 8y1d", 1)
+	_, err := ParseSchedule([]byte(over), "univ.yaml")
+	if want := "univ.yaml:5: rules[0] (APP-APO-IA) ceiling: active 2y + dua 8y1d exceeds the legal ceiling of 10y"; err == nil || err.Error() != want {
+		t.Errorf("got %v\nwant %s", err, want)
+	}
+	ok := strings.Replace(goodSchedule, "active: 2y\n    dua: 8y", "active: 24m\n    dua: 96m", 1)
+	if _, err := ParseSchedule([]byte(ok), "univ.yaml"); err != nil {
+		t.Errorf("24m + 96m: %v", err)
+	}
+}
+
 func TestBuiltinSchedules(t *testing.T) {
 	if got := strings.Join(Names(), ","); got != "apogee,harpege" {
 		t.Errorf("Names() = %s", got)
@@ -117,6 +131,7 @@ func TestScheduleErrors(t *testing.T) {
 		{"hold keys", rule("holds:\n  - id: HOL-1\n    reason: r\n"), `t.yaml:10: holds[0]: hold HOL-1: give keys or where`},
 		{"extends", "extends: sifac\n" + rule(""), `t.yaml:1: extends: no built-in schedule "sifac" (have apogee, harpege)`},
 		{"no name", rule("")[len("schedule: t\n"):], `t.yaml:1: schedule: missing (the schedule's name)`},
+		{"ceiling", strings.Replace(rule(""), "dua: 1y", "dua: 1y\n    ceiling: 23m", 1), `t.yaml:7: rules[0] (APP-1) ceiling: active 1y + dua 1y exceeds the legal ceiling of 23m`},
 		{"syntax", "schedule: t\nrules: [\n", "t.yaml:2: sequence end token ']' not found"},
 	} {
 		_, err := ParseSchedule([]byte(tc.content), "t.yaml")

@@ -136,6 +136,9 @@ func printSchedule(w io.Writer, s *retention.Schedule) {
 		} else {
 			fmt.Fprintf(w, "  DUA     %s after the active phase\n", r.DUA)
 		}
+		if !r.Ceiling.IsZero() {
+			fmt.Fprintf(w, "  ceiling %s at most for active + DUA (legal maximum)\n", r.Ceiling)
+		}
 		switch {
 		case r.FinalAction == retention.Sample && !r.Sampling.HasCriteria():
 			fmt.Fprintf(w, "  final   sample, no criteria set: every dossier kept\n")

@@ -40,7 +40,7 @@ func TestRulesList(t *testing.T) {
 	for _, want := range []string{
 		"schedule apogee (builtin:apogee) · academic year N ends on 08-31 of N+1",
 		"APP-APO-IA  Données personnelles du traitement Apogée (dossier étudiant)  [TO CONFIRM]",
-		"  active  3y from the start (DUC)\n  DUA     7y after the active phase\n  final   sample, no criteria set: every dossier kept\n",
+		"  active  3y from the start (DUC)\n  DUA     7y after the active phase\n  ceiling 10y at most for active + DUA (legal maximum)\n  final   sample, no criteria set: every dossier kept\n",
 		"  access  ACC-PERS-50 50y from the start · Code du patrimoine L213-2 I 3°\n",
 		"  source  arrêté du 26/01/1995 art. 4",
 		"  status  TO CONFIRM\n",
