@@ -44,6 +44,22 @@ func init() {
 				},
 			},
 			{
+				Name:      "show",
+				Usage:     "print a built-in schedule's YAML, to copy and edit (or to extend: see docs/retention.md)",
+				UsageText: "versement rules show apogee|harpege > my-schedule.yaml",
+				Action: func(c *cli.Context) error {
+					if c.NArg() != 1 {
+						return cli.Exit("rules show: give one built-in schedule name ("+strings.Join(retention.Names(), ", ")+")", exitError)
+					}
+					data, err := retention.BuiltinScheduleYAML(c.Args().First())
+					if err != nil {
+						return cli.Exit(err.Error(), exitError)
+					}
+					_, err = c.App.Writer.Write(data)
+					return err
+				},
+			},
+			{
 				Name:      "export",
 				Usage:     "write the schedule's rules as VITAM's rule referential CSV",
 				UsageText: "versement rules export --format vitam-csv --profile apogee|harpege [-o FILE]\nversement rules export --format vitam-csv --schedule FILE [-o FILE]",

@@ -155,3 +155,20 @@ func TestRulesBadFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestRulesShowReadsBack: what show prints is a schedule file a user can copy, edit and load.
+func TestRulesShowReadsBack(t *testing.T) {
+	out, msg, code := rules(t, "show", "harpege")
+	if code != 0 {
+		t.Fatalf("show: %s", msg)
+	}
+	path := filepath.Join(t.TempDir(), "mine.yaml")
+	os.WriteFile(path, []byte(strings.Replace(out, "schedule: harpege", "schedule: univ-rh", 1)), 0o644)
+	got, msg, code := rules(t, "list", "--schedule", path)
+	if code != 0 || !strings.Contains(got, "schedule univ-rh ("+path+")") || !strings.Contains(got, "APP-HAR-DI  ") {
+		t.Errorf("list of show's output: %d %s\n%s", code, msg, got)
+	}
+	if _, msg, code := rules(t, "show", "sifac"); code != exitError || msg != `no built-in schedule "sifac" (have apogee, harpege)` {
+		t.Errorf("show sifac: %d %q", code, msg)
+	}
+}
