@@ -290,6 +290,7 @@ func (r *CompiledRule) Decide(env map[string]any, key string, asOf civil.Date, h
 		d.AccessEnd = a.Duration.AddTo(d.AccessStart)
 	}
 
+	var sampleErr error
 	// The sampling is decided now, whatever the tier: it is deterministic, and the AppraisalRule's
 	// FinalAction written into an intermediate SIP must already say Keep or Destroy.
 	switch {
@@ -298,7 +299,7 @@ func (r *CompiledRule) Decide(env map[string]any, key string, asOf civil.Date, h
 	case r.FinalAction == Sample:
 		in, why, err := r.sample(env, d.Start)
 		if err != nil {
-			return undetermined("sampling: %v", err)
+			sampleErr = err
 		}
 		d.Sampled = in
 		d.Reason = why
@@ -334,6 +335,15 @@ func (r *CompiledRule) Decide(env map[string]any, key string, asOf civil.Date, h
 		if hold != nil {
 			d.Tier = Held
 		}
+	}
+	if sampleErr != nil {
+		// An active dossier stays active: its sampling only matters once it leaves the active
+		// base, by which time its data may have been corrected. Later, no guess is made.
+		if d.Tier != Active {
+			return undetermined("sampling: %v", sampleErr)
+		}
+		d.SamplingUnknown = true
+		d.Reason = "sampling undetermined: " + sampleErr.Error()
 	}
 	return d
 }

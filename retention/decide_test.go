@@ -302,6 +302,12 @@ func TestSampling(t *testing.T) {
 	if d := rule(modulo).Decide(e, "42", asOf); d.Tier != Final || d.Reason != "sampled in: year 2015 mod 5 = 0" {
 		t.Errorf("year 2015: %s %q", d.Tier, d.Reason)
 	}
+	// An active dossier with a NULL surname stays active, says so, and is not marked for destruction.
+	d := rule(letters).Decide(env(nil, nil), "42", day("2017-01-01"))
+	if d.Tier != Active || !d.SamplingUnknown || d.Management(seda.V22).Appraisal.FinalAction != seda.AppraisalKeep ||
+		!strings.Contains(d.Explain(), "then sample (sampling undetermined: not selected, and birth surname is empty)") {
+		t.Errorf("active, NULL surname: %s", d.Explain())
+	}
 	// Without criteria, every dossier is kept and the explanation says so.
 	if d := rule(nil).Decide(env("Martin", nil), "42", asOf); !strings.Contains(d.Explain(), "sample (no criteria set: every dossier kept)") {
 		t.Errorf("no criteria: %s", d.Explain())

@@ -94,7 +94,7 @@ func (d Decision) phases(r *CompiledRule) []string {
 		switch {
 		case !r.Sampling.HasCriteria():
 			out = append(out, verb+"sample (no criteria set: every dossier kept)")
-		case d.Sampled:
+		case d.Sampled || d.SamplingUnknown:
 			out = append(out, verb+"sample ("+d.Reason+")")
 		default:
 			out = append(out, verb+"sample ("+d.Reason+"; proposed for elimination, needs the archives' visa: R212-14)")

@@ -10,7 +10,8 @@ import (
 //   - AppraisalRule: the rule's id with StartDate = where the DUA clock starts (the end of the DUC,
 //     or the start event for dua_from: start), since the referential's AppraisalRule line carries the
 //     DUA only; FinalAction Keep for keep and for sampled-in dossiers (and a sample without
-//     criteria), Destroy for destroy and sampled-out ones.
+//     criteria, and an active dossier whose sampling could not be read yet), Destroy for destroy
+//     and sampled-out ones.
 //   - StorageRule (when the rule names one): its id with StartDate = the start event, the
 //     referential line carrying the DUC; FinalAction RestrictAccess unless the rule says otherwise.
 //   - AccessRule: the access id with StartDate = the access start.
@@ -25,7 +26,7 @@ func (d Decision) Management(v seda.Version) seda.Management {
 		return m
 	}
 	final := seda.AppraisalKeep
-	if r.FinalAction == Destroy || (r.FinalAction == Sample && !d.Sampled) {
+	if r.FinalAction == Destroy || (r.FinalAction == Sample && !d.Sampled && !d.SamplingUnknown) {
 		final = seda.AppraisalDestroy
 	}
 	m.Appraisal = &seda.AppraisalRule{

@@ -229,10 +229,13 @@ type Decision struct {
 	AccessID    string
 	AccessStart civil.Date
 	AccessEnd   civil.Date
-	Sampled     bool   // FinalAction sample: whether the dossier was selected (true when no criteria)
-	Hold        *Hold  // the hold that applies, if any
-	Reason      string // why the tier (always set for Undetermined)
-	AsOf        civil.Date
+	Sampled     bool // FinalAction sample: whether the dossier was selected (true when no criteria)
+	// SamplingUnknown: an active dossier whose sampling criteria could not be read (a NULL surname);
+	// its Management says Keep, never Destroy on a doubt.
+	SamplingUnknown bool
+	Hold            *Hold  // the hold that applies, if any
+	Reason          string // why the tier (always set for Undetermined)
+	AsOf            civil.Date
 
 	rule *CompiledRule
 }
