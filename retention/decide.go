@@ -184,6 +184,10 @@ func CompileHold(h Hold) (*CompiledHold, error) {
 	if h.Reason == "" {
 		return nil, fmt.Errorf("hold %s: reason missing", h.ID)
 	}
+	if !h.Since.IsZero() && !h.Until.IsZero() && h.Until.Before(h.Since) {
+		// VITAM refuses a HoldEndDate before the StartDate at ingest; say it here instead.
+		return nil, fmt.Errorf("hold %s: until %s is before since %s", h.ID, h.Until, h.Since)
+	}
 	c := &CompiledHold{Hold: h}
 	if h.Where != "" {
 		p, err := compileExpr(h.Where, DefaultYearEnd)

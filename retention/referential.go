@@ -43,6 +43,10 @@ var ReferentialHeader = []string{"RuleId", "RuleType", "RuleValue", "RuleDescrip
 
 // durationCSV expresses d in the one unit VITAM allows: years, else months, else days.
 func durationCSV(d Duration) (string, string, error) {
+	// VITAM's importer refuses more than 999 years, 11 988 months or 359 640 days.
+	if !d.Unlimited && (d.Years > 999 || 12*d.Years+d.Months > 11988 || d.Days > 359640) {
+		return "", "", fmt.Errorf("duration %s is longer than VITAM accepts (999 years): use unlimited", d)
+	}
 	switch {
 	case d.Unlimited:
 		return "unlimited", "year", nil

@@ -73,6 +73,10 @@ func TestReferentialUnits(t *testing.T) {
 	if err := ref.Add(ReferentialRule{ID: "STO-1", Type: StorageRuleType, Value: "DUC", Duration: Duration{Years: 1, Months: 6}}); err != nil {
 		t.Errorf("1y6m vs 18 months: %v", err)
 	}
+	long := &Referential{Rules: []ReferentialRule{{ID: "APP-L", Type: AppraisalRuleType, Duration: Duration{Years: 1000}}}}
+	if err := long.WriteCSV(&bytes.Buffer{}); err == nil || err.Error() != "rule APP-L: duration 1000y is longer than VITAM accepts (999 years): use unlimited" {
+		t.Errorf("1000y: %v", err)
+	}
 	bad := &Referential{Rules: []ReferentialRule{{ID: "APP-X", Type: AppraisalRuleType, Duration: Duration{Months: 1, Days: 2}}}}
 	if err := bad.WriteCSV(&bytes.Buffer{}); err == nil || err.Error() != "rule APP-X: duration 1m2d mixes days with months or years: VITAM's referential has one unit per rule" {
 		t.Errorf("mixed units: %v", err)

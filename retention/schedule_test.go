@@ -128,6 +128,7 @@ func TestScheduleErrors(t *testing.T) {
 		{"sampling", strings.Replace(rule(""), "final: keep", "final: sample\n    sampling: {birth_days: [32], birth: date(ROOT.B)}", 1), `t.yaml:8: rules[0] (APP-1) sampling.birth_days: 32 is not a day of the month`},
 		{"year end", "schedule: t\nacademic_year_end: 31/08\n" + rule("")[len("schedule: t\n"):], `t.yaml:2: academic_year_end: "31/08": want MM-DD, e.g. 08-31`},
 		{"hold date", rule("holds:\n  - id: HOL-1\n    keys: [\"1\"]\n    reason: r\n    until: 2029-02-30\n"), `t.yaml:13: holds[0] until: date "2029-02-30": want YYYY-MM-DD`},
+		{"hold order", rule("holds:\n  - id: HOL-1\n    keys: [\"1\"]\n    reason: r\n    since: 2029-01-01\n    until: 2028-12-31\n"), `t.yaml:10: holds[0]: hold HOL-1: until 2028-12-31 is before since 2029-01-01`},
 		{"hold keys", rule("holds:\n  - id: HOL-1\n    reason: r\n"), `t.yaml:10: holds[0]: hold HOL-1: give keys or where`},
 		{"extends", "extends: sifac\n" + rule(""), `t.yaml:1: extends: no built-in schedule "sifac" (have apogee, harpege)`},
 		{"no name", rule("")[len("schedule: t\n"):], `t.yaml:1: schedule: missing (the schedule's name)`},
