@@ -145,15 +145,33 @@ type fileHold struct {
 
 // ParseSchedule reads a schedule from data; name is the file name used in errors.
 func ParseSchedule(data []byte, name string) (*Schedule, error) {
-	var f fileSchedule
-	if err := yaml.UnmarshalWithOptions(data, &f, yaml.DisallowUnknownField()); err != nil {
+	// Aliases are refused before decoding: a few lines of nested aliases expand to gigabytes.
+	file, err := parser.ParseBytes(data, 0)
+	if err != nil {
 		var ye yaml.Error
 		if errors.As(err, &ye) && ye.GetToken() != nil {
 			return nil, fmt.Errorf("%s:%d: %s", name, ye.GetToken().Position.Line, ye.GetMessage())
 		}
 		return nil, fmt.Errorf("%s: %v", name, err)
 	}
-	file, _ := parser.ParseBytes(data, 0)
+	for _, doc := range file.Docs {
+		if doc.Body == nil {
+			continue
+		}
+		v := &aliasFinder{}
+		ast.Walk(v, doc.Body)
+		if v.line > 0 {
+			return nil, fmt.Errorf("%s:%d: YAML aliases (*name) are not allowed in a schedule file: repeat the value", name, v.line)
+		}
+	}
+	var f fileSchedule
+	if err := decodeYAML(data, &f); err != nil {
+		var ye yaml.Error
+		if errors.As(err, &ye) && ye.GetToken() != nil {
+			return nil, fmt.Errorf("%s:%d: %s", name, ye.GetToken().Position.Line, ye.GetMessage())
+		}
+		return nil, fmt.Errorf("%s: %v", name, err)
+	}
 	at := func(path string) string { return fmt.Sprintf("%s:%d", name, lineOf(file, path)) }
 
 	s := &Schedule{Name: f.Schedule, Source: name, YearEnd: DefaultYearEnd}
@@ -249,6 +267,34 @@ func ParseSchedule(data []byte, name string) (*Schedule, error) {
 		return nil, fmt.Errorf("%s:1: rules: the schedule has none", name)
 	}
 	return s, nil
+}
+
+// decodeYAML decodes strictly, and turns a panic of the YAML library into an error: goccy/go-yaml
+// v1.19.2 dereferences nil on some malformed inputs (found by FuzzParseSchedule, e.g.
+// "rules:\n !00\n0000000: #0"), and a bad file must be an error, not a crash.
+func decodeYAML(data []byte, v any) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("not a valid schedule (the YAML reader failed: %v)", p)
+		}
+	}()
+	return yaml.UnmarshalWithOptions(data, v, yaml.DisallowUnknownField())
+}
+
+type aliasFinder struct{ line int }
+
+func (v *aliasFinder) Visit(n ast.Node) ast.Visitor {
+	if v.line > 0 {
+		return nil
+	}
+	if a, ok := n.(*ast.AliasNode); ok {
+		v.line = 1
+		if tk := a.GetToken(); tk != nil && tk.Position != nil {
+			v.line = tk.Position.Line
+		}
+		return nil
+	}
+	return v
 }
 
 func slicesClone[T any](s []T) []T { return append([]T(nil), s...) }

@@ -133,6 +133,7 @@ func TestScheduleErrors(t *testing.T) {
 		{"extends", "extends: sifac\n" + rule(""), `t.yaml:1: extends: no built-in schedule "sifac" (have apogee, harpege)`},
 		{"no name", rule("")[len("schedule: t\n"):], `t.yaml:1: schedule: missing (the schedule's name)`},
 		{"ceiling", strings.Replace(rule(""), "dua: 1y", "dua: 1y\n    ceiling: 23m", 1), `t.yaml:7: rules[0] (APP-1) ceiling: active 1y + dua 1y exceeds the legal ceiling of 23m`},
+		{"library panic", "rules:\n !00\n0000000: #00000000000", "t.yaml: not a valid schedule (the YAML reader failed: runtime error: invalid memory address or nil pointer dereference)"},
 		{"syntax", "schedule: t\nrules: [\n", "t.yaml:2: sequence end token ']' not found"},
 	} {
 		_, err := ParseSchedule([]byte(tc.content), "t.yaml")
