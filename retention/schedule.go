@@ -1,6 +1,7 @@
 package retention
 
 import (
+	"bytes"
 	"embed"
 	"errors"
 	"fmt"
@@ -145,6 +146,7 @@ type fileHold struct {
 
 // ParseSchedule reads a schedule from data; name is the file name used in errors.
 func ParseSchedule(data []byte, name string) (*Schedule, error) {
+	data = bytes.TrimPrefix(data, []byte("\ufeff")) // the BOM some Windows editors write
 	// Aliases are refused before decoding: a few lines of nested aliases expand to gigabytes.
 	file, err := parser.ParseBytes(data, 0)
 	if err != nil {

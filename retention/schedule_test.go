@@ -79,6 +79,19 @@ func TestCeilingInherited(t *testing.T) {
 	}
 }
 
+// TestScheduleWindowsEditors: a BOM and CRLF line ends, as Notepad writes them, read the same.
+func TestScheduleWindowsEditors(t *testing.T) {
+	data := "\ufeff" + strings.ReplaceAll(goodSchedule, "\n", "\r\n")
+	s, err := ParseSchedule([]byte(data), "win.yaml")
+	if err != nil || s.Name != "univ-x" || len(s.Rules) != 2 {
+		t.Fatalf("%v", err)
+	}
+	_, err = ParseSchedule([]byte(strings.Replace(data, "dua: 8y", "dua: 8x", 1)), "win.yaml")
+	if want := `win.yaml:9: rules[0] (APP-APO-IA) dua: duration "8x": unit "x": want y, m or d`; err == nil || err.Error() != want {
+		t.Errorf("got %v, want %s", err, want)
+	}
+}
+
 func TestBuiltinSchedules(t *testing.T) {
 	if got := strings.Join(Names(), ","); got != "apogee,harpege" {
 		t.Errorf("Names() = %s", got)
