@@ -1,27 +1,134 @@
 package retention
 
-import "github.com/versement/versement/civil"
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/versement/versement/civil"
+)
 
 // Rule is one line of a retention schedule (tableau de gestion): when the clock starts, how long the
 // dossier stays active (DUC) and then in intermediate archiving (DUA), and what happens at the end.
 type Rule struct {
-	ID          string      // the SEDA/VITAM AppraisalRule id, e.g. "APP-APO-IA"
-	Title       string      // what the rule covers, in the archivist's words
-	StartEvent  string      // expression over the dossier's rows giving the start date (see Env)
-	Active      Duration    // DUC: the active phase, from the start date
-	DUA         Duration    // the intermediate phase, from the end of the active phase
-	FinalAction FinalAction // at the end of the DUA
-	Sampling    *Sampling   // for FinalAction == Sample; nil keeps every dossier and says so
-	Access      *AccessRule // communicability (SEDA AccessRule)
-	Storage     string      // optional StorageRule id for the DUC
-	Basis       string      // legal basis or source text
-	Status      Status
+	ID                 string      // the SEDA/VITAM AppraisalRule id, e.g. "APP-APO-IA"
+	Title              string      // what the rule covers, in the archivist's words
+	StartEvent         string      // expression over the dossier's rows giving the start date (see docs/retention.md)
+	StartLabel         string      // what the start event is when its expression does not say ("date of birth")
+	Active             Duration    // DUC: the active phase, from the start date (ignored when ActiveUntil is set)
+	ActiveUntil        string      // optional expression giving the end of the active phase instead (an agent's departure)
+	DUA                Duration    // the intermediate phase
+	DUAFrom            DUAFrom     // where the DUA clock starts: the end of the DUC (default) or the start event
+	FinalAction        FinalAction // at the end of the DUA
+	Sampling           *Sampling   // for FinalAction == Sample; nil keeps every dossier and says so
+	Access             *AccessRule // communicability (SEDA AccessRule)
+	Storage            string      // optional StorageRule id for the DUC (needs a fixed Active duration)
+	StorageFinalAction string      // SEDA StorageRule FinalAction; empty: RestrictAccess
+	Ceiling            Duration    // optional legal maximum of DUC + DUA (Apogée: 10 years, arrêté 26/01/1995 art. 4)
+	Basis              string      // legal basis or source text
+	Note               string      // what the archivist should know (what is still to confirm, an interpretation)
+	Status             Status
 }
+
+// DUAFrom says where the DUA clock starts.
+type DUAFrom string
+
+// Starts of the DUA clock.
+const (
+	// FromActiveEnd: the DUA follows the DUC (Apogée: 3 years active, then 7 years intermediate).
+	FromActiveEnd DUAFrom = "active-end"
+	// FromStart: the DUA is counted from the start event itself, overlapping the DUC (Harpège: the
+	// individual file is kept until 80 years after the agent's birth, whenever the agent left).
+	FromStart DUAFrom = "start"
+)
 
 // Duration is a period in calendar years, months and days, or Unlimited.
 type Duration struct {
 	Years, Months, Days int
 	Unlimited           bool
+}
+
+// IsZero reports whether d is the empty period (zero days, not unlimited).
+func (d Duration) IsZero() bool { return d == Duration{} }
+
+// AddTo returns the date d after from: years and months first, clamped to the end of the month
+// (civil.Date.AddMonths: 29 February + 1 year is 28 February, as Java's LocalDate.plus that VITAM
+// uses), then days. It returns the zero date for Unlimited.
+func (d Duration) AddTo(from civil.Date) civil.Date {
+	if d.Unlimited || from.IsZero() {
+		return civil.Date{}
+	}
+	return from.AddMonths(12*d.Years + d.Months).AddDays(d.Days)
+}
+
+// String writes the period as ParseDuration reads it: "3y", "1y6m", "30d", "0d", "unlimited".
+func (d Duration) String() string {
+	if d.Unlimited {
+		return "unlimited"
+	}
+	var b strings.Builder
+	if d.Years != 0 {
+		fmt.Fprintf(&b, "%dy", d.Years)
+	}
+	if d.Months != 0 {
+		fmt.Fprintf(&b, "%dm", d.Months)
+	}
+	if d.Days != 0 || b.Len() == 0 {
+		fmt.Fprintf(&b, "%dd", d.Days)
+	}
+	return b.String()
+}
+
+// ParseDuration reads "unlimited" or one or more <integer><unit> terms with unit y, m or d (also
+// "years", "months", "days" and their singulars), e.g. "7y", "1y6m", "90d", "80 years".
+func ParseDuration(s string) (Duration, error) {
+	in := strings.TrimSpace(strings.ToLower(s))
+	if in == "unlimited" {
+		return Duration{Unlimited: true}, nil
+	}
+	if in == "" {
+		return Duration{}, fmt.Errorf("empty duration: want e.g. 7y, 18m, 30d, 1y6m or unlimited")
+	}
+	var d Duration
+	seen := map[byte]bool{}
+	rest := in
+	for rest != "" {
+		rest = strings.TrimLeft(rest, " ")
+		i := 0
+		for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
+			i++
+		}
+		if i == 0 {
+			return Duration{}, fmt.Errorf("duration %q: want e.g. 7y, 18m, 30d, 1y6m or unlimited", s)
+		}
+		n, err := strconv.Atoi(rest[:i])
+		if err != nil || n > 999999 {
+			return Duration{}, fmt.Errorf("duration %q: number too large", s)
+		}
+		rest = strings.TrimLeft(rest[i:], " ")
+		j := 0
+		for j < len(rest) && rest[j] >= 'a' && rest[j] <= 'z' {
+			j++
+		}
+		unit := rest[:j]
+		rest = rest[j:]
+		var u byte
+		switch unit {
+		case "y", "year", "years":
+			u, d.Years = 'y', n
+		case "m", "month", "months":
+			u, d.Months = 'm', n
+		case "d", "day", "days":
+			u, d.Days = 'd', n
+		default:
+			return Duration{}, fmt.Errorf("duration %q: unit %q: want y, m or d", s, unit)
+		}
+		if seen[u] {
+			return Duration{}, fmt.Errorf("duration %q: unit %c given twice", s, u)
+		}
+		seen[u] = true
+	}
+	return d, nil
 }
 
 // FinalAction is what happens to a dossier when its DUA ends.
@@ -45,20 +152,28 @@ const (
 
 // AccessRule is the communicability period (Code du patrimoine L213-2).
 type AccessRule struct {
-	ID         string   // e.g. "ACC-00016"
+	ID         string   // e.g. "ACC-PERS-50"
+	Title      string   // the referential's description
 	StartEvent string   // expression; empty: the rule's own start date
 	Duration   Duration // e.g. 50 years
+	Basis      string
 }
 
 // Sampling selects which dossiers of a Sample rule are kept, deterministically, as French archives do.
 // A dossier is kept when any criterion given selects it.
 type Sampling struct {
-	Letters       []string // initial letter(s) of the birth surname, e.g. B and T
+	Letters       []string // initial letter(s) of the birth surname, e.g. B and T (accents and case folded)
 	SurnameExpr   string   // expression giving the birth surname
 	BirthDays     []int    // days of the month of birth
 	BirthExpr     string   // expression giving the date of birth
-	YearModulo    int      // keep when the start year modulo YearModulo == YearRemainder
+	YearModulo    int      // keep when the year modulo YearModulo == YearRemainder
 	YearRemainder int
+	YearExpr      string // expression giving the year (a number, a year code or a date); empty: the start date's year
+}
+
+// HasCriteria reports whether any criterion is set; a Sampling without one keeps everything.
+func (s *Sampling) HasCriteria() bool {
+	return s != nil && (len(s.Letters) > 0 || len(s.BirthDays) > 0 || s.YearModulo > 0)
 }
 
 // Hold is a legal hold: the dossiers it covers are never proposed for destruction while it lasts.
@@ -67,7 +182,8 @@ type Hold struct {
 	Keys   []string // dossier keys it covers
 	Where  string   // or an expression over the dossier's rows
 	Reason string
-	Until  civil.Date // zero: until lifted
+	Since  civil.Date // HoldRule StartDate; zero: left out
+	Until  civil.Date // last day of the hold (HoldEndDate); zero: until lifted
 }
 
 // Tier is where a decision puts a dossier.
@@ -83,18 +199,43 @@ const (
 	Undetermined Tier = "undetermined"
 )
 
+// Rank orders the tiers a dossier goes through as time passes: active, intermediate, then one of
+// final, destroy or held. Undetermined is -1.
+func (t Tier) Rank() int {
+	switch t {
+	case Active:
+		return 0
+	case Intermediate:
+		return 1
+	case Final, ToDestroy, Held:
+		return 2
+	}
+	return -1
+}
+
 // Decision is the outcome of a rule for one dossier at one date, with everything needed to explain it.
 type Decision struct {
-	Tier      Tier
-	Rule      string
-	Status    Status
-	Start     civil.Date // the start event's date
-	ActiveEnd civil.Date // end of the DUC
-	DUAEnd    civil.Date // end of the DUA; zero when unlimited
-	AccessID  string
-	AccessEnd civil.Date
-	Sampled   bool   // FinalAction sample: whether the dossier was selected
-	Hold      *Hold  // the hold that applies, if any
-	Reason    string // why the tier (always set for Undetermined)
-	AsOf      civil.Date
+	Tier        Tier
+	Rule        string
+	Status      Status
+	Key         string     // the dossier's key
+	Start       civil.Date // the start event's date
+	StartNote   string     // how it was found, e.g. "end of year 2015-2016"
+	ActiveEnd   civil.Date // end of the DUC (the first day out of it)
+	ActiveNote  string     // how the end of the DUC was found, when ActiveUntil gave it
+	Ongoing     bool       // ActiveUntil says the activity has not ended (an open-ended row)
+	DUAStart    civil.Date // where the DUA clock starts (the AppraisalRule StartDate)
+	DUAEnd      civil.Date // end of the DUA; zero when unlimited
+	AccessID    string
+	AccessStart civil.Date
+	AccessEnd   civil.Date
+	Sampled     bool // FinalAction sample: whether the dossier was selected (true when no criteria)
+	// SamplingUnknown: an active dossier whose sampling criteria could not be read (a NULL surname);
+	// its Management says Keep, never Destroy on a doubt.
+	SamplingUnknown bool
+	Hold            *Hold  // the hold that applies, if any
+	Reason          string // why the tier (always set for Undetermined)
+	AsOf            civil.Date
+
+	rule *CompiledRule
 }
