@@ -1,0 +1,48 @@
+// Package dryrun wraps a target so that Put sends nothing: it says whether the SIP is already
+// there (and would be skipped), conflicts with what is there, or would be sent.
+package dryrun
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/versement/versement/transfer"
+)
+
+// Target is the decorator.
+type Target struct{ inner transfer.Target }
+
+// Wrap returns t in dry-run mode.
+func Wrap(t transfer.Target) *Target { return &Target{inner: t} }
+
+func (t *Target) String() string          { return t.inner.String() }
+func (t *Target) Close() error            { return t.inner.Close() }
+func (t *Target) Unwrap() transfer.Target { return t.inner }
+
+func (t *Target) Put(ctx context.Context, sip transfer.SIP) (transfer.Receipt, error) {
+	if err := sip.Prepare(); err != nil {
+		return transfer.Receipt{}, err
+	}
+	r := transfer.Receipt{Target: t.String(), Name: sip.Name, Size: sip.Size, SHA256: sip.SHA256, DryRun: true, Time: time.Now().UTC()}
+	obj, err := t.inner.Stat(ctx, sip.Name)
+	switch {
+	case errors.Is(err, transfer.ErrNotExist) || errors.Is(err, transfer.ErrNotSupported):
+		return r, nil
+	case err != nil:
+		return r, err
+	case obj.SHA256 != sip.SHA256:
+		return r, transfer.Permanent(fmt.Errorf("%s at %s: %w", sip.Name, t, transfer.ErrConflict))
+	}
+	r.AlreadyThere = true
+	return r, nil
+}
+
+func (t *Target) Stat(ctx context.Context, name string) (transfer.Object, error) {
+	return t.inner.Stat(ctx, name)
+}
+
+func (t *Target) List(ctx context.Context, fn func(transfer.Object) error) error {
+	return t.inner.List(ctx, fn)
+}

@@ -1,0 +1,66 @@
+// Package targets opens a transfer.Target from its URL, with the decorators the options ask for:
+//
+//	dir:///srv/depot            a local folder
+//	s3://bucket/prefix?…        an S3 drop zone
+//	vitam+https://host:port?…   VITAM ingest-external
+//
+// It lives apart from package transfer so that the backends can import transfer's types.
+package targets
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/versement/versement/transfer"
+	"github.com/versement/versement/transfer/dir"
+	"github.com/versement/versement/transfer/dryrun"
+	"github.com/versement/versement/transfer/retry"
+	"github.com/versement/versement/transfer/s3"
+	"github.com/versement/versement/transfer/vitam"
+)
+
+// Open returns the target for raw, wrapped in retries (unless opts.Retries < 0) and, for dir and
+// s3, in the dry-run decorator when opts.DryRun is set (VITAM's dry run is its BLANK_TEST context).
+func Open(ctx context.Context, raw string, opts transfer.Options) (transfer.Target, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("target %q: not a URL", transfer.Redact(raw))
+	}
+	var t transfer.Target
+	switch u.Scheme {
+	case "dir":
+		p := u.Host + u.Path // dir://relative/path or dir:///absolute/path
+		if u.RawQuery != "" {
+			return nil, fmt.Errorf("target %s: dir:// takes no parameters", raw)
+		}
+		t, err = dir.New(p)
+	case "s3":
+		t, err = s3.Open(ctx, raw, opts)
+	case "vitam+https":
+		t, err = vitam.Open(ctx, raw, opts)
+	case "vitam+http", "http":
+		return nil, fmt.Errorf("target %s: VITAM is reached over HTTPS with a client certificate only (vitam+https://)", transfer.Redact(raw))
+	default:
+		return nil, fmt.Errorf("target %q: unknown scheme %q (want dir://, s3:// or vitam+https://)", transfer.Redact(raw), strings.TrimSuffix(u.Scheme, ":"))
+	}
+	if err != nil {
+		return nil, err
+	}
+	if opts.DryRun && u.Scheme != "vitam+https" {
+		t = dryrun.Wrap(t)
+	}
+	if opts.Retries >= 0 {
+		p := retry.DefaultPolicy
+		if opts.Retries > 0 {
+			p.Attempts = opts.Retries + 1
+		}
+		if opts.RetryBackoff > 0 {
+			p.Base = opts.RetryBackoff
+		}
+		p.Log = opts.Log()
+		t = retry.Wrap(t, p)
+	}
+	return t, nil
+}

@@ -1,0 +1,199 @@
+package transfer
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+)
+
+// Target is one destination for SIPs. Implementations: dir (a local folder), s3 (an S3 drop zone),
+// vitam (VITAM ingest-external). Decorators (retry, dry run) wrap any of them.
+type Target interface {
+	// Put sends one SIP and returns the destination's receipt. Put is idempotent: a SIP already
+	// there under the same name with the same SHA-256 is not sent again (Receipt.AlreadyThere);
+	// one there with another checksum is an error wrapping ErrConflict, and nothing is overwritten.
+	Put(ctx context.Context, sip SIP) (Receipt, error)
+	// Stat describes the SIP stored under name, or returns an error wrapping ErrNotExist.
+	Stat(ctx context.Context, name string) (Object, error)
+	// List calls fn for every SIP stored at the target, in name order where the target allows.
+	List(ctx context.Context, fn func(Object) error) error
+	// String is the target's URL without secrets: what logs and the ledger show.
+	String() string
+	Close() error
+}
+
+// SIP is one finished package on local disk, with what was computed when it was written.
+type SIP struct {
+	Name           string            // name at the target (file name or object key below the prefix), e.g. "apogee-etudiant-final-00001.zip"
+	Path           string            // the zip on local disk
+	Size           int64             // bytes; 0 means "stat the file"
+	SHA256         string            // lowercase hex of the whole zip; empty means "compute it" (one extra read)
+	ManifestDigest Digest            // digest of manifest.xml inside the zip (VITAM's X-Manifest-Digest-*)
+	MessageID      string            // the manifest's MessageIdentifier
+	Meta           map[string]string // profile, class, tier, …: stored as object metadata where the target can
+	Retention      *Retention        // optional S3 Object Lock retention
+	LegalHold      bool              // optional S3 Object Lock legal hold
+}
+
+// Digest is an algorithm name as SEDA/VITAM spell it ("SHA-256", "SHA-512") and a lowercase hex value.
+type Digest struct {
+	Algo  string `json:"algo"`
+	Value string `json:"value"`
+}
+
+func (d Digest) String() string {
+	if d.Value == "" {
+		return ""
+	}
+	return d.Algo + ":" + d.Value
+}
+
+// Retention is an S3 Object Lock retention: Mode is "COMPLIANCE" or "GOVERNANCE".
+type Retention struct {
+	Mode  string
+	Until time.Time
+}
+
+// Well-known keys of SIP.Meta, also used as S3 metadata/tag names.
+const (
+	MetaProfile = "profile"
+	MetaClass   = "class"
+	MetaTier    = "tier"
+)
+
+// Receipt is what the destination acknowledged.
+type Receipt struct {
+	Target       string    `json:"target"`               // URL without secrets
+	Name         string    `json:"name"`                 // SIP name at the target
+	Location     string    `json:"location,omitempty"`   // path, s3://bucket/key, or VITAM operation URL
+	Size         int64     `json:"size"`                 // bytes sent (or found)
+	SHA256       string    `json:"sha256"`               // hex, as verified at the target where it can
+	ETag         string    `json:"etag,omitempty"`       // S3
+	VersionID    string    `json:"version_id,omitempty"` // S3 with versioning
+	Checksum     string    `json:"checksum,omitempty"`   // S3 x-amz-checksum-sha256 as the server reports it (base64, "-N" for multipart)
+	Operation    string    `json:"operation,omitempty"`  // VITAM operation id (X-Request-Id)
+	ReplyCode    string    `json:"reply_code,omitempty"` // VITAM ATR ReplyCode: OK, WARNING, KO, FATAL ("Test OK" in BLANK_TEST)
+	ATR          []byte    `json:"-"`                    // VITAM ArchiveTransferReply as received
+	AlreadyThere bool      `json:"already_there"`        // nothing was sent: the same SIP was already at the target
+	DryRun       bool      `json:"dry_run,omitempty"`    // nothing was sent: dry run
+	Time         time.Time `json:"time"`
+}
+
+// Object is a SIP as a target stores it.
+type Object struct {
+	Name      string
+	Size      int64
+	SHA256    string // hex, empty when the target does not know it
+	ModTime   time.Time
+	VersionID string
+}
+
+// Errors a caller can test with errors.Is.
+var (
+	ErrNotExist     = errors.New("not at the target")
+	ErrConflict     = errors.New("a different SIP is already stored under this name")
+	ErrNotSupported = errors.New("not supported by this target")
+	ErrRejected     = errors.New("rejected by the archive")
+	ErrDigest       = errors.New("checksum mismatch")
+)
+
+// PermanentError marks a failure that retrying cannot fix (403, BadDigest, a KO ATR, a conflict).
+type PermanentError struct{ Err error }
+
+func (e *PermanentError) Error() string { return e.Err.Error() }
+func (e *PermanentError) Unwrap() error { return e.Err }
+
+// Permanent wraps err so that the retry decorator gives up at once.
+func Permanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &PermanentError{Err: err}
+}
+
+// TransientError marks a failure worth retrying (timeouts, resets, 5xx, SlowDown).
+type TransientError struct{ Err error }
+
+func (e *TransientError) Error() string { return e.Err.Error() }
+func (e *TransientError) Unwrap() error { return e.Err }
+
+// Transient wraps err so that the retry decorator tries again.
+func Transient(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &TransientError{Err: err}
+}
+
+// Prepare fills in Size and SHA256 from the file when the caller did not give them, and checks the
+// given SHA256's syntax. It reads the file only when SHA256 is empty.
+func (s *SIP) Prepare() error {
+	if s.Name == "" {
+		return fmt.Errorf("SIP %s: no name", s.Path)
+	}
+	if strings.ContainsAny(s.Name, "\\\x00") || strings.HasPrefix(s.Name, "/") || strings.Contains("/"+s.Name+"/", "/../") {
+		return Permanent(fmt.Errorf("SIP name %q: must be a relative name without \"..\" or backslashes", s.Name))
+	}
+	fi, err := os.Stat(s.Path)
+	if err != nil {
+		return Permanent(fmt.Errorf("SIP %s: %w", s.Name, err))
+	}
+	if s.Size == 0 {
+		s.Size = fi.Size()
+	} else if s.Size != fi.Size() {
+		return Permanent(fmt.Errorf("SIP %s: %s is %d bytes, the caller said %d", s.Name, s.Path, fi.Size(), s.Size))
+	}
+	if s.SHA256 == "" {
+		sum, err := FileSHA256(s.Path)
+		if err != nil {
+			return Permanent(fmt.Errorf("SIP %s: %w", s.Name, err))
+		}
+		s.SHA256 = sum
+	}
+	if b, err := hex.DecodeString(s.SHA256); err != nil || len(b) != sha256.Size || strings.ToLower(s.SHA256) != s.SHA256 {
+		return Permanent(fmt.Errorf("SIP %s: SHA-256 %q is not 64 lowercase hex digits", s.Name, s.SHA256))
+	}
+	return nil
+}
+
+// FileSHA256 returns the lowercase hex SHA-256 of a file.
+func FileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("read %s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// Redact returns u without user info and without query parameters that look like secrets, so
+// that it can go into logs and the ledger.
+func Redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	u.User = nil
+	q := u.Query()
+	for k := range q {
+		lk := strings.ToLower(k)
+		for _, bad := range []string{"secret", "key", "token", "password", "signature", "credential"} {
+			if strings.Contains(lk, bad) {
+				q.Set(k, "REDACTED")
+			}
+		}
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
+}
