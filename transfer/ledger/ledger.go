@@ -67,6 +67,7 @@ const (
 	StatusAccepted = "accepted" // VITAM ATR OK or WARNING
 	StatusRejected = "rejected" // VITAM ATR KO/FATAL: recorded so the auditor sees it; not "done"
 	StatusDryRun   = "dry-run"
+	StatusPending  = "pending" // VITAM accepted the SIP for processing but its outcome is not known yet
 )
 
 // Done reports whether the entry means the SIP needs no further sending.
@@ -82,9 +83,11 @@ func FromReceipt(sip transfer.SIP, r transfer.Receipt) Entry {
 	switch {
 	case r.DryRun:
 		e.Status = StatusDryRun
+	case r.ReplyCode == "" && r.Operation != "":
+		e.Status = StatusPending
 	case r.ReplyCode == "":
 		e.Status = StatusStored
-	case r.ReplyCode == "OK" || r.ReplyCode == "WARNING":
+	case r.ReplyCode == "OK" || r.ReplyCode == "WARNING" || r.ReplyCode == "Test OK" || r.ReplyCode == "Test WARNING":
 		e.Status = StatusAccepted
 	default:
 		e.Status = StatusRejected

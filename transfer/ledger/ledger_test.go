@@ -3,6 +3,7 @@ package ledger_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -199,5 +200,44 @@ func TestVerifyAgainstTarget(t *testing.T) {
 	if rep.Problems[0].Line != 2 || !strings.Contains(rep.Problems[0].Reason, "missing") ||
 		rep.Problems[1].Line != 3 || !strings.Contains(rep.Problems[1].Reason, "recorded: sha256") {
 		t.Errorf("problems: %+v", rep.Problems)
+	}
+}
+
+func TestSendExactlyOnce(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	tg, _ := dir.New(root)
+	p := filepath.Join(t.TempDir(), "ledger.jsonl")
+	l, err := ledger.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := filepath.Join(t.TempDir(), "s.zip")
+	os.WriteFile(src, []byte("sip bytes"), 0o644)
+	sip := transfer.SIP{Name: "s.zip", Path: src, Meta: map[string]string{transfer.MetaTier: "final"}}
+	e, skipped, err := l.Send(ctx, tg, sip, ledger.Batch{FirstKey: "1", LastKey: "9", Count: 9})
+	if err != nil || skipped || e.Seq != 1 || e.Tier != "final" || e.Count != 9 || e.Status != ledger.StatusStored {
+		t.Fatalf("first send: %+v %v %v", e, skipped, err)
+	}
+	_, skipped, err = l.Send(ctx, tg, sip, ledger.Batch{})
+	if err != nil || !skipped {
+		t.Fatalf("second send: %v %v", skipped, err)
+	}
+	// A crash after Put but before Append: the ledger lacks the entry, the target has the SIP.
+	l.Close()
+	os.Truncate(p, 0)
+	l, _ = ledger.Open(p)
+	e, skipped, err = l.Send(ctx, tg, sip, ledger.Batch{})
+	if err != nil || skipped || !e.Receipt.AlreadyThere {
+		t.Fatalf("after a lost append: %+v %v %v", e, skipped, err)
+	}
+	os.WriteFile(src, []byte("other bytes"), 0o644)
+	if _, _, err := l.Send(ctx, tg, transfer.SIP{Name: "s.zip", Path: src}, ledger.Batch{}); !errors.Is(err, transfer.ErrConflict) {
+		t.Fatalf("changed SIP: %v", err)
+	}
+	l.Close()
+	rep, _ := ledger.Verify(ctx, p, tg)
+	if !rep.OK() || rep.Entries != 1 || rep.Checked != 1 {
+		t.Fatalf("%+v", rep)
 	}
 }

@@ -29,7 +29,7 @@ func (f *flaky) Put(ctx context.Context, sip transfer.SIP) (transfer.Receipt, er
 	}
 	return transfer.Receipt{Name: sip.Name}, nil
 }
-func (f *flaky) Stat(context.Context, string) (transfer.Object, error)  { return transfer.Object{}, nil }
+func (f *flaky) Stat(context.Context, string) (transfer.Object, error)   { return transfer.Object{}, nil }
 func (f *flaky) List(context.Context, func(transfer.Object) error) error { return nil }
 func (f *flaky) String() string                                          { return "fake://" }
 func (f *flaky) Close() error                                            { return nil }

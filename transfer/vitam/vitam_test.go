@@ -324,7 +324,6 @@ func TestParseATRSamples(t *testing.T) {
 	}
 }
 
-
 func pemOf(c *x509.Certificate) []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})
 }

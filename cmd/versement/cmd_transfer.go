@@ -1,0 +1,229 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/versement/versement/transfer"
+	"github.com/versement/versement/transfer/ledger"
+	"github.com/versement/versement/transfer/targets"
+)
+
+func init() {
+	register(&cli.Command{
+		Name:      "transfer",
+		Usage:     "send existing SIP zips to a folder, an S3 drop zone or VITAM, and record them in the ledger",
+		ArgsUsage: "SIP.zip...",
+		Description: "Sends each SIP once: one already recorded in the ledger, or already at the target with the\n" +
+			"same SHA-256, is not sent again; one stored under the same name with other bytes is an error\n" +
+			"and nothing is overwritten. Targets:\n" +
+			"  dir:///srv/depot\n" +
+			"  s3://bucket/prefix?endpoint=https://s3.example.org&region=eu-west-3&path-style=true\n" +
+			"     (credentials: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE; private CA: AWS_CA_BUNDLE)\n" +
+			"  vitam+https://ingest.example.org:8443?tenant=0&admin=https://access.example.org:8444\n" +
+			"     (client certificate: VERSEMENT_VITAM_CERT, VERSEMENT_VITAM_KEY; CA: VERSEMENT_VITAM_CA)\n" +
+			"Exit status: 0 all sent or already there, 1 a SIP rejected by VITAM (KO), 2 a SIP could not be sent.",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "target", Usage: "destination URL (see above)", Required: true, EnvVars: []string{"VERSEMENT_TARGET"}},
+			&cli.StringFlag{Name: "ledger", Usage: "ledger file to record transfers in (created if absent)"},
+			&cli.BoolFlag{Name: "dry-run", Usage: "send nothing, say what would be sent (VITAM: ingest in BLANK_TEST mode)"},
+			&cli.StringFlag{Name: "manifest-digest", Value: "SHA-256", Usage: "algorithm of the manifest digest sent to VITAM and recorded: SHA-256 or SHA-512"},
+			&cli.StringFlag{Name: "lock-mode", Usage: "S3 Object Lock mode: COMPLIANCE or GOVERNANCE (with --retain-until)"},
+			&cli.StringFlag{Name: "retain-until", Usage: "S3 Object Lock retention date, YYYY-MM-DD (UTC midnight)"},
+			&cli.BoolFlag{Name: "legal-hold", Usage: "set an S3 Object Lock legal hold"},
+			&cli.StringFlag{Name: "profile", Usage: "profile recorded with the SIPs (metadata, tags, ledger)"},
+			&cli.StringFlag{Name: "class", Usage: "class of records recorded with the SIPs"},
+			&cli.StringFlag{Name: "tier", Usage: "retention tier recorded with the SIPs (intermediate, final)"},
+			&cli.DurationFlag{Name: "poll-interval", Value: time.Minute, Usage: "VITAM: time between status requests"},
+			&cli.DurationFlag{Name: "poll-timeout", Value: 6 * time.Hour, Usage: "VITAM: how long to wait for one ingest"},
+			&cli.IntFlag{Name: "retries", Value: 4, Usage: "retries of transient failures (timeouts, resets, 5xx, SlowDown); 0 disables"},
+			&cli.StringFlag{Name: "atr-dir", Usage: "VITAM: folder where each ArchiveTransferReply is saved as OPERATION.xml"},
+			&cli.BoolFlag{Name: "json", Usage: "print one JSON object per SIP instead of text"},
+		},
+		Action: runTransfer,
+	})
+}
+
+type transferResult struct {
+	SIP     string            `json:"sip"`
+	Outcome string            `json:"outcome"` // sent, already-there, recorded, would-send, rejected, failed
+	Receipt *transfer.Receipt `json:"receipt,omitempty"`
+	Ledger  int64             `json:"ledger_seq,omitempty"`
+	Error   string            `json:"error,omitempty"`
+}
+
+func runTransfer(c *cli.Context) error {
+	if c.NArg() == 0 {
+		return cli.Exit("transfer: name at least one SIP zip", exitError)
+	}
+	var retention *transfer.Retention
+	if ru := c.String("retain-until"); ru != "" || c.String("lock-mode") != "" {
+		if ru == "" || c.String("lock-mode") == "" {
+			return cli.Exit("transfer: --lock-mode and --retain-until go together", exitError)
+		}
+		until, err := time.Parse("2006-01-02", ru)
+		if err != nil {
+			return cli.Exit(fmt.Sprintf("transfer: --retain-until %q: want YYYY-MM-DD", ru), exitError)
+		}
+		mode := strings.ToUpper(c.String("lock-mode"))
+		if mode != "COMPLIANCE" && mode != "GOVERNANCE" {
+			return cli.Exit(fmt.Sprintf("transfer: --lock-mode %q: want COMPLIANCE or GOVERNANCE", c.String("lock-mode")), exitError)
+		}
+		retention = &transfer.Retention{Mode: mode, Until: until}
+	}
+	retries := c.Int("retries")
+	if retries <= 0 {
+		retries = -1
+	}
+	opts := transfer.Options{
+		DryRun: c.Bool("dry-run"), PollInterval: c.Duration("poll-interval"), PollTimeout: c.Duration("poll-timeout"),
+		Retries: retries, Logger: slog.Default(),
+	}
+	tg, err := targets.Open(c.Context, c.String("target"), opts)
+	if err != nil {
+		return cli.Exit("transfer: "+err.Error(), exitError)
+	}
+	defer tg.Close()
+	var led *ledger.Ledger
+	if p := c.String("ledger"); p != "" && !opts.DryRun {
+		if led, err = ledger.Open(p); err != nil {
+			return cli.Exit("transfer: "+err.Error(), exitError)
+		}
+		defer led.Close()
+	}
+	meta := map[string]string{}
+	for _, k := range []string{transfer.MetaProfile, transfer.MetaClass, transfer.MetaTier} {
+		if v := c.String(k); v != "" {
+			meta[k] = v
+		}
+	}
+	out := c.App.Writer
+	failed, rejected := 0, 0
+	for _, path := range c.Args().Slice() {
+		if c.Context.Err() != nil {
+			break // interrupted: stop between SIPs, the ledger is consistent
+		}
+		res := transferOne(c, tg, led, path, meta, retention)
+		switch res.Outcome {
+		case "failed":
+			failed++
+		case "rejected":
+			rejected++
+		}
+		printResult(out, res, c.Bool("json"))
+	}
+	switch {
+	case c.Context.Err() != nil:
+		return cli.Exit("transfer: interrupted", exitError)
+	case failed > 0:
+		return cli.Exit(fmt.Sprintf("transfer: %d of %d SIPs could not be sent", failed, c.NArg()), exitError)
+	case rejected > 0:
+		return cli.Exit(fmt.Sprintf("transfer: %d of %d SIPs rejected by the archive", rejected, c.NArg()), exitFindings)
+	}
+	return nil
+}
+
+func transferOne(c *cli.Context, tg transfer.Target, led *ledger.Ledger, path string, meta map[string]string, ret *transfer.Retention) transferResult {
+	res := transferResult{SIP: path}
+	fail := func(err error) transferResult {
+		res.Outcome, res.Error = "failed", err.Error()
+		if errors.Is(err, transfer.ErrRejected) {
+			res.Outcome = "rejected"
+		}
+		return res
+	}
+	sip, err := transfer.InspectZip(path, c.String("manifest-digest"))
+	if err != nil {
+		return fail(err)
+	}
+	res.SIP = sip.Name
+	sip.Meta, sip.Retention, sip.LegalHold = meta, ret, c.Bool("legal-hold")
+	var r transfer.Receipt
+	if led != nil {
+		e, skipped, err := led.Send(c.Context, tg, sip, ledger.Batch{})
+		r, res.Ledger = e.Receipt, e.Seq
+		if skipped {
+			res.Outcome, res.Receipt = "recorded", &r
+			return res
+		}
+		res.Receipt = &r
+		saveATR(c, r)
+		if err != nil {
+			return fail(err)
+		}
+	} else {
+		r, err = tg.Put(c.Context, sip)
+		res.Receipt = &r
+		saveATR(c, r)
+		if err != nil {
+			return fail(err)
+		}
+	}
+	switch {
+	case r.DryRun && r.AlreadyThere:
+		res.Outcome = "already-there"
+	case r.DryRun:
+		res.Outcome = "would-send"
+	case r.AlreadyThere:
+		res.Outcome = "already-there"
+	default:
+		res.Outcome = "sent"
+	}
+	return res
+}
+
+func saveATR(c *cli.Context, r transfer.Receipt) {
+	dir := c.String("atr-dir")
+	if dir == "" || len(r.ATR) == 0 || r.Operation == "" || strings.ContainsAny(r.Operation, `/\.`) {
+		return
+	}
+	if err := os.MkdirAll(dir, 0o755); err == nil {
+		err = os.WriteFile(filepath.Join(dir, r.Operation+".xml"), r.ATR, 0o644)
+		if err != nil {
+			slog.Error("transfer: could not save the ATR", "operation", r.Operation, "err", err)
+		}
+	}
+}
+
+func printResult(w io.Writer, res transferResult, asJSON bool) {
+	if asJSON {
+		b, _ := json.Marshal(res)
+		fmt.Fprintln(w, string(b))
+		return
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%-13s %s", res.Outcome, res.SIP)
+	if r := res.Receipt; r != nil {
+		if r.Location != "" {
+			fmt.Fprintf(&b, " -> %s", r.Location)
+		}
+		if r.SHA256 != "" {
+			fmt.Fprintf(&b, " sha256 %s %d bytes", r.SHA256, r.Size)
+		}
+		if r.VersionID != "" {
+			fmt.Fprintf(&b, " version %s", r.VersionID)
+		}
+		if r.Operation != "" {
+			fmt.Fprintf(&b, " operation %s", r.Operation)
+		}
+		if r.ReplyCode != "" {
+			fmt.Fprintf(&b, " %s", r.ReplyCode)
+		}
+	}
+	if res.Ledger > 0 {
+		fmt.Fprintf(&b, " (ledger entry %d)", res.Ledger)
+	}
+	if res.Error != "" {
+		fmt.Fprintf(&b, ": %s", res.Error)
+	}
+	fmt.Fprintln(w, b.String())
+}

@@ -1,0 +1,196 @@
+package main
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/versement/versement/internal/testsvc"
+	"github.com/versement/versement/transfer"
+	"github.com/versement/versement/transfer/ledger"
+	ts3 "github.com/versement/versement/transfer/s3"
+)
+
+const testManifest = `<?xml version="1.0" encoding="UTF-8"?>
+<ArchiveTransfer xmlns="fr:gouv:culture:archivesdefrance:seda:v2.1">
+  <Date>2025-01-15T10:00:00</Date>
+  <MessageIdentifier>%ID%</MessageIdentifier>
+  <CodeListVersions/>
+  <ArchivalAgency><Identifier>A</Identifier></ArchivalAgency>
+  <TransferringAgency><Identifier>T</Identifier></TransferringAgency>
+</ArchiveTransfer>
+`
+
+// makeSIP writes a small SIP zip and returns its path and the SHA-256 of its manifest.
+func makeSIP(t *testing.T, dir, name, msgID string) (string, string) {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw := zip.NewWriter(f)
+	m := strings.ReplaceAll(testManifest, "%ID%", msgID)
+	w, _ := zw.Create("manifest.xml")
+	w.Write([]byte(m))
+	w, _ = zw.Create("Content/data.json")
+	w.Write([]byte(`{"dossier":"` + msgID + `"}`))
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	sum := sha256.Sum256([]byte(m))
+	return p, hex.EncodeToString(sum[:])
+}
+
+// run runs the CLI in-process and returns stdout and the exit code.
+func run(t *testing.T, args ...string) (string, int) {
+	t.Helper()
+	app := newApp()
+	var out bytes.Buffer
+	app.Writer = &out
+	err := app.RunContext(context.Background(), append([]string{"versement", "--log-format", "text", "--log-level", "error"}, args...))
+	code := exitCode(err)
+	if err != nil {
+		out.WriteString("ERR: " + err.Error() + "\n")
+	}
+	return out.String(), code
+}
+
+func TestTransferToFolderOnceAndVerifyLedger(t *testing.T) {
+	src, depot := t.TempDir(), t.TempDir()
+	a, aDigest := makeSIP(t, src, "apogee-final-0001.zip", "APOGEE-0001")
+	b, _ := makeSIP(t, src, "apogee-final-0002.zip", "APOGEE-0002")
+	led := filepath.Join(t.TempDir(), "ledger.jsonl")
+	target := "dir://" + depot
+
+	out, code := run(t, "transfer", "--target", target, "--ledger", led, "--profile", "apogee", "--tier", "final", a, b)
+	if code != exitOK || strings.Count(out, "sent ") != 2 {
+		t.Fatalf("first run (%d):\n%s", code, out)
+	}
+	out, code = run(t, "transfer", "--target", target, "--ledger", led, a, b)
+	if code != exitOK || strings.Count(out, "recorded ") != 2 {
+		t.Fatalf("rerun must send nothing (%d):\n%s", code, out)
+	}
+	var ents []ledger.Entry
+	rep, err := ledger.Read(led, func(e ledger.Entry) { ents = append(ents, e) })
+	if err != nil || !rep.OK() || len(ents) != 2 {
+		t.Fatalf("ledger: %+v %v", rep, err)
+	}
+	e := ents[0]
+	if e.MessageID != "APOGEE-0001" || e.ManifestDigest != (transfer.Digest{Algo: "SHA-256", Value: aDigest}) || e.Profile != "apogee" || e.Tier != "final" || e.Target != target {
+		t.Errorf("entry %+v", e)
+	}
+	if sum, _ := transfer.FileSHA256(a); e.SHA256 != sum {
+		t.Errorf("recorded sha256 %s, SIP has %s", e.SHA256, sum)
+	}
+
+	var buf bytes.Buffer
+	ok, err := verifyLedger(context.Background(), &buf, led, target, false)
+	if err != nil || !ok || !strings.Contains(buf.String(), "2 SIPs present with their recorded SHA-256") {
+		t.Fatalf("verify: %v %v\n%s", ok, err, buf.String())
+	}
+	// Damage the copy at the target: the ledger still checks, the target does not.
+	os.WriteFile(filepath.Join(depot, "apogee-final-0002.zip"), []byte("damaged"), 0o644)
+	buf.Reset()
+	ok, err = verifyLedger(context.Background(), &buf, led, target, true)
+	var jr struct {
+		OK       bool             `json:"ok"`
+		Problems []ledger.Problem `json:"problems"`
+	}
+	if err != nil || ok || json.Unmarshal(buf.Bytes(), &jr) != nil || jr.OK || len(jr.Problems) != 1 || jr.Problems[0].Line != 2 {
+		t.Fatalf("verify damaged target: %v %v\n%s", ok, err, buf.String())
+	}
+	// Change one byte of the ledger: verify names the entry.
+	raw, _ := os.ReadFile(led)
+	i := bytes.Index(raw, []byte("APOGEE-0001"))
+	raw[i+len("APOGEE-000")] = '9'
+	os.WriteFile(led, raw, 0o644)
+	buf.Reset()
+	ok, err = verifyLedger(context.Background(), &buf, led, "", false)
+	if err != nil || ok || !strings.Contains(buf.String(), "BROKEN line 1 (SIP apogee-final-0001.zip): content does not match its hash") {
+		t.Fatalf("verify tampered ledger: %v %v\n%s", ok, err, buf.String())
+	}
+	// And no one appends to it any more.
+	_, code = run(t, "transfer", "--target", target, "--ledger", led, a)
+	if code != exitError {
+		t.Fatalf("transfer with a damaged ledger: exit %d", code)
+	}
+}
+
+func TestTransferToS3AndVerify(t *testing.T) {
+	s := testsvc.StartS3(t, testsvc.S3Options{TLS: true})
+	t.Setenv("AWS_ACCESS_KEY_ID", s.AccessKey)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", s.SecretKey)
+	t.Setenv("AWS_REGION", "us-east-1")
+	t.Setenv("AWS_CA_BUNDLE", s.CAFile)
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	target := "s3://depot/apogee?endpoint=" + s.Endpoint + "&path-style=true"
+	tg, err := ts3.Open(context.Background(), target, transfer.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tg.Client().CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String("depot"), ObjectLockEnabledForBucket: aws.Bool(true)}); err != nil {
+		t.Fatal(err)
+	}
+	src := t.TempDir()
+	a, _ := makeSIP(t, src, "a.zip", "MSG-A")
+	led := filepath.Join(t.TempDir(), "ledger.jsonl")
+	out, code := run(t, "transfer", "--target", target, "--ledger", led, "--json", "--lock-mode", "GOVERNANCE", "--retain-until", "2099-01-01", a)
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	var res transferResult
+	if err := json.Unmarshal([]byte(strings.SplitN(out, "\n", 2)[0]), &res); err != nil || res.Outcome != "sent" || res.Receipt.Checksum == "" || res.Ledger != 1 {
+		t.Fatalf("%v %+v\n%s", err, res, out)
+	}
+	if strings.Contains(out, s.SecretKey) {
+		t.Fatal("secret in output")
+	}
+	var buf bytes.Buffer
+	if ok, err := verifyLedger(context.Background(), &buf, led, target, false); err != nil || !ok {
+		t.Fatalf("verify: %v %v\n%s", ok, err, buf.String())
+	}
+	// A SIP removed behind the ledger's back (here straight from the server's disk) is reported.
+	os.Remove(filepath.Join(s.Dir, "depot", "apogee", "a.zip"))
+	buf.Reset()
+	if ok, err := verifyLedger(context.Background(), &buf, led, target, false); err != nil || ok || !strings.Contains(buf.String(), "BROKEN line 1 (SIP a.zip): recorded as stored but missing") {
+		t.Fatalf("verify after removal: %v %v\n%s", ok, err, buf.String())
+	}
+}
+
+func TestTransferBadInput(t *testing.T) {
+	dir := t.TempDir()
+	notZip := filepath.Join(dir, "x.zip")
+	os.WriteFile(notZip, []byte("not a zip"), 0o644)
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"transfer", notZip}, exitError, `Required flag "target" not set`},
+		{[]string{"transfer", "--target", "ftp://x", notZip}, exitError, `unknown scheme "ftp"`},
+		{[]string{"transfer", "--target", "dir://" + dir + "/out", "--lock-mode", "COMPLIANCE", notZip}, exitError, "--lock-mode and --retain-until go together"},
+		{[]string{"transfer", "--target", "dir://" + dir + "/out", notZip}, exitError, "not a readable zip"},
+		{[]string{"transfer", "--target", "s3://b?endpoint=http://h:1&secret_key=hunter2", notZip}, exitError, `unknown parameter "secret_key"`},
+	} {
+		out, code := run(t, tc.args...)
+		if code != tc.code || !strings.Contains(out, tc.want) {
+			t.Errorf("%v: exit %d, want %d and %q:\n%s", tc.args, code, tc.code, tc.want, out)
+		}
+		if strings.Contains(out, "hunter2") {
+			t.Errorf("secret in output: %s", out)
+		}
+	}
+}

@@ -1,0 +1,61 @@
+package ledger
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/versement/versement/transfer"
+)
+
+// Batch says which dossiers a SIP holds, so that a rerun can tell what is done.
+type Batch struct {
+	FirstKey, LastKey string
+	Count             int
+}
+
+// Send transfers sip to t exactly once as far as this ledger knows, and records the outcome:
+//
+//   - the ledger already records the same SIP (same SHA-256) as stored/accepted at t: nothing is
+//     sent, the recorded entry is returned with skipped = true;
+//   - it records another SIP under that name at t: an error wrapping transfer.ErrConflict;
+//   - it records a VITAM operation whose outcome is unknown (pending): an error naming the
+//     operation, because resending would ingest the SIP twice;
+//   - a dry-run target: nothing is sent and nothing recorded;
+//   - otherwise Put (idempotent itself: a SIP found at the target is recorded, not resent), then
+//     Append. A VITAM rejection (KO) or an unfinished operation is recorded too, and returned as
+//     the error.
+//
+// A crash between Put and Append loses nothing: the rerun's Put finds the SIP at the target
+// (AlreadyThere) and records it then.
+func (l *Ledger) Send(ctx context.Context, t transfer.Target, sip transfer.SIP, b Batch) (e Entry, skipped bool, err error) {
+	if err := sip.Prepare(); err != nil {
+		return Entry{}, false, err
+	}
+	if prev, ok := l.Lookup(t.String(), sip.Name); ok {
+		switch {
+		case prev.Status == StatusPending:
+			return prev, false, transfer.Permanent(fmt.Errorf("SIP %s: VITAM operation %s (ledger line %d) has no known outcome yet; check it in VITAM before resending",
+				sip.Name, prev.Receipt.Operation, prev.Seq))
+		case prev.Done() && prev.SHA256 == sip.SHA256:
+			return prev, true, nil
+		case prev.Done():
+			return prev, false, transfer.Permanent(fmt.Errorf("SIP %s: %w: the ledger records sha256 %s at %s (entry %d), this SIP has %s",
+				sip.Name, transfer.ErrConflict, prev.SHA256, t, prev.Seq, sip.SHA256))
+		}
+	}
+	r, perr := t.Put(ctx, sip)
+	if perr != nil && r.Operation == "" {
+		return Entry{}, false, perr
+	}
+	e = FromReceipt(sip, r)
+	e.FirstKey, e.LastKey, e.Count = b.FirstKey, b.LastKey, b.Count
+	if r.DryRun {
+		return e, false, perr // a dry run leaves no trace in the ledger
+	}
+	e, err = l.Append(e)
+	if err != nil {
+		return e, false, errors.Join(perr, fmt.Errorf("SIP %s was sent but not recorded: %w", sip.Name, err))
+	}
+	return e, false, perr
+}
