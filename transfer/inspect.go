@@ -88,7 +88,7 @@ func messageIdentifier(r io.Reader) (string, error) {
 			if depth == 2 && el.Name.Local == "MessageIdentifier" {
 				var s string
 				if err := dec.DecodeElement(&s, &el); err != nil {
-					return "", fmt.Errorf("MessageIdentifier: %w", err)
+					return "", fmt.Errorf("MessageIdentifier: not well-formed XML: %w", err)
 				}
 				s = strings.TrimSpace(s)
 				if s == "" || len(s) > 1024 {

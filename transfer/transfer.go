@@ -194,6 +194,8 @@ func Redact(raw string) string {
 			}
 		}
 	}
-	u.RawQuery = q.Encode()
+	// Encoded in key order, so that one target always has one spelling (the ledger matches on it),
+	// and with ':' and '/' left readable.
+	u.RawQuery = strings.NewReplacer("%3A", ":", "%2F", "/").Replace(q.Encode())
 	return u.String()
 }

@@ -150,7 +150,7 @@ func Retryable(err error) bool {
 		}
 	}
 	var resp *smithyhttp.ResponseError
-	if errors.As(err, &resp) {
+	if errors.As(err, &resp) && resp.HTTPStatusCode() != 0 { // 0: no answer at all, see below
 		code := resp.HTTPStatusCode()
 		return code >= 500 || code == 408 || code == 429
 	}

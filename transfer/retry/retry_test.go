@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/versement/versement/transfer"
 )
@@ -46,12 +48,16 @@ func TestTransientRetriedThenSucceeds(t *testing.T) {
 		&net.OpError{Op: "dial", Err: syscall.ECONNREFUSED},
 		&smithy.GenericAPIError{Code: "SlowDown", Message: "Please reduce your request rate."},
 		fmt.Errorf("wrapped: %w", syscall.ECONNRESET),
+		// What aws-sdk-go-v2 returns when the server is down: a response error without a status.
+		&smithy.OperationError{ServiceID: "S3", OperationName: "HeadObject", Err: &smithyhttp.ResponseError{
+			Response: &smithyhttp.Response{Response: &http.Response{}},
+			Err:      &smithyhttp.RequestSendError{Err: &net.OpError{Op: "dial", Err: syscall.ECONNREFUSED}}}},
 	}}
 	tg, waits := wrap(f, 5)
 	if _, err := tg.Put(context.Background(), transfer.SIP{Name: "a"}); err != nil {
 		t.Fatal(err)
 	}
-	if f.calls != 4 || len(*waits) != 3 {
+	if f.calls != 5 || len(*waits) != 4 {
 		t.Fatalf("calls %d waits %v", f.calls, *waits)
 	}
 	for i, w := range *waits {

@@ -20,6 +20,7 @@ import (
 	"github.com/versement/versement/internal/testsvc"
 	"github.com/versement/versement/transfer"
 	ts3 "github.com/versement/versement/transfer/s3"
+	"github.com/versement/versement/transfer/targets"
 )
 
 // env points the SDK's standard credential chain at the test server, and nowhere else.
@@ -297,4 +298,45 @@ func partsOnDisk(root string) bool {
 		return nil
 	})
 	return found
+}
+
+// Through targets.Open, the retry decorator rides out a server that is down for a moment: one Put
+// call, the server restarted during the backoff, one object stored.
+func TestRetryRidesOutARestart(t *testing.T) {
+	s := testsvc.StartS3(t, testsvc.S3Options{})
+	tg := open(t, s, "depot", false, transfer.Options{})
+	rt, err := targets.Open(context.Background(), tg.String(), transfer.Options{Retries: 5, RetryBackoff: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sip := randomSIP(t, "restart.zip", 1<<20)
+	s.Kill()
+	restarted := make(chan struct{})
+	go func() { time.Sleep(300 * time.Millisecond); s.Start(); close(restarted) }()
+	r, err := rt.Put(context.Background(), sip)
+	<-restarted
+	if err != nil {
+		t.Fatalf("put across a restart: %v", err)
+	}
+	if r.AlreadyThere || countObjects(t, tg) != 1 {
+		t.Fatalf("receipt %+v, %d objects", r, countObjects(t, tg))
+	}
+}
+
+func TestURLErrors(t *testing.T) {
+	for raw, want := range map[string]string{
+		"s3://":                                 "want s3://bucket/prefix",
+		"s3://ak:sk@bucket/p":                   "credentials do not belong in the URL",
+		"s3://bucket?endpoint=ftp://h":          `endpoint "ftp://h": want http(s)://host:port`,
+		"s3://bucket?path-style=maybe":          `path-style="maybe"`,
+		"s3://bucket?endpoint=http://h&token=x": `unknown parameter "token"`,
+	} {
+		_, err := ts3.Open(context.Background(), raw, transfer.Options{})
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", raw, err, want)
+		}
+		if err != nil && strings.Contains(err.Error(), ":sk@") {
+			t.Errorf("secret in error: %v", err)
+		}
+	}
 }
