@@ -19,6 +19,7 @@ import (
 	"github.com/versement/versement/transfer"
 	"github.com/versement/versement/transfer/ledger"
 	ts3 "github.com/versement/versement/transfer/s3"
+	"github.com/versement/versement/transfer/vitam/vitamtest"
 )
 
 const testManifest = `<?xml version="1.0" encoding="UTF-8"?>
@@ -192,5 +193,63 @@ func TestTransferBadInput(t *testing.T) {
 		if strings.Contains(out, "hunter2") {
 			t.Errorf("secret in output: %s", out)
 		}
+	}
+}
+
+func TestTransferDryRunSendsAndRecordsNothing(t *testing.T) {
+	src, depot := t.TempDir(), filepath.Join(t.TempDir(), "depot")
+	a, _ := makeSIP(t, src, "a.zip", "MSG-A")
+	led := filepath.Join(t.TempDir(), "ledger.jsonl")
+	out, code := run(t, "transfer", "--target", "dir://"+depot, "--ledger", led, "--dry-run", a)
+	if code != exitOK || !strings.Contains(out, "would-send") {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	if entries, _ := os.ReadDir(depot); len(entries) != 0 {
+		t.Errorf("dry run wrote %d files", len(entries))
+	}
+	if _, err := os.Stat(led); !os.IsNotExist(err) {
+		t.Errorf("dry run created the ledger: %v", err)
+	}
+}
+
+func TestTransferToVITAM(t *testing.T) {
+	atrDir := testsvc.SharedDir(t, "samples", "vitam", "vitam-atr")
+	client := vitamtest.NewClient(t, "versement")
+	src := t.TempDir()
+	led := filepath.Join(t.TempDir(), "ledger.jsonl")
+	saved := filepath.Join(t.TempDir(), "atr")
+
+	// OK: the SIP's MessageIdentifier is the one VITAM's sample ATR answers.
+	ok := vitamtest.Start(t, filepath.Join(atrDir, "sedaArchiveTransferReply.xml"), client.Pool)
+	client.SetEnv(t, ok)
+	a, aDigest := makeSIP(t, src, "a.zip", "OK_texte_14BinaryMaster_fmts")
+	target := "vitam+https://" + ok.Host() + "?tenant=1&poll=1ms"
+	out, code := run(t, "transfer", "--target", target, "--ledger", led, "--atr-dir", saved, a)
+	if code != exitOK || !strings.Contains(out, "operation aeeaaaaaace2txtzabdlkaltyrxo4siaaaaq OK") {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	if h := ok.Posts()[0]; h.Get("X-Manifest-Digest-Value") != aDigest || h.Get("X-Manifest-Digest-Algo") != "SHA-256" {
+		t.Errorf("manifest digest headers %v", h)
+	}
+	if _, err := os.Stat(filepath.Join(saved, "aeeaaaaaace2txtzabdlkaltyrxo4siaaaaq.xml")); err != nil {
+		t.Errorf("ATR not saved: %v", err)
+	}
+	out, code = run(t, "transfer", "--target", target, "--ledger", led, a)
+	if code != exitOK || !strings.Contains(out, "recorded") || len(ok.Posts()) != 1 {
+		t.Fatalf("rerun must not ingest twice (exit %d, %d posts)\n%s", code, len(ok.Posts()), out)
+	}
+
+	// KO: exit 1, recorded as rejected.
+	ko := vitamtest.Start(t, filepath.Join(atrDir, "sedaArchiveTransferReplyKO.xml"), client.Pool)
+	client.SetEnv(t, ko)
+	b, _ := makeSIP(t, src, "b.zip", "MSG-B")
+	out, code = run(t, "transfer", "--target", "vitam+https://"+ko.Host()+"?tenant=1&poll=1ms", "--ledger", led, b)
+	if code != exitFindings || !strings.Contains(out, "rejected") || !strings.Contains(out, "CHECK_HEADER.CHECK_AGENT KO") {
+		t.Fatalf("KO: exit %d\n%s", code, out)
+	}
+	var last ledger.Entry
+	rep, _ := ledger.Read(led, func(e ledger.Entry) { last = e })
+	if !rep.OK() || rep.Entries != 2 || last.Status != ledger.StatusRejected || last.Receipt.ReplyCode != "KO" || last.Receipt.Operation == "" {
+		t.Fatalf("ledger after KO: %+v\n%+v", rep, last)
 	}
 }

@@ -2,141 +2,34 @@ package vitam_test
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/hex"
-	"encoding/pem"
 	"errors"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/versement/versement/internal/testsvc"
 	"github.com/versement/versement/transfer"
 	"github.com/versement/versement/transfer/vitam"
+	"github.com/versement/versement/transfer/vitam/vitamtest"
 )
 
-// fakeVITAM implements the ingest-external exchange as documented (seda-vitam.md §3), serving
-// VITAM's own ATR samples, behind TLS that requires a client certificate.
-type fakeVITAM struct {
-	t       *testing.T
-	srv     *httptest.Server
-	atr     []byte // the reply to serve
-	atrCode int    // 200 (OK/WARNING) or 400 (KO)
-	op      string // operation id = the ATR's MessageIdentifier
-	running int    // HEAD answers 202 this many times before 200; -1: forever
-	final   string // X-Global-Execution-Status when completed
-
-	mu      sync.Mutex
-	posts   []http.Header
-	bodySHA string
-	heads   int
+func atr(t *testing.T, name string) string {
+	return filepath.Join(testsvc.SharedDir(t, "samples", "vitam", "vitam-atr"), name)
 }
 
-func newFake(t *testing.T, atrFile string, clientCA *x509.CertPool) *fakeVITAM {
-	atr, err := os.ReadFile(testsvc.SharedDir(t, "samples", "vitam", "vitam-atr", atrFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := &fakeVITAM{t: t, atr: atr, atrCode: 200, running: 2, final: "OK"}
-	if reply, err := vitam.ParseATR(strings.NewReader(string(atr))); err == nil {
-		f.op = reply.MessageIdentifier
-	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("POST /ingest-external/v1/ingests", f.post)
-	mux.HandleFunc("HEAD /admin-external/v1/operations/{id}", f.head)
-	mux.HandleFunc("GET /ingest-external/v1/ingests/{id}/archivetransferreply", f.getATR)
-	f.srv = httptest.NewUnstartedServer(mux)
-	f.srv.TLS = &tls.Config{ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: clientCA, MinVersion: tls.VersionTLS12}
-	f.srv.Config.ErrorLog = nil
-	f.srv.StartTLS()
-	t.Cleanup(f.srv.Close)
-	return f
-}
-
-func (f *fakeVITAM) post(w http.ResponseWriter, r *http.Request) {
-	h := sha256.New()
-	io.Copy(h, r.Body)
-	f.mu.Lock()
-	f.posts = append(f.posts, r.Header.Clone())
-	f.bodySHA = hex.EncodeToString(h.Sum(nil))
-	f.mu.Unlock()
-	if r.Header.Get("X-Tenant-Id") == "" || r.Header.Get("X-Action") != "RESUME" {
-		w.WriteHeader(http.StatusBadRequest)
-		return
-	}
-	w.Header().Set("X-Request-Id", f.op)
-	w.Header().Set("X-Global-Execution-State", "PAUSE")
-	w.Header().Set("X-Global-Execution-Status", "UNKNOWN")
-	w.WriteHeader(http.StatusAccepted)
-}
-
-func (f *fakeVITAM) head(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	f.heads++
-	n := f.heads
-	f.mu.Unlock()
-	w.Header().Set("X-Request-Id", r.PathValue("id"))
-	if r.PathValue("id") != f.op {
-		w.WriteHeader(http.StatusNotFound)
-		return
-	}
-	if f.running < 0 || n <= f.running {
-		w.Header().Set("X-Global-Execution-State", "RUNNING")
-		w.Header().Set("X-Global-Execution-Status", "STARTED")
-		w.WriteHeader(http.StatusAccepted)
-		return
-	}
-	w.Header().Set("X-Global-Execution-State", "COMPLETED")
-	w.Header().Set("X-Global-Execution-Status", f.final)
-	w.WriteHeader(http.StatusOK)
-}
-
-func (f *fakeVITAM) getATR(w http.ResponseWriter, r *http.Request) {
-	if r.PathValue("id") != f.op || r.Header.Get("X-Tenant-Id") == "" {
-		w.WriteHeader(http.StatusNotFound)
-		return
-	}
-	w.Header().Set("Content-Type", "application/octet-stream")
-	w.WriteHeader(f.atrCode)
-	w.Write(f.atr)
-}
-
-type pki struct {
-	clientCert tls.Certificate
-	certPEM    []byte
-	keyPEM     []byte
-	pool       *x509.CertPool // the client's CA, for the server
-}
-
-func newPKI(t *testing.T, cn string) pki {
-	certPEM, keyPEM := testsvc.SelfSignedPEM(t, cn, nil, nil)
-	cert, err := tls.X509KeyPair(certPEM, keyPEM)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(certPEM)
-	return pki{clientCert: cert, certPEM: certPEM, keyPEM: keyPEM, pool: pool}
-}
-
-func target(t *testing.T, f *fakeVITAM, client pki, query string, opts transfer.Options) *vitam.Target {
+func target(t *testing.T, s *vitamtest.Server, client vitamtest.Client, query string, opts transfer.Options) *vitam.Target {
 	t.Helper()
 	roots := x509.NewCertPool()
-	roots.AddCert(f.srv.Certificate())
-	cfg := &tls.Config{Certificates: []tls.Certificate{client.clientCert}, RootCAs: roots, MinVersion: tls.VersionTLS12}
-	host := strings.TrimPrefix(f.srv.URL, "https://")
+	roots.AddCert(s.Certificate())
+	cfg := &tls.Config{Certificates: []tls.Certificate{client.Cert}, RootCAs: roots, MinVersion: tls.VersionTLS12}
 	if opts.PollInterval == 0 {
 		opts.PollInterval = 5 * time.Millisecond
 	}
-	tg, err := vitam.New("vitam+https://"+host+"?tenant=2"+query, opts, cfg)
+	tg, err := vitam.New("vitam+https://"+s.Host()+"?tenant=2"+query, opts, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,18 +44,17 @@ func sip(t *testing.T, msgID string) transfer.SIP {
 }
 
 func TestIngestOK(t *testing.T) {
-	client := newPKI(t, "versement client")
-	f := newFake(t, "sedaArchiveTransferReply.xml", client.pool)
-	tg := target(t, f, client, "&application-id=nightly-42", transfer.Options{})
-	s := sip(t, "OK_texte_14BinaryMaster_fmts")
-	r, err := tg.Put(context.Background(), s)
+	client := vitamtest.NewClient(t, "versement client")
+	s := vitamtest.Start(t, atr(t, "sedaArchiveTransferReply.xml"), client.Pool)
+	tg := target(t, s, client, "&application-id=nightly-42", transfer.Options{})
+	r, err := tg.Put(context.Background(), sip(t, "OK_texte_14BinaryMaster_fmts"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if r.ReplyCode != "OK" || r.Operation != "aeeaaaaaace2txtzabdlkaltyrxo4siaaaaq" || len(r.ATR) == 0 {
 		t.Fatalf("receipt %+v", r)
 	}
-	h := f.posts[0]
+	h := s.Posts()[0]
 	for k, want := range map[string]string{
 		"X-Tenant-Id": "2", "X-Action": "RESUME", "X-Context-Id": "DEFAULT_WORKFLOW", "X-Application-Id": "nightly-42",
 		"X-Manifest-Digest-Algo": "SHA-512", "X-Manifest-Digest-Value": strings.Repeat("ab", 64), "Content-Type": "application/octet-stream",
@@ -171,31 +63,40 @@ func TestIngestOK(t *testing.T) {
 			t.Errorf("%s = %q, want %q", k, h.Get(k), want)
 		}
 	}
-	if f.bodySHA != r.SHA256 {
-		t.Errorf("VITAM received sha256 %s, SIP is %s", f.bodySHA, r.SHA256)
+	if got := s.BodySHA256()[0]; got != r.SHA256 {
+		t.Errorf("VITAM received sha256 %s, SIP is %s", got, r.SHA256)
 	}
-	if f.heads != 3 {
-		t.Errorf("%d status polls, want 3 (202, 202, 200)", f.heads)
+	if s.Heads() != 3 {
+		t.Errorf("%d status polls, want 3 (202, 202, 200)", s.Heads())
+	}
+}
+
+func TestATRForAnotherMessageIsAnError(t *testing.T) {
+	client := vitamtest.NewClient(t, "versement client")
+	s := vitamtest.Start(t, atr(t, "sedaArchiveTransferReply.xml"), client.Pool)
+	tg := target(t, s, client, "", transfer.Options{})
+	_, err := tg.Put(context.Background(), sip(t, "SOME-OTHER-SIP"))
+	if err == nil || !strings.Contains(err.Error(), `the ATR answers message "OK_texte_14BinaryMaster_fmts", the SIP is "SOME-OTHER-SIP"`) {
+		t.Fatal(err)
 	}
 }
 
 func TestBlankTestForDryRun(t *testing.T) {
-	client := newPKI(t, "versement client")
-	f := newFake(t, "sedaArchiveTransferReply.xml", client.pool)
-	tg := target(t, f, client, "", transfer.Options{DryRun: true})
+	client := vitamtest.NewClient(t, "versement client")
+	s := vitamtest.Start(t, atr(t, "sedaArchiveTransferReply.xml"), client.Pool)
+	tg := target(t, s, client, "", transfer.Options{DryRun: true})
 	if _, err := tg.Put(context.Background(), sip(t, "")); err != nil {
 		t.Fatal(err)
 	}
-	if got := f.posts[0].Get("X-Context-Id"); got != "BLANK_TEST" {
+	if got := s.Posts()[0].Get("X-Context-Id"); got != "BLANK_TEST" {
 		t.Errorf("X-Context-Id %q, want BLANK_TEST", got)
 	}
 }
 
 func TestIngestKO(t *testing.T) {
-	client := newPKI(t, "versement client")
-	f := newFake(t, "sedaArchiveTransferReplyKO.xml", client.pool)
-	f.atrCode, f.final = http.StatusBadRequest, "KO"
-	tg := target(t, f, client, "", transfer.Options{})
+	client := vitamtest.NewClient(t, "versement client")
+	s := vitamtest.Start(t, atr(t, "sedaArchiveTransferReplyKO.xml"), client.Pool)
+	tg := target(t, s, client, "", transfer.Options{})
 	r, err := tg.Put(context.Background(), sip(t, "APOGEE-1"))
 	if !errors.Is(err, transfer.ErrRejected) {
 		t.Fatalf("want a rejection, got %v", err)
@@ -215,10 +116,10 @@ func TestIngestKO(t *testing.T) {
 }
 
 func TestPollingTimeout(t *testing.T) {
-	client := newPKI(t, "versement client")
-	f := newFake(t, "sedaArchiveTransferReply.xml", client.pool)
-	f.running = -1
-	tg := target(t, f, client, "&poll=2ms&timeout=50ms", transfer.Options{})
+	client := vitamtest.NewClient(t, "versement client")
+	s := vitamtest.Start(t, atr(t, "sedaArchiveTransferReply.xml"), client.Pool)
+	s.Running = -1
+	tg := target(t, s, client, "&poll=2ms&timeout=50ms", transfer.Options{})
 	start := time.Now()
 	r, err := tg.Put(context.Background(), sip(t, ""))
 	if err == nil || !strings.Contains(err.Error(), "still RUNNING/STARTED after 50ms of polling") {
@@ -234,45 +135,42 @@ func TestPollingTimeout(t *testing.T) {
 	if time.Since(start) > 5*time.Second {
 		t.Error("polling was not bounded")
 	}
-	if f.heads < 5 {
-		t.Errorf("only %d polls", f.heads)
+	if s.Heads() < 5 {
+		t.Errorf("only %d polls", s.Heads())
 	}
 }
 
 func TestRefusedCertificate(t *testing.T) {
-	trusted := newPKI(t, "registered client")
-	intruder := newPKI(t, "unknown client")
-	f := newFake(t, "sedaArchiveTransferReply.xml", trusted.pool)
-	tg := target(t, f, intruder, "", transfer.Options{})
+	trusted := vitamtest.NewClient(t, "registered client")
+	intruder := vitamtest.NewClient(t, "unknown client")
+	s := vitamtest.Start(t, atr(t, "sedaArchiveTransferReply.xml"), trusted.Pool)
+	s.Config.ErrorLog = nil
+	tg := target(t, s, intruder, "", transfer.Options{})
 	_, err := tg.Put(context.Background(), sip(t, ""))
 	if err == nil || !strings.Contains(err.Error(), "TLS handshake refused") {
 		t.Fatalf("want a refused handshake, got %v", err)
 	}
-	if len(f.posts) != 0 {
+	var perm *transfer.PermanentError
+	if !errors.As(err, &perm) {
+		t.Error("a refused certificate must not be retried")
+	}
+	if len(s.Posts()) != 0 {
 		t.Error("the server handled a request from an unknown certificate")
 	}
 }
 
 // The files named by the environment are loaded; missing ones give a message naming the variables.
 func TestOpenFromEnvironment(t *testing.T) {
-	client := newPKI(t, "versement client")
-	f := newFake(t, "sedaArchiveTransferReply.xml", client.pool)
-	dir := t.TempDir()
-	ca := filepath.Join(dir, "ca.pem")
-	os.WriteFile(filepath.Join(dir, "c.pem"), client.certPEM, 0o644)
-	os.WriteFile(filepath.Join(dir, "k.pem"), client.keyPEM, 0o600)
-	os.WriteFile(ca, pemOf(f.srv.Certificate()), 0o644)
+	client := vitamtest.NewClient(t, "versement client")
+	s := vitamtest.Start(t, atr(t, "sedaArchiveTransferReply.xml"), client.Pool)
 	t.Setenv(vitam.EnvCert, "")
 	t.Setenv(vitam.EnvKey, "")
-	host := strings.TrimPrefix(f.srv.URL, "https://")
-	_, err := vitam.Open(context.Background(), "vitam+https://"+host+"?tenant=0", transfer.Options{})
+	_, err := vitam.Open(context.Background(), "vitam+https://"+s.Host()+"?tenant=0", transfer.Options{})
 	if err == nil || !strings.Contains(err.Error(), "set VERSEMENT_VITAM_CERT and VERSEMENT_VITAM_KEY") {
 		t.Fatalf("without env: %v", err)
 	}
-	t.Setenv(vitam.EnvCert, filepath.Join(dir, "c.pem"))
-	t.Setenv(vitam.EnvKey, filepath.Join(dir, "k.pem"))
-	t.Setenv(vitam.EnvCA, ca)
-	tg, err := vitam.Open(context.Background(), "vitam+https://"+host+"?tenant=0&poll=1ms", transfer.Options{})
+	client.SetEnv(t, s)
+	tg, err := vitam.Open(context.Background(), "vitam+https://"+s.Host()+"?tenant=0&poll=1ms", transfer.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -299,14 +197,13 @@ func TestURLErrors(t *testing.T) {
 }
 
 func TestParseATRSamples(t *testing.T) {
-	dir := testsvc.SharedDir(t, "samples", "vitam", "vitam-atr")
-	ok, _ := os.Open(filepath.Join(dir, "sedaArchiveTransferReply.xml"))
+	ok, _ := os.Open(atr(t, "sedaArchiveTransferReply.xml"))
 	defer ok.Close()
 	r, err := vitam.ParseATR(ok)
 	if err != nil || r.ReplyCode != "OK" || r.MessageRequestIdentifier != "OK_texte_14BinaryMaster_fmts" || !r.Accepted() || len(r.Events) != 0 {
 		t.Fatalf("OK sample: %+v %v", r, err)
 	}
-	ko, _ := os.Open(filepath.Join(dir, "sedaArchiveTransferReplyKO.xml"))
+	ko, _ := os.Open(atr(t, "sedaArchiveTransferReplyKO.xml"))
 	defer ko.Close()
 	r, err = vitam.ParseATR(ko)
 	if err != nil || r.ReplyCode != "KO" || r.Accepted() || len(r.Events) != 3 || r.Events[2].TypeCode != "CHECK_HEADER.CHECK_AGENT" {
@@ -322,8 +219,4 @@ func TestParseATRSamples(t *testing.T) {
 			t.Errorf("%q: %v, want %q", doc, err, want)
 		}
 	}
-}
-
-func pemOf(c *x509.Certificate) []byte {
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})
 }
