@@ -9,10 +9,11 @@
 // Integrity, end to end: a SIP below the multipart threshold is sent with one PutObject carrying
 // x-amz-checksum-sha256 = the SHA-256 computed when the SIP was written, so the server refuses
 // anything else (BadDigest). A larger SIP goes through feature/s3/transfermanager with a SHA-256
-// per part, each verified by the server; while the parts are read, the whole-file SHA-256 and the
-// composite checksum are computed in the same pass; if the file does not hash to the SIP's SHA-256
-// the upload is aborted before CompleteMultipartUpload. After either upload, HeadObject with
-// ChecksumMode=ENABLED must report the expected checksum. The whole-file SHA-256 is also stored as
+// per part, each verified by the server; while the parts are read, the whole-file SHA-256 is
+// computed in the same pass, and if the file does not hash to the SIP's SHA-256 the upload is
+// aborted before CompleteMultipartUpload. After either upload, HeadObject with
+// ChecksumMode=ENABLED must report the expected checksum (for multipart, the composite of the
+// part checksums the server acknowledged). The whole-file SHA-256 is also stored as
 // metadata (x-amz-meta-sha256), because S3 reports only the composite for multipart objects.
 package s3
 
@@ -27,12 +28,14 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
 	"unicode"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
 	tmtypes "github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager/types"
@@ -109,6 +112,10 @@ func Open(ctx context.Context, raw string, opts transfer.Options) (*Target, erro
 			o.BaseEndpoint = aws.String(endpoint)
 		}
 		o.UsePathStyle = pathStyle
+		// The body is protected by x-amz-checksum-sha256, which is signed and checked by the server;
+		// signing the payload as well would hash every byte once more for nothing (over HTTP the
+		// SDK does that by default).
+		o.APIOptions = append(o.APIOptions, v4.SwapComputePayloadSHA256ForUnsignedPayloadMiddleware)
 	})
 	t := &Target{
 		client: client, bucket: u.Host, prefix: strings.Trim(u.Path, "/"), url: transfer.Redact(raw),
@@ -211,7 +218,7 @@ func (t *Target) Put(ctx context.Context, sip transfer.SIP) (transfer.Receipt, e
 		if sip.Size/partSize >= maxParts { // what transfermanager would do, done here so the hasher agrees
 			partSize = sip.Size/(maxParts-1) + 1
 		}
-		hr := newPartHasher(f, partSize, sip.SHA256)
+		hr := newWholeHasher(f, sip.SHA256)
 		tm := transfermanager.New(t.client, func(o *transfermanager.Options) {
 			o.PartSizeBytes = partSize
 			o.MultipartUploadThreshold = partSize // it buffers this much before deciding; we decided already
@@ -232,7 +239,9 @@ func (t *Target) Put(ctx context.Context, sip transfer.SIP) (transfer.Receipt, e
 			}
 			return t.putFailed(ctx, key, sip, rcpt, err)
 		}
-		expect = hr.composite()
+		if expect, err = composite(out.CompletedParts); err != nil {
+			return rcpt, transfer.Permanent(fmt.Errorf("S3 %s: %w", rcpt.Location, err))
+		}
 		rcpt.ETag, rcpt.VersionID = aws.ToString(out.ETag), aws.ToString(out.VersionID)
 	}
 	// Read back what the server stored, with its checksum.
@@ -419,64 +428,47 @@ func tags(meta map[string]string) *string {
 	return aws.String(q.Encode())
 }
 
-// partHasher reads the SIP once for the multipart upload, computing the whole-file SHA-256 and
-// each part's SHA-256 at the part boundaries transfermanager uses (it reads Body sequentially).
-// At the end of the file, if the whole file does not hash to want, it fails the read, so that the
-// upload is aborted before it is completed.
-type partHasher struct {
-	r        io.Reader
-	partSize int64
-	want     string
-	whole    hash.Hash
-	part     hash.Hash
-	inPart   int64
-	parts    [][]byte
-	err      error
+// wholeHasher hashes the SIP as transfermanager reads it (once, sequentially). At the end of the
+// file, if the bytes do not hash to the SIP's recorded SHA-256, it fails the read, so that the
+// multipart upload is aborted before it is completed.
+type wholeHasher struct {
+	r    io.Reader
+	want string
+	h    hash.Hash
+	err  error
 }
 
-func newPartHasher(r io.Reader, partSize int64, want string) *partHasher {
-	return &partHasher{r: r, partSize: partSize, want: want, whole: sha256.New(), part: sha256.New()}
+func newWholeHasher(r io.Reader, want string) *wholeHasher {
+	return &wholeHasher{r: r, want: want, h: sha256.New()}
 }
 
-func (h *partHasher) Read(p []byte) (int, error) {
-	if h.err != nil {
-		return 0, h.err
+func (w *wholeHasher) Read(p []byte) (int, error) {
+	if w.err != nil {
+		return 0, w.err
 	}
-	n, err := h.r.Read(p)
-	b := p[:n]
-	h.whole.Write(b)
-	for len(b) > 0 {
-		k := int64(len(b))
-		if room := h.partSize - h.inPart; k > room {
-			k = room
-		}
-		h.part.Write(b[:k])
-		h.inPart += k
-		b = b[k:]
-		if h.inPart == h.partSize {
-			h.parts = append(h.parts, h.part.Sum(nil))
-			h.part.Reset()
-			h.inPart = 0
-		}
-	}
+	n, err := w.r.Read(p)
+	w.h.Write(p[:n])
 	if err == io.EOF {
-		if h.inPart > 0 {
-			h.parts = append(h.parts, h.part.Sum(nil))
-			h.inPart = 0
-		}
-		if got := hex.EncodeToString(h.whole.Sum(nil)); got != h.want {
-			h.err = fmt.Errorf("%w: the file hashes to sha256 %s, the SIP was recorded as %s (changed since it was written?)", transfer.ErrDigest, got, h.want)
-			return n, h.err
+		if got := hex.EncodeToString(w.h.Sum(nil)); got != w.want {
+			w.err = fmt.Errorf("%w: the file hashes to sha256 %s, the SIP was recorded as %s (changed since it was written?)", transfer.ErrDigest, got, w.want)
+			return n, w.err
 		}
 	}
 	return n, err
 }
 
-// composite is S3's checksum of a multipart object: SHA-256 of the parts' digests, "-N".
-func (h *partHasher) composite() string {
+// composite is S3's checksum of a multipart object: the SHA-256 of the parts' SHA-256 digests,
+// base64, then "-N". The part digests are those the SDK computed from the bytes wholeHasher
+// checked, and the server verified each on receipt.
+func composite(parts []tmtypes.CompletedPart) (string, error) {
+	sort.Slice(parts, func(i, j int) bool { return aws.ToInt32(parts[i].PartNumber) < aws.ToInt32(parts[j].PartNumber) })
 	c := sha256.New()
-	for _, p := range h.parts {
-		c.Write(p)
+	for _, p := range parts {
+		b, err := base64.StdEncoding.DecodeString(aws.ToString(p.ChecksumSHA256))
+		if err != nil || len(b) != sha256.Size {
+			return "", fmt.Errorf("part %d has no SHA-256 checksum", aws.ToInt32(p.PartNumber))
+		}
+		c.Write(b)
 	}
-	return base64.StdEncoding.EncodeToString(c.Sum(nil)) + "-" + strconv.Itoa(len(h.parts))
+	return base64.StdEncoding.EncodeToString(c.Sum(nil)) + "-" + strconv.Itoa(len(parts)), nil
 }
