@@ -49,7 +49,7 @@ import (
 
 // Defaults for multipart uploads.
 const (
-	DefaultPartSize    = 16 << 20
+	DefaultPartSize    = 8 << 20
 	DefaultConcurrency = 4
 	DefaultThreshold   = 64 << 20
 	maxParts           = 10000
