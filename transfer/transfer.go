@@ -29,6 +29,13 @@ type Target interface {
 	Close() error
 }
 
+// Resumer is implemented by targets where a Put can end before the archive's verdict (VITAM: the
+// operation was accepted but polling stopped). Resume waits for that verdict again instead of
+// sending the SIP a second time.
+type Resumer interface {
+	Resume(ctx context.Context, sip SIP, operation string) (Receipt, error)
+}
+
 // SIP is one finished package on local disk, with what was computed when it was written.
 type SIP struct {
 	Name           string            // name at the target (file name or object key below the prefix), e.g. "apogee-etudiant-final-00001.zip"

@@ -253,3 +253,33 @@ func TestTransferToVITAM(t *testing.T) {
 		t.Fatalf("ledger after KO: %+v\n%+v", rep, last)
 	}
 }
+
+// A VITAM ingest whose polling timed out is recorded as pending; the rerun waits for that
+// operation's verdict instead of ingesting the SIP a second time.
+func TestTransferToVITAMPendingThenResumed(t *testing.T) {
+	atrDir := testsvc.SharedDir(t, "samples", "vitam", "vitam-atr")
+	client := vitamtest.NewClient(t, "versement")
+	s := vitamtest.Start(t, filepath.Join(atrDir, "sedaArchiveTransferReply.xml"), client.Pool)
+	s.Running = -1
+	client.SetEnv(t, s)
+	a, _ := makeSIP(t, t.TempDir(), "a.zip", "OK_texte_14BinaryMaster_fmts")
+	led := filepath.Join(t.TempDir(), "ledger.jsonl")
+	target := "vitam+https://" + s.Host() + "?tenant=1&poll=1ms&timeout=30ms"
+	out, code := run(t, "transfer", "--target", target, "--ledger", led, a)
+	if code != exitError || !strings.Contains(out, "still RUNNING/STARTED") {
+		t.Fatalf("first run: exit %d\n%s", code, out)
+	}
+	s.Running = 0 // VITAM finishes meanwhile
+	out, code = run(t, "transfer", "--target", target, "--ledger", led, a)
+	if code != exitOK || !strings.Contains(out, "OK") {
+		t.Fatalf("rerun: exit %d\n%s", code, out)
+	}
+	if n := len(s.Posts()); n != 1 {
+		t.Fatalf("the SIP was ingested %d times", n)
+	}
+	var statuses []string
+	ledger.Read(led, func(e ledger.Entry) { statuses = append(statuses, e.Status) })
+	if strings.Join(statuses, ",") != "pending,accepted" {
+		t.Fatalf("ledger statuses %v", statuses)
+	}
+}

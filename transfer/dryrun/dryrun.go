@@ -39,6 +39,14 @@ func (t *Target) Put(ctx context.Context, sip transfer.SIP) (transfer.Receipt, e
 	return r, nil
 }
 
+// Resume passes through to the wrapped target if it can resume, else ErrNotSupported.
+func (t *Target) Resume(ctx context.Context, sip transfer.SIP, op string) (transfer.Receipt, error) {
+	if r, ok := t.inner.(transfer.Resumer); ok {
+		return r.Resume(ctx, sip, op)
+	}
+	return transfer.Receipt{}, transfer.ErrNotSupported
+}
+
 func (t *Target) Stat(ctx context.Context, name string) (transfer.Object, error) {
 	return t.inner.Stat(ctx, name)
 }

@@ -174,7 +174,15 @@ func (l *Ledger) Append(e Entry) (Entry, error) {
 		return e, err
 	}
 	e.Hash = h
+	off, err := l.f.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return e, fmt.Errorf("ledger %s: %w", l.path, err)
+	}
 	if _, err := l.f.Write(line); err != nil {
+		// Take back a partial line (disk full…), so that the next append does not follow garbage.
+		if terr := l.f.Truncate(off); terr == nil {
+			l.f.Seek(off, io.SeekStart)
+		}
 		return e, fmt.Errorf("ledger %s: %w", l.path, err)
 	}
 	if err := l.f.Sync(); err != nil {

@@ -19,8 +19,9 @@ type Batch struct {
 //   - the ledger already records the same SIP (same SHA-256) as stored/accepted at t: nothing is
 //     sent, the recorded entry is returned with skipped = true;
 //   - it records another SIP under that name at t: an error wrapping transfer.ErrConflict;
-//   - it records a VITAM operation whose outcome is unknown (pending): an error naming the
-//     operation, because resending would ingest the SIP twice;
+//   - it records a VITAM operation whose outcome is unknown (pending): the target's Resume waits
+//     for that operation's verdict and it is recorded; nothing is resent, which would ingest the
+//     SIP twice (a target that cannot resume gives an error naming the operation);
 //   - a dry-run target: nothing is sent and nothing recorded;
 //   - otherwise Put (idempotent itself: a SIP found at the target is recorded, not resent), then
 //     Append. A VITAM rejection (KO) or an unfinished operation is recorded too, and returned as
@@ -32,11 +33,16 @@ func (l *Ledger) Send(ctx context.Context, t transfer.Target, sip transfer.SIP, 
 	if err := sip.Prepare(); err != nil {
 		return Entry{}, false, err
 	}
+	put := t.Put
 	if prev, ok := l.Lookup(t.String(), sip.Name); ok {
+		res, canResume := t.(transfer.Resumer)
 		switch {
+		case prev.Status == StatusPending && prev.SHA256 == sip.SHA256 && canResume:
+			op := prev.Receipt.Operation
+			put = func(ctx context.Context, sip transfer.SIP) (transfer.Receipt, error) { return res.Resume(ctx, sip, op) }
 		case prev.Status == StatusPending:
-			return prev, false, transfer.Permanent(fmt.Errorf("SIP %s: VITAM operation %s (ledger line %d) has no known outcome yet; check it in VITAM before resending",
-				sip.Name, prev.Receipt.Operation, prev.Seq))
+			return prev, false, transfer.Permanent(fmt.Errorf("SIP %s: operation %s (ledger entry %d) has no known outcome yet; check it at %s before resending",
+				sip.Name, prev.Receipt.Operation, prev.Seq, t))
 		case prev.Done() && prev.SHA256 == sip.SHA256:
 			return prev, true, nil
 		case prev.Done():
@@ -44,7 +50,7 @@ func (l *Ledger) Send(ctx context.Context, t transfer.Target, sip transfer.SIP, 
 				sip.Name, transfer.ErrConflict, prev.SHA256, t, prev.Seq, sip.SHA256))
 		}
 	}
-	r, perr := t.Put(ctx, sip)
+	r, perr := put(ctx, sip)
 	if perr != nil && r.Operation == "" {
 		return Entry{}, false, perr
 	}

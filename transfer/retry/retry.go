@@ -66,6 +66,14 @@ func (t *Target) Put(ctx context.Context, sip transfer.SIP) (transfer.Receipt, e
 	return r, err
 }
 
+// Resume passes through to the wrapped target if it can resume, else ErrNotSupported.
+func (t *Target) Resume(ctx context.Context, sip transfer.SIP, op string) (transfer.Receipt, error) {
+	if r, ok := t.inner.(transfer.Resumer); ok {
+		return r.Resume(ctx, sip, op)
+	}
+	return transfer.Receipt{}, transfer.ErrNotSupported
+}
+
 func (t *Target) Stat(ctx context.Context, name string) (transfer.Object, error) {
 	var o transfer.Object
 	err := t.do(ctx, "stat "+name, func() (err error) { o, err = t.inner.Stat(ctx, name); return err })

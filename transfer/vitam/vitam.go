@@ -201,6 +201,20 @@ func (t *Target) Put(ctx context.Context, sip transfer.SIP) (transfer.Receipt, e
 	if err != nil {
 		return rcpt, err
 	}
+	return t.finish(ctx, sip, rcpt, op)
+}
+
+// Resume waits for the outcome of an operation started by an earlier Put (recorded as pending),
+// without sending the SIP again.
+func (t *Target) Resume(ctx context.Context, sip transfer.SIP, op string) (transfer.Receipt, error) {
+	if err := sip.Prepare(); err != nil {
+		return transfer.Receipt{}, err
+	}
+	rcpt := transfer.Receipt{Target: t.url, Name: sip.Name, Size: sip.Size, SHA256: sip.SHA256}
+	return t.finish(ctx, sip, rcpt, op)
+}
+
+func (t *Target) finish(ctx context.Context, sip transfer.SIP, rcpt transfer.Receipt, op string) (transfer.Receipt, error) {
 	rcpt.Operation = op
 	rcpt.Location = t.admin + "/admin-external/v1/operations/" + op
 	state, status, err := t.wait(ctx, op)
