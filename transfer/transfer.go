@@ -98,6 +98,7 @@ type Object struct {
 	Name      string
 	Size      int64
 	SHA256    string // hex, empty when the target does not know it
+	Checksum  string // S3: x-amz-checksum-sha256 as the server computed it (base64, "-N" for multipart)
 	ModTime   time.Time
 	VersionID string
 }

@@ -390,6 +390,10 @@ func Verify(ctx context.Context, path string, target transfer.Target) (Report, e
 			rep.Problems = append(rep.Problems, Problem{Line: line, SIP: e.SIP, Reason: "the target reports no SHA-256 for it"})
 		case obj.SHA256 != e.SHA256 || obj.Size != e.Size:
 			rep.Problems = append(rep.Problems, Problem{Line: line, SIP: e.SIP, Reason: fmt.Sprintf("at the target: sha256 %s, %d bytes; recorded: sha256 %s, %d bytes", obj.SHA256, obj.Size, e.SHA256, e.Size)})
+		case e.Receipt.Checksum != "" && obj.Checksum != "" && obj.Checksum != e.Receipt.Checksum:
+			// For a multipart object the SHA-256 above is metadata written by the uploader; the
+			// server's composite checksum is the independent evidence.
+			rep.Problems = append(rep.Problems, Problem{Line: line, SIP: e.SIP, Reason: fmt.Sprintf("the server's checksum is %s, recorded %s", obj.Checksum, e.Receipt.Checksum)})
 		default:
 			rep.Checked++
 		}

@@ -322,7 +322,8 @@ func (t *Target) Stat(ctx context.Context, name string) (transfer.Object, error)
 }
 
 func objectFromHead(name string, h *s3.HeadObjectOutput) transfer.Object {
-	o := transfer.Object{Name: name, Size: aws.ToInt64(h.ContentLength), VersionID: aws.ToString(h.VersionId), ModTime: aws.ToTime(h.LastModified)}
+	o := transfer.Object{Name: name, Size: aws.ToInt64(h.ContentLength), VersionID: aws.ToString(h.VersionId), ModTime: aws.ToTime(h.LastModified),
+		Checksum: aws.ToString(h.ChecksumSHA256)}
 	if c := aws.ToString(h.ChecksumSHA256); c != "" && !strings.Contains(c, "-") {
 		if b, err := base64.StdEncoding.DecodeString(c); err == nil {
 			o.SHA256 = hex.EncodeToString(b)

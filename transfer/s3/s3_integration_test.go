@@ -15,11 +15,14 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
+	tmtypes "github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/versement/versement/internal/testsvc"
 	"github.com/versement/versement/transfer"
+	"github.com/versement/versement/transfer/ledger"
 	ts3 "github.com/versement/versement/transfer/s3"
 	"github.com/versement/versement/transfer/targets"
 )
@@ -372,5 +375,63 @@ func BenchmarkPut(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TLS verification stays on: without the server's CA in AWS_CA_BUNDLE, nothing is sent.
+func TestHTTPSWithoutTheCAFails(t *testing.T) {
+	s := testsvc.StartS3(t, testsvc.S3Options{TLS: true})
+	tg := open(t, s, "depot", false, transfer.Options{})
+	t.Setenv("AWS_CA_BUNDLE", "")
+	untrusting, err := ts3.Open(context.Background(), tg.String(), transfer.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = untrusting.Put(context.Background(), randomSIP(t, "x.zip", 10))
+	if err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Fatalf("want a certificate error, got %v", err)
+	}
+	if n := countObjects(t, tg); n != 0 {
+		t.Fatalf("%d objects stored", n)
+	}
+}
+
+// verify --target on S3 compares the server's own checksum with the one recorded at upload.
+func TestLedgerVerifyAgainstS3Multipart(t *testing.T) {
+	s := testsvc.StartS3(t, testsvc.S3Options{})
+	tg := open(t, s, "depot", false, transfer.Options{PartSize: 5 << 20, MultipartThreshold: 6 << 20})
+	ctx := context.Background()
+	p := filepath.Join(t.TempDir(), "ledger.jsonl")
+	l, err := ledger.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sip := randomSIP(t, "mp.zip", 11<<20)
+	e, _, err := l.Send(ctx, tg, sip, ledger.Batch{})
+	if err != nil || !strings.HasSuffix(e.Receipt.Checksum, "-3") {
+		t.Fatalf("%+v %v", e, err)
+	}
+	l.Close()
+	rep, err := ledger.Verify(ctx, p, tg)
+	if err != nil || !rep.OK() || rep.Checked != 1 {
+		t.Fatalf("%+v %v", rep, err)
+	}
+	// Someone replaces the object with other bytes but copies the sha256 metadata: the server's
+	// composite checksum gives it away.
+	other := randomSIP(t, "other.zip", 11<<20)
+	f, _ := os.Open(other.Path)
+	defer f.Close()
+	tm := transfermanager.New(tg.Client(), func(o *transfermanager.Options) {
+		o.PartSizeBytes, o.MultipartUploadThreshold = 5<<20, 5<<20
+		o.ChecksumAlgorithm = tmtypes.ChecksumAlgorithmSha256
+	})
+	_, err = tm.UploadObject(ctx, &transfermanager.UploadObjectInput{Bucket: aws.String("depot"), Key: aws.String(tg.Key("mp.zip")), Body: f,
+		ChecksumAlgorithm: tmtypes.ChecksumAlgorithmSha256, Metadata: map[string]string{"sha256": sip.SHA256}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err = ledger.Verify(ctx, p, tg)
+	if err != nil || rep.OK() || len(rep.Problems) != 1 || !strings.Contains(rep.Problems[0].Reason, "the server's checksum is") {
+		t.Fatalf("%+v %v", rep, err)
 	}
 }
