@@ -32,8 +32,10 @@ const Version = 1
 // Genesis is the Prev of the first entry.
 const Genesis = "0000000000000000000000000000000000000000000000000000000000000000"
 
-// Entry is one line of the ledger. Field order is the JSON order; the hash covers the line as
-// written with Hash empty, so readers never need to re-canonicalise.
+// Entry is one line of the ledger. "hash" is the line's last field; the hash covers the line's
+// bytes exactly as written, with the hash value itself left empty ("hash":""), so checking it
+// never depends on how a JSON library would re-encode the entry (an auditor can check it with
+// sed and sha256sum).
 type Entry struct {
 	V      int       `json:"v"`
 	Seq    int64     `json:"seq"` // 1, 2, 3… gaps are tampering
@@ -192,6 +194,9 @@ func (l *Ledger) Append(e Entry) (Entry, error) {
 	return e, nil
 }
 
+// hashTail is how every line ends before its hash is filled in.
+var hashTail = []byte(`,"hash":""}`)
+
 // encode returns the line (with newline) and the entry's hash.
 func encode(e Entry) ([]byte, string, error) {
 	e.Hash = ""
@@ -199,14 +204,34 @@ func encode(e Entry) ([]byte, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
+	if !bytes.HasSuffix(b, hashTail) {
+		return nil, "", errors.New("ledger: internal error: hash is not the last field")
+	}
 	sum := sha256.Sum256(b)
 	h := hex.EncodeToString(sum[:])
-	e.Hash = h
-	b, err = json.Marshal(e)
-	if err != nil {
-		return nil, "", err
+	line := make([]byte, 0, len(b)+len(h)+1)
+	line = append(line, b[:len(b)-2]...) // up to `"hash":"`
+	line = append(line, h...)
+	line = append(line, '"', '}', '\n')
+	return line, h, nil
+}
+
+// lineHash recomputes the hash of a written line (without its newline): the SHA-256 of the line
+// with the value of its final "hash" field removed. ok is false if the line does not end that way.
+func lineHash(body []byte) (recorded, computed string, ok bool) {
+	const hexLen = 2 * sha256.Size
+	if len(body) < hexLen+len(`,"hash":"`)+2 || !bytes.HasSuffix(body, []byte(`"}`)) {
+		return "", "", false
 	}
-	return append(b, '\n'), h, nil
+	valStart := len(body) - 2 - hexLen
+	if !bytes.Equal(body[valStart-len(`,"hash":"`):valStart], []byte(`,"hash":"`)) {
+		return "", "", false
+	}
+	recorded = string(body[valStart : len(body)-2])
+	h := sha256.New()
+	h.Write(body[:valStart])
+	h.Write([]byte(`"}`))
+	return recorded, hex.EncodeToString(h.Sum(nil)), true
 }
 
 // Lookup returns the latest entry for sip at target (a URL as Target.String() gives it).
@@ -300,19 +325,21 @@ func scan(r io.Reader, fn func(Entry, int64)) (Report, error) {
 			break
 		}
 		var e Entry
-		dec := json.NewDecoder(bytes.NewReader(line))
+		body := line[:len(line)-1]
+		dec := json.NewDecoder(bytes.NewReader(body))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&e); err != nil {
 			rep.Problems = append(rep.Problems, Problem{Line: lineNo, Reason: "not a ledger entry: " + err.Error()})
 			break
 		}
-		want, h, err := encode(e)
-		if err != nil {
-			return rep, err
-		}
+		recorded, h, ok := lineHash(body)
 		switch {
-		case h != e.Hash || !bytes.Equal(want, line):
-			rep.Problems = append(rep.Problems, Problem{Line: lineNo, SIP: e.SIP, Reason: fmt.Sprintf("content does not match its hash (recorded %s, computed %s): the entry was altered", short(e.Hash), short(h))})
+		case dec.InputOffset() != int64(len(body)):
+			rep.Problems = append(rep.Problems, Problem{Line: lineNo, SIP: e.SIP, Reason: "data after the entry on the same line"})
+		case !ok:
+			rep.Problems = append(rep.Problems, Problem{Line: lineNo, SIP: e.SIP, Reason: `the line does not end with its "hash" field: the entry was altered`})
+		case h != recorded || recorded != e.Hash:
+			rep.Problems = append(rep.Problems, Problem{Line: lineNo, SIP: e.SIP, Reason: fmt.Sprintf("content does not match its hash (recorded %s, computed %s): the entry was altered", short(recorded), short(h))})
 		case e.Prev != prev:
 			rep.Problems = append(rep.Problems, Problem{Line: lineNo, SIP: e.SIP, Reason: fmt.Sprintf("previous-entry hash %s does not match line %d's hash %s: an entry was removed, inserted or reordered", short(e.Prev), lineNo-1, short(prev))})
 		case e.Seq != seq+1:
