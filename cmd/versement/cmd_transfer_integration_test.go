@@ -54,20 +54,6 @@ func makeSIP(t *testing.T, dir, name, msgID string) (string, string) {
 	return p, hex.EncodeToString(sum[:])
 }
 
-// run runs the CLI in-process and returns stdout and the exit code.
-func run(t *testing.T, args ...string) (string, int) {
-	t.Helper()
-	app := newApp()
-	var out bytes.Buffer
-	app.Writer = &out
-	err := app.RunContext(context.Background(), append([]string{"versement", "--log-format", "text", "--log-level", "error"}, args...))
-	code := exitCode(err)
-	if err != nil {
-		out.WriteString("ERR: " + err.Error() + "\n")
-	}
-	return out.String(), code
-}
-
 func TestTransferToFolderOnceAndVerifyLedger(t *testing.T) {
 	src, depot := t.TempDir(), t.TempDir()
 	a, aDigest := makeSIP(t, src, "apogee-final-0001.zip", "APOGEE-0001")
@@ -281,5 +267,34 @@ func TestTransferToVITAMPendingThenResumed(t *testing.T) {
 	ledger.Read(led, func(e ledger.Entry) { statuses = append(statuses, e.Status) })
 	if strings.Join(statuses, ",") != "pending,accepted" {
 		t.Fatalf("ledger statuses %v", statuses)
+	}
+}
+
+// The auditor's command: verify --ledger, alone and with --target, and its exit codes.
+func TestVerifyLedgerCommand(t *testing.T) {
+	src, depot := t.TempDir(), t.TempDir()
+	a, _ := makeSIP(t, src, "apogee-final-0001.zip", "APOGEE-0001")
+	led := filepath.Join(t.TempDir(), "ledger.jsonl")
+	target := "dir://" + depot
+	if out, code := run(t, "transfer", "--target", target, "--ledger", led, a); code != exitOK {
+		t.Fatalf("transfer (%d):\n%s", code, out)
+	}
+	if out, code := run(t, "verify", "--ledger", led, "--target", target); code != exitOK {
+		t.Fatalf("verify --ledger --target (%d):\n%s", code, out)
+	}
+	// The ledger and a package in one call: makeSIP's package lists no object, so it is damaged
+	// while the ledger holds, and the worse of the two decides the exit code.
+	if out, code := run(t, "verify", "--ledger", led, a); code != exitFindings || !strings.Contains(out, "1 entries chained") || !strings.Contains(out, "DAMAGED") {
+		t.Fatalf("verify --ledger SIP (%d):\n%s", code, out)
+	}
+	if out, code := run(t, "verify", "--target", target); code != exitError || !strings.Contains(out, "give --ledger FILE too") {
+		t.Fatalf("--target alone (%d):\n%s", code, out)
+	}
+	os.WriteFile(filepath.Join(depot, "apogee-final-0001.zip"), []byte("damaged"), 0o644)
+	if out, code := run(t, "verify", "--ledger", led, "--target", target); code != exitFindings || !strings.Contains(out, "does not hold") {
+		t.Fatalf("damaged target (%d):\n%s", code, out)
+	}
+	if out, code := run(t, "verify", "--ledger", filepath.Join(src, "none.jsonl")); code != exitError {
+		t.Fatalf("missing ledger (%d):\n%s", code, out)
 	}
 }

@@ -21,14 +21,17 @@ func init() {
 			"duplicate names; a well-formed SEDA manifest with unique ids and resolved references; every\n" +
 			"BinaryDataObject's file present with the declared size and digest (MD5, SHA-1, SHA-256, SHA-384,\n" +
 			"SHA-512; hex or base64); no unreferenced file. --xsd-dir adds full validation against the\n" +
-			"official XSDs. Exit status: 0 every package holds, 1 a package is damaged, 2 a package could\n" +
-			"not be read or the call was wrong.",
+			"official XSDs. --ledger FILE checks a transfer ledger's hash chain, and with --target URL that\n" +
+			"every SIP it lists is there with its recorded checksum. Exit status: 0 everything holds, 1 a\n" +
+			"package or the ledger is damaged, 2 something could not be read or the call was wrong.",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "json", Usage: "print one JSON document (reports and errors) instead of text"},
 			&cli.StringFlag{Name: "xsd-dir", Usage: "folder of the official SEDA XSDs (seda-2.N/seda-2.N-main.xsd): validate manifests against them", EnvVars: []string{"VERSEMENT_XSD_DIR"}},
 			&cli.Int64Flag{Name: "max-manifest", Value: 256 << 20, Usage: "refuse manifests larger than this many bytes (bounds memory on untrusted packages)"},
 			&cli.Float64Flag{Name: "max-ratio", Value: 200, Usage: "refuse zip entries expanding more than this many times (zip bombs)"},
 			&cli.IntFlag{Name: "workers", Usage: "files hashed in parallel (default: the number of CPUs)"},
+			&cli.StringFlag{Name: "ledger", Usage: "also check this transfer ledger: its hash chain, entry by entry"},
+			&cli.StringFlag{Name: "target", Usage: "with --ledger: check that every SIP the ledger lists is at this target URL with its recorded checksum"},
 		},
 		Action: verifyAction,
 	})
@@ -42,9 +45,38 @@ type verifyOutcome struct {
 }
 
 func verifyAction(c *cli.Context) error {
-	if c.NArg() == 0 {
-		return cli.Exit("verify: give at least one PATH (a SIP zip or an unpacked SIP folder)", exitError)
+	ledgerPath := c.String("ledger")
+	if c.String("target") != "" && ledgerPath == "" {
+		return cli.Exit("verify: --target checks the SIPs a ledger lists: give --ledger FILE too", exitError)
 	}
+	if c.NArg() == 0 && ledgerPath == "" {
+		return cli.Exit("verify: give at least one PATH (a SIP zip or an unpacked SIP folder), or --ledger FILE", exitError)
+	}
+	var ledgerErr error
+	if ledgerPath != "" {
+		ok, err := verifyLedger(c.Context, c.App.Writer, ledgerPath, c.String("target"), c.Bool("json"))
+		switch {
+		case err != nil:
+			ledgerErr = cli.Exit("verify: ledger "+ledgerPath+": "+err.Error(), exitError)
+		case !ok:
+			ledgerErr = cli.Exit("verify: ledger "+ledgerPath+" does not hold", exitFindings)
+		}
+		if c.NArg() == 0 {
+			return ledgerErr
+		}
+	}
+	return worstExit(ledgerErr, verifyPackages(c))
+}
+
+// worstExit keeps the error with the higher exit code: could-not-read beats findings beats success.
+func worstExit(a, b error) error {
+	if exitCode(a) >= exitCode(b) {
+		return a
+	}
+	return b
+}
+
+func verifyPackages(c *cli.Context) error {
 	opts := seda.VerifyOptions{
 		XSDDir:           c.String("xsd-dir"),
 		MaxManifestBytes: c.Int64("max-manifest"),

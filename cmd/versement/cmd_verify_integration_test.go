@@ -70,15 +70,15 @@ func TestVerifyCommand(t *testing.T) {
 	bad := flipContent(t, good)
 	xsdDir := testsvc.SharedDir(t, "seda-xsd")
 
-	out, code := runCLI(t, "verify", "--xsd-dir", xsdDir, good)
+	out, code := run(t, "verify", "--xsd-dir", xsdDir, good)
 	if code != 0 || !strings.Contains(out, good+": OK") || !strings.Contains(out, "SEDA 2.3, message TEST-1, 1/1 objects verified (7 B), 1 units, XSD valid") {
 		t.Fatalf("good package: exit %d\n%s", code, out)
 	}
-	out, code = runCLI(t, "verify", good, bad)
+	out, code = run(t, "verify", good, bad)
 	if code != 1 || !strings.Contains(out, bad+": DAMAGED (1 error)") || !strings.Contains(out, "error   DIGEST_MISMATCH Content/d1.json: object BDO-1: SHA-256 is") {
 		t.Fatalf("damaged package: exit %d\n%s", code, out)
 	}
-	out, code = runCLI(t, "verify", "--json", good, bad, filepath.Join(t.TempDir(), "missing.zip"))
+	out, code = run(t, "verify", "--json", good, bad, filepath.Join(t.TempDir(), "missing.zip"))
 	if code != 2 {
 		t.Fatalf("unreadable path: exit %d, want 2\n%s", code, out)
 	}
@@ -90,17 +90,19 @@ func TestVerifyCommand(t *testing.T) {
 			Report *seda.Report
 		}
 	}
-	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+	// run appends the command's error after what it printed; stdout alone must be one JSON document.
+	stdout, _, _ := strings.Cut(out, "ERR: ")
+	if err := json.Unmarshal([]byte(stdout), &doc); err != nil {
 		t.Fatalf("--json output is not JSON: %v\n%s", err, out)
 	}
 	if doc.OK || len(doc.Packages) != 3 || !doc.Packages[0].Report.OK() || doc.Packages[1].Report.Findings[0].Code != seda.CodeDigestMismatch ||
 		!strings.Contains(doc.Packages[2].Error, "no such file or directory") {
 		t.Fatalf("json: %s", out)
 	}
-	if _, code := runCLI(t, "verify"); code != 2 {
+	if _, code := run(t, "verify"); code != 2 {
 		t.Fatalf("no PATH: exit %d, want 2", code)
 	}
-	if _, code := runCLI(t, "verify", "--xsd-dir", t.TempDir(), good); code != 2 {
+	if _, code := run(t, "verify", "--xsd-dir", t.TempDir(), good); code != 2 {
 		t.Fatalf("xsd dir without schemas: exit %d, want 2", code)
 	}
 }
@@ -111,13 +113,13 @@ func TestVerifyCommandOnVitamSamples(t *testing.T) {
 	ok21 := filepath.Join(samples, "vitam-2.1-3_UNITS_2_GOTS", "sip.zip")
 	ok22 := filepath.Join(samples, "vitam-2.2-WARNING_SIP_mail_Seda2.2", "sip.zip")
 	hold := filepath.Join(samples, "vitam-2.1ext-SIP_OK_HoldRules", "sip.zip")
-	if out, code := runCLI(t, "verify", "--xsd-dir", xsdDir, ok21, ok22); code != 0 {
+	if out, code := run(t, "verify", "--xsd-dir", xsdDir, ok21, ok22); code != 0 {
 		t.Fatalf("VITAM samples: exit %d\n%s", code, out)
 	}
-	if out, code := runCLI(t, "verify", hold); code != 0 {
+	if out, code := run(t, "verify", hold); code != 0 {
 		t.Fatalf("HoldRules sample without XSD: exit %d\n%s", code, out)
 	}
-	out, code := runCLI(t, "verify", "--xsd-dir", xsdDir, hold)
+	out, code := run(t, "verify", "--xsd-dir", xsdDir, hold)
 	if code != 1 || !strings.Contains(out, "XSD_INVALID") {
 		t.Fatalf("HoldRules sample under the 2.1 XSD: exit %d\n%s", code, out)
 	}

@@ -6,12 +6,17 @@ import (
 	"testing"
 )
 
-// runCLI runs the CLI in-process and returns what it printed and its exit code.
-func runCLI(t *testing.T, args ...string) (stdout string, code int) {
+// run runs the CLI in-process and returns stdout, followed by "ERR: " and the error a user would
+// see on stderr if the command failed, and the exit code.
+func run(t *testing.T, args ...string) (string, int) {
 	t.Helper()
-	var out bytes.Buffer
 	app := newApp()
+	var out bytes.Buffer
 	app.Writer = &out
-	err := app.RunContext(context.Background(), append([]string{"versement"}, args...))
-	return out.String(), exitCode(err)
+	err := app.RunContext(context.Background(), append([]string{"versement", "--log-format", "text", "--log-level", "error"}, args...))
+	code := exitCode(err)
+	if err != nil {
+		out.WriteString("ERR: " + err.Error() + "\n")
+	}
+	return out.String(), code
 }
