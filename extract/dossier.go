@@ -50,6 +50,9 @@ type Column struct {
 	DBType   string // the database's own type name, for the data dictionary
 	Nullable bool
 	Comment  string // the database's comment on the column, when it has one
+	// Local is true for a timestamp without time zone (a wall-clock reading): its time.Time is
+	// placed in UTC only to carry the fields, and JSON renders it without an offset.
+	Local bool
 }
 
 // Kind is the family of a column's values, which decides their Go type (see Value).
@@ -99,7 +102,8 @@ type Source interface {
 
 // TableInfo is a table's place in the data dictionary.
 type TableInfo struct {
-	Name    string
-	Comment string
-	Columns []Column
+	Name       string
+	Comment    string
+	Columns    []Column
+	PrimaryKey []string // the primary key's columns, when the database declares one
 }

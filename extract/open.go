@@ -1,0 +1,208 @@
+package extract
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
+	_ "github.com/sijms/go-ora/v2"     // database/sql driver "oracle"
+	_ "modernc.org/sqlite"             // database/sql driver "sqlite"
+)
+
+// Options tune a source.
+type Options struct {
+	// BatchSize is how many dossiers are read per round of queries (one query per table per
+	// batch). It bounds memory: a batch is the most the source holds. 0 means 500.
+	BatchSize int
+}
+
+// Open connects to the database that spec names:
+//
+//	sqlite:PATH or PATH.db     an SQLite file (the embedded default), opened read-only
+//	env:VAR                    the connection string is in environment variable VAR
+//	file:PATH                  the connection string is the content of file PATH
+//
+// A connection string is postgres://…, postgresql://…, oracle://… or sqlite:PATH. PostgreSQL and
+// Oracle strings may hold a password, so they are refused when given directly (they would sit in
+// the shell history and the process list); they must come through env: or file:. Errors never
+// show a password.
+func Open(ctx context.Context, spec string) (Source, error) {
+	return OpenWith(ctx, spec, Options{})
+}
+
+// OpenWith is Open with options.
+func OpenWith(ctx context.Context, spec string, opt Options) (Source, error) {
+	dsn, err := ResolveDSN(spec)
+	if err != nil {
+		return nil, err
+	}
+	return openDSN(ctx, dsn, opt)
+}
+
+// ResolveDSN turns a spec (see Open) into a connection string. Direct postgres:// and oracle://
+// strings are refused.
+func ResolveDSN(spec string) (string, error) {
+	switch {
+	case strings.HasPrefix(spec, "env:"):
+		name := strings.TrimPrefix(spec, "env:")
+		v := strings.TrimSpace(os.Getenv(name))
+		if v == "" {
+			return "", fmt.Errorf("source %s: environment variable %s is empty or unset", spec, name)
+		}
+		return v, nil
+	case strings.HasPrefix(spec, "file:"):
+		path := strings.TrimPrefix(spec, "file:")
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return "", fmt.Errorf("source %s: %w", spec, err)
+		}
+		v := strings.TrimSpace(string(b))
+		if v == "" {
+			return "", fmt.Errorf("source %s: the file is empty", spec)
+		}
+		return v, nil
+	case strings.HasPrefix(spec, "sqlite:"):
+		return spec, nil
+	case isServerDSN(spec):
+		return "", fmt.Errorf("source %s: a connection string may hold a password, so it is not taken from the command line: put it in an environment variable and pass env:VAR, or in a file readable only by you and pass file:PATH", Redact(spec))
+	case strings.HasSuffix(spec, ".db") || strings.HasSuffix(spec, ".sqlite") || strings.HasSuffix(spec, ".sqlite3"):
+		return "sqlite:" + spec, nil
+	}
+	return "", fmt.Errorf("source %q: want sqlite:PATH, a .db file, env:VAR or file:PATH", Redact(spec))
+}
+
+func isServerDSN(s string) bool {
+	for _, p := range []string{"postgres://", "postgresql://", "oracle://"} {
+		if strings.HasPrefix(strings.ToLower(s), p) {
+			return true
+		}
+	}
+	return strings.Contains(s, "password=") || strings.Contains(s, "host=")
+}
+
+var kvPassword = regexp.MustCompile(`(?i)(password\s*=\s*)('[^']*'|\S+)`)
+
+// Redact hides the password of a connection string (URL or key=value form), for messages.
+func Redact(dsn string) string {
+	if u, err := url.Parse(dsn); err == nil && u.User != nil {
+		if _, has := u.User.Password(); has {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+		}
+		q := u.Query()
+		changed := false
+		for k := range q {
+			if strings.EqualFold(k, "password") {
+				q.Set(k, "xxxxx")
+				changed = true
+			}
+		}
+		if changed {
+			u.RawQuery = q.Encode()
+		}
+		return u.String()
+	}
+	return kvPassword.ReplaceAllString(dsn, "${1}xxxxx")
+}
+
+// secretsOf lists the strings that must never appear in a message: the password of dsn.
+func secretsOf(dsn string) []string {
+	var out []string
+	if u, err := url.Parse(dsn); err == nil && u.User != nil {
+		if p, ok := u.User.Password(); ok && p != "" {
+			out = append(out, p, url.QueryEscape(p), url.PathEscape(p))
+		}
+		for k, vs := range u.Query() {
+			if strings.EqualFold(k, "password") {
+				out = append(out, vs...)
+			}
+		}
+	}
+	for _, m := range kvPassword.FindAllStringSubmatch(dsn, -1) {
+		out = append(out, strings.Trim(m[2], "'"))
+	}
+	return out
+}
+
+// redactedError is an error whose text has had the connection's secrets removed; errors.Is and As
+// still reach the cause.
+type redactedError struct {
+	msg   string
+	cause error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.cause }
+
+func redactErr(err error, secrets []string) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	changed := false
+	for _, s := range secrets {
+		if s != "" && strings.Contains(msg, s) {
+			msg = strings.ReplaceAll(msg, s, "xxxxx")
+			changed = true
+		}
+	}
+	if !changed {
+		return err
+	}
+	return &redactedError{msg: msg, cause: err}
+}
+
+func openDSN(ctx context.Context, dsn string, opt Options) (Source, error) {
+	if opt.BatchSize <= 0 {
+		opt.BatchSize = 500
+	}
+	secrets := secretsOf(dsn)
+	lower := strings.ToLower(dsn)
+	var driver, conn string
+	var d dialect
+	switch {
+	case strings.HasPrefix(lower, "sqlite:"):
+		path := dsn[len("sqlite:"):]
+		if _, err := os.Stat(path); err != nil {
+			// SQLite would silently create an empty database: say what is wrong instead.
+			return nil, fmt.Errorf("sqlite source: %w", err)
+		}
+		driver, d = "sqlite", sqliteDialect{}
+		conn = "file:" + path + "?_pragma=query_only(1)&_pragma=busy_timeout(10000)"
+	case strings.HasPrefix(lower, "postgres://") || strings.HasPrefix(lower, "postgresql://") || strings.Contains(lower, "host="):
+		driver, d, conn = "pgx", postgresDialect{}, dsn
+	case strings.HasPrefix(lower, "oracle://"):
+		driver, d, conn = "oracle", oracleDialect{}, dsn
+	default:
+		return nil, fmt.Errorf("source %s: unknown kind of connection string (want postgres://, oracle:// or sqlite:PATH)", Redact(dsn))
+	}
+	db, err := sql.Open(driver, conn)
+	if err != nil {
+		return nil, fmt.Errorf("open %s source %s: %w", d.name(), Redact(dsn), redactErr(err, secrets))
+	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connect to %s source %s: %w", d.name(), Redact(dsn), redactErr(err, secrets))
+	}
+	return &sqlSource{db: db, d: d, opt: opt, secrets: secrets, where: Redact(dsn)}, nil
+}
+
+// OpenDB wraps an open database handle (for tests and embedding). dialectName is "sqlite",
+// "postgres" or "oracle".
+func OpenDB(db *sql.DB, dialectName string, opt Options) (Source, error) {
+	d, err := dialectFor(dialectName)
+	if err != nil {
+		return nil, err
+	}
+	if opt.BatchSize <= 0 {
+		opt.BatchSize = 500
+	}
+	return &sqlSource{db: db, d: d, opt: opt, where: dialectName, borrowed: true}, nil
+}
+
+var errLOBAfterEnd = errors.New("the LOB was read after its dossier iteration ended: read LOBs while iterating, inside the snapshot")
