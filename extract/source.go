@@ -157,11 +157,16 @@ func (s *sqlSource) makePlan(ctx context.Context, q querier, class Class) (*plan
 }
 
 func (s *sqlSource) tablePlan(ctx context.Context, q querier, className string, t Table, keyCol string, orderBy []string, root bool) (tablePlan, error) {
-	d := s.d
 	info, err := s.describe(ctx, q, t.Name)
 	if err != nil {
 		return tablePlan{}, err
 	}
+	return buildTablePlan(s.d, info, className, t, keyCol, orderBy, root)
+}
+
+// buildTablePlan writes a table's query from its description: pure, so that each dialect's SQL
+// text is unit-tested without a server.
+func buildTablePlan(d dialect, info TableInfo, className string, t Table, keyCol string, orderBy []string, root bool) (tablePlan, error) {
 	tp := tablePlan{info: info}
 	if len(t.Columns) == 0 {
 		tp.cols = info.Columns
@@ -239,14 +244,17 @@ func (s *sqlSource) tablePlan(ctx context.Context, q querier, className string, 
 
 // rootSQL is the root query of one batch: the first one, or the one after key `after`.
 func (s *sqlSource) rootSQL(p *plan, after bool) string {
-	d := s.d
+	return rootSQL(s.d, p, after, s.opt.BatchSize)
+}
+
+func rootSQL(d dialect, p *plan, after bool, batch int) string {
 	key, _ := findColumn(p.root.info.Columns, p.class.Root.Key)
 	kq := d.keyExpr(d.quote(key.Name), key.Kind)
 	q := p.root.sql
 	if after {
 		q += " AND " + kq + " > " + d.keyExpr(d.param(1), key.Kind)
 	}
-	return d.limit(q+" ORDER BY "+kq, s.opt.BatchSize)
+	return d.limit(q+" ORDER BY "+kq, batch)
 }
 
 // run is one iteration's state: the snapshot, and the lock that keeps LOB reads from interleaving

@@ -201,6 +201,7 @@ func canonicalDecimal(s string) (Decimal, bool) {
 
 var timestampLayouts = []string{
 	time.RFC3339Nano,
+	"2006-01-02 15:04:05.999999999 -0700 MST", // how Go's time.Time.String writes, which SQLite drivers store
 	"2006-01-02 15:04:05.999999999Z07:00",
 	"2006-01-02 15:04:05.999999999-07:00",
 	"2006-01-02T15:04:05.999999999",
