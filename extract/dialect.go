@@ -27,6 +27,8 @@ type dialect interface {
 	// lobSize is the expression giving a large object's size in bytes (NULL for NULL); a LOB is
 	// never selected whole in a dossier's query.
 	lobSize(c Column) string
+	// lobInline brings a LOB's bytes with its row when they are at most inlineLOB bytes, else NULL.
+	lobInline(c Column) string
 	// locator is an expression identifying a row for later LOB reads within the same snapshot.
 	locator() string
 	// lobChunkSQL reads `n` bytes from offset `off` (1-based) of the LOB of the row with locator
@@ -37,6 +39,10 @@ type dialect interface {
 	// kind maps a declared type (as describe reports it) to a Kind, with scale < 0 when unknown.
 	kind(dbType string, scale int) Kind
 }
+
+// inlineLOB is the size up to which a LOB's bytes come with its row instead of being fetched when
+// opened: photos are a few kB, and a round trip per photo would cost more than the photo.
+const inlineLOB = 64 << 10
 
 func quoteParts(ident string, q byte) string {
 	parts := strings.Split(ident, ".")
@@ -60,6 +66,10 @@ func (sqliteDialect) limit(sel string, n int) string {
 func (d sqliteDialect) selectExpr(c Column) string { return d.quote(c.Name) }
 func (d sqliteDialect) lobSize(c Column) string {
 	return "length(CAST(" + d.quote(c.Name) + " AS BLOB))"
+}
+func (d sqliteDialect) lobInline(c Column) string {
+	q := "CAST(" + d.quote(c.Name) + " AS BLOB)"
+	return "CASE WHEN length(" + q + ") <= " + strconv.Itoa(inlineLOB) + " THEN " + q + " END"
 }
 func (sqliteDialect) locator() string { return "rowid" }
 func (d sqliteDialect) lobChunkSQL(table string, c Column) string {
@@ -131,7 +141,11 @@ func (d postgresDialect) selectExpr(c Column) string {
 	return q
 }
 func (d postgresDialect) lobSize(c Column) string { return "octet_length(" + d.quote(c.Name) + ")" }
-func (postgresDialect) locator() string           { return "ctid::text" }
+func (d postgresDialect) lobInline(c Column) string {
+	q := d.quote(c.Name)
+	return "CASE WHEN octet_length(" + q + ") <= " + strconv.Itoa(inlineLOB) + " THEN " + q + " END"
+}
+func (postgresDialect) locator() string { return "ctid::text" }
 func (d postgresDialect) lobChunkSQL(table string, c Column) string {
 	// A ctid names the tuple version this snapshot sees; it stays valid for the snapshot's life.
 	return "SELECT substring(" + d.quote(c.Name) + " FROM $2 FOR $3) FROM " + d.quote(table) + " WHERE ctid = $1::tid"
@@ -188,7 +202,16 @@ func (d oracleDialect) selectExpr(c Column) string {
 	return q
 }
 func (d oracleDialect) lobSize(c Column) string { return "DBMS_LOB.GETLENGTH(" + d.quote(c.Name) + ")" }
-func (oracleDialect) locator() string           { return "ROWIDTOCHAR(ROWID)" }
+func (d oracleDialect) lobInline(c Column) string {
+	// In SQL, DBMS_LOB.SUBSTR returns at most a RAW(2000) or a VARCHAR2(4000 bytes).
+	n := "2000"
+	if c.Kind == KindCLOB {
+		n = "1000"
+	}
+	q := d.quote(c.Name)
+	return "CASE WHEN DBMS_LOB.GETLENGTH(" + q + ") <= " + n + " THEN DBMS_LOB.SUBSTR(" + q + ", " + n + ", 1) END"
+}
+func (oracleDialect) locator() string { return "ROWIDTOCHAR(ROWID)" }
 func (d oracleDialect) lobChunkSQL(table string, c Column) string {
 	// DBMS_LOB.SUBSTR(lob, amount, offset): RAW up to 2000 bytes in SQL for a BLOB.
 	return "SELECT DBMS_LOB.SUBSTR(" + d.quote(c.Name) + ", :1, :2) FROM " + d.quote(table) + " WHERE ROWID = CHARTOROWID(:3)"

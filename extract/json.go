@@ -1,7 +1,6 @@
 package extract
 
 import (
-	"bufio"
 	"encoding/base64"
 	"fmt"
 	"io"
@@ -9,6 +8,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -56,8 +56,10 @@ func (d *Dossier) WriteJSON(w io.Writer, lobName func(LOBRef) string) error {
 	if lobName == nil {
 		lobName = DefaultLOBName
 	}
-	bw := bufio.NewWriterSize(w, 64<<10)
-	var b []byte
+	bp := jsonBufs.Get().(*[]byte)
+	defer jsonBufs.Put(bp)
+	b := (*bp)[:0]
+	defer func() { *bp = b[:0] }()
 	b = append(b, `{"format":"`+JSONFormat+`","class":`...)
 	b = appendJSONString(b, d.Class)
 	b = append(b, `,"key":`...)
@@ -69,27 +71,21 @@ func (d *Dossier) WriteJSON(w io.Writer, lobName func(LOBRef) string) error {
 		}
 		b = append(b, "\n"+`{"name":`...)
 		b = appendJSONString(b, t.Table)
-		b = append(b, `,"columns":[`...)
+		// Types only: names, database types and nullability are in the SIP's data dictionary.
+		b = append(b, `,"types":{`...)
 		for ci, c := range t.Columns {
 			if ci > 0 {
 				b = append(b, ',')
 			}
-			b = append(b, `{"name":`...)
 			b = appendJSONString(b, c.Name)
-			b = append(b, `,"type":`...)
-			b = appendJSONString(b, string(c.Kind))
+			b = append(b, ':')
+			k := string(c.Kind)
 			if c.Kind == KindTimestamp && c.Local {
-				b = append(b, `,"local":true`...)
+				k = "timestamp-local"
 			}
-			if c.DBType != "" {
-				b = append(b, `,"db_type":`...)
-				b = appendJSONString(b, c.DBType)
-			}
-			b = append(b, `,"nullable":`...)
-			b = strconv.AppendBool(b, c.Nullable)
-			b = append(b, '}')
+			b = appendJSONString(b, k)
 		}
-		b = append(b, `],"rows":[`...)
+		b = append(b, `},"rows":[`...)
 		for ri, row := range t.Rows {
 			if ri > 0 {
 				b = append(b, ',')
@@ -115,7 +111,7 @@ func (d *Dossier) WriteJSON(w io.Writer, lobName func(LOBRef) string) error {
 			}
 			b = append(b, '}')
 			if len(b) > 32<<10 {
-				if _, err := bw.Write(b); err != nil {
+				if _, err := w.Write(b); err != nil {
 					return err
 				}
 				b = b[:0]
@@ -124,11 +120,12 @@ func (d *Dossier) WriteJSON(w io.Writer, lobName func(LOBRef) string) error {
 		b = append(b, "]}"...)
 	}
 	b = append(b, "\n]}\n"...)
-	if _, err := bw.Write(b); err != nil {
-		return err
-	}
-	return bw.Flush()
+	_, err := w.Write(b)
+	return err
 }
+
+// jsonBufs recycles WriteJSON's buffer: a fresh one per dossier was most of the garbage of a run.
+var jsonBufs = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
 
 func appendJSONValue(b []byte, v Value, c *Column) []byte {
 	switch x := v.(type) {

@@ -200,12 +200,21 @@ func TestIterationReadsOneSnapshot(t *testing.T) {
 // snapshot or blocking.
 func TestLOBAfterIterationEndsFailsClearly(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "a.db")
-	if _, err := demo.CreateSQLite(context.Background(), path, demo.Options{Profile: demo.Apogee, Dossiers: 30, Seed: 7}); err != nil {
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
 		t.Fatal(err)
 	}
+	for _, q := range []string{`CREATE TABLE "PHO_ETU" ("COD_IND" INTEGER PRIMARY KEY, "PHO_ETU" BLOB)`,
+		`INSERT INTO "PHO_ETU" VALUES (1, zeroblob(200000))`} { // beyond the inline size: read on demand
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
 	src := openSource(t, "sqlite:"+path, 10)
 	var lob *extract.LOB
-	for d, err := range src.Dossiers(context.Background(), demo.ApogeeClass(), nil) {
+	class := extract.Class{Name: "p", Root: extract.Table{Name: "PHO_ETU", Key: "COD_IND"}}
+	for d, err := range src.Dossiers(context.Background(), class, nil) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -213,11 +222,11 @@ func TestLOBAfterIterationEndsFailsClearly(t *testing.T) {
 			lob = r.LOB
 		}
 	}
-	if lob == nil {
-		t.Fatal("no photo in 30 students")
+	if lob == nil || lob.Size != 200000 {
+		t.Fatalf("LOB: %+v", lob)
 	}
 	rc, _ := lob.Open(context.Background())
-	_, err := io.ReadAll(rc)
+	_, err = io.ReadAll(rc)
 	if err == nil || !strings.Contains(err.Error(), "PHO_ETU.PHO_ETU: the LOB was read after its dossier iteration ended") {
 		t.Fatalf("got %v", err)
 	}

@@ -1,6 +1,7 @@
 package extract
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -111,6 +112,7 @@ type tablePlan struct {
 	keyKind Kind     // kind of the key (root) or join column (child)
 	sql     string
 	chunk   []string // per LOB column: the chunk query
+	width   int      // values per result row
 }
 
 type plan struct {
@@ -195,7 +197,7 @@ func buildTablePlan(d dialect, info TableInfo, className string, t Table, keyCol
 		tp.lobs = append(tp.lobs, lob)
 		if lob {
 			hasLOB = true
-			sel = append(sel, d.lobSize(c))
+			sel = append(sel, d.lobSize(c), d.lobInline(c))
 			tp.chunk = append(tp.chunk, d.lobChunkSQL(t.Name, c))
 		} else {
 			sel = append(sel, d.selectExpr(c))
@@ -205,6 +207,7 @@ func buildTablePlan(d dialect, info TableInfo, className string, t Table, keyCol
 	if hasLOB {
 		sel = append(sel, d.locator())
 	}
+	tp.width = len(sel)
 	var where []string
 	if t.Where != "" {
 		where = append(where, "("+t.Where+")")
@@ -273,35 +276,62 @@ func (s *sqlSource) Dossiers(ctx context.Context, class Class, after Value) iter
 			return
 		}
 		r := &run{tx: tx}
+		p, err := s.makePlan(ctx, tx, class)
+		if err == nil && after != nil {
+			if after, err = normalizeKey(after, p.root.keyKind); err != nil {
+				err = fmt.Errorf("class %q: resume key: %w", class.Name, err)
+			}
+		}
+		if err != nil {
+			_ = tx.Rollback()
+			yield(nil, err)
+			return
+		}
+		// The next batch is read while the consumer works on the current one: the database's time
+		// and ours overlap. The hand-over is unbuffered, so at most two batches are held.
+		type result struct {
+			batch []*Dossier
+			err   error
+		}
+		pctx, cancel := context.WithCancel(ctx)
+		next := make(chan result)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for {
+				b, err := s.batch(pctx, r, p, after)
+				if len(b) > 0 {
+					after = b[len(b)-1].Key // before the hand-over: the consumer clears b
+				}
+				select {
+				case next <- result{b, err}:
+				case <-pctx.Done():
+					return
+				}
+				if err != nil || len(b) == 0 {
+					return
+				}
+			}
+		}()
 		defer func() {
+			cancel()
+			<-done
 			r.mu.Lock()
 			r.ended = true
 			_ = tx.Rollback() // read-only: nothing to commit
 			r.mu.Unlock()
 		}()
-		p, err := s.makePlan(ctx, tx, class)
-		if err != nil {
-			yield(nil, err)
-			return
-		}
-		if after != nil {
-			if after, err = normalizeKey(after, p.root.keyKind); err != nil {
-				yield(nil, fmt.Errorf("class %q: resume key: %w", class.Name, err))
-				return
-			}
-		}
 		for {
-			batch, err := s.batch(ctx, r, p, after)
-			if err != nil {
-				yield(nil, err)
+			res := <-next
+			if res.err != nil {
+				yield(nil, res.err)
 				return
 			}
-			if len(batch) == 0 {
+			if len(res.batch) == 0 {
 				return
 			}
-			after = batch[len(batch)-1].Key
-			for i, d := range batch {
-				batch[i] = nil // the consumer's reference is then the only one
+			for i, d := range res.batch {
+				res.batch[i] = nil // the consumer's reference is then the only one
 				if !yield(d, nil) {
 					return
 				}
@@ -407,14 +437,7 @@ func (s *sqlSource) scan(ctx context.Context, r *run, q string, args []any, tp *
 		return s.errf(err, "%s: query %s", s.where, tp.info.Name)
 	}
 	defer rows.Close()
-	n := 1 + len(tp.cols)
-	hasLOB := false
-	for _, l := range tp.lobs {
-		hasLOB = hasLOB || l
-	}
-	if hasLOB {
-		n++
-	}
+	n := tp.width
 	raw := make([]any, n)
 	ptrs := make([]any, n)
 	for i := range raw {
@@ -430,9 +453,13 @@ func (s *sqlSource) scan(ctx context.Context, r *run, q string, args []any, tp *
 			return fmt.Errorf("%s: %w", tp.info.Name, err)
 		}
 		row := make([]Value, len(tp.cols))
+		j := 1
 		for i := range tp.cols {
-			v := raw[1+i]
+			v := raw[j]
+			j++
 			if tp.lobs[i] {
+				inline := raw[j]
+				j++
 				if v == nil {
 					continue
 				}
@@ -444,7 +471,7 @@ func (s *sqlSource) scan(ctx context.Context, r *run, q string, args []any, tp *
 				if s.d.name() == "oracle" && tp.cols[i].Kind == KindCLOB {
 					sz = -1 // DBMS_LOB.GETLENGTH counts characters
 				}
-				row[i] = s.newLOB(r, tp, i, raw[n-1], sz)
+				row[i] = s.newLOB(r, tp, i, raw[n-1], sz, inline)
 				continue
 			}
 			if row[i], err = convert(&tp.cols[i], v); err != nil {
@@ -461,16 +488,36 @@ func (s *sqlSource) scan(ctx context.Context, r *run, q string, args []any, tp *
 	return nil
 }
 
-func (s *sqlSource) newLOB(r *run, tp *tablePlan, col int, loc any, size int64) *LOB {
+func (s *sqlSource) newLOB(r *run, tp *tablePlan, col int, loc any, size int64, inline any) *LOB {
 	if b, ok := loc.([]byte); ok {
 		loc = string(b)
 	}
 	c := tp.cols[col]
-	q := tp.chunk[col]
 	table := tp.info.Name
+	if small, ok := lobBytes(inline); ok {
+		// Small enough to have come with the row (a photo): no round trip, and memory stays bounded
+		// by the batch size times the inline limit.
+		if size < 0 {
+			size = int64(len(small))
+		}
+		return &LOB{Table: table, Column: c.Name, Size: size, Open: func(context.Context) (io.ReadCloser, error) {
+			return io.NopCloser(bytes.NewReader(small)), nil
+		}}
+	}
+	q := tp.chunk[col]
 	return &LOB{Table: table, Column: c.Name, Size: size, Open: func(ctx context.Context) (io.ReadCloser, error) {
 		return &lobReader{ctx: ctx, s: s, r: r, q: q, loc: loc, size: size, chars: s.d.name() == "oracle" && c.Kind == KindCLOB, what: table + "." + c.Name}, nil
 	}}
+}
+
+func lobBytes(v any) ([]byte, bool) {
+	switch x := v.(type) {
+	case []byte:
+		return x, true
+	case string:
+		return []byte(x), true
+	}
+	return nil, false
 }
 
 // lobReader reads a LOB in chunks of the dialect's size with one query each, inside the run's

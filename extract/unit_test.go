@@ -48,9 +48,9 @@ func TestWriteJSONIsValidTypedAndDeterministic(t *testing.T) {
 		Format string `json:"format"`
 		Key    int64  `json:"key"`
 		Tables []struct {
-			Name    string           `json:"name"`
-			Columns []map[string]any `json:"columns"`
-			Rows    []map[string]any `json:"rows"`
+			Name  string            `json:"name"`
+			Types map[string]string `json:"types"`
+			Rows  []map[string]any  `json:"rows"`
 		} `json:"tables"`
 	}
 	if err := json.Unmarshal(a.Bytes(), &doc); err != nil {
@@ -80,6 +80,9 @@ func TestWriteJSONIsValidTypedAndDeterministic(t *testing.T) {
 	}
 	if _, has := doc.Tables[1].Rows[0]["DAT"]; !has {
 		t.Error("NULL column left out instead of null")
+	}
+	if ty := doc.Tables[0].Types; ty["CRE"] != "timestamp-local" || ty["MAJ"] != "timestamp" || ty["NOTE"] != "decimal" || ty["PHO"] != "binary" {
+		t.Errorf("types: %v", ty)
 	}
 	if strings.Contains(a.String(), `\u003c`) {
 		t.Error("HTML escaping makes text unreadable; not wanted")

@@ -19,6 +19,17 @@ func convert(c *Column, v any) (Value, error) {
 	if v == nil {
 		return nil, nil
 	}
+	// Fast paths: hand the driver's own interface value back, which allocates nothing.
+	switch x := v.(type) {
+	case string:
+		if c.Kind == KindText && utf8.ValidString(x) {
+			return v, nil
+		}
+	case int64:
+		if c.Kind == KindInteger {
+			return v, nil
+		}
+	}
 	switch c.Kind {
 	case KindInteger:
 		switch x := v.(type) {
@@ -117,9 +128,15 @@ func convert(c *Column, v any) (Value, error) {
 	// Text, and anything that did not fit its kind.
 	switch x := v.(type) {
 	case string:
-		return textValue([]byte(x), x), nil
+		if utf8.ValidString(x) {
+			return x, nil
+		}
+		return InvalidText(x), nil
 	case []byte:
-		return textValue(x, ""), nil
+		if utf8.Valid(x) {
+			return string(x), nil
+		}
+		return InvalidText(append([]byte(nil), x...)), nil
 	case int64:
 		return strconv.FormatInt(x, 10), nil
 	case float64:
@@ -147,16 +164,6 @@ func padScale(s, dbType string) Decimal {
 		s += "."
 	}
 	return Decimal(s + strings.Repeat("0", scale-len(frac)))
-}
-
-func textValue(b []byte, s string) Value {
-	if utf8.Valid(b) {
-		if s == "" && len(b) > 0 {
-			return string(b)
-		}
-		return s
-	}
-	return InvalidText(append([]byte(nil), b...))
 }
 
 // canonicalDecimal checks that s is a plain decimal number and returns it without surrounding
