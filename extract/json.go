@@ -71,32 +71,37 @@ func (d *Dossier) WriteJSON(w io.Writer, lobName func(LOBRef) string) error {
 		}
 		b = append(b, "\n"+`{"name":`...)
 		b = appendJSONString(b, t.Table)
-		// Types only: names, database types and nullability are in the SIP's data dictionary.
-		b = append(b, `,"types":{`...)
+		// Names and types once per table, then each row as an array in that order (like a CSV with
+		// its header): half the bytes of one object per row. Database types and nullability are in
+		// the SIP's data dictionary.
+		b = append(b, `,"columns":[`...)
 		for ci, c := range t.Columns {
 			if ci > 0 {
 				b = append(b, ',')
 			}
 			b = appendJSONString(b, c.Name)
-			b = append(b, ':')
+		}
+		b = append(b, `],"types":[`...)
+		for ci, c := range t.Columns {
+			if ci > 0 {
+				b = append(b, ',')
+			}
 			k := string(c.Kind)
 			if c.Kind == KindTimestamp && c.Local {
 				k = "timestamp-local"
 			}
 			b = appendJSONString(b, k)
 		}
-		b = append(b, `},"rows":[`...)
+		b = append(b, `],"rows":[`...)
 		for ri, row := range t.Rows {
 			if ri > 0 {
 				b = append(b, ',')
 			}
-			b = append(b, "\n{"...)
+			b = append(b, "\n["...)
 			for ci, v := range row {
 				if ci > 0 {
 					b = append(b, ',')
 				}
-				b = appendJSONString(b, t.Columns[ci].Name)
-				b = append(b, ':')
 				if l, ok := v.(*LOB); ok {
 					b = append(b, `{"object":`...)
 					b = appendJSONString(b, lobName(LOBRef{Table: t.Table, Column: t.Columns[ci].Name, Row: ri, LOB: l}))
@@ -109,7 +114,7 @@ func (d *Dossier) WriteJSON(w io.Writer, lobName func(LOBRef) string) error {
 				}
 				b = appendJSONValue(b, v, &t.Columns[ci])
 			}
-			b = append(b, '}')
+			b = append(b, ']')
 			if len(b) > 32<<10 {
 				if _, err := w.Write(b); err != nil {
 					return err
