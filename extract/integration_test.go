@@ -53,8 +53,12 @@ func demoSetup(profile string, n int) func(t *testing.T, db *sql.DB, dialect str
 }
 
 func openSource(t *testing.T, spec string, batch int) extract.Source {
+	return openSourceWith(t, spec, extract.Options{BatchSize: batch})
+}
+
+func openSourceWith(t *testing.T, spec string, opt extract.Options) extract.Source {
 	t.Helper()
-	src, err := extract.OpenWith(context.Background(), spec, extract.Options{BatchSize: batch})
+	src, err := extract.OpenWith(context.Background(), spec, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,60 +125,68 @@ func TestDemoDossiersReadBackAsInserted(t *testing.T) {
 	for _, profile := range []string{demo.Apogee, demo.Harpege} {
 		t.Run(profile, func(t *testing.T) {
 			onEachDatabase(t, demoSetup(profile, n), func(t *testing.T, spec string) {
-				ctx := context.Background()
-				src := openSource(t, spec, 64) // several batches
-				class, _ := demo.Class(profile)
-				i, lobs, invalid := 0, 0, 0
-				for d, err := range src.Dossiers(ctx, class, nil) {
-					if err != nil {
-						t.Fatal(err)
-					}
-					if d.Key != demo.Key(i) {
-						t.Fatalf("dossier %d has key %v, want %d", i, d.Key, demo.Key(i))
-					}
-					want := map[string][][]any{}
-					dialect := "sqlite"
-					if src.Dialect() == "postgres" {
-						dialect = "postgres"
-					}
-					if err := demo.Dossier(profile, 7, i, dialect, false, func(table string, row []any) { want[table] = append(want[table], row) }); err != nil {
-						t.Fatal(err)
-					}
-					if len(d.Tables) != 1+len(class.Children) {
-						t.Fatalf("dossier %v: %d tables", d.Key, len(d.Tables))
-					}
-					for _, tr := range d.Tables {
-						w := want[tr.Table]
-						if len(tr.Rows) != len(w) {
-							t.Fatalf("dossier %v table %s: %d rows, want %d", d.Key, tr.Table, len(tr.Rows), len(w))
-						}
-						for r, row := range tr.Rows {
-							for c, v := range row {
-								sameValue(t, ctx, fmt.Sprintf("dossier %v %s[%d].%s", d.Key, tr.Table, r, tr.Columns[c].Name), v, w[r][c])
-								if _, ok := v.(*extract.LOB); ok {
-									lobs++
-								}
-								if _, ok := v.(extract.InvalidText); ok {
-									invalid++
-								}
-							}
-						}
-					}
-					i++
+				for _, batched := range []bool{false, true} {
+					t.Run(map[bool]string{false: "streamed", true: "batched"}[batched], func(t *testing.T) {
+						readBackDemo(t, spec, profile, n, extract.Options{BatchSize: 64, Batched: batched}) // several batches
+					})
 				}
-				if i != n {
-					t.Fatalf("read %d dossiers, want %d", i, n)
-				}
-				if profile == demo.Apogee && lobs == 0 {
-					t.Error("no photo was read: the LOB path went untested")
-				}
-				if profile == demo.Apogee && src.Dialect() == "sqlite" && invalid == 0 {
-					t.Error("no invalid UTF-8 met: the dirty path went untested")
-				}
-				t.Logf("%s: %d dossiers, %d LOBs, %d invalid UTF-8 values", src.Dialect(), i, lobs, invalid)
 			})
 		})
 	}
+}
+
+func readBackDemo(t *testing.T, spec, profile string, n int, opt extract.Options) {
+	ctx := context.Background()
+	src := openSourceWith(t, spec, opt)
+	class, _ := demo.Class(profile)
+	i, lobs, invalid := 0, 0, 0
+	for d, err := range src.Dossiers(ctx, class, nil) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Key != demo.Key(i) {
+			t.Fatalf("dossier %d has key %v, want %d", i, d.Key, demo.Key(i))
+		}
+		want := map[string][][]any{}
+		dialect := "sqlite"
+		if src.Dialect() == "postgres" {
+			dialect = "postgres"
+		}
+		if err := demo.Dossier(profile, 7, i, dialect, false, func(table string, row []any) { want[table] = append(want[table], row) }); err != nil {
+			t.Fatal(err)
+		}
+		if len(d.Tables) != 1+len(class.Children) {
+			t.Fatalf("dossier %v: %d tables", d.Key, len(d.Tables))
+		}
+		for _, tr := range d.Tables {
+			w := want[tr.Table]
+			if len(tr.Rows) != len(w) {
+				t.Fatalf("dossier %v table %s: %d rows, want %d", d.Key, tr.Table, len(tr.Rows), len(w))
+			}
+			for r, row := range tr.Rows {
+				for c, v := range row {
+					sameValue(t, ctx, fmt.Sprintf("dossier %v %s[%d].%s", d.Key, tr.Table, r, tr.Columns[c].Name), v, w[r][c])
+					if _, ok := v.(*extract.LOB); ok {
+						lobs++
+					}
+					if _, ok := v.(extract.InvalidText); ok {
+						invalid++
+					}
+				}
+			}
+		}
+		i++
+	}
+	if i != n {
+		t.Fatalf("read %d dossiers, want %d", i, n)
+	}
+	if profile == demo.Apogee && lobs == 0 {
+		t.Error("no photo was read: the LOB path went untested")
+	}
+	if profile == demo.Apogee && src.Dialect() == "sqlite" && invalid == 0 {
+		t.Error("no invalid UTF-8 met: the dirty path went untested")
+	}
+	t.Logf("%s: %d dossiers, %d LOBs, %d invalid UTF-8 values", src.Dialect(), i, lobs, invalid)
 }
 
 // typesSetup creates a table with a text key and every kind of value, in each dialect's types.
@@ -287,8 +299,18 @@ func typeRows(dialect string) []typeRow {
 // their order, NULLs as nil, the 2 MB BLOB streamed in chunks.
 func TestTypesAndTextKeysReadBackExactly(t *testing.T) {
 	onEachDatabase(t, typesSetup, func(t *testing.T, spec string) {
+		for _, batched := range []bool{false, true} {
+			t.Run(map[bool]string{false: "streamed", true: "batched"}[batched], func(t *testing.T) {
+				readBackTypes(t, spec, extract.Options{BatchSize: 3, Batched: batched})
+			})
+		}
+	})
+}
+
+func readBackTypes(t *testing.T, spec string, opt extract.Options) {
+	{
 		ctx := context.Background()
-		src := openSource(t, spec, 3)
+		src := openSourceWith(t, spec, opt)
 		class := extract.Class{Name: "t", Root: extract.Table{Name: "T", Key: "K"},
 			Children: []extract.Child{{Table: extract.Table{Name: "C"}, JoinColumn: "K"}}}
 		rows := typeRows(src.Dialect())
@@ -362,5 +384,5 @@ func TestTypesAndTextKeysReadBackExactly(t *testing.T) {
 		if fmt.Sprint(rest) != fmt.Sprint(wantOrder[5:]) {
 			t.Errorf("after \"Z\": got %q", rest)
 		}
-	})
+	}
 }

@@ -18,8 +18,11 @@ import (
 // Options tune a source.
 type Options struct {
 	// BatchSize is how many dossiers are read per round of queries (one query per table per
-	// batch). It bounds memory: a batch is the most the source holds. 0 means 500.
+	// batch) in batched mode. It bounds memory: a batch is the most the source holds. 0 means 500.
 	BatchSize int
+	// Batched reads by batches of root keys on one connection instead of streaming every table
+	// at once (see docs/extract.md). Oracle sources are always batched.
+	Batched bool
 }
 
 // Open connects to the database that spec names:

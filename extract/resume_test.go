@@ -157,8 +157,23 @@ func TestKilledRunResumesWithoutLossOrDuplicate(t *testing.T) {
 func TestIterationReadsOneSnapshot(t *testing.T) {
 	const n = 50
 	onEachDatabase(t, demoSetup(demo.Harpege, n), func(t *testing.T, spec string) {
+		for _, batched := range []bool{false, true} {
+			t.Run(map[bool]string{false: "streamed", true: "batched"}[batched], func(t *testing.T) {
+				snapshotRun(t, spec, batched)
+			})
+		}
+	})
+}
+
+var snapshotRuns int
+
+func snapshotRun(t *testing.T, spec string, batched bool) {
+	const n = 50
+	snapshotRuns++
+	newKey := 100000 + snapshotRuns
+	{
 		ctx := context.Background()
-		src := openSource(t, spec, 5)
+		src := openSourceWith(t, spec, extract.Options{BatchSize: 5, Batched: batched})
 		dsn, _ := extract.ResolveDSN(spec)
 		driver, conn := "pgx", dsn
 		if strings.HasPrefix(dsn, "sqlite:") {
@@ -176,9 +191,9 @@ func TestIterationReadsOneSnapshot(t *testing.T) {
 			}
 			if count == 0 {
 				for _, q := range []string{
-					`INSERT INTO "INDIVIDU" ("NO_INDIVIDU", "NOM_USUEL") VALUES (100000, 'NOUVEAU')`,
-					`DELETE FROM "AFFECTATION" WHERE "NO_DOSSIER_PERS" = 40`,
-					`DELETE FROM "INDIVIDU" WHERE "NO_INDIVIDU" = 45`,
+					fmt.Sprintf(`INSERT INTO "INDIVIDU" ("NO_INDIVIDU", "NOM_USUEL") VALUES (%d, 'NOUVEAU')`, newKey),
+					fmt.Sprintf(`UPDATE "AFFECTATION" SET "NO_DOSSIER_PERS" = %d WHERE "NO_DOSSIER_PERS" = 40`, newKey),
+					fmt.Sprintf(`UPDATE "INDIVIDU" SET "NO_INDIVIDU" = %d WHERE "NO_INDIVIDU" = 45`, newKey+1000),
 				} {
 					if _, err := w.ExecContext(ctx, q); err != nil {
 						t.Fatalf("%s: %v", q, err)
@@ -193,7 +208,17 @@ func TestIterationReadsOneSnapshot(t *testing.T) {
 		if count != n {
 			t.Fatalf("read %d dossiers, want the %d of the snapshot", count, n)
 		}
-	})
+		// Put things back for the other mode.
+		for _, q := range []string{
+			fmt.Sprintf(`DELETE FROM "INDIVIDU" WHERE "NO_INDIVIDU" = %d`, newKey),
+			fmt.Sprintf(`UPDATE "AFFECTATION" SET "NO_DOSSIER_PERS" = 40 WHERE "NO_DOSSIER_PERS" = %d`, newKey),
+			fmt.Sprintf(`UPDATE "INDIVIDU" SET "NO_INDIVIDU" = 45 WHERE "NO_INDIVIDU" = %d`, newKey+1000),
+		} {
+			if _, err := w.ExecContext(ctx, q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+	}
 }
 
 // A LOB read after its iteration ended fails with a message saying why, instead of reading another

@@ -93,7 +93,9 @@ func (s *sqlSource) begin(ctx context.Context) (*sql.Tx, error) {
 		// snapshot is the one of the start of the run.
 		init = []string{"SELECT count(*) FROM sqlite_master"}
 	case "postgres":
-		init = []string{"SET LOCAL TimeZone = 'UTC'"}
+		// Custom plans: a generic plan of a prepared range query guesses the range's size and may
+		// pick a full scan for every batch.
+		init = []string{"SET LOCAL TimeZone = 'UTC'", "SET LOCAL plan_cache_mode = force_custom_plan"}
 	}
 	for _, q := range init {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
@@ -113,6 +115,9 @@ type tablePlan struct {
 	sql     string
 	chunk   []string // per LOB column: the chunk query
 	width   int      // values per result row
+	// streamFirst and streamAfter read the whole table in key order, from the start or after the
+	// key given as the one parameter.
+	streamFirst, streamAfter string
 }
 
 type plan struct {
@@ -242,6 +247,15 @@ func buildTablePlan(d dialect, info TableInfo, className string, t Table, keyCol
 	if !root {
 		tp.sql += " ORDER BY " + strings.Join(order, ", ")
 	}
+	// The streaming form: the whole table (after a key), in key order, no range.
+	var sw []string
+	if t.Where != "" {
+		sw = append(sw, "("+t.Where+")")
+	}
+	sw = append(sw, kq+" IS NOT NULL")
+	tp.streamFirst = "SELECT " + strings.Join(sel, ", ") + " FROM " + d.quote(t.Name) + " WHERE " + strings.Join(sw, " AND ") + " ORDER BY " + strings.Join(order, ", ")
+	sw = append(sw, d.keyExpr(kq, key.Kind)+" > "+d.keyExpr(d.param(1), key.Kind))
+	tp.streamAfter = "SELECT " + strings.Join(sel, ", ") + " FROM " + d.quote(t.Name) + " WHERE " + strings.Join(sw, " AND ") + " ORDER BY " + strings.Join(order, ", ")
 	return tp, nil
 }
 
@@ -269,6 +283,9 @@ type run struct {
 }
 
 func (s *sqlSource) Dossiers(ctx context.Context, class Class, after Value) iter.Seq2[*Dossier, error] {
+	if !s.opt.Batched && s.d.name() != "oracle" {
+		return s.streamDossiers(ctx, class, after)
+	}
 	return func(yield func(*Dossier, error) bool) {
 		tx, err := s.begin(ctx)
 		if err != nil {
@@ -432,7 +449,12 @@ func (s *sqlSource) batch(ctx context.Context, r *run, p *plan, after Value) ([]
 }
 
 func (s *sqlSource) scan(ctx context.Context, r *run, q string, args []any, tp *tablePlan, each func(key Value, row []Value) error) error {
-	rows, err := r.tx.QueryContext(ctx, q, args...)
+	return s.scanOn(ctx, r.tx, r, q, args, tp, each)
+}
+
+// scanOn runs q on tx (which may differ from the run's LOB transaction) and hands each row over.
+func (s *sqlSource) scanOn(ctx context.Context, tx querier, r *run, q string, args []any, tp *tablePlan, each func(key Value, row []Value) error) error {
+	rows, err := tx.QueryContext(ctx, q, args...)
 	if err != nil {
 		return s.errf(err, "%s: query %s", s.where, tp.info.Name)
 	}
