@@ -3,6 +3,7 @@
 #
 #   bench/extract.sh                 # 10000 students (quick)
 #   bench/extract.sh 10000 1000000   # the sizes to compare peak RSS at (1M: ~20M rows, minutes)
+#   REPS=5 bench/extract.sh          # best of 5 runs of each tool (default 3)
 #
 # For each size N it builds the Apogée demo database (N students) in PostgreSQL and in SQLite,
 # then:
@@ -63,22 +64,28 @@ field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" <<<"$2"; }
 printf '%-9s %-16s %10s %8s %12s %9s %9s %12s\n' size tool seconds 'doss/s' 'MB' 'MB/s' 'ratio' 'peak RSS MB'
 for n in "${sizes[@]}"; do
   db="bench_$n"
-  "$PGB/psql" -X -q "$BENCH_PG" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null
+  "$PGB/psql" -X -q "$BENCH_PG" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null 2>&1
   export BENCH_DSN="$base/$db$q"
   "$work/versement" --log-level warn demo-db --profile apogee --dossiers "$n" --dsn env:BENCH_DSN >/dev/null
   "$work/versement" --log-level warn demo-db --profile apogee --dossiers "$n" --out "$work/apogee-$n.db" >/dev/null
-
-  pg=$("$work/extract-bench" -source env:BENCH_DSN -profile apogee)
-  lite=$("$work/extract-bench" -source "sqlite:$work/apogee-$n.db" -profile apogee)
 
   : >"$work/copy.sql"
   for t in "${tables[@]}"; do
     printf '\\copy (SELECT * FROM "%s" ORDER BY %s) TO STDOUT\n' "${t%%|*}" "${t#*|}" >>"$work/copy.sql"
   done
-  t0=$(date +%s.%N)
-  bytes=$("$PGB/psql" -X -q "$BENCH_DSN" -f "$work/copy.sql" | wc -c)
-  t1=$(date +%s.%N)
-  psql_s=$(echo "$t1 - $t0" | bc -l)
+  # The best of $REPS runs of each, interleaved, so that a busy machine hurts both alike.
+  pg="" lite="" psql_s=""
+  for rep in $(seq "${REPS:-3}"); do
+    l=$("$work/extract-bench" -source env:BENCH_DSN -profile apogee)
+    if [ -z "$pg" ] || (( $(echo "$(field seconds "$l") < $(field seconds "$pg")" | bc -l) )); then pg=$l; fi
+    l=$("$work/extract-bench" -source "sqlite:$work/apogee-$n.db" -profile apogee)
+    if [ -z "$lite" ] || (( $(echo "$(field seconds "$l") < $(field seconds "$lite")" | bc -l) )); then lite=$l; fi
+    t0=$(date +%s.%N)
+    bytes=$("$PGB/psql" -X -q "$BENCH_DSN" -f "$work/copy.sql" | wc -c)
+    t1=$(date +%s.%N)
+    s=$(echo "$t1 - $t0" | bc -l)
+    if [ -z "$psql_s" ] || (( $(echo "$s < $psql_s" | bc -l) )); then psql_s=$s; fi
+  done
 
   for tool in versement-pg versement-sqlite; do
     line=$pg; [ "$tool" = versement-sqlite ] && line=$lite

@@ -157,12 +157,24 @@ func appendJSONValue(b []byte, v Value, c *Column) []byte {
 	case bool:
 		return strconv.AppendBool(b, x)
 	case civil.Date:
-		return appendJSONString(b, x.String())
-	case time.Time:
-		if c != nil && c.Local {
-			return appendJSONString(b, x.Format("2006-01-02T15:04:05.999999999"))
+		if x.IsZero() || x.Year < 0 || x.Year > 9999 {
+			return appendJSONString(b, x.String())
 		}
-		return appendJSONString(b, x.Format(time.RFC3339Nano))
+		b = append(b, '"')
+		b = append4(b, x.Year)
+		b = append(b, '-')
+		b = append2(b, int(x.Month))
+		b = append(b, '-')
+		b = append2(b, x.Day)
+		return append(b, '"')
+	case time.Time:
+		b = append(b, '"')
+		if c != nil && c.Local {
+			b = x.AppendFormat(b, "2006-01-02T15:04:05.999999999")
+		} else {
+			b = x.AppendFormat(b, time.RFC3339Nano)
+		}
+		return append(b, '"')
 	case *LOB:
 		return append(b, "null"...) // only reached for a key; rows handle LOBs
 	}
@@ -170,6 +182,9 @@ func appendJSONValue(b []byte, v Value, c *Column) []byte {
 }
 
 const hexDigits = "0123456789abcdef"
+
+func append2(b []byte, n int) []byte { return append(b, byte('0'+n/10), byte('0'+n%10)) }
+func append4(b []byte, n int) []byte { return append2(append2(b, n/100), n%100) }
 
 // appendJSONString quotes s as JSON without HTML escaping (unlike encoding/json), so that text reads
 // as it is; control characters are \u-escaped, which JSON requires and which loses nothing.

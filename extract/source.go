@@ -13,17 +13,16 @@ import (
 	"unicode/utf8"
 )
 
-// sqlSource reads dossiers through database/sql.
+// sqlSource reads dossiers through database/sql, streaming (stream.go) or by batches.
 //
-// How a run reads: one read-only transaction holds the snapshot (REPEATABLE READ on PostgreSQL, a
-// read transaction on SQLite, SET TRANSACTION READ ONLY on Oracle) on a single connection. For each
-// batch of K root keys it sends one query on the root table (keyset: key > last key, ordered, K
-// rows), then one query per child table for the batch's key range (lo ≤ join ≤ hi, ordered by join
-// key then the child's order), one table after another. Each result set is read to its end before
-// the next query is sent: a pgx connection streams one result set at a time, and one connection
-// is what keeps a single snapshot without exporting it. Child rows are attached to their dossier
-// by key; the batch is then yielded and dropped. Memory is bounded by K dossiers whatever the
-// table sizes, and the number of queries is (1 + children) per K dossiers.
+// Batched mode (Oracle, or Options.Batched): one read-only transaction holds the snapshot on a
+// single connection. For each batch of K root keys it sends one query on the root table (keyset:
+// key > last key, ordered, K rows), then one query per child table for the batch's key range
+// (lo ≤ join ≤ hi, ordered by join key then the child's order), one table after another. Each
+// result set is read to its end before the next query is sent: a connection streams one result set
+// at a time, and one connection is the portable way to keep one snapshot. Child rows are attached to
+// their dossier by key; the next batch is read while the consumer works on the current one. Memory
+// is bounded by two batches whatever the table sizes.
 type sqlSource struct {
 	db       *sql.DB
 	d        dialect
@@ -466,6 +465,7 @@ func (s *sqlSource) scanOn(ctx context.Context, tx querier, r *run, q string, ar
 		ptrs[i] = &raw[i]
 	}
 	keyColumn := Column{Name: "key", Kind: tp.keyKind}
+	var slab []Value
 	for rows.Next() {
 		if err := rows.Scan(ptrs...); err != nil {
 			return s.errf(err, "%s: read %s", s.where, tp.info.Name)
@@ -474,7 +474,11 @@ func (s *sqlSource) scanOn(ctx context.Context, tx querier, r *run, q string, ar
 		if err != nil {
 			return fmt.Errorf("%s: %w", tp.info.Name, err)
 		}
-		row := make([]Value, len(tp.cols))
+		if len(slab) < len(tp.cols) {
+			slab = make([]Value, len(tp.cols)*streamChunk) // one allocation for many rows
+		}
+		row := slab[:len(tp.cols):len(tp.cols)]
+		slab = slab[len(tp.cols):]
 		j := 1
 		for i := range tp.cols {
 			v := raw[j]

@@ -112,6 +112,9 @@ func (s *sqlSource) streamDossiers(ctx context.Context, class Class, after Value
 					}
 				}
 				err := s.scanOn(ctx, on, r, q, args, tp, func(key Value, row []Value) error {
+					if c.rows == nil {
+						c.keys, c.rows = make([]Value, 0, streamChunk), make([][]Value, 0, streamChunk)
+					}
 					c.keys = append(c.keys, key)
 					c.rows = append(c.rows, row)
 					if len(c.rows) == streamChunk && !send() {
