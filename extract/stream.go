@@ -50,8 +50,8 @@ func (s *sqlSource) streamDossiers(ctx context.Context, class Class, after Value
 				err = fmt.Errorf("class %q: resume key: %w", class.Name, err)
 			}
 		}
-		for i, k := range p.kids {
-			if err == nil && k.keyKind != p.root.keyKind {
+		for i := 0; err == nil && i < len(p.kids); i++ {
+			if k := p.kids[i]; k.keyKind != p.root.keyKind {
 				err = fmt.Errorf("class %q: child %s: join column %s is %s but the root key is %s", class.Name, class.Children[i].Name, class.Children[i].JoinColumn, k.keyKind, p.root.keyKind)
 			}
 		}

@@ -1,0 +1,88 @@
+package extract_test
+
+import (
+	"context"
+	"io"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/versement/versement/extract"
+	"github.com/versement/versement/extract/demo"
+)
+
+type countingWriter struct{ n int64 }
+
+func (c *countingWriter) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }
+
+// go test -run XXX -bench Dossiers -benchtime 3x ./extract   (bench/extract.sh for the comparison with psql)
+func BenchmarkDossiersSQLite(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "apogee.db")
+	if _, err := demo.CreateSQLite(context.Background(), path, demo.Options{Profile: demo.Apogee, Dossiers: 2000, Seed: 1}); err != nil {
+		b.Fatal(err)
+	}
+	src, err := extract.Open(context.Background(), "sqlite:"+path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer src.Close()
+	b.ResetTimer()
+	for b.Loop() {
+		var w countingWriter
+		n := 0
+		for d, err := range src.Dossiers(context.Background(), demo.ApogeeClass(), nil) {
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := d.WriteJSON(&w, nil); err != nil {
+				b.Fatal(err)
+			}
+			for r := range d.LOBs() {
+				rc, _ := r.LOB.Open(context.Background())
+				k, _ := io.Copy(&w, rc)
+				_ = k
+				rc.Close()
+			}
+			n++
+		}
+		b.SetBytes(w.n)
+		b.ReportMetric(float64(n), "dossiers/op")
+	}
+}
+
+func TestMissingTableOrColumnSaysWhich(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a.db")
+	if _, err := demo.CreateSQLite(context.Background(), path, demo.Options{Profile: demo.Apogee, Dossiers: 5, Seed: 1}); err != nil {
+		t.Fatal(err)
+	}
+	for _, batched := range []bool{false, true} {
+		missingCases(t, openSourceWith(t, "sqlite:"+path, extract.Options{Batched: batched}))
+	}
+}
+
+func missingCases(t *testing.T, src extract.Source) {
+	run := func(c extract.Class) error {
+		for _, err := range src.Dossiers(context.Background(), c, nil) {
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	c := demo.ApogeeClass()
+	c.Children[1].Name = "INS_ADM_ANUX"
+	err := run(c)
+	if err == nil || !strings.HasSuffix(err.Error(), ": table INS_ADM_ANUX not found (names are case-sensitive: Apogée's are upper case)") {
+		t.Errorf("missing table: %v", err)
+	}
+	c = demo.ApogeeClass()
+	c.Children[1].JoinColumn = "COD_INDX"
+	if err := run(c); err == nil || err.Error() != `class "etudiant": table INS_ADM_ANU has no column COD_INDX` {
+		t.Errorf("missing column: %v", err)
+	}
+	c = demo.ApogeeClass()
+	c.Root.Key = "DATE_NAI_IND"
+	if err := run(c); err == nil || err.Error() != `class "etudiant": key column INDIVIDU.DATE_NAI_IND is date (DATE): a dossier key must be an integer or text` {
+		t.Errorf("date key: %v", err)
+	}
+}
