@@ -2,6 +2,7 @@ package extract_test
 
 import (
 	"context"
+	"database/sql"
 	"io"
 	"path/filepath"
 	"strings"
@@ -84,5 +85,39 @@ func missingCases(t *testing.T, src extract.Source) {
 	c.Root.Key = "DATE_NAI_IND"
 	if err := run(c); err == nil || err.Error() != `class "etudiant": key column INDIVIDU.DATE_NAI_IND is date (DATE): a dossier key must be an integer or text` {
 		t.Errorf("date key: %v", err)
+	}
+}
+
+// OpenDB wraps a handle the caller owns: Close leaves it open.
+func TestOpenDBBorrowsTheHandle(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a.db")
+	if _, err := demo.CreateSQLite(context.Background(), path, demo.Options{Profile: demo.Harpege, Dossiers: 12, Seed: 1}); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	src, err := extract.OpenDB(db, "sqlite", extract.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, err := range src.Dossiers(context.Background(), demo.HarpegeClass(), int64(2)) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+	if n != 10 {
+		t.Fatalf("after key 2: %d dossiers, want 10", n)
+	}
+	src.Close()
+	if err := db.Ping(); err != nil {
+		t.Fatalf("the caller's handle was closed: %v", err)
+	}
+	if _, err := extract.OpenDB(db, "mysql", extract.Options{}); err == nil || err.Error() != `no dialect "mysql": want sqlite, postgres or oracle` {
+		t.Fatalf("unknown dialect: %v", err)
 	}
 }

@@ -258,5 +258,5 @@ func dialectFor(name string) (dialect, error) {
 	case "oracle":
 		return oracleDialect{}, nil
 	}
-	return nil, fmt.Errorf("no dialect %q", name)
+	return nil, fmt.Errorf("no dialect %q: want sqlite, postgres or oracle", name)
 }
