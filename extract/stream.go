@@ -72,17 +72,34 @@ func (s *sqlSource) streamDossiers(ctx context.Context, class Class, after Value
 				yield(nil, s.errf(err, "%s: export snapshot", s.where))
 				return
 			}
+			// Connections are opened side by side: one after another, their set-up time adds up.
+			txs := make([]*sql.Tx, len(tables))
+			errs := make([]error, len(tables))
+			var open sync.WaitGroup
 			for i := range tables {
-				t, err := s.db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
-				if err == nil {
+				open.Add(1)
+				go func(i int) {
+					defer open.Done()
+					t, err := s.db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+					if err == nil {
+						txs[i] = t
+						_, err = t.ExecContext(ctx, "SET TRANSACTION SNAPSHOT '"+strings.ReplaceAll(snap, "'", "")+"'")
+					}
+					errs[i] = err
+				}(i)
+			}
+			open.Wait()
+			for i, t := range txs {
+				if t != nil {
 					extra = append(extra, t)
-					_, err = t.ExecContext(ctx, "SET TRANSACTION SNAPSHOT '"+strings.ReplaceAll(snap, "'", "")+"'")
+					on[i] = t
 				}
+			}
+			for _, err := range errs {
 				if err != nil {
 					yield(nil, s.errf(err, "%s: join snapshot", s.where))
 					return
 				}
-				on[i] = t
 			}
 		default:
 			for i := range tables {
