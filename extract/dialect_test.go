@@ -130,6 +130,15 @@ func TestDialectKinds(t *testing.T) {
 	}
 }
 
+func TestOracleSnapshotStatements(t *testing.T) {
+	if len(oracleInit) != 3 || oracleInit[0] != "SET TRANSACTION READ ONLY" {
+		t.Fatalf("SET TRANSACTION READ ONLY must open the transaction: %q", oracleInit)
+	}
+	if !strings.Contains(oracleDescribeSQL, "ALL_TAB_COLUMNS") || !strings.Contains(oraclePrimaryKeySQL, "CONSTRAINT_TYPE = 'P'") {
+		t.Fatal("describe SQL")
+	}
+}
+
 func TestQuoteDoublesQuotesAndSplitsSchema(t *testing.T) {
 	if got := (postgresDialect{}).quote(`APOGEE.IND"X`); got != `"APOGEE"."IND""X"` {
 		t.Fatalf("got %s", got)

@@ -76,8 +76,6 @@ func (s *sqlSource) begin(ctx context.Context) (*sql.Tx, error) {
 	switch s.d.name() {
 	case "postgres":
 		opts = &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
-	case "oracle":
-		opts = &sql.TxOptions{ReadOnly: true}
 	}
 	tx, err := s.db.BeginTx(ctx, opts)
 	if err != nil {
@@ -86,7 +84,8 @@ func (s *sqlSource) begin(ctx context.Context) (*sql.Tx, error) {
 	var init []string
 	switch s.d.name() {
 	case "oracle":
-		init = []string{"ALTER SESSION SET NLS_SORT=BINARY", "ALTER SESSION SET NLS_COMP=BINARY"}
+		// SET TRANSACTION must come first; ALTER SESSION does not end a transaction.
+		init = oracleInit
 	case "sqlite":
 		// A deferred transaction takes its snapshot at the first read: read now, so that the
 		// snapshot is the one of the start of the run.
@@ -104,6 +103,9 @@ func (s *sqlSource) begin(ctx context.Context) (*sql.Tx, error) {
 	}
 	return tx, nil
 }
+
+// oracleInit opens an Oracle read snapshot: transaction-level read consistency, bytewise order.
+var oracleInit = []string{"SET TRANSACTION READ ONLY", "ALTER SESSION SET NLS_SORT=BINARY", "ALTER SESSION SET NLS_COMP=BINARY"}
 
 // tablePlan is one table's query and how to turn its rows into a TableRows.
 type tablePlan struct {

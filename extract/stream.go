@@ -20,8 +20,8 @@ import (
 // snapshot of the first with pg_export_snapshot / SET TRANSACTION SNAPSHOT; the first connection
 // stays free for the LOBs read on demand.
 //
-// Memory: each table's goroutine holds at most two chunks of streamChunk rows; the merge holds one
-// dossier. Nothing grows with the tables.
+// Memory: per table at most three chunks of streamChunk rows (being filled, in the channel, being
+// merged), and one dossier in the merge. Nothing grows with the tables.
 func (s *sqlSource) streamDossiers(ctx context.Context, class Class, after Value) iter.Seq2[*Dossier, error] {
 	return func(yield func(*Dossier, error) bool) {
 		tx, err := s.begin(ctx)
