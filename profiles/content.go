@@ -1,0 +1,227 @@
+package profiles
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"text/template"
+	"text/template/parse"
+	"time"
+	"unicode/utf8"
+
+	"github.com/versement/versement/civil"
+	"github.com/versement/versement/extract"
+)
+
+type classTemplates struct {
+	title, description *template.Template
+	keywords           []*template.Template
+}
+
+// templateFuncs are the functions a Content template may call, beyond text/template's own.
+var templateFuncs = template.FuncMap{
+	"upper": strings.ToUpper,
+	"lower": strings.ToLower,
+	"trim":  strings.TrimSpace,
+	// default returns def when v is empty (NULL or blank).
+	"default": func(def string, v any) string {
+		if s := display(v); s != "" {
+			return s
+		}
+		return def
+	},
+	// year gives the year of a date ("" when NULL).
+	"year": func(v any) string {
+		switch d := v.(type) {
+		case civil.Date:
+			return fmt.Sprint(d.Year)
+		case time.Time:
+			return fmt.Sprint(d.Year())
+		}
+		return ""
+	},
+}
+
+func compileTemplate(name, text string) (*template.Template, error) {
+	return template.New(name).Funcs(templateFuncs).Option("missingkey=error").Parse(text)
+}
+
+// templateFields lists the root columns a template refers to ({{.COD_ETU}}), for checks against the
+// profile's column list and the database.
+func templateFields(t *template.Template) []string {
+	var out []string
+	seen := map[string]bool{}
+	var walk func(n parse.Node)
+	walk = func(n parse.Node) {
+		switch n := n.(type) {
+		case *parse.ListNode:
+			if n == nil {
+				return
+			}
+			for _, c := range n.Nodes {
+				walk(c)
+			}
+		case *parse.ActionNode:
+			walk(n.Pipe)
+		case *parse.PipeNode:
+			if n == nil {
+				return
+			}
+			for _, c := range n.Cmds {
+				walk(c)
+			}
+		case *parse.CommandNode:
+			for _, a := range n.Args {
+				walk(a)
+			}
+		case *parse.FieldNode:
+			if len(n.Ident) > 0 && !seen[n.Ident[0]] {
+				seen[n.Ident[0]] = true
+				out = append(out, n.Ident[0])
+			}
+		case *parse.IfNode:
+			walk(n.Pipe)
+			walk(n.List)
+			walk(n.ElseList)
+		case *parse.RangeNode:
+			walk(n.Pipe)
+			walk(n.List)
+			walk(n.ElseList)
+		case *parse.WithNode:
+			walk(n.Pipe)
+			walk(n.List)
+			walk(n.ElseList)
+		}
+	}
+	if t != nil && t.Tree != nil {
+		walk(t.Root)
+	}
+	return out
+}
+
+// Description is a dossier's SEDA Content as the profile maps it.
+type Description struct {
+	Title       string
+	Description string
+	Keywords    []RenderedKeyword
+}
+
+// RenderedKeyword is one Keyword of a dossier.
+type RenderedKeyword struct {
+	Type, Content string
+}
+
+// RootRow returns the dossier's root row as a map from column name to value, the data a Content
+// template sees.
+func RootRow(d *extract.Dossier) map[string]any {
+	row := map[string]any{}
+	if len(d.Tables) == 0 || len(d.Tables[0].Rows) == 0 {
+		return row
+	}
+	t := d.Tables[0]
+	for i, c := range t.Columns {
+		if i < len(t.Rows[0]) {
+			row[c.Name] = displayValue(t.Rows[0][i])
+		}
+	}
+	return row
+}
+
+// displayValue turns a column value into what a template prints: text as is, NULL as empty text,
+// dates in ISO 8601, invalid UTF-8 with replacement characters (the data object keeps the bytes).
+func displayValue(v extract.Value) any {
+	switch v := v.(type) {
+	case nil:
+		return ""
+	case extract.InvalidText:
+		return strings.ToValidUTF8(string(v), "\uFFFD")
+	case extract.Decimal:
+		return string(v)
+	case *extract.LOB:
+		return ""
+	}
+	return v
+}
+
+func display(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return strings.TrimSpace(v)
+	case civil.Date:
+		if v.IsZero() {
+			return ""
+		}
+		return v.String()
+	}
+	return fmt.Sprint(v)
+}
+
+// Describe renders the class's Content templates for one dossier.
+func (c *Class) Describe(d *extract.Dossier) (Description, error) {
+	if c.tpl == nil {
+		if err := c.compileTemplates(); err != nil {
+			return Description{}, err
+		}
+	}
+	row := RootRow(d)
+	var out Description
+	var err error
+	if out.Title, err = execute(c.tpl.title, row); err != nil {
+		return out, fmt.Errorf("class %s: content.title: %w", c.Name, err)
+	}
+	if out.Title == "" {
+		// SEDA (and VITAM) need a Title; a blank one says which dossier it is rather than nothing.
+		out.Title = fmt.Sprintf("%s %v", c.Name, d.Key)
+	}
+	if c.tpl.description != nil {
+		if out.Description, err = execute(c.tpl.description, row); err != nil {
+			return out, fmt.Errorf("class %s: content.description: %w", c.Name, err)
+		}
+	}
+	for i, t := range c.tpl.keywords {
+		s, err := execute(t, row)
+		if err != nil {
+			return out, fmt.Errorf("class %s: content.keywords[%d].value: %w", c.Name, i, err)
+		}
+		if s != "" {
+			out.Keywords = append(out.Keywords, RenderedKeyword{Type: c.Content.Keywords[i].Type, Content: s})
+		}
+	}
+	return out, nil
+}
+
+func execute(t *template.Template, row map[string]any) (string, error) {
+	var b bytes.Buffer
+	if err := t.Execute(&b, row); err != nil {
+		return "", err
+	}
+	s := strings.Join(strings.Fields(b.String()), " ")
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	return s, nil
+}
+
+func (c *Class) compileTemplates() error {
+	ct := &classTemplates{}
+	var err error
+	if ct.title, err = compileTemplate("title", c.Content.Title); err != nil {
+		return err
+	}
+	if c.Content.Description != "" {
+		if ct.description, err = compileTemplate("description", c.Content.Description); err != nil {
+			return err
+		}
+	}
+	for i, k := range c.Content.Keywords {
+		t, err := compileTemplate(fmt.Sprintf("keyword%d", i), k.Value)
+		if err != nil {
+			return err
+		}
+		ct.keywords = append(ct.keywords, t)
+	}
+	c.tpl = ct
+	return nil
+}

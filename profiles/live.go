@@ -1,0 +1,109 @@
+package profiles
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/versement/versement/extract"
+)
+
+// ValidateSource checks the profile against a live database: every table exists, and every column
+// the profile names (keys, join columns, column lists, order, template fields) is one of its columns.
+// Its error is an Errors, each located at the field that names the missing table or column.
+func (p *Profile) ValidateSource(ctx context.Context, src extract.Source) error {
+	el := &errorList{file: p.File, lines: p.lines}
+	for i := range p.Classes {
+		c := &p.Classes[i]
+		path := fmt.Sprintf("classes[%d]", i)
+		// One table at a time, so that a missing table is reported where the profile names it,
+		// and the other tables are still checked.
+		rootCols, err := describeTable(ctx, src, extract.Table{Name: c.Root.Table, Key: c.Root.Key})
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			el.add(path+".root.table", "%s: %v", c.Root.Table, oneLine(err.Error()))
+		} else {
+			t := c.Root.Table
+			checkLive(el, path+".root.key", t, rootCols, c.Root.Key)
+			for j, col := range c.Root.Columns {
+				checkLive(el, fmt.Sprintf("%s.root.columns[%d]", path, j), t, rootCols, col)
+			}
+			if c.tpl == nil {
+				_ = c.compileTemplates()
+			}
+			if c.tpl != nil {
+				for _, f := range templateFields(c.tpl.title) {
+					checkLiveTemplate(el, path+".content.title", t, rootCols, f)
+				}
+				if c.tpl.description != nil {
+					for _, f := range templateFields(c.tpl.description) {
+						checkLiveTemplate(el, path+".content.description", t, rootCols, f)
+					}
+				}
+				for k, kt := range c.tpl.keywords {
+					for _, f := range templateFields(kt) {
+						checkLiveTemplate(el, fmt.Sprintf("%s.content.keywords[%d].value", path, k), t, rootCols, f)
+					}
+				}
+			}
+		}
+		for j, ch := range c.Children {
+			cp := fmt.Sprintf("%s.children[%d]", path, j)
+			cols, err := describeTable(ctx, src, extract.Table{Name: ch.Table, Key: ch.Join})
+			if err != nil {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				el.add(cp+".table", "%s: %v", ch.Table, oneLine(err.Error()))
+				continue
+			}
+			checkLive(el, cp+".join", ch.Table, cols, ch.Join)
+			for k, col := range ch.Columns {
+				checkLive(el, fmt.Sprintf("%s.columns[%d]", cp, k), ch.Table, cols, col)
+			}
+			for k, col := range ch.Order {
+				checkLive(el, fmt.Sprintf("%s.order[%d]", cp, k), ch.Table, cols, col)
+			}
+		}
+	}
+	return el.errs.err()
+}
+
+func describeTable(ctx context.Context, src extract.Source, t extract.Table) ([]extract.Column, error) {
+	infos, err := src.Describe(ctx, extract.Class{Name: "describe", Root: t})
+	if err != nil {
+		return nil, err
+	}
+	for _, ti := range infos {
+		if strings.EqualFold(ti.Name, t.Name) {
+			if len(ti.Columns) == 0 {
+				return nil, fmt.Errorf("unknown table (the database has no table %s)", t.Name)
+			}
+			return ti.Columns, nil
+		}
+	}
+	return nil, fmt.Errorf("unknown table (the database has no table %s)", t.Name)
+}
+
+func hasColumn(cols []extract.Column, name string) bool {
+	for _, c := range cols {
+		if strings.EqualFold(c.Name, name) {
+			return true
+		}
+	}
+	return false
+}
+
+func checkLive(el *errorList, field, table string, cols []extract.Column, name string) {
+	if name != "" && !hasColumn(cols, name) {
+		el.add(field, "unknown column %s in table %s", name, table)
+	}
+}
+
+func checkLiveTemplate(el *errorList, field, table string, cols []extract.Column, name string) {
+	if !hasColumn(cols, name) {
+		el.add(field, "{{.%s}}: unknown column %s in table %s", name, name, table)
+	}
+}

@@ -1,0 +1,161 @@
+package profiles
+
+import (
+	"github.com/versement/versement/extract"
+)
+
+// Profile says how to archive one application's database: which dossiers it holds (classes), which
+// retention schedule decides their fate, and how they are described in SEDA. The YAML field names
+// are the ones in the tags; docs/profiles.md documents each.
+type Profile struct {
+	Name        string    `yaml:"name"`
+	Description string    `yaml:"description,omitempty"`
+	Source      Source    `yaml:"source,omitempty"`
+	SEDA        SEDA      `yaml:"seda"`
+	Retention   Retention `yaml:"retention"`
+	Batch       Batch     `yaml:"batch,omitempty"`
+	// Format of each dossier's data object: json (the default). csv and xml are reserved names.
+	Format  string  `yaml:"format,omitempty"`
+	Classes []Class `yaml:"classes"`
+
+	// File is where the profile was read from, as errors print it ("builtin/apogee.yaml" for the
+	// built-in ones); Dir resolves the relative paths it holds ("" for the built-in ones).
+	File string `yaml:"-"`
+	Dir  string `yaml:"-"`
+
+	lines lineIndex // YAML path → line, for errors found after loading
+	batch batchLimits
+}
+
+// Source holds defaults for the source database; the connection string itself never sits in a
+// profile (it holds a password): it comes from the environment variable or file named here.
+type Source struct {
+	Dialect string `yaml:"dialect,omitempty"`  // sqlite, postgres or oracle
+	DSNEnv  string `yaml:"dsn_env,omitempty"`  // environment variable holding the DSN
+	DSNFile string `yaml:"dsn_file,omitempty"` // or a file holding it (relative to the profile)
+}
+
+// SEDA is the header of every ArchiveTransfer the profile produces.
+type SEDA struct {
+	Version            string `yaml:"version"` // 2.1, 2.2 or 2.3
+	ArchivalAgreement  string `yaml:"archival_agreement,omitempty"`
+	ArchivalAgency     Agency `yaml:"archival_agency"`
+	TransferringAgency Agency `yaml:"transferring_agency"`
+	// OriginatingAgency and SubmissionAgency are ManagementMetadata's OriginatingAgencyIdentifier and
+	// SubmissionAgencyIdentifier.
+	OriginatingAgency string `yaml:"originating_agency,omitempty"`
+	SubmissionAgency  string `yaml:"submission_agency,omitempty"`
+	ArchivalProfile   string `yaml:"archival_profile,omitempty"`
+	LegalStatus       string `yaml:"legal_status,omitempty"` // Public Archive, Private Archive, Public and Private Archive
+	Digest            string `yaml:"digest,omitempty"`       // SHA-256 (default) or SHA-512
+}
+
+// Agency is an ArchivalAgency or TransferringAgency.
+type Agency struct {
+	Identifier string `yaml:"identifier"`
+	Name       string `yaml:"name,omitempty"`
+}
+
+// Retention names the schedule (tableau de gestion) whose rules the classes refer to.
+type Retention struct {
+	// Schedule is the name of a built-in schedule (apogee, harpege) or a YAML file, relative to the
+	// profile's own folder.
+	Schedule string `yaml:"schedule"`
+}
+
+// Batch bounds each SIP.
+type Batch struct {
+	MaxDossiers int    `yaml:"max_dossiers,omitempty"` // default 1000
+	MaxBytes    string `yaml:"max_bytes,omitempty"`    // e.g. 2GiB, 500MB or a number of bytes; default 1GiB
+}
+
+type batchLimits struct {
+	dossiers int
+	bytes    int64
+}
+
+// Class is one kind of dossier: its tables, the rule that decides its retention, and its SEDA description.
+type Class struct {
+	Name        string  `yaml:"name"`
+	Description string  `yaml:"description,omitempty"`
+	Rule        string  `yaml:"rule"` // the retention rule id, e.g. APP-APO-ETU
+	Root        Root    `yaml:"root"`
+	Children    []Child `yaml:"children,omitempty"`
+	Content     Content `yaml:"content"`
+
+	tpl *classTemplates
+}
+
+// Root is the table whose rows are the dossiers.
+type Root struct {
+	Table   string   `yaml:"table"`
+	Key     string   `yaml:"key"`
+	Columns []string `yaml:"columns,omitempty"`
+	Where   string   `yaml:"where,omitempty"`
+}
+
+// Child is a table whose rows belong to a dossier through the join column.
+type Child struct {
+	Table   string   `yaml:"table"`
+	Join    string   `yaml:"join"` // the child's column holding the dossier key
+	Columns []string `yaml:"columns,omitempty"`
+	Where   string   `yaml:"where,omitempty"`
+	Order   []string `yaml:"order,omitempty"`
+}
+
+// Content maps a dossier to its SEDA ArchiveUnit Content. Title, Description and keyword values are
+// Go text/template texts over the root row (columns by name: {{.COD_ETU}}); StartDate and EndDate
+// are retention expressions over the dossier's rows.
+type Content struct {
+	Title       string    `yaml:"title"`
+	Description string    `yaml:"description,omitempty"`
+	StartDate   string    `yaml:"start_date,omitempty"`
+	EndDate     string    `yaml:"end_date,omitempty"`
+	Keywords    []Keyword `yaml:"keywords,omitempty"`
+}
+
+// Keyword is a SEDA Keyword: a type (persname, subject, …) and a template giving its content.
+type Keyword struct {
+	Type  string `yaml:"type,omitempty"`
+	Value string `yaml:"value"`
+}
+
+// ExtractClass converts the class to what extract's sources read.
+func (c *Class) ExtractClass() extract.Class {
+	ec := extract.Class{
+		Name: c.Name,
+		Root: extract.Table{Name: c.Root.Table, Key: c.Root.Key, Columns: c.Root.Columns, Where: c.Root.Where},
+	}
+	for _, ch := range c.Children {
+		ec.Children = append(ec.Children, extract.Child{
+			Table:      extract.Table{Name: ch.Table, Columns: ch.Columns, Where: ch.Where},
+			JoinColumn: ch.Join,
+			OrderBy:    ch.Order,
+		})
+	}
+	return ec
+}
+
+// Class returns the class named name, or nil.
+func (p *Profile) Class(name string) *Class {
+	for i := range p.Classes {
+		if p.Classes[i].Name == name {
+			return &p.Classes[i]
+		}
+	}
+	return nil
+}
+
+// MaxDossiers is the most dossiers one SIP holds.
+func (p *Profile) MaxDossiers() int { return p.batch.dossiers }
+
+// MaxBytes is the most bytes of data objects one SIP holds (a single larger dossier still gets its own SIP).
+func (p *Profile) MaxBytes() int64 { return p.batch.bytes }
+
+// DigestAlgorithm is the SEDA digest algorithm name: SHA-256 or SHA-512.
+func (p *Profile) DigestAlgorithm() string {
+	if p.SEDA.Digest == "" {
+		return "SHA-256"
+	}
+	return p.SEDA.Digest
+}

@@ -1,0 +1,341 @@
+package profiles
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"text/template"
+
+	"github.com/expr-lang/expr"
+)
+
+// Defaults for the batch limits.
+const (
+	DefaultMaxDossiers       = 1000
+	DefaultMaxBytes    int64 = 1 << 30
+)
+
+var (
+	// nameRe is what profile and class names may hold: they go into SIP identifiers and file names.
+	nameRe = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]*$`)
+	// identRe is a table or column name every dialect accepts unquoted-or-quoted alike; a table may
+	// carry its schema (APOGEE.INDIVIDU).
+	identRe      = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_$#]*$`)
+	tableRe      = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_$#]*\.)?[A-Za-z_][A-Za-z0-9_$#]*$`)
+	sedaVersions = []string{"2.1", "2.2", "2.3"}
+	legalStatus  = []string{"Public Archive", "Private Archive", "Public and Private Archive"}
+	digests      = []string{"SHA-256", "SHA-512"}
+	dialects     = []string{"sqlite", "postgres", "oracle"}
+	// keywordTypes are SEDA's KeywordType code list.
+	keywordTypes = []string{"corpname", "famname", "geogname", "name", "occupation", "persname", "subject", "genreform", "function"}
+)
+
+func oneOf(v string, allowed []string) bool {
+	for _, a := range allowed {
+		if v == a {
+			return true
+		}
+	}
+	return false
+}
+
+func quoteList(allowed []string) string {
+	q := make([]string, len(allowed))
+	for i, a := range allowed {
+		q[i] = strconv.Quote(a)
+	}
+	return strings.Join(q, ", ")
+}
+
+// ExprChecker compiles a retention expression (start_date, end_date) and returns its error. The
+// retention package's own compiler is used when the pipeline sets it; the default only checks the
+// syntax of the expression language.
+var ExprChecker = func(src string) error {
+	_, err := expr.Compile(src)
+	return err
+}
+
+func (p *Profile) validate(el *errorList) {
+	if p.Name == "" {
+		el.add("name", "missing: every profile has a name")
+	} else if !nameRe.MatchString(p.Name) {
+		el.add("name", "%q: use letters, digits, '-' and '_', starting with a letter (it goes into SIP identifiers)", p.Name)
+	}
+	if p.Source.Dialect != "" && !oneOf(p.Source.Dialect, dialects) {
+		el.add("source.dialect", "%q: want one of %s", p.Source.Dialect, quoteList(dialects))
+	}
+	if p.Source.DSNEnv != "" && p.Source.DSNFile != "" {
+		el.add("source.dsn_file", "give dsn_env or dsn_file, not both")
+	}
+
+	s := p.SEDA
+	switch {
+	case s.Version == "":
+		el.add("seda.version", "missing: want one of %s", quoteList(sedaVersions))
+	case !oneOf(s.Version, sedaVersions):
+		el.add("seda.version", "%q: want one of %s", s.Version, quoteList(sedaVersions))
+	}
+	if s.ArchivalAgency.Identifier == "" {
+		el.add("seda.archival_agency.identifier", "missing: the archive service's identifier (ArchivalAgency)")
+	}
+	if s.TransferringAgency.Identifier == "" {
+		el.add("seda.transferring_agency.identifier", "missing: the transferring service's identifier (TransferringAgency)")
+	}
+	if s.LegalStatus != "" && !oneOf(s.LegalStatus, legalStatus) {
+		el.add("seda.legal_status", "%q: want one of %s", s.LegalStatus, quoteList(legalStatus))
+	}
+	if s.Digest != "" && !oneOf(s.Digest, digests) {
+		el.add("seda.digest", "%q: want one of %s", s.Digest, quoteList(digests))
+	}
+
+	if p.Retention.Schedule == "" {
+		el.add("retention.schedule", "missing: a built-in schedule name (apogee, harpege) or a schedule file")
+	}
+
+	p.batch = batchLimits{dossiers: DefaultMaxDossiers, bytes: DefaultMaxBytes}
+	if p.Batch.MaxDossiers < 0 {
+		el.add("batch.max_dossiers", "%d: want a positive number", p.Batch.MaxDossiers)
+	} else if p.Batch.MaxDossiers > 0 {
+		p.batch.dossiers = p.Batch.MaxDossiers
+	}
+	if p.Batch.MaxBytes != "" {
+		n, err := ParseSize(p.Batch.MaxBytes)
+		if err != nil {
+			el.add("batch.max_bytes", "%v", err)
+		} else {
+			p.batch.bytes = n
+		}
+	}
+
+	switch p.Format {
+	case "", "json":
+	case "csv", "xml":
+		el.add("format", "%q is reserved for a later version: only \"json\" is written today", p.Format)
+	default:
+		el.add("format", "%q: want \"json\"", p.Format)
+	}
+
+	if len(p.Classes) == 0 {
+		el.add("classes", "missing: a profile needs at least one class of dossiers")
+	}
+	seen := map[string]int{}
+	for i := range p.Classes {
+		c := &p.Classes[i]
+		path := fmt.Sprintf("classes[%d]", i)
+		if c.Name != "" {
+			if j, dup := seen[c.Name]; dup {
+				el.add(path+".name", "%q is already the name of classes[%d]", c.Name, j)
+			}
+			seen[c.Name] = i
+		}
+		c.validate(el, path)
+	}
+}
+
+func (c *Class) validate(el *errorList, path string) {
+	switch {
+	case c.Name == "":
+		el.add(path+".name", "missing: every class has a name")
+	case !nameRe.MatchString(c.Name):
+		el.add(path+".name", "%q: use letters, digits, '-' and '_', starting with a letter (it goes into SIP identifiers)", c.Name)
+	}
+	if c.Rule == "" {
+		el.add(path+".rule", "missing: the id of the retention rule that applies to this class")
+	}
+
+	r := c.Root
+	rp := path + ".root"
+	switch {
+	case r.Table == "":
+		el.add(rp+".table", "missing: the root table whose rows are the dossiers")
+	case !tableRe.MatchString(r.Table):
+		el.add(rp+".table", "%q is not a table name", r.Table)
+	}
+	switch {
+	case r.Key == "":
+		el.add(rp+".key", "missing: the column holding the dossier key")
+	case !identRe.MatchString(r.Key):
+		el.add(rp+".key", "%q is not a column name", r.Key)
+	case len(r.Columns) > 0 && !oneOf(r.Key, r.Columns):
+		el.add(rp+".key", "%s is not in root.columns: the key must be read", r.Key)
+	}
+	checkColumns(el, rp+".columns", r.Columns)
+
+	tables := map[string]string{strings.ToUpper(r.Table): rp}
+	for i, ch := range c.Children {
+		cp := fmt.Sprintf("%s.children[%d]", path, i)
+		switch {
+		case ch.Table == "":
+			el.add(cp+".table", "missing: the child table's name")
+		case !tableRe.MatchString(ch.Table):
+			el.add(cp+".table", "%q is not a table name", ch.Table)
+		default:
+			if prev, dup := tables[strings.ToUpper(ch.Table)]; dup {
+				el.add(cp+".table", "%s is already read by %s: a table appears once per class", ch.Table, prev)
+			}
+			tables[strings.ToUpper(ch.Table)] = cp
+		}
+		switch {
+		case ch.Join == "":
+			el.add(cp+".join", "missing: the column of %s holding the dossier key (%s)", orTable(ch.Table), r.Key)
+		case !identRe.MatchString(ch.Join):
+			el.add(cp+".join", "%q is not a column name", ch.Join)
+		case len(ch.Columns) > 0 && !oneOf(ch.Join, ch.Columns):
+			el.add(cp+".join", "%s is not in this child's columns: the join column must be read", ch.Join)
+		}
+		checkColumns(el, cp+".columns", ch.Columns)
+		checkColumns(el, cp+".order", ch.Order)
+		if len(ch.Columns) > 0 {
+			for j, o := range ch.Order {
+				if !oneOf(o, ch.Columns) {
+					el.add(fmt.Sprintf("%s.order[%d]", cp, j), "%s is not in this child's columns", o)
+				}
+			}
+		}
+	}
+
+	c.validateContent(el, path+".content")
+}
+
+func orTable(t string) string {
+	if t == "" {
+		return "the child table"
+	}
+	return t
+}
+
+func checkColumns(el *errorList, path string, cols []string) {
+	seen := map[string]bool{}
+	for i, col := range cols {
+		p := fmt.Sprintf("%s[%d]", path, i)
+		if !identRe.MatchString(col) {
+			el.add(p, "%q is not a column name", col)
+		}
+		if seen[strings.ToUpper(col)] {
+			el.add(p, "%s is listed twice", col)
+		}
+		seen[strings.ToUpper(col)] = true
+	}
+}
+
+func (c *Class) validateContent(el *errorList, path string) {
+	ct := &classTemplates{}
+	check := func(field, text string) *template.Template {
+		t, err := compileTemplate(field, text)
+		if err != nil {
+			el.add(path+"."+field, "bad template: %s", templateError(err))
+			return nil
+		}
+		c.checkTemplateFields(el, path+"."+field, templateFields(t))
+		return t
+	}
+	if c.Content.Title == "" {
+		el.add(path+".title", "missing: a title template such as 'Dossier {{.%s}}'", orKey(c.Root.Key))
+	} else if t := check("title", c.Content.Title); t != nil {
+		ct.title = t
+	}
+	if c.Content.Description != "" {
+		if t := check("description", c.Content.Description); t != nil {
+			ct.description = t
+		}
+	}
+	ok := true
+	for i, k := range c.Content.Keywords {
+		kp := fmt.Sprintf("keywords[%d]", i)
+		if k.Type != "" && !oneOf(k.Type, keywordTypes) {
+			el.add(path+"."+kp+".type", "%q: want one of %s", k.Type, quoteList(keywordTypes))
+		}
+		if k.Value == "" {
+			el.add(path+"."+kp+".value", "missing: the keyword's template")
+			ok = false
+			continue
+		}
+		t := check(kp+".value", k.Value)
+		if t == nil {
+			ok = false
+			continue
+		}
+		ct.keywords = append(ct.keywords, t)
+	}
+	for _, e := range []struct{ field, src string }{{"start_date", c.Content.StartDate}, {"end_date", c.Content.EndDate}} {
+		if e.src == "" {
+			continue
+		}
+		if err := ExprChecker(e.src); err != nil {
+			el.add(path+"."+e.field, "bad expression: %s", oneLine(err.Error()))
+		}
+	}
+	if ct.title != nil && ok {
+		c.tpl = ct
+	}
+}
+
+func orKey(k string) string {
+	if k == "" {
+		return "KEY"
+	}
+	return k
+}
+
+// checkTemplateFields refuses a template that names a column the class does not read, when the
+// root's columns are listed (otherwise the database says, through ValidateSource).
+func (c *Class) checkTemplateFields(el *errorList, path string, fields []string) {
+	if len(c.Root.Columns) == 0 {
+		return
+	}
+	for _, f := range fields {
+		if !oneOf(f, c.Root.Columns) {
+			el.add(path, "{{.%s}}: %s is not in root.columns", f, f)
+		}
+	}
+}
+
+// templateError drops text/template's "template: NAME:LINE:" prefix: the profile's line is given.
+func templateError(err error) string {
+	s := err.Error()
+	if strings.HasPrefix(s, "template: ") {
+		rest := strings.TrimPrefix(s, "template: ")
+		// NAME:LINE: msg or NAME:LINE:COL: msg
+		parts := strings.SplitN(rest, ": ", 2)
+		if len(parts) == 2 {
+			return parts[1]
+		}
+	}
+	return s
+}
+
+func oneLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	return strings.TrimSpace(s)
+}
+
+// ParseSize reads a byte count: a number, optionally followed by B, kB/KB, MB, GB, TB (powers of
+// 1000) or KiB, MiB, GiB, TiB (powers of 1024).
+func ParseSize(s string) (int64, error) {
+	t := strings.TrimSpace(s)
+	i := 0
+	for i < len(t) && t[i] >= '0' && t[i] <= '9' {
+		i++
+	}
+	if i == 0 {
+		return 0, fmt.Errorf("%q: want a size such as 500MB, 2GiB or 1000000", s)
+	}
+	n, err := strconv.ParseInt(t[:i], 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%q: %v", s, err)
+	}
+	units := map[string]int64{"": 1, "B": 1, "kB": 1e3, "KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12,
+		"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40}
+	u, ok := units[strings.TrimSpace(t[i:])]
+	if !ok {
+		return 0, fmt.Errorf("%q: unknown unit %q (want B, kB, MB, GB, TB, KiB, MiB, GiB or TiB)", s, strings.TrimSpace(t[i:]))
+	}
+	if n <= 0 {
+		return 0, fmt.Errorf("%q: want a positive size", s)
+	}
+	if n > (1<<62)/u {
+		return 0, fmt.Errorf("%q: too large", s)
+	}
+	return n * u, nil
+}
