@@ -1,0 +1,62 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestProfilesList(t *testing.T) {
+	out, code := runCLI(t, "profiles", "list")
+	if code != 0 || !strings.Contains(out, "apogee   etudiant  apogee") || !strings.Contains(out, "harpege  agent     harpege") {
+		t.Fatalf("profiles list: code %d\n%s", code, out)
+	}
+}
+
+func TestProfilesShowReadsBack(t *testing.T) {
+	out, code := runCLI(t, "profiles", "show", "apogee")
+	if code != 0 || !strings.Contains(out, "table: THESE_HDR_SOUT") || !strings.Contains(out, "max_dossiers: 1000") {
+		t.Fatalf("profiles show: code %d\n%s", code, out)
+	}
+	// What show prints is a profile a user can copy, edit and validate.
+	path := filepath.Join(t.TempDir(), "mine.yaml")
+	if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, code = runCLI(t, "profiles", "validate", path)
+	if code != 0 || out != path+": ok\n" {
+		t.Fatalf("validate of show's output: code %d\n%s", code, out)
+	}
+}
+
+func TestProfilesValidateReportsEachMistake(t *testing.T) {
+	src, code := runCLI(t, "profiles", "show", "harpege")
+	if code != 0 {
+		t.Fatal(code)
+	}
+	src = strings.Replace(src, "join: NO_INDIVIDU", "joinn: NO_INDIVIDU", 1)
+	src = strings.Replace(src, `version: "2.2"`, `version: "3"`, 1)
+	path := filepath.Join(t.TempDir(), "bad.yaml")
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, code := runCLI(t, "profiles", "validate", path)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != exitFindings || len(lines) != 1 || !strings.HasPrefix(lines[0], path+":") ||
+		!strings.HasSuffix(lines[0], ": classes[0].children[6].joinn: unknown field (known here: columns, join, order, table, where)") {
+		t.Fatalf("validate: code %d\n%s", code, out)
+	}
+	// Once the shape is right, the values are checked: a wrong version is reported with its line.
+	src = strings.Replace(src, "joinn:", "join:", 1)
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, code = runCLI(t, "profiles", "validate", path)
+	if code != exitFindings || out != path+":7: seda.version: \"3\": want one of \"2.1\", \"2.2\", \"2.3\"\n" {
+		t.Fatalf("validate: code %d\n%s", code, out)
+	}
+	if _, code := runCLI(t, "profiles", "validate", filepath.Join(t.TempDir(), "none.yaml")); code != exitError {
+		t.Errorf("validate of a missing file: code %d, want %d", code, exitError)
+	}
+}

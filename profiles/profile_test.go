@@ -1,0 +1,247 @@
+package profiles
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/versement/versement/civil"
+	"github.com/versement/versement/extract"
+)
+
+// minimal is a valid profile; the cases below each break one thing in it.
+const minimal = `name: minimal
+seda:
+  version: "2.1"
+  archival_agency: {identifier: FRAD001}
+  transferring_agency: {identifier: ETAB}
+retention:
+  schedule: schedule.yaml
+classes:
+  - name: person
+    rule: APP-X
+    root: {table: PERSON, key: ID}
+    children:
+      - table: ADDRESS
+        join: PERSON_ID
+    content:
+      title: 'Person {{.NAME}} ({{.ID}})'
+`
+
+func TestBuiltinsLoad(t *testing.T) {
+	names := BuiltinNames()
+	if !reflect.DeepEqual(names, []string{"apogee", "harpege"}) {
+		t.Fatalf("BuiltinNames() = %v", names)
+	}
+	for _, n := range names {
+		p, err := Builtin(n)
+		if err != nil {
+			t.Fatalf("built-in %s: %v", n, err)
+		}
+		if p.Name != n || p.Retention.Schedule != n || len(p.Classes) != 1 {
+			t.Errorf("built-in %s: name %q schedule %q classes %d", n, p.Name, p.Retention.Schedule, len(p.Classes))
+		}
+		// The resolved YAML reads back to the same profile.
+		out, err := p.YAML()
+		if err != nil {
+			t.Fatal(err)
+		}
+		q, err := Parse("shown.yaml", "", out)
+		if err != nil {
+			t.Fatalf("built-in %s shown:\n%s\nreads back with: %v", n, out, err)
+		}
+		if !reflect.DeepEqual(q.Classes[0].ExtractClass(), p.Classes[0].ExtractClass()) || q.SEDA != p.SEDA {
+			t.Errorf("built-in %s: show output does not read back to the same profile", n)
+		}
+	}
+}
+
+func TestBuiltinApogeeUsesTheRealSchema(t *testing.T) {
+	p, err := Builtin("apogee")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := p.Classes[0].ExtractClass()
+	if c.Root.Name != "INDIVIDU" || c.Root.Key != "COD_IND" {
+		t.Errorf("root = %+v", c.Root)
+	}
+	var got []string
+	for _, ch := range c.Children {
+		if ch.JoinColumn != "COD_IND" {
+			t.Errorf("%s joins on %s", ch.Name, ch.JoinColumn)
+		}
+		got = append(got, ch.Name)
+	}
+	want := []string{"ADRESSE", "INS_ADM_ANU", "INS_ADM_ETP", "RESULTAT_VET", "RESULTAT_VDI", "RESULTAT_ELP", "IND_BAC", "PHO_ETU", "THESE_HDR_SOUT"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("children = %v, want %v", got, want)
+	}
+
+	h, err := Builtin("harpege")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc := h.Classes[0].ExtractClass()
+	joins := map[string]string{}
+	for _, ch := range hc.Children {
+		joins[ch.Name] = ch.JoinColumn
+	}
+	wantJoins := map[string]string{"PERSONNEL": "NO_DOSSIER_PERS", "AFFECTATION": "NO_DOSSIER_PERS", "CARRIERE": "NO_DOSSIER_PERS",
+		"ELEMENT_CARRIERE": "NO_DOSSIER_PERS", "CONTRAT_TRAVAIL": "NO_DOSSIER_PERS", "CONTRAT_AVENANT": "NO_DOSSIER_PERS",
+		"ADRESSE_PERSONNELLE": "NO_INDIVIDU", "INDIVIDU_BANQUE": "NO_DOSSIER_PERS"}
+	if hc.Root.Name != "INDIVIDU" || hc.Root.Key != "NO_INDIVIDU" || !reflect.DeepEqual(joins, wantJoins) {
+		t.Errorf("harpege class = %+v", hc)
+	}
+}
+
+func TestMinimalDefaults(t *testing.T) {
+	p, err := Parse("min.yaml", "/etc/versement", []byte(minimal))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.MaxDossiers() != DefaultMaxDossiers || p.MaxBytes() != DefaultMaxBytes || p.DigestAlgorithm() != "SHA-256" {
+		t.Errorf("defaults: %d dossiers, %d bytes, %s", p.MaxDossiers(), p.MaxBytes(), p.DigestAlgorithm())
+	}
+	want := extract.Class{Name: "person", Root: extract.Table{Name: "PERSON", Key: "ID"},
+		Children: []extract.Child{{Table: extract.Table{Name: "ADDRESS"}, JoinColumn: "PERSON_ID"}}}
+	if got := p.Classes[0].ExtractClass(); !reflect.DeepEqual(got, want) {
+		t.Errorf("ExtractClass() = %+v, want %+v", got, want)
+	}
+}
+
+// TestErrors checks the exact text a user sees for each class of mistake: the file, the line, the
+// field and what is wrong.
+func TestErrors(t *testing.T) {
+	cases := []struct {
+		name, old, new string
+		want           []string
+	}{
+		{"unknown field", "  version: \"2.1\"\n", "  version: \"2.1\"\n  digets: SHA-512\n",
+			[]string{"p.yaml:4: seda.digets: unknown field (known here: archival_agency, archival_agreement, archival_profile, digest, legal_status, originating_agency, submission_agency, transferring_agency, version)"}},
+		{"unknown field in a child", "        join: PERSON_ID\n", "        join: PERSON_ID\n        joint: ID\n",
+			[]string{"p.yaml:15: classes[0].children[0].joint: unknown field (known here: columns, join, order, table, where)"}},
+		{"missing key", "root: {table: PERSON, key: ID}", "root: {table: PERSON}",
+			[]string{"p.yaml:11: classes[0].root.key: missing: the column holding the dossier key"}},
+		{"missing join", "        join: PERSON_ID\n", "",
+			[]string{"p.yaml:13: classes[0].children[0].join: missing: the column of ADDRESS holding the dossier key (ID)"}},
+		{"missing rule and name", "  - name: person\n    rule: APP-X\n", "  - description: people\n",
+			[]string{"p.yaml:9: classes[0].name: missing: every class has a name",
+				"p.yaml:9: classes[0].rule: missing: the id of the retention rule that applies to this class"}},
+		{"wrong type: list", "    children:\n", "    children: ADDRESS\n    other:\n",
+			[]string{"p.yaml:12: classes[0].children: want a list, got \"ADDRESS\"", "p.yaml:13: classes[0].other: unknown field (known here: children, content, description, name, root, rule)"}},
+		{"wrong type: number", "classes:\n", "batch:\n  max_dossiers: many\nclasses:\n",
+			[]string{"p.yaml:9: batch.max_dossiers: want a whole number, got \"many\""}},
+		{"wrong type: mapping", "  schedule: schedule.yaml\n", "  schedule: {name: apogee}\n",
+			[]string{"p.yaml:7: retention.schedule: want text, got a mapping"}},
+		{"bad template", "'Person {{.NAME}} ({{.ID}})'", "'Person {{.NAME} ({{.ID}})'",
+			[]string{"p.yaml:16: classes[0].content.title: bad template: bad character U+007D '}'"}},
+		{"template names a column not read", "root: {table: PERSON, key: ID}", "root: {table: PERSON, key: ID, columns: [ID, SURNAME]}",
+			[]string{"p.yaml:16: classes[0].content.title: {{.NAME}}: NAME is not in root.columns"}},
+		{"bad expression", "      title: 'Person {{.NAME}} ({{.ID}})'\n", "      title: 'Person {{.NAME}} ({{.ID}})'\n      start_date: 'earliest(PERSON.BORN'\n",
+			[]string{"p.yaml:17: classes[0].content.start_date: bad expression: unexpected token EOF (1:20)"}},
+		{"bad version and digest", "  version: \"2.1\"\n", "  version: \"2.0\"\n  digest: MD5\n",
+			[]string{"p.yaml:3: seda.version: \"2.0\": want one of \"2.1\", \"2.2\", \"2.3\"", "p.yaml:4: seda.digest: \"MD5\": want one of \"SHA-256\", \"SHA-512\""}},
+		{"reserved format", "classes:\n", "format: csv\nclasses:\n",
+			[]string{"p.yaml:8: format: \"csv\" is reserved for a later version: only \"json\" is written today"}},
+		{"bad size", "classes:\n", "batch: {max_bytes: 2 GO}\nclasses:\n",
+			[]string{"p.yaml:8: batch.max_bytes: \"2 GO\": unknown unit \"GO\" (want B, kB, MB, GB, TB, KiB, MiB, GiB or TiB)"}},
+		{"table twice", "      - table: ADDRESS\n", "      - table: person\n",
+			[]string{"p.yaml:13: classes[0].children[0].table: person is already read by classes[0].root: a table appears once per class"}},
+		{"bad table name", "table: PERSON,", "table: 'PERSON; DROP TABLE X',",
+			[]string{"p.yaml:11: classes[0].root.table: \"PERSON; DROP TABLE X\" is not a table name"}},
+		{"syntax", "  version: \"2.1\"\n", "  version: [\"2.1\"\n",
+			[]string{"p.yaml:4: YAML syntax: ',' or ']' must be specified"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if !strings.Contains(minimal, tc.old) {
+				t.Fatalf("case does not apply: %q not in the profile", tc.old)
+			}
+			src := strings.Replace(minimal, tc.old, tc.new, 1)
+			_, err := Parse("p.yaml", "", []byte(src))
+			var errs Errors
+			if !errors.As(err, &errs) {
+				t.Fatalf("err = %v (%T), want Errors", err, err)
+			}
+			var got []string
+			for _, e := range errs {
+				got = append(got, e.Error())
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("errors:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+			}
+		})
+	}
+}
+
+func TestLoadFileNamesItInErrors(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(path, []byte(strings.Replace(minimal, "  - name: person\n", "  - name: 'per son'\n", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Open(path)
+	want := path + ":9: classes[0].name: \"per son\": use letters, digits, '-' and '_', starting with a letter (it goes into SIP identifiers)"
+	if err == nil || err.Error() != want {
+		t.Errorf("err = %v\nwant %s", err, want)
+	}
+	if _, err := Open("nosuch"); err == nil || err.Error() != `no built-in profile "nosuch" (built-in: apogee, harpege)` {
+		t.Errorf("Open(nosuch) = %v", err)
+	}
+	if _, err := Open(filepath.Join(dir, "missing.yaml")); err == nil || !strings.Contains(err.Error(), "no such file") {
+		t.Errorf("Open(missing) = %v", err)
+	}
+}
+
+func TestDescribe(t *testing.T) {
+	p, err := Builtin("apogee")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &extract.Dossier{Class: "etudiant", Key: int64(42), Tables: []extract.TableRows{{
+		Table:   "INDIVIDU",
+		Columns: []extract.Column{{Name: "COD_IND"}, {Name: "COD_ETU"}, {Name: "LIB_NOM_PAT_IND"}, {Name: "LIB_PR1_IND"}, {Name: "DATE_NAI_IND"}},
+		Rows:    [][]extract.Value{{int64(42), "21001234", "D'ARTAGNAN", extract.InvalidText("Ren\xe9"), civil.Date{Year: 1999, Month: 2, Day: 28}}},
+	}}}
+	desc, err := p.Classes[0].Describe(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if desc.Title != "Dossier étudiant D'ARTAGNAN Ren\uFFFD (21001234)" {
+		t.Errorf("title = %q", desc.Title)
+	}
+	if desc.Description != "Dossier de l'étudiant n° 21001234, né(e) le 1999-02-28, extrait de la base Apogée." {
+		t.Errorf("description = %q", desc.Description)
+	}
+	if len(desc.Keywords) != 2 || desc.Keywords[0] != (RenderedKeyword{"persname", "D'ARTAGNAN Ren\uFFFD"}) {
+		t.Errorf("keywords = %+v", desc.Keywords)
+	}
+	// A NULL birth date drops the clause rather than printing nothing or <no value>.
+	d.Tables[0].Rows[0][4] = nil
+	desc, _ = p.Classes[0].Describe(d)
+	if desc.Description != "Dossier de l'étudiant n° 21001234, extrait de la base Apogée." {
+		t.Errorf("description with NULL birth date = %q", desc.Description)
+	}
+	// A column the database does not have is an error, not "<no value>".
+	d.Tables[0].Columns = d.Tables[0].Columns[:2]
+	d.Tables[0].Rows[0] = d.Tables[0].Rows[0][:2]
+	if _, err := p.Classes[0].Describe(d); err == nil || !strings.Contains(err.Error(), `map has no entry for key "LIB_NOM_PAT_IND"`) {
+		t.Errorf("Describe with a missing column: %v", err)
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	for in, want := range map[string]int64{"1000": 1000, "2GiB": 2 << 30, "500 MB": 500e6, "1KiB": 1024, "3B": 3} {
+		if got, err := ParseSize(in); err != nil || got != want {
+			t.Errorf("ParseSize(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "GiB", "0", "-1", "1.5GB", "99999999999TiB"} {
+		if _, err := ParseSize(in); err == nil {
+			t.Errorf("ParseSize(%q) accepted", in)
+		}
+	}
+}
