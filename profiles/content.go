@@ -104,6 +104,11 @@ type Description struct {
 	Title       string
 	Description string
 	Keywords    []RenderedKeyword
+	StartDate   civil.Date // zero when not mapped or NULL
+	EndDate     civil.Date
+	// Notes say why a date is missing when its expression failed on this dossier (a dirty row):
+	// the dossier is still described and archived, and the run logs the note.
+	Notes []string
 }
 
 // RenderedKeyword is one Keyword of a dossier.
@@ -187,6 +192,15 @@ func (c *Class) Describe(d *extract.Dossier) (Description, error) {
 		}
 		if s != "" {
 			out.Keywords = append(out.Keywords, RenderedKeyword{Type: c.Content.Keywords[i].Type, Content: s})
+		}
+	}
+	if c.dates != nil && (c.dates.start != nil || c.dates.end != nil) {
+		env, key := Env(d), KeyString(d.Key)
+		if out.StartDate, err = evalDate(c.dates.start, env, key); err != nil {
+			out.Notes = append(out.Notes, "content.start_date: "+err.Error())
+		}
+		if out.EndDate, err = evalDate(c.dates.end, env, key); err != nil {
+			out.Notes = append(out.Notes, "content.end_date: "+err.Error())
 		}
 	}
 	return out, nil

@@ -2,6 +2,7 @@ package profiles
 
 import (
 	"github.com/versement/versement/extract"
+	"github.com/versement/versement/retention"
 )
 
 // Profile says how to archive one application's database: which dossiers it holds (classes), which
@@ -23,8 +24,9 @@ type Profile struct {
 	File string `yaml:"-"`
 	Dir  string `yaml:"-"`
 
-	lines lineIndex // YAML path → line, for errors found after loading
-	batch batchLimits
+	lines    lineIndex // YAML path → line, for errors found after loading
+	batch    batchLimits
+	schedule *retention.Schedule
 }
 
 // Source holds defaults for the source database; the connection string itself never sits in a
@@ -83,7 +85,8 @@ type Class struct {
 	Children    []Child `yaml:"children,omitempty"`
 	Content     Content `yaml:"content"`
 
-	tpl *classTemplates
+	tpl   *classTemplates
+	dates *contentDates
 }
 
 // Root is the table whose rows are the dossiers.

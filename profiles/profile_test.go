@@ -19,10 +19,10 @@ seda:
   archival_agency: {identifier: FRAD001}
   transferring_agency: {identifier: ETAB}
 retention:
-  schedule: schedule.yaml
+  schedule: apogee
 classes:
   - name: person
-    rule: APP-X
+    rule: APP-APO-IA
     root: {table: PERSON, key: ID}
     children:
       - table: ADDRESS
@@ -127,14 +127,14 @@ func TestErrors(t *testing.T) {
 			[]string{"p.yaml:11: classes[0].root.key: missing: the column holding the dossier key"}},
 		{"missing join", "        join: PERSON_ID\n", "",
 			[]string{"p.yaml:13: classes[0].children[0].join: missing: the column of ADDRESS holding the dossier key (ID)"}},
-		{"missing rule and name", "  - name: person\n    rule: APP-X\n", "  - description: people\n",
+		{"missing rule and name", "  - name: person\n    rule: APP-APO-IA\n", "  - description: people\n",
 			[]string{"p.yaml:9: classes[0].name: missing: every class has a name",
 				"p.yaml:9: classes[0].rule: missing: the id of the retention rule that applies to this class"}},
 		{"wrong type: list", "    children:\n", "    children: ADDRESS\n    other:\n",
 			[]string{"p.yaml:12: classes[0].children: want a list, got \"ADDRESS\"", "p.yaml:13: classes[0].other: unknown field (known here: children, content, description, name, root, rule)"}},
 		{"wrong type: number", "classes:\n", "batch:\n  max_dossiers: many\nclasses:\n",
 			[]string{"p.yaml:9: batch.max_dossiers: want a whole number, got \"many\""}},
-		{"wrong type: mapping", "  schedule: schedule.yaml\n", "  schedule: {name: apogee}\n",
+		{"wrong type: mapping", "  schedule: apogee\n", "  schedule: {name: apogee}\n",
 			[]string{"p.yaml:7: retention.schedule: want text, got a mapping"}},
 		{"bad template", "'Person {{.NAME}} ({{.ID}})'", "'Person {{.NAME} ({{.ID}})'",
 			[]string{"p.yaml:16: classes[0].content.title: bad template: bad character U+007D '}'"}},
@@ -142,6 +142,14 @@ func TestErrors(t *testing.T) {
 			[]string{"p.yaml:16: classes[0].content.title: {{.NAME}}: NAME is not in root.columns"}},
 		{"bad expression", "      title: 'Person {{.NAME}} ({{.ID}})'\n", "      title: 'Person {{.NAME}} ({{.ID}})'\n      start_date: 'earliest(PERSON.BORN'\n",
 			[]string{"p.yaml:17: classes[0].content.start_date: bad expression: unexpected token EOF (1:20)"}},
+		{"expression reading an unknown table", "      title: 'Person {{.NAME}} ({{.ID}})'\n", "      title: 'Person {{.NAME}} ({{.ID}})'\n      end_date: 'latest(map(ADRESS, .MOVED))'\n",
+			[]string{"p.yaml:17: classes[0].content.end_date: ADRESS is not a table of this class (it reads PERSON, ADDRESS)"}},
+		{"unknown rule", "    rule: APP-APO-IA\n", "    rule: APP-APO-XX\n",
+			[]string{"p.yaml:10: classes[0].rule: schedule apogee has no rule APP-APO-XX (it has APP-APO-IA)"}},
+		{"unknown built-in schedule", "  schedule: apogee\n", "  schedule: apogée\n",
+			[]string{"p.yaml:7: retention.schedule: no built-in schedule \"apogée\" (have apogee, harpege)"}},
+		{"missing schedule file", "  schedule: apogee\n", "  schedule: ./mine.yaml\n",
+			[]string{"p.yaml:7: retention.schedule: schedule: open mine.yaml: no such file or directory"}},
 		{"bad version and digest", "  version: \"2.1\"\n", "  version: \"2.0\"\n  digest: MD5\n",
 			[]string{"p.yaml:3: seda.version: \"2.0\": want one of \"2.1\", \"2.2\", \"2.3\"", "p.yaml:4: seda.digest: \"MD5\": want one of \"SHA-256\", \"SHA-512\""}},
 		{"reserved format", "classes:\n", "format: csv\nclasses:\n",
@@ -243,5 +251,42 @@ func TestParseSize(t *testing.T) {
 		if _, err := ParseSize(in); err == nil {
 			t.Errorf("ParseSize(%q) accepted", in)
 		}
+	}
+}
+
+func TestDescribeDates(t *testing.T) {
+	p, err := Builtin("apogee")
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := extract.TableRows{Table: "INDIVIDU", Columns: []extract.Column{{Name: "COD_IND"}, {Name: "COD_ETU"}, {Name: "LIB_NOM_PAT_IND"}, {Name: "LIB_PR1_IND"}, {Name: "DATE_NAI_IND"}},
+		Rows: [][]extract.Value{{int64(7), "7", "X", "Y", nil}}}
+	iaa := extract.TableRows{Table: "INS_ADM_ANU", Columns: []extract.Column{{Name: "COD_ANU"}, {Name: "COD_IND"}, {Name: "DAT_CRE_IAA"}},
+		Rows: [][]extract.Value{{"2017", int64(7), civil.Date{Year: 2017, Month: 9, Day: 5}}, {"2015", int64(7), civil.Date{Year: 2015, Month: 9, Day: 10}}}}
+	d := &extract.Dossier{Class: "etudiant", Key: int64(7), Tables: []extract.TableRows{root, iaa}}
+	for _, name := range []string{"ADRESSE", "INS_ADM_ETP", "RESULTAT_VET", "RESULTAT_VDI", "RESULTAT_ELP", "IND_BAC", "PHO_ETU", "THESE_HDR_SOUT"} {
+		d.Tables = append(d.Tables, extract.TableRows{Table: name})
+	}
+	desc, err := p.Classes[0].Describe(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if desc.StartDate.String() != "2015-09-10" || desc.EndDate.String() != "2018-08-31" || len(desc.Notes) != 0 {
+		t.Errorf("dates = %s … %s, notes %v", desc.StartDate, desc.EndDate, desc.Notes)
+	}
+	// A dirty year code leaves the end date out, says why, and does not stop the dossier.
+	iaa.Rows[0][0] = "20x7"
+	desc, err = p.Classes[0].Describe(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !desc.EndDate.IsZero() || len(desc.Notes) != 1 || !strings.Contains(desc.Notes[0], `content.end_date: endOfYear(map(INS_ADM_ANU, .COD_ANU)): endOfYear: year code "20x7" is not a year`) {
+		t.Errorf("dirty year: end %s, notes %q", desc.EndDate, desc.Notes)
+	}
+	// No registration at all: no dates, and no complaint.
+	d.Tables[1].Rows = nil
+	desc, _ = p.Classes[0].Describe(d)
+	if !desc.StartDate.IsZero() || !desc.EndDate.IsZero() || len(desc.Notes) != 0 {
+		t.Errorf("no registrations: %s … %s, notes %v", desc.StartDate, desc.EndDate, desc.Notes)
 	}
 }

@@ -6,8 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"text/template"
-
-	"github.com/expr-lang/expr"
 )
 
 // Defaults for the batch limits.
@@ -46,14 +44,6 @@ func quoteList(allowed []string) string {
 		q[i] = strconv.Quote(a)
 	}
 	return strings.Join(q, ", ")
-}
-
-// ExprChecker compiles a retention expression (start_date, end_date) and returns its error. The
-// retention package's own compiler is used when the pipeline sets it; the default only checks the
-// syntax of the expression language.
-var ExprChecker = func(src string) error {
-	_, err := expr.Compile(src)
-	return err
 }
 
 func (p *Profile) validate(el *errorList) {
@@ -131,6 +121,7 @@ func (p *Profile) validate(el *errorList) {
 		}
 		c.validate(el, path)
 	}
+	p.validateRetention(el)
 }
 
 func (c *Class) validate(el *errorList, path string) {
@@ -257,14 +248,6 @@ func (c *Class) validateContent(el *errorList, path string) {
 			continue
 		}
 		ct.keywords = append(ct.keywords, t)
-	}
-	for _, e := range []struct{ field, src string }{{"start_date", c.Content.StartDate}, {"end_date", c.Content.EndDate}} {
-		if e.src == "" {
-			continue
-		}
-		if err := ExprChecker(e.src); err != nil {
-			el.add(path+"."+e.field, "bad expression: %s", oneLine(err.Error()))
-		}
 	}
 	if ct.title != nil && ok {
 		c.tpl = ct
