@@ -1,0 +1,166 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/versement/versement/civil"
+	"github.com/versement/versement/extract"
+	"github.com/versement/versement/profiles"
+	"github.com/versement/versement/retention"
+)
+
+// Explanation is the decision for one dossier, and everything a person needs to check it.
+type Explanation struct {
+	Class       string
+	Key         string
+	Description profiles.Description
+	Decision    retention.Decision
+	Tier        retention.Tier // where a run puts it (decommission mode included)
+	Rule        *retention.CompiledRule
+	Rows        map[string]int // rows per table, as read
+}
+
+// ErrNoDossier is returned by Explain when no class of the profile has a dossier with that key.
+var ErrNoDossier = errors.New("no dossier with that key")
+
+// Explain reads the dossier whose key is key (in every class of the profile, or in the one named)
+// and decides it as of asOf.
+func Explain(ctx context.Context, p *profiles.Profile, src extract.Source, class, key string, asOf civil.Date, decommission bool) ([]Explanation, error) {
+	classes, err := selectClasses(p, nonEmpty(class))
+	if err != nil {
+		return nil, err
+	}
+	var out []Explanation
+	for _, c := range classes {
+		d, err := readOne(ctx, src, c, key)
+		if err != nil {
+			return nil, fmt.Errorf("class %s: %w", c.Name, err)
+		}
+		if d == nil {
+			continue
+		}
+		dec := Decide(p, c, d, asOf)
+		desc, err := c.Describe(d)
+		if err != nil {
+			return nil, fmt.Errorf("class %s: %w", c.Name, err)
+		}
+		rule, _ := p.Schedule().Rule(c.Rule)
+		rows := map[string]int{}
+		for _, t := range d.Tables {
+			rows[t.Table] = len(t.Rows)
+		}
+		out = append(out, Explanation{Class: c.Name, Key: profiles.KeyString(d.Key), Description: desc,
+			Decision: dec, Tier: ArchiveTier(dec, decommission), Rule: rule, Rows: rows})
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%w %s in profile %s", ErrNoDossier, key, p.Name)
+	}
+	return out, nil
+}
+
+func nonEmpty(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return []string{s}
+}
+
+var integerRe = regexp.MustCompile(`^-?[0-9]{1,18}$`)
+
+// readOne reads the single dossier with that key, filtering the root table on its key so that
+// the source reads one dossier, not the whole table.
+func readOne(ctx context.Context, src extract.Source, c *profiles.Class, key string) (*extract.Dossier, error) {
+	ec := c.ExtractClass()
+	infos, err := src.Describe(ctx, extract.Class{Name: c.Name, Root: ec.Root})
+	if err != nil {
+		return nil, err
+	}
+	kind := extract.KindText
+	for _, ti := range infos {
+		if strings.EqualFold(ti.Name, ec.Root.Name) {
+			for _, col := range ti.Columns {
+				if strings.EqualFold(col.Name, ec.Root.Key) {
+					kind = col.Kind
+				}
+			}
+		}
+	}
+	var lit string
+	switch kind {
+	case extract.KindInteger, extract.KindDecimal:
+		if !integerRe.MatchString(key) {
+			return nil, nil // a text key cannot match a numeric column
+		}
+		lit = key
+	default:
+		lit = "'" + strings.ReplaceAll(key, "'", "''") + "'"
+	}
+	// Table and column names are checked identifiers (profiles), so quoting them is safe; the key
+	// is a literal with its quotes doubled.
+	cond := `"` + ec.Root.Key + `" = ` + lit
+	if ec.Root.Where != "" {
+		cond = "(" + ec.Root.Where + ") AND " + cond
+	}
+	ec.Root.Where = cond
+	for d, err := range src.Dossiers(ctx, ec, nil) {
+		if err != nil {
+			return nil, err
+		}
+		return d, nil
+	}
+	return nil, nil
+}
+
+// WriteText prints an explanation for a person: the dossier, the one-line decision, the rule's
+// legal basis and what is still to confirm.
+func (e Explanation) WriteText(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "dossier %s (class %s): %s\n", e.Key, e.Class, e.Description.Title)
+	if !e.Description.StartDate.IsZero() || !e.Description.EndDate.IsZero() {
+		fmt.Fprintf(&b, "dates: %s … %s\n", dateOrDash(e.Description.StartDate), dateOrDash(e.Description.EndDate))
+	}
+	var tables []string
+	for t, n := range e.Rows {
+		tables = append(tables, fmt.Sprintf("%s %d", t, n))
+	}
+	sort.Strings(tables)
+	fmt.Fprintf(&b, "rows: %s\n", strings.Join(tables, ", "))
+	fmt.Fprintf(&b, "as of %s: %s\n", e.Decision.AsOf, e.Decision.Explain())
+	if e.Tier != e.Decision.Tier {
+		fmt.Fprintf(&b, "decommission: archived as %s with its clock preserved\n", e.Tier)
+	}
+	if r := e.Rule; r != nil {
+		fmt.Fprintf(&b, "rule %s: %s [%s]\n", r.ID, r.Title, statusText(r.Status))
+		if r.Basis != "" {
+			fmt.Fprintf(&b, "  basis: %s\n", r.Basis)
+		}
+		if r.Note != "" {
+			fmt.Fprintf(&b, "  note: %s\n", r.Note)
+		}
+	}
+	for _, n := range e.Description.Notes {
+		fmt.Fprintf(&b, "warning: %s\n", n)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func statusText(s retention.Status) string {
+	if s == retention.ToConfirm {
+		return "TO CONFIRM by the establishment's archivist"
+	}
+	return string(s)
+}
+
+func dateOrDash(d civil.Date) string {
+	if d.IsZero() {
+		return "-"
+	}
+	return d.String()
+}

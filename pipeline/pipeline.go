@@ -1,0 +1,259 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/versement/versement/civil"
+	"github.com/versement/versement/extract"
+	"github.com/versement/versement/profiles"
+	"github.com/versement/versement/retention"
+)
+
+// Config is one run: which profile over which source, decided as of which date, and what to do with
+// each tier.
+type Config struct {
+	Profile *profiles.Profile
+	Source  extract.Source
+	// SourceName is how the report names the source (never a connection string with a password:
+	// the CLI passes the spec the user typed, e.g. "sqlite:apogee.db" or "env:APOGEE_DSN").
+	SourceName string
+	AsOf       civil.Date // zero: today, in the local time zone
+	Classes    []string   // the classes to run; empty: all of the profile's
+	// Tiers are the tiers archived as SIPs; empty: intermediate and final.
+	Tiers []retention.Tier
+	// Decommission sends active dossiers to intermediate archiving (the application is being shut
+	// down): their decision, and so their AppraisalRule StartDate, is kept as it is.
+	Decommission bool
+	// DryRun decides every dossier and counts, and writes nothing but the elimination proposal.
+	DryRun bool
+	// Elimination receives the elimination proposal (CSV) for the destroy tier; nil: not written.
+	Elimination io.Writer
+	// Archiver packages and sends the dossiers of the archived tiers; required unless DryRun.
+	Archiver Archiver
+	// Progress, when set, is called after each dossier with the run so far.
+	Progress func(Progress)
+	Log      *slog.Logger
+}
+
+// Archiver is the packaging stage: it receives, in key order within each class, every dossier of
+// an archived tier, and batches them into SIPs (one class and one tier per SIP, bounded by the
+// profile's batch limits), writes and sends them.
+type Archiver interface {
+	Archive(ctx context.Context, it *Item) error
+	// Close finishes the open SIPs and reports every SIP of the run.
+	Close(ctx context.Context) ([]SIP, error)
+}
+
+// Item is one dossier on its way to a SIP.
+type Item struct {
+	Class       *profiles.Class
+	Dossier     *extract.Dossier
+	Key         string
+	Decision    retention.Decision
+	Tier        retention.Tier // where it is archived: the decision's tier, or intermediate for an active dossier in decommission mode
+	Description profiles.Description
+}
+
+// Progress is the run so far.
+type Progress struct {
+	Class    string
+	Dossiers int64
+	Archived int64
+	Bytes    int64
+	Elapsed  time.Duration
+}
+
+// DefaultTiers are the tiers archived when Config.Tiers is empty.
+var DefaultTiers = []retention.Tier{retention.Intermediate, retention.Final}
+
+// Run decides every dossier of the source and sends those of the archived tiers to the Archiver
+// (none in a dry run), writes the elimination proposal, and reports. It deletes nothing.
+func Run(ctx context.Context, cfg Config) (*Report, error) {
+	p := cfg.Profile
+	if p == nil || cfg.Source == nil {
+		return nil, errors.New("pipeline: a profile and a source are needed")
+	}
+	if p.Schedule() == nil {
+		return nil, fmt.Errorf("pipeline: profile %s has no retention schedule loaded", p.Name)
+	}
+	if !cfg.DryRun && cfg.Archiver == nil {
+		return nil, errors.New("pipeline: nothing to write the SIPs with (packaging is not configured): use a dry run")
+	}
+	log := cfg.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	asOf := cfg.AsOf
+	if asOf.IsZero() {
+		asOf = civil.Today(time.Local)
+	}
+	tiers := cfg.Tiers
+	if len(tiers) == 0 {
+		tiers = DefaultTiers
+	}
+	classes, err := selectClasses(p, cfg.Classes)
+	if err != nil {
+		return nil, err
+	}
+
+	rep := newReport(p, cfg, asOf, tiers)
+	var elim *eliminationWriter
+	if cfg.Elimination != nil {
+		elim = newEliminationWriter(cfg.Elimination)
+	}
+	start := time.Now()
+	for _, c := range classes {
+		if err := runClass(ctx, cfg, c, asOf, tiers, rep, elim, log, start); err != nil {
+			rep.finish(start)
+			return rep, err
+		}
+	}
+	if elim != nil {
+		if err := elim.flush(); err != nil {
+			rep.finish(start)
+			return rep, fmt.Errorf("elimination proposal: %w", err)
+		}
+	}
+	if cfg.Archiver != nil && !cfg.DryRun {
+		sips, err := cfg.Archiver.Close(ctx)
+		rep.addSIPs(sips)
+		if err != nil {
+			rep.finish(start)
+			return rep, err
+		}
+	}
+	rep.finish(start)
+	return rep, nil
+}
+
+func selectClasses(p *profiles.Profile, names []string) ([]*profiles.Class, error) {
+	if len(names) == 0 {
+		out := make([]*profiles.Class, len(p.Classes))
+		for i := range p.Classes {
+			out[i] = &p.Classes[i]
+		}
+		return out, nil
+	}
+	var out []*profiles.Class
+	for _, n := range names {
+		c := p.Class(n)
+		if c == nil {
+			var have []string
+			for _, pc := range p.Classes {
+				have = append(have, pc.Name)
+			}
+			return nil, fmt.Errorf("profile %s has no class %q (it has %v)", p.Name, n, have)
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// Decide applies the class's rule to one dossier, as of asOf.
+func Decide(p *profiles.Profile, c *profiles.Class, d *extract.Dossier, asOf civil.Date) retention.Decision {
+	return p.Schedule().Decide(c.Rule, profiles.Env(d), profiles.KeyString(d.Key), asOf)
+}
+
+// ArchiveTier is where a decision sends a dossier in this run: its tier, except that decommission
+// mode sends active dossiers to intermediate archiving.
+func ArchiveTier(dec retention.Decision, decommission bool) retention.Tier {
+	if decommission && dec.Tier == retention.Active {
+		return retention.Intermediate
+	}
+	return dec.Tier
+}
+
+func runClass(ctx context.Context, cfg Config, c *profiles.Class, asOf civil.Date, tiers []retention.Tier,
+	rep *Report, elim *eliminationWriter, log *slog.Logger, start time.Time) error {
+	p := cfg.Profile
+	log.Info("class started", "profile", p.Name, "class", c.Name, "rule", c.Rule, "as_of", asOf.String())
+	for d, err := range cfg.Source.Dossiers(ctx, c.ExtractClass(), nil) {
+		if err != nil {
+			return fmt.Errorf("class %s: %w", c.Name, err)
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		key := profiles.KeyString(d.Key)
+		dec := Decide(p, c, d, asOf)
+		tier := ArchiveTier(dec, cfg.Decommission)
+		archived := slices.Contains(tiers, tier)
+		rep.count(c.Name, dec, tier, archived)
+		if dec.Tier == retention.Undetermined {
+			log.Warn("undetermined", "class", c.Name, "key", key, "reason", dec.Reason)
+		}
+
+		if (archived && !cfg.DryRun) || (tier == retention.ToDestroy && elim != nil) {
+			desc, err := c.Describe(d)
+			if err != nil {
+				return fmt.Errorf("class %s dossier %s: %w", c.Name, key, err)
+			}
+			for _, n := range desc.Notes {
+				log.Warn("description", "class", c.Name, "key", key, "note", n)
+			}
+			if tier == retention.ToDestroy && elim != nil {
+				if err := elim.write(c, key, desc, dec); err != nil {
+					return fmt.Errorf("elimination proposal: %w", err)
+				}
+			}
+			if archived && !cfg.DryRun {
+				it := &Item{Class: c, Dossier: d, Key: key, Decision: dec, Tier: tier, Description: desc}
+				if err := cfg.Archiver.Archive(ctx, it); err != nil {
+					return fmt.Errorf("class %s dossier %s: %w", c.Name, key, err)
+				}
+			}
+		}
+		if cfg.Progress != nil {
+			cfg.Progress(Progress{Class: c.Name, Dossiers: rep.Dossiers, Archived: rep.Archived, Elapsed: time.Since(start)})
+		}
+	}
+	log.Info("class done", "class", c.Name, "dossiers", rep.classDossiers(c.Name))
+	return nil
+}
+
+// EliminationHeader is the first line of the elimination proposal CSV.
+var EliminationHeader = []string{"class", "key", "identity", "rule", "status", "start", "dua_end", "reason"}
+
+type eliminationWriter struct {
+	w *csv.Writer
+	n int
+}
+
+func newEliminationWriter(w io.Writer) *eliminationWriter {
+	return &eliminationWriter{w: csv.NewWriter(w)}
+}
+
+func (e *eliminationWriter) write(c *profiles.Class, key string, desc profiles.Description, dec retention.Decision) error {
+	if e.n == 0 {
+		if err := e.w.Write(EliminationHeader); err != nil {
+			return err
+		}
+	}
+	e.n++
+	return e.w.Write([]string{c.Name, key, desc.Title, dec.Rule, string(dec.Status), dateText(dec.Start), dateText(dec.DUAEnd), dec.Explain()})
+}
+
+func (e *eliminationWriter) flush() error {
+	if e.n == 0 {
+		// An empty proposal still says what its columns are.
+		if err := e.w.Write(EliminationHeader); err != nil {
+			return err
+		}
+	}
+	e.w.Flush()
+	return e.w.Error()
+}
+
+func dateText(d civil.Date) string {
+	if d.IsZero() {
+		return ""
+	}
+	return d.String()
+}

@@ -1,0 +1,264 @@
+package pipeline
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/versement/versement/civil"
+	"github.com/versement/versement/profiles"
+	"github.com/versement/versement/retention"
+)
+
+// Report is what a run did, for the JSON report and the human summary.
+type Report struct {
+	Profile      string           `json:"profile"`
+	Source       string           `json:"source"`
+	Dialect      string           `json:"dialect"`
+	AsOf         civil.Date       `json:"as_of"`
+	DryRun       bool             `json:"dry_run"`
+	Decommission bool             `json:"decommission"`
+	ArchiveTiers []retention.Tier `json:"archive_tiers"`
+	Started      time.Time        `json:"started"`
+	Finished     time.Time        `json:"finished"`
+	Seconds      float64          `json:"duration_seconds"`
+
+	Dossiers int64 `json:"dossiers"`
+	// Tiers counts the dossiers per tier where this run puts them (decommission mode included).
+	Tiers map[retention.Tier]int64 `json:"tiers"`
+	// Rules counts per class, rule and tier, with the rule's status.
+	Rules []RuleCount `json:"rules"`
+	// Archived is how many dossiers went (or would go, in a dry run) into SIPs.
+	Archived int64 `json:"archived"`
+	// Eliminations is how many dossiers the elimination proposal lists.
+	Eliminations int64 `json:"eliminations"`
+	// Undetermined lists the first undetermined dossiers with their reason (all are counted in Tiers).
+	Undetermined []Undetermined `json:"undetermined,omitempty"`
+
+	SIPs              []SIP   `json:"sips"`
+	Bytes             int64   `json:"bytes"`
+	DossiersPerSecond float64 `json:"dossiers_per_second"`
+	BytesPerSecond    float64 `json:"bytes_per_second"`
+
+	index   map[ruleKey]int
+	classes map[string]int64
+}
+
+// RuleCount is how many dossiers of a class a rule put in a tier.
+type RuleCount struct {
+	Class    string           `json:"class"`
+	Rule     string           `json:"rule"`
+	Status   retention.Status `json:"status"`
+	Tier     retention.Tier   `json:"tier"`
+	Dossiers int64            `json:"dossiers"`
+	Archived bool             `json:"archived"` // the tier is archived in this run
+}
+
+type ruleKey struct {
+	class, rule string
+	tier        retention.Tier
+}
+
+// Undetermined is a dossier no tier could be found for, and why.
+type Undetermined struct {
+	Class  string `json:"class"`
+	Key    string `json:"key"`
+	Reason string `json:"reason"`
+}
+
+// MaxUndeterminedListed bounds Report.Undetermined, so that a broken rule over a million dossiers
+// does not make a million-line report.
+const MaxUndeterminedListed = 100
+
+// SIP is one package the run wrote and sent (filled in by the packaging stage).
+type SIP struct {
+	ID              string         `json:"id"`
+	Class           string         `json:"class"`
+	Tier            retention.Tier `json:"tier"`
+	Dossiers        int            `json:"dossiers"`
+	FirstKey        string         `json:"first_key"`
+	LastKey         string         `json:"last_key"`
+	Bytes           int64          `json:"bytes"`
+	DigestAlgorithm string         `json:"digest_algorithm"`
+	Digest          string         `json:"digest"`          // of the SIP file
+	ManifestDigest  string         `json:"manifest_digest"` // of manifest.xml (VITAM's X-Manifest-Digest-Value)
+	Location        string         `json:"location"`        // where the target put it
+}
+
+func newReport(p *profiles.Profile, cfg Config, asOf civil.Date, tiers []retention.Tier) *Report {
+	return &Report{
+		Profile: p.Name, Source: cfg.SourceName, Dialect: cfg.Source.Dialect(), AsOf: asOf,
+		DryRun: cfg.DryRun, Decommission: cfg.Decommission, ArchiveTiers: tiers,
+		Started: time.Now().UTC(), Tiers: map[retention.Tier]int64{}, SIPs: []SIP{},
+		index: map[ruleKey]int{}, classes: map[string]int64{},
+	}
+}
+
+func (r *Report) count(class string, dec retention.Decision, tier retention.Tier, archived bool) {
+	r.Dossiers++
+	r.classes[class]++
+	r.Tiers[tier]++
+	k := ruleKey{class, dec.Rule, tier}
+	i, ok := r.index[k]
+	if !ok {
+		i = len(r.Rules)
+		r.index[k] = i
+		r.Rules = append(r.Rules, RuleCount{Class: class, Rule: dec.Rule, Status: dec.Status, Tier: tier, Archived: archived})
+	}
+	r.Rules[i].Dossiers++
+	if archived {
+		r.Archived++
+	}
+	if tier == retention.ToDestroy {
+		r.Eliminations++
+	}
+	if dec.Tier == retention.Undetermined && len(r.Undetermined) < MaxUndeterminedListed {
+		r.Undetermined = append(r.Undetermined, Undetermined{Class: class, Key: dec.Key, Reason: dec.Reason})
+	}
+}
+
+func (r *Report) classDossiers(class string) int64 { return r.classes[class] }
+
+func (r *Report) addSIPs(sips []SIP) {
+	for _, s := range sips {
+		r.SIPs = append(r.SIPs, s)
+		r.Bytes += s.Bytes
+	}
+}
+
+func (r *Report) finish(start time.Time) {
+	r.Finished = time.Now().UTC()
+	d := time.Since(start)
+	r.Seconds = d.Seconds()
+	if r.Seconds > 0 {
+		r.DossiersPerSecond = float64(r.Dossiers) / r.Seconds
+		r.BytesPerSecond = float64(r.Bytes) / r.Seconds
+	}
+	// Stable order for people and for tests: class, then tier in lifecycle order, then rule.
+	sort.SliceStable(r.Rules, func(i, j int) bool {
+		a, b := r.Rules[i], r.Rules[j]
+		if a.Class != b.Class {
+			return a.Class < b.Class
+		}
+		if tierOrder(a.Tier) != tierOrder(b.Tier) {
+			return tierOrder(a.Tier) < tierOrder(b.Tier)
+		}
+		return a.Rule < b.Rule
+	})
+}
+
+// AllTiers lists the tiers in the order reports print them.
+var AllTiers = []retention.Tier{retention.Active, retention.Intermediate, retention.Final,
+	retention.ToDestroy, retention.Held, retention.Undetermined}
+
+func tierOrder(t retention.Tier) int {
+	if i := slices.Index(AllTiers, t); i >= 0 {
+		return i
+	}
+	return len(AllTiers)
+}
+
+// WriteSummary prints the report for a person: what was decided, per tier and per rule, what was
+// (or would be) archived, and where to look next.
+func (r *Report) WriteSummary(w io.Writer) error {
+	var b strings.Builder
+	mode := "run"
+	if r.DryRun {
+		mode = "dry run (nothing written)"
+	}
+	fmt.Fprintf(&b, "versement %s: profile %s, source %s (%s), as of %s", mode, r.Profile, r.Source, r.Dialect, r.AsOf)
+	if r.Decommission {
+		b.WriteString(", decommission: active dossiers go to intermediate archiving")
+	}
+	b.WriteString("\n\n")
+	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "tier\tdossiers\t\n")
+	for _, t := range AllTiers {
+		n := r.Tiers[t]
+		if n == 0 && (t == retention.Held || t == retention.Undetermined) {
+			continue
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\n", t, n, tierNote(t, slices.Contains(r.ArchiveTiers, t), r.DryRun))
+	}
+	fmt.Fprintf(tw, "total\t%d\t\n", r.Dossiers)
+	tw.Flush()
+
+	b.WriteString("\nby rule:\n")
+	tw = tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+	for _, rc := range r.Rules {
+		status := ""
+		if rc.Status == retention.ToConfirm {
+			status = "(to confirm)"
+		}
+		rule := rc.Rule
+		if rule == "" {
+			rule = "-"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%d\t%s\n", rc.Class, rule, rc.Tier, rc.Dossiers, status)
+	}
+	tw.Flush()
+
+	for i, u := range r.Undetermined {
+		if i == 0 {
+			b.WriteString("\nundetermined (fix the data or the rule, then run again):\n")
+		}
+		if i == 10 {
+			fmt.Fprintf(&b, "  … and %d more (see the JSON report)\n", r.Tiers[retention.Undetermined]-10)
+			break
+		}
+		fmt.Fprintf(&b, "  %s %s: %s\n", u.Class, u.Key, u.Reason)
+	}
+
+	if !r.DryRun {
+		fmt.Fprintf(&b, "\n%d SIP(s), %s", len(r.SIPs), humanBytes(r.Bytes))
+		for _, s := range r.SIPs {
+			fmt.Fprintf(&b, "\n  %s  %s %s  %d dossiers  %s  %s:%s", s.ID, s.Class, s.Tier, s.Dossiers, humanBytes(s.Bytes), s.DigestAlgorithm, s.Digest)
+		}
+		b.WriteString("\n")
+	}
+	fmt.Fprintf(&b, "\n%d dossiers in %.1fs (%.0f dossiers/s", r.Dossiers, r.Seconds, r.DossiersPerSecond)
+	if r.Bytes > 0 {
+		fmt.Fprintf(&b, ", %s/s", humanBytes(int64(r.BytesPerSecond)))
+	}
+	b.WriteString(")\n")
+	if r.Eliminations > 0 {
+		fmt.Fprintf(&b, "%d dossier(s) proposed for elimination: nothing was deleted; the proposal needs the archives' visa (R212-14)\n", r.Eliminations)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func tierNote(t retention.Tier, archived, dry bool) string {
+	switch {
+	case archived && dry:
+		return "would be archived"
+	case archived:
+		return "archived"
+	case t == retention.Active:
+		return "left in place"
+	case t == retention.ToDestroy:
+		return "elimination proposal"
+	case t == retention.Held:
+		return "legal hold: kept in place"
+	case t == retention.Undetermined:
+		return "no decision: see below"
+	}
+	return "not archived in this run"
+}
+
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
