@@ -158,7 +158,7 @@ func selectClasses(p *profiles.Profile, names []string) ([]*profiles.Class, erro
 
 // Decide applies the class's rule to one dossier, as of asOf.
 func Decide(p *profiles.Profile, c *profiles.Class, d *extract.Dossier, asOf civil.Date) retention.Decision {
-	return p.Schedule().Decide(c.Rule, profiles.Env(d), profiles.KeyString(d.Key), asOf)
+	return p.Schedule().Decide(c.Rule, d.Env(), profiles.KeyString(d.Key), asOf)
 }
 
 // ArchiveTier is where a decision sends a dossier in this run: its tier, except that decommission

@@ -195,7 +195,7 @@ func (c *Class) Describe(d *extract.Dossier) (Description, error) {
 		}
 	}
 	if c.dates != nil && (c.dates.start != nil || c.dates.end != nil) {
-		env, key := Env(d), KeyString(d.Key)
+		env, key := d.Env(), KeyString(d.Key)
 		if out.StartDate, err = evalDate(c.dates.start, env, key); err != nil {
 			out.Notes = append(out.Notes, "content.start_date: "+err.Error())
 		}

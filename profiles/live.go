@@ -23,7 +23,7 @@ func (p *Profile) ValidateSource(ctx context.Context, src extract.Source) error 
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			el.add(path+".root.table", "%s: %v", c.Root.Table, oneLine(err.Error()))
+			el.add(path+".root.table", "%s", oneLine(err.Error()))
 		} else {
 			t := c.Root.Table
 			checkLive(el, path+".root.key", t, rootCols, c.Root.Key)
@@ -56,7 +56,7 @@ func (p *Profile) ValidateSource(ctx context.Context, src extract.Source) error 
 				if ctx.Err() != nil {
 					return ctx.Err()
 				}
-				el.add(cp+".table", "%s: %v", ch.Table, oneLine(err.Error()))
+				el.add(cp+".table", "%s", oneLine(err.Error()))
 				continue
 			}
 			checkLive(el, cp+".join", ch.Table, cols, ch.Join)

@@ -116,35 +116,6 @@ func evalDate(r *retention.CompiledRule, env map[string]any, key string) (civil.
 	return civil.Date{}, errors.New(strings.TrimPrefix(d.Reason, "start event: "))
 }
 
-// Env is what retention expressions see of a dossier: the root table as one row (INDIVIDU.D_NAISSANCE)
-// and each child table as a list of rows (map(INS_ADM_ANU, .COD_ANU)); a row maps column names to
-// values (NULL is nil, dates are civil.Date, decimals extract.Decimal).
-func Env(d *extract.Dossier) map[string]any {
-	env := make(map[string]any, len(d.Tables))
-	for i, t := range d.Tables {
-		rows := make([]any, len(t.Rows))
-		for r, vals := range t.Rows {
-			row := make(map[string]any, len(t.Columns))
-			for c, col := range t.Columns {
-				if c < len(vals) {
-					row[col.Name] = vals[c]
-				}
-			}
-			rows[r] = row
-		}
-		if i == 0 {
-			if len(rows) > 0 {
-				env[t.Table] = rows[0]
-			} else {
-				env[t.Table] = map[string]any{}
-			}
-			continue
-		}
-		env[t.Table] = rows
-	}
-	return env
-}
-
 // KeyString is the dossier key as text, as decisions, holds and reports carry it.
 func KeyString(v extract.Value) string {
 	switch k := v.(type) {
