@@ -174,6 +174,7 @@ func runClass(ctx context.Context, cfg Config, c *profiles.Class, asOf civil.Dat
 	rep *Report, elim *eliminationWriter, log *slog.Logger, start time.Time) error {
 	p := cfg.Profile
 	log.Info("class started", "profile", p.Name, "class", c.Name, "rule", c.Rule, "as_of", asOf.String())
+	undetermined := 0
 	for d, err := range cfg.Source.Dossiers(ctx, c.ExtractClass(), nil) {
 		if err != nil {
 			return fmt.Errorf("class %s: %w", c.Name, err)
@@ -187,7 +188,8 @@ func runClass(ctx context.Context, cfg Config, c *profiles.Class, asOf civil.Dat
 		archived := slices.Contains(tiers, tier)
 		rep.count(c.Name, dec, tier, archived)
 		if dec.Tier == retention.Undetermined {
-			log.Warn("undetermined", "class", c.Name, "key", key, "reason", dec.Reason)
+			undetermined++
+			log.Debug("undetermined", "class", c.Name, "key", key, "reason", dec.Reason)
 		}
 
 		if (archived && !cfg.DryRun) || (tier == retention.ToDestroy && elim != nil) {
@@ -215,6 +217,9 @@ func runClass(ctx context.Context, cfg Config, c *profiles.Class, asOf civil.Dat
 		}
 	}
 	log.Info("class done", "class", c.Name, "dossiers", rep.classDossiers(c.Name))
+	if undetermined > 0 {
+		log.Warn("undetermined dossiers: no tier could be decided (see the report)", "class", c.Name, "dossiers", undetermined)
+	}
 	return nil
 }
 

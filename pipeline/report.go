@@ -175,20 +175,18 @@ func (r *Report) WriteSummary(w io.Writer) error {
 		b.WriteString(", decommission: active dossiers go to intermediate archiving")
 	}
 	b.WriteString("\n\n")
-	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "tier\tdossiers\t\n")
+	fmt.Fprintf(&b, "  %-13s %9s\n", "tier", "dossiers")
 	for _, t := range AllTiers {
 		n := r.Tiers[t]
 		if n == 0 && (t == retention.Held || t == retention.Undetermined) {
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\n", t, n, tierNote(t, slices.Contains(r.ArchiveTiers, t), r.DryRun))
+		fmt.Fprintf(&b, "  %-13s %9d  %s\n", t, n, tierNote(t, slices.Contains(r.ArchiveTiers, t), r.DryRun))
 	}
-	fmt.Fprintf(tw, "total\t%d\t\n", r.Dossiers)
-	tw.Flush()
+	fmt.Fprintf(&b, "  %-13s %9d\n", "total", r.Dossiers)
 
 	b.WriteString("\nby rule:\n")
-	tw = tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
 	for _, rc := range r.Rules {
 		status := ""
 		if rc.Status == retention.ToConfirm {
@@ -202,15 +200,29 @@ func (r *Report) WriteSummary(w io.Writer) error {
 	}
 	tw.Flush()
 
-	for i, u := range r.Undetermined {
-		if i == 0 {
-			b.WriteString("\nundetermined (fix the data or the rule, then run again):\n")
+	if len(r.Undetermined) > 0 {
+		b.WriteString("\nundetermined (fix the data or the rule, then run again; `versement explain` tells more):\n")
+		// The same reason for many dossiers (a NULL date) is said once, with some of their keys.
+		var reasons []string
+		keys := map[string][]string{}
+		for _, u := range r.Undetermined {
+			k := u.Class + ": " + u.Reason
+			if _, ok := keys[k]; !ok {
+				reasons = append(reasons, k)
+			}
+			keys[k] = append(keys[k], u.Key)
 		}
-		if i == 10 {
-			fmt.Fprintf(&b, "  … and %d more (see the JSON report)\n", r.Tiers[retention.Undetermined]-10)
-			break
+		for _, k := range reasons {
+			ks := keys[k]
+			more := ""
+			if len(ks) > 5 {
+				ks, more = ks[:5], ", …"
+			}
+			fmt.Fprintf(&b, "  %s (%d: %s%s)\n", k, len(keys[k]), strings.Join(ks, ", "), more)
 		}
-		fmt.Fprintf(&b, "  %s %s: %s\n", u.Class, u.Key, u.Reason)
+		if n := r.Tiers[retention.Undetermined] - int64(len(r.Undetermined)); n > 0 {
+			fmt.Fprintf(&b, "  and %d more dossiers (the JSON report lists the first %d)\n", n, MaxUndeterminedListed)
+		}
 	}
 
 	if !r.DryRun {

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/urfave/cli/v2"
@@ -81,6 +82,11 @@ func profilesShow(c *cli.Context) error {
 func profilesValidate(c *cli.Context) error {
 	if c.NArg() == 0 {
 		return cli.Exit("profiles validate: want at least one profile name or file", exitError)
+	}
+	for _, arg := range c.Args().Slice() {
+		if strings.HasPrefix(arg, "-") {
+			return cli.Exit(fmt.Sprintf("profiles validate: %s: flags go before the profiles (versement profiles validate --source … NAME|FILE)", arg), exitError)
+		}
 	}
 	findings := 0
 	for _, arg := range c.Args().Slice() {

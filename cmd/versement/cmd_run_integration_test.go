@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/versement/versement/extract/demo"
+)
+
+// cliDemo makes a small demo database of the profile (apogee or harpege) for one test.
+func cliDemo(t *testing.T, profile string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), profile+".db")
+	if _, err := demo.CreateSQLite(context.Background(), path, demo.Options{Profile: profile, Dossiers: 300, Seed: 3}); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestRunDryRunPrintsThePlan(t *testing.T) {
+	db := cliDemo(t, "apogee")
+	out, code := runCLI(t, "run", "--profile", "apogee", "--source", db, "--dry-run", "--as-of", "2026-11-30")
+	if code != 0 || !strings.HasPrefix(out, "versement dry run (nothing written): profile apogee, source "+db+" (sqlite), as of 2026-11-30") ||
+		!strings.Contains(out, fmt.Sprintf("  %-13s %9d\n", "total", 300)) || !strings.Contains(out, "etudiant  APP-APO-IA  intermediate") ||
+		!strings.Contains(out, "would be archived") {
+		t.Fatalf("run --dry-run: code %d\n%s", code, out)
+	}
+
+	report := filepath.Join(t.TempDir(), "report.json")
+	out, code = runCLI(t, "run", "--profile", "harpege", "--source", cliDemo(t, "harpege"), "--dry-run", "--json", "--report", report, "--as-of", "2026-11-30")
+	if code != 0 {
+		t.Fatalf("run --json: code %d\n%s", code, out)
+	}
+	var rep struct {
+		Profile  string           `json:"profile"`
+		Dossiers int              `json:"dossiers"`
+		Tiers    map[string]int64 `json:"tiers"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || rep.Profile != "harpege" || rep.Dossiers != 300 {
+		t.Fatalf("run --json: %v\n%s", err, out)
+	}
+	saved, err := os.ReadFile(report)
+	if err != nil || string(saved) != out {
+		t.Errorf("--report file differs from --json output: %v", err)
+	}
+}
+
+func TestRunRefusesBadFlags(t *testing.T) {
+	db := cliDemo(t, "apogee")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--tiers", "destroy", "--dry-run"}, "--tiers"},
+		{[]string{"--as-of", "30/11/2026", "--dry-run"}, "--as-of"},
+		{[]string{}, "use --dry-run"},
+	} {
+		args := append([]string{"run", "--profile", "apogee", "--source", db}, tc.args...)
+		_, code := runCLI(t, args...)
+		if code != exitError {
+			t.Errorf("%v: code %d, want %d", tc.args, code, exitError)
+		}
+	}
+	if _, code := runCLI(t, "run", "--profile", "apogee", "--source", "postgres://u:secret@host/db", "--dry-run"); code != exitError {
+		t.Errorf("a connection string with a password on the command line: code %d", code)
+	}
+}
+
+func TestExplainOneDossier(t *testing.T) {
+	db := cliDemo(t, "apogee")
+	out, code := runCLI(t, "explain", "--profile", "apogee", "--source", db, "--key", "5", "--as-of", "2026-11-30")
+	if code != 0 || !strings.HasPrefix(out, "dossier 5 (class etudiant): Dossier étudiant ") ||
+		!strings.Contains(out, "as of 2026-11-30: ") || !strings.Contains(out, ": APP-APO-IA [5] ") ||
+		!strings.Contains(out, "(to confirm)\n") || !strings.Contains(out, "[TO CONFIRM by the establishment's archivist]") {
+		t.Fatalf("explain: code %d\n%s", code, out)
+	}
+	if _, code := runCLI(t, "explain", "--profile", "apogee", "--source", db, "--key", "123456"); code != exitError {
+		t.Errorf("explain of a missing key: code %d", code)
+	}
+}
+
+func TestProfilesValidateAgainstDemo(t *testing.T) {
+	db := cliDemo(t, "harpege")
+	out, code := runCLI(t, "profiles", "validate", "--source", db, "harpege")
+	if code != 0 || out != "builtin/harpege.yaml: tables and columns found in "+db+"\nbuiltin/harpege.yaml: ok\n" {
+		t.Fatalf("validate --source: code %d\n%s", code, out)
+	}
+	// Apogée's profile against Harpège's database: every table it names is missing or different.
+	out, code = runCLI(t, "profiles", "validate", "--source", db, "apogee")
+	if code != exitFindings || !strings.Contains(out, "builtin/apogee.yaml:34: classes[0].root.key: unknown column COD_IND in table INDIVIDU\n") ||
+		!strings.Contains(out, "builtin/apogee.yaml:39: classes[0].children[1].table: sqlite:"+db+": table INS_ADM_ANU not found") {
+		t.Fatalf("validate apogee against harpege: code %d\n%s", code, out)
+	}
+}
