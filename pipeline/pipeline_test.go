@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -409,11 +410,42 @@ func TestValidateSourceOnDemo(t *testing.T) {
 		got = append(got, e.Error())
 	}
 	want := []string{
-		"bad.yaml:54: classes[0].children[6].table: sqlite:" + demoDB(t) + ": table IND_BACC not found (names are case-sensitive: Apogée's are upper case)",
-		"bad.yaml:61: classes[0].children[8].order[0]: unknown column COD_THESE in table THESE_HDR_SOUT",
-		"bad.yaml:63: classes[0].content.title: {{.COD_ETUD}}: unknown column COD_ETUD in table INDIVIDU",
+		fmt.Sprintf("bad.yaml:%d: classes[0].children[6].table: sqlite:%s: table IND_BACC not found (names are case-sensitive: Apogée's are upper case)", lineOf(bad, "IND_BACC"), demoDB(t)),
+		fmt.Sprintf("bad.yaml:%d: classes[0].children[8].order[0]: unknown column COD_THESE in table THESE_HDR_SOUT", lineOf(bad, "COD_THESE")),
+		fmt.Sprintf("bad.yaml:%d: classes[0].content.title: {{.COD_ETUD}}: unknown column COD_ETUD in table INDIVIDU", lineOf(bad, "title:")),
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("errors:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// lineOf is the line number of the first line of text holding s.
+func lineOf(text, s string) int {
+	for i, l := range strings.Split(text, "\n") {
+		if strings.Contains(l, s) {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+func TestDictionary(t *testing.T) {
+	src := openDemo(t)
+	p := builtin(t, "apogee")
+	infos, err := p.Classes[0].Dictionary(context.Background(), src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(infos) != 10 || infos[0].Name != "INDIVIDU" || infos[0].Comment != "Individu (étudiant) — identité, naissance, identifiants" {
+		t.Fatalf("dictionary: %d tables, first %s %q", len(infos), infos[0].Name, infos[0].Comment)
+	}
+	found := false
+	for _, c := range infos[0].Columns {
+		if c.Name == "DATE_NAI_IND" {
+			found = c.Comment == "Date de naissance" && c.Kind == extract.KindDate
+		}
+	}
+	if !found {
+		t.Errorf("DATE_NAI_IND: %+v", infos[0].Columns)
 	}
 }

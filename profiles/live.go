@@ -30,6 +30,9 @@ func (p *Profile) ValidateSource(ctx context.Context, src extract.Source) error 
 			for j, col := range c.Root.Columns {
 				checkLive(el, fmt.Sprintf("%s.root.columns[%d]", path, j), t, rootCols, col)
 			}
+			for _, col := range sortedNames(c.Root.Meanings) {
+				checkLive(el, path+".root.meanings."+col, t, rootCols, col)
+			}
 			if c.tpl == nil {
 				_ = c.compileTemplates()
 			}
@@ -65,6 +68,9 @@ func (p *Profile) ValidateSource(ctx context.Context, src extract.Source) error 
 			}
 			for k, col := range ch.Order {
 				checkLive(el, fmt.Sprintf("%s.order[%d]", cp, k), ch.Table, cols, col)
+			}
+			for _, col := range sortedNames(ch.Meanings) {
+				checkLive(el, cp+".meanings."+col, ch.Table, cols, col)
 			}
 		}
 	}
@@ -106,4 +112,35 @@ func checkLiveTemplate(el *errorList, field, table string, cols []extract.Column
 	if !hasColumn(cols, name) {
 		el.add(field, "{{.%s}}: unknown column %s in table %s", name, name, table)
 	}
+}
+
+// Dictionary describes the class's tables for the data dictionary every SIP carries: the database's
+// own description (types, nullability, comments), with the profile's comments and meanings in place
+// of the database's where the profile gives them.
+func (c *Class) Dictionary(ctx context.Context, src extract.Source) ([]extract.TableInfo, error) {
+	infos, err := src.Describe(ctx, c.ExtractClass())
+	if err != nil {
+		return nil, err
+	}
+	meanings := map[string]Meaning{strings.ToUpper(c.Root.Table): c.Root.Meaning}
+	for _, ch := range c.Children {
+		meanings[strings.ToUpper(ch.Table)] = ch.Meaning
+	}
+	for i := range infos {
+		m := meanings[strings.ToUpper(infos[i].Name)]
+		if m.Comment != "" {
+			infos[i].Comment = m.Comment
+		}
+		cols := make([]extract.Column, len(infos[i].Columns))
+		copy(cols, infos[i].Columns)
+		for j := range cols {
+			for name, text := range m.Meanings {
+				if strings.EqualFold(name, cols[j].Name) {
+					cols[j].Comment = text
+				}
+			}
+		}
+		infos[i].Columns = cols
+	}
+	return infos, nil
 }

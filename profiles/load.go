@@ -229,6 +229,24 @@ func checkShape(el *errorList, n ast.Node, t reflect.Type, path string) {
 			}
 			checkShape(el, mv.Value, f.Type, fp)
 		}
+	case reflect.Map:
+		var values []*ast.MappingValueNode
+		switch m := n.(type) {
+		case *ast.MappingNode:
+			values = m.Values
+		case *ast.MappingValueNode:
+			values = []*ast.MappingValueNode{m}
+		default:
+			el.add(path, "want a mapping (name: text), got %s", describeNode(n))
+			return
+		}
+		for _, mv := range values {
+			key := mv.Key.String()
+			if k, ok := mv.Key.(*ast.StringNode); ok {
+				key = k.Value
+			}
+			checkShape(el, mv.Value, t.Elem(), join(path, key))
+		}
 	case reflect.Slice:
 		s, ok := n.(*ast.SequenceNode)
 		if !ok {
@@ -279,7 +297,13 @@ func yamlFields(t reflect.Type) map[string]reflect.StructField {
 		if tag == "-" || !f.IsExported() {
 			continue
 		}
-		name, _, _ := strings.Cut(tag, ",")
+		name, opts, _ := strings.Cut(tag, ",")
+		if f.Anonymous && opts == "inline" {
+			for k, v := range yamlFields(f.Type) {
+				fields[k] = v
+			}
+			continue
+		}
 		if name == "" {
 			name = strings.ToLower(f.Name)
 		}

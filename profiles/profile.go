@@ -95,6 +95,14 @@ type Root struct {
 	Key     string   `yaml:"key"`
 	Columns []string `yaml:"columns,omitempty"`
 	Where   string   `yaml:"where,omitempty"`
+	Meaning `yaml:",inline"`
+}
+
+// Meaning is what the data dictionary of each SIP says about a table and its columns, so that the
+// data can be read without the application; it wins over the database's own comments.
+type Meaning struct {
+	Comment  string            `yaml:"comment,omitempty"`  // what the table holds
+	Meanings map[string]string `yaml:"meanings,omitempty"` // column → what it means
 }
 
 // Child is a table whose rows belong to a dossier through the join column.
@@ -104,6 +112,7 @@ type Child struct {
 	Columns []string `yaml:"columns,omitempty"`
 	Where   string   `yaml:"where,omitempty"`
 	Order   []string `yaml:"order,omitempty"`
+	Meaning `yaml:",inline"`
 }
 
 // Content maps a dossier to its SEDA ArchiveUnit Content. Title, Description and keyword values are

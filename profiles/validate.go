@@ -3,6 +3,7 @@ package profiles
 import (
 	"fmt"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"text/template"
@@ -152,6 +153,7 @@ func (c *Class) validate(el *errorList, path string) {
 		el.add(rp+".key", "%s is not in root.columns: the key must be read", r.Key)
 	}
 	checkColumns(el, rp+".columns", r.Columns)
+	checkMeanings(el, rp+".meanings", r.Meanings, r.Columns)
 
 	tables := map[string]string{strings.ToUpper(r.Table): rp}
 	for i, ch := range c.Children {
@@ -177,6 +179,7 @@ func (c *Class) validate(el *errorList, path string) {
 		}
 		checkColumns(el, cp+".columns", ch.Columns)
 		checkColumns(el, cp+".order", ch.Order)
+		checkMeanings(el, cp+".meanings", ch.Meanings, ch.Columns)
 		if len(ch.Columns) > 0 {
 			for j, o := range ch.Order {
 				if !oneOf(o, ch.Columns) {
@@ -208,6 +211,29 @@ func checkColumns(el *errorList, path string, cols []string) {
 		}
 		seen[strings.ToUpper(col)] = true
 	}
+}
+
+func checkMeanings(el *errorList, path string, meanings map[string]string, cols []string) {
+	for _, col := range sortedNames(meanings) {
+		p := path + "." + col
+		switch {
+		case !identRe.MatchString(col):
+			el.add(p, "%q is not a column name", col)
+		case len(cols) > 0 && !oneOf(col, cols):
+			el.add(p, "%s is not in this table's columns", col)
+		case strings.TrimSpace(meanings[col]) == "":
+			el.add(p, "empty meaning")
+		}
+	}
+}
+
+func sortedNames(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 func (c *Class) validateContent(el *errorList, path string) {
