@@ -37,6 +37,9 @@ type Config struct {
 	Elimination io.Writer
 	// Archiver packages and sends the dossiers of the archived tiers; required unless DryRun.
 	Archiver Archiver
+	// After resumes a run: per class, the key after which to start (the last key whose SIP was
+	// sent, from the ledger or an extract.Checkpoint); classes not in it start from the first key.
+	After map[string]extract.Value
 	// Progress, when set, is called after each dossier with the run so far.
 	Progress func(Progress)
 	Log      *slog.Logger
@@ -175,7 +178,7 @@ func runClass(ctx context.Context, cfg Config, c *profiles.Class, asOf civil.Dat
 	p := cfg.Profile
 	log.Info("class started", "profile", p.Name, "class", c.Name, "rule", c.Rule, "as_of", asOf.String())
 	undetermined := 0
-	for d, err := range cfg.Source.Dossiers(ctx, c.ExtractClass(), nil) {
+	for d, err := range cfg.Source.Dossiers(ctx, c.ExtractClass(), cfg.After[c.Name]) {
 		if err != nil {
 			return fmt.Errorf("class %s: %w", c.Name, err)
 		}

@@ -144,6 +144,12 @@ func displayValue(v extract.Value) any {
 		return string(v)
 	case *extract.LOB:
 		return ""
+	case time.Time:
+		// A title wants a reading, not Go's default "2015-09-10 00:00:00 +0000 UTC".
+		if v.Hour() == 0 && v.Minute() == 0 && v.Second() == 0 && v.Nanosecond() == 0 {
+			return v.Format("2006-01-02")
+		}
+		return v.Format("2006-01-02 15:04:05")
 	}
 	return v
 }

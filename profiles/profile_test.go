@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/versement/versement/civil"
 	"github.com/versement/versement/extract"
@@ -230,6 +231,15 @@ func TestDescribe(t *testing.T) {
 	}
 	if len(desc.Keywords) != 2 || desc.Keywords[0] != (RenderedKeyword{"persname", "D'ARTAGNAN Ren\uFFFD"}) {
 		t.Errorf("keywords = %+v", desc.Keywords)
+	}
+	// A timestamp reads as a date when it is midnight, else with its time.
+	d.Tables[0].Rows[0][4] = time.Date(1999, 2, 28, 0, 0, 0, 0, time.UTC)
+	if desc, _ = p.Classes[0].Describe(d); !strings.Contains(desc.Description, "né(e) le 1999-02-28,") {
+		t.Errorf("description with a timestamp = %q", desc.Description)
+	}
+	d.Tables[0].Rows[0][4] = time.Date(1999, 2, 28, 13, 5, 0, 0, time.UTC)
+	if desc, _ = p.Classes[0].Describe(d); !strings.Contains(desc.Description, "né(e) le 1999-02-28 13:05:00,") {
+		t.Errorf("description with a timestamp = %q", desc.Description)
 	}
 	// A NULL birth date drops the clause rather than printing nothing or <no value>.
 	d.Tables[0].Rows[0][4] = nil

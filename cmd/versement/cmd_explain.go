@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -24,6 +25,7 @@ func init() {
 			&cli.StringFlag{Name: "class", Usage: "the class to look in; default: every class of the profile"},
 			&cli.StringFlag{Name: "as-of", Usage: "decide as of this date (YYYY-MM-DD); default: today"},
 			&cli.BoolFlag{Name: "decommission", Usage: "say where a decommission run would put the dossier"},
+			&cli.BoolFlag{Name: "json", Usage: "print the explanation as JSON (a list: one per class holding the key)"},
 		}, sourceFlags()...),
 		Action: explainAction,
 	})
@@ -67,6 +69,11 @@ func explainAction(c *cli.Context) error {
 	exs, err := pipeline.Explain(c.Context, p, src, c.String("class"), c.String("key"), asOf, c.Bool("decommission"))
 	if err != nil {
 		return cli.Exit(err.Error(), exitError)
+	}
+	if c.Bool("json") {
+		enc := json.NewEncoder(c.App.Writer)
+		enc.SetIndent("", "  ")
+		return enc.Encode(exs)
 	}
 	for i, ex := range exs {
 		if i > 0 {

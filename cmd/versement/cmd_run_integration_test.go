@@ -90,6 +90,12 @@ func TestExplainOneDossier(t *testing.T) {
 		!strings.Contains(out, "(to confirm)\n") || !strings.Contains(out, "[TO CONFIRM by the establishment's archivist]") {
 		t.Fatalf("explain: code %d\n%s", code, out)
 	}
+	out, code = runCLI(t, "explain", "--profile", "apogee", "--source", db, "--key", "5", "--as-of", "2026-11-30", "--json")
+	var exs []map[string]any
+	if err := json.Unmarshal([]byte(out), &exs); err != nil || code != 0 || len(exs) != 1 || exs[0]["key"] != "5" ||
+		exs[0]["rule"] != "APP-APO-IA" || exs[0]["status"] != "to-confirm" || exs[0]["as_of"] != "2026-11-30" {
+		t.Fatalf("explain --json: code %d, %v\n%s", code, err, out)
+	}
 	if _, code := runCLI(t, "explain", "--profile", "apogee", "--source", db, "--key", "123456"); code != exitError {
 		t.Errorf("explain of a missing key: code %d", code)
 	}
