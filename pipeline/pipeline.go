@@ -161,7 +161,11 @@ func selectClasses(p *profiles.Profile, names []string) ([]*profiles.Class, erro
 
 // Decide applies the class's rule to one dossier, as of asOf.
 func Decide(p *profiles.Profile, c *profiles.Class, d *extract.Dossier, asOf civil.Date) retention.Decision {
-	return p.Schedule().Decide(c.Rule, d.Env(), profiles.KeyString(d.Key), asOf)
+	return decide(p, c, d, d.Env(), asOf)
+}
+
+func decide(p *profiles.Profile, c *profiles.Class, d *extract.Dossier, env map[string]any, asOf civil.Date) retention.Decision {
+	return p.Schedule().Decide(c.Rule, env, profiles.KeyString(d.Key), asOf)
 }
 
 // ArchiveTier is where a decision sends a dossier in this run: its tier, except that decommission
@@ -186,7 +190,8 @@ func runClass(ctx context.Context, cfg Config, c *profiles.Class, asOf civil.Dat
 			return err
 		}
 		key := profiles.KeyString(d.Key)
-		dec := Decide(p, c, d, asOf)
+		env := d.Env()
+		dec := decide(p, c, d, env, asOf)
 		tier := ArchiveTier(dec, cfg.Decommission)
 		archived := slices.Contains(tiers, tier)
 		rep.count(c.Name, dec, tier, archived)
@@ -196,7 +201,7 @@ func runClass(ctx context.Context, cfg Config, c *profiles.Class, asOf civil.Dat
 		}
 
 		if (archived && !cfg.DryRun) || (tier == retention.ToDestroy && elim != nil) {
-			desc, err := c.Describe(d)
+			desc, err := c.DescribeEnv(d, env)
 			if err != nil {
 				return fmt.Errorf("class %s dossier %s: %w", c.Name, key, err)
 			}

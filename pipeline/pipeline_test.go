@@ -32,7 +32,7 @@ var (
 )
 
 // demoDB is a demo Apogée SQLite database shared by the tests of this package (it is read-only).
-func demoDB(t *testing.T) string {
+func demoDB(t testing.TB) string {
 	t.Helper()
 	demoOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "pipeline-demo-")
@@ -57,7 +57,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func openDemo(t *testing.T) extract.Source {
+func openDemo(t testing.TB) extract.Source {
 	t.Helper()
 	src, err := extract.Open(context.Background(), "sqlite:"+demoDB(t))
 	if err != nil {

@@ -170,7 +170,11 @@ func display(v any) string {
 }
 
 // Describe renders the class's Content templates for one dossier.
-func (c *Class) Describe(d *extract.Dossier) (Description, error) {
+func (c *Class) Describe(d *extract.Dossier) (Description, error) { return c.DescribeEnv(d, nil) }
+
+// DescribeEnv is Describe with the dossier's d.Env() already built (by the caller that decided its
+// retention with it), so that it is built once per dossier; nil builds it when needed.
+func (c *Class) DescribeEnv(d *extract.Dossier, env map[string]any) (Description, error) {
 	if c.tpl == nil {
 		if err := c.compileTemplates(); err != nil {
 			return Description{}, err
@@ -201,7 +205,10 @@ func (c *Class) Describe(d *extract.Dossier) (Description, error) {
 		}
 	}
 	if c.dates != nil && (c.dates.start != nil || c.dates.end != nil) {
-		env, key := d.Env(), KeyString(d.Key)
+		if env == nil {
+			env = d.Env()
+		}
+		key := KeyString(d.Key)
 		if out.StartDate, err = evalDate(c.dates.start, env, key); err != nil {
 			out.Notes = append(out.Notes, "content.start_date: "+err.Error())
 		}

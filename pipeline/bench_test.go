@@ -1,0 +1,77 @@
+package pipeline
+
+import (
+	"context"
+	"testing"
+
+	"github.com/versement/versement/civil"
+	"github.com/versement/versement/extract"
+	"github.com/versement/versement/profiles"
+)
+
+// BenchmarkPlan is a dry run of the built-in Apogée profile over the demo database (400 dossiers):
+// reading, deciding and counting.
+func BenchmarkPlan(b *testing.B) {
+	src := openDemo(b)
+	p, err := profiles.Builtin("apogee")
+	if err != nil {
+		b.Fatal(err)
+	}
+	asOf := civil.Date{Year: 2026, Month: 11, Day: 30}
+	var n int64
+	for b.Loop() {
+		rep, err := Run(context.Background(), Config{Profile: p, Source: src, AsOf: asOf, DryRun: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		n += rep.Dossiers
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "dossiers/s")
+}
+
+// BenchmarkDecide is the decision of one dossier (its Env and the rule), without reading.
+func BenchmarkDecide(b *testing.B) {
+	src := openDemo(b)
+	p, err := profiles.Builtin("apogee")
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := &p.Classes[0]
+	var ds []*extract.Dossier
+	for d, err := range src.Dossiers(context.Background(), c.ExtractClass(), nil) {
+		if err != nil {
+			b.Fatal(err)
+		}
+		ds = append(ds, d)
+	}
+	asOf := civil.Date{Year: 2026, Month: 11, Day: 30}
+	i := 0
+	for b.Loop() {
+		_ = Decide(p, c, ds[i%len(ds)], asOf)
+		i++
+	}
+}
+
+// BenchmarkDescribe renders a dossier's Content (templates and date expressions).
+func BenchmarkDescribe(b *testing.B) {
+	src := openDemo(b)
+	p, err := profiles.Builtin("apogee")
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := &p.Classes[0]
+	var ds []*extract.Dossier
+	for d, err := range src.Dossiers(context.Background(), c.ExtractClass(), nil) {
+		if err != nil {
+			b.Fatal(err)
+		}
+		ds = append(ds, d)
+	}
+	i := 0
+	for b.Loop() {
+		if _, err := c.Describe(ds[i%len(ds)]); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
