@@ -115,3 +115,46 @@ func TestProfilesValidateAgainstDemo(t *testing.T) {
 		t.Fatalf("validate apogee against harpege: code %d\n%s", code, out)
 	}
 }
+
+// TestRunEliminationProposal runs an establishment's own profile (a file) whose schedule file says
+// that student dossiers are destroyed after their DUA: the dry run writes the proposal, and the
+// source is left as it was.
+func TestRunEliminationProposal(t *testing.T) {
+	db := cliDemo(t, "apogee")
+	dir := t.TempDir()
+	schedule := "schedule: ours\nextends: apogee\nrules:\n" +
+		"  - id: APP-APO-IA\n    title: Dossier étudiant\n" +
+		"    start: endOfYear(map(filter(INS_ADM_ANU, .ETA_IAA == \"E\"), .COD_ANU))\n" +
+		"    active: 3y\n    dua: 7y\n    final: destroy\n    basis: tableau de gestion de l'établissement\n    status: verified\n"
+	if err := os.WriteFile(filepath.Join(dir, "ours.yaml"), []byte(schedule), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	text, _ := profiles.BuiltinSource("apogee")
+	prof := strings.Replace(string(text), "schedule: apogee ", "schedule: ours.yaml ", 1)
+	if err := os.WriteFile(filepath.Join(dir, "profile.yaml"), []byte(prof), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.ReadFile(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	csvPath := filepath.Join(dir, "proposal.csv")
+	out, code := runCLI(t, "run", "--profile", filepath.Join(dir, "profile.yaml"), "--source", db, "--dry-run",
+		"--as-of", "2026-11-30", "--elimination", csvPath)
+	if code != 0 || !strings.Contains(out, "proposed for elimination: nothing was deleted") {
+		t.Fatalf("run: code %d\n%s", code, out)
+	}
+	proposal, err := os.ReadFile(csvPath)
+	lines := strings.Split(strings.TrimSpace(string(proposal)), "\n")
+	if err != nil || lines[0] != "class,key,identity,rule,status,start,dua_end,reason" || len(lines) < 2 ||
+		!strings.HasPrefix(lines[1], "etudiant,") || !strings.Contains(lines[1], ",APP-APO-IA,verified,") {
+		t.Fatalf("proposal: %v\n%s", err, proposal)
+	}
+	if !strings.Contains(out, fmt.Sprintf("  %-13s %9d  %s\n", "destroy", len(lines)-1, "elimination proposal")) {
+		t.Errorf("summary and proposal disagree (%d lines):\n%s", len(lines)-1, out)
+	}
+	after, _ := os.ReadFile(db)
+	if string(before) != string(after) {
+		t.Errorf("the source database changed")
+	}
+}
