@@ -79,9 +79,20 @@ func Parse(file, dir string, data []byte) (*Profile, error) {
 	if err != nil {
 		return nil, Errors{syntaxError(file, err)}
 	}
-	if len(f.Docs) != 1 || f.Docs[0].Body == nil {
-		return nil, Errors{{File: file, Line: 1, Msg: "empty profile: want one YAML document"}}
+	var docs []*ast.DocumentNode
+	for _, d := range f.Docs {
+		if d.Body != nil {
+			docs = append(docs, d)
+		}
 	}
+	switch {
+	case len(docs) == 0:
+		return nil, Errors{{File: file, Line: 1, Msg: "empty profile: want one YAML document"}}
+	case len(docs) > 1:
+		return nil, Errors{{File: file, Line: docs[1].Body.GetToken().Position.Line,
+			Msg: fmt.Sprintf("a profile is one YAML document, this file holds %d: one profile per file", len(docs))}}
+	}
+	f.Docs = docs
 	el := &errorList{file: file, lines: indexLines(f.Docs[0].Body)}
 	// Check the shape (unknown fields, wrong types) ourselves: the decoder stops at the first
 	// mistake, and the user wants all of them, each with its field path.

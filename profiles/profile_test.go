@@ -165,6 +165,10 @@ func TestErrors(t *testing.T) {
 			[]string{"p.yaml:11: classes[0].root.meanings.BORN: BORN is not in this table's columns", "p.yaml:11: classes[0].root.meanings.NAME: empty meaning"}},
 		{"meanings not a mapping", "        join: PERSON_ID\n", "        join: PERSON_ID\n        meanings: [STREET]\n",
 			[]string{"p.yaml:15: classes[0].children[0].meanings: want a mapping (name: text), got a list"}},
+		{"two documents", "classes:\n", "---\nname: other\nclasses:\n",
+			[]string{"p.yaml:9: a profile is one YAML document, this file holds 2: one profile per file"}},
+		{"duplicate field", "name: minimal\n", "name: minimal\nname: other\n",
+			[]string{"p.yaml:2: YAML syntax: mapping key \"name\" already defined at [1:1]"}},
 		{"syntax", "  version: \"2.1\"\n", "  version: [\"2.1\"\n",
 			[]string{"p.yaml:4: YAML syntax: ',' or ']' must be specified"}},
 	}
