@@ -50,7 +50,10 @@ type Config struct {
 // profile's batch limits), writes and sends them.
 type Archiver interface {
 	Archive(ctx context.Context, it *Item) error
-	// Close finishes the open SIPs and reports every SIP of the run.
+	// Close finishes the open SIPs and reports every SIP of the run. Run calls it once at the end
+	// of every run that is not a dry run, also after a failure or a cancellation (with a context
+	// that is not cancelled), so that the SIPs already sent are reported and the open one is
+	// finished or discarded.
 	Close(ctx context.Context) ([]SIP, error)
 }
 
@@ -112,28 +115,33 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		elim = newEliminationWriter(cfg.Elimination)
 	}
 	start := time.Now()
-	for _, c := range classes {
-		if err := runClass(ctx, cfg, c, asOf, tiers, rep, elim, log, start); err != nil {
-			rep.finish(start)
-			return rep, err
-		}
-	}
+	err = runClasses(ctx, cfg, classes, asOf, tiers, rep, elim, log, start)
 	if elim != nil {
-		if err := elim.flush(); err != nil {
-			rep.finish(start)
-			return rep, fmt.Errorf("elimination proposal: %w", err)
+		// What was decided before a failure is still proposed: the proposal is complete for the
+		// dossiers the report counts.
+		if ferr := elim.flush(); ferr != nil {
+			err = errors.Join(err, fmt.Errorf("elimination proposal: %w", ferr))
 		}
 	}
 	if cfg.Archiver != nil && !cfg.DryRun {
-		sips, err := cfg.Archiver.Close(ctx)
+		// Close is called even after a failure or a cancellation, so that the packaging stage
+		// finishes (or discards) its open SIP and reports those already sent.
+		sips, cerr := cfg.Archiver.Close(context.WithoutCancel(ctx))
 		rep.addSIPs(sips)
-		if err != nil {
-			rep.finish(start)
-			return rep, err
-		}
+		err = errors.Join(err, cerr)
 	}
 	rep.finish(start)
-	return rep, nil
+	return rep, err
+}
+
+func runClasses(ctx context.Context, cfg Config, classes []*profiles.Class, asOf civil.Date, tiers []retention.Tier,
+	rep *Report, elim *eliminationWriter, log *slog.Logger, start time.Time) error {
+	for _, c := range classes {
+		if err := runClass(ctx, cfg, c, asOf, tiers, rep, elim, log, start); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func selectClasses(p *profiles.Profile, names []string) ([]*profiles.Class, error) {

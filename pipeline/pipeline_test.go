@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -402,7 +403,7 @@ func TestValidateSourceOnDemo(t *testing.T) {
 	}
 	err = p.ValidateSource(context.Background(), src)
 	var errs profiles.Errors
-	if !asErrors(err, &errs) {
+	if !errors.As(err, &errs) {
 		t.Fatalf("err = %v", err)
 	}
 	var got []string
@@ -464,5 +465,40 @@ func TestResumeAfterAKey(t *testing.T) {
 	}
 	if rest.Dossiers != demoDossiers-100 || full.Dossiers != demoDossiers {
 		t.Errorf("resumed after key 100: %d dossiers (full run %d)", rest.Dossiers, full.Dossiers)
+	}
+}
+
+// failing is an Archiver whose Archive fails on the n-th dossier.
+type failing struct {
+	n, seen int
+	closed  bool
+}
+
+func (f *failing) Archive(context.Context, *Item) error {
+	f.seen++
+	if f.seen == f.n {
+		return errors.New("disk full")
+	}
+	return nil
+}
+
+func (f *failing) Close(ctx context.Context) ([]SIP, error) {
+	f.closed = ctx.Err() == nil
+	return []SIP{{ID: "SIP-before-the-failure", Bytes: 10}}, nil
+}
+
+func TestFailureStillClosesTheArchiver(t *testing.T) {
+	src := openDemo(t)
+	f := &failing{n: 5}
+	rep, err := Run(context.Background(), Config{Profile: builtin(t, "apogee"), Source: src, AsOf: civil.Date{Year: 2026, Month: 11, Day: 30}, Archiver: f})
+	if err == nil || !strings.Contains(err.Error(), "disk full") || !f.closed || rep == nil || len(rep.SIPs) != 1 {
+		t.Fatalf("err %v, closed %v, report %+v", err, f.closed, rep)
+	}
+	// A cancelled run closes too, with a live context.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	f = &failing{n: -1}
+	if _, err := Run(ctx, Config{Profile: builtin(t, "apogee"), Source: src, Archiver: f}); err == nil || !f.closed {
+		t.Errorf("cancelled run: err %v, closed %v", err, f.closed)
 	}
 }
