@@ -1,6 +1,8 @@
 package profiles
 
 import (
+	"strconv"
+
 	"github.com/versement/versement/extract"
 	"github.com/versement/versement/retention"
 )
@@ -163,6 +165,19 @@ func (p *Profile) MaxDossiers() int { return p.batch.dossiers }
 
 // MaxBytes is the most bytes of data objects one SIP holds (a single larger dossier still gets its own SIP).
 func (p *Profile) MaxBytes() int64 { return p.batch.bytes }
+
+// OverrideBatch replaces the batch limits where the values are positive (a scheduled job's own
+// limits); zero keeps the profile's.
+func (p *Profile) OverrideBatch(maxDossiers int, maxBytes int64) {
+	if maxDossiers > 0 {
+		p.batch.dossiers = maxDossiers
+		p.Batch.MaxDossiers = maxDossiers
+	}
+	if maxBytes > 0 {
+		p.batch.bytes = maxBytes
+		p.Batch.MaxBytes = strconv.FormatInt(maxBytes, 10)
+	}
+}
 
 // DigestAlgorithm is the SEDA digest algorithm name: SHA-256 or SHA-512.
 func (p *Profile) DigestAlgorithm() string {

@@ -106,6 +106,14 @@ func TestMinimalDefaults(t *testing.T) {
 	if p.MaxDossiers() != DefaultMaxDossiers || p.MaxBytes() != DefaultMaxBytes || p.DigestAlgorithm() != "SHA-256" {
 		t.Errorf("defaults: %d dossiers, %d bytes, %s", p.MaxDossiers(), p.MaxBytes(), p.DigestAlgorithm())
 	}
+	p.OverrideBatch(10, 0)
+	if p.MaxDossiers() != 10 || p.MaxBytes() != DefaultMaxBytes {
+		t.Errorf("override: %d dossiers, %d bytes", p.MaxDossiers(), p.MaxBytes())
+	}
+	p.OverrideBatch(0, 5000)
+	if p.MaxDossiers() != 10 || p.MaxBytes() != 5000 {
+		t.Errorf("override: %d dossiers, %d bytes", p.MaxDossiers(), p.MaxBytes())
+	}
 	want := extract.Class{Name: "person", Root: extract.Table{Name: "PERSON", Key: "ID"},
 		Children: []extract.Child{{Table: extract.Table{Name: "ADDRESS"}, JoinColumn: "PERSON_ID"}}}
 	if got := p.Classes[0].ExtractClass(); !reflect.DeepEqual(got, want) {
