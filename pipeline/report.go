@@ -274,3 +274,12 @@ func humanBytes(n int64) string {
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
+
+// TierCounts is Tiers keyed by plain strings, as a scheduler's run result carries them.
+func (r *Report) TierCounts() map[string]int {
+	out := make(map[string]int, len(r.Tiers))
+	for t, n := range r.Tiers {
+		out[string(t)] = int(n)
+	}
+	return out
+}
