@@ -8,14 +8,14 @@ import (
 )
 
 func TestProfilesList(t *testing.T) {
-	out, code := runCLI(t, "profiles", "list")
+	out, code := run(t, "profiles", "list")
 	if code != 0 || !strings.Contains(out, "apogee   etudiant  apogee") || !strings.Contains(out, "harpege  agent     harpege") {
 		t.Fatalf("profiles list: code %d\n%s", code, out)
 	}
 }
 
 func TestProfilesShowReadsBack(t *testing.T) {
-	out, code := runCLI(t, "profiles", "show", "apogee")
+	out, code := run(t, "profiles", "show", "apogee")
 	if code != 0 || !strings.Contains(out, "table: THESE_HDR_SOUT") || !strings.Contains(out, "max_dossiers: 1000") {
 		t.Fatalf("profiles show: code %d\n%s", code, out)
 	}
@@ -24,14 +24,14 @@ func TestProfilesShowReadsBack(t *testing.T) {
 	if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, code = runCLI(t, "profiles", "validate", path)
+	out, code = run(t, "profiles", "validate", path)
 	if code != 0 || out != path+": ok\n" {
 		t.Fatalf("validate of show's output: code %d\n%s", code, out)
 	}
 }
 
 func TestProfilesValidateReportsEachMistake(t *testing.T) {
-	src, code := runCLI(t, "profiles", "show", "harpege")
+	src, code := run(t, "profiles", "show", "harpege")
 	if code != 0 {
 		t.Fatal(code)
 	}
@@ -41,9 +41,9 @@ func TestProfilesValidateReportsEachMistake(t *testing.T) {
 	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, code := runCLI(t, "profiles", "validate", path)
+	out, code := run(t, "profiles", "validate", path)
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if code != exitFindings || len(lines) != 1 || !strings.HasPrefix(lines[0], path+":") ||
+	if code != exitFindings || len(lines) != 2 || lines[1] != "ERR: 1 mistake(s) found" || !strings.HasPrefix(lines[0], path+":") ||
 		!strings.HasSuffix(lines[0], ": classes[0].children[6].joinn: unknown field (known here: columns, comment, join, meanings, order, table, where)") {
 		t.Fatalf("validate: code %d\n%s", code, out)
 	}
@@ -52,11 +52,11 @@ func TestProfilesValidateReportsEachMistake(t *testing.T) {
 	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, code = runCLI(t, "profiles", "validate", path)
-	if code != exitFindings || out != path+":7: seda.version: \"3\": want one of \"2.1\", \"2.2\", \"2.3\"\n" {
+	out, code = run(t, "profiles", "validate", path)
+	if code != exitFindings || out != path+":7: seda.version: \"3\": want one of \"2.1\", \"2.2\", \"2.3\"\nERR: 1 mistake(s) found\n" {
 		t.Fatalf("validate: code %d\n%s", code, out)
 	}
-	if _, code := runCLI(t, "profiles", "validate", filepath.Join(t.TempDir(), "none.yaml")); code != exitError {
+	if _, code := run(t, "profiles", "validate", filepath.Join(t.TempDir(), "none.yaml")); code != exitError {
 		t.Errorf("validate of a missing file: code %d, want %d", code, exitError)
 	}
 }

@@ -35,7 +35,7 @@ func cliDemo(t *testing.T, profile string) string {
 
 func TestRunDryRunPrintsThePlan(t *testing.T) {
 	db := cliDemo(t, "apogee")
-	out, code := runCLI(t, "run", "--profile", "apogee", "--source", db, "--dry-run", "--as-of", "2026-11-30")
+	out, code := run(t, "run", "--profile", "apogee", "--source", db, "--dry-run", "--as-of", "2026-11-30")
 	if code != 0 || !strings.HasPrefix(out, "versement dry run (nothing written): profile apogee, source "+db+" (sqlite), as of 2026-11-30") ||
 		!strings.Contains(out, fmt.Sprintf("  %-13s %9d\n", "total", 300)) || !strings.Contains(out, "etudiant  APP-APO-IA  intermediate") ||
 		!strings.Contains(out, "would be archived") {
@@ -43,7 +43,7 @@ func TestRunDryRunPrintsThePlan(t *testing.T) {
 	}
 
 	report := filepath.Join(t.TempDir(), "report.json")
-	out, code = runCLI(t, "run", "--profile", "harpege", "--source", cliDemo(t, "harpege"), "--dry-run", "--json", "--report", report, "--as-of", "2026-11-30")
+	out, code = run(t, "run", "--profile", "harpege", "--source", cliDemo(t, "harpege"), "--dry-run", "--json", "--report", report, "--as-of", "2026-11-30")
 	if code != 0 {
 		t.Fatalf("run --json: code %d\n%s", code, out)
 	}
@@ -67,48 +67,50 @@ func TestRunRefusesBadFlags(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--tiers", "destroy", "--dry-run"}, "--tiers"},
-		{[]string{"--as-of", "30/11/2026", "--dry-run"}, "--as-of"},
-		{[]string{}, "use --dry-run"},
+		{[]string{"--tiers", "destroy", "--dry-run"}, `ERR: --tiers: "destroy": want active, intermediate or final (destroy gives the elimination proposal, never a SIP)`},
+		{[]string{"--as-of", "30/11/2026", "--dry-run"}, `ERR: --as-of "30/11/2026": want a date YYYY-MM-DD`},
+		{[]string{}, "ERR: writing SIPs is not available in this build yet: use --dry-run for the plan"},
 	} {
 		args := append([]string{"run", "--profile", "apogee", "--source", db}, tc.args...)
-		_, code := runCLI(t, args...)
-		if code != exitError {
-			t.Errorf("%v: code %d, want %d", tc.args, code, exitError)
+		out, code := run(t, args...)
+		if code != exitError || strings.TrimSpace(out) != tc.want {
+			t.Errorf("%v: code %d, output %q; want %d, %q", tc.args, code, out, exitError, tc.want)
 		}
 	}
-	if _, code := runCLI(t, "run", "--profile", "apogee", "--source", "postgres://u:secret@host/db", "--dry-run"); code != exitError {
-		t.Errorf("a connection string with a password on the command line: code %d", code)
+	out, code := run(t, "run", "--profile", "apogee", "--source", "postgres://u:secret@host/db", "--dry-run")
+	if code != exitError || strings.Contains(out, "secret") || !strings.Contains(out, "put it in an environment variable") {
+		t.Errorf("a connection string with a password on the command line: code %d\n%s", code, out)
 	}
 }
 
 func TestExplainOneDossier(t *testing.T) {
 	db := cliDemo(t, "apogee")
-	out, code := runCLI(t, "explain", "--profile", "apogee", "--source", db, "--key", "5", "--as-of", "2026-11-30")
+	out, code := run(t, "explain", "--profile", "apogee", "--source", db, "--key", "5", "--as-of", "2026-11-30")
 	if code != 0 || !strings.HasPrefix(out, "dossier 5 (class etudiant): Dossier étudiant ") ||
 		!strings.Contains(out, "as of 2026-11-30: ") || !strings.Contains(out, ": APP-APO-IA [5] ") ||
 		!strings.Contains(out, "(to confirm)\n") || !strings.Contains(out, "[TO CONFIRM by the establishment's archivist]") {
 		t.Fatalf("explain: code %d\n%s", code, out)
 	}
-	out, code = runCLI(t, "explain", "--profile", "apogee", "--source", db, "--key", "5", "--as-of", "2026-11-30", "--json")
+	out, code = run(t, "explain", "--profile", "apogee", "--source", db, "--key", "5", "--as-of", "2026-11-30", "--json")
 	var exs []map[string]any
 	if err := json.Unmarshal([]byte(out), &exs); err != nil || code != 0 || len(exs) != 1 || exs[0]["key"] != "5" ||
 		exs[0]["rule"] != "APP-APO-IA" || exs[0]["status"] != "to-confirm" || exs[0]["as_of"] != "2026-11-30" {
 		t.Fatalf("explain --json: code %d, %v\n%s", code, err, out)
 	}
-	if _, code := runCLI(t, "explain", "--profile", "apogee", "--source", db, "--key", "123456"); code != exitError {
-		t.Errorf("explain of a missing key: code %d", code)
+	if out, code := run(t, "explain", "--profile", "apogee", "--source", db, "--key", "123456"); code != exitError ||
+		out != "ERR: no dossier with that key 123456 in profile apogee\n" {
+		t.Errorf("explain of a missing key: code %d, %q", code, out)
 	}
 }
 
 func TestProfilesValidateAgainstDemo(t *testing.T) {
 	db := cliDemo(t, "harpege")
-	out, code := runCLI(t, "profiles", "validate", "--source", db, "harpege")
+	out, code := run(t, "profiles", "validate", "--source", db, "harpege")
 	if code != 0 || out != "builtin/harpege.yaml: tables and columns found in "+db+"\nbuiltin/harpege.yaml: ok\n" {
 		t.Fatalf("validate --source: code %d\n%s", code, out)
 	}
 	// Apogée's profile against Harpège's database: every table it names is missing or different.
-	out, code = runCLI(t, "profiles", "validate", "--source", db, "apogee")
+	out, code = run(t, "profiles", "validate", "--source", db, "apogee")
 	text, _ := profiles.BuiltinSource("apogee")
 	if code != exitFindings || !strings.Contains(out, fmt.Sprintf("builtin/apogee.yaml:%d: classes[0].root.key: unknown column COD_IND in table INDIVIDU\n", lineOf(text, "key: COD_IND"))) ||
 		!strings.Contains(out, fmt.Sprintf("builtin/apogee.yaml:%d: classes[0].children[1].table: sqlite:%s: table INS_ADM_ANU not found", lineOf(text, "table: INS_ADM_ANU"), db)) {
@@ -139,7 +141,7 @@ func TestRunEliminationProposal(t *testing.T) {
 		t.Fatal(err)
 	}
 	csvPath := filepath.Join(dir, "proposal.csv")
-	out, code := runCLI(t, "run", "--profile", filepath.Join(dir, "profile.yaml"), "--source", db, "--dry-run",
+	out, code := run(t, "run", "--profile", filepath.Join(dir, "profile.yaml"), "--source", db, "--dry-run",
 		"--as-of", "2026-11-30", "--elimination", csvPath)
 	if code != 0 || !strings.Contains(out, "proposed for elimination: nothing was deleted") {
 		t.Fatalf("run: code %d\n%s", code, out)
