@@ -311,7 +311,8 @@ func TestArchiverGetsTheArchivedTiers(t *testing.T) {
 		t.Fatal(err)
 	}
 	if int64(len(rec.items[retention.Intermediate])) != want[retention.Active]+want[retention.Intermediate] ||
-		int64(len(rec.items[retention.Final])) != want[retention.Final] || rep.Tiers[retention.Active] != 0 {
+		int64(len(rec.items[retention.Final])) != want[retention.Final] || rep.Tiers[retention.Active] != 0 ||
+		rep.Decommissioned != want[retention.Active] {
 		t.Errorf("decommission: archived %d intermediate, %d final; report %v; SQL says %v",
 			len(rec.items[retention.Intermediate]), len(rec.items[retention.Final]), rep.Tiers, want)
 	}

@@ -34,6 +34,9 @@ type Report struct {
 	Rules []RuleCount `json:"rules"`
 	// Archived is how many dossiers went (or would go, in a dry run) into SIPs.
 	Archived int64 `json:"archived"`
+	// Decommissioned is how many active dossiers decommission mode sent to intermediate archiving
+	// (counted in Tiers as intermediate).
+	Decommissioned int64 `json:"decommissioned"`
 	// Eliminations is how many dossiers the elimination proposal lists.
 	Eliminations int64 `json:"eliminations"`
 	// Undetermined lists the first undetermined dossiers with their reason (all are counted in Tiers).
@@ -116,6 +119,9 @@ func (r *Report) count(class string, dec retention.Decision, tier retention.Tier
 	if tier == retention.ToDestroy {
 		r.Eliminations++
 	}
+	if dec.Tier == retention.Active && tier == retention.Intermediate {
+		r.Decommissioned++
+	}
 	if dec.Tier == retention.Undetermined && len(r.Undetermined) < MaxUndeterminedListed {
 		r.Undetermined = append(r.Undetermined, Undetermined{Class: class, Key: dec.Key, Reason: dec.Reason})
 	}
@@ -181,7 +187,11 @@ func (r *Report) WriteSummary(w io.Writer) error {
 		if n == 0 && (t == retention.Held || t == retention.Undetermined) {
 			continue
 		}
-		fmt.Fprintf(&b, "  %-13s %9d  %s\n", t, n, tierNote(t, slices.Contains(r.ArchiveTiers, t), r.DryRun))
+		note := tierNote(t, slices.Contains(r.ArchiveTiers, t), r.DryRun)
+		if t == retention.Intermediate && r.Decommissioned > 0 {
+			note += fmt.Sprintf(" (%d of them active, by decommission)", r.Decommissioned)
+		}
+		fmt.Fprintf(&b, "  %-13s %9d  %s\n", t, n, note)
 	}
 	fmt.Fprintf(&b, "  %-13s %9d\n", "total", r.Dossiers)
 
