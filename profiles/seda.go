@@ -1,0 +1,69 @@
+package profiles
+
+import (
+	"time"
+
+	"github.com/versement/versement/seda"
+)
+
+// SEDAHeader is the ArchiveTransfer header of a SIP of this profile. messageID should be
+// deterministic (profile, class, tier, key range) so that a re-run recognises its own SIPs.
+func (p *Profile) SEDAHeader(messageID string, date time.Time) seda.Header {
+	return seda.Header{
+		Version:                     seda.Version(p.SEDA.Version),
+		MessageIdentifier:           messageID,
+		Date:                        date,
+		ArchivalAgreement:           p.SEDA.ArchivalAgreement,
+		ArchivalAgency:              p.SEDA.ArchivalAgency.Identifier,
+		TransferringAgency:          p.SEDA.TransferringAgency.Identifier,
+		ArchivalProfile:             p.SEDA.ArchivalProfile,
+		LegalStatus:                 p.SEDA.LegalStatus,
+		OriginatingAgencyIdentifier: p.SEDA.OriginatingAgency,
+		SubmissionAgencyIdentifier:  p.SEDA.SubmissionAgency,
+		DigestAlgorithm:             seda.DigestAlgorithm(p.DigestAlgorithm()),
+	}
+}
+
+// SEDAContent is the Content of the dossier's ArchiveUnit (DescriptionLevel File): the rendered
+// title, description, keywords and dates, and the dossier's key as OriginatingSystemId.
+func (d Description) SEDAContent(key string, p *Profile) seda.Content {
+	c := seda.Content{
+		DescriptionLevel:    "File",
+		Title:               d.Title,
+		Description:         d.Description,
+		OriginatingSystemID: []string{key},
+		StartDate:           d.StartDate,
+		EndDate:             d.EndDate,
+		OriginatingAgency:   p.SEDA.OriginatingAgency,
+		SubmissionAgency:    p.SEDA.SubmissionAgency,
+	}
+	for _, k := range d.Keywords {
+		c.Keywords = append(c.Keywords, seda.Keyword{Content: k.Content, Type: k.Type})
+	}
+	return c
+}
+
+// SEDASeries is the Content of the root unit a SIP's dossiers sit under (DescriptionLevel Series):
+// the class, named by its description, with the tier in the title so that the intermediate and
+// final SIPs of one class read apart.
+func (c *Class) SEDASeries(p *Profile, tier string) seda.Content {
+	title := c.Description
+	if title == "" {
+		title = c.Name
+	}
+	if tier != "" {
+		title += " (" + tier + ")"
+	}
+	desc := p.Description
+	if desc != "" {
+		desc += " — "
+	}
+	desc += "classe " + c.Name + ", règle " + c.Rule
+	return seda.Content{
+		DescriptionLevel:  "Series",
+		Title:             title,
+		Description:       desc,
+		OriginatingAgency: p.SEDA.OriginatingAgency,
+		SubmissionAgency:  p.SEDA.SubmissionAgency,
+	}
+}
