@@ -125,7 +125,15 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	if cfg.Archiver != nil && !cfg.DryRun {
 		// Close is called even after a failure or a cancellation, so that the packaging stage
-		// finishes (or discards) its open SIP and reports those already sent.
+		// finishes (or discards) its open SIP and reports those already sent. After a failure or
+		// a cancellation, an archiver that can discards its open SIPs rather than finish them: a
+		// SIP cut short would not be the one an uninterrupted run writes, and the next run
+		// rebuilds it whole.
+		if err != nil {
+			if d, ok := cfg.Archiver.(interface{ Discard() }); ok {
+				d.Discard()
+			}
+		}
 		sips, cerr := cfg.Archiver.Close(context.WithoutCancel(ctx))
 		rep.addSIPs(sips)
 		err = errors.Join(err, cerr)
@@ -223,13 +231,20 @@ func runClass(ctx context.Context, cfg Config, c *profiles.Class, asOf civil.Dat
 			}
 			if archived && !cfg.DryRun {
 				it := &Item{Class: c, Dossier: d, Key: key, Decision: dec, Tier: tier, Description: desc}
-				if err := cfg.Archiver.Archive(ctx, it); err != nil {
+				if err := cfg.Archiver.Archive(ctx, it); errors.Is(err, ErrAlreadyArchived) {
+					rep.Archived--
+					rep.AlreadyArchived++
+				} else if err != nil {
 					return fmt.Errorf("class %s dossier %s: %w", c.Name, key, err)
 				}
 			}
 		}
 		if cfg.Progress != nil {
-			cfg.Progress(Progress{Class: c.Name, Dossiers: rep.Dossiers, Archived: rep.Archived, Elapsed: time.Since(start)})
+			var bytes int64
+			if b, ok := cfg.Archiver.(interface{ Bytes() int64 }); ok {
+				bytes = b.Bytes()
+			}
+			cfg.Progress(Progress{Class: c.Name, Dossiers: rep.Dossiers, Archived: rep.Archived, Bytes: bytes, Elapsed: time.Since(start)})
 		}
 	}
 	log.Info("class done", "class", c.Name, "dossiers", rep.classDossiers(c.Name))

@@ -12,6 +12,7 @@ import (
 	"github.com/versement/versement/civil"
 	"github.com/versement/versement/profiles"
 	"github.com/versement/versement/retention"
+	"github.com/versement/versement/transfer"
 )
 
 // Report is what a run did, for the JSON report and the human summary.
@@ -34,6 +35,9 @@ type Report struct {
 	Rules []RuleCount `json:"rules"`
 	// Archived is how many dossiers went (or would go, in a dry run) into SIPs.
 	Archived int64 `json:"archived"`
+	// AlreadyArchived is how many dossiers of an archived tier earlier runs had already archived at
+	// that tier (the state database says so): they are not archived again.
+	AlreadyArchived int64 `json:"already_archived"`
 	// Decommissioned is how many active dossiers decommission mode sent to intermediate archiving
 	// (counted in Tiers as intermediate).
 	Decommissioned int64 `json:"decommissioned"`
@@ -43,6 +47,8 @@ type Report struct {
 	Undetermined []Undetermined `json:"undetermined,omitempty"`
 
 	SIPs              []SIP   `json:"sips"`
+	Ledger            string  `json:"ledger,omitempty"` // the ledger file the SIPs are recorded in
+	State             string  `json:"state,omitempty"`  // the state database
 	Bytes             int64   `json:"bytes"`
 	DossiersPerSecond float64 `json:"dossiers_per_second"`
 	BytesPerSecond    float64 `json:"bytes_per_second"`
@@ -79,17 +85,26 @@ const MaxUndeterminedListed = 100
 
 // SIP is one package the run wrote and sent (filled in by the packaging stage).
 type SIP struct {
-	ID              string         `json:"id"`
-	Class           string         `json:"class"`
-	Tier            retention.Tier `json:"tier"`
-	Dossiers        int            `json:"dossiers"`
-	FirstKey        string         `json:"first_key"`
-	LastKey         string         `json:"last_key"`
-	Bytes           int64          `json:"bytes"`
-	DigestAlgorithm string         `json:"digest_algorithm"`
-	Digest          string         `json:"digest"`          // of the SIP file
-	ManifestDigest  string         `json:"manifest_digest"` // of manifest.xml (VITAM's X-Manifest-Digest-Value)
-	Location        string         `json:"location"`        // where the target put it
+	ID              string           `json:"id"`
+	Name            string           `json:"name,omitempty"`       // file name at the target
+	MessageID       string           `json:"message_id,omitempty"` // the manifest's MessageIdentifier
+	Class           string           `json:"class"`
+	Tier            retention.Tier   `json:"tier"`
+	Dossiers        int              `json:"dossiers"`
+	FirstKey        string           `json:"first_key"`
+	LastKey         string           `json:"last_key"`
+	Bytes           int64            `json:"bytes"`
+	DigestAlgorithm string           `json:"digest_algorithm"`
+	Digest          string           `json:"digest"`               // of the SIP file
+	ManifestDigest  string           `json:"manifest_digest"`      // of manifest.xml (VITAM's X-Manifest-Digest-Value)
+	Location        string           `json:"location"`             // where the target put it
+	Target          string           `json:"target,omitempty"`     // the target's URL without secrets
+	Receipt         transfer.Receipt `json:"receipt"`              // what the target acknowledged
+	LedgerSeq       int64            `json:"ledger_seq,omitempty"` // the ledger entry recording it
+	// Recovered: written by an interrupted run, sent by this one. AlreadySent: the ledger already
+	// recorded it (a rebuilt SIP that an earlier run had sent).
+	Recovered   bool `json:"recovered,omitempty"`
+	AlreadySent bool `json:"already_sent,omitempty"`
 }
 
 func newReport(p *profiles.Profile, cfg Config, asOf civil.Date, tiers []retention.Tier) *Report {
@@ -236,11 +251,24 @@ func (r *Report) WriteSummary(w io.Writer) error {
 	}
 
 	if !r.DryRun {
-		fmt.Fprintf(&b, "\n%d SIP(s), %s", len(r.SIPs), humanBytes(r.Bytes))
-		for _, s := range r.SIPs {
-			fmt.Fprintf(&b, "\n  %s  %s %s  %d dossiers  %s  %s:%s", s.ID, s.Class, s.Tier, s.Dossiers, humanBytes(s.Bytes), s.DigestAlgorithm, s.Digest)
+		if r.AlreadyArchived > 0 {
+			fmt.Fprintf(&b, "\n%d dossier(s) were already archived at their tier by earlier runs: not archived again\n", r.AlreadyArchived)
 		}
-		b.WriteString("\n")
+		if len(r.SIPs) == 0 {
+			b.WriteString("\nnothing new was archived: 0 SIPs\n")
+		} else {
+			fmt.Fprintf(&b, "\n%d SIP(s), %s", len(r.SIPs), humanBytes(r.Bytes))
+			for _, s := range r.SIPs {
+				fmt.Fprintf(&b, "\n  %s  %s %s  %d dossiers  %s  %s:%s", s.ID, s.Class, s.Tier, s.Dossiers, humanBytes(s.Bytes), s.DigestAlgorithm, s.Digest)
+				if s.Target != "" {
+					fmt.Fprintf(&b, "  → %s", s.Target)
+				}
+				if s.Recovered {
+					b.WriteString("  (left by an interrupted run)")
+				}
+			}
+			b.WriteString("\n")
+		}
 	}
 	fmt.Fprintf(&b, "\n%d dossiers in %.1fs (%.0f dossiers/s", r.Dossiers, r.Seconds, r.DossiersPerSecond)
 	if r.Bytes > 0 {

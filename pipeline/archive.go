@@ -1,0 +1,549 @@
+package pipeline
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/versement/versement/civil"
+	"github.com/versement/versement/extract"
+	"github.com/versement/versement/profiles"
+	"github.com/versement/versement/retention"
+	"github.com/versement/versement/seda"
+	"github.com/versement/versement/transfer"
+	"github.com/versement/versement/transfer/ledger"
+)
+
+// ErrAlreadyArchived is returned by an Archiver for a dossier an earlier run already archived at
+// the same tier: Run counts it and goes on.
+var ErrAlreadyArchived = errors.New("already archived at this tier by an earlier run")
+
+// PackagerConfig configures the real packaging stage.
+type PackagerConfig struct {
+	Profile *profiles.Profile
+	Source  extract.Source // for the data dictionary (Class.Dictionary)
+	AsOf    civil.Date     // the SIPs' message Date (midnight UTC of this day): same as-of, same bytes
+	Spool   string         // folder where SIPs are written before they are sent
+	State   *State
+	Ledger  *ledger.Ledger
+	// Targets per archived tier (intermediate, final; active dossiers of a decommission run go to
+	// intermediate).
+	Targets map[retention.Tier]transfer.Target
+	Log     *slog.Logger
+	// OnSIP, when set, is called after each SIP is sent and recorded (tests use it to kill a run
+	// at a known point).
+	OnSIP func(SIP)
+}
+
+// Packager is the Archiver that writes SEDA SIPs, sends them through the ledger and records their
+// dossiers in the state database. One SIP is open per (class, tier).
+type Packager struct {
+	cfg   PackagerConfig
+	log   *slog.Logger
+	open  map[sipKey]*building
+	dicts map[string][]byte
+	sips  []SIP
+	bytes atomic.Int64
+	date  time.Time
+}
+
+type sipKey struct {
+	class string
+	tier  retention.Tier
+}
+
+type building struct {
+	class       *profiles.Class
+	tier        retention.Tier
+	tmp         string
+	f           *os.File
+	cw          *countWriter
+	w           *seda.Writer
+	first, last string
+	keys        []string
+}
+
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// NewPackager opens the packaging stage and reconciles what a previous, interrupted run left in
+// the spool: SIPs recorded as spooled are sent (or found sent) and marked, stray files removed.
+// The SIPs it finishes are reported by Close with Recovered set.
+func NewPackager(ctx context.Context, cfg PackagerConfig) (*Packager, error) {
+	if cfg.Profile == nil || cfg.State == nil || cfg.Ledger == nil || cfg.Spool == "" {
+		return nil, errors.New("pipeline: the packager needs a profile, a state, a ledger and a spool folder")
+	}
+	if cfg.AsOf.IsZero() {
+		return nil, errors.New("pipeline: the packager needs the as-of date (the SIPs' message date)")
+	}
+	// spool/tmp holds the SEDA writer's spill files: whatever an interrupted run left there is junk.
+	if err := os.RemoveAll(filepath.Join(cfg.Spool, "tmp")); err != nil {
+		return nil, fmt.Errorf("spool: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Join(cfg.Spool, "tmp"), 0o755); err != nil {
+		return nil, fmt.Errorf("spool: %w", err)
+	}
+	log := cfg.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	p := &Packager{cfg: cfg, log: log, open: map[sipKey]*building{}, dicts: map[string][]byte{},
+		date: time.Date(cfg.AsOf.Year, time.Month(cfg.AsOf.Month), cfg.AsOf.Day, 0, 0, 0, 0, time.UTC)}
+	if err := p.reconcile(ctx); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// reconcile finishes the SIPs an interrupted run left: see docs/pipeline.md, "Crash safety".
+func (p *Packager) reconcile(ctx context.Context) error {
+	pend, err := p.cfg.State.pending(ctx, p.cfg.Profile.Name)
+	if err != nil {
+		return err
+	}
+	known := map[string]bool{}
+	for _, r := range pend {
+		known[r.Name] = true
+		path := filepath.Join(p.cfg.Spool, r.Name)
+		t := p.cfg.Targets[retention.Tier(r.Tier)]
+		if _, err := os.Stat(path); err != nil {
+			// The file is gone (removed by hand?). If the ledger has it, it is done; otherwise its
+			// dossiers are forgotten and archived again by this run.
+			if t != nil {
+				if e, ok := p.cfg.Ledger.Lookup(t.String(), r.Name); ok && e.Done() && e.SHA256 == r.SHA256 {
+					if err := p.cfg.State.sent(ctx, r.Name, t.String(), e.Seq); err != nil {
+						return err
+					}
+					continue
+				}
+			}
+			p.log.Warn("spooled SIP missing, its dossiers will be archived again", "sip", r.Name)
+			if err := p.cfg.State.forget(ctx, r.Name); err != nil {
+				return err
+			}
+			continue
+		}
+		if t == nil {
+			return fmt.Errorf("SIP %s (tier %s) waits in the spool %s but this run has no target for tier %s", r.Name, r.Tier, p.cfg.Spool, r.Tier)
+		}
+		p.log.Info("sending a SIP left in the spool by an interrupted run", "sip", r.Name)
+		s := SIP{ID: r.Name, Name: r.Name, MessageID: r.MessageID, Class: r.Class, Tier: retention.Tier(r.Tier),
+			Dossiers: r.Dossiers, FirstKey: r.FirstKey, LastKey: r.LastKey, Bytes: r.Bytes,
+			DigestAlgorithm: "SHA-256", Digest: r.SHA256, ManifestDigest: r.ManifestSHA512, Recovered: true}
+		if err := p.send(ctx, &s, path); err != nil {
+			return err
+		}
+	}
+	// Anything else in the spool is a SIP whose keys were never recorded (or a partial one): it was
+	// never sent, and this run rebuilds it byte for byte.
+	ents, err := os.ReadDir(p.cfg.Spool)
+	if err != nil {
+		return fmt.Errorf("spool: %w", err)
+	}
+	for _, e := range ents {
+		if e.IsDir() || known[e.Name()] {
+			continue
+		}
+		if strings.HasSuffix(e.Name(), ".part") || strings.HasSuffix(e.Name(), ".zip") {
+			p.log.Info("removing an unfinished SIP from the spool", "file", e.Name())
+			if err := os.Remove(filepath.Join(p.cfg.Spool, e.Name())); err != nil {
+				return fmt.Errorf("spool: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// Bytes is the size of the SIPs finished so far by this packager.
+func (p *Packager) Bytes() int64 { return p.bytes.Load() }
+
+// Archive adds one dossier to the open SIP of its class and tier, finishing that SIP first when the
+// dossier would take it past the profile's byte limit, and after it when it reaches the dossier limit.
+func (p *Packager) Archive(ctx context.Context, it *Item) error {
+	prof := p.cfg.Profile
+	tier := string(it.Tier)
+	if sip, err := p.cfg.State.Archived(ctx, prof.Name, it.Class.Name, tier, it.Key); err != nil {
+		return err
+	} else if sip != "" {
+		return ErrAlreadyArchived
+	}
+	k := sipKey{it.Class.Name, it.Tier}
+	b := p.open[k]
+	n := 1
+	if b != nil {
+		n = len(b.keys) + 1
+	}
+	prefix := fmt.Sprintf("D%06d-%s", n, fileSafe(it.Key))
+	lobName := func(r extract.LOBRef) string { return prefix + "." + fileSafe(extract.DefaultLOBName(r)) }
+	var doc bytes.Buffer
+	if err := it.Dossier.WriteJSON(&doc, lobName); err != nil {
+		return err
+	}
+	est := int64(doc.Len())
+	for r := range it.Dossier.LOBs() {
+		if r.LOB.Size > 0 {
+			est += r.LOB.Size
+		}
+	}
+	if b != nil && len(b.keys) > 0 && b.cw.n+est > prof.MaxBytes() {
+		if err := p.finish(ctx, b); err != nil {
+			return err
+		}
+		b, n = nil, 1
+		prefix = fmt.Sprintf("D%06d-%s", n, fileSafe(it.Key))
+		doc.Reset()
+		if err := it.Dossier.WriteJSON(&doc, lobName); err != nil {
+			return err
+		}
+	}
+	if b == nil {
+		var err error
+		if b, err = p.start(ctx, it.Class, it.Tier, it.Key); err != nil {
+			return err
+		}
+	}
+	ow, err := b.w.CreateObject(seda.Object{Name: prefix + ".json", MimeType: "application/json", FormatID: "fmt/817"})
+	if err != nil {
+		return p.fail(b, err)
+	}
+	if _, err := ow.Write(doc.Bytes()); err != nil {
+		return p.fail(b, err)
+	}
+	if err := ow.Close(); err != nil {
+		return p.fail(b, err)
+	}
+	group := ow.Group()
+	v := 1
+	for r := range it.Dossier.LOBs() {
+		v++
+		if err := p.writeLOB(ctx, b, group, lobName(r), v, r); err != nil {
+			return p.fail(b, fmt.Errorf("LOB %s.%s: %w", r.Table, r.Column, err))
+		}
+	}
+	u := seda.Unit{Management: it.Decision.Management(seda.Version(prof.SEDA.Version)),
+		Content: it.Description.SEDAContent(it.Key, prof), Groups: []seda.GroupID{group}}
+	if _, err := b.w.AddUnit(u); err != nil {
+		return p.fail(b, err)
+	}
+	b.keys = append(b.keys, it.Key)
+	b.last = it.Key
+	if len(b.keys) >= prof.MaxDossiers() {
+		return p.finish(ctx, b)
+	}
+	return nil
+}
+
+func (p *Packager) writeLOB(ctx context.Context, b *building, g seda.GroupID, name string, v int, r extract.LOBRef) error {
+	rc, err := r.LOB.Open(ctx)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	br := bufio.NewReaderSize(rc, 64<<10)
+	head, _ := br.Peek(512)
+	mime := http.DetectContentType(head)
+	if i := strings.IndexByte(mime, ';'); i >= 0 {
+		mime = mime[:i]
+	}
+	o := seda.Object{Group: g, Name: name, Version: fmt.Sprintf("BinaryMaster_%d", v), MimeType: mime}
+	switch mime {
+	case "image/jpeg":
+		o.FormatID = "fmt/43"
+	case "image/png":
+		o.FormatID = "fmt/11"
+	}
+	ow, err := b.w.CreateObject(o)
+	if err != nil {
+		return err
+	}
+	if _, err := ow.ReadFrom(br); err != nil {
+		return err
+	}
+	return ow.Close()
+}
+
+// fail abandons the open SIP after an error while writing it: its partial file is removed (the
+// dossiers it held are not recorded, so the next run archives them).
+func (p *Packager) fail(b *building, err error) error {
+	p.abort(b)
+	return err
+}
+
+func (p *Packager) abort(b *building) {
+	b.w.Abort()
+	b.f.Close()
+	os.Remove(b.tmp)
+	delete(p.open, sipKey{b.class.Name, b.tier})
+}
+
+func (p *Packager) start(ctx context.Context, c *profiles.Class, tier retention.Tier, first string) (*building, error) {
+	prof := p.cfg.Profile
+	dict, err := p.dictionary(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	tmp := filepath.Join(p.cfg.Spool, fmt.Sprintf("%s-%s-%s.part", prof.Name, fileSafe(c.Name), tier))
+	f, err := os.Create(tmp)
+	if err != nil {
+		return nil, fmt.Errorf("spool: %w", err)
+	}
+	cw := &countWriter{w: bufio.NewWriterSize(f, 256<<10)}
+	// The message identifier is set at finish, once the last key is known.
+	w, err := seda.NewWriter(cw, prof.SEDAHeader(sipID(prof.Name, c.Name, tier, first, first), p.date), seda.WithTempDir(filepath.Join(p.cfg.Spool, "tmp")))
+	if err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return nil, err
+	}
+	b := &building{class: c, tier: tier, tmp: tmp, f: f, cw: cw, w: w, first: first}
+	p.open[sipKey{c.Name, tier}] = b
+	ow, err := w.CreateObject(seda.Object{Name: "dictionary-" + fileSafe(c.Name) + ".json", MimeType: "application/json", FormatID: "fmt/817"})
+	if err != nil {
+		return nil, p.fail(b, err)
+	}
+	if _, err := ow.Write(dict); err != nil {
+		return nil, p.fail(b, err)
+	}
+	if err := ow.Close(); err != nil {
+		return nil, p.fail(b, err)
+	}
+	root := seda.Unit{Content: c.SEDASeries(prof, string(tier)), Groups: []seda.GroupID{ow.Group()}}
+	if _, err := w.OpenUnit(root); err != nil {
+		return nil, p.fail(b, err)
+	}
+	return b, nil
+}
+
+// dictionaryDoc is the data dictionary object of a SIP: what the tables and columns of the
+// dossiers' JSON documents are, so that the data can be read without the source application.
+type dictionaryDoc struct {
+	Format  string            `json:"format"`
+	Profile string            `json:"profile"`
+	Class   string            `json:"class"`
+	Key     string            `json:"key"`
+	Tables  []dictionaryTable `json:"tables"`
+}
+
+type dictionaryTable struct {
+	Name       string             `json:"name"`
+	Comment    string             `json:"comment,omitempty"`
+	PrimaryKey []string           `json:"primary_key,omitempty"`
+	Columns    []dictionaryColumn `json:"columns"`
+}
+
+type dictionaryColumn struct {
+	Name     string `json:"name"`
+	Kind     string `json:"kind"`
+	DBType   string `json:"db_type,omitempty"`
+	Nullable bool   `json:"nullable"`
+	Meaning  string `json:"meaning,omitempty"`
+}
+
+func (p *Packager) dictionary(ctx context.Context, c *profiles.Class) ([]byte, error) {
+	if d, ok := p.dicts[c.Name]; ok {
+		return d, nil
+	}
+	doc := dictionaryDoc{Format: "versement-dictionary/1", Profile: p.cfg.Profile.Name, Class: c.Name, Key: c.Root.Table + "." + c.Root.Key, Tables: []dictionaryTable{}}
+	if p.cfg.Source != nil {
+		infos, err := c.Dictionary(ctx, p.cfg.Source)
+		if err != nil {
+			return nil, fmt.Errorf("class %s: data dictionary: %w", c.Name, err)
+		}
+		for _, ti := range infos {
+			t := dictionaryTable{Name: ti.Name, Comment: ti.Comment, PrimaryKey: ti.PrimaryKey, Columns: []dictionaryColumn{}}
+			for _, col := range ti.Columns {
+				t.Columns = append(t.Columns, dictionaryColumn{Name: col.Name, Kind: string(col.Kind), DBType: col.DBType, Nullable: col.Nullable, Meaning: col.Comment})
+			}
+			doc.Tables = append(doc.Tables, t)
+		}
+	}
+	b, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	p.dicts[c.Name] = b
+	return b, nil
+}
+
+// sipID is the SIP's name and message identifier: a function of what it holds only, so that a
+// rerun that rebuilds it writes the same bytes under the same name.
+func sipID(profile, class string, tier retention.Tier, first, last string) string {
+	h := sha256.Sum256([]byte(profile + "\x00" + class + "\x00" + string(tier) + "\x00" + first + "\x00" + last))
+	return fmt.Sprintf("%s-%s-%s-%s", fileSafe(profile), fileSafe(class), tier, hex.EncodeToString(h[:8]))
+}
+
+func fileSafe(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '_', r == '-':
+			b.WriteRune(r)
+		default:
+			b.WriteByte('_')
+		}
+		if b.Len() >= 64 {
+			break
+		}
+	}
+	return b.String()
+}
+
+// finish closes a SIP, moves it under its final name in the spool, records its dossiers, sends it
+// and marks it sent: the order that makes a crash at any point recoverable (docs/pipeline.md).
+func (p *Packager) finish(ctx context.Context, b *building) error {
+	prof := p.cfg.Profile
+	delete(p.open, sipKey{b.class.Name, b.tier})
+	id := sipID(prof.Name, b.class.Name, b.tier, b.first, b.last)
+	name := id + ".zip"
+	fail := func(err error) error {
+		b.w.Abort()
+		b.f.Close()
+		os.Remove(b.tmp)
+		return fmt.Errorf("SIP %s: %w", name, err)
+	}
+	if err := b.w.SetMessageIdentifier(id); err != nil {
+		return fail(err)
+	}
+	if err := b.w.CloseUnit(); err != nil {
+		return fail(err)
+	}
+	sum, err := b.w.Close()
+	if err != nil {
+		return fail(err)
+	}
+	if err := b.cw.w.(*bufio.Writer).Flush(); err != nil {
+		return fail(err)
+	}
+	if err := b.f.Sync(); err != nil {
+		return fail(err)
+	}
+	if err := b.f.Close(); err != nil {
+		return fail(err)
+	}
+	path := filepath.Join(p.cfg.Spool, name)
+	if err := os.Rename(b.tmp, path); err != nil {
+		return fail(err)
+	}
+	if err := syncDir(p.cfg.Spool); err != nil {
+		return fmt.Errorf("SIP %s: %w", name, err)
+	}
+	crashPoint("renamed")
+	s := SIP{ID: id, Name: name, MessageID: id, Class: b.class.Name, Tier: b.tier, Dossiers: len(b.keys),
+		FirstKey: b.first, LastKey: b.last, Bytes: sum.ZipSize, DigestAlgorithm: "SHA-256", Digest: sum.ZipSHA256,
+		ManifestDigest: sum.ManifestSHA512}
+	row := stateSIP{Name: name, Profile: prof.Name, Class: s.Class, Tier: string(s.Tier), MessageID: id, FirstKey: s.FirstKey,
+		LastKey: s.LastKey, Dossiers: s.Dossiers, Bytes: s.Bytes, SHA256: s.Digest, ManifestSHA512: s.ManifestDigest}
+	if err := p.cfg.State.spooled(ctx, row, b.keys); err != nil {
+		return err
+	}
+	crashPoint("spooled")
+	return p.send(ctx, &s, path)
+}
+
+// send transfers a spooled SIP through the ledger, marks it sent and removes it from the spool.
+func (p *Packager) send(ctx context.Context, s *SIP, path string) error {
+	t := p.cfg.Targets[s.Tier]
+	if t == nil {
+		return fmt.Errorf("SIP %s: no target for tier %s", s.Name, s.Tier)
+	}
+	ts := transfer.SIP{Name: s.Name, Path: path, Size: s.Bytes, SHA256: s.Digest,
+		ManifestDigest: transfer.Digest{Algo: "SHA-512", Value: s.ManifestDigest}, MessageID: s.MessageID,
+		Meta: map[string]string{transfer.MetaProfile: p.cfg.Profile.Name, transfer.MetaClass: s.Class, transfer.MetaTier: string(s.Tier)}}
+	e, skipped, err := p.cfg.Ledger.Send(ctx, t, ts, ledger.Batch{FirstKey: s.FirstKey, LastKey: s.LastKey, Count: s.Dossiers})
+	if err != nil {
+		return fmt.Errorf("SIP %s: %w (it stays in the spool %s; the next run sends it)", s.Name, err, p.cfg.Spool)
+	}
+	if !e.Done() {
+		return fmt.Errorf("SIP %s: the target answered %s (ledger entry %d); it stays in the spool %s", s.Name, e.Status, e.Seq, p.cfg.Spool)
+	}
+	crashPoint("ledgered")
+	if err := p.cfg.State.sent(ctx, s.Name, t.String(), e.Seq); err != nil {
+		return err
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		p.log.Warn("could not remove a sent SIP from the spool", "path", path, "err", err)
+	}
+	s.Target, s.Receipt, s.LedgerSeq, s.AlreadySent = t.String(), e.Receipt, e.Seq, skipped
+	s.Location = e.Receipt.Location
+	p.sips = append(p.sips, *s)
+	p.bytes.Add(s.Bytes)
+	p.log.Info("SIP sent", "sip", s.Name, "class", s.Class, "tier", s.Tier, "dossiers", s.Dossiers, "bytes", s.Bytes,
+		"sha256", s.Digest, "target", s.Target, "ledger_seq", e.Seq, "already_there", e.Receipt.AlreadyThere || skipped)
+	if p.cfg.OnSIP != nil {
+		p.cfg.OnSIP(*s)
+	}
+	return nil
+}
+
+// crashPoint is called at each step of finishing a SIP; tests set crashHook to kill the process
+// there and prove that a rerun ends in the same state.
+func crashPoint(stage string) {
+	if crashHook != nil {
+		crashHook(stage)
+	}
+}
+
+var crashHook func(stage string)
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// Close finishes the open SIPs (in class and tier order) and reports every SIP of the run. After a
+// cancellation (ctx is not cancelled, but interrupted says so) the open SIPs are finished too: what
+// they hold was decided and written, and sending it is the safe point.
+func (p *Packager) Close(ctx context.Context) ([]SIP, error) {
+	var errs []error
+	keys := make([]sipKey, 0, len(p.open))
+	for k := range p.open {
+		keys = append(keys, k)
+	}
+	sortSIPKeys(keys)
+	for _, k := range keys {
+		if err := p.finish(ctx, p.open[k]); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return p.sips, errors.Join(errs...)
+}
+
+// Discard abandons the open SIPs without sending them (after a failure of the run).
+func (p *Packager) Discard() {
+	for _, b := range p.open {
+		p.abort(b)
+	}
+}
+
+func sortSIPKeys(k []sipKey) {
+	for i := 1; i < len(k); i++ {
+		for j := i; j > 0 && (k[j].class < k[j-1].class || (k[j].class == k[j-1].class && tierOrder(k[j].tier) < tierOrder(k[j-1].tier))); j-- {
+			k[j], k[j-1] = k[j-1], k[j]
+		}
+	}
+}

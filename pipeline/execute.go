@@ -1,0 +1,172 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/versement/versement/civil"
+	"github.com/versement/versement/extract"
+	"github.com/versement/versement/profiles"
+	"github.com/versement/versement/retention"
+	"github.com/versement/versement/transfer"
+	"github.com/versement/versement/transfer/ledger"
+	"github.com/versement/versement/transfer/targets"
+)
+
+// JobSpec is one archiving job, as `versement run` and the nightly scheduler describe it.
+type JobSpec struct {
+	Profile *profiles.Profile
+	// Source is the source spec (sqlite:PATH, PATH.db, env:VAR, file:PATH), opened with extract.Open;
+	// or SourceConn, an already open source (not closed by Execute).
+	Source     string
+	SourceConn extract.Source
+	// Target receives the SIPs of both tiers; TargetIntermediate and TargetFinal override it per tier.
+	Target, TargetIntermediate, TargetFinal string
+	// Ledger is the ledger file; default: ledger.jsonl in State.
+	Ledger string
+	// State is the state folder (state.db, spool/); required unless DryRun.
+	State string
+	AsOf  civil.Date // zero: today
+	// MaxDossiers and MaxBytes override the profile's batch limits when positive.
+	MaxDossiers  int
+	MaxBytes     int64
+	Tiers        []retention.Tier
+	Classes      []string
+	Decommission bool
+	DryRun       bool
+	Elimination  io.Writer
+	Transfer     transfer.Options
+	Progress     func(Progress)
+	OnSIP        func(SIP)
+	Log          *slog.Logger
+}
+
+// DefaultLedger is the ledger file of a state folder when JobSpec.Ledger is empty.
+func DefaultLedger(stateDir string) string { return filepath.Join(stateDir, "ledger.jsonl") }
+
+// Execute runs one job: opens the source, the state, the ledger and the targets, runs the pipeline
+// and closes everything. The report is returned even with an error, for what was done.
+func Execute(ctx context.Context, job JobSpec) (rep *Report, err error) {
+	p := job.Profile
+	if p == nil {
+		return nil, errors.New("pipeline: no profile")
+	}
+	if job.MaxDossiers > 0 || job.MaxBytes > 0 {
+		p.OverrideBatch(job.MaxDossiers, job.MaxBytes)
+	}
+	log := job.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	asOf := job.AsOf
+	if asOf.IsZero() {
+		asOf = civil.Today(time.Local)
+	}
+	tiers := job.Tiers
+	if len(tiers) == 0 {
+		tiers = DefaultTiers
+	}
+	src := job.SourceConn
+	name := job.Source
+	if src == nil {
+		if job.Source == "" {
+			return nil, errors.New("pipeline: no source")
+		}
+		if src, err = extract.Open(ctx, job.Source); err != nil {
+			return nil, err
+		}
+		defer src.Close()
+	}
+	cfg := Config{Profile: p, Source: src, SourceName: extract.Redact(name), AsOf: asOf, Classes: job.Classes,
+		Tiers: tiers, Decommission: job.Decommission, DryRun: job.DryRun, Elimination: job.Elimination,
+		Progress: job.Progress, Log: log}
+	if job.DryRun {
+		return Run(ctx, cfg)
+	}
+	if job.State == "" {
+		return nil, errors.New("pipeline: no state folder (where the run records what it archived)")
+	}
+	tgt := map[retention.Tier]string{}
+	for _, t := range tiers {
+		switch {
+		case t == retention.Final && job.TargetFinal != "":
+			tgt[t] = job.TargetFinal
+		case t != retention.Final && job.TargetIntermediate != "":
+			tgt[t] = job.TargetIntermediate
+		case job.Target != "":
+			tgt[t] = job.Target
+		default:
+			return nil, fmt.Errorf("pipeline: no target for the %s tier: give a target (dir://PATH, s3://BUCKET/PREFIX or vitam+https://HOST)", t)
+		}
+	}
+	// Active dossiers archived by decommission, and a state left by such a run, go to intermediate.
+	if _, ok := tgt[retention.Intermediate]; !ok {
+		if u := job.TargetIntermediate; u != "" {
+			tgt[retention.Intermediate] = u
+		} else if u := job.Target; u != "" {
+			tgt[retention.Intermediate] = u
+		}
+	}
+	if _, ok := tgt[retention.Final]; !ok {
+		if u := job.TargetFinal; u != "" {
+			tgt[retention.Final] = u
+		} else if u := job.Target; u != "" {
+			tgt[retention.Final] = u
+		}
+	}
+	targetsByTier := map[retention.Tier]transfer.Target{}
+	opened := map[string]transfer.Target{}
+	defer func() {
+		for _, t := range opened {
+			t.Close()
+		}
+	}()
+	for tier, u := range tgt {
+		t, ok := opened[u]
+		if !ok {
+			opts := job.Transfer
+			if opts.Logger == nil {
+				opts.Logger = log
+			}
+			if t, err = targets.Open(ctx, u, opts); err != nil {
+				return nil, err
+			}
+			opened[u] = t
+		}
+		targetsByTier[tier] = t
+	}
+	if err := os.MkdirAll(job.State, 0o755); err != nil {
+		return nil, fmt.Errorf("state: %w", err)
+	}
+	st, err := OpenState(ctx, job.State)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	lpath := job.Ledger
+	if lpath == "" {
+		lpath = DefaultLedger(job.State)
+	}
+	led, err := ledger.Open(lpath)
+	if err != nil {
+		return nil, err
+	}
+	defer led.Close()
+	pk, err := NewPackager(ctx, PackagerConfig{Profile: p, Source: src, AsOf: asOf, Spool: filepath.Join(job.State, "spool"),
+		State: st, Ledger: led, Targets: targetsByTier, Log: log, OnSIP: job.OnSIP})
+	if err != nil {
+		return nil, err
+	}
+	cfg.Archiver = pk
+	rep, err = Run(ctx, cfg)
+	if rep != nil {
+		rep.Ledger, rep.State = lpath, st.Path()
+	}
+	return rep, err
+}

@@ -1,0 +1,205 @@
+package pipeline
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	_ "modernc.org/sqlite" // database/sql driver "sqlite"
+)
+
+// State is the run state kept on disk between runs (state.db in the state folder, SQLite): which
+// dossier went at which tier into which SIP, and which SIPs are written but not yet known to be
+// sent. It makes runs exactly-once without holding the database's keys in memory.
+type State struct {
+	db   *sql.DB
+	path string
+	has  *sql.Stmt
+}
+
+// SIP status in the state database.
+const (
+	sipSpooled = "spooled" // written in the spool, keys recorded, not yet known to be at the target
+	sipSent    = "sent"    // recorded in the ledger as stored/accepted
+)
+
+const stateSchema = `
+CREATE TABLE IF NOT EXISTS sips (
+	name TEXT PRIMARY KEY,
+	profile TEXT NOT NULL, class TEXT NOT NULL, tier TEXT NOT NULL,
+	status TEXT NOT NULL,
+	message_id TEXT NOT NULL, first_key TEXT NOT NULL, last_key TEXT NOT NULL,
+	dossiers INTEGER NOT NULL, bytes INTEGER NOT NULL,
+	sha256 TEXT NOT NULL, manifest_sha512 TEXT NOT NULL,
+	target TEXT NOT NULL DEFAULT '', ledger_seq INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS dossiers (
+	profile TEXT NOT NULL, class TEXT NOT NULL, tier TEXT NOT NULL, key TEXT NOT NULL,
+	sip TEXT NOT NULL,
+	PRIMARY KEY (profile, class, tier, key)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS dossiers_sip ON dossiers(sip);
+`
+
+// OpenState opens (creating it if needed) the state database in dir.
+func OpenState(ctx context.Context, dir string) (*State, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("state: %w", err)
+	}
+	path := filepath.Join(dir, "state.db")
+	// synchronous(FULL): a transaction that committed survives a power cut, which the crash-safety
+	// argument (docs/pipeline.md) relies on.
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)")
+	if err != nil {
+		return nil, fmt.Errorf("state %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(1)
+	if _, err := db.ExecContext(ctx, stateSchema); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("state %s: %w", path, err)
+	}
+	has, err := db.PrepareContext(ctx, `SELECT sip FROM dossiers WHERE profile=? AND class=? AND tier=? AND key=?`)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("state %s: %w", path, err)
+	}
+	return &State{db: db, path: path, has: has}, nil
+}
+
+// Path is the state database's file.
+func (s *State) Path() string { return s.path }
+
+// Close closes the database.
+func (s *State) Close() error {
+	if s == nil {
+		return nil
+	}
+	s.has.Close()
+	return s.db.Close()
+}
+
+// Archived returns the SIP a dossier was archived in at a tier, or "".
+func (s *State) Archived(ctx context.Context, profile, class, tier, key string) (string, error) {
+	var sip string
+	err := s.has.QueryRowContext(ctx, profile, class, tier, key).Scan(&sip)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("state %s: %w", s.path, err)
+	}
+	return sip, nil
+}
+
+// stateSIP is a row of the sips table.
+type stateSIP struct {
+	Name, Profile, Class, Tier, Status, MessageID, FirstKey, LastKey string
+	Dossiers                                                         int
+	Bytes                                                            int64
+	SHA256, ManifestSHA512, Target                                   string
+	LedgerSeq                                                        int64
+}
+
+// spooled records a SIP written in the spool and the keys of its dossiers, in one transaction.
+func (s *State) spooled(ctx context.Context, r stateSIP, keys []string) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `INSERT INTO sips(name, profile, class, tier, status, message_id, first_key, last_key, dossiers, bytes, sha256, manifest_sha512)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`, r.Name, r.Profile, r.Class, r.Tier, sipSpooled, r.MessageID, r.FirstKey, r.LastKey, r.Dossiers, r.Bytes, r.SHA256, r.ManifestSHA512); err != nil {
+		return fmt.Errorf("state %s: SIP %s: %w", s.path, r.Name, err)
+	}
+	st, err := tx.PrepareContext(ctx, `INSERT INTO dossiers(profile, class, tier, key, sip) VALUES (?,?,?,?,?)`)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	for _, k := range keys {
+		if _, err := st.ExecContext(ctx, r.Profile, r.Class, r.Tier, k, r.Name); err != nil {
+			return fmt.Errorf("state %s: dossier %s of SIP %s: %w", s.path, k, r.Name, err)
+		}
+	}
+	return tx.Commit()
+}
+
+// sent marks a spooled SIP as recorded in the ledger.
+func (s *State) sent(ctx context.Context, name, target string, seq int64) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE sips SET status=?, target=?, ledger_seq=? WHERE name=?`, sipSent, target, seq, name)
+	if err != nil {
+		return fmt.Errorf("state %s: SIP %s: %w", s.path, name, err)
+	}
+	return nil
+}
+
+// forget removes a spooled SIP whose file is lost and that never reached the target: its dossiers
+// are archived again by this run.
+func (s *State) forget(ctx context.Context, name string) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM dossiers WHERE sip=?`, name); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM sips WHERE name=?`, name); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// pending lists the SIPs of profile still spooled.
+func (s *State) pending(ctx context.Context, profile string) ([]stateSIP, error) {
+	return s.sips(ctx, `WHERE profile=? AND status=? ORDER BY name`, profile, sipSpooled)
+}
+
+// SIPNames lists every SIP the state records for profile (sent or spooled), in name order.
+func (s *State) SIPNames(ctx context.Context, profile string) ([]string, error) {
+	rows, err := s.sips(ctx, `WHERE profile=? ORDER BY name`, profile)
+	var out []string
+	for _, r := range rows {
+		out = append(out, r.Name)
+	}
+	return out, err
+}
+
+// Count returns how many dossiers of profile the state records per tier.
+func (s *State) Count(ctx context.Context, profile string) (map[string]int64, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT tier, count(*) FROM dossiers WHERE profile=? GROUP BY tier`, profile)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var t string
+		var n int64
+		if err := rows.Scan(&t, &n); err != nil {
+			return nil, err
+		}
+		out[t] = n
+	}
+	return out, rows.Err()
+}
+
+func (s *State) sips(ctx context.Context, where string, args ...any) ([]stateSIP, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT name, profile, class, tier, status, message_id, first_key, last_key, dossiers, bytes, sha256, manifest_sha512, target, ledger_seq FROM sips `+where, args...)
+	if err != nil {
+		return nil, fmt.Errorf("state %s: %w", s.path, err)
+	}
+	defer rows.Close()
+	var out []stateSIP
+	for rows.Next() {
+		var r stateSIP
+		if err := rows.Scan(&r.Name, &r.Profile, &r.Class, &r.Tier, &r.Status, &r.MessageID, &r.FirstKey, &r.LastKey, &r.Dossiers, &r.Bytes, &r.SHA256, &r.ManifestSHA512, &r.Target, &r.LedgerSeq); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
