@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -25,7 +27,13 @@ func init() {
 			"are listed in the elimination proposal (--elimination FILE); nothing is ever deleted from the source.",
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "profile", Required: true, Usage: "a built-in profile (apogee, harpege) or a profile file"},
-			&cli.StringFlag{Name: "target", Usage: "where the SIPs go: dir://PATH, s3://BUCKET/PREFIX or vitam+https://HOST"},
+			&cli.StringFlag{Name: "target", Usage: "where the SIPs of both tiers go: dir://PATH, s3://BUCKET/PREFIX?endpoint=… or vitam+https://HOST:PORT?tenant=N"},
+			&cli.StringFlag{Name: "target-intermediate", Usage: "where intermediate SIPs go, instead of --target"},
+			&cli.StringFlag{Name: "target-final", Usage: "where final SIPs go, instead of --target"},
+			&cli.StringFlag{Name: "state", Value: "versement-state", Usage: "folder of the run state (state.db: which dossier went into which SIP; spool/: SIPs not yet sent); keep it between runs"},
+			&cli.StringFlag{Name: "ledger", Usage: "the ledger file (hash-chained record of every SIP sent); default: STATE/ledger.jsonl"},
+			&cli.IntFlag{Name: "batch-dossiers", Usage: "at most this many dossiers per SIP (default: the profile's batch.max_dossiers)"},
+			&cli.StringFlag{Name: "batch-bytes", Usage: "at most about this many bytes per SIP, e.g. 500MB (default: the profile's batch.max_bytes)"},
 			&cli.StringFlag{Name: "as-of", Usage: "decide as of this date (YYYY-MM-DD); default: today"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "print the plan (counts per tier and rule) and write nothing"},
 			&cli.BoolFlag{Name: "decommission", Usage: "the application is being shut down: active dossiers go to intermediate archiving, their clock preserved"},
@@ -38,10 +46,6 @@ func init() {
 		Action: runAction,
 	})
 }
-
-// newArchiver builds the packaging stage (SIP writing and sending) for a run; nil until packaging
-// is wired, in which case only dry runs are possible.
-var newArchiver func(c *cli.Context, p *profiles.Profile) (pipeline.Archiver, error)
 
 func parseTiers(s string) ([]retention.Tier, error) {
 	var out []retention.Tier
@@ -74,65 +78,78 @@ func runAction(c *cli.Context) error {
 	if err != nil {
 		return cli.Exit(err.Error(), exitError)
 	}
-	cfg := pipeline.Config{
-		Profile: p, AsOf: asOf, Tiers: tiers, Classes: c.StringSlice("class"),
+	spec := sourceSpec(c, p)
+	if spec == "" {
+		return cli.Exit("no source: give --source (sqlite:PATH, env:VAR or file:PATH), or set source.dsn_env in the profile", exitError)
+	}
+	job := pipeline.JobSpec{
+		Profile: p, Source: spec, AsOf: asOf, Tiers: tiers, Classes: c.StringSlice("class"),
 		Decommission: c.Bool("decommission"), DryRun: c.Bool("dry-run"), Log: slog.Default(),
+		Target: c.String("target"), TargetIntermediate: c.String("target-intermediate"), TargetFinal: c.String("target-final"),
+		State: c.String("state"), Ledger: c.String("ledger"),
+		MaxDossiers: c.Int("batch-dossiers"),
 	}
-	if !cfg.DryRun {
-		if newArchiver == nil {
-			return cli.Exit("writing SIPs is not available in this build yet: use --dry-run for the plan", exitError)
+	if s := c.String("batch-bytes"); s != "" {
+		n, err := profiles.ParseSize(s)
+		if err != nil || n <= 0 {
+			return cli.Exit(fmt.Sprintf("--batch-bytes %q: want a size such as 500MB or 2GiB", s), exitError)
 		}
-		if cfg.Archiver, err = newArchiver(c, p); err != nil {
-			return cli.Exit(err.Error(), exitError)
-		}
+		job.MaxBytes = n
 	}
-	src, spec, err := openSource(c.Context, c, p)
-	if err != nil {
-		return err
+	if !job.DryRun && job.Target == "" && (job.TargetIntermediate == "" || job.TargetFinal == "") {
+		return cli.Exit("no target: give --target dir://PATH, s3://BUCKET/PREFIX or vitam+https://HOST (or --target-intermediate and --target-final), or use --dry-run for the plan", exitError)
 	}
-	defer src.Close()
-	cfg.Source, cfg.SourceName = src, extract.Redact(spec)
-
 	var elim *os.File
 	if path := c.String("elimination"); path != "" {
 		if elim, err = os.Create(path); err != nil {
 			return cli.Exit(fmt.Sprintf("--elimination: %v", err), exitError)
 		}
-		cfg.Elimination = elim
+		job.Elimination = elim
 	}
-	rep, runErr := pipeline.Run(c.Context, cfg)
+	prog := newRunProgress(c.App.ErrWriter, slog.Default())
+	job.Progress = prog.update
+	rep, runErr := pipeline.Execute(c.Context, job)
+	prog.finish()
 	if elim != nil {
 		if err := elim.Close(); err != nil && runErr == nil {
 			runErr = fmt.Errorf("--elimination: %w", err)
 		}
 	}
+	if errors.Is(runErr, context.Canceled) {
+		runErr = errors.New("interrupted: stopped at a safe point; the SIPs sent are recorded, run the same command again to go on")
+	}
 	if rep != nil {
-		if path := c.String("report"); path != "" {
-			b, err := json.MarshalIndent(rep, "", "  ")
-			if err == nil {
-				err = extract.WriteFileAtomic(path, append(b, '\n'))
-			}
-			if err != nil && runErr == nil {
-				runErr = fmt.Errorf("--report: %w", err)
-			}
-		}
-		if c.Bool("json") {
-			enc := json.NewEncoder(c.App.Writer)
-			enc.SetIndent("", "  ")
-			if err := enc.Encode(rep); err != nil {
-				return err
-			}
-		} else {
-			if err := rep.WriteSummary(c.App.Writer); err != nil {
-				return err
-			}
-			if rep.Eliminations > 0 && cfg.Elimination == nil {
-				fmt.Fprintln(c.App.Writer, "write the elimination proposal with --elimination FILE")
-			}
+		if err := writeRunReport(c, rep, job.Elimination != nil); err != nil && runErr == nil {
+			runErr = err
 		}
 	}
 	if runErr != nil {
 		return cli.Exit(runErr.Error(), exitError)
+	}
+	return nil
+}
+
+// writeRunReport prints the report (JSON with --json, else the summary) and saves it with --report.
+func writeRunReport(c *cli.Context, rep *pipeline.Report, elimination bool) error {
+	if path := c.String("report"); path != "" {
+		b, err := json.MarshalIndent(rep, "", "  ")
+		if err == nil {
+			err = extract.WriteFileAtomic(path, append(b, '\n'))
+		}
+		if err != nil {
+			return fmt.Errorf("--report: %w", err)
+		}
+	}
+	if c.Bool("json") {
+		enc := json.NewEncoder(c.App.Writer)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	if err := rep.WriteSummary(c.App.Writer); err != nil {
+		return err
+	}
+	if rep.Eliminations > 0 && !elimination {
+		fmt.Fprintln(c.App.Writer, "write the elimination proposal with --elimination FILE")
 	}
 	return nil
 }

@@ -69,7 +69,9 @@ func TestRunRefusesBadFlags(t *testing.T) {
 	}{
 		{[]string{"--tiers", "destroy", "--dry-run"}, `ERR: --tiers: "destroy": want active, intermediate or final (destroy gives the elimination proposal, never a SIP)`},
 		{[]string{"--as-of", "30/11/2026", "--dry-run"}, `ERR: --as-of "30/11/2026": want a date YYYY-MM-DD`},
-		{[]string{}, "ERR: writing SIPs is not available in this build yet: use --dry-run for the plan"},
+		{[]string{}, "ERR: no target: give --target dir://PATH, s3://BUCKET/PREFIX or vitam+https://HOST (or --target-intermediate and --target-final), or use --dry-run for the plan"},
+		{[]string{"--target", "ftp://x", "--state", t.TempDir()}, `ERR: target "ftp://x": unknown scheme "ftp" (want dir://, s3:// or vitam+https://)`},
+		{[]string{"--target", "dir://x", "--batch-bytes", "lots"}, `ERR: --batch-bytes "lots": want a size such as 500MB or 2GiB`},
 	} {
 		args := append([]string{"run", "--profile", "apogee", "--source", db}, tc.args...)
 		out, code := run(t, args...)
@@ -158,5 +160,54 @@ func TestRunEliminationProposal(t *testing.T) {
 	after, _ := os.ReadFile(db)
 	if string(before) != string(after) {
 		t.Errorf("the source database changed")
+	}
+}
+
+// TestRunArchivesOnce runs the real pipeline from the command line into a folder: SIPs written and
+// recorded, the JSON report lists them with their digests, verify accepts the ledger and the
+// SIPs, and a second run archives nothing new.
+func TestRunArchivesOnce(t *testing.T) {
+	db := cliDemo(t, "apogee")
+	dir := t.TempDir()
+	archives, state := filepath.Join(dir, "archives"), filepath.Join(dir, "state")
+	args := []string{"run", "--profile", "apogee", "--source", db, "--as-of", "2026-11-30", "--target", "dir://" + archives,
+		"--state", state, "--batch-dossiers", "50"}
+	out, code := run(t, append(args, "--json")...)
+	if code != 0 {
+		t.Fatalf("run: code %d\n%s", code, out)
+	}
+	var rep struct {
+		Archived int64 `json:"archived"`
+		Ledger   string
+		SIPs     []struct {
+			Name, Target, Digest, Tier string
+			MessageID                  string `json:"message_id"`
+			ManifestDigest             string `json:"manifest_digest"`
+			Dossiers                   int
+			Bytes                      int64
+		} `json:"sips"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || len(rep.SIPs) < 3 || rep.Archived == 0 {
+		t.Fatalf("report: %v\n%s", err, out)
+	}
+	total := 0
+	for _, s := range rep.SIPs {
+		total += s.Dossiers
+		if s.Dossiers > 50 || s.MessageID == "" || s.Digest == "" || s.ManifestDigest == "" || s.Target != "dir://"+archives {
+			t.Errorf("SIP %+v", s)
+		}
+		if _, err := os.Stat(filepath.Join(archives, s.Name)); err != nil {
+			t.Error(err)
+		}
+	}
+	if int64(total) != rep.Archived || rep.Ledger != filepath.Join(state, "ledger.jsonl") {
+		t.Errorf("%d dossiers in SIPs, %d archived, ledger %s", total, rep.Archived, rep.Ledger)
+	}
+	if out, code := run(t, "verify", "--ledger", rep.Ledger, "--target", "dir://"+archives); code != 0 {
+		t.Errorf("verify --ledger: code %d\n%s", code, out)
+	}
+	out, code = run(t, args...)
+	if code != 0 || !strings.Contains(out, "nothing new was archived: 0 SIPs") || !strings.Contains(out, fmt.Sprintf("%d dossier(s) were already archived", rep.Archived)) {
+		t.Errorf("second run: code %d\n%s", code, out)
 	}
 }
