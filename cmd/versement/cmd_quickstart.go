@@ -1,0 +1,122 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/versement/versement/extract/demo"
+	"github.com/versement/versement/pipeline"
+	"github.com/versement/versement/profiles"
+	"github.com/versement/versement/seda"
+	"github.com/versement/versement/transfer"
+	"github.com/versement/versement/transfer/ledger"
+	"github.com/versement/versement/transfer/targets"
+)
+
+func init() {
+	register(&cli.Command{
+		Name:  "quickstart",
+		Usage: "try versement in one command: a demo Apogée database, archived into ./archives and verified",
+		Description: "Creates a demo Apogée SQLite database (apogee-demo.db, if it is not there yet), runs the\n" +
+			"pipeline with the built-in apogee profile into ./archives (a dir:// target; the state and the\n" +
+			"ledger go to ./versement-state), verifies every SIP written and the ledger, and prints the\n" +
+			"summary and where to look next. Run it again: nothing new is archived.",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "dir", Value: ".", Usage: "folder for the demo database, ./archives and ./versement-state"},
+			&cli.IntFlag{Name: "dossiers", Value: 10000, Usage: "students in the demo database (when it is created)"},
+			&cli.StringFlag{Name: "as-of", Usage: "decide as of this date (YYYY-MM-DD); default: today"},
+		},
+		Action: quickstartAction,
+	})
+}
+
+func quickstartAction(c *cli.Context) error {
+	ctx := c.Context
+	w := c.App.Writer
+	dir := c.String("dir")
+	asOf, err := asOfFlag(c)
+	if err != nil {
+		return err
+	}
+	db := filepath.Join(dir, "apogee-demo.db")
+	archives := filepath.Join(dir, "archives")
+	state := filepath.Join(dir, "versement-state")
+	elimPath := filepath.Join(dir, "elimination-proposal.csv")
+	if _, err := os.Stat(db); errors.Is(err, os.ErrNotExist) {
+		n := c.Int("dossiers")
+		fmt.Fprintf(w, "creating a demo Apogée database with %d students: %s\n", n, db)
+		start := time.Now()
+		if _, err := demo.CreateSQLite(ctx, db, demo.Options{Profile: demo.Apogee, Dossiers: n, Seed: 1}); err != nil {
+			os.Remove(db)
+			return cli.Exit(fmt.Sprintf("demo database: %v", err), exitError)
+		}
+		fmt.Fprintf(w, "  done in %.1fs\n", time.Since(start).Seconds())
+	} else if err != nil {
+		return cli.Exit(err.Error(), exitError)
+	} else {
+		fmt.Fprintf(w, "using the demo database %s (delete it for a new one)\n", db)
+	}
+	p, err := profiles.Open("apogee")
+	if err != nil {
+		return cli.Exit(err.Error(), exitError)
+	}
+	elim, err := os.Create(elimPath)
+	if err != nil {
+		return cli.Exit(err.Error(), exitError)
+	}
+	target := "dir://" + archives
+	fmt.Fprintf(w, "archiving into %s (state and ledger in %s)\n\n", archives, state)
+	prog := newRunProgress(c.App.ErrWriter, slog.Default())
+	rep, runErr := pipeline.Execute(ctx, pipeline.JobSpec{Profile: p, Source: "sqlite:" + db, Target: target, State: state,
+		AsOf: asOf, Elimination: elim, Progress: prog.update, Log: slog.Default()})
+	prog.finish()
+	if err := elim.Close(); err != nil && runErr == nil {
+		runErr = err
+	}
+	if rep != nil {
+		if err := rep.WriteSummary(w); err != nil {
+			return err
+		}
+	}
+	if runErr != nil {
+		return cli.Exit(runErr.Error(), exitError)
+	}
+
+	// Verify what this run wrote, and the whole ledger against the folder.
+	bad := 0
+	for _, s := range rep.SIPs {
+		vr, err := seda.Verify(ctx, filepath.Join(archives, s.Name), seda.VerifyOptions{})
+		if err != nil || !vr.OK() {
+			bad++
+			fmt.Fprintf(w, "SIP %s does NOT verify: %v %v\n", s.Name, err, vr)
+		}
+	}
+	tg, err := targets.Open(ctx, target, transfer.Options{Retries: -1})
+	if err != nil {
+		return cli.Exit(err.Error(), exitError)
+	}
+	defer tg.Close()
+	lr, err := ledger.Verify(ctx, rep.Ledger, tg)
+	if err != nil {
+		return cli.Exit(fmt.Sprintf("ledger %s: %v", rep.Ledger, err), exitError)
+	}
+	if bad > 0 || !lr.OK() {
+		return cli.Exit(fmt.Sprintf("verification failed: %d SIP(s) damaged, ledger problems: %v", bad, lr.Problems), exitFindings)
+	}
+	fmt.Fprintf(w, "\nverified: %d new SIP(s) (manifest, digests, structure) and the ledger's %d entries (hash chain, every SIP at the target with its checksum)\n", len(rep.SIPs), lr.Entries)
+	fmt.Fprintf(w, "\nwhere to look next:\n")
+	fmt.Fprintf(w, "  the SIPs:                 ls %s   (unzip -p %s/NAME.zip manifest.xml)\n", archives, archives)
+	fmt.Fprintf(w, "  the ledger:               versement verify --ledger %s --target %s\n", rep.Ledger, target)
+	fmt.Fprintf(w, "  a SIP:                    versement verify %s/NAME.zip\n", archives)
+	fmt.Fprintf(w, "  the elimination proposal: %s\n", elimPath)
+	fmt.Fprintf(w, "  one dossier's decision:   versement explain --profile apogee --source %s --key 1\n", db)
+	fmt.Fprintf(w, "  the rules:                versement rules list --profile apogee\n")
+	fmt.Fprintf(w, "  your own database:        versement run --profile apogee --source env:APOGEE_DSN --target dir://PATH --dry-run\n")
+	return nil
+}
