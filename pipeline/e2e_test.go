@@ -3,6 +3,7 @@ package pipeline
 import (
 	"archive/zip"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -272,6 +273,33 @@ func TestCrashResume(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestCancelResume: a cancelled run (Ctrl-C, SIGTERM) stops at a safe point, discards its
+// unfinished SIPs, and the rerun ends in the state of an uninterrupted run.
+func TestCancelResume(t *testing.T) {
+	db := demoDB(t)
+	refState, refOut := t.TempDir(), t.TempDir()
+	runJob(t, "sqlite:"+db, refState, "dir://"+refOut)
+	ref := takeSnapshot(t, refState, refOut)
+
+	state, out := t.TempDir(), t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	sent := 0
+	_, err := Execute(ctx, JobSpec{Profile: builtin(t, "apogee"), Source: "sqlite:" + db, Target: "dir://" + out, State: state,
+		AsOf: e2eAsOf, MaxDossiers: e2eBatch, OnSIP: func(SIP) {
+			if sent++; sent == 2 {
+				cancel()
+			}
+		}})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled run: %v", err)
+	}
+	if n, _ := filepath.Glob(filepath.Join(out, "*.zip")); len(n) != 2 {
+		t.Errorf("%d SIPs sent by the cancelled run, want 2", len(n))
+	}
+	runJob(t, "sqlite:"+db, state, "dir://"+out)
+	equalSnapshots(t, "after a cancellation", takeSnapshot(t, state, out), ref)
 }
 
 // TestCrashChild is the child process of TestCrashResume: it kills itself with SIGKILL the Nth
