@@ -10,12 +10,13 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/versement/versement/profiles"
 	"github.com/versement/versement/retention"
 )
 
 func init() {
 	source := []cli.Flag{
-		&cli.StringSliceFlag{Name: "profile", Usage: "a built-in profile's schedule: " + strings.Join(retention.Names(), " or ") + " (repeatable)"},
+		&cli.StringSliceFlag{Name: "profile", Usage: "a profile's retention schedule: a built-in profile (" + strings.Join(retention.Names(), ", ") + ") or a profile file (repeatable)"},
 		&cli.StringSliceFlag{Name: "schedule", Usage: "a retention schedule file (YAML, see docs/retention.md; repeatable)"},
 	}
 	register(&cli.Command{
@@ -109,10 +110,16 @@ func init() {
 // name) and --schedule, in that order.
 func schedulesFromFlags(c *cli.Context) ([]*retention.Schedule, error) {
 	var out []*retention.Schedule
-	for _, p := range c.StringSlice("profile") {
-		s, err := retention.BuiltinSchedule(p)
+	for _, name := range c.StringSlice("profile") {
+		// The profile's own schedule: a built-in profile's, or the one an establishment's profile
+		// file names (its retention.schedule).
+		p, err := profiles.Open(name)
 		if err != nil {
 			return nil, cli.Exit(fmt.Sprintf("--profile: %v", err), exitError)
+		}
+		s := p.Schedule()
+		if s == nil {
+			return nil, cli.Exit(fmt.Sprintf("--profile %s: the profile has no retention schedule", name), exitError)
 		}
 		out = append(out, s)
 	}

@@ -145,7 +145,7 @@ func TestRulesBadFlags(t *testing.T) {
 		want string
 	}{
 		{[]string{"list"}, "give --profile (apogee, harpege) or --schedule FILE"},
-		{[]string{"list", "--profile", "sifac"}, `--profile: no built-in schedule "sifac" (have apogee, harpege)`},
+		{[]string{"list", "--profile", "sifac"}, `--profile: no built-in profile "sifac" (built-in: apogee, harpege)`},
 		{[]string{"export", "--format", "json", "--profile", "apogee"}, `--format "json": want vitam-csv`},
 		{[]string{"list", "--schedule", "/nonexistent/s.yaml"}, "schedule: open /nonexistent/s.yaml: no such file or directory"},
 	} {
