@@ -9,8 +9,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/versement/versement/civil"
 	"github.com/versement/versement/extract/demo"
 	"github.com/versement/versement/profiles"
+	"github.com/versement/versement/schedule"
 )
 
 // lineOf is the line number of the first line of text holding s.
@@ -209,5 +211,29 @@ func TestRunArchivesOnce(t *testing.T) {
 	out, code = run(t, args...)
 	if code != 0 || !strings.Contains(out, "nothing new was archived: 0 SIPs") || !strings.Contains(out, fmt.Sprintf("%d dossier(s) were already archived", rep.Archived)) {
 		t.Errorf("second run: code %d\n%s", code, out)
+	}
+}
+
+// TestScheduledRunner: the scheduler's runner backed by the pipeline archives a job into its
+// targets, in its own state folder, once.
+func TestScheduledRunner(t *testing.T) {
+	db := cliDemo(t, "apogee")
+	dir := t.TempDir()
+	t.Setenv("VERSEMENT_TEST_SCHED_DSN", "sqlite:"+db)
+	r, _ := pipelineRunner(nil)
+	job := schedule.Job{Name: "apogee-nightly", Profile: "apogee", Source: schedule.SecretRef{Env: "VERSEMENT_TEST_SCHED_DSN"},
+		Targets:  map[string]string{"intermediate": "dir://" + filepath.Join(dir, "inter"), "final": "dir://" + filepath.Join(dir, "final")},
+		AsOfDate: civil.Date{Year: 2026, Month: 11, Day: 30}, StateDir: filepath.Join(dir, "state"), Batch: schedule.BatchLimits{MaxDossiers: 100}}
+	res, err := r.Run(context.Background(), job)
+	if err != nil || res.Outcome != schedule.OK || res.SIPs < 2 || res.Dossiers["final"] == 0 {
+		t.Fatalf("run: %+v %v", res, err)
+	}
+	for _, sub := range []string{"inter", "final"} {
+		if n, _ := filepath.Glob(filepath.Join(dir, sub, "*.zip")); len(n) == 0 {
+			t.Errorf("no SIP in %s", sub)
+		}
+	}
+	if res, err = r.Run(context.Background(), job); err != nil || res.SIPs != 0 {
+		t.Errorf("second run: %+v %v", res, err)
 	}
 }

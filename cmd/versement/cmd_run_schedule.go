@@ -1,0 +1,63 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/versement/versement/pipeline"
+	"github.com/versement/versement/profiles"
+	"github.com/versement/versement/retention"
+	"github.com/versement/versement/schedule"
+)
+
+// pipelineRunner is the scheduler's Runner backed by the real pipeline: wire it with
+// `var newRunner = pipelineRunner` in cmd_schedule.go. Each job's state (state.db, spool, ledger)
+// lives in the job's own StateDir, so its runs are exactly-once and resume after a crash.
+func pipelineRunner(*schedule.Config) (schedule.Runner, error) {
+	return schedule.RunnerFunc(runScheduledJob), nil
+}
+
+func runScheduledJob(ctx context.Context, job schedule.Job) (schedule.Result, error) {
+	p, err := profiles.Open(job.Profile)
+	if err != nil {
+		return schedule.Result{Outcome: schedule.Failed}, err
+	}
+	src := ""
+	switch {
+	case job.Source.Env != "":
+		src = "env:" + job.Source.Env
+	case job.Source.File != "":
+		src = "file:" + job.Source.File
+	default:
+		return schedule.Result{Outcome: schedule.Failed}, errors.New("job has no source")
+	}
+	spec := pipeline.JobSpec{Profile: p, Source: src, State: job.StateDir, AsOf: job.AsOfDate,
+		TargetIntermediate: job.Targets[string(retention.Intermediate)], TargetFinal: job.Targets[string(retention.Final)],
+		MaxDossiers: job.Batch.MaxDossiers, MaxBytes: job.Batch.MaxBytes,
+		Log: slog.Default().With("job", job.Name)}
+	// The tiers archived are those the job gives a target for.
+	for _, t := range pipeline.DefaultTiers {
+		if job.Targets[string(t)] != "" {
+			spec.Tiers = append(spec.Tiers, t)
+		}
+	}
+	if len(spec.Tiers) == 0 {
+		return schedule.Result{Outcome: schedule.Failed}, fmt.Errorf("job %s has no target", job.Name)
+	}
+	rep, err := pipeline.Execute(ctx, spec)
+	res := schedule.Result{}
+	if rep != nil {
+		res.Dossiers, res.SIPs, res.Bytes = rep.TierCounts(), len(rep.SIPs), rep.Bytes
+	}
+	switch {
+	case err == nil:
+		res.Outcome = schedule.OK
+	case errors.Is(err, context.Canceled) || ctx.Err() != nil:
+		res.Outcome = schedule.Interrupted
+	default:
+		res.Outcome, res.Failures = schedule.Failed, 1
+	}
+	return res, err
+}
