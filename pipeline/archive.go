@@ -60,6 +60,11 @@ type Packager struct {
 	date  time.Time
 }
 
+// manifestAllowance is what one dossier adds to the SIP's compressed manifest.xml and zip
+// directory, reserved so that a finished SIP stays within the byte limit (measured on the demo
+// Apogée dossiers: about 1 kB).
+const manifestAllowance = 1536
+
 type sipKey struct {
 	class string
 	tier  retention.Tier
@@ -206,7 +211,7 @@ func (p *Packager) Archive(ctx context.Context, it *Item) error {
 			est += r.LOB.Size
 		}
 	}
-	if b != nil && len(b.keys) > 0 && b.cw.n+est > prof.MaxBytes() {
+	if b != nil && len(b.keys) > 0 && b.cw.n+est+int64(len(b.keys)+1)*manifestAllowance > prof.MaxBytes() {
 		if err := p.finish(ctx, b); err != nil {
 			return err
 		}

@@ -334,3 +334,34 @@ func targetsOpen(t *testing.T, u string) (transfer.Target, error) {
 	}
 	return tg, err
 }
+
+// TestBatchBytesAndDecommission: the byte limit closes SIPs before they pass it (a dossier is
+// never split), and decommission mode archives active dossiers as intermediate.
+func TestBatchBytesAndDecommission(t *testing.T) {
+	state, out := t.TempDir(), t.TempDir()
+	const limit = 64 << 10
+	rep, err := Execute(context.Background(), JobSpec{Profile: builtin(t, "apogee"), Source: "sqlite:" + demoDB(t), Target: "dir://" + out,
+		State: state, AsOf: e2eAsOf, MaxBytes: limit, Decommission: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := sqlTiers(t, e2eAsOf, false)
+	if rep.Tiers[retention.Intermediate] != want[retention.Intermediate]+want[retention.Active] || rep.Decommissioned != want[retention.Active] {
+		t.Errorf("decommission: %d intermediate (%d by decommission), SQL %d intermediate + %d active",
+			rep.Tiers[retention.Intermediate], rep.Decommissioned, want[retention.Intermediate], want[retention.Active])
+	}
+	var total int64
+	for _, s := range rep.SIPs {
+		total += int64(s.Dossiers)
+		if s.Dossiers > 1 && s.Bytes > limit {
+			t.Errorf("SIP %s: %d bytes for a limit of %d", s.Name, s.Bytes, limit)
+		}
+	}
+	if total != rep.Archived || len(rep.SIPs) < 10 {
+		t.Errorf("%d SIPs hold %d dossiers, %d archived", len(rep.SIPs), total, rep.Archived)
+	}
+	keys := checkSIPs(t, out)
+	if int64(len(keys[retention.Intermediate])) != rep.Tiers[retention.Intermediate] {
+		t.Errorf("%d intermediate dossiers in the SIPs, %d decided", len(keys[retention.Intermediate]), rep.Tiers[retention.Intermediate])
+	}
+}
