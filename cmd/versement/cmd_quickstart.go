@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -72,9 +73,11 @@ func quickstartAction(c *cli.Context) error {
 	}
 	target := "dir://" + archives
 	fmt.Fprintf(w, "archiving into %s (state and ledger in %s)\n\n", archives, state)
-	prog := newRunProgress(c.App.ErrWriter, slog.Default())
+	// The summary says what the per-SIP log lines would: only warnings and errors are logged.
+	log := slog.New(minLevel{slog.Default().Handler(), slog.LevelWarn})
+	prog := newRunProgress(c.App.ErrWriter, log)
 	rep, runErr := pipeline.Execute(ctx, pipeline.JobSpec{Profile: p, Source: "sqlite:" + db, Target: target, State: state,
-		AsOf: asOf, Elimination: elim, Progress: prog.update, Log: slog.Default()})
+		AsOf: asOf, Elimination: elim, Progress: prog.update, Log: log})
 	prog.finish()
 	if err := elim.Close(); err != nil && runErr == nil {
 		runErr = err
@@ -120,3 +123,18 @@ func quickstartAction(c *cli.Context) error {
 	fmt.Fprintf(w, "  your own database:        versement run --profile apogee --source env:APOGEE_DSN --target dir://PATH --dry-run\n")
 	return nil
 }
+
+// minLevel drops the records below a level.
+type minLevel struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h minLevel) WithAttrs(as []slog.Attr) slog.Handler {
+	return minLevel{h.Handler.WithAttrs(as), h.min}
+}
+func (h minLevel) WithGroup(n string) slog.Handler { return minLevel{h.Handler.WithGroup(n), h.min} }
