@@ -12,8 +12,7 @@ import (
 	"github.com/versement/versement/schedule"
 )
 
-// pipelineRunner is the scheduler's Runner backed by the real pipeline: wire it with
-// `var newRunner = pipelineRunner` in cmd_schedule.go. Each job's state (state.db, spool, ledger)
+// pipelineRunner is the scheduler's Runner backed by the real pipeline. Each job's state (state.db, spool, ledger)
 // lives in the job's own StateDir, so its runs are exactly-once and resume after a crash.
 func pipelineRunner(*schedule.Config) (schedule.Runner, error) {
 	return schedule.RunnerFunc(runScheduledJob), nil

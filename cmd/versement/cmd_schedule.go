@@ -20,15 +20,9 @@ import (
 	"github.com/versement/versement/schedule"
 )
 
-// errPipelineNotWired is what every scheduled run returns until the pipeline is connected.
-var errPipelineNotWired = errors.New("pipeline not wired yet: this build of versement cannot run jobs (the run pipeline is not connected to the scheduler)")
-
-// newRunner builds what one scheduled run does. The pipeline replaces it here, in one line.
-var newRunner = func(cfg *schedule.Config) (schedule.Runner, error) {
-	return schedule.RunnerFunc(func(context.Context, schedule.Job) (schedule.Result, error) {
-		return schedule.Result{}, errPipelineNotWired
-	}), nil
-}
+// newRunner builds what one scheduled run does: the real pipeline (cmd_run_schedule.go). Tests
+// replace it with fakes to prove the scheduling itself.
+var newRunner = pipelineRunner
 
 // defaultStateDir is where locks and the jobs' state go when neither the flag, the environment
 // nor the jobs file says.
