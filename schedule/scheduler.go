@@ -194,7 +194,7 @@ func (s *Scheduler) run(ctx context.Context, job *Job) (Result, error) {
 		s.mu.Unlock()
 		s.log.Warn("run skipped: the previous run is still going", "job", job.Name, "running_since", since)
 		r := Result{Outcome: Skipped, Start: time.Now(), Error: "previous run still running since " + since.Format(time.RFC3339)}
-		s.metrics.record(job.Name, r)
+		s.recordRun(job.Name, r)
 		return r, fmt.Errorf("job %s: %s", job.Name, r.Error)
 	}
 	defer sl.busy.Unlock()
@@ -208,7 +208,7 @@ func (s *Scheduler) run(ctx context.Context, job *Job) (Result, error) {
 			r.Outcome = Failed
 			s.log.Error("run failed: cannot take the job's lock", "job", job.Name, "err", err)
 		}
-		s.metrics.record(job.Name, r)
+		s.recordRun(job.Name, r)
 		return r, fmt.Errorf("job %s: %w", job.Name, err)
 	}
 	defer lock.Unlock()
@@ -225,8 +225,10 @@ func (s *Scheduler) run(ctx context.Context, job *Job) (Result, error) {
 	sl.running = start
 	sl.st.LastStart = start
 	st := sl.st
+	if s.cfg.Job(job.Name) != nil { // not removed by a reload since the tick (see recordRun)
+		s.metrics.running.WithLabelValues(job.Name).Set(1)
+	}
 	s.mu.Unlock()
-	s.metrics.running.WithLabelValues(job.Name).Set(1)
 	// Recording the start before running is what lets the next start tell a run that died.
 	if err := saveState(s.dir, job.Name, st); err != nil {
 		s.log.Error("cannot record the run's start in the state dir", "job", job.Name, "err", err)
@@ -271,8 +273,7 @@ func (s *Scheduler) run(ctx context.Context, job *Job) (Result, error) {
 	if serr := saveState(s.dir, job.Name, st); serr != nil {
 		s.log.Error("cannot record the run's end in the state dir", "job", job.Name, "err", serr)
 	}
-	s.metrics.running.WithLabelValues(job.Name).Set(0)
-	s.metrics.record(job.Name, res)
+	s.recordRun(job.Name, res)
 
 	attrs := []any{"job", job.Name, "outcome", res.Outcome, "duration", res.Duration.Round(time.Millisecond).String(),
 		"dossiers", res.Dossiers, "sips", res.SIPs, "bytes", res.Bytes, "failures", res.Failures}
@@ -291,6 +292,19 @@ func (s *Scheduler) run(ctx context.Context, job *Job) (Result, error) {
 		return res, fmt.Errorf("job %s: %w", job.Name, err)
 	}
 	return res, nil
+}
+
+// recordRun puts a finished (or skipped) run in the metrics, unless a reload removed its job while
+// it ran: Reload has forgotten the job's series, and recording would bring them back for good.
+// Holding s.mu orders this after or before Reload's forget, never between.
+func (s *Scheduler) recordRun(name string, r Result) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cfg.Job(name) == nil {
+		return
+	}
+	s.metrics.running.WithLabelValues(name).Set(0)
+	s.metrics.record(name, r)
 }
 
 // call runs the runner, turning a panic into a failed run: an unattended scheduler must survive
