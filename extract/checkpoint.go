@@ -4,9 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sort"
 	"sync"
+
+	"github.com/versement/versement/internal/atomicfile"
 )
 
 // Checkpoint remembers, per class, the key of the last dossier whose output is safely stored, so
@@ -118,46 +119,15 @@ func (c *Checkpoint) save() error {
 	if err != nil {
 		return err
 	}
-	return WriteFileAtomic(c.path, append(b, '\n'))
-}
-
-// WriteFileAtomic replaces path with data so that a crash leaves either the old or the new content:
-// temporary file in the same folder, fsync, rename, fsync of the folder.
-func WriteFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
+	if err := atomicfile.WriteFile(c.path, append(b, '\n')); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
-	}
-	name := tmp.Name()
-	fail := func(err error) error {
-		tmp.Close()
-		os.Remove(name)
-		return fmt.Errorf("checkpoint %s: %w", path, err)
-	}
-	if _, err := tmp.Write(data); err != nil {
-		return fail(err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fail(err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fail(err)
-	}
-	if err := os.Rename(name, path); err != nil {
-		os.Remove(name)
-		return fmt.Errorf("checkpoint %s: %w", path, err)
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("checkpoint %s: %w", path, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("checkpoint %s: sync folder: %w", path, err)
 	}
 	return nil
 }
+
+// WriteFileAtomic replaces path with data so that a crash leaves either the old or the new content
+// (see internal/atomicfile).
+func WriteFileAtomic(path string, data []byte) error { return atomicfile.WriteFile(path, data) }
 
 // Classes lists the classes the checkpoint knows, sorted.
 func (c *Checkpoint) Classes() []string {

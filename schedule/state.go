@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/robfig/cron/v3"
+	"github.com/versement/versement/internal/atomicfile"
 )
 
 // jobState is what the state dir remembers of a job across restarts.
@@ -39,38 +40,14 @@ func loadState(dir, job string) (jobState, error) {
 	return st, nil
 }
 
-// saveState replaces the state file atomically (temporary file, fsync, rename), so that a crash
-// leaves the old state or the new one, never half of one.
+// saveState replaces the state file atomically, so that a crash leaves the old state or the new
+// one, never half of one.
 func saveState(dir, job string, st jobState) error {
 	b, err := json.MarshalIndent(st, "", "  ")
 	if err != nil {
 		return err
 	}
-	final := statePath(dir, job)
-	tmp, err := os.CreateTemp(dir, "."+job+".state-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(append(b, '\n')); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), final); err != nil {
-		return err
-	}
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		d.Close()
-	}
-	return nil
+	return atomicfile.WriteFile(statePath(dir, job), append(b, '\n'))
 }
 
 // Missed describes the activations of a job that passed without a run (the machine or the
