@@ -20,9 +20,9 @@ import (
 	"log/slog"
 	"os"
 	"sync"
-	"syscall"
 	"time"
 
+	"github.com/versement/versement/internal/flock"
 	"github.com/versement/versement/transfer"
 )
 
@@ -119,9 +119,12 @@ func Open(path string) (*Ledger, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ledger: %w", err)
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	if err := flock.TryLock(f); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("ledger %s is in use by another process (flock: %v)", path, err)
+		if errors.Is(err, flock.ErrLocked) {
+			return nil, fmt.Errorf("ledger %s is in use by another process", path)
+		}
+		return nil, fmt.Errorf("ledger %s: %w", path, err)
 	}
 	l := &Ledger{f: f, path: path, last: Genesis, index: map[key]int{}}
 	var good int64

@@ -1,5 +1,3 @@
-//go:build unix
-
 package schedule
 
 import (
@@ -8,18 +6,18 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"syscall"
+
+	"github.com/versement/versement/internal/flock"
 )
 
-// Lock is an exclusive flock(2) on a file. The kernel releases it when the holder's file
-// descriptor closes, including when the process dies (kill -9, OOM, power loss on reboot), so a
-// crash can never leave a job locked; a lock file left on disk means nothing by itself.
+// Lock is an exclusive flock(2) on a job's lock file (see internal/flock): a crashed run can never
+// leave its job locked. Outside Unix TryLock fails, so the scheduler refuses to run unlocked.
 type Lock struct {
 	f *os.File
 }
 
 // ErrLocked is returned by TryLock when another holder has the lock.
-var ErrLocked = errors.New("locked")
+var ErrLocked = flock.ErrLocked
 
 // TryLock takes the lock at path without waiting. When someone else holds it, the error wraps
 // ErrLocked and names the holder's pid when it wrote one.
@@ -28,13 +26,13 @@ func TryLock(path string) (*Lock, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lock: %w", err)
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	if err := flock.TryLock(f); err != nil {
 		holder := ""
 		if b, rerr := os.ReadFile(path); rerr == nil && len(strings.TrimSpace(string(b))) > 0 {
 			holder = " by pid " + strings.TrimSpace(string(b))
 		}
 		f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
+		if errors.Is(err, ErrLocked) {
 			return nil, fmt.Errorf("%s is held%s: %w", path, holder, ErrLocked)
 		}
 		return nil, fmt.Errorf("lock %s: %w", path, err)
