@@ -207,3 +207,16 @@ func Redact(raw string) string {
 	u.RawQuery = strings.NewReplacer("%3A", ":", "%2F", "/").Replace(q.Encode())
 	return u.String()
 }
+
+// Sleep waits d, or less when ctx ends first (then it returns ctx's error): a backoff or a poll
+// interval must not hold up a cancelled run.
+func Sleep(ctx context.Context, d time.Duration) error {
+	tm := time.NewTimer(d)
+	defer tm.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-tm.C:
+		return nil
+	}
+}

@@ -2,12 +2,15 @@ package transfer_test
 
 import (
 	"archive/zip"
+	"context"
 	"crypto/sha512"
 	"encoding/hex"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/versement/versement/transfer"
 )
@@ -84,6 +87,22 @@ func TestPrepareChecksSize(t *testing.T) {
 	}
 	s = transfer.SIP{Name: "a.zip", Path: p, SHA256: "ABC"}
 	if err := s.Prepare(); err == nil || !strings.Contains(err.Error(), "not 64 lowercase hex digits") {
+		t.Fatal(err)
+	}
+}
+
+// A cancelled run must not wait out a backoff: Sleep returns at once with the context's error.
+func TestSleepStopsWithTheContext(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	start := time.Now()
+	if err := transfer.Sleep(ctx, time.Hour); !errors.Is(err, context.Canceled) {
+		t.Fatalf("got %v, want context.Canceled", err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Fatalf("Sleep took %v after its context ended", d)
+	}
+	if err := transfer.Sleep(context.Background(), time.Millisecond); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -53,7 +53,7 @@ func Wrap(t transfer.Target, p Policy) *Target {
 	if p.Log == nil {
 		p.Log = slog.Default()
 	}
-	return &Target{inner: t, p: p, sleep: sleepCtx}
+	return &Target{inner: t, p: p, sleep: transfer.Sleep}
 }
 
 func (t *Target) String() string          { return t.inner.String() }
@@ -118,17 +118,6 @@ func (t *Target) backoff(attempt int) time.Duration {
 		d = t.p.Max
 	}
 	return t.p.Base/2 + time.Duration(rand.Int64N(int64(d)))
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	tm := time.NewTimer(d)
-	defer tm.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-tm.C:
-		return nil
-	}
 }
 
 // Retryable says whether err is worth another try.

@@ -113,7 +113,7 @@ func New(raw string, opts transfer.Options, tlsCfg *tls.Config) (*Target, error)
 	q := u.Query()
 	t := &Target{
 		ingest: "https://" + u.Host, admin: "https://" + u.Host, appID: opts.ApplicationID,
-		blankTest: opts.DryRun, poll: opts.PollInterval, timeout: opts.PollTimeout, sleep: sleepCtx,
+		blankTest: opts.DryRun, poll: opts.PollInterval, timeout: opts.PollTimeout, sleep: transfer.Sleep,
 	}
 	for k := range q {
 		switch k {
@@ -422,17 +422,6 @@ func excerpt(b []byte) string {
 		s = s[:300] + "…"
 	}
 	return ": " + s
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	tm := time.NewTimer(d)
-	defer tm.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-tm.C:
-		return nil
-	}
 }
 
 // Reply is what versement reads from an ArchiveTransferReply.
