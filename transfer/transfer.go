@@ -140,14 +140,24 @@ func Transient(err error) error {
 	return &TransientError{Err: err}
 }
 
+// CheckName refuses an object name that could reach outside a target's root once joined to it
+// (absolute, "..", backslashes, NUL). Names come from the command line and from ledgers, which an
+// auditor may be handed by someone else.
+func CheckName(name string) error {
+	if strings.ContainsAny(name, "\\\x00") || strings.HasPrefix(name, "/") || strings.Contains("/"+name+"/", "/../") {
+		return fmt.Errorf("SIP name %q: must be a relative name without \"..\" or backslashes", name)
+	}
+	return nil
+}
+
 // Prepare fills in Size and SHA256 from the file when the caller did not give them, and checks the
 // given SHA256's syntax. It reads the file only when SHA256 is empty.
 func (s *SIP) Prepare() error {
 	if s.Name == "" {
 		return fmt.Errorf("SIP %s: no name", s.Path)
 	}
-	if strings.ContainsAny(s.Name, "\\\x00") || strings.HasPrefix(s.Name, "/") || strings.Contains("/"+s.Name+"/", "/../") {
-		return Permanent(fmt.Errorf("SIP name %q: must be a relative name without \"..\" or backslashes", s.Name))
+	if err := CheckName(s.Name); err != nil {
+		return Permanent(err)
 	}
 	fi, err := os.Stat(s.Path)
 	if err != nil {

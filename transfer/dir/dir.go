@@ -126,6 +126,9 @@ func syncDir(dir string) error {
 // Stat hashes the stored file: a folder keeps no checksum of its own, and the auditor's question
 // is whether the bytes are still the ones recorded.
 func (t *Target) Stat(ctx context.Context, name string) (transfer.Object, error) {
+	if err := transfer.CheckName(name); err != nil {
+		return transfer.Object{}, err // a tampered ledger must not make verify read files outside the root
+	}
 	p := t.path(name)
 	f, err := os.Open(p)
 	if errors.Is(err, fs.ErrNotExist) {

@@ -3,6 +3,7 @@ package dir_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -106,6 +107,23 @@ func TestBadNames(t *testing.T) {
 		sip.Name = name
 		if _, err := tg.Put(context.Background(), sip); err == nil || !strings.Contains(err.Error(), "relative name") {
 			t.Errorf("%q: %v", name, err)
+		}
+	}
+}
+
+// Stat takes names from a ledger, which may have been tampered with: a name reaching outside the
+// root must not make an audit read (and print the hash of) a file elsewhere.
+func TestStatRefusesNamesOutsideTheRoot(t *testing.T) {
+	parent := t.TempDir()
+	if err := os.WriteFile(filepath.Join(parent, "secret"), []byte("s"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tg, _ := dir.New(filepath.Join(parent, "root"))
+	for _, name := range []string{"../secret", filepath.Join(parent, "secret")} {
+		_, err := tg.Stat(context.Background(), name)
+		want := fmt.Sprintf("SIP name %q: must be a relative name without \"..\" or backslashes", name)
+		if err == nil || err.Error() != want {
+			t.Errorf("Stat(%q): got %v, want %s", name, err, want)
 		}
 	}
 }
