@@ -308,14 +308,39 @@ func (r Report) OK() bool { return len(r.Problems) == 0 && !r.TornTail }
 
 // scan reads r, checking each line, calls fn for each good entry with the byte offset of its end,
 // and stops at the first broken line (everything after it is unproven).
+// maxLine bounds one entry: real ones are well under 4 KiB, and a ledger handed to an auditor must
+// not make verify read gigabytes into memory looking for a newline.
+const maxLine = 1 << 20
+
+var errLongLine = errors.New("line too long")
+
+// readLine is bufio.Reader.ReadBytes('\n') that gives up with errLongLine past max bytes.
+func readLine(br *bufio.Reader, max int) ([]byte, error) {
+	var line []byte
+	for {
+		chunk, err := br.ReadSlice('\n')
+		if len(line)+len(chunk) > max {
+			return nil, errLongLine
+		}
+		line = append(line, chunk...)
+		if err != bufio.ErrBufferFull {
+			return line, err
+		}
+	}
+}
+
 func scan(r io.Reader, fn func(Entry, int64)) (Report, error) {
 	var rep Report
 	br := bufio.NewReaderSize(r, 64<<10)
 	prev, seq := Genesis, int64(0)
 	var off int64
 	for lineNo := 1; ; lineNo++ {
-		line, err := br.ReadBytes('\n')
+		line, err := readLine(br, maxLine)
 		if len(line) == 0 && err == io.EOF {
+			break
+		}
+		if errors.Is(err, errLongLine) {
+			rep.Problems = append(rep.Problems, Problem{Line: lineNo, Reason: fmt.Sprintf("longer than %d bytes: not a ledger entry", maxLine)})
 			break
 		}
 		if err != nil && err != io.EOF {

@@ -161,6 +161,23 @@ func TestTornTailIsReportedAndCutOnOpen(t *testing.T) {
 	}
 }
 
+// A ledger from elsewhere may hold a line with no end: verify reports it instead of reading it all
+// into memory, and Open refuses it rather than cutting it off as a torn append.
+func TestOverlongLineIsNotReadIntoMemory(t *testing.T) {
+	p := write(t, 1)
+	f, _ := os.OpenFile(p, os.O_APPEND|os.O_WRONLY, 0)
+	f.Write(bytes.Repeat([]byte("x"), 2<<20))
+	f.Close()
+	rep, err := ledger.Verify(context.Background(), p, nil)
+	want := "line 2: longer than 1048576 bytes: not a ledger entry"
+	if err != nil || rep.OK() || rep.TornTail || rep.Entries != 1 || rep.Problems[0].String() != want {
+		t.Fatalf("verify: %+v %v; want the problem %q", rep, err, want)
+	}
+	if _, err := ledger.Open(p); err == nil || !strings.Contains(err.Error(), "is damaged, refusing to append: "+want) {
+		t.Fatalf("open: %v", err)
+	}
+}
+
 func TestVerifyAgainstTarget(t *testing.T) {
 	ctx := context.Background()
 	root := t.TempDir()
