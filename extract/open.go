@@ -91,6 +91,11 @@ func isServerDSN(s string) bool {
 
 var kvPassword = regexp.MustCompile(`(?i)(password\s*=\s*)('[^']*'|\S+)`)
 
+// rawURLPassword finds the password of a URL-form string that url.Parse refuses, as it does when
+// the password holds a raw '%', '#' or space: from the ':' after the user name to the last '@'.
+// It may take more than the password when the rest holds an '@', never less.
+var rawURLPassword = regexp.MustCompile(`(?s)^([A-Za-z][A-Za-z0-9+.-]*://[^:@/]*:)(.*)@`)
+
 // Redact hides the password of a connection string (URL or key=value form), for messages.
 func Redact(dsn string) string {
 	if u, err := url.Parse(dsn); err == nil && u.User != nil {
@@ -110,12 +115,15 @@ func Redact(dsn string) string {
 		}
 		return u.String()
 	}
-	return kvPassword.ReplaceAllString(dsn, "${1}xxxxx")
+	return kvPassword.ReplaceAllString(rawURLPassword.ReplaceAllString(dsn, "${1}xxxxx@"), "${1}xxxxx")
 }
 
 // secretsOf lists the strings that must never appear in a message: the password of dsn.
 func secretsOf(dsn string) []string {
 	var out []string
+	if m := rawURLPassword.FindStringSubmatch(dsn); m != nil && m[2] != "" {
+		out = append(out, m[2]) // the raw text, as a driver's error would quote it
+	}
 	if u, err := url.Parse(dsn); err == nil && u.User != nil {
 		if p, ok := u.User.Password(); ok && p != "" {
 			out = append(out, p, url.QueryEscape(p), url.PathEscape(p))

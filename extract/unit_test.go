@@ -236,3 +236,24 @@ func TestConnectionErrorsNeverShowThePassword(t *testing.T) {
 		t.Errorf("Redact: %s", got)
 	}
 }
+
+// url.Parse refuses a URL whose password holds a raw '%', '#' or space; the password must still
+// be hidden, in Redact and in the error a user sees for a connection string given on the command line.
+func TestRedactUnparsableURL(t *testing.T) {
+	for dsn, want := range map[string]string{
+		"postgres://apogee:S3c%ret@db:5432/apogee":   "postgres://apogee:xxxxx@db:5432/apogee",
+		"oracle://harpege:S3c#r@t@db:1521/HARP":      "oracle://harpege:xxxxx@db:1521/HARP",
+		"postgresql://apogee:S3 cret@db/apogee?x=%z": "postgresql://apogee:xxxxx@db/apogee?x=%z",
+	} {
+		if got := Redact(dsn); got != want {
+			t.Errorf("Redact(%q) = %q, want %q", dsn, got, want)
+		}
+		_, err := ResolveDSN(dsn)
+		if err == nil || strings.Contains(err.Error(), "S3") || !strings.HasPrefix(err.Error(), "source "+want+": ") {
+			t.Errorf("ResolveDSN(%q): %v", dsn, err)
+		}
+		if s := secretsOf(dsn); len(s) == 0 || !strings.HasPrefix(s[0], "S3") {
+			t.Errorf("secretsOf(%q) = %q", dsn, s)
+		}
+	}
+}
