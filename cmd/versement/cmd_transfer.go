@@ -186,11 +186,13 @@ func saveATR(c *cli.Context, r transfer.Receipt) {
 	if dir == "" || len(r.ATR) == 0 || r.Operation == "" || strings.ContainsAny(r.Operation, `/\.`) {
 		return
 	}
-	if err := os.MkdirAll(dir, 0o755); err == nil {
+	err := os.MkdirAll(dir, 0o755)
+	if err == nil {
 		err = os.WriteFile(filepath.Join(dir, r.Operation+".xml"), r.ATR, 0o644)
-		if err != nil {
-			slog.Error("transfer: could not save the ATR", "operation", r.Operation, "err", err)
-		}
+	}
+	if err != nil {
+		// The ATR is the archive's receipt: say so when it is not kept, whatever the reason.
+		slog.Error("transfer: could not save the ATR", "operation", r.Operation, "err", err)
 	}
 }
 
