@@ -2,6 +2,7 @@ package transfer
 
 import (
 	"archive/zip"
+	"context"
 	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/hex"
@@ -21,7 +22,7 @@ var manifestName = regexp.MustCompile(`^([a-zA-Z0-9_\-]{0,56}[_-]){0,1}manifest\
 // InspectZip describes an existing SIP zip for a one-off transfer: its name, size and SHA-256,
 // the digest (algo "SHA-256" or "SHA-512") of its root manifest and the manifest's
 // MessageIdentifier. It streams: memory does not grow with the SIP or the manifest.
-func InspectZip(path, algo string) (SIP, error) {
+func InspectZip(ctx context.Context, path, algo string) (SIP, error) {
 	var newHash func() hash.Hash
 	switch strings.ToUpper(algo) {
 	case "SHA-256", "SHA256":
@@ -55,16 +56,16 @@ func InspectZip(path, algo string) (SIP, error) {
 	}
 	defer rc.Close()
 	h := newHash()
-	id, err := messageIdentifier(io.TeeReader(rc, h))
+	id, err := messageIdentifier(io.TeeReader(ContextReader(ctx, rc), h))
 	if err != nil {
 		return sip, fmt.Errorf("SIP %s: %s: %w", path, manifest.Name, err)
 	}
-	if _, err := io.Copy(h, rc); err != nil { // the rest after MessageIdentifier
+	if _, err := io.Copy(h, ContextReader(ctx, rc)); err != nil { // the rest after MessageIdentifier
 		return sip, fmt.Errorf("SIP %s: %s: %w", path, manifest.Name, err)
 	}
 	sip.MessageID = id
 	sip.ManifestDigest = Digest{Algo: algo, Value: hex.EncodeToString(h.Sum(nil))}
-	if err := sip.Prepare(); err != nil {
+	if err := sip.Prepare(ctx); err != nil {
 		return sip, err
 	}
 	return sip, nil

@@ -151,8 +151,8 @@ func CheckName(name string) error {
 }
 
 // Prepare fills in Size and SHA256 from the file when the caller did not give them, and checks the
-// given SHA256's syntax. It reads the file only when SHA256 is empty.
-func (s *SIP) Prepare() error {
+// given SHA256's syntax. It reads the file only when SHA256 is empty, and stops when ctx ends.
+func (s *SIP) Prepare(ctx context.Context) error {
 	if s.Name == "" {
 		return fmt.Errorf("SIP %s: no name", s.Path)
 	}
@@ -169,7 +169,7 @@ func (s *SIP) Prepare() error {
 		return Permanent(fmt.Errorf("SIP %s: %s is %d bytes, the caller said %d", s.Name, s.Path, fi.Size(), s.Size))
 	}
 	if s.SHA256 == "" {
-		sum, err := FileSHA256(s.Path)
+		sum, err := fileSHA256(ctx, s.Path)
 		if err != nil {
 			return Permanent(fmt.Errorf("SIP %s: %w", s.Name, err))
 		}
@@ -182,14 +182,17 @@ func (s *SIP) Prepare() error {
 }
 
 // FileSHA256 returns the lowercase hex SHA-256 of a file.
-func FileSHA256(path string) (string, error) {
+func FileSHA256(path string) (string, error) { return fileSHA256(context.Background(), path) }
+
+// fileSHA256 is FileSHA256 stopping when ctx ends: a SIP can be many gigabytes.
+func fileSHA256(ctx context.Context, path string) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", err
 	}
 	defer f.Close()
 	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
+	if _, err := io.Copy(h, ContextReader(ctx, f)); err != nil {
 		return "", fmt.Errorf("read %s: %w", path, err)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
@@ -229,4 +232,20 @@ func Sleep(ctx context.Context, d time.Duration) error {
 	case <-tm.C:
 		return nil
 	}
+}
+
+// ContextReader returns a reader that fails with ctx's error once ctx ends, so that a long copy
+// or hash of a SIP stops at the next read.
+func ContextReader(ctx context.Context, r io.Reader) io.Reader { return ctxReader{ctx, r} }
+
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }

@@ -33,7 +33,7 @@ const manifest = `<?xml version="1.0"?><ArchiveTransfer xmlns="fr:gouv:culture:a
 
 func TestInspectZip(t *testing.T) {
 	p := writeZip(t, map[string]string{"SIP_manifest.xml": manifest, "Content/a.json": "{}"})
-	sip, err := transfer.InspectZip(p, "sha-512")
+	sip, err := transfer.InspectZip(context.Background(), p, "sha-512")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,12 +57,12 @@ func TestInspectZipErrors(t *testing.T) {
 		"no id":         {map[string]string{"manifest.xml": "<ArchiveTransfer/>"}, "no MessageIdentifier"},
 		"bad xml":       {map[string]string{"manifest.xml": "<ArchiveTransfer><MessageIdentifier>"}, "not well-formed"},
 	} {
-		_, err := transfer.InspectZip(writeZip(t, tc.files), "SHA-256")
+		_, err := transfer.InspectZip(context.Background(), writeZip(t, tc.files), "SHA-256")
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v, want %q", name, err, tc.want)
 		}
 	}
-	if _, err := transfer.InspectZip("x.zip", "MD5"); err == nil || !strings.Contains(err.Error(), "want SHA-256 or SHA-512") {
+	if _, err := transfer.InspectZip(context.Background(), "x.zip", "MD5"); err == nil || !strings.Contains(err.Error(), "want SHA-256 or SHA-512") {
 		t.Errorf("MD5: %v", err)
 	}
 }
@@ -82,11 +82,11 @@ func TestPrepareChecksSize(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "a.zip")
 	os.WriteFile(p, []byte("abc"), 0o644)
 	s := transfer.SIP{Name: "a.zip", Path: p, Size: 4}
-	if err := s.Prepare(); err == nil || !strings.Contains(err.Error(), "is 3 bytes, the caller said 4") {
+	if err := s.Prepare(context.Background()); err == nil || !strings.Contains(err.Error(), "is 3 bytes, the caller said 4") {
 		t.Fatal(err)
 	}
 	s = transfer.SIP{Name: "a.zip", Path: p, SHA256: "ABC"}
-	if err := s.Prepare(); err == nil || !strings.Contains(err.Error(), "not 64 lowercase hex digits") {
+	if err := s.Prepare(context.Background()); err == nil || !strings.Contains(err.Error(), "not 64 lowercase hex digits") {
 		t.Fatal(err)
 	}
 }
@@ -104,5 +104,16 @@ func TestSleepStopsWithTheContext(t *testing.T) {
 	}
 	if err := transfer.Sleep(context.Background(), time.Millisecond); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Hashing a SIP of many gigabytes must stop when the run is cancelled.
+func TestPrepareStopsWithTheContext(t *testing.T) {
+	p := writeZip(t, map[string]string{"manifest.xml": "<x/>"})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	sip := transfer.SIP{Name: "sip.zip", Path: p}
+	if err := sip.Prepare(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Prepare: got %v, want context.Canceled", err)
 	}
 }

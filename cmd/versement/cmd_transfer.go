@@ -141,7 +141,7 @@ func transferOne(c *cli.Context, tg transfer.Target, led *ledger.Ledger, path st
 		}
 		return res
 	}
-	sip, err := transfer.InspectZip(path, c.String("manifest-digest"))
+	sip, err := transfer.InspectZip(c.Context, path, c.String("manifest-digest"))
 	if err != nil {
 		return fail(err)
 	}

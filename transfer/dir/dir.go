@@ -47,7 +47,7 @@ func (t *Target) path(name string) string { return filepath.Join(t.root, filepat
 // Put copies the SIP, hashing the bytes as they are written: the copy must have the SHA-256 the
 // caller computed when the SIP was made, or it is removed and Put fails.
 func (t *Target) Put(ctx context.Context, sip transfer.SIP) (transfer.Receipt, error) {
-	if err := sip.Prepare(); err != nil {
+	if err := sip.Prepare(ctx); err != nil {
 		return transfer.Receipt{}, err
 	}
 	rcpt := transfer.Receipt{Target: t.String(), Name: sip.Name, Location: t.path(sip.Name), Size: sip.Size, SHA256: sip.SHA256}
@@ -83,7 +83,7 @@ func (t *Target) Put(ctx context.Context, sip transfer.SIP) (transfer.Receipt, e
 		}
 	}()
 	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(tmp, h), ctxReader{ctx, src})
+	n, err := io.Copy(io.MultiWriter(tmp, h), transfer.ContextReader(ctx, src))
 	if err != nil {
 		return rcpt, fmt.Errorf("dir target: write %s: %w", final, err)
 	}
@@ -145,7 +145,7 @@ func (t *Target) Stat(ctx context.Context, name string) (transfer.Object, error)
 		return transfer.Object{}, fmt.Errorf("%s: not a regular file", p)
 	}
 	h := sha256.New()
-	if _, err := io.Copy(h, ctxReader{ctx, f}); err != nil {
+	if _, err := io.Copy(h, transfer.ContextReader(ctx, f)); err != nil {
 		return transfer.Object{}, fmt.Errorf("read %s: %w", p, err)
 	}
 	return transfer.Object{Name: name, Size: fi.Size(), SHA256: hex.EncodeToString(h.Sum(nil)), ModTime: fi.ModTime()}, nil
@@ -182,16 +182,4 @@ func (t *Target) List(ctx context.Context, fn func(transfer.Object) error) error
 		}
 	}
 	return nil
-}
-
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }

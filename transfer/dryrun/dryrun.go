@@ -22,7 +22,7 @@ func (t *Target) Close() error            { return t.inner.Close() }
 func (t *Target) Unwrap() transfer.Target { return t.inner }
 
 func (t *Target) Put(ctx context.Context, sip transfer.SIP) (transfer.Receipt, error) {
-	if err := sip.Prepare(); err != nil {
+	if err := sip.Prepare(ctx); err != nil {
 		return transfer.Receipt{}, err
 	}
 	r := transfer.Receipt{Target: t.String(), Name: sip.Name, Size: sip.Size, SHA256: sip.SHA256, DryRun: true, Time: time.Now().UTC()}

@@ -198,7 +198,7 @@ func TestVerifyAgainstTarget(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sip.Prepare()
+		sip.Prepare(context.Background())
 		if _, err := l.Append(ledger.FromReceipt(sip, r)); err != nil {
 			t.Fatal(err)
 		}

@@ -30,7 +30,7 @@ type Batch struct {
 // A crash between Put and Append loses nothing: the rerun's Put finds the SIP at the target
 // (AlreadyThere) and records it then.
 func (l *Ledger) Send(ctx context.Context, t transfer.Target, sip transfer.SIP, b Batch) (e Entry, skipped bool, err error) {
-	if err := sip.Prepare(); err != nil {
+	if err := sip.Prepare(ctx); err != nil {
 		return Entry{}, false, err
 	}
 	put := t.Put

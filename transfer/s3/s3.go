@@ -151,7 +151,7 @@ func (t *Target) location(key string) string { return "s3://" + t.bucket + "/" +
 
 // Put uploads the SIP unless the same bytes are already there.
 func (t *Target) Put(ctx context.Context, sip transfer.SIP) (transfer.Receipt, error) {
-	if err := sip.Prepare(); err != nil {
+	if err := sip.Prepare(ctx); err != nil {
 		return transfer.Receipt{}, err
 	}
 	key := t.Key(sip.Name)

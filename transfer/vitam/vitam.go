@@ -193,7 +193,7 @@ func (t *Target) headers(h http.Header) {
 
 // Put submits the SIP, waits for the operation to end and fetches the ATR.
 func (t *Target) Put(ctx context.Context, sip transfer.SIP) (transfer.Receipt, error) {
-	if err := sip.Prepare(); err != nil {
+	if err := sip.Prepare(ctx); err != nil {
 		return transfer.Receipt{}, err
 	}
 	rcpt := transfer.Receipt{Target: t.url, Name: sip.Name, Size: sip.Size, SHA256: sip.SHA256}
@@ -207,7 +207,7 @@ func (t *Target) Put(ctx context.Context, sip transfer.SIP) (transfer.Receipt, e
 // Resume waits for the outcome of an operation started by an earlier Put (recorded as pending),
 // without sending the SIP again.
 func (t *Target) Resume(ctx context.Context, sip transfer.SIP, op string) (transfer.Receipt, error) {
-	if err := sip.Prepare(); err != nil {
+	if err := sip.Prepare(ctx); err != nil {
 		return transfer.Receipt{}, err
 	}
 	rcpt := transfer.Receipt{Target: t.url, Name: sip.Name, Size: sip.Size, SHA256: sip.SHA256}
