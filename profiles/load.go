@@ -14,6 +14,7 @@ import (
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
+	"github.com/versement/versement/internal/yamlx"
 )
 
 //go:embed builtin/*.yaml
@@ -91,6 +92,9 @@ func Parse(file, dir string, data []byte) (*Profile, error) {
 	case len(docs) > 1:
 		return nil, Errors{{File: file, Line: docs[1].Body.GetToken().Position.Line,
 			Msg: fmt.Sprintf("a profile is one YAML document, this file holds %d: one profile per file", len(docs))}}
+	}
+	if line := yamlx.FirstAlias(f); line > 0 {
+		return nil, Errors{{File: file, Line: line, Msg: "YAML aliases (*name) are not allowed in a profile: repeat the value"}}
 	}
 	f.Docs = docs
 	el := &errorList{file: file, lines: indexLines(f.Docs[0].Body)}
@@ -202,8 +206,6 @@ func checkShape(el *errorList, n ast.Node, t reflect.Type, path string) {
 		case *ast.AnchorNode:
 			n = nn.Value
 			continue
-		case *ast.AliasNode:
-			return // the anchor it points to was checked where it stands
 		}
 		break
 	}

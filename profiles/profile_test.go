@@ -179,6 +179,8 @@ func TestErrors(t *testing.T) {
 			[]string{"p.yaml:2: YAML syntax: mapping key \"name\" already defined at [1:1]"}},
 		{"syntax", "  version: \"2.1\"\n", "  version: [\"2.1\"\n",
 			[]string{"p.yaml:4: YAML syntax: ',' or ']' must be specified"}},
+		{"alias", "root: {table: PERSON, key: ID}", "root: {table: PERSON, key: ID, columns: &cols [ID, NAME]}\n    description: *cols",
+			[]string{"p.yaml:12: YAML aliases (*name) are not allowed in a profile: repeat the value"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

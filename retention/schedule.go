@@ -15,6 +15,7 @@ import (
 	"github.com/goccy/go-yaml/parser"
 
 	"github.com/versement/versement/civil"
+	"github.com/versement/versement/internal/yamlx"
 )
 
 //go:embed schedules/*.yaml
@@ -156,15 +157,8 @@ func ParseSchedule(data []byte, name string) (*Schedule, error) {
 		}
 		return nil, fmt.Errorf("%s: %v", name, err)
 	}
-	for _, doc := range file.Docs {
-		if doc.Body == nil {
-			continue
-		}
-		v := &aliasFinder{}
-		ast.Walk(v, doc.Body)
-		if v.line > 0 {
-			return nil, fmt.Errorf("%s:%d: YAML aliases (*name) are not allowed in a schedule file: repeat the value", name, v.line)
-		}
+	if line := yamlx.FirstAlias(file); line > 0 {
+		return nil, fmt.Errorf("%s:%d: YAML aliases (*name) are not allowed in a schedule file: repeat the value", name, line)
 	}
 	var f fileSchedule
 	if err := decodeYAML(data, &f); err != nil {
@@ -281,22 +275,6 @@ func decodeYAML(data []byte, v any) (err error) {
 		}
 	}()
 	return yaml.UnmarshalWithOptions(data, v, yaml.DisallowUnknownField())
-}
-
-type aliasFinder struct{ line int }
-
-func (v *aliasFinder) Visit(n ast.Node) ast.Visitor {
-	if v.line > 0 {
-		return nil
-	}
-	if a, ok := n.(*ast.AliasNode); ok {
-		v.line = 1
-		if tk := a.GetToken(); tk != nil && tk.Position != nil {
-			v.line = tk.Position.Line
-		}
-		return nil
-	}
-	return v
 }
 
 func slicesClone[T any](s []T) []T { return append([]T(nil), s...) }

@@ -19,6 +19,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/versement/versement/civil"
+	"github.com/versement/versement/internal/yamlx"
 )
 
 // DefaultTimezone is the zone cron specs are read in when neither the job nor the file names one:
@@ -204,6 +205,9 @@ func ParseConfig(path string, b []byte) (*Config, error) {
 	}
 	if len(f.Docs) > 1 {
 		return nil, fmt.Errorf("%s:%d: only one YAML document is allowed", path, line(f.Docs[1].Body))
+	}
+	if line := yamlx.FirstAlias(f); line > 0 {
+		return nil, fmt.Errorf("%s:%d: YAML aliases (*name) are not allowed in a jobs file: repeat the value", path, line)
 	}
 	var raw rawConfig
 	if err := yaml.NodeToValue(f.Docs[0].Body, &raw, yaml.DisallowUnknownField()); err != nil {

@@ -97,6 +97,8 @@ func TestConfigErrors(t *testing.T) {
 			`jobs.yaml:6: jobs[0].targets.final: scheme "ftp": want dir://PATH, s3://BUCKET/PREFIX or vitam+https://HOST:PORT`},
 		{"password in target", strings.Replace(head, "{final: dir:///x}", "{final: \"s3://k:secret@bucket/p\"}", 1),
 			`jobs.yaml:6: jobs[0].targets.final: the URL holds a password: credentials come from the environment or files, never from the jobs file`},
+		{"alias", strings.Replace(head, "targets: {", "targets: &t {", 1) + "  - name: b\n    cron: \"* * * * *\"\n    profile: apogee\n    source: {env: DSN}\n    targets: *t\n",
+			`jobs.yaml:11: YAML aliases (*name) are not allowed in a jobs file: repeat the value`},
 		{"bad as_of", head + "    as_of: yesterday\n",
 			`jobs.yaml:7: jobs[0].as_of: "yesterday": want today, today-N (N days ago) or a date YYYY-MM-DD`},
 		{"bad batch type", head + "    batch:\n      max_dossiers: many\n",
