@@ -96,6 +96,10 @@ var kvPassword = regexp.MustCompile(`(?i)(password\s*=\s*)('[^']*'|\S+)`)
 // It may take more than the password when the rest holds an '@', never less.
 var rawURLPassword = regexp.MustCompile(`(?s)^([A-Za-z][A-Za-z0-9+.-]*://[^:@/]*:)(.*)@`)
 
+// isPasswordKey says whether a URL query parameter holds a password: password itself, and
+// pgx's sslpassword (the passphrase of the client key).
+func isPasswordKey(k string) bool { return strings.Contains(strings.ToLower(k), "password") }
+
 // Redact hides the password of a connection string (URL or key=value form), for messages.
 func Redact(dsn string) string {
 	if u, err := url.Parse(dsn); err == nil && u.User != nil {
@@ -105,7 +109,7 @@ func Redact(dsn string) string {
 		q := u.Query()
 		changed := false
 		for k := range q {
-			if strings.EqualFold(k, "password") {
+			if isPasswordKey(k) {
 				q.Set(k, "xxxxx")
 				changed = true
 			}
@@ -129,7 +133,7 @@ func secretsOf(dsn string) []string {
 			out = append(out, p, url.QueryEscape(p), url.PathEscape(p))
 		}
 		for k, vs := range u.Query() {
-			if strings.EqualFold(k, "password") {
+			if isPasswordKey(k) {
 				out = append(out, vs...)
 			}
 		}

@@ -237,13 +237,15 @@ func TestConnectionErrorsNeverShowThePassword(t *testing.T) {
 	}
 }
 
-// url.Parse refuses a URL whose password holds a raw '%', '#' or space; the password must still
-// be hidden, in Redact and in the error a user sees for a connection string given on the command line.
-func TestRedactUnparsableURL(t *testing.T) {
+// url.Parse refuses a URL whose password holds a raw '%', '#' or space, and pgx reads a key's
+// passphrase from sslpassword: these must be hidden too, in Redact and in the error a user sees for
+// a connection string given on the command line.
+func TestRedactUnparsableURLAndSSLPassword(t *testing.T) {
 	for dsn, want := range map[string]string{
-		"postgres://apogee:S3c%ret@db:5432/apogee":   "postgres://apogee:xxxxx@db:5432/apogee",
-		"oracle://harpege:S3c#r@t@db:1521/HARP":      "oracle://harpege:xxxxx@db:1521/HARP",
-		"postgresql://apogee:S3 cret@db/apogee?x=%z": "postgresql://apogee:xxxxx@db/apogee?x=%z",
+		"postgres://apogee:S3c%ret@db:5432/apogee":                           "postgres://apogee:xxxxx@db:5432/apogee",
+		"oracle://harpege:S3c#r@t@db:1521/HARP":                              "oracle://harpege:xxxxx@db:1521/HARP",
+		"postgresql://apogee:S3 cret@db/apogee?x=%z":                         "postgresql://apogee:xxxxx@db/apogee?x=%z",
+		"postgres://apogee@db/apogee?sslpassword=S3cret&sslmode=verify-full": "postgres://apogee@db/apogee?sslmode=verify-full&sslpassword=xxxxx",
 	} {
 		if got := Redact(dsn); got != want {
 			t.Errorf("Redact(%q) = %q, want %q", dsn, got, want)
