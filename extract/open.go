@@ -154,6 +154,10 @@ type redactedError struct {
 func (e *redactedError) Error() string { return e.msg }
 func (e *redactedError) Unwrap() error { return e.cause }
 
+// RedactError returns err with every form of dsn's password replaced, for callers that open a
+// connection themselves (demo-db); errors.Is and As still reach the cause.
+func RedactError(err error, dsn string) error { return redactErr(err, secretsOf(dsn)) }
+
 func redactErr(err error, secrets []string) error {
 	if err == nil {
 		return nil

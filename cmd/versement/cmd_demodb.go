@@ -77,7 +77,7 @@ func demoDB(c *cli.Context) error {
 			db.Close()
 		}
 		if err != nil {
-			err = fmt.Errorf("%s: %s", where, strings.ReplaceAll(err.Error(), dsn, where))
+			err = fmt.Errorf("%s: %w", where, extract.RedactError(err, dsn))
 		}
 	}
 	if err != nil {

@@ -120,6 +120,18 @@ func TestDemoDBBadFlagsSayWhatIsWrong(t *testing.T) {
 	}
 }
 
+// A connection that fails must not show the password, whichever way the driver quotes it.
+func TestDemoDBConnectionErrorHidesThePassword(t *testing.T) {
+	t.Setenv("VERSEMENT_TEST_DEMO_DSN", "postgres://apogee:Tr%C3%A8sS3cret@127.0.0.1:1/apogee?connect_timeout=2")
+	_, err := runDemoDB(t, "--profile", "apogee", "--dossiers", "1", "--dsn", "env:VERSEMENT_TEST_DEMO_DSN")
+	if err == nil {
+		t.Fatal("connected to port 1?")
+	}
+	if strings.Contains(err.Error(), "S3cret") || !strings.HasPrefix(err.Error(), "postgres://apogee:xxxxx@127.0.0.1:1/apogee?connect_timeout=2: ") {
+		t.Fatalf("error: %v", err)
+	}
+}
+
 func TestDemoDBFillsPostgres(t *testing.T) {
 	dsn := testsvc.PostgresDB(t)
 	f := filepath.Join(t.TempDir(), "dsn")
