@@ -217,22 +217,14 @@ func checkShape(el *errorList, n ast.Node, t reflect.Type, path string) {
 	}
 	switch t.Kind() {
 	case reflect.Struct:
-		var values []*ast.MappingValueNode
-		switch m := n.(type) {
-		case *ast.MappingNode:
-			values = m.Values
-		case *ast.MappingValueNode:
-			values = []*ast.MappingValueNode{m}
-		default:
+		values, ok := mappingValues(n)
+		if !ok {
 			el.add(path, "want a mapping (field: value), got %s", describeNode(n))
 			return
 		}
 		fields := yamlFields(t)
 		for _, mv := range values {
-			key := mv.Key.String()
-			if k, ok := mv.Key.(*ast.StringNode); ok {
-				key = k.Value
-			}
+			key := keyText(mv)
 			fp := join(path, key)
 			f, ok := fields[key]
 			if !ok {
@@ -243,22 +235,13 @@ func checkShape(el *errorList, n ast.Node, t reflect.Type, path string) {
 			checkShape(el, mv.Value, f.Type, fp)
 		}
 	case reflect.Map:
-		var values []*ast.MappingValueNode
-		switch m := n.(type) {
-		case *ast.MappingNode:
-			values = m.Values
-		case *ast.MappingValueNode:
-			values = []*ast.MappingValueNode{m}
-		default:
+		values, ok := mappingValues(n)
+		if !ok {
 			el.add(path, "want a mapping (name: text), got %s", describeNode(n))
 			return
 		}
 		for _, mv := range values {
-			key := mv.Key.String()
-			if k, ok := mv.Key.(*ast.StringNode); ok {
-				key = k.Value
-			}
-			checkShape(el, mv.Value, t.Elem(), join(path, key))
+			checkShape(el, mv.Value, t.Elem(), join(path, keyText(mv)))
 		}
 	case reflect.Slice:
 		s, ok := n.(*ast.SequenceNode)
@@ -285,6 +268,26 @@ func checkShape(el *errorList, n ast.Node, t reflect.Type, path string) {
 			el.add(path, "want true or false, got %s", describeNode(n))
 		}
 	}
+}
+
+// mappingValues lists a mapping's entries; go-yaml gives a one-entry mapping as a lone
+// MappingValueNode.
+func mappingValues(n ast.Node) ([]*ast.MappingValueNode, bool) {
+	switch m := n.(type) {
+	case *ast.MappingNode:
+		return m.Values, true
+	case *ast.MappingValueNode:
+		return []*ast.MappingValueNode{m}, true
+	}
+	return nil, false
+}
+
+// keyText is a mapping key as written, without the quotes a quoted key would keep in String().
+func keyText(mv *ast.MappingValueNode) string {
+	if k, ok := mv.Key.(*ast.StringNode); ok {
+		return k.Value
+	}
+	return mv.Key.String()
 }
 
 func describeNode(n ast.Node) string {
