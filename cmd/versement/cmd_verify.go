@@ -70,7 +70,7 @@ func verifyAction(c *cli.Context) error {
 
 // worstExit keeps the error with the higher exit code: could-not-read beats findings beats success.
 func worstExit(a, b error) error {
-	if exitCode(a) >= exitCode(b) {
+	if codeOf(a) >= codeOf(b) {
 		return a
 	}
 	return b

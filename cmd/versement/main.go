@@ -84,17 +84,22 @@ func main() {
 	os.Exit(exitCode(err))
 }
 
+// exitCode prints err for the user, if any, and returns the process's exit status.
 func exitCode(err error) int {
+	if err != nil && err.Error() != "" {
+		fmt.Fprintln(os.Stderr, "versement:", err)
+	}
+	return codeOf(err)
+}
+
+// codeOf is the exit status err stands for, without printing anything.
+func codeOf(err error) int {
 	if err == nil {
 		return exitOK
 	}
 	var ec cli.ExitCoder
 	if errors.As(err, &ec) {
-		if msg := ec.Error(); msg != "" {
-			fmt.Fprintln(os.Stderr, "versement:", msg)
-		}
 		return ec.ExitCode()
 	}
-	fmt.Fprintln(os.Stderr, "versement:", err)
 	return exitError
 }
