@@ -495,23 +495,33 @@ func yamlError(path string, root ast.Node, err error) error {
 		return fmt.Errorf("%s: %v", path, err)
 	}
 	tk := ye.GetToken()
-	msg := ye.GetMessage()
-	var te *yaml.TypeError
-	if errors.As(err, &te) {
-		msg = fmt.Sprintf("want %s, got %q", kindName(te.DstType), tk.Value)
-	}
 	field := ""
+	var at ast.Node
 	if root != nil {
 		ast.Walk(visitFunc(func(n ast.Node) bool {
 			if field != "" {
 				return false
 			}
 			if n.GetToken() == tk {
-				field = strings.TrimPrefix(n.GetPath(), "$.")
+				field, at = strings.TrimPrefix(n.GetPath(), "$."), n
 				return false
 			}
 			return true
 		}), root)
+	}
+	got := strconv.Quote(tk.Value)
+	if at != nil {
+		got = nodeName(at.Type(), tk.Value)
+	}
+	msg := ye.GetMessage()
+	var te *yaml.TypeError
+	var ne *yaml.UnexpectedNodeTypeError
+	switch {
+	case errors.As(err, &te):
+		msg = fmt.Sprintf("want %s, got %s", kindName(te.DstType), got)
+	case errors.As(err, &ne):
+		// go-yaml says "int was used where sequence is expected".
+		msg = fmt.Sprintf("want %s, got %s", nodeName(ne.Expected, ""), nodeName(ne.Actual, tk.Value))
 	}
 	if field == "" || field == "$" {
 		return fmt.Errorf("%s:%d: %s", path, tk.Position.Line, msg)
@@ -537,6 +547,29 @@ func kindName(t reflect.Type) string {
 		return "a mapping"
 	}
 	return t.String()
+}
+
+// nodeName names a YAML node kind in the jobs file's terms; a scalar is shown by its text when
+// there is one.
+func nodeName(t ast.NodeType, text string) string {
+	switch t {
+	case ast.SequenceType:
+		return "a list"
+	case ast.MappingType, ast.MappingValueType:
+		return "a mapping"
+	case ast.NullType:
+		return "nothing (null)"
+	}
+	if text != "" {
+		return strconv.Quote(text)
+	}
+	switch t {
+	case ast.IntegerType, ast.FloatType:
+		return "a number"
+	case ast.BoolType:
+		return "true or false"
+	}
+	return "text"
 }
 
 type visitFunc func(ast.Node) bool

@@ -97,6 +97,10 @@ func TestConfigErrors(t *testing.T) {
 			`jobs.yaml:6: jobs[0].targets.final: scheme "ftp": want dir://PATH, s3://BUCKET/PREFIX or vitam+https://HOST:PORT`},
 		{"password in target", strings.Replace(head, "{final: dir:///x}", "{final: \"s3://k:secret@bucket/p\"}", 1),
 			`jobs.yaml:6: jobs[0].targets.final: the URL holds a password: credentials come from the environment or files, never from the jobs file`},
+		{"scalar for a list", "jobs: 5\n", `jobs.yaml:1: jobs: want a list, got "5"`},
+		{"mapping for a list", "jobs: {a: 1}\n", `jobs.yaml:1: jobs: want a list, got a mapping`},
+		{"list for a string", strings.Replace(head, `cron: "* * * * *"`, `cron: [1]`, 1),
+			`jobs.yaml:3: jobs[0].cron: want a string, got a list`},
 		{"alias", strings.Replace(head, "targets: {", "targets: &t {", 1) + "  - name: b\n    cron: \"* * * * *\"\n    profile: apogee\n    source: {env: DSN}\n    targets: *t\n",
 			`jobs.yaml:11: YAML aliases (*name) are not allowed in a jobs file: repeat the value`},
 		{"bad as_of", head + "    as_of: yesterday\n",
@@ -116,7 +120,7 @@ func TestConfigErrors(t *testing.T) {
 		{"integer size", head + "    batch:\n      max_bytes: 1048576\n      max_dossiers: -1\n",
 			`jobs.yaml:9: jobs[0].batch.max_dossiers: -1: want a positive number of dossiers per SIP`},
 		{"mapping expected", "jobs:\n  - name: a\n    batch: [1]\n",
-			`jobs.yaml:3: jobs[0].batch: sequence was used where mapping is expected`},
+			`jobs.yaml:3: jobs[0].batch: want a mapping, got a list`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := ParseConfig("jobs.yaml", []byte(tc.yaml))
