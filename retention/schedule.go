@@ -151,22 +151,16 @@ func ParseSchedule(data []byte, name string) (*Schedule, error) {
 	// Aliases are refused before decoding: a few lines of nested aliases expand to gigabytes.
 	file, err := parser.ParseBytes(data, 0)
 	if err != nil {
-		var ye yaml.Error
-		if errors.As(err, &ye) && ye.GetToken() != nil {
-			return nil, fmt.Errorf("%s:%d: %s", name, ye.GetToken().Position.Line, ye.GetMessage())
-		}
-		return nil, fmt.Errorf("%s: %v", name, err)
+		return nil, yamlx.Error(name, nil, err)
 	}
 	if line := yamlx.FirstAlias(file); line > 0 {
 		return nil, fmt.Errorf("%s:%d: YAML aliases (*name) are not allowed in a schedule file: repeat the value", name, line)
 	}
 	var f fileSchedule
-	if err := decodeYAML(data, &f); err != nil {
-		var ye yaml.Error
-		if errors.As(err, &ye) && ye.GetToken() != nil {
-			return nil, fmt.Errorf("%s:%d: %s", name, ye.GetToken().Position.Line, ye.GetMessage())
+	if len(file.Docs) > 0 && file.Docs[0].Body != nil {
+		if err := decodeYAML(file.Docs[0].Body, &f); err != nil {
+			return nil, yamlx.Error(name, file.Docs[0].Body, err)
 		}
-		return nil, fmt.Errorf("%s: %v", name, err)
 	}
 	at := func(path string) string { return fmt.Sprintf("%s:%d", name, lineOf(file, path)) }
 
@@ -268,13 +262,13 @@ func ParseSchedule(data []byte, name string) (*Schedule, error) {
 // decodeYAML decodes strictly, and turns a panic of the YAML library into an error: goccy/go-yaml
 // v1.19.2 dereferences nil on some malformed inputs (found by FuzzParseSchedule, e.g.
 // "rules:\n !00\n0000000: #0"), and a bad file must be an error, not a crash.
-func decodeYAML(data []byte, v any) (err error) {
+func decodeYAML(body ast.Node, v any) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("not a valid schedule (the YAML reader failed: %v)", p)
 		}
 	}()
-	return yaml.UnmarshalWithOptions(data, v, yaml.DisallowUnknownField())
+	return yaml.NodeToValue(body, v, yaml.DisallowUnknownField())
 }
 
 func slicesClone[T any](s []T) []T { return append([]T(nil), s...) }

@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"reflect"
 	"regexp"
 	"sort"
 	"strconv"
@@ -198,7 +197,7 @@ func LoadConfig(path string) (*Config, error) {
 func ParseConfig(path string, b []byte) (*Config, error) {
 	f, err := parser.ParseBytes(b, 0)
 	if err != nil {
-		return nil, yamlError(path, nil, err)
+		return nil, yamlx.Error(path, nil, err)
 	}
 	if len(f.Docs) == 0 || f.Docs[0].Body == nil {
 		return nil, fmt.Errorf("%s: empty jobs file: want a mapping with a jobs list", path)
@@ -211,7 +210,7 @@ func ParseConfig(path string, b []byte) (*Config, error) {
 	}
 	var raw rawConfig
 	if err := yaml.NodeToValue(f.Docs[0].Body, &raw, yaml.DisallowUnknownField()); err != nil {
-		return nil, yamlError(path, f.Docs[0].Body, err)
+		return nil, yamlx.Error(path, f.Docs[0].Body, err)
 	}
 	v := &validator{path: path, file: f, dir: filepath.Dir(path)}
 	return v.config(&raw)
@@ -485,98 +484,4 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-// yamlError turns a go-yaml error into "file:line: field: message", with a message in the
-// jobs file's terms rather than Go's.
-func yamlError(path string, root ast.Node, err error) error {
-	var ye yaml.Error
-	if !errors.As(err, &ye) || ye.GetToken() == nil {
-		return fmt.Errorf("%s: %v", path, err)
-	}
-	tk := ye.GetToken()
-	field := ""
-	var at ast.Node
-	if root != nil {
-		ast.Walk(visitFunc(func(n ast.Node) bool {
-			if field != "" {
-				return false
-			}
-			if n.GetToken() == tk {
-				field, at = strings.TrimPrefix(n.GetPath(), "$."), n
-				return false
-			}
-			return true
-		}), root)
-	}
-	got := strconv.Quote(tk.Value)
-	if at != nil {
-		got = nodeName(at.Type(), tk.Value)
-	}
-	msg := ye.GetMessage()
-	var te *yaml.TypeError
-	var ne *yaml.UnexpectedNodeTypeError
-	switch {
-	case errors.As(err, &te):
-		msg = fmt.Sprintf("want %s, got %s", kindName(te.DstType), got)
-	case errors.As(err, &ne):
-		// go-yaml says "int was used where sequence is expected".
-		msg = fmt.Sprintf("want %s, got %s", nodeName(ne.Expected, ""), nodeName(ne.Actual, tk.Value))
-	}
-	if field == "" || field == "$" {
-		return fmt.Errorf("%s:%d: %s", path, tk.Position.Line, msg)
-	}
-	return fmt.Errorf("%s:%d: %s: %s", path, tk.Position.Line, field, msg)
-}
-
-func kindName(t reflect.Type) string {
-	if t == nil {
-		return "another type"
-	}
-	switch t.Kind() {
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return "an integer"
-	case reflect.String:
-		return "a string"
-	case reflect.Bool:
-		return "true or false"
-	case reflect.Slice:
-		return "a list"
-	case reflect.Map, reflect.Struct, reflect.Pointer:
-		return "a mapping"
-	}
-	return t.String()
-}
-
-// nodeName names a YAML node kind in the jobs file's terms; a scalar is shown by its text when
-// there is one.
-func nodeName(t ast.NodeType, text string) string {
-	switch t {
-	case ast.SequenceType:
-		return "a list"
-	case ast.MappingType, ast.MappingValueType:
-		return "a mapping"
-	case ast.NullType:
-		return "nothing (null)"
-	}
-	if text != "" {
-		return strconv.Quote(text)
-	}
-	switch t {
-	case ast.IntegerType, ast.FloatType:
-		return "a number"
-	case ast.BoolType:
-		return "true or false"
-	}
-	return "text"
-}
-
-type visitFunc func(ast.Node) bool
-
-func (v visitFunc) Visit(n ast.Node) ast.Visitor {
-	if v(n) {
-		return v
-	}
-	return nil
 }

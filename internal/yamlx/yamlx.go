@@ -2,7 +2,16 @@
 // share beyond the YAML library.
 package yamlx
 
-import "github.com/goccy/go-yaml/ast"
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"strconv"
+	"strings"
+
+	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
+)
 
 // FirstAlias returns the line of the first alias (*name) in f, or 0 when there is none.
 //
@@ -40,4 +49,99 @@ func (v *aliasFinder) Visit(n ast.Node) ast.Visitor {
 		return nil
 	}
 	return v
+}
+
+// Error turns a go-yaml error into "file:line: field: message", with a message in the file's
+// terms ("want a list, got a mapping") rather than Go's ("cannot unmarshal []interface {} into Go
+// struct field …"). root is the document the error came from, to name the field; it may be nil.
+func Error(path string, root ast.Node, err error) error {
+	var ye yaml.Error
+	if !errors.As(err, &ye) || ye.GetToken() == nil {
+		return fmt.Errorf("%s: %v", path, err)
+	}
+	tk := ye.GetToken()
+	field := ""
+	var at ast.Node
+	if root != nil {
+		ast.Walk(visitFunc(func(n ast.Node) bool {
+			if field != "" {
+				return false
+			}
+			if n.GetToken() == tk {
+				field, at = strings.TrimPrefix(n.GetPath(), "$."), n
+				return false
+			}
+			return true
+		}), root)
+	}
+	got := strconv.Quote(tk.Value)
+	if at != nil {
+		got = nodeName(at.Type(), tk.Value)
+	}
+	msg := ye.GetMessage()
+	var te *yaml.TypeError
+	var ne *yaml.UnexpectedNodeTypeError
+	switch {
+	case errors.As(err, &te):
+		msg = fmt.Sprintf("want %s, got %s", kindName(te.DstType), got)
+	case errors.As(err, &ne):
+		// go-yaml says "int was used where sequence is expected".
+		msg = fmt.Sprintf("want %s, got %s", nodeName(ne.Expected, ""), nodeName(ne.Actual, tk.Value))
+	}
+	if field == "" || field == "$" {
+		return fmt.Errorf("%s:%d: %s", path, tk.Position.Line, msg)
+	}
+	return fmt.Errorf("%s:%d: %s: %s", path, tk.Position.Line, field, msg)
+}
+
+func kindName(t reflect.Type) string {
+	if t == nil {
+		return "another type"
+	}
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Slice:
+		return "a list"
+	case reflect.Map, reflect.Struct, reflect.Pointer:
+		return "a mapping"
+	}
+	return t.String()
+}
+
+// nodeName names a YAML node kind in a user's terms; a scalar is shown by its text when
+// there is one.
+func nodeName(t ast.NodeType, text string) string {
+	switch t {
+	case ast.SequenceType:
+		return "a list"
+	case ast.MappingType, ast.MappingValueType:
+		return "a mapping"
+	case ast.NullType:
+		return "nothing (null)"
+	}
+	if text != "" {
+		return strconv.Quote(text)
+	}
+	switch t {
+	case ast.IntegerType, ast.FloatType:
+		return "a number"
+	case ast.BoolType:
+		return "true or false"
+	}
+	return "text"
+}
+
+type visitFunc func(ast.Node) bool
+
+func (v visitFunc) Visit(n ast.Node) ast.Visitor {
+	if v(n) {
+		return v
+	}
+	return nil
 }
