@@ -125,10 +125,6 @@ func (c *Checkpoint) save() error {
 	return nil
 }
 
-// WriteFileAtomic replaces path with data so that a crash leaves either the old or the new content
-// (see internal/atomicfile).
-func WriteFileAtomic(path string, data []byte) error { return atomicfile.WriteFile(path, data) }
-
 // Classes lists the classes the checkpoint knows, sorted.
 func (c *Checkpoint) Classes() []string {
 	c.mu.Lock()

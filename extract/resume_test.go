@@ -19,6 +19,7 @@ import (
 
 	"github.com/versement/versement/extract"
 	"github.com/versement/versement/extract/demo"
+	"github.com/versement/versement/internal/atomicfile"
 )
 
 const sipSize = 10 // dossiers per simulated SIP in the resume worker
@@ -50,7 +51,7 @@ func TestResumeWorker(t *testing.T) {
 		if len(keys) == 0 {
 			return
 		}
-		if err := extract.WriteFileAtomic(filepath.Join(out, "sip-"+keys[0]), []byte(strings.Join(keys, "\n"))); err != nil {
+		if err := atomicfile.WriteFile(filepath.Join(out, "sip-"+keys[0]), []byte(strings.Join(keys, "\n"))); err != nil {
 			t.Fatal(err)
 		}
 		if err := cp.Done(class.Name, last); err != nil {

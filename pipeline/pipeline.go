@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/versement/versement/civil"
@@ -273,7 +274,16 @@ func (e *eliminationWriter) write(c *profiles.Class, key string, desc profiles.D
 		}
 	}
 	e.n++
-	return e.w.Write([]string{c.Name, key, desc.Title, dec.Rule, string(dec.Status), dateText(dec.Start), dateText(dec.DUAEnd), dec.Explain()})
+	return e.w.Write([]string{c.Name, csvCell(key), csvCell(desc.Title), dec.Rule, string(dec.Status), dateText(dec.Start), dateText(dec.DUAEnd), dec.Explain()})
+}
+
+// csvCell defuses database text that a spreadsheet would run as a formula (CSV injection): the
+// archivist opens the proposal in one, and a name such as "=HYPERLINK(…)" must stay a name.
+func csvCell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
 }
 
 func (e *eliminationWriter) flush() error {

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"fmt"
+	"github.com/versement/versement/internal/bytesize"
 	"io"
 	"slices"
 	"sort"
@@ -257,9 +258,9 @@ func (r *Report) WriteSummary(w io.Writer) error {
 		if len(r.SIPs) == 0 {
 			b.WriteString("\nnothing new was archived: 0 SIPs\n")
 		} else {
-			fmt.Fprintf(&b, "\n%d SIP(s), %s", len(r.SIPs), humanBytes(r.Bytes))
+			fmt.Fprintf(&b, "\n%d SIP(s), %s", len(r.SIPs), bytesize.Format(r.Bytes))
 			for _, s := range r.SIPs {
-				fmt.Fprintf(&b, "\n  %s  %s %s  %d dossiers  %s  %s:%s", s.ID, s.Class, s.Tier, s.Dossiers, humanBytes(s.Bytes), s.DigestAlgorithm, s.Digest)
+				fmt.Fprintf(&b, "\n  %s  %s %s  %d dossiers  %s  %s:%s", s.ID, s.Class, s.Tier, s.Dossiers, bytesize.Format(s.Bytes), s.DigestAlgorithm, s.Digest)
 				if s.Target != "" {
 					fmt.Fprintf(&b, "  → %s", s.Target)
 				}
@@ -272,7 +273,7 @@ func (r *Report) WriteSummary(w io.Writer) error {
 	}
 	fmt.Fprintf(&b, "\n%d dossiers in %.1fs (%.0f dossiers/s", r.Dossiers, r.Seconds, r.DossiersPerSecond)
 	if r.Bytes > 0 {
-		fmt.Fprintf(&b, ", %s/s", humanBytes(int64(r.BytesPerSecond)))
+		fmt.Fprintf(&b, ", %s/s", bytesize.Format(int64(r.BytesPerSecond)))
 	}
 	b.WriteString(")\n")
 	if r.Eliminations > 0 {
@@ -298,19 +299,6 @@ func tierNote(t retention.Tier, archived, dry bool) string {
 		return "no decision: see below"
 	}
 	return "not archived in this run"
-}
-
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
 // TierCounts is Tiers keyed by plain strings, as a scheduler's run result carries them.

@@ -2,6 +2,7 @@ package profiles
 
 import (
 	"fmt"
+	"github.com/versement/versement/internal/bytesize"
 	"regexp"
 	"sort"
 	"strconv"
@@ -91,7 +92,7 @@ func (p *Profile) validate(el *errorList) {
 		p.batch.dossiers = p.Batch.MaxDossiers
 	}
 	if p.Batch.MaxBytes != "" {
-		n, err := ParseSize(p.Batch.MaxBytes)
+		n, err := bytesize.Parse(p.Batch.MaxBytes)
 		if err != nil {
 			el.add("batch.max_bytes", "%v", err)
 		} else {
@@ -317,34 +318,4 @@ func templateError(err error) string {
 func oneLine(s string) string {
 	s, _, _ = strings.Cut(s, "\n")
 	return strings.TrimSpace(s)
-}
-
-// ParseSize reads a byte count: a number, optionally followed by B, kB/KB, MB, GB, TB (powers of
-// 1000) or KiB, MiB, GiB, TiB (powers of 1024).
-func ParseSize(s string) (int64, error) {
-	t := strings.TrimSpace(s)
-	i := 0
-	for i < len(t) && t[i] >= '0' && t[i] <= '9' {
-		i++
-	}
-	if i == 0 {
-		return 0, fmt.Errorf("%q: want a size such as 500MB, 2GiB or 1000000", s)
-	}
-	n, err := strconv.ParseInt(t[:i], 10, 64)
-	if err != nil {
-		return 0, fmt.Errorf("%q: %v", s, err)
-	}
-	units := map[string]int64{"": 1, "B": 1, "kB": 1e3, "KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12,
-		"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40}
-	u, ok := units[strings.TrimSpace(t[i:])]
-	if !ok {
-		return 0, fmt.Errorf("%q: unknown unit %q (want B, kB, MB, GB, TB, KiB, MiB, GiB or TiB)", s, strings.TrimSpace(t[i:]))
-	}
-	if n <= 0 {
-		return 0, fmt.Errorf("%q: want a positive size", s)
-	}
-	if n > (1<<62)/u {
-		return 0, fmt.Errorf("%q: too large", s)
-	}
-	return n * u, nil
 }

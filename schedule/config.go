@@ -3,6 +3,7 @@ package schedule
 import (
 	"errors"
 	"fmt"
+	"github.com/versement/versement/internal/bytesize"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -378,7 +379,7 @@ func (v *validator) job(at string, r *rawJob, defaultTZ string) (*Job, error) {
 	}
 	j.Batch.MaxDossiers = r.Batch.MaxDossiers
 	if r.Batch.MaxBytes != "" {
-		n, err := ParseBytes(r.Batch.MaxBytes)
+		n, err := bytesize.Parse(r.Batch.MaxBytes)
 		if err != nil {
 			return nil, v.errf(at+".batch.max_bytes", "%v", err)
 		}
@@ -458,23 +459,6 @@ func checkTarget(raw string) error {
 		return errors.New("the URL holds a password: credentials come from the environment or files, never from the jobs file")
 	}
 	return nil
-}
-
-// ParseBytes reads a size such as 500MB, 2GiB or 1048576.
-func ParseBytes(s string) (int64, error) {
-	t := strings.TrimSpace(s)
-	i := strings.IndexFunc(t, func(r rune) bool { return (r < '0' || r > '9') && r != '.' })
-	num, unit := t, ""
-	if i >= 0 {
-		num, unit = t[:i], strings.TrimSpace(t[i:])
-	}
-	mult := map[string]float64{"": 1, "B": 1, "KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12,
-		"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40}[unit]
-	f, err := strconv.ParseFloat(num, 64)
-	if mult == 0 || err != nil || f <= 0 || f*mult > 1<<62 {
-		return 0, fmt.Errorf("%q: want a positive size such as 500MB, 2GiB or a number of bytes", s)
-	}
-	return int64(f * mult), nil
 }
 
 func contains(list []string, s string) bool {

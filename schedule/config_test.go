@@ -108,7 +108,7 @@ func TestConfigErrors(t *testing.T) {
 		{"bad batch type", head + "    batch:\n      max_dossiers: many\n",
 			`jobs.yaml:8: jobs[0].batch.max_dossiers: want an integer, got "many"`},
 		{"bad size", head + "    batch:\n      max_bytes: 2 parsecs\n",
-			`jobs.yaml:8: jobs[0].batch.max_bytes: "2 parsecs": want a positive size such as 500MB, 2GiB or a number of bytes`},
+			`jobs.yaml:8: jobs[0].batch.max_bytes: "2 parsecs": want a positive size such as 500MB, 2GiB or 1000000`},
 		{"notify both", head + "    notify: {webhook: \"https://h/x\", webhook_env: HOOK}\n",
 			`jobs.yaml:7: jobs[0].notify: want exactly one of webhook (a URL), webhook_env or webhook_file`},
 		{"no jobs", "timezone: UTC\n",
@@ -149,18 +149,5 @@ func TestProfileFileIsRelativeToTheJobsFile(t *testing.T) {
 	c, _ = ParseConfig("/etc/versement/jobs.yaml", []byte("jobs:\n  - {name: a, cron: '0 2 * * *', profile: apogee, source: {env: E}, targets: {final: 'dir:///x'}}\n"))
 	if got := c.Jobs[0].Profile; got != "apogee" {
 		t.Errorf("built-in profile %q", got)
-	}
-}
-
-func TestParseBytes(t *testing.T) {
-	for in, want := range map[string]int64{"1048576": 1 << 20, "500MB": 500e6, "2GiB": 2 << 30, "1.5 KiB": 1536} {
-		if got, err := ParseBytes(in); err != nil || got != want {
-			t.Errorf("ParseBytes(%q) = %d, %v; want %d", in, got, err, want)
-		}
-	}
-	for _, in := range []string{"", "0", "-1MB", "1XB", "abc"} {
-		if _, err := ParseBytes(in); err == nil {
-			t.Errorf("ParseBytes(%q) accepted", in)
-		}
 	}
 }

@@ -4,12 +4,11 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/versement/versement/internal/atomicfile"
 	"github.com/versement/versement/profiles"
 	"github.com/versement/versement/retention"
 )
@@ -93,7 +92,7 @@ func init() {
 						return cli.Exit(fmt.Sprintf("referential: %v", err), exitError)
 					}
 					if out := c.String("output"); out != "" {
-						if err := writeFileAtomic(out, b.Bytes()); err != nil {
+						if err := atomicfile.WriteFile(out, b.Bytes()); err != nil {
 							return cli.Exit(err.Error(), exitError)
 						}
 						return nil
@@ -223,22 +222,4 @@ func describeSampling(s *retention.Sampling) string {
 		parts = append(parts, fmt.Sprintf("year mod %d = %d", s.YearModulo, s.YearRemainder))
 	}
 	return "kept when " + strings.Join(parts, " or ")
-}
-
-// writeFileAtomic writes through a temporary file and a rename, so that a failed export never
-// leaves half a referential where VITAM's importer could pick it up.
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

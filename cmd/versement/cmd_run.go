@@ -6,14 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/versement/versement/extract"
+	"github.com/versement/versement/internal/atomicfile"
+	"github.com/versement/versement/internal/bytesize"
 	"github.com/versement/versement/pipeline"
-	"github.com/versement/versement/profiles"
 	"github.com/versement/versement/retention"
 )
 
@@ -90,7 +89,7 @@ func runAction(c *cli.Context) error {
 		MaxDossiers: c.Int("batch-dossiers"),
 	}
 	if s := c.String("batch-bytes"); s != "" {
-		n, err := profiles.ParseSize(s)
+		n, err := bytesize.Parse(s)
 		if err != nil || n <= 0 {
 			return cli.Exit(fmt.Sprintf("--batch-bytes %q: want a size such as 500MB or 2GiB", s), exitError)
 		}
@@ -99,9 +98,11 @@ func runAction(c *cli.Context) error {
 	if !job.DryRun && job.Target == "" && (job.TargetIntermediate == "" || job.TargetFinal == "") {
 		return cli.Exit("no target: give --target dir://PATH, s3://BUCKET/PREFIX or vitam+https://HOST (or --target-intermediate and --target-final), or use --dry-run for the plan", exitError)
 	}
-	var elim *os.File
+	// The proposal appears only when the run that made it succeeded: a failed run leaves the
+	// previous proposal the archivist may be reading untouched.
+	var elim *atomicfile.Pending
 	if path := c.String("elimination"); path != "" {
-		if elim, err = os.Create(path); err != nil {
+		if elim, err = atomicfile.Create(path); err != nil {
 			return cli.Exit(fmt.Sprintf("--elimination: %v", err), exitError)
 		}
 		job.Elimination = elim
@@ -111,7 +112,9 @@ func runAction(c *cli.Context) error {
 	rep, runErr := pipeline.Execute(c.Context, job)
 	prog.finish()
 	if elim != nil {
-		if err := elim.Close(); err != nil && runErr == nil {
+		if runErr != nil {
+			elim.Abort()
+		} else if err := elim.Commit(); err != nil {
 			runErr = fmt.Errorf("--elimination: %w", err)
 		}
 	}
@@ -134,7 +137,7 @@ func writeRunReport(c *cli.Context, rep *pipeline.Report, elimination bool) erro
 	if path := c.String("report"); path != "" {
 		b, err := json.MarshalIndent(rep, "", "  ")
 		if err == nil {
-			err = extract.WriteFileAtomic(path, append(b, '\n'))
+			err = atomicfile.WriteFile(path, append(b, '\n'))
 		}
 		if err != nil {
 			return fmt.Errorf("--report: %w", err)

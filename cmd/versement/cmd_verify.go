@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/versement/versement/internal/bytesize"
 	"io"
 	"strings"
 
@@ -175,7 +176,7 @@ func printVerifyText(w io.Writer, outcomes []verifyOutcome) {
 		if r.MessageIdentifier != "" {
 			facts = append(facts, "message "+r.MessageIdentifier)
 		}
-		facts = append(facts, fmt.Sprintf("%d/%d objects verified (%s)", r.ObjectsVerified, r.Objects, verifyBytes(r.PayloadBytes)),
+		facts = append(facts, fmt.Sprintf("%d/%d objects verified (%s)", r.ObjectsVerified, r.Objects, bytesize.Format(r.PayloadBytes)),
 			fmt.Sprintf("%d units", r.Units), "XSD "+r.XSD)
 		fmt.Fprintf(w, "  %s\n", strings.Join(facts, ", "))
 		if r.ManifestSHA512 != "" {
@@ -199,17 +200,4 @@ func verifyPlural(n int) string {
 		return ""
 	}
 	return "s"
-}
-
-func verifyBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

@@ -37,6 +37,51 @@ func WriteFile(path string, data []byte) error {
 		os.Remove(name)
 		return fmt.Errorf("write %s: %w", path, err)
 	}
+	return syncDir(dir, path)
+}
+
+// Pending is a file being written under a temporary name beside its final path. Nothing is seen at
+// path until Commit; Abort (or a crash) leaves whatever was there before untouched.
+type Pending struct {
+	*os.File
+	path string
+}
+
+// Create starts writing path. The file is 0600: what versement writes this way (elimination
+// proposals, reports) holds personal data.
+func Create(path string) (*Pending, error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return nil, fmt.Errorf("write %s: %w", path, err)
+	}
+	return &Pending{File: tmp, path: path}, nil
+}
+
+// Commit makes the written content durable and puts it at its path.
+func (p *Pending) Commit() error {
+	name := p.File.Name()
+	if err := p.File.Sync(); err != nil {
+		p.Abort()
+		return fmt.Errorf("write %s: %w", p.path, err)
+	}
+	if err := p.File.Close(); err != nil {
+		os.Remove(name)
+		return fmt.Errorf("write %s: %w", p.path, err)
+	}
+	if err := os.Rename(name, p.path); err != nil {
+		os.Remove(name)
+		return fmt.Errorf("write %s: %w", p.path, err)
+	}
+	return syncDir(filepath.Dir(p.path), p.path)
+}
+
+// Abort throws the written content away.
+func (p *Pending) Abort() {
+	p.File.Close()
+	os.Remove(p.File.Name())
+}
+
+func syncDir(dir, path string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)

@@ -31,3 +31,38 @@ func TestWriteFileErrorNamesThePath(t *testing.T) {
 		t.Fatalf("got %v, want an error starting with %q", err, "write "+path+": ")
 	}
 }
+
+// A pending file is invisible until Commit, and Abort leaves the previous content as it was.
+func TestPendingCommitAndAbort(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "proposal.csv")
+	if err := os.WriteFile(path, []byte("old"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p, err := Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.WriteString("half")
+	p.Abort()
+	if b, _ := os.ReadFile(path); string(b) != "old" {
+		t.Fatalf("after Abort: %q", b)
+	}
+	p, _ = Create(path)
+	p.WriteString("new")
+	if b, _ := os.ReadFile(path); string(b) != "old" {
+		t.Fatalf("before Commit: %q", b)
+	}
+	if err := p.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(path); string(b) != "new" {
+		t.Fatalf("after Commit: %q", b)
+	}
+	if st, _ := os.Stat(path); st.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v, want 0600: the file holds personal data", st.Mode().Perm())
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("temporary files left: %v", entries)
+	}
+}
