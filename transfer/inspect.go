@@ -19,9 +19,11 @@ import (
 // manifestName is VITAM's rule for the root manifest (SedaUtils): manifest.xml or xxx_manifest.xml.
 var manifestName = regexp.MustCompile(`^([a-zA-Z0-9_\-]{0,56}[_-]){0,1}manifest\.xml$`)
 
-// InspectZip describes an existing SIP zip for a one-off transfer: its name, size and SHA-256,
-// the digest (algo "SHA-256" or "SHA-512") of its root manifest and the manifest's
-// MessageIdentifier. It streams: memory does not grow with the SIP or the manifest.
+// InspectZip describes an existing SIP zip for a one-off transfer: its name, size, the digest (algo "SHA-256" or "SHA-512") of its root manifest and the manifest's
+// MessageIdentifier. It leaves SHA256 empty: hashing the whole SIP is left to whoever needs it
+// (SIP.Prepare, or the S3 target, which computes it in the read that hashes the parts, so that a
+// one-off transfer reads and hashes each byte no more often than the pipeline's does). It streams:
+// memory does not grow with the SIP or the manifest.
 func InspectZip(ctx context.Context, path, algo string) (SIP, error) {
 	var newHash func() hash.Hash
 	switch strings.ToUpper(algo) {
@@ -65,7 +67,7 @@ func InspectZip(ctx context.Context, path, algo string) (SIP, error) {
 	}
 	sip.MessageID = id
 	sip.ManifestDigest = Digest{Algo: algo, Value: hex.EncodeToString(h.Sum(nil))}
-	if err := sip.Prepare(ctx); err != nil {
+	if err := sip.Check(); err != nil {
 		return sip, err
 	}
 	return sip, nil

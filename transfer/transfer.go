@@ -41,7 +41,7 @@ type SIP struct {
 	Name           string            // name at the target (file name or object key below the prefix), e.g. "apogee-etudiant-final-00001.zip"
 	Path           string            // the zip on local disk
 	Size           int64             // bytes; 0 means "stat the file"
-	SHA256         string            // lowercase hex of the whole zip; empty means "compute it" (one extra read)
+	SHA256         string            // lowercase hex of the whole zip; empty means "compute it" (the S3 target does so in the read that hashes the parts; others read once more)
 	ManifestDigest Digest            // digest of manifest.xml inside the zip (VITAM's X-Manifest-Digest-*)
 	MessageID      string            // the manifest's MessageIdentifier
 	Meta           map[string]string // profile, class, tier, …: stored as object metadata where the target can
@@ -153,6 +153,23 @@ func CheckName(name string) error {
 // Prepare fills in Size and SHA256 from the file when the caller did not give them, and checks the
 // given SHA256's syntax. It reads the file only when SHA256 is empty, and stops when ctx ends.
 func (s *SIP) Prepare(ctx context.Context) error {
+	if err := s.Check(); err != nil {
+		return err
+	}
+	if s.SHA256 == "" {
+		sum, err := fileSHA256(ctx, s.Path)
+		if err != nil {
+			return Permanent(fmt.Errorf("SIP %s: %w", s.Name, err))
+		}
+		s.SHA256 = sum
+	}
+	return s.Check()
+}
+
+// Check is Prepare without the hashing: it checks the name, fills in Size from the file (or checks
+// the given one) and checks SHA256's syntax when it is given. A target that computes the SHA-256
+// in a read it does anyway (S3: the same read that hashes the parts) calls Check, not Prepare.
+func (s *SIP) Check() error {
 	if s.Name == "" {
 		return fmt.Errorf("SIP %s: no name", s.Path)
 	}
@@ -169,11 +186,7 @@ func (s *SIP) Prepare(ctx context.Context) error {
 		return Permanent(fmt.Errorf("SIP %s: %s is %d bytes, the caller said %d", s.Name, s.Path, fi.Size(), s.Size))
 	}
 	if s.SHA256 == "" {
-		sum, err := fileSHA256(ctx, s.Path)
-		if err != nil {
-			return Permanent(fmt.Errorf("SIP %s: %w", s.Name, err))
-		}
-		s.SHA256 = sum
+		return nil
 	}
 	if b, err := hex.DecodeString(s.SHA256); err != nil || len(b) != sha256.Size || strings.ToLower(s.SHA256) != s.SHA256 {
 		return Permanent(fmt.Errorf("SIP %s: SHA-256 %q is not 64 lowercase hex digits", s.Name, s.SHA256))

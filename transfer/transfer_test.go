@@ -41,8 +41,14 @@ func TestInspectZip(t *testing.T) {
 	if sip.MessageID != "APOGEE-7" || sip.ManifestDigest.Algo != "SHA-512" || sip.ManifestDigest.Value != hex.EncodeToString(sum[:]) {
 		t.Fatalf("%+v", sip)
 	}
-	if whole, _ := transfer.FileSHA256(p); sip.SHA256 != whole || sip.Name != "sip.zip" || sip.Size == 0 {
-		t.Fatalf("%+v", sip)
+	if sip.SHA256 != "" || sip.Name != "sip.zip" || sip.Size == 0 {
+		t.Fatalf("InspectZip should leave the SHA-256 to the target: %+v", sip)
+	}
+	if err := sip.Prepare(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if whole, _ := transfer.FileSHA256(p); sip.SHA256 != whole {
+		t.Fatalf("Prepare: %+v", sip)
 	}
 }
 

@@ -24,21 +24,19 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"net/url"
 	"os"
-	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
-	tmtypes "github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
@@ -151,14 +149,55 @@ func (t *Target) location(key string) string { return "s3://" + t.bucket + "/" +
 
 // Put uploads the SIP unless the same bytes are already there.
 func (t *Target) Put(ctx context.Context, sip transfer.SIP) (transfer.Receipt, error) {
-	if err := sip.Prepare(ctx); err != nil {
+	if err := sip.Check(); err != nil {
 		return transfer.Receipt{}, err
 	}
 	key := t.Key(sip.Name)
-	rcpt := transfer.Receipt{Target: t.url, Name: sip.Name, Location: t.location(key), Size: sip.Size, SHA256: sip.SHA256}
-	if done, err := t.already(ctx, key, sip, &rcpt); err != nil || done {
+	rcpt := transfer.Receipt{Target: t.url, Name: sip.Name, Location: t.location(key), Size: sip.Size}
+	// Looked up by name first: only when something is there is the SIP's SHA-256 needed before
+	// sending anything (already computes it then).
+	if done, err := t.already(ctx, key, &sip, &rcpt); err != nil || done {
 		return rcpt, err
 	}
+	f, err := os.Open(sip.Path)
+	if err != nil {
+		return rcpt, transfer.Permanent(err)
+	}
+	defer f.Close()
+
+	multipart := sip.Size >= t.threshold
+	partSize := t.partSize
+	if sip.Size/partSize >= maxParts {
+		partSize = sip.Size/(maxParts-1) + 1
+	}
+	var parts [][]byte // SHA-256 of each part, multipart only
+	switch {
+	case multipart:
+		// One read computes the whole-file SHA-256 and every part's, on two cores. The parts are
+		// then sent with these checksums, which the server verifies, so the SDK hashes nothing
+		// and no byte is hashed a third time: bytes that changed after this read are refused
+		// (BadDigest), and those that arrive are those whose whole-file SHA-256 is recorded.
+		var whole string
+		if whole, parts, err = hashParts(ctx, f, sip.Size, partSize); err != nil {
+			return rcpt, transfer.Permanent(fmt.Errorf("SIP %s: %w", sip.Name, err))
+		}
+		if testHookAfterHash != nil {
+			testHookAfterHash(sip.Path)
+		}
+		if sip.SHA256 == "" {
+			sip.SHA256 = whole
+		} else if whole != sip.SHA256 {
+			return rcpt, transfer.Permanent(fmt.Errorf("S3 upload of %s not started: %w: the file hashes to sha256 %s, the SIP was recorded as %s (changed since it was written?)",
+				sip.Name, transfer.ErrDigest, whole, sip.SHA256))
+		}
+	case sip.SHA256 == "":
+		// One part: the checksum header must be known before the first byte is sent.
+		if err := sip.Prepare(ctx); err != nil {
+			return rcpt, err
+		}
+	}
+	rcpt.SHA256 = sip.SHA256
+
 	meta := map[string]string{"sha256": sip.SHA256}
 	for k, v := range sip.Meta {
 		meta[metaKey(k)] = headerSafe(v)
@@ -189,14 +228,8 @@ func (t *Target) Put(ctx context.Context, sip transfer.SIP) (transfer.Receipt, e
 		hold = types.ObjectLockLegalHoldStatusOn
 	}
 
-	f, err := os.Open(sip.Path)
-	if err != nil {
-		return rcpt, transfer.Permanent(err)
-	}
-	defer f.Close()
-
 	var expect string // checksum HeadObject must report
-	if sip.Size < t.threshold {
+	if !multipart {
 		raw, _ := hex.DecodeString(sip.SHA256)
 		expect = base64.StdEncoding.EncodeToString(raw)
 		out, err := t.client.PutObject(ctx, &s3.PutObjectInput{
@@ -214,35 +247,24 @@ func (t *Target) Put(ctx context.Context, sip transfer.SIP) (transfer.Receipt, e
 		if err := t.abortStale(ctx, key); err != nil {
 			return rcpt, err
 		}
-		partSize := t.partSize
-		if sip.Size/partSize >= maxParts { // what transfermanager would do, done here so the hasher agrees
-			partSize = sip.Size/(maxParts-1) + 1
-		}
-		hr := newWholeHasher(f, sip.SHA256)
-		tm := transfermanager.New(t.client, func(o *transfermanager.Options) {
-			o.PartSizeBytes = partSize
-			o.MultipartUploadThreshold = partSize // it buffers this much before deciding; we decided already
-			o.Concurrency = t.concurrency
-			o.ChecksumAlgorithm = tmtypes.ChecksumAlgorithmSha256
-		})
-		out, err := tm.UploadObject(ctx, &transfermanager.UploadObjectInput{
-			Bucket: &t.bucket, Key: &key, Body: hr, ContentLength: aws.Int64(sip.Size),
-			ContentType:       aws.String("application/zip"),
-			ChecksumAlgorithm: tmtypes.ChecksumAlgorithmSha256,
-			IfNoneMatch:       aws.String("*"), Metadata: meta, Tagging: tagging,
-			ObjectLockMode: tmtypes.ObjectLockMode(lockMode), ObjectLockRetainUntilDate: until,
-			ObjectLockLegalHoldStatus: tmtypes.ObjectLockLegalHoldStatus(hold),
+		created, err := t.client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
+			Bucket: &t.bucket, Key: &key, ContentType: aws.String("application/zip"),
+			ChecksumAlgorithm: types.ChecksumAlgorithmSha256, Metadata: meta, Tagging: tagging,
+			ObjectLockMode: lockMode, ObjectLockRetainUntilDate: until, ObjectLockLegalHoldStatus: hold,
 		})
 		if err != nil {
-			if errors.Is(err, transfer.ErrDigest) {
-				return rcpt, transfer.Permanent(fmt.Errorf("S3 upload of %s aborted: %w", sip.Name, hr.err))
-			}
 			return t.putFailed(ctx, key, sip, rcpt, err)
 		}
-		if expect, err = composite(out.CompletedParts); err != nil {
-			return rcpt, transfer.Permanent(fmt.Errorf("S3 %s: %w", rcpt.Location, err))
+		etag, version, err := t.uploadParts(ctx, f, key, created.UploadId, sip.Size, partSize, parts)
+		if err != nil {
+			// Not left behind as hidden storage; a later run would abort it anyway (abortStale).
+			actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+			t.client.AbortMultipartUpload(actx, &s3.AbortMultipartUploadInput{Bucket: &t.bucket, Key: &key, UploadId: created.UploadId}) //nolint:errcheck // the upload's error is the one to report
+			cancel()
+			return t.putFailed(ctx, key, sip, rcpt, err)
 		}
-		rcpt.ETag, rcpt.VersionID = aws.ToString(out.ETag), aws.ToString(out.VersionID)
+		expect = composite(parts)
+		rcpt.ETag, rcpt.VersionID = etag, version
 	}
 	// Read back what the server stored, with its checksum.
 	head, err := t.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &t.bucket, Key: &key, ChecksumMode: types.ChecksumModeEnabled, VersionId: nilIfEmpty(rcpt.VersionID)})
@@ -262,7 +284,7 @@ func (t *Target) Put(ctx context.Context, sip transfer.SIP) (transfer.Receipt, e
 func (t *Target) putFailed(ctx context.Context, key string, sip transfer.SIP, rcpt transfer.Receipt, err error) (transfer.Receipt, error) {
 	var api smithy.APIError
 	if errors.As(err, &api) && (api.ErrorCode() == "PreconditionFailed" || api.ErrorCode() == "ConditionalRequestConflict") {
-		if done, err2 := t.already(ctx, key, sip, &rcpt); err2 != nil || done {
+		if done, err2 := t.already(ctx, key, &sip, &rcpt); err2 != nil || done {
 			return rcpt, err2
 		}
 	}
@@ -270,7 +292,8 @@ func (t *Target) putFailed(ctx context.Context, key string, sip transfer.SIP, rc
 }
 
 // already looks for key: the same SIP there → done; another one → conflict.
-func (t *Target) already(ctx context.Context, key string, sip transfer.SIP, rcpt *transfer.Receipt) (bool, error) {
+// Only then is the SIP's SHA-256 computed here, when the caller did not give it.
+func (t *Target) already(ctx context.Context, key string, sip *transfer.SIP, rcpt *transfer.Receipt) (bool, error) {
 	head, err := t.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &t.bucket, Key: &key, ChecksumMode: types.ChecksumModeEnabled})
 	if notFound(err) {
 		return false, nil
@@ -278,6 +301,10 @@ func (t *Target) already(ctx context.Context, key string, sip transfer.SIP, rcpt
 	if err != nil {
 		return false, classify(fmt.Errorf("S3 HeadObject %s: %w", rcpt.Location, err))
 	}
+	if err := sip.Prepare(ctx); err != nil {
+		return false, err
+	}
+	rcpt.SHA256 = sip.SHA256
 	obj := objectFromHead(sip.Name, head)
 	if obj.SHA256 != sip.SHA256 || obj.Size != sip.Size {
 		return false, transfer.Permanent(fmt.Errorf("S3 %s: %w (there: sha256 %q, %d bytes; ours: sha256 %s, %d bytes); nothing was overwritten",
@@ -429,47 +456,147 @@ func tags(meta map[string]string) *string {
 	return aws.String(q.Encode())
 }
 
-// wholeHasher hashes the SIP as transfermanager reads it (once, sequentially). At the end of the
-// file, if the bytes do not hash to the SIP's recorded SHA-256, it fails the read, so that the
-// multipart upload is aborted before it is completed.
-type wholeHasher struct {
-	r    io.Reader
-	want string
-	h    hash.Hash
-	err  error
-}
+// testHookAfterHash, when set (tests), runs between the read that hashes a multipart SIP and the
+// upload: a test changes the file there.
+var testHookAfterHash func(path string)
 
-func newWholeHasher(r io.Reader, want string) *wholeHasher {
-	return &wholeHasher{r: r, want: want, h: sha256.New()}
-}
-
-func (w *wholeHasher) Read(p []byte) (int, error) {
-	if w.err != nil {
-		return 0, w.err
+// hashParts reads size bytes of f once and returns their SHA-256 (hex) and the SHA-256 of each
+// partSize slice. The two hashes run on two goroutines fed from the same buffers (4 MiB in all),
+// so the pass takes about one SHA-256's time on two cores.
+func hashParts(ctx context.Context, f *os.File, size, partSize int64) (string, [][]byte, error) {
+	const nbuf, bufSize = 4, 1 << 20
+	type chunk struct {
+		buf  []byte
+		n    int
+		left atomic.Int32
 	}
-	n, err := w.r.Read(p)
-	w.h.Write(p[:n])
-	if err == io.EOF {
-		if got := hex.EncodeToString(w.h.Sum(nil)); got != w.want {
-			w.err = fmt.Errorf("%w: the file hashes to sha256 %s, the SIP was recorded as %s (changed since it was written?)", transfer.ErrDigest, got, w.want)
-			return n, w.err
+	free := make(chan *chunk, nbuf)
+	for range nbuf {
+		free <- &chunk{buf: make([]byte, bufSize)}
+	}
+	release := func(c *chunk) {
+		if c.left.Add(-1) == 0 {
+			free <- c
 		}
 	}
-	return n, err
+	wholeCh, partCh := make(chan *chunk, nbuf), make(chan *chunk, nbuf)
+	whole := sha256.New()
+	parts := make([][]byte, 0, (size+partSize-1)/partSize)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for c := range wholeCh {
+			whole.Write(c.buf[:c.n])
+			release(c)
+		}
+	})
+	wg.Go(func() {
+		ph, inPart := sha256.New(), int64(0)
+		for c := range partCh {
+			b := c.buf[:c.n]
+			for len(b) > 0 {
+				k := min(int64(len(b)), partSize-inPart)
+				ph.Write(b[:k])
+				b, inPart = b[k:], inPart+k
+				if inPart == partSize {
+					parts, inPart = append(parts, ph.Sum(nil)), 0
+					ph.Reset()
+				}
+			}
+			release(c)
+		}
+		if inPart > 0 {
+			parts = append(parts, ph.Sum(nil))
+		}
+	})
+	r := transfer.ContextReader(ctx, io.NewSectionReader(f, 0, size))
+	var err error
+	for read := int64(0); read < size; {
+		c := <-free
+		c.n, err = io.ReadFull(r, c.buf[:min(int64(bufSize), size-read)])
+		if err != nil {
+			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+				err = fmt.Errorf("%w: %s is shorter than its %d bytes (changed while read?)", transfer.ErrDigest, f.Name(), size)
+			} else {
+				err = fmt.Errorf("read %s: %w", f.Name(), err)
+			}
+			break
+		}
+		read += int64(c.n)
+		c.left.Store(2)
+		wholeCh <- c
+		partCh <- c
+	}
+	close(wholeCh)
+	close(partCh)
+	wg.Wait()
+	if err != nil {
+		return "", nil, err
+	}
+	return hex.EncodeToString(whole.Sum(nil)), parts, nil
+}
+
+// uploadParts sends the parts of f, t.concurrency at a time, each straight from the file (no part
+// buffers) with its precomputed SHA-256, and completes the upload (If-None-Match: * against a
+// concurrent writer). Any failure returns before CompleteMultipartUpload.
+func (t *Target) uploadParts(ctx context.Context, f *os.File, key string, uploadID *string, size, partSize int64, sums [][]byte) (etag, version string, err error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	done := make([]types.CompletedPart, len(sums))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(t.concurrency, len(sums)) {
+		wg.Go(func() {
+			for i := range next {
+				off := int64(i) * partSize
+				n := min(partSize, size-off)
+				sum := base64.StdEncoding.EncodeToString(sums[i])
+				out, err := t.client.UploadPart(ctx, &s3.UploadPartInput{
+					Bucket: &t.bucket, Key: &key, UploadId: uploadID, PartNumber: aws.Int32(int32(i + 1)),
+					Body: io.NewSectionReader(f, off, n), ContentLength: aws.Int64(n),
+					ChecksumAlgorithm: types.ChecksumAlgorithmSha256, ChecksumSHA256: aws.String(sum),
+				})
+				if err != nil {
+					cancel(fmt.Errorf("part %d: %w", i+1, err))
+					continue
+				}
+				if c := aws.ToString(out.ChecksumSHA256); c != "" && c != sum {
+					cancel(fmt.Errorf("part %d: %w: the server acknowledged sha256 %s, sent %s", i+1, transfer.ErrDigest, c, sum))
+					continue
+				}
+				done[i] = types.CompletedPart{PartNumber: aws.Int32(int32(i + 1)), ETag: out.ETag, ChecksumSHA256: aws.String(sum)}
+			}
+		})
+	}
+feed:
+	for i := range sums {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil {
+		return "", "", err
+	}
+	out, err := t.client.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
+		Bucket: &t.bucket, Key: &key, UploadId: uploadID, IfNoneMatch: aws.String("*"),
+		MultipartUpload: &types.CompletedMultipartUpload{Parts: done},
+	})
+	if err != nil {
+		return "", "", err
+	}
+	return aws.ToString(out.ETag), aws.ToString(out.VersionId), nil
 }
 
 // composite is S3's checksum of a multipart object: the SHA-256 of the parts' SHA-256 digests,
-// base64, then "-N". The part digests are those the SDK computed from the bytes wholeHasher
-// checked, and the server verified each on receipt.
-func composite(parts []tmtypes.CompletedPart) (string, error) {
-	sort.Slice(parts, func(i, j int) bool { return aws.ToInt32(parts[i].PartNumber) < aws.ToInt32(parts[j].PartNumber) })
+// base64, then "-N". The part digests are those computed with the whole file's in hashParts, and
+// the server verified each on receipt.
+func composite(parts [][]byte) string {
 	c := sha256.New()
 	for _, p := range parts {
-		b, err := base64.StdEncoding.DecodeString(aws.ToString(p.ChecksumSHA256))
-		if err != nil || len(b) != sha256.Size {
-			return "", fmt.Errorf("part %d has no SHA-256 checksum", aws.ToInt32(p.PartNumber))
-		}
-		c.Write(b)
+		c.Write(p)
 	}
-	return base64.StdEncoding.EncodeToString(c.Sum(nil)) + "-" + strconv.Itoa(len(parts)), nil
+	return base64.StdEncoding.EncodeToString(c.Sum(nil)) + "-" + strconv.Itoa(len(parts))
 }
