@@ -1,8 +1,8 @@
 package s3
 
-// SetTestHookAfterHash runs f between the read that hashes a multipart SIP and its upload; the
-// returned func removes it.
-func SetTestHookAfterHash(f func(path string)) func() {
-	testHookAfterHash = f
-	return func() { testHookAfterHash = nil }
+// SetTestHookPartHashed runs f once each part of a multipart SIP is hashed, before it is sent;
+// the returned func removes it.
+func SetTestHookPartHashed(f func(path string, part int)) func() {
+	testHookPartHashed = f
+	return func() { testHookPartHashed = nil }
 }

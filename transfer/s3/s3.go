@@ -170,26 +170,17 @@ func (t *Target) Put(ctx context.Context, sip transfer.SIP) (transfer.Receipt, e
 	if sip.Size/partSize >= maxParts {
 		partSize = sip.Size/(maxParts-1) + 1
 	}
-	var parts [][]byte // SHA-256 of each part, multipart only
+	var parts [][]byte // SHA-256 of each part, when hashed before the upload
 	switch {
-	case multipart:
-		// One read computes the whole-file SHA-256 and every part's, on two cores. The parts are
-		// then sent with these checksums, which the server verifies, so the SDK hashes nothing
-		// and no byte is hashed a third time: bytes that changed after this read are refused
-		// (BadDigest), and those that arrive are those whose whole-file SHA-256 is recorded.
+	case multipart && sip.SHA256 == "":
+		// The whole-file SHA-256 goes into the metadata, which CreateMultipartUpload sends: it
+		// must be known first. One read computes it and every part's, on two cores; the parts
+		// then go out with these checksums (below), so nothing is hashed a third time.
 		var whole string
-		if whole, parts, err = hashParts(ctx, f, sip.Size, partSize); err != nil {
+		if whole, parts, err = hashParts(ctx, f, sip.Size, partSize, nil); err != nil {
 			return rcpt, transfer.Permanent(fmt.Errorf("SIP %s: %w", sip.Name, err))
 		}
-		if testHookAfterHash != nil {
-			testHookAfterHash(sip.Path)
-		}
-		if sip.SHA256 == "" {
-			sip.SHA256 = whole
-		} else if whole != sip.SHA256 {
-			return rcpt, transfer.Permanent(fmt.Errorf("S3 upload of %s not started: %w: the file hashes to sha256 %s, the SIP was recorded as %s (changed since it was written?)",
-				sip.Name, transfer.ErrDigest, whole, sip.SHA256))
-		}
+		sip.SHA256 = whole
 	case sip.SHA256 == "":
 		// One part: the checksum header must be known before the first byte is sent.
 		if err := sip.Prepare(ctx); err != nil {
@@ -255,15 +246,18 @@ func (t *Target) Put(ctx context.Context, sip transfer.SIP) (transfer.Receipt, e
 		if err != nil {
 			return t.putFailed(ctx, key, sip, rcpt, err)
 		}
-		etag, version, err := t.uploadParts(ctx, f, key, created.UploadId, sip.Size, partSize, parts)
+		etag, version, sums, err := t.uploadParts(ctx, f, key, created.UploadId, sip.Size, partSize, parts, sip.SHA256)
 		if err != nil {
 			// Not left behind as hidden storage; a later run would abort it anyway (abortStale).
 			actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 			t.client.AbortMultipartUpload(actx, &s3.AbortMultipartUploadInput{Bucket: &t.bucket, Key: &key, UploadId: created.UploadId}) //nolint:errcheck // the upload's error is the one to report
 			cancel()
+			if errors.Is(err, transfer.ErrDigest) { // ours, not the server's (classify handles BadDigest)
+				return rcpt, transfer.Permanent(fmt.Errorf("S3 upload of %s aborted: %w", sip.Name, err))
+			}
 			return t.putFailed(ctx, key, sip, rcpt, err)
 		}
-		expect = composite(parts)
+		expect = composite(sums)
 		rcpt.ETag, rcpt.VersionID = etag, version
 	}
 	// Read back what the server stored, with its checksum.
@@ -456,14 +450,15 @@ func tags(meta map[string]string) *string {
 	return aws.String(q.Encode())
 }
 
-// testHookAfterHash, when set (tests), runs between the read that hashes a multipart SIP and the
-// upload: a test changes the file there.
-var testHookAfterHash func(path string)
+// testHookPartHashed, when set (tests), runs once a part's SHA-256 is computed, before that part is
+// handed to the upload: a test changes the file there.
+var testHookPartHashed func(path string, part int)
 
 // hashParts reads size bytes of f once and returns their SHA-256 (hex) and the SHA-256 of each
-// partSize slice. The two hashes run on two goroutines fed from the same buffers (4 MiB in all),
-// so the pass takes about one SHA-256's time on two cores.
-func hashParts(ctx context.Context, f *os.File, size, partSize int64) (string, [][]byte, error) {
+// partSize slice; onPart, if not nil, gets each part's as soon as it is computed. The two hashes
+// run on two goroutines fed from the same buffers (4 MiB in all), so the pass takes about one
+// SHA-256's time on two cores.
+func hashParts(ctx context.Context, f *os.File, size, partSize int64, onPart func(int, []byte)) (string, [][]byte, error) {
 	const nbuf, bufSize = 4, 1 << 20
 	type chunk struct {
 		buf  []byte
@@ -483,6 +478,15 @@ func hashParts(ctx context.Context, f *os.File, size, partSize int64) (string, [
 	whole := sha256.New()
 	parts := make([][]byte, 0, (size+partSize-1)/partSize)
 	var wg sync.WaitGroup
+	done := func(sum []byte) {
+		parts = append(parts, sum)
+		if testHookPartHashed != nil {
+			testHookPartHashed(f.Name(), len(parts)-1)
+		}
+		if onPart != nil {
+			onPart(len(parts)-1, sum)
+		}
+	}
 	wg.Go(func() {
 		for c := range wholeCh {
 			whole.Write(c.buf[:c.n])
@@ -498,14 +502,15 @@ func hashParts(ctx context.Context, f *os.File, size, partSize int64) (string, [
 				ph.Write(b[:k])
 				b, inPart = b[k:], inPart+k
 				if inPart == partSize {
-					parts, inPart = append(parts, ph.Sum(nil)), 0
+					done(ph.Sum(nil))
+					inPart = 0
 					ph.Reset()
 				}
 			}
 			release(c)
 		}
 		if inPart > 0 {
-			parts = append(parts, ph.Sum(nil))
+			done(ph.Sum(nil))
 		}
 	})
 	r := transfer.ContextReader(ctx, io.NewSectionReader(f, 0, size))
@@ -536,17 +541,45 @@ func hashParts(ctx context.Context, f *os.File, size, partSize int64) (string, [
 }
 
 // uploadParts sends the parts of f, t.concurrency at a time, each straight from the file (no part
-// buffers) with its precomputed SHA-256, and completes the upload (If-None-Match: * against a
-// concurrent writer). Any failure returns before CompleteMultipartUpload.
-func (t *Target) uploadParts(ctx context.Context, f *os.File, key string, uploadID *string, size, partSize int64, sums [][]byte) (etag, version string, err error) {
+// buffers) with its SHA-256, which the server verifies, and completes the upload (If-None-Match: *
+// against a concurrent writer). sums holds the parts' SHA-256 when they were computed before;
+// otherwise (nil) they are computed here in one read that also hashes the whole file, each part
+// sent as soon as its SHA-256 is known, and the whole must hash to want before completion. Any
+// failure returns before CompleteMultipartUpload. It returns the part digests sent.
+func (t *Target) uploadParts(ctx context.Context, f *os.File, key string, uploadID *string, size, partSize int64, sums [][]byte, want string) (etag, version string, _ [][]byte, err error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	done := make([]types.CompletedPart, len(sums))
-	next := make(chan int)
+	n := int((size + partSize - 1) / partSize)
+	ready := make(chan int, n) // at most 10000 ints: the hashing never waits for the network
+	hashed := make(chan struct{})
+	if sums != nil {
+		for i := range n {
+			ready <- i
+		}
+		close(ready)
+		close(hashed)
+	} else {
+		sums = make([][]byte, n)
+		go func() {
+			defer close(hashed)
+			defer close(ready)
+			whole, _, err := hashParts(ctx, f, size, partSize, func(i int, sum []byte) { sums[i] = sum; ready <- i })
+			switch {
+			case err != nil:
+				cancel(err)
+			case whole != want:
+				cancel(fmt.Errorf("%w: the file hashes to sha256 %s, the SIP was recorded as %s (changed since it was written?)", transfer.ErrDigest, whole, want))
+			}
+		}()
+	}
+	done := make([]types.CompletedPart, n)
 	var wg sync.WaitGroup
-	for range min(t.concurrency, len(sums)) {
+	for range min(t.concurrency, n) {
 		wg.Go(func() {
-			for i := range next {
+			for i := range ready {
+				if ctx.Err() != nil {
+					continue // drain: the hashing must not block
+				}
 				off := int64(i) * partSize
 				n := min(partSize, size-off)
 				sum := base64.StdEncoding.EncodeToString(sums[i])
@@ -567,27 +600,19 @@ func (t *Target) uploadParts(ctx context.Context, f *os.File, key string, upload
 			}
 		})
 	}
-feed:
-	for i := range sums {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(next)
 	wg.Wait()
+	<-hashed
 	if err := context.Cause(ctx); err != nil {
-		return "", "", err
+		return "", "", nil, err
 	}
 	out, err := t.client.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
 		Bucket: &t.bucket, Key: &key, UploadId: uploadID, IfNoneMatch: aws.String("*"),
 		MultipartUpload: &types.CompletedMultipartUpload{Parts: done},
 	})
 	if err != nil {
-		return "", "", err
+		return "", "", nil, err
 	}
-	return aws.ToString(out.ETag), aws.ToString(out.VersionId), nil
+	return aws.ToString(out.ETag), aws.ToString(out.VersionId), sums, nil
 }
 
 // composite is S3's checksum of a multipart object: the SHA-256 of the parts' SHA-256 digests,

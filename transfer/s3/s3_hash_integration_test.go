@@ -3,6 +3,7 @@ package s3_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -15,44 +16,53 @@ import (
 	ts3 "github.com/versement/versement/transfer/s3"
 )
 
-// The part checksums are computed in the read that computes the whole-file SHA-256, before the
-// upload; the SDK does not hash again. A byte changed after that read must still be refused by
-// the server (BadDigest against the precomputed part SHA-256), before completion, with no object
-// stored and no multipart upload left behind.
+// The part checksums are computed in the read that computes the whole-file SHA-256 (before the
+// upload when the SIP's SHA-256 is not given, alongside it when it is); the SDK does not hash
+// again. A byte changed after that read must still be refused by the server (BadDigest against
+// the part's SHA-256), before completion, with no object stored and no multipart upload left.
 func TestMultipartFileChangedAfterHashingRefused(t *testing.T) {
 	s := testsvc.StartS3(t, testsvc.S3Options{})
 	tg := open(t, s, "depot", false, transfer.Options{PartSize: 5 << 20, MultipartThreshold: 6 << 20})
-	sip := randomSIP(t, "changed.zip", 12<<20)
-	defer ts3.SetTestHookAfterHash(func(path string) {
-		f, err := os.OpenFile(path, os.O_RDWR, 0)
+	for _, known := range []bool{true, false} {
+		sip := randomSIP(t, fmt.Sprintf("changed-%v.zip", known), 12<<20)
+		if !known {
+			sip.SHA256 = ""
+		}
+		restore := ts3.SetTestHookPartHashed(func(path string, part int) {
+			if part != 1 {
+				return
+			}
+			f, err := os.OpenFile(path, os.O_RDWR, 0)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer f.Close()
+			b := make([]byte, 1)
+			f.ReadAt(b, 7<<20) // in part 2, already hashed
+			b[0] ^= 1
+			if _, err := f.WriteAt(b, 7<<20); err != nil {
+				t.Error(err)
+			}
+		})
+		ctx := context.Background()
+		_, err := tg.Put(ctx, sip)
+		restore()
+		var perm *transfer.PermanentError
+		if !errors.Is(err, transfer.ErrDigest) || !errors.As(err, &perm) || !strings.Contains(err.Error(), "BadDigest") {
+			t.Fatalf("SHA-256 known %v: want a permanent BadDigest from the server, got %v", known, err)
+		}
+		t.Logf("refused as expected: %v", err)
+		if n := countObjects(t, tg); n != 0 {
+			t.Errorf("%d objects stored after a refused upload", n)
+		}
+		ups, err := tg.Client().ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: aws.String("depot")})
 		if err != nil {
-			t.Error(err)
-			return
+			t.Fatal(err)
 		}
-		defer f.Close()
-		b := make([]byte, 1)
-		f.ReadAt(b, 7<<20) // in part 2
-		b[0] ^= 1
-		if _, err := f.WriteAt(b, 7<<20); err != nil {
-			t.Error(err)
+		if len(ups.Uploads) != 0 {
+			t.Errorf("%d multipart uploads left behind", len(ups.Uploads))
 		}
-	})()
-	ctx := context.Background()
-	_, err := tg.Put(ctx, sip)
-	var perm *transfer.PermanentError
-	if !errors.Is(err, transfer.ErrDigest) || !errors.As(err, &perm) || !strings.Contains(err.Error(), "BadDigest") {
-		t.Fatalf("want a permanent BadDigest from the server, got %v", err)
-	}
-	t.Logf("refused as expected: %v", err)
-	if n := countObjects(t, tg); n != 0 {
-		t.Errorf("%d objects stored after a refused upload", n)
-	}
-	ups, err := tg.Client().ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: aws.String("depot")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(ups.Uploads) != 0 {
-		t.Errorf("%d multipart uploads left behind", len(ups.Uploads))
 	}
 }
 
