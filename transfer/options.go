@@ -16,8 +16,8 @@ type Options struct {
 	PollTimeout  time.Duration
 	// ApplicationID is sent to VITAM as X-Application-Id (default "versement").
 	ApplicationID string
-	// PartSize and Concurrency of S3 multipart uploads (defaults 8 MiB and 4: about (4+1)×8 MiB of
-	// buffers per upload, whatever the SIP size); SIPs smaller than
+	// PartSize and Concurrency of S3 multipart uploads (defaults 8 MiB and 4; parts are read from
+	// the file as they are sent, so memory does not depend on either); SIPs smaller than
 	// MultipartThreshold (default 64 MiB) go in one PutObject.
 	PartSize           int64
 	Concurrency        int

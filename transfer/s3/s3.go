@@ -8,10 +8,13 @@
 //
 // Integrity, end to end: a SIP below the multipart threshold is sent with one PutObject carrying
 // x-amz-checksum-sha256 = the SHA-256 computed when the SIP was written, so the server refuses
-// anything else (BadDigest). A larger SIP goes through feature/s3/transfermanager with a SHA-256
-// per part, each verified by the server; while the parts are read, the whole-file SHA-256 is
-// computed in the same pass, and if the file does not hash to the SIP's SHA-256 the upload is
-// aborted before CompleteMultipartUpload. After either upload, HeadObject with
+// anything else (BadDigest). A larger SIP is a multipart upload with a SHA-256 per part, each
+// verified by the server. One read of the file computes the whole-file SHA-256 and every part's
+// (hashParts); the parts are then sent straight from the file with those checksums, so the SDK
+// hashes nothing again and a byte changed after that read is refused (BadDigest). If the file does
+// not hash to the SIP's given SHA-256 the upload is aborted before CompleteMultipartUpload. Each
+// byte is thus hashed twice by the client, not three times (a pass before, the SDK's per part, a
+// check while reading). After either upload, HeadObject with
 // ChecksumMode=ENABLED must report the expected checksum (for multipart, the composite of the
 // part checksums the server acknowledged). The whole-file SHA-256 is also stored as
 // metadata (x-amz-meta-sha256), because S3 reports only the composite for multipart objects.
