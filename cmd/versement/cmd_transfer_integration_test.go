@@ -298,3 +298,35 @@ func TestVerifyLedgerCommand(t *testing.T) {
 		t.Fatalf("missing ledger (%d):\n%s", code, out)
 	}
 }
+
+// Without a ledger nothing hashes the SIP before the S3 target does (InspectZip leaves the SHA-256
+// empty): the target computes it, reports the real digest, stores it, and a rerun sends nothing.
+func TestTransferToS3WithoutLedgerHashesOnce(t *testing.T) {
+	s := testsvc.StartS3(t, testsvc.S3Options{})
+	t.Setenv("AWS_ACCESS_KEY_ID", s.AccessKey)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", s.SecretKey)
+	t.Setenv("AWS_REGION", "us-east-1")
+	t.Setenv("AWS_CA_BUNDLE", "")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	target := "s3://depot/apogee?endpoint=" + s.Endpoint + "&path-style=true"
+	tg, err := ts3.Open(context.Background(), target, transfer.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tg.Client().CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String("depot")}); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := makeSIP(t, t.TempDir(), "a.zip", "MSG-A")
+	want, _ := transfer.FileSHA256(a)
+	for i, outcome := range []string{"sent", "already-there"} {
+		out, code := run(t, "transfer", "--target", target, "--json", a)
+		var res transferResult
+		if err := json.Unmarshal([]byte(strings.SplitN(out, "\n", 2)[0]), &res); err != nil || code != exitOK || res.Outcome != outcome || res.Receipt.SHA256 != want {
+			t.Fatalf("run %d: exit %d, %v %+v, want %s with sha256 %s\n%s", i+1, code, err, res, outcome, want, out)
+		}
+	}
+	if obj, err := tg.Stat(context.Background(), "a.zip"); err != nil || obj.SHA256 != want {
+		t.Fatalf("stat: %+v %v", obj, err)
+	}
+}
