@@ -30,11 +30,17 @@ type Batch struct {
 // A crash between Put and Append loses nothing: the rerun's Put finds the SIP at the target
 // (AlreadyThere) and records it then.
 func (l *Ledger) Send(ctx context.Context, t transfer.Target, sip transfer.SIP, b Batch) (e Entry, skipped bool, err error) {
-	if err := sip.Prepare(ctx); err != nil {
+	// The SIP's digest is needed up front only when the ledger already knows its name (skip, resume
+	// or conflict); otherwise the target computes it in the read it does anyway, which saves a whole
+	// pass over a multi-gigabyte SIP.
+	if err := sip.Check(); err != nil {
 		return Entry{}, false, err
 	}
 	put := t.Put
 	if prev, ok := l.Lookup(t.String(), sip.Name); ok {
+		if err := sip.Prepare(ctx); err != nil {
+			return Entry{}, false, err
+		}
 		res, canResume := t.(transfer.Resumer)
 		switch {
 		case prev.Status == StatusPending && prev.SHA256 == sip.SHA256 && canResume:
@@ -53,6 +59,14 @@ func (l *Ledger) Send(ctx context.Context, t transfer.Target, sip transfer.SIP, 
 	r, perr := put(ctx, sip)
 	if perr != nil && r.Operation == "" {
 		return Entry{}, false, perr
+	}
+	if sip.SHA256 == "" {
+		sip.SHA256 = r.SHA256
+	}
+	if sip.SHA256 == "" { // a target that does not report it: the ledger always records the digest
+		if err := sip.Prepare(ctx); err != nil {
+			return Entry{}, false, errors.Join(perr, fmt.Errorf("SIP %s was sent but not recorded: %w", sip.Name, err))
+		}
 	}
 	e = FromReceipt(sip, r)
 	e.FirstKey, e.LastKey, e.Count = b.FirstKey, b.LastKey, b.Count
