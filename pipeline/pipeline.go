@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
 	"encoding/csv"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/versement/versement/civil"
@@ -194,63 +196,207 @@ func ArchiveTier(dec retention.Decision, decommission bool) retention.Tier {
 	return dec.Tier
 }
 
+// decided is one dossier read and decided by runClass's reading goroutine, on its way to the
+// goroutine that counts, packages and sends it.
+type decided struct {
+	d       *extract.Dossier
+	key     string
+	dec     retention.Decision
+	tier    retention.Tier
+	desc    profiles.Description
+	hasDesc bool
+	err     error
+	// done, when set, is closed by the consumer once it is through with the dossier: the reader
+	// waits for it before reading on, because the dossier has LOBs too large to hold in memory and
+	// they can only be read while the iteration (its database snapshot) is open.
+	done chan struct{}
+}
+
+// Reading (the database scan, the dossier's Env, the decision and the description) runs in its own
+// goroutine, one dossier ahead of packaging (JSON, deflate, manifest, state, transfer), so that the
+// two use both cores. The order of the dossiers, and so every SIP's bytes, is unchanged: a single
+// consumer takes them in the order they are read. At most readAhead dossiers wait between the two
+// (memory stays flat), each with at most lobBuffer bytes of LOBs read ahead of time.
+const (
+	readAhead = 64
+	lobBuffer = 1 << 20
+)
+
 func runClass(ctx context.Context, cfg Config, c *profiles.Class, asOf civil.Date, tiers []retention.Tier,
 	rep *Report, elim *eliminationWriter, log *slog.Logger, start time.Time) error {
 	p := cfg.Profile
 	log.Info("class started", "profile", p.Name, "class", c.Name, "rule", c.Rule, "as_of", asOf.String())
-	undetermined := 0
-	for d, err := range cfg.Source.Dossiers(ctx, c.ExtractClass(), cfg.After[c.Name]) {
-		if err != nil {
-			return fmt.Errorf("class %s: %w", c.Name, err)
+	rctx, stop := context.WithCancel(ctx)
+	ch := make(chan decided, readAhead)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(ch)
+		readClass(rctx, cfg, c, asOf, tiers, elim != nil, ch)
+	}()
+	defer func() {
+		// Stop the reader and let it go: it may be blocked on a full channel or waiting for a
+		// dossier to be done.
+		stop()
+		for it := range ch {
+			if it.done != nil {
+				close(it.done)
+			}
 		}
-		if err := ctx.Err(); err != nil {
+		wg.Wait()
+	}()
+
+	undetermined := 0
+	for r := range ch {
+		err := consume(ctx, cfg, c, tiers, rep, elim, log, start, r, &undetermined)
+		if r.done != nil {
+			close(r.done)
+		}
+		if err != nil {
 			return err
 		}
-		key := profiles.KeyString(d.Key)
-		env := d.Env()
-		dec := decide(p, c, d, env, asOf)
-		tier := ArchiveTier(dec, cfg.Decommission)
-		archived := slices.Contains(tiers, tier)
-		rep.count(c.Name, dec, tier, archived)
-		if dec.Tier == retention.Undetermined {
-			undetermined++
-			log.Debug("undetermined", "class", c.Name, "key", key, "reason", dec.Reason)
-		}
-
-		if (archived && !cfg.DryRun) || (tier == retention.ToDestroy && elim != nil) {
-			desc, err := c.DescribeEnv(d, env)
-			if err != nil {
-				return fmt.Errorf("class %s dossier %s: %w", c.Name, key, err)
-			}
-			for _, n := range desc.Notes {
-				log.Warn("description", "class", c.Name, "key", key, "note", n)
-			}
-			if tier == retention.ToDestroy && elim != nil {
-				if err := elim.write(c, key, desc, dec); err != nil {
-					return fmt.Errorf("elimination proposal: %w", err)
-				}
-			}
-			if archived && !cfg.DryRun {
-				it := &Item{Class: c, Dossier: d, Key: key, Decision: dec, Tier: tier, Description: desc}
-				if err := cfg.Archiver.Archive(ctx, it); errors.Is(err, ErrAlreadyArchived) {
-					rep.Archived--
-					rep.AlreadyArchived++
-				} else if err != nil {
-					return fmt.Errorf("class %s dossier %s: %w", c.Name, key, err)
-				}
-			}
-		}
-		if cfg.Progress != nil {
-			var bytes int64
-			if b, ok := cfg.Archiver.(interface{ Bytes() int64 }); ok {
-				bytes = b.Bytes()
-			}
-			cfg.Progress(Progress{Class: c.Name, Dossiers: rep.Dossiers, Archived: rep.Archived, Bytes: bytes, Elapsed: time.Since(start)})
-		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 	log.Info("class done", "class", c.Name, "dossiers", rep.classDossiers(c.Name))
 	if undetermined > 0 {
 		log.Warn("undetermined dossiers: no tier could be decided (see the report)", "class", c.Name, "dossiers", undetermined)
+	}
+	return nil
+}
+
+// readClass reads the class's dossiers and decides them, and sends them on ch, in key order.
+func readClass(ctx context.Context, cfg Config, c *profiles.Class, asOf civil.Date, tiers []retention.Tier, elim bool, ch chan<- decided) {
+	p := cfg.Profile
+	send := func(r decided) bool {
+		select {
+		case ch <- r:
+		case <-ctx.Done():
+			return false
+		}
+		if r.done != nil {
+			select {
+			case <-r.done:
+			case <-ctx.Done():
+				return false
+			}
+		}
+		return true
+	}
+	for d, err := range cfg.Source.Dossiers(ctx, c.ExtractClass(), cfg.After[c.Name]) {
+		if err != nil {
+			send(decided{err: fmt.Errorf("class %s: %w", c.Name, err)})
+			return
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		r := decided{d: d, key: profiles.KeyString(d.Key)}
+		env := d.Env()
+		r.dec = decide(p, c, d, env, asOf)
+		r.tier = ArchiveTier(r.dec, cfg.Decommission)
+		archived := slices.Contains(tiers, r.tier)
+		if (archived && !cfg.DryRun) || (r.tier == retention.ToDestroy && elim) {
+			r.desc, r.err = c.DescribeEnv(d, env)
+			r.hasDesc = true
+			if r.err != nil {
+				r.err = fmt.Errorf("class %s dossier %s: %w", c.Name, r.key, r.err)
+				send(r)
+				return
+			}
+		}
+		if archived && !cfg.DryRun && !bufferLOBs(ctx, d) {
+			r.done = make(chan struct{})
+		}
+		if !send(r) {
+			return
+		}
+	}
+}
+
+// bufferLOBs reads the LOBs of a dossier into memory when they are small enough (lobBuffer bytes
+// in all, sizes known), so that packaging can read them after the reader has moved on. It reports
+// false when they stay in the database (the consumer must be done with the dossier before the
+// iteration goes on). A LOB whose read fails is left as it is: packaging reads it again and
+// reports the error.
+func bufferLOBs(ctx context.Context, d *extract.Dossier) bool {
+	var total int64
+	n := 0
+	for r := range d.LOBs() {
+		if r.LOB.Size < 0 {
+			return false
+		}
+		total += r.LOB.Size
+		n++
+	}
+	if n == 0 {
+		return true
+	}
+	if total > lobBuffer {
+		return false
+	}
+	for r := range d.LOBs() {
+		l := r.LOB
+		rc, err := l.Open(ctx)
+		if err != nil {
+			return false
+		}
+		b, err := io.ReadAll(io.LimitReader(rc, lobBuffer+1))
+		rc.Close()
+		if err != nil || int64(len(b)) > lobBuffer {
+			return false
+		}
+		l.Open = func(context.Context) (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
+	}
+	return true
+}
+
+// consume counts one decided dossier, proposes it for elimination or packages it.
+func consume(ctx context.Context, cfg Config, c *profiles.Class, tiers []retention.Tier, rep *Report, elim *eliminationWriter,
+	log *slog.Logger, start time.Time, r decided, undetermined *int) error {
+	if r.d == nil || (r.err != nil && !r.hasDesc) {
+		return r.err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	key, dec, tier, desc := r.key, r.dec, r.tier, r.desc
+	archived := slices.Contains(tiers, tier)
+	rep.count(c.Name, dec, tier, archived)
+	if dec.Tier == retention.Undetermined {
+		*undetermined++
+		log.Debug("undetermined", "class", c.Name, "key", key, "reason", dec.Reason)
+	}
+	if r.err != nil {
+		return r.err
+	}
+	if r.hasDesc {
+		for _, n := range desc.Notes {
+			log.Warn("description", "class", c.Name, "key", key, "note", n)
+		}
+		if tier == retention.ToDestroy && elim != nil {
+			if err := elim.write(c, key, desc, dec); err != nil {
+				return fmt.Errorf("elimination proposal: %w", err)
+			}
+		}
+		if archived && !cfg.DryRun {
+			it := &Item{Class: c, Dossier: r.d, Key: key, Decision: dec, Tier: tier, Description: desc}
+			if err := cfg.Archiver.Archive(ctx, it); errors.Is(err, ErrAlreadyArchived) {
+				rep.Archived--
+				rep.AlreadyArchived++
+			} else if err != nil {
+				return fmt.Errorf("class %s dossier %s: %w", c.Name, key, err)
+			}
+		}
+	}
+	if cfg.Progress != nil {
+		var bytes int64
+		if b, ok := cfg.Archiver.(interface{ Bytes() int64 }); ok {
+			bytes = b.Bytes()
+		}
+		cfg.Progress(Progress{Class: c.Name, Dossiers: rep.Dossiers, Archived: rep.Archived, Bytes: bytes, Elapsed: time.Since(start)})
 	}
 	return nil
 }
