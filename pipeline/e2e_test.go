@@ -374,3 +374,21 @@ func TestBatchBytesAndDecommission(t *testing.T) {
 		t.Errorf("%d intermediate dossiers in the SIPs, %d decided", len(keys[retention.Intermediate]), rep.Tiers[retention.Intermediate])
 	}
 }
+
+// TestReadAheadLOBs proves that reading ahead changes nothing: with no LOB read ahead into memory
+// (every dossier with a photo holds the reader until it is packaged), the SIPs, ledger and state
+// are the same as with the default read-ahead.
+func TestReadAheadLOBs(t *testing.T) {
+	state, out := t.TempDir(), t.TempDir()
+	runJob(t, "sqlite:"+demoDB(t), state, "dir://"+out)
+	want := takeSnapshot(t, state, out)
+
+	defer func(n int64) { lobBuffer = n }(lobBuffer)
+	lobBuffer = 0
+	state2, out2 := t.TempDir(), t.TempDir()
+	rep := runJob(t, "sqlite:"+demoDB(t), state2, "dir://"+out2)
+	if rep.Archived == 0 {
+		t.Fatal("nothing archived")
+	}
+	equalSnapshots(t, "LOBs read in place", takeSnapshot(t, state2, out2), want)
+}

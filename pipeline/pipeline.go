@@ -217,10 +217,10 @@ type decided struct {
 // two use both cores. The order of the dossiers, and so every SIP's bytes, is unchanged: a single
 // consumer takes them in the order they are read. At most readAhead dossiers wait between the two
 // (memory stays flat), each with at most lobBuffer bytes of LOBs read ahead of time.
-const (
-	readAhead = 64
-	lobBuffer = 1 << 20
-)
+const readAhead = 64
+
+// lobBuffer is a var for the test that proves the held-reader path gives the same SIPs.
+var lobBuffer int64 = 1 << 20
 
 func runClass(ctx context.Context, cfg Config, c *profiles.Class, asOf civil.Date, tiers []retention.Tier,
 	rep *Report, elim *eliminationWriter, log *slog.Logger, start time.Time) error {
