@@ -58,6 +58,9 @@ type Packager struct {
 	sips  []SIP
 	bytes atomic.Int64
 	date  time.Time
+	// lobReader is reused for every LOB: a 64 KiB buffer per LOB was a quarter of the bytes a
+	// run allocated (one photo in three Apogée dossiers).
+	lobReader *bufio.Reader
 }
 
 // manifestAllowance is what one dossier adds to the SIP's compressed manifest.xml and zip
@@ -265,7 +268,13 @@ func (p *Packager) writeLOB(ctx context.Context, b *building, g seda.GroupID, na
 		return err
 	}
 	defer rc.Close()
-	br := bufio.NewReaderSize(rc, 64<<10)
+	if p.lobReader == nil {
+		p.lobReader = bufio.NewReaderSize(rc, 64<<10)
+	} else {
+		p.lobReader.Reset(rc)
+	}
+	br := p.lobReader
+	defer br.Reset(nil)
 	head, _ := br.Peek(512)
 	mime := http.DetectContentType(head)
 	if i := strings.IndexByte(mime, ';'); i >= 0 {

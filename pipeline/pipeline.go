@@ -343,8 +343,10 @@ func bufferLOBs(ctx context.Context, d *extract.Dossier) bool {
 		if err != nil {
 			return false
 		}
-		b, err := io.ReadAll(io.LimitReader(rc, lobBuffer+1))
+		buf := bytes.NewBuffer(make([]byte, 0, l.Size+bytes.MinRead))
+		_, err = buf.ReadFrom(io.LimitReader(rc, lobBuffer+1))
 		rc.Close()
+		b := buf.Bytes()
 		if err != nil || int64(len(b)) > lobBuffer {
 			return false
 		}
