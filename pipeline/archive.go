@@ -61,6 +61,8 @@ type Packager struct {
 	// lobReader is reused for every LOB: a 64 KiB buffer per LOB was a quarter of the bytes a
 	// run allocated (one photo in three Apogée dossiers).
 	lobReader *bufio.Reader
+	// doc is the dossier's JSON, reused from one dossier to the next (the writer copies it).
+	doc bytes.Buffer
 }
 
 // manifestAllowance is what one dossier adds to the SIP's compressed manifest.xml and zip
@@ -204,8 +206,9 @@ func (p *Packager) Archive(ctx context.Context, it *Item) error {
 	}
 	prefix := fmt.Sprintf("D%06d-%s", n, fileSafe(it.Key))
 	lobName := func(r extract.LOBRef) string { return prefix + "." + fileSafe(extract.DefaultLOBName(r)) }
-	var doc bytes.Buffer
-	if err := it.Dossier.WriteJSON(&doc, lobName); err != nil {
+	doc := &p.doc
+	doc.Reset()
+	if err := it.Dossier.WriteJSON(doc, lobName); err != nil {
 		return err
 	}
 	est := int64(doc.Len())
@@ -221,7 +224,7 @@ func (p *Packager) Archive(ctx context.Context, it *Item) error {
 		b, n = nil, 1
 		prefix = fmt.Sprintf("D%06d-%s", n, fileSafe(it.Key))
 		doc.Reset()
-		if err := it.Dossier.WriteJSON(&doc, lobName); err != nil {
+		if err := it.Dossier.WriteJSON(doc, lobName); err != nil {
 			return err
 		}
 	}
