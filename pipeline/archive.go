@@ -188,15 +188,24 @@ func (p *Packager) reconcile(ctx context.Context) error {
 // Bytes is the size of the SIPs finished so far by this packager.
 func (p *Packager) Bytes() int64 { return p.bytes.Load() }
 
+// archivedBefore says whether an earlier run archived the dossier at this tier. Run asks it from
+// its reading goroutine, ahead of packaging (a dossier comes once per run, so the answer cannot
+// change before it is packaged), and skips describing dossiers already archived.
+func (p *Packager) archivedBefore(ctx context.Context, class string, tier retention.Tier, key string) (bool, error) {
+	sip, err := p.cfg.State.Archived(ctx, p.cfg.Profile.Name, class, string(tier), key)
+	return sip != "", err
+}
+
 // Archive adds one dossier to the open SIP of its class and tier, finishing that SIP first when the
 // dossier would take it past the profile's byte limit, and after it when it reaches the dossier limit.
 func (p *Packager) Archive(ctx context.Context, it *Item) error {
 	prof := p.cfg.Profile
-	tier := string(it.Tier)
-	if sip, err := p.cfg.State.Archived(ctx, prof.Name, it.Class.Name, tier, it.Key); err != nil {
-		return err
-	} else if sip != "" {
-		return ErrAlreadyArchived
+	if !it.checked {
+		if done, err := p.archivedBefore(ctx, it.Class.Name, it.Tier, it.Key); err != nil {
+			return err
+		} else if done {
+			return ErrAlreadyArchived
+		}
 	}
 	k := sipKey{it.Class.Name, it.Tier}
 	b := p.open[k]

@@ -68,6 +68,13 @@ type Item struct {
 	Decision    retention.Decision
 	Tier        retention.Tier // where it is archived: the decision's tier, or intermediate for an active dossier in decommission mode
 	Description profiles.Description
+	// checked: the Archiver's own lookup (archivedBefore) already said it is not archived yet.
+	checked bool
+}
+
+// lookupArchiver is an Archiver that can tell, ahead of Archive, that a dossier is already archived.
+type lookupArchiver interface {
+	archivedBefore(ctx context.Context, class string, tier retention.Tier, key string) (bool, error)
 }
 
 // Progress is the run so far.
@@ -205,6 +212,8 @@ type decided struct {
 	tier    retention.Tier
 	desc    profiles.Description
 	hasDesc bool
+	checked bool // looked up in the state: not archived before
+	already bool // looked up in the state: archived at this tier by an earlier run
 	err     error
 	// done, when set, is closed by the consumer once it is through with the dossier: the reader
 	// waits for it before reading on, because the dossier has LOBs too large to hold in memory and
@@ -298,6 +307,21 @@ func readClass(ctx context.Context, cfg Config, c *profiles.Class, asOf civil.Da
 		r.dec = decide(p, c, d, env, asOf)
 		r.tier = ArchiveTier(r.dec, cfg.Decommission)
 		archived := slices.Contains(tiers, r.tier)
+		if la, ok := cfg.Archiver.(lookupArchiver); ok && archived && !cfg.DryRun {
+			done, err := la.archivedBefore(ctx, c.Name, r.tier, r.key)
+			if err != nil {
+				r.err = fmt.Errorf("class %s dossier %s: %w", c.Name, r.key, err)
+				send(r)
+				return
+			}
+			r.already, r.checked = done, !done
+		}
+		if r.already {
+			if !send(r) {
+				return
+			}
+			continue
+		}
 		if (archived && !cfg.DryRun) || (r.tier == retention.ToDestroy && elim) {
 			r.desc, r.err = c.DescribeEnv(d, env)
 			r.hasDesc = true
@@ -358,7 +382,7 @@ func bufferLOBs(ctx context.Context, d *extract.Dossier) bool {
 // consume counts one decided dossier, proposes it for elimination or packages it.
 func consume(ctx context.Context, cfg Config, c *profiles.Class, tiers []retention.Tier, rep *Report, elim *eliminationWriter,
 	log *slog.Logger, start time.Time, r decided, undetermined *int) error {
-	if r.d == nil || (r.err != nil && !r.hasDesc) {
+	if r.d == nil {
 		return r.err
 	}
 	if err := ctx.Err(); err != nil {
@@ -374,7 +398,10 @@ func consume(ctx context.Context, cfg Config, c *profiles.Class, tiers []retenti
 	if r.err != nil {
 		return r.err
 	}
-	if r.hasDesc {
+	if r.already {
+		rep.Archived--
+		rep.AlreadyArchived++
+	} else if r.hasDesc {
 		for _, n := range desc.Notes {
 			log.Warn("description", "class", c.Name, "key", key, "note", n)
 		}
@@ -384,7 +411,7 @@ func consume(ctx context.Context, cfg Config, c *profiles.Class, tiers []retenti
 			}
 		}
 		if archived && !cfg.DryRun {
-			it := &Item{Class: c, Dossier: r.d, Key: key, Decision: dec, Tier: tier, Description: desc}
+			it := &Item{Class: c, Dossier: r.d, Key: key, Decision: dec, Tier: tier, Description: desc, checked: r.checked}
 			if err := cfg.Archiver.Archive(ctx, it); errors.Is(err, ErrAlreadyArchived) {
 				rep.Archived--
 				rep.AlreadyArchived++
