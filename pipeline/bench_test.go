@@ -75,3 +75,27 @@ func BenchmarkDescribe(b *testing.B) {
 		i++
 	}
 }
+
+// BenchmarkRun is a whole run (read, decide, package, send to a dir:// target, record) of the demo
+// database (400 dossiers) into a fresh state each time: the benchmark to profile the pipeline with
+// (`go test ./pipeline -run XXX -bench Run -benchtime 5x -cpuprofile cpu.prof`).
+func BenchmarkRun(b *testing.B) {
+	db := demoDB(b)
+	var n int64
+	for b.Loop() {
+		b.StopTimer()
+		dir := b.TempDir()
+		p, err := profiles.Builtin("apogee")
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		rep, err := Execute(context.Background(), JobSpec{Profile: p, Source: "sqlite:" + db, Target: "dir://" + dir + "/out",
+			State: dir + "/state", AsOf: civil.Date{Year: 2026, Month: 11, Day: 30}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		n += rep.Dossiers
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "dossiers/s")
+}
