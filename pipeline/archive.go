@@ -42,7 +42,11 @@ type PackagerConfig struct {
 	// Targets per archived tier (intermediate, final; active dossiers of a decommission run go to
 	// intermediate).
 	Targets map[retention.Tier]transfer.Target
-	Log     *slog.Logger
+	// ObjectLock, "COMPLIANCE" or "GOVERNANCE", asks the target (S3) to lock each SIP until the
+	// latest date its rules protect one of its dossiers (see lockUntil), and to put a legal hold on
+	// a SIP holding a held dossier. Empty: no lock.
+	ObjectLock string
+	Log        *slog.Logger
 	// OnSIP, when set, is called after each SIP is sent and recorded (tests use it to kill a run
 	// at a known point).
 	OnSIP func(SIP)
@@ -84,6 +88,23 @@ type building struct {
 	w           *seda.Writer
 	first, last string
 	keys        []string
+	retainUntil civil.Date // the latest lockUntil of its dossiers
+	legalHold   bool       // one of its dossiers is under a legal hold
+}
+
+// lockUntil is the date before which nothing may delete a dossier's SIP: the end of its DUA (no
+// elimination before it, and only with the archives' visa after it) or of its access restriction,
+// whichever is later. A final dossier is kept for ever; the lock then protects it at least as long
+// as its access period, and the archive's own policy does the rest.
+func lockUntil(d retention.Decision) civil.Date {
+	until := d.DUAEnd
+	if d.AccessEnd.After(until) {
+		until = d.AccessEnd
+	}
+	if d.Hold != nil && d.Hold.Until.After(until) {
+		until = d.Hold.Until
+	}
+	return until
 }
 
 type countWriter struct {
@@ -160,7 +181,12 @@ func (p *Packager) reconcile(ctx context.Context) error {
 		p.log.Info("sending a SIP left in the spool by an interrupted run", "sip", r.Name)
 		s := SIP{ID: r.Name, Name: r.Name, MessageID: r.MessageID, Class: r.Class, Tier: retention.Tier(r.Tier),
 			Dossiers: r.Dossiers, FirstKey: r.FirstKey, LastKey: r.LastKey, Bytes: r.Bytes,
-			DigestAlgorithm: "SHA-256", Digest: r.SHA256, ManifestDigest: r.ManifestSHA512, Recovered: true}
+			DigestAlgorithm: "SHA-256", Digest: r.SHA256, ManifestDigest: r.ManifestSHA512, Recovered: true, LegalHold: r.LegalHold}
+		if r.RetainUntil != "" {
+			if s.RetainUntil, err = civil.Parse(r.RetainUntil); err != nil {
+				return fmt.Errorf("state: SIP %s: retain_until: %w", r.Name, err)
+			}
+		}
 		if err := p.send(ctx, &s, path); err != nil {
 			return err
 		}
@@ -268,6 +294,10 @@ func (p *Packager) Archive(ctx context.Context, it *Item) error {
 	}
 	b.keys = append(b.keys, it.Key)
 	b.last = it.Key
+	if u := lockUntil(it.Decision); u.After(b.retainUntil) {
+		b.retainUntil = u
+	}
+	b.legalHold = b.legalHold || it.Decision.Hold != nil
 	if len(b.keys) >= prof.MaxDossiers() {
 		return p.finish(ctx, b)
 	}
@@ -477,8 +507,8 @@ func (p *Packager) finish(ctx context.Context, b *building) error {
 	crashPoint("renamed")
 	s := SIP{ID: id, Name: name, MessageID: id, Class: b.class.Name, Tier: b.tier, Dossiers: len(b.keys),
 		FirstKey: b.first, LastKey: b.last, Bytes: sum.ZipSize, DigestAlgorithm: "SHA-256", Digest: sum.ZipSHA256,
-		ManifestDigest: sum.ManifestSHA512}
-	row := stateSIP{Name: name, Profile: prof.Name, Class: s.Class, Tier: string(s.Tier), MessageID: id, FirstKey: s.FirstKey,
+		ManifestDigest: sum.ManifestSHA512, RetainUntil: b.retainUntil, LegalHold: b.legalHold}
+	row := stateSIP{RetainUntil: b.retainUntil.String(), LegalHold: b.legalHold, Name: name, Profile: prof.Name, Class: s.Class, Tier: string(s.Tier), MessageID: id, FirstKey: s.FirstKey,
 		LastKey: s.LastKey, Dossiers: s.Dossiers, Bytes: s.Bytes, SHA256: s.Digest, ManifestSHA512: s.ManifestDigest}
 	if err := p.cfg.State.spooled(ctx, row, b.keys); err != nil {
 		return err
@@ -496,6 +526,12 @@ func (p *Packager) send(ctx context.Context, s *SIP, path string) error {
 	ts := transfer.SIP{Name: s.Name, Path: path, Size: s.Bytes, SHA256: s.Digest,
 		ManifestDigest: transfer.Digest{Algo: "SHA-512", Value: s.ManifestDigest}, MessageID: s.MessageID,
 		Meta: map[string]string{transfer.MetaProfile: p.cfg.Profile.Name, transfer.MetaClass: s.Class, transfer.MetaTier: string(s.Tier)}}
+	if p.cfg.ObjectLock != "" {
+		if !s.RetainUntil.IsZero() {
+			ts.Retention = &transfer.Retention{Mode: p.cfg.ObjectLock, Until: s.RetainUntil.Time(time.UTC)}
+		}
+		ts.LegalHold = s.LegalHold
+	}
 	e, skipped, err := p.cfg.Ledger.Send(ctx, t, ts, ledger.Batch{FirstKey: s.FirstKey, LastKey: s.LastKey, Count: s.Dossiers})
 	if err != nil {
 		return fmt.Errorf("SIP %s: %w (it stays in the spool %s; the next run sends it)", s.Name, err, p.cfg.Spool)

@@ -5,10 +5,13 @@ import (
 	"database/sql"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
+	"github.com/versement/versement/civil"
 	"github.com/versement/versement/extract/demo"
 	"github.com/versement/versement/internal/testsvc"
 	"github.com/versement/versement/retention"
@@ -113,5 +116,71 @@ func TestEndToEndS3(t *testing.T) {
 	}
 	if rep2 := runJob(t, "sqlite:"+demoDB(t), state, u); len(rep2.SIPs) != 0 {
 		t.Errorf("second run sent %d SIPs", len(rep2.SIPs))
+	}
+}
+
+// TestEndToEndS3ObjectLock: with ObjectLock, each SIP is locked at the bucket until the latest date
+// its dossiers' rules protect them, and the lock holds against a delete of that version.
+func TestEndToEndS3ObjectLock(t *testing.T) {
+	ctx := context.Background()
+	s := testsvc.StartS3(t, testsvc.S3Options{})
+	t.Setenv("AWS_ACCESS_KEY_ID", s.AccessKey)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", s.SecretKey)
+	t.Setenv("AWS_REGION", "us-east-1")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	t.Setenv("AWS_CA_BUNDLE", "")
+	u := "s3://vault/sips?endpoint=" + s.Endpoint + "&path-style=true"
+	tg, err := ts3.Open(ctx, u, transfer.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	if _, err := tg.Client().CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("vault"), ObjectLockEnabledForBucket: aws.Bool(true)}); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Execute(ctx, JobSpec{Profile: builtin(t, "apogee"), Source: "sqlite:" + demoDB(t), Target: u,
+		State: t.TempDir(), AsOf: e2eAsOf, MaxDossiers: e2eBatch, ObjectLock: "COMPLIANCE"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.SIPs) < 2 {
+		t.Fatalf("%d SIPs", len(rep.SIPs))
+	}
+	for _, sip := range rep.SIPs {
+		// Every demo dossier has a 50-year access restriction, so every SIP is locked past the as-of date.
+		if !sip.RetainUntil.After(e2eAsOf) {
+			t.Errorf("%s: retain until %s, not after the as-of date %s", sip.Name, sip.RetainUntil, e2eAsOf)
+			continue
+		}
+		key := aws.String(tg.Key(sip.Name))
+		ret, err := tg.Client().GetObjectRetention(ctx, &s3.GetObjectRetentionInput{Bucket: aws.String("vault"), Key: key})
+		if err != nil || ret.Retention == nil || ret.Retention.Mode != s3types.ObjectLockRetentionModeCompliance ||
+			ret.Retention.RetainUntilDate == nil || !ret.Retention.RetainUntilDate.Equal(sip.RetainUntil.Time(time.UTC)) {
+			t.Errorf("%s: retention at the bucket %+v (%v), want COMPLIANCE until %s", sip.Name, ret.Retention, err, sip.RetainUntil)
+			continue
+		}
+		if _, err := tg.Client().DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String("vault"), Key: key, VersionId: aws.String(sip.Receipt.VersionID)}); err == nil {
+			t.Errorf("%s: a locked SIP version was deleted", sip.Name)
+		}
+	}
+}
+
+// lockUntil takes the latest of the dates that protect a dossier.
+func TestLockUntil(t *testing.T) {
+	d := func(s string) civil.Date { v, _ := civil.Parse(s); return v }
+	for _, c := range []struct {
+		dec  retention.Decision
+		want string
+	}{
+		{retention.Decision{DUAEnd: d("2030-08-31"), AccessEnd: d("2066-08-31")}, "2066-08-31"},
+		{retention.Decision{DUAEnd: d("2070-01-01"), AccessEnd: d("2066-08-31")}, "2070-01-01"},
+		{retention.Decision{DUAEnd: d("2030-08-31"), Hold: &retention.Hold{Until: d("2080-01-01")}}, "2080-01-01"},
+		{retention.Decision{}, ""},
+	} {
+		if got := lockUntil(c.dec).String(); got != c.want {
+			t.Errorf("lockUntil(%+v) = %q, want %q", c.dec, got, c.want)
+		}
 	}
 }

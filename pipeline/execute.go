@@ -42,9 +42,12 @@ type JobSpec struct {
 	DryRun       bool
 	Elimination  io.Writer
 	Transfer     transfer.Options
-	Progress     func(Progress)
-	OnSIP        func(SIP)
-	Log          *slog.Logger
+	// ObjectLock, "COMPLIANCE" or "GOVERNANCE", locks each SIP at an S3 target until the latest date
+	// its dossiers' rules protect them (PackagerConfig.ObjectLock). Empty: no lock.
+	ObjectLock string
+	Progress   func(Progress)
+	OnSIP      func(SIP)
+	Log        *slog.Logger
 }
 
 // DefaultLedger is the ledger file of a state folder when JobSpec.Ledger is empty.
@@ -159,7 +162,7 @@ func Execute(ctx context.Context, job JobSpec) (rep *Report, err error) {
 	}
 	defer led.Close()
 	pk, err := NewPackager(ctx, PackagerConfig{Profile: p, Source: src, AsOf: asOf, Spool: filepath.Join(job.State, "spool"),
-		State: st, Ledger: led, Targets: targetsByTier, Log: log, OnSIP: job.OnSIP})
+		State: st, Ledger: led, Targets: targetsByTier, ObjectLock: job.ObjectLock, Log: log, OnSIP: job.OnSIP})
 	if err != nil {
 		return nil, err
 	}

@@ -106,6 +106,10 @@ type SIP struct {
 	// recorded it (a rebuilt SIP that an earlier run had sent).
 	Recovered   bool `json:"recovered,omitempty"`
 	AlreadySent bool `json:"already_sent,omitempty"`
+	// RetainUntil and LegalHold: the Object Lock asked for (run --object-lock): the latest date the
+	// rules protect one of its dossiers, and whether one of them is under a legal hold.
+	RetainUntil civil.Date `json:"retain_until,omitzero"`
+	LegalHold   bool       `json:"legal_hold,omitempty"`
 }
 
 func newReport(p *profiles.Profile, cfg Config, asOf civil.Date, tiers []retention.Tier) *Report {

@@ -34,7 +34,8 @@ CREATE TABLE IF NOT EXISTS sips (
 	message_id TEXT NOT NULL, first_key TEXT NOT NULL, last_key TEXT NOT NULL,
 	dossiers INTEGER NOT NULL, bytes INTEGER NOT NULL,
 	sha256 TEXT NOT NULL, manifest_sha512 TEXT NOT NULL,
-	target TEXT NOT NULL DEFAULT '', ledger_seq INTEGER NOT NULL DEFAULT 0
+	target TEXT NOT NULL DEFAULT '', ledger_seq INTEGER NOT NULL DEFAULT 0,
+	retain_until TEXT NOT NULL DEFAULT '', legal_hold INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS dossiers (
 	profile TEXT NOT NULL, class TEXT NOT NULL, tier TEXT NOT NULL, key TEXT NOT NULL,
@@ -101,6 +102,8 @@ type stateSIP struct {
 	Bytes                                                            int64
 	SHA256, ManifestSHA512, Target                                   string
 	LedgerSeq                                                        int64
+	RetainUntil                                                      string // YYYY-MM-DD, or ""
+	LegalHold                                                        bool
 }
 
 // spooled records a SIP written in the spool and the keys of its dossiers, in one transaction.
@@ -110,8 +113,8 @@ func (s *State) spooled(ctx context.Context, r stateSIP, keys []string) error {
 		return err
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `INSERT INTO sips(name, profile, class, tier, status, message_id, first_key, last_key, dossiers, bytes, sha256, manifest_sha512)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`, r.Name, r.Profile, r.Class, r.Tier, sipSpooled, r.MessageID, r.FirstKey, r.LastKey, r.Dossiers, r.Bytes, r.SHA256, r.ManifestSHA512); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO sips(name, profile, class, tier, status, message_id, first_key, last_key, dossiers, bytes, sha256, manifest_sha512, retain_until, legal_hold)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, r.Name, r.Profile, r.Class, r.Tier, sipSpooled, r.MessageID, r.FirstKey, r.LastKey, r.Dossiers, r.Bytes, r.SHA256, r.ManifestSHA512, r.RetainUntil, r.LegalHold); err != nil {
 		return fmt.Errorf("state %s: SIP %s: %w", s.path, r.Name, err)
 	}
 	st, err := tx.PrepareContext(ctx, `INSERT INTO dossiers(profile, class, tier, key, sip) VALUES (?,?,?,?,?)`)
@@ -188,7 +191,7 @@ func (s *State) Count(ctx context.Context, profile string) (map[string]int64, er
 }
 
 func (s *State) sips(ctx context.Context, where string, args ...any) ([]stateSIP, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT name, profile, class, tier, status, message_id, first_key, last_key, dossiers, bytes, sha256, manifest_sha512, target, ledger_seq FROM sips `+where, args...)
+	rows, err := s.db.QueryContext(ctx, `SELECT name, profile, class, tier, status, message_id, first_key, last_key, dossiers, bytes, sha256, manifest_sha512, target, ledger_seq, retain_until, legal_hold FROM sips `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("state %s: %w", s.path, err)
 	}
@@ -196,7 +199,7 @@ func (s *State) sips(ctx context.Context, where string, args ...any) ([]stateSIP
 	var out []stateSIP
 	for rows.Next() {
 		var r stateSIP
-		if err := rows.Scan(&r.Name, &r.Profile, &r.Class, &r.Tier, &r.Status, &r.MessageID, &r.FirstKey, &r.LastKey, &r.Dossiers, &r.Bytes, &r.SHA256, &r.ManifestSHA512, &r.Target, &r.LedgerSeq); err != nil {
+		if err := rows.Scan(&r.Name, &r.Profile, &r.Class, &r.Tier, &r.Status, &r.MessageID, &r.FirstKey, &r.LastKey, &r.Dossiers, &r.Bytes, &r.SHA256, &r.ManifestSHA512, &r.Target, &r.LedgerSeq, &r.RetainUntil, &r.LegalHold); err != nil {
 			return nil, err
 		}
 		out = append(out, r)

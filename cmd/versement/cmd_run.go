@@ -38,6 +38,7 @@ func init() {
 			&cli.BoolFlag{Name: "decommission", Usage: "the application is being shut down: active dossiers go to intermediate archiving, their clock preserved"},
 			&cli.StringFlag{Name: "tiers", Value: "intermediate,final", Usage: "the tiers archived as SIPs, comma-separated (active, intermediate, final)"},
 			&cli.StringSliceFlag{Name: "class", Usage: "run only this class (repeatable); default: every class of the profile"},
+			&cli.StringFlag{Name: "object-lock", Usage: "S3 targets: lock each SIP (compliance or governance) until the latest date its dossiers' rules protect them (end of DUA or of access restriction), with a legal hold when one of them is held"},
 			&cli.StringFlag{Name: "elimination", Usage: "write the elimination proposal (CSV: the dossiers whose retention ends in destruction) to this file"},
 			&cli.StringFlag{Name: "report", Usage: "write the run report as JSON to this file"},
 			&cli.BoolFlag{Name: "json", Usage: "print the report as JSON instead of the summary"},
@@ -87,6 +88,12 @@ func runAction(c *cli.Context) error {
 		Target: c.String("target"), TargetIntermediate: c.String("target-intermediate"), TargetFinal: c.String("target-final"),
 		State: c.String("state"), Ledger: c.String("ledger"),
 		MaxDossiers: c.Int("batch-dossiers"),
+	}
+	switch m := strings.ToUpper(c.String("object-lock")); m {
+	case "", "COMPLIANCE", "GOVERNANCE":
+		job.ObjectLock = m
+	default:
+		return cli.Exit(fmt.Sprintf("--object-lock %q: want compliance or governance", c.String("object-lock")), exitError)
 	}
 	if s := c.String("batch-bytes"); s != "" {
 		n, err := bytesize.Parse(s)

@@ -74,6 +74,7 @@ func TestRunRefusesBadFlags(t *testing.T) {
 		{[]string{}, "ERR: no target: give --target dir://PATH, s3://BUCKET/PREFIX or vitam+https://HOST (or --target-intermediate and --target-final), or use --dry-run for the plan"},
 		{[]string{"--target", "ftp://x", "--state", t.TempDir()}, `ERR: target "ftp://x": unknown scheme "ftp" (want dir://, s3:// or vitam+https://)`},
 		{[]string{"--target", "dir://x", "--batch-bytes", "lots"}, `ERR: --batch-bytes "lots": want a size such as 500MB or 2GiB`},
+		{[]string{"--target", "dir://x", "--object-lock", "forever"}, `ERR: --object-lock "forever": want compliance or governance`},
 	} {
 		args := append([]string{"run", "--profile", "apogee", "--source", db}, tc.args...)
 		out, code := run(t, args...)
