@@ -60,8 +60,12 @@ type Packager struct {
 	open  map[sipKey]*building
 	dicts map[string][]byte
 	sips  []SIP
-	bytes atomic.Int64
-	date  time.Time
+	// rejected are the SIPs the archive refused (a VITAM KO): they stay in the spool, the run goes
+	// on with the others and ends in error, and the next run sends them again — once the archivist
+	// has fixed what the ATR names (a contract, an agency), the same bytes are accepted.
+	rejected []error
+	bytes    atomic.Int64
+	date     time.Time
 	// lobReader is reused for every LOB: a 64 KiB buffer per LOB was a quarter of the bytes a
 	// run allocated (one photo in three Apogée dossiers).
 	lobReader *bufio.Reader
@@ -188,7 +192,9 @@ func (p *Packager) reconcile(ctx context.Context) error {
 			}
 		}
 		if err := p.send(ctx, &s, path); err != nil {
-			return err
+			if err = p.setAside(err); err != nil {
+				return err
+			}
 		}
 	}
 	// Anything else in the spool is a SIP whose keys were never recorded (or a partial one): it was
@@ -514,7 +520,18 @@ func (p *Packager) finish(ctx context.Context, b *building) error {
 		return err
 	}
 	crashPoint("spooled")
-	return p.send(ctx, &s, path)
+	return p.setAside(p.send(ctx, &s, path))
+}
+
+// setAside keeps a rejected SIP's error for the end of the run and lets the run go on; any other
+// error stops it.
+func (p *Packager) setAside(err error) error {
+	if err == nil || !errors.Is(err, transfer.ErrRejected) {
+		return err
+	}
+	p.log.Error("SIP rejected by the archive: it stays in the spool and the next run sends it again", "err", err)
+	p.rejected = append(p.rejected, err)
+	return nil
 }
 
 // send transfers a spooled SIP through the ledger, marks it sent and removes it from the spool.
@@ -592,6 +609,7 @@ func (p *Packager) Close(ctx context.Context) ([]SIP, error) {
 			errs = append(errs, err)
 		}
 	}
+	errs = append(errs, p.rejected...)
 	return p.sips, errors.Join(errs...)
 }
 

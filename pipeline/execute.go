@@ -50,6 +50,9 @@ type JobSpec struct {
 	Log        *slog.Logger
 }
 
+// openTarget opens a target URL; tests replace it to put a misbehaving archive in front of a real one.
+var openTarget = targets.Open
+
 // DefaultLedger is the ledger file of a state folder when JobSpec.Ledger is empty.
 func DefaultLedger(stateDir string) string { return filepath.Join(stateDir, "ledger.jsonl") }
 
@@ -137,7 +140,7 @@ func Execute(ctx context.Context, job JobSpec) (rep *Report, err error) {
 			if opts.Logger == nil {
 				opts.Logger = log
 			}
-			if t, err = targets.Open(ctx, u, opts); err != nil {
+			if t, err = openTarget(ctx, u, opts); err != nil {
 				return nil, err
 			}
 			opened[u] = t
