@@ -35,29 +35,7 @@ func TestEndToEndPostgreSQL(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv("VERSEMENT_TEST_PIPELINE_DSN", dsn)
-	rows, err := db.QueryContext(ctx, `
-		SELECT CASE
-			WHEN m IS NULL THEN 'undetermined'
-			WHEN $1::date < make_date(m + 1 + 3, 8, 31) THEN 'active'
-			WHEN $1::date < make_date(m + 1 + 3 + 7, 8, 31) THEN 'intermediate'
-			ELSE 'final' END, count(*)
-		FROM (SELECT i."COD_IND", (SELECT max(a."COD_ANU"::int) FROM "INS_ADM_ANU" a
-		                           WHERE a."COD_IND" = i."COD_IND" AND a."ETA_IAA" = 'E') AS m
-		      FROM "INDIVIDU" i) s
-		GROUP BY 1`, e2eAsOf.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := map[retention.Tier]int64{}
-	for rows.Next() {
-		var tier string
-		var n int64
-		if err := rows.Scan(&tier, &n); err != nil {
-			t.Fatal(err)
-		}
-		want[retention.Tier(tier)] = n
-	}
-	rows.Close()
+	want := apogeeCountsOnPG(t, db, e2eAsOf)
 
 	state, out := t.TempDir(), t.TempDir()
 	rep := runJob(t, "env:VERSEMENT_TEST_PIPELINE_DSN", state, "dir://"+out)
@@ -76,23 +54,7 @@ func TestEndToEndPostgreSQL(t *testing.T) {
 // checksum (ledger.Verify against the bucket), and the second run sends nothing.
 func TestEndToEndS3(t *testing.T) {
 	ctx := context.Background()
-	s := testsvc.StartS3(t, testsvc.S3Options{})
-	t.Setenv("AWS_ACCESS_KEY_ID", s.AccessKey)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", s.SecretKey)
-	t.Setenv("AWS_REGION", "us-east-1")
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	t.Setenv("AWS_CA_BUNDLE", "")
-	u := "s3://depot/sips?endpoint=" + s.Endpoint + "&path-style=true"
-	tg, err := ts3.Open(ctx, u, transfer.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tg.Close()
-	if _, err := tg.Client().CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("depot")}); err != nil {
-		t.Fatal(err)
-	}
+	tg, u := s3Bucket(t, "depot", false)
 	state := t.TempDir()
 	rep := runJob(t, "sqlite:"+demoDB(t), state, u)
 	if len(rep.SIPs) < 4 {
@@ -123,23 +85,7 @@ func TestEndToEndS3(t *testing.T) {
 // its dossiers' rules protect them, and the lock holds against a delete of that version.
 func TestEndToEndS3ObjectLock(t *testing.T) {
 	ctx := context.Background()
-	s := testsvc.StartS3(t, testsvc.S3Options{})
-	t.Setenv("AWS_ACCESS_KEY_ID", s.AccessKey)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", s.SecretKey)
-	t.Setenv("AWS_REGION", "us-east-1")
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	t.Setenv("AWS_CA_BUNDLE", "")
-	u := "s3://vault/sips?endpoint=" + s.Endpoint + "&path-style=true"
-	tg, err := ts3.Open(ctx, u, transfer.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tg.Close()
-	if _, err := tg.Client().CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("vault"), ObjectLockEnabledForBucket: aws.Bool(true)}); err != nil {
-		t.Fatal(err)
-	}
+	tg, u := s3Bucket(t, "vault", true)
 	rep, err := Execute(ctx, JobSpec{Profile: builtin(t, "apogee"), Source: "sqlite:" + demoDB(t), Target: u,
 		State: t.TempDir(), AsOf: e2eAsOf, MaxDossiers: e2eBatch, ObjectLock: "COMPLIANCE"})
 	if err != nil {
@@ -183,4 +129,33 @@ func TestLockUntil(t *testing.T) {
 			t.Errorf("lockUntil(%+v) = %q, want %q", c.dec, got, c.want)
 		}
 	}
+}
+
+// s3Bucket starts a versitygw for the test, points the AWS credential chain at it (and at nothing
+// else on this machine), creates the bucket and returns a target on it with its URL.
+func s3Bucket(t *testing.T, bucket string, objectLock bool) (*ts3.Target, string) {
+	t.Helper()
+	ctx := context.Background()
+	s := testsvc.StartS3(t, testsvc.S3Options{})
+	t.Setenv("AWS_ACCESS_KEY_ID", s.AccessKey)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", s.SecretKey)
+	t.Setenv("AWS_REGION", "us-east-1")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	t.Setenv("AWS_CA_BUNDLE", "")
+	u := "s3://" + bucket + "/sips?endpoint=" + s.Endpoint + "&path-style=true"
+	tg, err := ts3.Open(ctx, u, transfer.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tg.Close() })
+	in := &s3.CreateBucketInput{Bucket: aws.String(bucket)}
+	if objectLock {
+		in.ObjectLockEnabledForBucket = aws.Bool(true)
+	}
+	if _, err := tg.Client().CreateBucket(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	return tg, u
 }

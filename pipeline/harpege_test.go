@@ -39,7 +39,7 @@ func TestHarpegeCountsMatchSQL(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rows, err := db.Query(`
+		want := sqlTierCounts(t, db, `
 			WITH ends AS (
 				SELECT NO_DOSSIER_PERS AS k, D_FIN_AFFECTATION AS e FROM AFFECTATION
 				UNION ALL SELECT NO_DOSSIER_PERS, D_FIN_CARRIERE FROM CARRIERE
@@ -56,19 +56,6 @@ func TestHarpegeCountsMatchSQL(t *testing.T) {
 				WHEN ? < printf('%04d', CAST(substr(birth, 1, 4) AS INTEGER) + 80) || substr(birth, 5, 6) THEN 'intermediate'
 				ELSE 'final' END AS tier, COUNT(*)
 			FROM agent GROUP BY tier`, asOf.String(), asOf.String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := map[retention.Tier]int64{}
-		for rows.Next() {
-			var tier string
-			var n int64
-			if err := rows.Scan(&tier, &n); err != nil {
-				t.Fatal(err)
-			}
-			want[retention.Tier(tier)] = n
-		}
-		rows.Close()
 		if !equalCounts(rep.Tiers, want) {
 			t.Errorf("as of %s: tiers = %v, SQL says %v", asOf, rep.Tiers, want)
 		} else {

@@ -9,7 +9,6 @@ import (
 	"github.com/versement/versement/extract"
 	"github.com/versement/versement/extract/demo"
 	"github.com/versement/versement/internal/testsvc"
-	"github.com/versement/versement/retention"
 )
 
 // TestDryRunOnPostgreSQL is TestDryRunCountsMatchSQL on a real PostgreSQL server, with the
@@ -38,32 +37,7 @@ func TestDryRunOnPostgreSQL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows, err := db.QueryContext(ctx, `
-		SELECT CASE
-			WHEN m IS NULL THEN 'undetermined'
-			WHEN $1::date < make_date(m + 1 + 3, 8, 31) THEN 'active'
-			WHEN $1::date < make_date(m + 1 + 3 + 7, 8, 31) THEN 'intermediate'
-			ELSE 'final' END, count(*)
-		FROM (SELECT i."COD_IND", (SELECT max(a."COD_ANU"::int) FROM "INS_ADM_ANU" a
-		                           WHERE a."COD_IND" = i."COD_IND" AND a."ETA_IAA" = 'E') AS m
-		      FROM "INDIVIDU" i) s
-		GROUP BY 1`, asOf.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	want := map[retention.Tier]int64{}
-	for rows.Next() {
-		var tier string
-		var n int64
-		if err := rows.Scan(&tier, &n); err != nil {
-			t.Fatal(err)
-		}
-		want[retention.Tier(tier)] = n
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
+	want := apogeeCountsOnPG(t, db, asOf)
 	if rep.Dossiers != 300 || rep.Dialect != "postgres" || !equalCounts(rep.Tiers, want) {
 		t.Errorf("tiers = %v (%d dossiers, %s), SQL says %v", rep.Tiers, rep.Dossiers, rep.Dialect, want)
 	}
