@@ -100,6 +100,12 @@ type Source interface {
 	Close() error
 }
 
+// Counter is implemented by sources that can tell cheaply how many dossiers a class holds (the SQL
+// sources: one COUNT(*) on the root table), so that a run can show its progress as a fraction.
+type Counter interface {
+	Count(ctx context.Context, class Class) (int64, error)
+}
+
 // TableInfo is a table's place in the data dictionary.
 type TableInfo struct {
 	Name       string

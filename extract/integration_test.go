@@ -386,3 +386,27 @@ func readBackTypes(t *testing.T, spec string, opt extract.Options) {
 		}
 	}
 }
+
+// Count gives the number of dossiers a class holds, its root filter applied, on every database.
+func TestCountHonoursTheRootFilter(t *testing.T) {
+	onEachDatabase(t, demoSetup(demo.Apogee, 120), func(t *testing.T, spec string) {
+		src := openSource(t, spec, 0)
+		counter, ok := src.(extract.Counter)
+		if !ok {
+			t.Fatalf("%T does not count", src)
+		}
+		class := demo.ApogeeClass()
+		n, err := counter.Count(context.Background(), class)
+		if err != nil || n != 120 {
+			t.Fatalf("Count = %d, %v; want 120", n, err)
+		}
+		class.Root.Where = `"COD_IND" <= 30`
+		if n, err = counter.Count(context.Background(), class); err != nil || n != 30 {
+			t.Fatalf("Count with a filter = %d, %v; want 30", n, err)
+		}
+		class.Root.Name = "NO_SUCH_TABLE"
+		if _, err = counter.Count(context.Background(), class); err == nil {
+			t.Fatal("Count of a missing table: no error")
+		}
+	})
+}

@@ -613,3 +613,17 @@ func (l *lobReader) fill() error {
 }
 
 func (l *lobReader) Close() error { l.buf, l.eof = nil, true; return nil }
+
+// Count returns how many dossiers of class the source holds (root rows passing the root's filter),
+// for a progress bar's ETA. It reads outside the iteration's snapshot: an estimate, not a promise.
+func (s *sqlSource) Count(ctx context.Context, class Class) (int64, error) {
+	q := "SELECT COUNT(*) FROM " + s.d.quote(class.Root.Name)
+	if class.Root.Where != "" {
+		q += " WHERE (" + class.Root.Where + ")"
+	}
+	var n int64
+	if err := s.db.QueryRowContext(ctx, q).Scan(&n); err != nil {
+		return 0, s.errf(err, "count %s", class.Root.Name)
+	}
+	return n, nil
+}

@@ -81,6 +81,7 @@ type lookupArchiver interface {
 type Progress struct {
 	Class    string
 	Dossiers int64
+	Total    int64 // dossiers expected in the classes read so far (0: unknown), for an ETA
 	Archived int64
 	Bytes    int64
 	Elapsed  time.Duration
@@ -235,6 +236,14 @@ func runClass(ctx context.Context, cfg Config, c *profiles.Class, asOf civil.Dat
 	rep *Report, elim *eliminationWriter, log *slog.Logger, start time.Time) error {
 	p := cfg.Profile
 	log.Info("class started", "profile", p.Name, "class", c.Name, "rule", c.Rule, "as_of", asOf.String())
+	if counter, ok := cfg.Source.(extract.Counter); ok && cfg.Progress != nil {
+		// One COUNT(*) on the root table, only to show an ETA: its failure costs the ETA, not the run.
+		if n, err := counter.Count(ctx, c.ExtractClass()); err == nil {
+			rep.expected = rep.Dossiers + n
+		} else {
+			log.Warn("no ETA: the root table could not be counted", "class", c.Name, "err", err)
+		}
+	}
 	rctx, stop := context.WithCancel(ctx)
 	ch := make(chan decided, readAhead)
 	var wg sync.WaitGroup
@@ -425,7 +434,7 @@ func consume(ctx context.Context, cfg Config, c *profiles.Class, tiers []retenti
 		if b, ok := cfg.Archiver.(interface{ Bytes() int64 }); ok {
 			bytes = b.Bytes()
 		}
-		cfg.Progress(Progress{Class: c.Name, Dossiers: rep.Dossiers, Archived: rep.Archived, Bytes: bytes, Elapsed: time.Since(start)})
+		cfg.Progress(Progress{Class: c.Name, Dossiers: rep.Dossiers, Total: rep.expected, Archived: rep.Archived, Bytes: bytes, Elapsed: time.Since(start)})
 	}
 	return nil
 }

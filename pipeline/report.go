@@ -18,6 +18,8 @@ import (
 
 // Report is what a run did, for the JSON report and the human summary.
 type Report struct {
+	expected int64 // dossiers the source holds in the classes read so far, when it can count them
+
 	Profile      string           `json:"profile"`
 	Source       string           `json:"source"`
 	Dialect      string           `json:"dialect"`

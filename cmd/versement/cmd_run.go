@@ -115,6 +115,11 @@ func runAction(c *cli.Context) error {
 		job.Elimination = elim
 	}
 	prog := newRunProgress(c.App.ErrWriter, slog.Default())
+	if prog.bar != nil && !c.IsSet("log-level") {
+		// On a terminal the bar and the final summary say what the per-SIP info lines would, and
+		// those lines would tear the bar apart: only warnings and errors are printed.
+		job.Log = slog.New(slog.NewTextHandler(c.App.ErrWriter, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
 	job.Progress = prog.update
 	rep, runErr := pipeline.Execute(c.Context, job)
 	prog.finish()

@@ -58,6 +58,9 @@ func (rp *runProgress) update(p pipeline.Progress) {
 			desc += fmt.Sprintf(", %.1f MB/s", float64(p.Bytes)/secs/1e6)
 		}
 		rp.bar.Describe(desc)
+		if p.Total > 0 && rp.bar.GetMax64() != p.Total {
+			rp.bar.ChangeMax64(p.Total) // a known total turns the spinner into a bar with an ETA
+		}
 		rp.bar.Set64(p.Dossiers)
 		return
 	}
@@ -74,8 +77,13 @@ func (rp *runProgress) logLine(msg string) {
 	if secs > 0 {
 		dps, bps = float64(p.Dossiers)/secs, float64(p.Bytes)/secs
 	}
-	rp.log.Info(msg, "class", p.Class, "dossiers", p.Dossiers, "archived", p.Archived, "bytes", p.Bytes,
-		"dossiers_per_second", int64(dps), "bytes_per_second", int64(bps), "elapsed", p.Elapsed.Round(time.Second).String())
+	attrs := []any{"class", p.Class, "dossiers", p.Dossiers, "archived", p.Archived, "bytes", p.Bytes,
+		"dossiers_per_second", int64(dps), "bytes_per_second", int64(bps), "elapsed", p.Elapsed.Round(time.Second).String()}
+	if p.Total > 0 && dps > 0 && p.Total >= p.Dossiers {
+		eta := time.Duration(float64(p.Total-p.Dossiers) / dps * float64(time.Second))
+		attrs = append(attrs, "total", p.Total, "eta", eta.Round(time.Second).String())
+	}
+	rp.log.Info(msg, attrs...)
 }
 
 func (rp *runProgress) finish() {
