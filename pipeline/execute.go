@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/versement/versement/civil"
 	"github.com/versement/versement/extract"
@@ -66,18 +65,6 @@ func Execute(ctx context.Context, job JobSpec) (rep *Report, err error) {
 	if job.MaxDossiers > 0 || job.MaxBytes > 0 {
 		p.OverrideBatch(job.MaxDossiers, job.MaxBytes)
 	}
-	log := job.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	asOf := job.AsOf
-	if asOf.IsZero() {
-		asOf = civil.Today(time.Local)
-	}
-	tiers := job.Tiers
-	if len(tiers) == 0 {
-		tiers = DefaultTiers
-	}
 	src := job.SourceConn
 	name := job.Source
 	if src == nil {
@@ -89,9 +76,10 @@ func Execute(ctx context.Context, job JobSpec) (rep *Report, err error) {
 		}
 		defer src.Close()
 	}
-	cfg := Config{Profile: p, Source: src, SourceName: extract.Redact(name), AsOf: asOf, Classes: job.Classes,
-		Tiers: tiers, Decommission: job.Decommission, DryRun: job.DryRun, Elimination: job.Elimination,
-		Progress: job.Progress, Log: log}
+	cfg := Config{Profile: p, Source: src, SourceName: extract.Redact(name), AsOf: job.AsOf, Classes: job.Classes,
+		Tiers: job.Tiers, Decommission: job.Decommission, DryRun: job.DryRun, Elimination: job.Elimination,
+		Progress: job.Progress, Log: job.Log}.withDefaults()
+	log, asOf, tiers := cfg.Log, cfg.AsOf, cfg.Tiers
 	if job.DryRun {
 		return Run(ctx, cfg)
 	}

@@ -87,6 +87,21 @@ type Progress struct {
 	Elapsed  time.Duration
 }
 
+// withDefaults fills in what a Config may leave empty: a silent logger, today, the default tiers.
+// Execute and Run share it, so that the packager and the decisions see the same date and tiers.
+func (c Config) withDefaults() Config {
+	if c.Log == nil {
+		c.Log = slog.New(slog.DiscardHandler)
+	}
+	if c.AsOf.IsZero() {
+		c.AsOf = civil.Today(time.Local)
+	}
+	if len(c.Tiers) == 0 {
+		c.Tiers = DefaultTiers
+	}
+	return c
+}
+
 // DefaultTiers are the tiers archived when Config.Tiers is empty.
 var DefaultTiers = []retention.Tier{retention.Intermediate, retention.Final}
 
@@ -103,18 +118,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if !cfg.DryRun && cfg.Archiver == nil {
 		return nil, errors.New("pipeline: nothing to write the SIPs with (packaging is not configured): use a dry run")
 	}
-	log := cfg.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	asOf := cfg.AsOf
-	if asOf.IsZero() {
-		asOf = civil.Today(time.Local)
-	}
-	tiers := cfg.Tiers
-	if len(tiers) == 0 {
-		tiers = DefaultTiers
-	}
+	cfg = cfg.withDefaults()
+	log, asOf, tiers := cfg.Log, cfg.AsOf, cfg.Tiers
 	classes, err := selectClasses(p, cfg.Classes)
 	if err != nil {
 		return nil, err
