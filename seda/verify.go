@@ -25,6 +25,8 @@ import (
 
 	"github.com/klauspost/compress/flate"
 	sha256 "github.com/minio/sha256-simd"
+
+	"github.com/versement/versement/internal/bytesize"
 )
 
 // VerifyOptions bound what Verify accepts from an untrusted package.
@@ -35,9 +37,16 @@ type VerifyOptions struct {
 	// MaxManifestBytes refuses larger manifests (default 256 MiB): the manifest is parsed in memory
 	// order (ids, references), so its size bounds the verifier's memory.
 	MaxManifestBytes int64
-	// MaxRatio flags zip entries whose uncompressed size is more than MaxRatio times their compressed
-	// size (above 1 MiB): a zip bomb is not expanded (default 200; Deflate's ceiling is ~1032).
+	// MaxRatio marks zip entries whose uncompressed size is more than MaxRatio times their
+	// compressed size (above 1 MiB) as highly compressed (default 200; Deflate's ceiling is ~1032).
+	// The ratio alone proves nothing (long repetitive text compresses that well): such entries are
+	// expanded while their declared sizes fit in MaxExpanded.
 	MaxRatio float64
+	// MaxExpanded is how many bytes of highly compressed entries Verify expands in all (default
+	// 64 GiB). Expansion costs only time: nothing is unpacked to disk, memory stays flat and the
+	// reader stops at each entry's declared size. Entries past the budget are not expanded and the
+	// package is reported as not fully checked (Report.Complete), never as damaged.
+	MaxExpanded int64
 	// Workers hash objects in parallel (default GOMAXPROCS).
 	Workers int
 }
@@ -50,6 +59,10 @@ const (
 	SevError   Severity = "error"
 	SevWarning Severity = "warning"
 )
+
+// DefaultMaxExpanded is VerifyOptions.MaxExpanded's default: an archive system's 1 GB sizing
+// package and a dossier's megabytes of repeated comment text pass, a crafted terabyte does not.
+const DefaultMaxExpanded = 64 << 30
 
 // Finding codes, stable for scripts reading --json.
 const (
@@ -77,8 +90,9 @@ const (
 	CodeSizeMismatch   = "SIZE_MISMATCH"
 	CodeReadError      = "READ_ERROR" // an entry could not be read to its end (corrupt data)
 	CodeXSD            = "XSD_INVALID"
-	CodeVitam          = "VITAM"       // valid SEDA that VITAM would refuse or compare differently
-	CodeNotChecked     = "NOT_CHECKED" // something the verifier does not check (inline Attachment)
+	CodeVitam          = "VITAM"        // valid SEDA that VITAM would refuse or compare differently
+	CodeNotChecked     = "NOT_CHECKED"  // something the verifier does not check (inline Attachment)
+	CodeNotExpanded    = "NOT_EXPANDED" // an entry past the expansion budget (VerifyOptions.MaxExpanded)
 )
 
 // Finding is one thing wrong (or worth knowing) about a package.
@@ -113,6 +127,10 @@ type Report struct {
 // maxPerCode caps the findings of one code: a crafted zip with a million bad entries must not
 // make a million-line report.
 const maxPerCode = 1000
+
+// Complete reports whether every entry was read: false when some were past the expansion budget,
+// so that the package is neither damaged nor proven whole.
+func (r *Report) Complete() bool { return r.perCode[CodeNotExpanded] == 0 }
 
 // OK reports whether the package holds: no finding of severity error.
 func (r *Report) OK() bool {
@@ -169,6 +187,9 @@ func Verify(ctx context.Context, path string, opts VerifyOptions) (*Report, erro
 	}
 	if opts.MaxRatio <= 0 {
 		opts.MaxRatio = 200
+	}
+	if opts.MaxExpanded <= 0 {
+		opts.MaxExpanded = DefaultMaxExpanded
 	}
 	if opts.Workers <= 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
@@ -251,6 +272,7 @@ func openZip(path string, size int64, r *Report, opts VerifyOptions) (*zipContai
 		name       string
 	}
 	var spans []span
+	var expanded uint64 // declared bytes of highly compressed entries accepted so far
 	for _, zf := range zr.File {
 		name := zf.Name
 		if !checkName(name, r) {
@@ -278,8 +300,15 @@ func openZip(path string, size int64, r *Report, opts VerifyOptions) (*zipContai
 		}
 		e := &entry{name: name, size: int64(zf.UncompressedSize64)}
 		if zf.UncompressedSize64 > 1<<20 && float64(zf.UncompressedSize64) > opts.MaxRatio*float64(max(zf.CompressedSize64, 1)) {
-			r.add(SevError, CodeZipBomb, name, "declares %d bytes from %d compressed (ratio above %.0f): not expanded", zf.UncompressedSize64, zf.CompressedSize64, opts.MaxRatio)
-			e.bomb = true
+			if expanded+zf.UncompressedSize64 > uint64(opts.MaxExpanded) {
+				r.add(SevWarning, CodeNotExpanded, name, "declares %d bytes from %d compressed: not expanded, since highly compressed entries (above %.0f:1) would expand past %s in all; to check it, raise --max-expanded", zf.UncompressedSize64, zf.CompressedSize64, opts.MaxRatio, bytesize.Format(opts.MaxExpanded))
+				e.bomb = true
+			} else {
+				expanded += zf.UncompressedSize64
+			}
+		}
+		if zf.Method == zip.Store && zf.Flags&0x8 != 0 {
+			r.add(SevWarning, CodeVitam, name, "STORED entry with a data descriptor: VITAM reads uploads as a stream (commons-compress ZipArchiveInputStream) and fails its first ingest step on it (\"Unsupported feature data descriptor used in entry\"); write the SIP again with this version of versement")
 		}
 		if off, err := zf.DataOffset(); err == nil {
 			spans = append(spans, span{off, off + int64(zf.CompressedSize64), name})

@@ -25,6 +25,16 @@ func verify(t testing.TB, path string, opts seda.VerifyOptions) *seda.Report {
 	return r
 }
 
+func wantWarning(t testing.TB, r *seda.Report, code, where, msg string) {
+	t.Helper()
+	for _, f := range r.Findings {
+		if f.Code == code && f.Severity == seda.SevWarning && f.Where == where && f.Message == msg {
+			return
+		}
+	}
+	t.Fatalf("no warning %s at %q with %q; findings: %+v", code, where, msg, r.Findings)
+}
+
 func wantFinding(t testing.TB, r *seda.Report, code, where, msg string) {
 	t.Helper()
 	for _, f := range r.Findings {
@@ -255,10 +265,28 @@ func TestVerifyHostileInput(t *testing.T) {
 			add(t, zw, &zip.FileHeader{Name: "manifest.xml", Method: zip.Deflate}, manifest)
 			add(t, zw, &zip.FileHeader{Name: "Content/bomb.txt", Method: zip.Deflate}, make([]byte, 64<<20))
 		})
-		r := verify(t, p, seda.VerifyOptions{})
-		wantFinding(t, r, seda.CodeZipBomb, "Content/bomb.txt", "not expanded")
+		r := verify(t, p, seda.VerifyOptions{MaxExpanded: 32 << 20})
+		wantWarning(t, r, seda.CodeNotExpanded, "Content/bomb.txt", "declares 67108864 bytes from 65058 compressed: not expanded, since highly compressed entries (above 200:1) would expand past 32 MiB in all; to check it, raise --max-expanded")
 		if r.PayloadBytes != 0 {
 			t.Errorf("the bomb was expanded: %d bytes read", r.PayloadBytes)
+		}
+		if r.Complete() {
+			t.Error("a package with an entry left unexpanded is reported complete")
+		}
+		for _, f := range r.Findings {
+			if f.Code == seda.CodeNotExpanded && f.Severity != seda.SevWarning {
+				t.Errorf("an entry past the budget is %s, not a warning: an expansion verify refuses is not damage", f.Severity)
+			}
+		}
+		// Within the default budget the same entry is expanded: the ratio alone proves nothing.
+		r = verify(t, p, seda.VerifyOptions{})
+		if !r.Complete() || r.PayloadBytes != 0 && r.PayloadBytes != 64<<20 {
+			t.Errorf("default budget: complete=%v, %d bytes read", r.Complete(), r.PayloadBytes)
+		}
+		for _, f := range r.Findings {
+			if f.Code == seda.CodeNotExpanded || f.Code == seda.CodeZipBomb {
+				t.Errorf("default budget: %+v", f)
+			}
 		}
 	})
 	t.Run("DOCTYPE with entity expansion", func(t *testing.T) {

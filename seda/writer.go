@@ -132,7 +132,9 @@ type Writer struct {
 	mod   time.Time
 	names map[string]struct{} // Content/ names: needed to refuse duplicates
 
+	tempDir           string
 	groups, units     *spill
+	stored            storedObject // reused for every STORED object
 	nObjects, nGroups int
 	nUnits            int
 	payload           int64
@@ -194,7 +196,7 @@ func NewWriter(w io.Writer, h Header, opts ...Option) (*Writer, error) {
 	if o.level < flate.BestSpeed || o.level > flate.BestCompression {
 		return nil, fmt.Errorf("seda: Deflate level %d: want 1 to 9", o.level)
 	}
-	sw := &Writer{h: h, out: newCountHash(w), names: map[string]struct{}{}}
+	sw := &Writer{h: h, out: newCountHash(w), names: map[string]struct{}{}, tempDir: o.tempDir}
 	sw.mod = h.Date.UTC().Truncate(time.Second)
 	sw.zw = zip.NewWriter(sw.out)
 	level := o.level
@@ -239,6 +241,7 @@ type ObjectWriter struct {
 	group  GroupID
 	obj    Object
 	entry  io.Writer
+	stored *storedObject // the object's bytes until Close, when it is a STORED entry
 	h      hash.Hash
 	size   int64
 	digest string
@@ -285,17 +288,23 @@ func (w *Writer) CreateObject(o Object) (*ObjectWriter, error) {
 		return nil, fmt.Errorf("seda: object %s: group %s already has a %s object (VITAM refuses two objects of one version in a group): use BinaryMaster_2, _3…", o.Name, w.curGroup, o.Version)
 	}
 	w.groupVersions[o.Version] = true
-	method := zip.Deflate
+	ow := &ObjectWriter{w: w, group: w.curGroup, obj: o, h: w.newHash()}
 	if storeAsIs(o.MimeType, o.Name) {
-		method = zip.Store
-	}
-	entry, err := w.zw.CreateHeader(&zip.FileHeader{Name: name, Method: method, Modified: w.mod})
-	if err != nil {
-		return nil, w.fail(err)
+		// A STORED entry is written at Close, once its CRC-32 and size are known: see storedObject.
+		w.stored.dir = w.tempDir
+		w.stored.reset()
+		ow.stored = &w.stored
+		ow.entry = ow.stored
+	} else {
+		entry, err := w.zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate, Modified: w.mod})
+		if err != nil {
+			return nil, w.fail(err)
+		}
+		ow.entry = entry
 	}
 	w.names[name] = struct{}{}
 	w.nObjects++
-	ow := &ObjectWriter{w: w, id: "BDO-" + strconv.Itoa(w.nObjects), group: w.curGroup, obj: o, entry: entry, h: w.newHash()}
+	ow.id = "BDO-" + strconv.Itoa(w.nObjects)
 	w.open = ow
 	return ow, nil
 }
@@ -353,6 +362,11 @@ func (ow *ObjectWriter) Close() error {
 	w.open = nil
 	if w.err != nil {
 		return w.err
+	}
+	if ow.stored != nil {
+		if err := w.writeStored("Content/"+ow.obj.Name, ow.stored); err != nil {
+			return w.fail(fmt.Errorf("seda: object %s: %w", ow.obj.Name, err))
+		}
 	}
 	ow.digest = hex.EncodeToString(ow.h.Sum(nil))
 	w.payload += ow.size
@@ -984,6 +998,7 @@ func (w *Writer) fail(err error) error {
 }
 
 func (w *Writer) cleanup() {
+	w.stored.remove()
 	w.groups.remove()
 	w.units.remove()
 }
