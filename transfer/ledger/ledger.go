@@ -17,8 +17,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -59,6 +62,10 @@ type Entry struct {
 	Count    int    `json:"count,omitempty"` // dossiers in the SIP
 
 	Receipt transfer.Receipt `json:"receipt"`
+
+	// Note says why an entry was written other than by sending (re-recorded from the run state
+	// after the ledger lost the entry, for example).
+	Note string `json:"note,omitempty"`
 
 	Hash string `json:"hash"` // SHA-256 of this line with "hash":""
 }
@@ -104,16 +111,27 @@ type Ledger struct {
 	path  string
 	last  string
 	seq   int64
-	index map[key]int // (target, sip) → position in entries of the latest entry
+	index map[key]int // (target key, sip) → position in entries of the latest entry
 	ents  []Entry
+	keys  map[string]string // target URL → targetKey, computed once per spelling
+	cut   *Cut
 }
 
 type key struct{ target, sip string }
 
-// Open opens or creates the ledger at path for appending, locks it, reads and checks the chain.
+// Open opens or creates the ledger at path for appending, locks it, reads and checks the chain
+// and the head file beside it (HeadPath).
+//
 // A broken chain refuses the open: appending to a ledger that no longer proves anything would hide
-// the damage. A torn last line (a crash during an append, before its fsync) is cut off with a
-// warning: it was never a committed entry.
+// the damage. So does a ledger that holds less than its head records, or other entries: entries
+// were removed or the chain recomputed. A head one or more entries behind the ledger (a crash
+// between an append and the head's update, or a ledger written before heads existed) is brought up
+// to date.
+//
+// A torn last line (a crash during an append, before its fsync) is cut off with a warning: it was
+// never a committed entry. If the head says it was (the line was whole once: damage, not a crash),
+// it is cut all the same, so that the runs can go on, and Cut says which SIP it described: the
+// caller re-records it (Reconcile) from its own records.
 func Open(path string) (*Ledger, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
@@ -126,44 +144,117 @@ func Open(path string) (*Ledger, error) {
 		}
 		return nil, fmt.Errorf("ledger %s: %w", path, err)
 	}
-	l := &Ledger{f: f, path: path, last: Genesis, index: map[key]int{}}
-	var good int64
-	rep, err := scan(f, func(e Entry, end int64) {
-		l.add(e)
-		good = end
-	})
+	l, err := open(f, path)
 	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("ledger %s: %w", path, err)
-	}
-	if rep.TornTail {
-		slog.Warn("ledger: cutting off a torn last line left by an interrupted append", "ledger", path, "line", rep.Entries+1)
-		if err := f.Truncate(good); err != nil {
-			f.Close()
-			return nil, fmt.Errorf("ledger %s: %w", path, err)
-		}
-		if err := f.Sync(); err != nil {
-			f.Close()
-			return nil, err
-		}
-	} else if !rep.OK() {
-		f.Close()
-		return nil, fmt.Errorf("ledger %s is damaged, refusing to append: %s (run versement verify --ledger)", path, rep.Problems[0])
-	}
-	if _, err := f.Seek(good, io.SeekStart); err != nil {
 		f.Close()
 		return nil, err
 	}
 	return l, nil
 }
 
+func open(f *os.File, path string) (*Ledger, error) {
+	l := &Ledger{f: f, path: path, last: Genesis, index: map[key]int{}, keys: map[string]string{}}
+	var good int64
+	rep, err := scan(f, func(e Entry, end int64) {
+		l.add(e)
+		good = end
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ledger %s: %w", path, err)
+	}
+	if !rep.OK() && !rep.TornTail {
+		return nil, fmt.Errorf("ledger %s is damaged, refusing to append: %s (run versement verify --ledger)", path, rep.Problems[0])
+	}
+	hpath := HeadPath(path)
+	head, herr := ReadHead(hpath)
+	hashes := make([]string, len(l.ents))
+	for i, e := range l.ents {
+		hashes[i] = e.Hash
+	}
+	var torn []byte
+	if rep.TornTail {
+		torn = tail(f, good)
+	}
+	switch {
+	case errors.Is(herr, fs.ErrNotExist):
+		if len(l.ents) > 0 {
+			slog.Warn("ledger: no head file beside the ledger (a ledger written by an older version); writing one", "ledger", path, "head", hpath)
+		}
+	case herr != nil:
+		return nil, fmt.Errorf("ledger %s: %w; refusing to append (restore it, or remove it to accept the ledger as it is)", path, herr)
+	default:
+		if _, problem := head.against(hashes); problem != "" {
+			if !rep.TornTail || head.Entries != int64(len(l.ents))+1 {
+				return nil, fmt.Errorf("ledger %s does not match its head: %s %s; refusing to append (run versement verify --ledger; restore the ledger from a backup, or remove %s to accept it as it is)",
+					path, hpath, problem, hpath)
+			}
+			l.cut = &Cut{Line: rep.Entries + 1, SIP: sipOf(torn), Committed: true}
+		}
+	}
+	if rep.TornTail {
+		if l.cut == nil {
+			l.cut = &Cut{Line: rep.Entries + 1, SIP: sipOf(torn)}
+		}
+		if l.cut.Committed {
+			slog.Warn("ledger: the last line is incomplete, but the head shows it was a committed entry; cutting it off: the SIP it described must be recorded again",
+				"ledger", path, "line", l.cut.Line, "sip", l.cut.SIP)
+		} else {
+			slog.Warn("ledger: cutting off a torn last line left by an interrupted append", "ledger", path, "line", l.cut.Line, "sip", l.cut.SIP)
+		}
+		if err := f.Truncate(good); err != nil {
+			return nil, fmt.Errorf("ledger %s: %w", path, err)
+		}
+		if err := f.Sync(); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := f.Seek(good, io.SeekStart); err != nil {
+		return nil, err
+	}
+	if herr != nil || head != l.head() {
+		if err := writeHead(hpath, l.head()); err != nil {
+			return nil, fmt.Errorf("ledger %s: head: %w", path, err)
+		}
+	}
+	return l, nil
+}
+
+// tail returns up to 64 KiB of the file from off: the torn line.
+func tail(f *os.File, off int64) []byte {
+	b := make([]byte, 64<<10)
+	n, _ := f.ReadAt(b, off)
+	return b[:n]
+}
+
 func (l *Ledger) add(e Entry) {
 	l.ents = append(l.ents, e)
-	l.index[key{e.Target, e.SIP}] = len(l.ents) - 1
+	l.index[key{l.key(e.Target), e.SIP}] = len(l.ents) - 1
 	l.last, l.seq = e.Hash, e.Seq
 }
 
-// Append writes e (Seq, Time, Prev, Hash and V are filled in), fsyncs, and returns it.
+// key is targetKey, remembered: a ledger names a few targets thousands of times.
+func (l *Ledger) key(target string) string {
+	k, ok := l.keys[target]
+	if !ok {
+		k = targetKey(target)
+		l.keys[target] = k
+	}
+	return k
+}
+
+func (l *Ledger) head() Head { return Head{Entries: int64(len(l.ents)), Hash: l.last} }
+
+// Head is where the ledger ends now: put it in the run's report (and its notifications) so that an
+// auditor can later check, with `verify --ledger FILE --head COUNT:HASH`, that nothing was removed
+// from the ledger's end nor the chain recomputed since.
+func (l *Ledger) Head() Head {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.head()
+}
+
+// Append writes e (Seq, Time, Prev, Hash and V are filled in; Target is normalised), fsyncs,
+// updates the head file, and returns it.
 func (l *Ledger) Append(e Entry) (Entry, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -171,6 +262,7 @@ func (l *Ledger) Append(e Entry) (Entry, error) {
 		return e, errors.New("ledger is closed")
 	}
 	e.V, e.Seq, e.Prev = Version, l.seq+1, l.last
+	e.Target = NormalizeTarget(e.Target)
 	if e.Time.IsZero() {
 		e.Time = time.Now().UTC()
 	}
@@ -194,6 +286,11 @@ func (l *Ledger) Append(e Entry) (Entry, error) {
 		return e, fmt.Errorf("ledger %s: fsync: %w", l.path, err)
 	}
 	l.add(e)
+	// The entry is committed whatever happens to the head: a head left one entry behind is what a
+	// crash at this point leaves too, and the next append or Open brings it up to date.
+	if err := writeHead(HeadPath(l.path), l.head()); err != nil {
+		slog.Warn("ledger: the entry is recorded, but the head file could not be updated", "ledger", l.path, "seq", e.Seq, "err", err)
+	}
 	return e, nil
 }
 
@@ -237,11 +334,12 @@ func lineHash(body []byte) (recorded, computed string, ok bool) {
 	return recorded, hex.EncodeToString(h.Sum(nil)), true
 }
 
-// Lookup returns the latest entry for sip at target (a URL as Target.String() gives it).
+// Lookup returns the latest entry for sip at target (a URL as Target.String() gives it, in any
+// spelling NormalizeTarget makes the same).
 func (l *Ledger) Lookup(target, sip string) (Entry, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	i, ok := l.index[key{target, sip}]
+	i, ok := l.index[key{l.key(target), sip}]
 	if !ok {
 		return Entry{}, false
 	}
@@ -277,34 +375,54 @@ func (l *Ledger) Close() error {
 	return err
 }
 
-// Problem is one finding, at a line of the ledger file (1-based).
+// Problem is one finding, at a line of the ledger file (1-based), or about the ledger as a whole
+// (Line 0: its head, an object at the target that it does not list).
 type Problem struct {
-	Line   int    `json:"line"`
+	Line   int    `json:"line,omitempty"`
 	SIP    string `json:"sip,omitempty"`
 	Reason string `json:"reason"`
 }
 
 func (p Problem) String() string {
-	if p.SIP != "" {
+	switch {
+	case p.Line > 0 && p.SIP != "":
 		return fmt.Sprintf("line %d (SIP %s): %s", p.Line, p.SIP, p.Reason)
+	case p.Line > 0:
+		return fmt.Sprintf("line %d: %s", p.Line, p.Reason)
+	case p.SIP != "":
+		return fmt.Sprintf("SIP %s: %s", p.SIP, p.Reason)
 	}
-	return fmt.Sprintf("line %d: %s", p.Line, p.Reason)
+	return p.Reason
+}
+
+// HeadCheck is one head the ledger was checked against.
+type HeadCheck struct {
+	Source string `json:"source"` // the head file's path, or "--head" for one given by the caller
+	Head   string `json:"head"`   // COUNT:HASH or HASH
+	Extra  int64  `json:"appended_since"`
+	OK     bool   `json:"ok"`
 }
 
 // Report is what Verify found.
 type Report struct {
-	Path     string    `json:"ledger"`
-	Entries  int       `json:"entries"`             // well-formed, correctly chained entries before the first break
-	Last     string    `json:"last_hash"`           // hash of the last good entry: publish it to anchor the ledger
-	Target   string    `json:"target,omitempty"`    // checked against, if any
-	Checked  int       `json:"checked,omitempty"`   // SIPs found at the target with their recorded checksum
-	Skipped  int       `json:"skipped,omitempty"`   // entries not checkable at the target (VITAM, dry runs, other targets)
-	TornTail bool      `json:"torn_tail,omitempty"` // last line incomplete: an interrupted append
-	Problems []Problem `json:"problems"`
+	Path     string      `json:"ledger"`
+	Entries  int         `json:"entries"`             // well-formed, correctly chained entries before the first break
+	Last     string      `json:"last_hash"`           // hash of the last good entry: publish it to anchor the ledger
+	Heads    []HeadCheck `json:"heads,omitempty"`     // the heads it was checked against
+	Target   string      `json:"target,omitempty"`    // checked against, if any (normalised)
+	Checked  int         `json:"checked,omitempty"`   // SIPs found at the target with their recorded checksum
+	Skipped  int         `json:"skipped,omitempty"`   // entries not checkable at the target (VITAM, dry runs, other targets)
+	Extra    int         `json:"unlisted,omitempty"`  // objects at the target that the ledger does not list
+	TornTail bool        `json:"torn_tail,omitempty"` // last line incomplete: an interrupted append
+	// Unchecked says why nothing at all could be checked at the target (no entry names it, none
+	// is recorded as stored there, the target cannot be asked): the ledger proves nothing about it.
+	Unchecked string    `json:"unchecked,omitempty"`
+	Notes     []string  `json:"notes,omitempty"` // worth knowing, not wrong
+	Problems  []Problem `json:"problems"`
 }
 
-// OK reports whether nothing is wrong.
-func (r Report) OK() bool { return len(r.Problems) == 0 && !r.TornTail }
+// OK reports whether nothing is wrong and, with a target, something was checked there.
+func (r Report) OK() bool { return len(r.Problems) == 0 && !r.TornTail && r.Unchecked == "" }
 
 // scan reads r, checking each line, calls fn for each good entry with the byte offset of its end,
 // and stops at the first broken line (everything after it is unproven).
@@ -403,29 +521,147 @@ func Read(path string, fn func(Entry)) (Report, error) {
 	return rep, err
 }
 
-// Verify checks the chain of the ledger at path and, if target is not nil, that every SIP the
-// ledger records as stored at that target is there with its recorded SHA-256. Entries for other
-// targets, dry runs and rejections are counted as skipped; VITAM cannot be asked for a stored SIP's
-// checksum (its ATR is the receipt), so its entries are skipped too.
+// VerifyOptions say what, besides its hash chain, a ledger is checked against.
+type VerifyOptions struct {
+	// Target: every SIP the ledger records as stored there is there with its recorded SHA-256,
+	// and every object there is in the ledger.
+	Target transfer.Target
+	// Head: a head published elsewhere (a run report, a notification); the ledger must hold it
+	// (it may have grown since). The head file beside the ledger is always checked.
+	Head *Head
+}
+
+// Verify checks the chain of the ledger at path, the head file beside it, and, if target is not
+// nil, the target (see VerifyWith).
 func Verify(ctx context.Context, path string, target transfer.Target) (Report, error) {
+	return VerifyWith(ctx, path, VerifyOptions{Target: target})
+}
+
+// VerifyWith checks the chain of the ledger at path; that it holds the head file beside it
+// (HeadPath) and opts.Head; that no SIP is recorded as done twice at one target; and, with
+// opts.Target, that every SIP the ledger records as stored at that target is there with its
+// recorded SHA-256 and that every object there is one the ledger lists.
+//
+// Targets are compared as NormalizeTarget spells them. Entries for other targets, dry runs and
+// rejections are counted as skipped; VITAM cannot be asked for a stored SIP's checksum (its ATR is
+// the receipt), so its entries are skipped too. When not one entry could be checked at the target,
+// Report.Unchecked says why and the report is not OK.
+func VerifyWith(ctx context.Context, path string, opts VerifyOptions) (Report, error) {
+	// The head first: a writer appends to the ledger before it updates the head, so a head read
+	// before the ledger is never ahead of it.
+	hpath := HeadPath(path)
+	fileHead, herr := ReadHead(hpath)
 	var ents []Entry
 	rep, err := Read(path, func(e Entry) { ents = append(ents, e) })
 	if err != nil {
 		return rep, err
 	}
-	if target == nil {
-		return rep, nil
-	}
-	rep.Target = target.String()
-	// Only the latest entry per SIP counts: an earlier "rejected" superseded by "stored" is history.
-	latest := map[string]int{}
-	for i, e := range ents {
-		if e.Target == rep.Target {
-			latest[e.SIP] = i
+	chained := len(rep.Problems) == 0 || rep.TornTail
+	if chained {
+		hashes := make([]string, len(ents))
+		for i, e := range ents {
+			hashes[i] = e.Hash
+		}
+		switch {
+		case errors.Is(herr, fs.ErrNotExist) && len(ents) > 0 && opts.Head == nil:
+			rep.Problems = append(rep.Problems, Problem{Reason: fmt.Sprintf("%s is missing: nothing shows whether entries were removed from the end of the ledger (give --head COUNT:HASH from a run report to check against a head published elsewhere)", hpath)})
+		case errors.Is(herr, fs.ErrNotExist) && len(ents) > 0:
+			rep.Notes = append(rep.Notes, hpath+" is missing")
+		case errors.Is(herr, fs.ErrNotExist):
+		case herr != nil:
+			rep.Problems = append(rep.Problems, Problem{Reason: herr.Error()})
+		default:
+			rep.checkHead(hpath, fileHead, hashes)
+			if rep.TornTail && fileHead.Entries == int64(len(ents))+1 {
+				torn := &rep.Problems[0]
+				torn.Reason = "incomplete last line, which " + hpath + " counts as a committed entry: the line was damaged or cut, not left by an interrupted append"
+			}
+		}
+		if opts.Head != nil {
+			rep.checkHead("--head", *opts.Head, hashes)
 		}
 	}
+	rep.checkTwice(ents)
+	if opts.Target == nil {
+		return rep, nil
+	}
+	return rep, rep.checkTarget(ctx, opts.Target, ents)
+}
+
+func (rep *Report) checkHead(source string, h Head, hashes []string) {
+	extra, problem := h.against(hashes)
+	rep.Heads = append(rep.Heads, HeadCheck{Source: source, Head: h.String(), Extra: extra, OK: problem == ""})
+	switch {
+	case problem != "":
+		rep.Problems = append(rep.Problems, Problem{Reason: source + " " + problem})
+	case extra > 0 && source != "--head":
+		// Published heads fall behind as the ledger grows; the file beside it should not.
+		rep.Notes = append(rep.Notes, fmt.Sprintf("%s records %d entries, the ledger has %d and extends it: the head was not updated after the last append (an interrupted run; the next run updates it)", source, h.Entries, len(hashes)))
+	}
+}
+
+// checkTwice names the SIPs recorded as done more than once at one target: the ledger would count
+// them twice, and an archive like VITAM would have ingested them twice.
+func (rep *Report) checkTwice(ents []Entry) {
+	first := map[key]int{}
+	keys := map[string]string{}
 	for i, e := range ents {
-		if e.Target != rep.Target || latest[e.SIP] != i || e.Status != StatusStored {
+		if !e.Done() {
+			continue
+		}
+		tk, ok := keys[e.Target]
+		if !ok {
+			tk = targetKey(e.Target)
+			keys[e.Target] = tk
+		}
+		k := key{tk, e.SIP}
+		j, seen := first[k]
+		if !seen {
+			first[k] = i
+			continue
+		}
+		same := "with the same SHA-256"
+		if ents[j].SHA256 != e.SHA256 {
+			same = fmt.Sprintf("first with sha256 %s, now %s", short(ents[j].SHA256), short(e.SHA256))
+		}
+		rep.Problems = append(rep.Problems, Problem{Line: i + 1, SIP: e.SIP,
+			Reason: fmt.Sprintf("recorded a second time as %s at %s (first at line %d, %s)", e.Status, NormalizeTarget(e.Target), j+1, same)})
+	}
+}
+
+func (rep *Report) checkTarget(ctx context.Context, target transfer.Target, ents []Entry) error {
+	rep.Target = NormalizeTarget(target.String())
+	want := targetKey(target.String())
+	// Only the latest entry per SIP counts: an earlier "rejected" superseded by "stored" is history.
+	latest := map[string]int{}
+	keys := map[string]string{}
+	var others []string // the targets the entries name, in order of appearance
+	perTarget := map[string]int{}
+	statuses := map[string]int{}
+	for i, e := range ents {
+		tk, ok := keys[e.Target]
+		if !ok {
+			tk = targetKey(e.Target)
+			keys[e.Target] = tk
+		}
+		if tk != want {
+			if perTarget[e.Target] == 0 {
+				others = append(others, e.Target)
+			}
+			perTarget[e.Target]++
+			continue
+		}
+		latest[e.SIP] = i
+	}
+	before := len(rep.Problems)
+	unsupported := 0
+	for i, e := range ents {
+		if keys[e.Target] != want || latest[e.SIP] != i {
+			rep.Skipped++
+			continue
+		}
+		if e.Status != StatusStored {
+			statuses[e.Status]++
 			rep.Skipped++
 			continue
 		}
@@ -433,12 +669,13 @@ func Verify(ctx context.Context, path string, target transfer.Target) (Report, e
 		obj, err := target.Stat(ctx, e.SIP)
 		switch {
 		case errors.Is(err, transfer.ErrNotSupported):
+			unsupported++
 			rep.Skipped++
 		case errors.Is(err, transfer.ErrNotExist):
 			rep.Problems = append(rep.Problems, Problem{Line: line, SIP: e.SIP, Reason: "recorded as stored but missing at " + rep.Target})
 		case err != nil:
 			if ctx.Err() != nil {
-				return rep, ctx.Err()
+				return ctx.Err()
 			}
 			rep.Problems = append(rep.Problems, Problem{Line: line, SIP: e.SIP, Reason: "could not check at the target: " + err.Error()})
 		case obj.SHA256 == "":
@@ -453,5 +690,79 @@ func Verify(ctx context.Context, path string, target transfer.Target) (Report, e
 			rep.Checked++
 		}
 	}
-	return rep, nil
+	found := len(rep.Problems) > before
+	if err := rep.checkListed(ctx, target, latest); err != nil {
+		return err
+	}
+	if rep.Checked > 0 || found {
+		return nil
+	}
+	switch {
+	case len(ents) == 0:
+		rep.Unchecked = "the ledger has no entries to check at " + rep.Target
+	case len(latest) == 0:
+		names := make([]string, len(others))
+		for i, t := range others {
+			names[i] = fmt.Sprintf("%s (%d)", t, perTarget[t])
+			if strings.HasPrefix(t, "dir://") && !strings.HasPrefix(t, "dir:///") {
+				names[i] += " [a relative path: read from the folder the run was started in]"
+			}
+		}
+		rep.Unchecked = fmt.Sprintf("no ledger entry was recorded for target %s; entries name: %s", rep.Target, strings.Join(names, ", "))
+	case unsupported > 0:
+		rep.Unchecked = fmt.Sprintf("%s cannot be asked for a stored SIP's checksum: none of the %d entries recorded there could be checked", rep.Target, len(latest))
+	default:
+		var st []string
+		for _, s := range []string{StatusAccepted, StatusRejected, StatusPending, StatusDryRun} {
+			if statuses[s] > 0 {
+				st = append(st, fmt.Sprintf("%d %s", statuses[s], s))
+			}
+		}
+		rep.Unchecked = fmt.Sprintf("none of the %d SIPs recorded for %s is recorded as stored there (%s): only stored SIPs can be checked at a target (VITAM's receipt is its ATR)",
+			len(latest), rep.Target, strings.Join(st, ", "))
+	}
+	return nil
+}
+
+// checkListed names the objects at the target that the ledger does not list (in any status): sent
+// behind the ledger's back, or whose entry was removed. The ledger and its head are skipped when
+// they live in a dir:// target's folder.
+func (rep *Report) checkListed(ctx context.Context, target transfer.Target, listed map[string]int) error {
+	own := rep.ownFiles()
+	err := target.List(ctx, func(o transfer.Object) error {
+		if _, ok := listed[o.Name]; ok || own(o.Name) {
+			return nil
+		}
+		rep.Extra++
+		rep.Problems = append(rep.Problems, Problem{SIP: o.Name, Reason: "at " + rep.Target + " but not in the ledger"})
+		return nil
+	})
+	switch {
+	case err == nil, errors.Is(err, transfer.ErrNotSupported):
+		return nil
+	case ctx.Err() != nil:
+		return ctx.Err()
+	}
+	rep.Problems = append(rep.Problems, Problem{Reason: "could not list the objects at " + rep.Target + ": " + err.Error()})
+	return nil
+}
+
+// ownFiles tells the ledger's own files (the ledger, its head and the head's temporary files) when
+// they are inside the dir:// target checked.
+func (rep *Report) ownFiles() func(name string) bool {
+	root, ok := strings.CutPrefix(rep.Target, "dir://")
+	if !ok {
+		return func(string) bool { return false }
+	}
+	root, _, _ = strings.Cut(root, "?")
+	abs, err := filepath.Abs(rep.Path)
+	if err != nil {
+		return func(string) bool { return false }
+	}
+	hpath := HeadPath(abs)
+	return func(name string) bool {
+		p := filepath.Join(root, filepath.FromSlash(name))
+		return p == abs || p == hpath ||
+			(filepath.Dir(p) == filepath.Dir(hpath) && strings.HasPrefix(filepath.Base(p), "."+filepath.Base(hpath)+".tmp"))
+	}
 }
