@@ -2,6 +2,7 @@ package retention
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/versement/versement/civil"
@@ -32,8 +33,8 @@ func (e *DateExpr) Eval(env map[string]any) (civil.Date, string, error) {
 	if err != nil {
 		return civil.Date{}, "", err
 	}
-	if _, ok := v.(Ongoing); ok {
-		return civil.Date{}, "", fmt.Errorf("%s: an end date is NULL (still running), not a date", e.p.src)
+	if o, ok := v.(Ongoing); ok {
+		return civil.Date{}, "", fmt.Errorf("%s: %s, not a date", e.p.src, o.Note)
 	}
 	ev, err := toEvent(v)
 	if err != nil {
@@ -52,7 +53,16 @@ func (e *DateExpr) Tables() []string { return append([]string(nil), e.p.names...
 // Tables lists the table names the rule's expressions read (start, active_until, access start,
 // sampling), so that a profile can check its class reads them all.
 func (r *CompiledRule) Tables() []string {
-	return unionNames(r.start, r.activeUntil, r.access, r.surname, r.birth, r.sampleYear)
+	names := unionNames(r.start, r.activeUntil, r.access, r.surname, r.birth, r.sampleYear, r.checkBirth)
+	if r.Checks != nil {
+		for _, p := range r.Checks.Periods {
+			if !slices.Contains(names, p.Table) {
+				names = append(names, p.Table)
+			}
+		}
+		sort.Strings(names)
+	}
+	return names
 }
 
 // Tables lists the table names the hold's predicate reads.

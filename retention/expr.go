@@ -25,9 +25,34 @@ type Event struct {
 
 func (e Event) String() string { return e.Date.String() }
 
-// Ongoing is what latestEnd returns when one of the end dates it was given is NULL: the activity
-// (an assignment, a contract) has not ended, so the active phase has not either.
+// Ongoing is what latestEnd returns when one of the end dates it was given is missing (NULL or blank
+// text): the activity (an assignment, a contract) has not ended, so the active phase has not either.
 type Ongoing struct{ Note string }
+
+// Notes of an Ongoing end, one per kind of missing value.
+const (
+	noteEndNULL  = "an end date is NULL (still running)"
+	noteEndBlank = "an end date is blank text (still running)"
+)
+
+// missing reports whether v is a value the engine reads as "no date": NULL, text that is empty or
+// only spaces ("", " "), or the zero date or time. It is the one rule for blank text in dates: a
+// missing start is no start (undetermined, or skipped among others), a missing end is "still
+// running" (latestEnd), and coalesce passes over it. blank tells blank text from NULL, for notes.
+func missing(v any) (isMissing, blank bool) {
+	switch x := v.(type) {
+	case nil:
+		return true, false
+	case civil.Date:
+		return x.IsZero(), false
+	case time.Time:
+		return x.IsZero(), false
+	}
+	if s, ok := asString(v); ok && strings.TrimSpace(s) == "" {
+		return true, true
+	}
+	return false, false
+}
 
 // MonthDay is the academic year's cut-off: year code N ends on this day of year N+1.
 type MonthDay struct {
@@ -141,10 +166,10 @@ func functions(yearEnd MonthDay) []expr.Option {
 			if len(p) != 2 {
 				return nil, fmt.Errorf("parseDate: want (text, layout), got %d arguments", len(p))
 			}
-			if p[0] == nil {
+			if m, _ := missing(p[0]); m {
 				return nil, nil
 			}
-			text, ok1 := p[0].(string)
+			text, ok1 := asString(p[0])
 			layout, ok2 := p[1].(string)
 			if !ok1 || !ok2 {
 				return nil, fmt.Errorf("parseDate: want (text, layout), got (%T, %T)", p[0], p[1])
@@ -163,10 +188,18 @@ func functions(yearEnd MonthDay) []expr.Option {
 			if len(all) == 0 {
 				return nil, nil
 			}
+			// A blank end is read as NULL is: the row has not ended. Dropping it instead would
+			// make an agent whose last assignment has a blank end look as if they had left.
+			blankSeen := false
 			for _, v := range all {
-				if v == nil {
-					return Ongoing{Note: "an end date is NULL (still running)"}, nil
+				if m, blank := missing(v); m && !blank {
+					return Ongoing{Note: noteEndNULL}, nil
+				} else if m {
+					blankSeen = true
 				}
+			}
+			if blankSeen {
+				return Ongoing{Note: noteEndBlank}, nil
 			}
 			return extreme("latestEnd", all, 1)
 		}),
@@ -178,7 +211,7 @@ func functions(yearEnd MonthDay) []expr.Option {
 			flatten(p, &all)
 			best := -1
 			for _, v := range all {
-				if v == nil {
+				if m, _ := missing(v); m {
 					continue
 				}
 				y, err := toYear(v)
@@ -199,18 +232,27 @@ func functions(yearEnd MonthDay) []expr.Option {
 		expr.Function("addMonths", func(p ...any) (any, error) { return add("addMonths", p, 'm') }),
 		expr.Function("addDays", func(p ...any) (any, error) { return add("addDays", p, 'd') }),
 		expr.Function("coalesce", func(p ...any) (any, error) {
+			// Blank text counts as NULL here too: coalesce(.D_FIN_EXECUTION, .D_FIN_CONTRAT_TRAV)
+			// with a blank execution end takes the contract's end, as Oracle (where '' is NULL) does.
+			// When every value is missing, a blank one is returned rather than NULL, so that
+			// latestEnd can say which it was.
+			var blankSeen any
 			for _, v := range p {
-				if v != nil {
+				m, blank := missing(v)
+				if !m {
 					return v, nil
 				}
+				if blank && blankSeen == nil {
+					blankSeen = v
+				}
 			}
-			return nil, nil
+			return blankSeen, nil
 		}),
 		expr.Function("year", func(p ...any) (any, error) {
 			if len(p) != 1 {
 				return nil, fmt.Errorf("year: want 1 argument, got %d", len(p))
 			}
-			if p[0] == nil {
+			if m, _ := missing(p[0]); m {
 				return nil, nil
 			}
 			y, err := toYear(p[0])
