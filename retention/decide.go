@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/versement/versement/civil"
 )
@@ -15,6 +16,7 @@ type CompiledRule struct {
 	Rule
 	start, activeUntil, access *program
 	surname, birth, sampleYear *program
+	checkBirth                 *program
 }
 
 // Compile checks r and compiles its expressions; yearEnd is the academic-year cut-off of endOfYear
@@ -50,6 +52,29 @@ func Compile(r Rule, yearEnd MonthDay) (*CompiledRule, error) {
 	default:
 		return fail("dua_from", fmt.Errorf("%q: want active-end or start", r.DUAFrom))
 	}
+	switch r.ActiveUntilIs {
+	case "":
+		c.ActiveUntilIs = FirstDayOut
+	case FirstDayOut:
+	case LastDayIn:
+		if r.ActiveUntil == "" {
+			return fail("active_until_is", fmt.Errorf("says what active_until's date is, and there is no active_until"))
+		}
+	default:
+		return fail("active_until_is", fmt.Errorf("%q: want first-day-out or last-day-in", r.ActiveUntilIs))
+	}
+	switch r.OpenPastDUA {
+	case "":
+		c.OpenPastDUA = DUAEndWins
+	case DUAEndWins, ActiveWins:
+	default:
+		return fail("open_past_dua", fmt.Errorf("%q: want dua-end or active", r.OpenPastDUA))
+	}
+	switch r.ActiveStatus {
+	case "", Verified, ToConfirm:
+	default:
+		return fail("active_status", fmt.Errorf("%q: want verified or to-confirm", r.ActiveStatus))
+	}
 	if r.Active.Unlimited && r.ActiveUntil == "" {
 		return fail("active", fmt.Errorf("an unlimited active phase never ends: give a duration or active_until"))
 	}
@@ -80,6 +105,24 @@ func Compile(r Rule, yearEnd MonthDay) (*CompiledRule, error) {
 		if a.StartEvent != "" {
 			if c.access, err = compileExpr(a.StartEvent, yearEnd); err != nil {
 				return fail("access.start", err)
+			}
+		}
+	}
+	if ch := r.Checks; ch != nil {
+		if ch.MaxAgeInPost.Unlimited {
+			return fail("checks.max_age_in_post", fmt.Errorf("an unlimited age is no limit: give a duration such as 100y"))
+		}
+		if !ch.MaxAgeInPost.IsZero() && ch.Birth == "" {
+			return fail("checks.max_age_in_post", fmt.Errorf("needs checks.birth, the expression giving the date of birth"))
+		}
+		if ch.Birth != "" {
+			if c.checkBirth, err = compileExpr(ch.Birth, yearEnd); err != nil {
+				return fail("checks.birth", err)
+			}
+		}
+		for i, p := range ch.Periods {
+			if p.Table == "" || p.Start == "" || p.End == "" {
+				return fail(fmt.Sprintf("checks.periods[%d]", i), fmt.Errorf("give table, start and end (column names)"))
 			}
 		}
 	}
@@ -235,6 +278,8 @@ func (h *CompiledHold) covers(env map[string]any, key string, asOf civil.Date) (
 // the dossier is already in the next phase.
 func (r *CompiledRule) Decide(env map[string]any, key string, asOf civil.Date, holds ...*CompiledHold) Decision {
 	d := Decision{Rule: r.ID, Status: r.Status, Key: key, AsOf: asOf, rule: r}
+	// Plausibility checks come first, so that an undetermined decision carries them too.
+	birth := r.checkDates(env, asOf, &d)
 	undetermined := func(format string, a ...any) Decision {
 		d.Tier = Undetermined
 		d.Reason = fmt.Sprintf(format, a...)
@@ -249,6 +294,7 @@ func (r *CompiledRule) Decide(env map[string]any, key string, asOf civil.Date, h
 	}
 	d.Start, d.StartNote = start.Date, start.Note
 
+	noEnd := false // active_until gave no date (no career rows)
 	if r.activeUntil != nil {
 		v, err := r.activeUntil.run(env)
 		if err != nil {
@@ -262,10 +308,14 @@ func (r *CompiledRule) Decide(env map[string]any, key string, asOf civil.Date, h
 				return undetermined("end of active phase: %s: %v", r.ActiveUntil, err)
 			}
 			if ev == nil {
-				return undetermined("end of active phase gave no date (%s)", r.ActiveUntil)
+				noEnd = true
+			} else {
+				e := ev.(Event)
+				d.ActiveEnd, d.ActiveNote = e.Date, e.Note
+				if r.ActiveUntilIs == LastDayIn {
+					d.LastDayIn, d.ActiveEnd = e.Date, e.Date.AddDays(1)
+				}
 			}
-			e := ev.(Event)
-			d.ActiveEnd, d.ActiveNote = e.Date, e.Note
 		}
 	} else {
 		d.ActiveEnd = r.Active.AddTo(d.Start)
@@ -277,6 +327,17 @@ func (r *CompiledRule) Decide(env map[string]any, key string, asOf civil.Date, h
 		d.DUAStart = d.ActiveEnd // zero while ongoing
 	}
 	d.DUAEnd = r.DUA.AddTo(d.DUAStart)
+	duaOver := !d.DUAEnd.IsZero() && !asOf.Before(d.DUAEnd)
+	if noEnd {
+		// Without an end of activity the active phase cannot be placed; but a DUA counted from
+		// the start that has ended decides alone when the DUA end wins (the arrêté counts the
+		// personnel file's 80 years from birth, career or not).
+		if !(r.DUAFrom == FromStart && r.OpenPastDUA == DUAEndWins && duaOver) {
+			return undetermined("end of active phase gave no date (%s)", r.ActiveUntil)
+		}
+		d.ActiveNote = "no end of activity recorded"
+		d.noEnd = true
+	}
 
 	if a := r.Access; a != nil {
 		d.AccessID = a.ID
@@ -323,10 +384,13 @@ func (r *CompiledRule) Decide(env map[string]any, key string, asOf civil.Date, h
 		}
 	}
 
+	activeOpen := d.Ongoing || (!d.noEnd && asOf.Before(d.ActiveEnd))
+	r.checkAge(birth, activeOpen, &d)
+	if activeOpen && duaOver {
+		d.Anomalies = append(d.Anomalies, Anomaly{Code: DUAEndedWhileActive, Detail: r.duaOverDetail(d)})
+	}
 	switch {
-	case d.Ongoing:
-		d.Tier = Active
-	case asOf.Before(d.ActiveEnd):
+	case activeOpen && !(duaOver && r.OpenPastDUA == DUAEndWins):
 		d.Tier = Active
 	case d.DUAEnd.IsZero() || asOf.Before(d.DUAEnd):
 		d.Tier = Intermediate
@@ -352,6 +416,105 @@ func (r *CompiledRule) Decide(env map[string]any, key string, asOf civil.Date, h
 	return d
 }
 
+func (r *CompiledRule) duaOverDetail(d Decision) string {
+	open := "is still open (" + d.ActiveNote + ")"
+	if !d.Ongoing {
+		open = "runs until " + d.ActiveEnd.String()
+	}
+	wins := "the DUA end wins (open_past_dua: dua-end)"
+	if r.OpenPastDUA == ActiveWins {
+		wins = "the active phase wins (open_past_dua: active)"
+	}
+	return fmt.Sprintf("the DUA of %s from the start ended %s while the active phase %s; %s", r.DUA, d.DUAEnd, open, wins)
+}
+
+// checkDates runs the date checks that do not depend on the decision (BIRTH_IN_FUTURE,
+// END_BEFORE_START) and returns the date of birth (zero when there is none or it cannot be read).
+func (r *CompiledRule) checkDates(env map[string]any, asOf civil.Date, d *Decision) civil.Date {
+	ch := r.Checks
+	if ch == nil {
+		return civil.Date{}
+	}
+	var birth civil.Date
+	if r.checkBirth != nil {
+		if ev, err := r.eventOf(r.checkBirth, env); err == nil && ev != nil {
+			birth = ev.Date
+			if birth.After(asOf) {
+				d.Anomalies = append(d.Anomalies, Anomaly{Code: BirthInFuture,
+					Detail: fmt.Sprintf("date of birth %s is after the as-of date %s", birth, asOf)})
+			}
+		}
+	}
+	const shown = 3
+	var bad []string
+	n := 0
+	for _, p := range ch.Periods {
+		for i, row := range rowsOf(env[p.Table]) {
+			s, e := dateOf(row[p.Start]), dateOf(row[p.End])
+			if s.IsZero() || e.IsZero() || !e.Before(s) {
+				continue
+			}
+			if n++; n <= shown {
+				bad = append(bad, fmt.Sprintf("%s row %d: %s %s before %s %s", p.Table, i+1, p.End, e, p.Start, s))
+			}
+		}
+	}
+	if n > 0 {
+		detail := strings.Join(bad, "; ")
+		if n > shown {
+			detail += fmt.Sprintf(" (and %d more)", n-shown)
+		}
+		d.Anomalies = append(d.Anomalies, Anomaly{Code: EndBeforeStart, Detail: detail})
+	}
+	return birth
+}
+
+// checkAge adds IN_POST_PAST_MAX_AGE when the active phase was open on a day, up to as-of, on or
+// after birth + Checks.MaxAgeInPost.
+func (r *CompiledRule) checkAge(birth civil.Date, activeOpen bool, d *Decision) {
+	if r.Checks == nil || r.Checks.MaxAgeInPost.IsZero() || birth.IsZero() || d.noEnd {
+		return
+	}
+	limit := r.Checks.MaxAgeInPost.AddTo(birth)
+	last := d.AsOf // the last day in post that the base shows, up to as-of
+	if !activeOpen {
+		last = d.ActiveEnd.AddDays(-1)
+	}
+	if last.Before(limit) {
+		return
+	}
+	d.Anomalies = append(d.Anomalies, Anomaly{Code: InPostPastMaxAge,
+		Detail: fmt.Sprintf("in post on %s, past the age of %s (born %s: %s on %s)", last, r.Checks.MaxAgeInPost, birth, r.Checks.MaxAgeInPost, limit)})
+}
+
+// rowsOf reads a table of the environment as rows: a child table's list, or the root's one row.
+func rowsOf(v any) []map[string]any {
+	switch t := v.(type) {
+	case []map[string]any:
+		return t
+	case map[string]any:
+		return []map[string]any{t}
+	case []any:
+		var out []map[string]any
+		for _, x := range t {
+			if m, ok := x.(map[string]any); ok {
+				out = append(out, m)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+// dateOf is v's date, or the zero date when v is missing or not a date.
+func dateOf(v any) civil.Date {
+	ev, err := toEvent(v)
+	if err != nil || ev == nil {
+		return civil.Date{}
+	}
+	return ev.(Event).Date
+}
+
 func (r *CompiledRule) eventOf(p *program, env map[string]any) (*Event, error) {
 	v, err := p.run(env)
 	if err != nil {
@@ -375,7 +538,7 @@ func (r *CompiledRule) eventOf(p *program, env map[string]any) (*Event, error) {
 // it and one could not be read (a NULL surname must not send a dossier to destruction).
 func (r *CompiledRule) sample(env map[string]any, start civil.Date) (bool, string, error) {
 	s := r.Sampling
-	var missing []string
+	var absent []string
 	if r.surname != nil {
 		v, err := r.surname.run(env)
 		if err != nil {
@@ -384,12 +547,17 @@ func (r *CompiledRule) sample(env map[string]any, start civil.Date) (bool, strin
 		name, _ := asString(v)
 		f := fold(name)
 		if f == "" {
-			missing = append(missing, "birth surname is empty")
+			absent = append(absent, "birth surname is empty")
 		} else {
 			for _, l := range s.Letters {
 				if strings.HasPrefix(f, fold(l)) {
 					return true, fmt.Sprintf("sampled in: surname initial %s", fold(l)), nil
 				}
+			}
+			// An initial the table does not fold (Ω, Ж, ǎ) is not "another letter": it could be
+			// B or T once transliterated, so it must not send the dossier to destruction.
+			if i, _ := utf8.DecodeRuneInString(f); i < 'A' || i > 'Z' {
+				absent = append(absent, fmt.Sprintf("birth surname initial %c has no A-Z folding", i))
 			}
 		}
 	}
@@ -399,7 +567,7 @@ func (r *CompiledRule) sample(env map[string]any, start civil.Date) (bool, strin
 			return false, "", err
 		}
 		if ev == nil {
-			missing = append(missing, "date of birth is NULL")
+			absent = append(absent, "date of birth is NULL or blank")
 		} else if slices.Contains(s.BirthDays, ev.Date.Day) {
 			return true, fmt.Sprintf("sampled in: born on day %d", ev.Date.Day), nil
 		}
@@ -411,8 +579,8 @@ func (r *CompiledRule) sample(env map[string]any, start civil.Date) (bool, strin
 			if err != nil {
 				return false, "", err
 			}
-			if v == nil {
-				missing = append(missing, "sampling year is NULL")
+			if m, _ := missing(v); m {
+				absent = append(absent, "sampling year is NULL or blank")
 				y = -1
 			} else if y, err = toYear(v); err != nil {
 				return false, "", fmt.Errorf("%s: %v", s.YearExpr, err)
@@ -422,14 +590,17 @@ func (r *CompiledRule) sample(env map[string]any, start civil.Date) (bool, strin
 			return true, fmt.Sprintf("sampled in: year %d mod %d = %d", y, s.YearModulo, s.YearRemainder), nil
 		}
 	}
-	if len(missing) > 0 {
-		return false, "", fmt.Errorf("not selected, and %s", strings.Join(missing, ", "))
+	if len(absent) > 0 {
+		return false, "", fmt.Errorf("not selected, and %s", strings.Join(absent, ", "))
 	}
 	return false, "sampled out: no criterion selects it", nil
 }
 
-// fold reduces a name to upper-case ASCII letters for the letter criterion: "Élodie" → "ELODIE",
-// "d'Artagnan" → "DARTAGNAN", "Œuvray" → "OEUVRAY".
+// fold reduces a name to the upper-case letters the letter criterion compares: accents and case
+// folded by foldMap ("Élodie" → "ELODIE", "Œuvray" → "OEUVRAY", "Þór" → "THOR"), anything that is
+// not a letter dropped ("d'Artagnan" → "DARTAGNAN"; combining accents, so NFD text folds as NFC
+// does), and letters foldMap does not know kept, upper-cased ("Ωmega" → "ΩMEGA"), so that they
+// never let the next letter decide. docs/retention.md lists the table; TestFoldTable pins it.
 func fold(s string) string {
 	var b strings.Builder
 	for _, r := range s {
@@ -437,21 +608,33 @@ func fold(s string) string {
 			b.WriteString(f)
 			continue
 		}
-		if r < 128 && unicode.IsLetter(r) {
+		if unicode.IsLetter(r) {
 			b.WriteRune(unicode.ToUpper(r))
 		}
 	}
 	return b.String()
 }
 
+// foldLetters are the letters with nothing to fold (no accent to drop: ligatures and letters of
+// their own), folded as French archives alphabetise them.
+var foldLetters = map[rune]string{
+	'æ': "AE", 'œ': "OE", 'ø': "O", 'ł': "L", 'þ': "TH", 'ß': "SS", 'đ': "D", 'ð': "D",
+	'ħ': "H", 'ŧ': "T", 'ı': "I", 'ĳ': "IJ", 'ŋ': "N", 'ſ': "S",
+}
+
+// foldAccents are the accented Latin letters, by the letter they fold to.
+var foldAccents = map[string]string{
+	"A": "àáâãäåāăąǎ", "C": "çćĉċč", "D": "ď", "E": "èéêëēĕėęě", "G": "ĝğġģǧ", "H": "ĥ",
+	"I": "ìíîïĩīĭįǐ", "J": "ĵ", "K": "ķǩ", "L": "ĺļľŀ", "N": "ñńņňŉ", "O": "òóôõöōŏőǒ",
+	"R": "ŕŗř", "S": "śŝşšș", "T": "ţťț", "U": "ùúûüũūŭůűųǔ", "W": "ŵ", "Y": "ýÿŷ", "Z": "źżž",
+}
+
 var foldMap = func() map[rune]string {
-	m := map[rune]string{'æ': "AE", 'œ': "OE", 'ß': "SS", 'ø': "O", 'ł': "L", 'đ': "D", 'ð': "D", 'þ': "TH"}
-	groups := map[string]string{
-		"A": "àáâãäåāăą", "C": "çćĉċč", "D": "ď", "E": "èéêëēĕėęě", "G": "ĝğġģ", "H": "ĥħ",
-		"I": "ìíîïĩīĭįı", "J": "ĵ", "K": "ķ", "L": "ĺļľŀ", "N": "ñńņňŉ", "O": "òóôõöōŏő",
-		"R": "ŕŗř", "S": "śŝşšș", "T": "ţťŧț", "U": "ùúûüũūŭůűų", "W": "ŵ", "Y": "ýÿŷ", "Z": "źżž",
+	m := map[rune]string{}
+	for r, to := range foldLetters {
+		m[r] = to
 	}
-	for to, from := range groups {
+	for to, from := range foldAccents {
 		for _, r := range from {
 			m[r] = to
 		}

@@ -146,7 +146,8 @@ func TestHarpege(t *testing.T) {
 		asOf string
 		want Tier
 	}{
-		{"2010-12-30", Active}, {"2010-12-31", Intermediate},
+		// D_FIN_AFFECTATION 2010-12-31 is the last day in post: intermediate from the day after.
+		{"2010-12-30", Active}, {"2010-12-31", Active}, {"2011-01-01", Intermediate},
 		{"2028-02-28", Intermediate}, {"2028-02-29", Final}, {"2028-03-01", Final},
 	} {
 		d := s.Decide("APP-HAR-DI", e, "7", day(tc.asOf))
@@ -155,7 +156,7 @@ func TestHarpege(t *testing.T) {
 		}
 	}
 	d := s.Decide("APP-HAR-DI", e, "7", day("2030-01-01"))
-	want := "final: APP-HAR-DI [7] start 1948-02-29 (date of birth) · active ended 2010-12-31 · DUA 80y from start ended 2028-02-29 · " +
+	want := "final: APP-HAR-DI [7] start 1948-02-29 (date of birth) · active ended 2011-01-01 (last day in 2010-12-31) · DUA 80y from start ended 2028-02-29 · " +
 		"sample (no criteria set: every dossier kept) · access ACC-PERS-50 until 2060-12-31 · " +
 		"source: arrêté du 21/12/2012 art. 2 (80 years from birth, then keep or destroy under the archives' control; visa R212-14)"
 	if got := d.Explain(); got != want {
@@ -166,9 +167,10 @@ func TestHarpege(t *testing.T) {
 		t.Errorf("appraisal %+v", m.Appraisal)
 	}
 
-	// Still in post: an open-ended assignment keeps the file active, even past 80.
-	d = s.Decide("APP-HAR-DI", env(day("1940-01-01"), day("2000-01-01"), nil), "7", day("2030-01-01"))
-	if d.Tier != Active || !strings.Contains(d.Explain(), "active: an end date is NULL (still running)") {
+	// Still in post: an open-ended assignment keeps the file active until the 80th birthday
+	// (TestHarpegeDUAEndsInPost for what happens after).
+	d = s.Decide("APP-HAR-DI", env(day("1940-01-01"), day("2000-01-01"), nil), "7", day("2019-12-31"))
+	if d.Tier != Active || !strings.Contains(d.Explain(), "active: an end date is NULL (still running)") || len(d.Anomalies) != 0 {
 		t.Errorf("ongoing: %s", d.Explain())
 	}
 	if m := d.Management(seda.V22); m.Appraisal.Rules[0].StartDate != day("1940-01-01") {
@@ -290,7 +292,9 @@ func TestSampling(t *testing.T) {
 		{"NULL surname", letters, env(nil, nil), Undetermined, "sampling: not selected, and birth surname is empty"},
 		{"day 15", days, env("Martin", day("1995-03-15")), Final, "sampled in: born on day 15"},
 		{"day 14", days, env("Martin", day("1995-03-14")), ToDestroy, "sampled out: no criterion selects it"},
-		{"NULL birth", days, env("Martin", nil), Undetermined, "sampling: not selected, and date of birth is NULL"},
+		{"NULL birth", days, env("Martin", nil), Undetermined, "sampling: not selected, and date of birth is NULL or blank"},
+		{"blank birth", days, env("Martin", " "), Undetermined, "sampling: not selected, and date of birth is NULL or blank"},
+		{"initial not folded", letters, env("Ωmega", nil), Undetermined, "sampling: not selected, and birth surname initial Ω has no A-Z folding"},
 		{"year 2016 mod 5", modulo, env("Martin", nil), ToDestroy, "sampled out: no criterion selects it"},
 	} {
 		d := rule(tc.s).Decide(tc.env, "42", asOf)

@@ -36,6 +36,9 @@ func (d Decision) Explain() string {
 			parts = append(parts, fmt.Sprintf("access %s until %s", d.AccessID, d.AccessEnd))
 		}
 	}
+	for _, a := range d.Anomalies {
+		parts = append(parts, a.String())
+	}
 	if r != nil && r.Basis != "" {
 		parts = append(parts, "source: "+r.Basis)
 	}
@@ -55,12 +58,19 @@ func (d Decision) phases(r *CompiledRule) []string {
 	}
 	var out []string
 	switch {
-	case d.Ongoing:
+	case d.Ongoing, d.noEnd:
 		out = append(out, "active: "+d.ActiveNote)
 	case r.ActiveUntil != "":
 		s := "active " + tense(d.ActiveEnd, !d.AsOf.Before(d.ActiveEnd))
+		var notes []string
 		if d.ActiveNote != "" {
-			s += " (" + d.ActiveNote + ")"
+			notes = append(notes, d.ActiveNote)
+		}
+		if !d.LastDayIn.IsZero() {
+			notes = append(notes, "last day in "+d.LastDayIn.String())
+		}
+		if len(notes) > 0 {
+			s += " (" + strings.Join(notes, ", ") + ")"
 		}
 		out = append(out, s)
 	default:

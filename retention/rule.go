@@ -17,14 +17,18 @@ type Rule struct {
 	StartLabel         string      // what the start event is when its expression does not say ("date of birth")
 	Active             Duration    // DUC: the active phase, from the start date (ignored when ActiveUntil is set)
 	ActiveUntil        string      // optional expression giving the end of the active phase instead (an agent's departure)
+	ActiveUntilIs      EndKind     // what ActiveUntil's date is: the first day out (default) or the last day in
+	ActiveStatus       Status      // of the active phase alone, when it is an interpretation of a verified rule; empty: Status
 	DUA                Duration    // the intermediate phase
 	DUAFrom            DUAFrom     // where the DUA clock starts: the end of the DUC (default) or the start event
+	OpenPastDUA        Precedence  // dua_from: start: what wins when the DUA ends while the active phase is open
 	FinalAction        FinalAction // at the end of the DUA
 	Sampling           *Sampling   // for FinalAction == Sample; nil keeps every dossier and says so
 	Access             *AccessRule // communicability (SEDA AccessRule)
 	Storage            string      // optional StorageRule id for the DUC (needs a fixed Active duration)
 	StorageFinalAction string      // SEDA StorageRule FinalAction; empty: RestrictAccess
 	Ceiling            Duration    // optional legal maximum of DUC + DUA (Apogée: 10 years, arrêté 26/01/1995 art. 4)
+	Checks             *Checks     // plausibility checks of the dossier's dates (data anomalies; they never change the tier)
 	Basis              string      // legal basis or source text
 	Note               string      // what the archivist should know (what is still to confirm, an interpretation)
 	Status             Status
@@ -41,6 +45,46 @@ const (
 	// individual file is kept until 80 years after the agent's birth, whenever the agent left).
 	FromStart DUAFrom = "start"
 )
+
+// EndKind says what a recorded end date means.
+type EndKind string
+
+// Kinds of end dates.
+const (
+	// FirstDayOut: the date is the first day the activity is over (the half-open convention of
+	// the engine's periods): on that day the dossier is already in the next phase.
+	FirstDayOut EndKind = "first-day-out"
+	// LastDayIn: the date is the last day of the activity (inclusive, as HR bases record an
+	// assignment "until 31 August"): the next phase starts the day after.
+	LastDayIn EndKind = "last-day-in"
+)
+
+// Precedence says which of two periods decides when they disagree.
+type Precedence string
+
+// Precedences of open_past_dua.
+const (
+	// DUAEndWins: once the DUA has ended the final action applies, even if the active phase is
+	// still open (the arrêté of 21/12/2012 art. 2 counts the personnel file's DUA from birth,
+	// whatever the career). The default.
+	DUAEndWins Precedence = "dua-end"
+	// ActiveWins: the dossier stays active as long as its active phase is open.
+	ActiveWins Precedence = "active"
+)
+
+// Checks are plausibility checks of a dossier's dates. What they find is reported as Anomalies of
+// the decision, with a stable code; they never change the tier. A value a check cannot read as a
+// date is skipped (the rule's own expressions report it when it matters).
+type Checks struct {
+	Birth        string   // expression giving the date of birth: BIRTH_IN_FUTURE, and IN_POST_PAST_MAX_AGE with MaxAgeInPost
+	MaxAgeInPost Duration // IN_POST_PAST_MAX_AGE when the active phase is open on or after birth + this (Harpège: 100y)
+	Periods      []Period // END_BEFORE_START, row by row
+}
+
+// Period names a start and an end column of one table, checked row by row for an end before its start.
+type Period struct {
+	Table, Start, End string
+}
 
 // Duration is a period in calendar years, months and days, or Unlimited.
 type Duration struct {
@@ -171,6 +215,25 @@ type Sampling struct {
 	YearExpr      string // expression giving the year (a number, a year code or a date); empty: the start date's year
 }
 
+// ActiveToConfirm reports whether the rule is verified but its active phase is an interpretation
+// still to be confirmed (Harpège: active until the agent leaves), which rules list and the
+// referential must say ("à confirmer").
+func (r Rule) ActiveToConfirm() bool {
+	return r.Status == Verified && r.ActiveStatus == ToConfirm
+}
+
+// StatusLabel is the rule's status as rules list prints it: "TO CONFIRM", "verified", or
+// "verified, active phase à confirmer" for a verified rule whose active phase is an interpretation.
+func (r Rule) StatusLabel() string {
+	switch {
+	case r.Status == ToConfirm:
+		return "TO CONFIRM"
+	case r.ActiveToConfirm():
+		return "verified, active phase à confirmer"
+	}
+	return "verified"
+}
+
 // HasCriteria reports whether any criterion is set; a Sampling without one keeps everything.
 func (s *Sampling) HasCriteria() bool {
 	return s != nil && (len(s.Letters) > 0 || len(s.BirthDays) > 0 || s.YearModulo > 0)
@@ -236,6 +299,48 @@ type Decision struct {
 	Hold            *Hold  // the hold that applies, if any
 	Reason          string // why the tier (always set for Undetermined)
 	AsOf            civil.Date
+	// LastDayIn is the recorded end of the active phase when the rule reads it as the last day in
+	// (ActiveEnd is then the day after); zero otherwise.
+	LastDayIn civil.Date
+	// Anomalies are what the dates of the dossier say that cannot be true, or that the rule had to
+	// arbitrate (the DUA ended while the active phase is open): at most one per code, in a fixed
+	// order, for the plan and the report to count. They never make a decision undetermined.
+	Anomalies []Anomaly
 
-	rule *CompiledRule
+	rule  *CompiledRule
+	noEnd bool // active_until gave no date, and the DUA counted from the start decided alone
+}
+
+// AnomalyCode names a kind of data anomaly. The codes are stable: plans and reports count them.
+type AnomalyCode string
+
+// Anomaly codes, in the order a decision lists them.
+const (
+	// BirthInFuture: the date of birth is after the as-of date.
+	BirthInFuture AnomalyCode = "BIRTH_IN_FUTURE"
+	// EndBeforeStart: a row's end date is before its start date (Checks.Periods).
+	EndBeforeStart AnomalyCode = "END_BEFORE_START"
+	// InPostPastMaxAge: the active phase is open on or after birth + Checks.MaxAgeInPost (100 years).
+	InPostPastMaxAge AnomalyCode = "IN_POST_PAST_MAX_AGE"
+	// DUAEndedWhileActive: with dua_from: start, the DUA has ended while the active phase is still
+	// open (an agent past 80 still in post in the base); OpenPastDUA says which won.
+	DUAEndedWhileActive AnomalyCode = "DUA_ENDED_WHILE_ACTIVE"
+)
+
+// Anomaly is one data anomaly of a dossier: its code and what was found, with the dates.
+type Anomaly struct {
+	Code   AnomalyCode `json:"code"`
+	Detail string      `json:"detail"`
+}
+
+func (a Anomaly) String() string { return "anomaly " + string(a.Code) + ": " + a.Detail }
+
+// Has reports whether the decision carries an anomaly with that code.
+func (d Decision) Has(code AnomalyCode) bool {
+	for _, a := range d.Anomalies {
+		if a.Code == code {
+			return true
+		}
+	}
+	return false
 }

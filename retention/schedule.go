@@ -105,6 +105,10 @@ type fileRule struct {
 	StartLabel         string        `yaml:"start_label"`
 	Active             string        `yaml:"active"`
 	ActiveUntil        string        `yaml:"active_until"`
+	ActiveUntilIs      string        `yaml:"active_until_is"`
+	ActiveStatus       string        `yaml:"active_status"`
+	OpenPastDUA        string        `yaml:"open_past_dua"`
+	Checks             *fileChecks   `yaml:"checks"`
 	DUA                string        `yaml:"dua"`
 	DUAFrom            string        `yaml:"dua_from"`
 	Final              string        `yaml:"final"`
@@ -126,6 +130,18 @@ type fileSampling struct {
 	YearModulo    int      `yaml:"year_modulo"`
 	YearRemainder int      `yaml:"year_remainder"`
 	Year          string   `yaml:"year"`
+}
+
+type fileChecks struct {
+	Birth        string       `yaml:"birth"`
+	MaxAgeInPost string       `yaml:"max_age_in_post"`
+	Periods      []filePeriod `yaml:"periods"`
+}
+
+type filePeriod struct {
+	Table string `yaml:"table"`
+	Start string `yaml:"start"`
+	End   string `yaml:"end"`
 }
 
 type fileAccess struct {
@@ -318,7 +334,8 @@ func lineOf(file *ast.File, path string) int {
 func (fr fileRule) rule() (Rule, string, error) {
 	r := Rule{
 		ID: fr.ID, Title: fr.Title, StartEvent: fr.Start, StartLabel: fr.StartLabel,
-		ActiveUntil: fr.ActiveUntil, DUAFrom: DUAFrom(fr.DUAFrom), FinalAction: FinalAction(fr.Final),
+		ActiveUntil: fr.ActiveUntil, ActiveUntilIs: EndKind(fr.ActiveUntilIs), ActiveStatus: Status(fr.ActiveStatus),
+		DUAFrom: DUAFrom(fr.DUAFrom), OpenPastDUA: Precedence(fr.OpenPastDUA), FinalAction: FinalAction(fr.Final),
 		Storage: fr.Storage, StorageFinalAction: fr.StorageFinalAction, Basis: strings.TrimSpace(fr.Basis),
 		Note: strings.TrimSpace(fr.Note), Status: Status(fr.Status),
 	}
@@ -351,6 +368,17 @@ func (fr fileRule) rule() (Rule, string, error) {
 		}
 		if r.Access.Duration, err = ParseDuration(a.Duration); err != nil {
 			return r, "access.duration", err
+		}
+	}
+	if c := fr.Checks; c != nil {
+		r.Checks = &Checks{Birth: c.Birth}
+		if c.MaxAgeInPost != "" {
+			if r.Checks.MaxAgeInPost, err = ParseDuration(c.MaxAgeInPost); err != nil {
+				return r, "checks.max_age_in_post", err
+			}
+		}
+		for _, p := range c.Periods {
+			r.Checks.Periods = append(r.Checks.Periods, Period(p))
 		}
 	}
 	if s := fr.Sampling; s != nil {
