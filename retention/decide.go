@@ -604,11 +604,15 @@ func (r *CompiledRule) sample(env map[string]any, start civil.Date) (bool, strin
 func fold(s string) string {
 	var b strings.Builder
 	for _, r := range s {
-		if f, ok := foldMap[unicode.ToLower(r)]; ok {
+		l := unicode.ToLower(r)
+		if f, ok := foldMap[l]; ok {
 			b.WriteString(f)
 			continue
 		}
-		if unicode.IsLetter(r) {
+		switch {
+		case l < 128 && unicode.IsLetter(l): // İ lowers to i
+			b.WriteRune(unicode.ToUpper(l))
+		case unicode.IsLetter(r):
 			b.WriteRune(unicode.ToUpper(r))
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/versement/versement/civil"
 	"github.com/versement/versement/seda"
@@ -348,6 +349,69 @@ func TestFold(t *testing.T) {
 	for in, want := range map[string]string{"Élodie": "ELODIE", "d'Artagnan": "DARTAGNAN", "Œuvray": "OEUVRAY", "Çelik": "CELIK", "  müller-Lüdenscheidt": "MULLERLUDENSCHEIDT", "": ""} {
 		if got := fold(in); got != want {
 			t.Errorf("fold(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestFoldTable pins the folding table of docs/retention.md: the letters with nothing to fold,
+// every accented letter, NFD text, and letters outside the table kept as they are.
+func TestFoldTable(t *testing.T) {
+	letters := map[string]string{
+		"Æ": "AE", "æ": "AE", "Œ": "OE", "œ": "OE", "Ø": "O", "ø": "O", "Ł": "L", "ł": "L", "Þ": "TH", "þ": "TH",
+		"ß": "SS", "ẞ": "SS", "Đ": "D", "đ": "D", "Ð": "D", "ð": "D", "Ħ": "H", "ħ": "H", "Ŧ": "T", "ŧ": "T",
+		"ı": "I", "İ": "I", "Ĳ": "IJ", "ĳ": "IJ", "Ŋ": "N", "ŋ": "N", "ſ": "S",
+	}
+	for in, want := range letters {
+		if got := fold(in); got != want {
+			t.Errorf("fold(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if len(foldLetters) != 14 {
+		t.Errorf("foldLetters has %d letters: update docs/retention.md and this test", len(foldLetters))
+	}
+	accents := map[string]string{
+		"A": "àáâãäåāăąǎ", "C": "çćĉċč", "D": "ď", "E": "èéêëēĕėęě", "G": "ĝğġģǧ", "H": "ĥ",
+		"I": "ìíîïĩīĭįǐ", "J": "ĵ", "K": "ķǩ", "L": "ĺļľŀ", "N": "ñńņňŉ", "O": "òóôõöōŏőǒ",
+		"R": "ŕŗř", "S": "śŝşšș", "T": "ţťț", "U": "ùúûüũūŭůűųǔ", "W": "ŵ", "Y": "ýÿŷ", "Z": "źżž",
+	}
+	for to, from := range accents {
+		for _, r := range from {
+			for _, c := range []rune{r, unicode.ToUpper(r)} {
+				if got := fold(string(c)); got != to {
+					t.Errorf("fold(%q) = %q, want %q", c, got, to)
+				}
+			}
+		}
+	}
+	for in, want := range map[string]string{
+		"E\u0301lodie":   "ELODIE", // NFD, as macOS writes it
+		"Þórsdóttir":     "THORSDOTTIR",
+		"Øster":          "OSTER",
+		"Łukasiewicz":    "LUKASIEWICZ",
+		"Ærø":            "AERO",
+		"Straße":         "STRASSE",
+		"Ωmega":          "ΩMEGA", // not in the table: kept, so that M does not decide
+		"Жуков":          "ЖУКОВ",
+		"N'Diaye 2":      "NDIAYE",
+		"GAUTIER-LEBŒUF": "GAUTIERLEBOEUF",
+	} {
+		if got := fold(in); got != want {
+			t.Errorf("fold(%q) = %q, want %q", in, got, want)
+		}
+	}
+	// The initial decides: Þ is T then H, Æ is A then E, Ø is O.
+	r := apogeeRule
+	r.FinalAction = Sample
+	r.Sampling = &Sampling{Letters: []string{"T", "A"}, SurnameExpr: "INDIVIDU.LIB_NOM_PAT_IND"}
+	c := mustCompile(t, r)
+	for _, tc := range []struct {
+		name string
+		want Tier
+	}{{"Þórsdóttir", Final}, {"Ærø", Final}, {"Øster", ToDestroy}, {"Łukasiewicz", ToDestroy}, {"Жуков", Undetermined}} {
+		e := apogeeEnv("2015")
+		e["INDIVIDU"] = map[string]any{"LIB_NOM_PAT_IND": tc.name}
+		if d := c.Decide(e, "42", day("2027-01-01")); d.Tier != tc.want {
+			t.Errorf("%s: %s, want %s (%s)", tc.name, d.Tier, tc.want, d.Explain())
 		}
 	}
 }

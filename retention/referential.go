@@ -133,7 +133,7 @@ func (s *Schedule) Referential() (*Referential, error) {
 			desc = strings.TrimSpace(desc + " (to confirm)")
 		case r.ActiveToConfirm():
 			// The text verified covers the DUA; the end of the active phase is the team's reading.
-			desc = strings.TrimSpace(desc + " ; phase active (interprétation) : à confirmer")
+			desc = strings.TrimSpace(desc + " ; phase active : interprétation, à confirmer")
 		}
 		if err := ref.Add(ReferentialRule{ID: r.ID, Type: AppraisalRuleType, Value: r.Title, Description: desc, Duration: r.DUA, Origin: origin}); err != nil {
 			return nil, err

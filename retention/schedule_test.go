@@ -118,6 +118,29 @@ func TestBuiltinSchedules(t *testing.T) {
 	if !ok || r.DUA != (Duration{Years: 80}) || r.DUAFrom != FromStart || r.FinalAction != Sample || r.Sampling.HasCriteria() {
 		t.Errorf("harpege rule %+v", r.Rule)
 	}
+	// Verified, but the active phase is the team's interpretation: rules list and the referential say so.
+	if r.Status != Verified || r.ActiveStatus != ToConfirm || !r.ActiveToConfirm() || r.StatusLabel() != "verified, active phase à confirmer" {
+		t.Errorf("harpege status %s / %s: %q", r.Status, r.ActiveStatus, r.StatusLabel())
+	}
+	if r, _ := a.Rule("APP-APO-IA"); r.ActiveToConfirm() || r.StatusLabel() != "TO CONFIRM" {
+		t.Errorf("apogee status label %q", r.StatusLabel())
+	}
+	if got := (Rule{Status: Verified}).StatusLabel(); got != "verified" {
+		t.Errorf("verified label %q", got)
+	}
+	if got := (Rule{Status: ToConfirm, ActiveStatus: ToConfirm}).StatusLabel(); got != "TO CONFIRM" {
+		t.Errorf("to-confirm label %q", got)
+	}
+	ref, err := h.Referential()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := ref.Rules[0].Description, "arrêté du 21/12/2012 art. 2 (80 years from birth, then keep or destroy under the archives' control; visa R212-14) ; phase active : interprétation, à confirmer"; got != want {
+		t.Errorf("harpege referential description:\n got %s\nwant %s", got, want)
+	}
+	if !strings.Contains(r.Note, "Interpretation, à\nconfirmer") && !strings.Contains(r.Note, "Interpretation, à confirmer") {
+		t.Errorf("harpege note: %s", r.Note)
+	}
 	if _, err := BuiltinSchedule("sifac"); err == nil || err.Error() != `no built-in schedule "sifac" (have apogee, harpege)` {
 		t.Errorf("unknown builtin: %v", err)
 	}
@@ -150,6 +173,14 @@ func TestScheduleErrors(t *testing.T) {
 		{"ceiling", strings.Replace(rule(""), "dua: 1y", "dua: 1y\n    ceiling: 23m", 1), `t.yaml:7: rules[0] (APP-1) ceiling: active 1y + dua 1y exceeds the legal ceiling of 23m`},
 		{"library panic", "rules:\n !00\n0000000: #00000000000", "t.yaml: not a valid schedule (the YAML reader failed: runtime error: invalid memory address or nil pointer dereference)"},
 		{"syntax", "schedule: t\nrules: [\n", "t.yaml:2: sequence end token ']' not found"},
+		{"open past dua", rule("    open_past_dua: birth\n"), `t.yaml:9: rules[0] (APP-1) open_past_dua: "birth": want dua-end or active`},
+		{"active until is", rule("    active_until_is: last-day-in\n"), `t.yaml:9: rules[0] (APP-1) active_until_is: says what active_until's date is, and there is no active_until`},
+		{"active until is value", rule("    active_until_is: inclusive\n"), `t.yaml:9: rules[0] (APP-1) active_until_is: "inclusive": want first-day-out or last-day-in`},
+		{"active status", rule("    active_status: maybe\n"), `t.yaml:9: rules[0] (APP-1) active_status: "maybe": want verified or to-confirm`},
+		{"max age without birth", rule("    checks: {max_age_in_post: 100y}\n"), `t.yaml:9: rules[0] (APP-1) checks.max_age_in_post: needs checks.birth, the expression giving the date of birth`},
+		{"max age unit", rule("    checks: {birth: date(ROOT.B), max_age_in_post: 100}\n"), `t.yaml:9: rules[0] (APP-1) checks.max_age_in_post: duration "100": unit "": want y, m or d`},
+		{"period columns", rule("    checks:\n      periods:\n        - {table: T, start: D}\n"), `t.yaml:11: rules[0] (APP-1) checks.periods[0]: give table, start and end (column names)`},
+		{"checks birth", rule("    checks: {birth: date(ROOT.B}\n"), `t.yaml:9: rules[0] (APP-1) checks.birth: unexpected token EOF (1:11)`},
 	} {
 		_, err := ParseSchedule([]byte(tc.content), "t.yaml")
 		if err == nil || err.Error() != tc.want {
