@@ -38,19 +38,16 @@ type JobHealth struct {
 func (s *Scheduler) Health() Health {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := time.Now()
+	next := s.nextRuns()
 	h := Health{Status: "ok", File: s.cfg.File, LoadedAt: s.loadedAt, ReloadError: s.reloadErr, Jobs: []JobHealth{}}
 	if s.reloadErr != "" {
 		h.Status = "degraded"
 	}
 	for _, j := range s.cfg.Jobs {
 		sl := s.slots[j.Name]
-		jh := JobHealth{Name: j.Name, Cron: j.Spec, Timezone: j.Timezone, NextRun: j.Schedule.Next(now),
+		jh := JobHealth{Name: j.Name, Cron: j.Spec, Timezone: j.Timezone, NextRun: next[j.Name],
 			Running: !sl.running.IsZero(), RunningSince: sl.running, LastStart: sl.st.LastStart, LastEnd: sl.st.LastEnd,
 			LastOutcome: sl.st.LastOutcome, LastSuccess: sl.st.LastSuccess, LastError: sl.st.LastError, LastResult: sl.last}
-		if s.stopping {
-			jh.NextRun = time.Time{}
-		}
 		if sl.missed.Count > 0 || sl.missed.Unfinished {
 			m := sl.missed
 			jh.Missed = &m
@@ -77,11 +74,17 @@ func (s *Scheduler) Handler() http.Handler {
 	return mux
 }
 
+// refreshNextRuns sets the next-run gauges from the cron's own next activations; a job with none
+// (before Start, with --once, once stopping) has no series rather than a made-up time.
 func (s *Scheduler) refreshNextRuns() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := time.Now()
+	next := s.nextRuns()
 	for _, j := range s.cfg.Jobs {
-		s.metrics.nextRun.WithLabelValues(j.Name).Set(float64(j.Schedule.Next(now).Unix()))
+		if t, ok := next[j.Name]; ok {
+			s.metrics.nextRun.WithLabelValues(j.Name).Set(float64(t.Unix()))
+		} else {
+			s.metrics.nextRun.DeleteLabelValues(j.Name)
+		}
 	}
 }

@@ -22,9 +22,12 @@ type Notification struct {
 	DurationSeconds float64        `json:"duration_seconds"`
 	AsOf            string         `json:"as_of"`
 	Profile         string         `json:"profile"`
-	Dossiers        map[string]int `json:"dossiers"`
+	Dossiers        map[string]int `json:"dossiers"`           // read, per tier
+	Archived        map[string]int `json:"archived,omitempty"` // newly archived, per tier
 	SIPs            int            `json:"sips"`
 	Bytes           int64          `json:"bytes"`
+	FailedDossiers  int            `json:"failed_dossiers"`
+	FailedSIPs      int            `json:"failed_sips"`
 	Failures        int            `json:"failures"`
 	Error           string         `json:"error,omitempty"`
 }
@@ -34,8 +37,8 @@ type Notification struct {
 func (s *Scheduler) notify(job *Job, asOf string, r Result) {
 	host, _ := os.Hostname()
 	n := Notification{Job: job.Name, Host: host, Outcome: r.Outcome, Start: r.Start, End: r.Start.Add(r.Duration),
-		DurationSeconds: r.Duration.Seconds(), AsOf: asOf, Profile: job.Profile, Dossiers: r.Dossiers,
-		SIPs: r.SIPs, Bytes: r.Bytes, Failures: r.Failures, Error: r.Error}
+		DurationSeconds: r.Duration.Seconds(), AsOf: asOf, Profile: job.Profile, Dossiers: r.Dossiers, Archived: r.Archived,
+		SIPs: r.SIPs, Bytes: r.Bytes, FailedDossiers: r.FailedDossiers, FailedSIPs: r.FailedSIPs, Failures: r.Failures, Error: r.Error}
 	if n.Dossiers == nil {
 		n.Dossiers = map[string]int{}
 	}

@@ -24,6 +24,9 @@ type Options struct {
 	Logger   *slog.Logger // default slog.Default()
 	// HTTPClient sends the webhook notifications; default a client with a 10 s timeout.
 	HTTPClient *http.Client
+	// Only, when set, is the one job this scheduler is made to run (--once): the other jobs'
+	// missed runs are neither logged nor counted, since this process does not run them.
+	Only string
 }
 
 // Scheduler fires the jobs of a Config on their cron schedules and runs them through a Runner.
@@ -33,10 +36,16 @@ type Scheduler struct {
 	log     *slog.Logger
 	client  *http.Client
 	metrics *metrics
+	only    string
 
-	mu        sync.Mutex
-	cfg       *Config
+	mu sync.Mutex
+	// cron lives as long as the scheduler: a reload adds and removes entries instead of making a
+	// new cron, so that the jobs it leaves alone keep their next activation (an @every timer
+	// restarted at each reload would never fire under frequent reloads).
 	cron      *cron.Cron
+	entries   map[string]entry // by job name
+	started   bool
+	cfg       *Config
 	slots     map[string]*slot // by job name; kept across reloads so a reloaded job cannot overlap its running self
 	ctx       context.Context  // parent of every run's context
 	cancel    context.CancelFunc
@@ -44,6 +53,13 @@ type Scheduler struct {
 	stopping  bool
 	loadedAt  time.Time
 	reloadErr string
+}
+
+// entry is a job's place in the cron, with what it was scheduled from: a reload keeps it when
+// the job's spec and time zone are the same.
+type entry struct {
+	id           cron.EntryID
+	spec, zoneID string
 }
 
 // slot is one job's runtime state.
@@ -56,8 +72,8 @@ type slot struct {
 }
 
 // New prepares a scheduler for cfg: it creates the state dir, reads each job's state and reports
-// (logs, /healthz, the missed_runs metric) the activations missed since the last start on record.
-// Nothing runs before Start.
+// (logs, /healthz, the missed_runs_total metric) the activations missed since the last run on
+// record. Nothing runs before Start.
 func New(cfg *Config, runner Runner, opts Options) (*Scheduler, error) {
 	if opts.StateDir == "" {
 		return nil, errors.New("schedule: no state dir")
@@ -71,6 +87,8 @@ func New(cfg *Config, runner Runner, opts Options) (*Scheduler, error) {
 		log:      opts.Logger,
 		client:   opts.HTTPClient,
 		metrics:  newMetrics(),
+		only:     opts.Only,
+		entries:  map[string]entry{},
 		slots:    map[string]*slot{},
 		cfg:      cfg,
 		loadedAt: time.Now(),
@@ -81,8 +99,13 @@ func New(cfg *Config, runner Runner, opts Options) (*Scheduler, error) {
 	if s.client == nil {
 		s.client = &http.Client{Timeout: 10 * time.Second}
 	}
+	s.cron = cron.New(cron.WithLogger(cronLogger{s.log}))
 	if err := s.addSlots(cfg, time.Now()); err != nil {
 		return nil, err
+	}
+	for _, j := range cfg.Jobs {
+		s.metrics.declare(j.Name, s.slots[j.Name].st)
+		s.schedule(j)
 	}
 	return s, nil
 }
@@ -93,27 +116,85 @@ func (s *Scheduler) addSlots(cfg *Config, now time.Time) error {
 		if _, ok := s.slots[j.Name]; ok {
 			continue
 		}
-		st, err := loadState(s.dir, j.Name)
+		sl, err := s.loadSlot(j, now)
 		if err != nil {
-			return fmt.Errorf("job %s: state: %w", j.Name, err)
+			return err
 		}
-		sl := &slot{st: st, missed: missed(j.Name, j.Schedule, st, now)}
 		s.slots[j.Name] = sl
-		s.metrics.declare(j.Name)
-		s.metrics.missed.WithLabelValues(j.Name).Set(float64(sl.missed.Count))
-		if !st.LastSuccess.IsZero() {
-			s.metrics.lastSuccess.WithLabelValues(j.Name).Set(float64(st.LastSuccess.UnixMilli()) / 1000)
-		}
-		if sl.missed.Unfinished {
-			s.log.Warn("the job's last run never finished (the process died or the machine went down); the next run resumes from its checkpoint",
-				"job", j.Name, "started", st.LastStart)
-		}
-		if sl.missed.Count > 0 {
-			s.log.Warn("runs missed while the scheduler was down; catch up with: versement schedule --jobs FILE --once "+j.Name,
-				"job", j.Name, "missed", sl.missed.Count, "first", sl.missed.First, "last", sl.missed.Last, "last_start", st.LastStart)
-		}
 	}
 	return nil
+}
+
+// loadSlot reads a job's state and finds what it missed. A last run that never recorded its end
+// is either still going in another process (which holds the job's lock) or died with its
+// process: the lock tells which. Taking the lock before reading the state makes the answer
+// certain: while this process holds it, no other can start or end a run of the job.
+func (s *Scheduler) loadSlot(j *Job, now time.Time) (*slot, error) {
+	if s.only != "" && j.Name != s.only {
+		st, err := loadState(s.dir, j.Name)
+		if err != nil {
+			return nil, fmt.Errorf("job %s: state: %w", j.Name, err)
+		}
+		return &slot{st: st, missed: Missed{Job: j.Name, Since: st.LastStart}}, nil
+	}
+	lock, lerr := TryLock(lockPath(s.dir, j.Name))
+	st, err := loadState(s.dir, j.Name)
+	if lock != nil {
+		_ = lock.Unlock()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("job %s: state: %w", j.Name, err)
+	}
+	sl := &slot{st: st}
+	if errors.Is(lerr, ErrLocked) {
+		// Its activations are the other process's business, not missed ones.
+		sl.missed = Missed{Job: j.Name, Since: st.LastStart}
+		s.log.Info("the job is running in another process", "job", j.Name, "started", st.LastStart, "lock", lerr.Error())
+		return sl, nil
+	}
+	sl.missed = missed(j.Name, j.Schedule, st, now)
+	s.metrics.missed.WithLabelValues(j.Name).Add(float64(sl.missed.Count))
+	if sl.missed.Unfinished {
+		s.log.Warn("the job's last run never finished (the process died or the machine went down); the next run resumes from its checkpoint",
+			"job", j.Name, "started", st.LastStart)
+	}
+	switch {
+	case sl.missed.Count == 0:
+	case j.Name == s.only:
+		s.log.Info("catching up: activations missed since the job's last run", "job", j.Name,
+			"missed", sl.missed.Count, "first", sl.missed.First, "last", sl.missed.Last)
+	default:
+		s.log.Warn("runs missed while the scheduler was down; catch up with: versement schedule --jobs FILE --once "+j.Name,
+			"job", j.Name, "missed", sl.missed.Count, "first", sl.missed.First, "last", sl.missed.Last, "last_start", st.LastStart)
+	}
+	return sl, nil
+}
+
+// schedule puts j in the cron; s.mu is held (or s is not shared yet).
+func (s *Scheduler) schedule(j *Job) {
+	name := j.Name
+	id := s.cron.Schedule(j.Schedule, cron.FuncJob(func() { s.fire(name) }))
+	s.entries[name] = entry{id: id, spec: j.Spec, zoneID: j.Timezone}
+}
+
+// nextRuns gives each scheduled job's next activation, as the cron will fire it (for an @every
+// job, relative to when its timer started, not to now); none before Start or once stopping.
+// s.mu is held.
+func (s *Scheduler) nextRuns() map[string]time.Time {
+	out := map[string]time.Time{}
+	if !s.started || s.stopping {
+		return out
+	}
+	byID := map[cron.EntryID]time.Time{}
+	for _, e := range s.cron.Entries() {
+		byID[e.ID] = e.Next
+	}
+	for name, e := range s.entries {
+		if t := byID[e.id]; !t.IsZero() {
+			out[name] = t
+		}
+	}
+	return out
 }
 
 // Missed returns the missed-run report made when each job was first loaded.
@@ -131,20 +212,16 @@ func (s *Scheduler) Missed() []Missed {
 func (s *Scheduler) Start(ctx context.Context) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.ctx, s.cancel = context.WithCancel(ctx)
-	s.startCron()
-}
-
-// startCron builds and starts a cron for s.cfg; s.mu is held.
-func (s *Scheduler) startCron() {
-	c := cron.New(cron.WithLogger(cronLogger{s.log}))
-	for _, j := range s.cfg.Jobs {
-		name := j.Name
-		c.Schedule(j.Schedule, cron.FuncJob(func() { s.fire(name) }))
-		s.log.Info("job scheduled", "job", name, "cron", j.Spec, "timezone", j.Timezone, "next", j.Schedule.Next(time.Now()))
+	if s.started || s.stopping {
+		return
 	}
-	c.Start()
-	s.cron = c
+	s.ctx, s.cancel = context.WithCancel(ctx)
+	s.cron.Start()
+	s.started = true
+	next := s.nextRuns()
+	for _, j := range s.cfg.Jobs {
+		s.log.Info("job scheduled", "job", j.Name, "cron", j.Spec, "timezone", j.Timezone, "next", next[j.Name])
+	}
 }
 
 // fire is what cron calls at an activation.
@@ -194,7 +271,7 @@ func (s *Scheduler) run(ctx context.Context, job *Job) (Result, error) {
 		s.mu.Unlock()
 		s.log.Warn("run skipped: the previous run is still going", "job", job.Name, "running_since", since)
 		r := Result{Outcome: Skipped, Start: time.Now(), Error: "previous run still running since " + since.Format(time.RFC3339)}
-		s.recordRun(job.Name, r)
+		s.recordRun(job.Name, r, false)
 		return r, fmt.Errorf("job %s: %s", job.Name, r.Error)
 	}
 	defer sl.busy.Unlock()
@@ -208,7 +285,7 @@ func (s *Scheduler) run(ctx context.Context, job *Job) (Result, error) {
 			r.Outcome = Failed
 			s.log.Error("run failed: cannot take the job's lock", "job", job.Name, "err", err)
 		}
-		s.recordRun(job.Name, r)
+		s.recordRun(job.Name, r, false)
 		return r, fmt.Errorf("job %s: %w", job.Name, err)
 	}
 	defer lock.Unlock()
@@ -273,7 +350,7 @@ func (s *Scheduler) run(ctx context.Context, job *Job) (Result, error) {
 	if serr := saveState(s.dir, job.Name, st); serr != nil {
 		s.log.Error("cannot record the run's end in the state dir", "job", job.Name, "err", serr)
 	}
-	s.recordRun(job.Name, res)
+	s.recordRun(job.Name, res, true)
 
 	attrs := []any{"job", job.Name, "outcome", res.Outcome, "duration", res.Duration.Round(time.Millisecond).String(),
 		"dossiers", res.Dossiers, "sips", res.SIPs, "bytes", res.Bytes, "failures", res.Failures}
@@ -296,14 +373,18 @@ func (s *Scheduler) run(ctx context.Context, job *Job) (Result, error) {
 
 // recordRun puts a finished (or skipped) run in the metrics, unless a reload removed its job while
 // it ran: Reload has forgotten the job's series, and recording would bring them back for good.
-// Holding s.mu orders this after or before Reload's forget, never between.
-func (s *Scheduler) recordRun(name string, r Result) {
+// Holding s.mu orders this after or before Reload's forget, never between. Only the end of the
+// run itself (ended) clears the running gauge: a tick skipped because that run is still going
+// must leave it at 1.
+func (s *Scheduler) recordRun(name string, r Result, ended bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.cfg.Job(name) == nil {
 		return
 	}
-	s.metrics.running.WithLabelValues(name).Set(0)
+	if ended {
+		s.metrics.running.WithLabelValues(name).Set(0)
+	}
 	s.metrics.record(name, r)
 }
 
@@ -331,34 +412,59 @@ func (s *Scheduler) slot(name string) *slot {
 }
 
 // Reload replaces the schedule with cfg's. Runs in progress go on; a job keeps its
-// no-overlap guarantee across the reload.
+// no-overlap guarantee across the reload. A job whose cron spec and time zone are unchanged keeps
+// its next activation (an @every timer goes on counting from when it started); a job whose spec
+// or zone changed is scheduled afresh from now, as a new job is.
 func (s *Scheduler) Reload(cfg *Config) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.stopping {
 		return errors.New("scheduler is stopping")
 	}
-	if err := s.addSlots(cfg, time.Now()); err != nil {
+	now := time.Now()
+	if err := s.addSlots(cfg, now); err != nil {
 		return err
-	}
-	if s.cron != nil {
-		s.cron.Stop() // stops the ticks; runs it started are tracked by s.wg, not by cron
 	}
 	for _, j := range s.cfg.Jobs {
 		if cfg.Job(j.Name) == nil {
+			s.cron.Remove(s.entries[j.Name].id)
+			delete(s.entries, j.Name)
 			s.metrics.forget(j.Name)
 			s.log.Info("job removed from the schedule", "job", j.Name, "running", !s.slots[j.Name].running.IsZero())
 		}
 	}
+	var added []*Job
+	changed := map[*Job]entry{}
+	for _, j := range cfg.Jobs {
+		e, ok := s.entries[j.Name]
+		switch {
+		case !ok:
+			s.metrics.declare(j.Name, s.slots[j.Name].st)
+			s.schedule(j)
+			added = append(added, j)
+		case e.spec != j.Spec || e.zoneID != j.Timezone:
+			s.cron.Remove(e.id)
+			s.schedule(j)
+			changed[j] = e
+		}
+	}
 	s.cfg = cfg
-	s.loadedAt = time.Now()
+	s.loadedAt = now
 	s.reloadErr = ""
 	s.metrics.reloads.WithLabelValues("ok").Inc()
 	s.metrics.configOK.Set(1)
-	if s.ctx != nil {
-		s.startCron()
+	next := s.nextRuns()
+	for _, j := range added {
+		s.log.Info("job scheduled", "job", j.Name, "cron", j.Spec, "timezone", j.Timezone, "next", next[j.Name])
 	}
-	s.log.Info("jobs file reloaded", "file", cfg.File, "jobs", len(cfg.Jobs))
+	for _, j := range cfg.Jobs {
+		if e, ok := changed[j]; ok {
+			s.log.Info("job rescheduled from now: its cron spec or time zone changed", "job", j.Name,
+				"old_cron", e.spec, "old_timezone", e.zoneID, "cron", j.Spec, "timezone", j.Timezone, "next", next[j.Name])
+		}
+	}
+	s.log.Info("jobs file reloaded", "file", cfg.File, "jobs", len(cfg.Jobs),
+		"added", len(added), "rescheduled", len(changed), "kept", len(cfg.Jobs)-len(added)-len(changed))
 	return nil
 }
 

@@ -274,8 +274,8 @@ func TestMissedRuns(t *testing.T) {
 		t.Errorf("jobs that missed nothing are reported:\n%s", l)
 	}
 	m := scrape(t, s)
-	if v := m.value("versement_schedule_missed_runs", "job", "hourly"); v != 3 {
-		t.Errorf("missed_runs{hourly} = %v", v)
+	if v := m.value("versement_schedule_missed_runs_total", "job", "hourly"); v != 3 {
+		t.Errorf("missed_runs_total{hourly} = %v", v)
 	}
 	h := s.Health()
 	if h.Jobs[0].Missed == nil || h.Jobs[0].Missed.Count != 3 || h.Jobs[1].Missed != nil {
@@ -337,9 +337,11 @@ func (f *fixedRunner) Run(ctx context.Context, job Job) (Result, error) {
 func TestMetricsMatchResults(t *testing.T) {
 	r := &fixedRunner{
 		results: []Result{
-			{Dossiers: map[string]int{"active": 5, "intermediate": 100, "final": 20, "destroy": 3}, SIPs: 4, Bytes: 1 << 20, Duration: 2 * time.Second},
-			{Dossiers: map[string]int{"intermediate": 7}, SIPs: 1, Bytes: 1000, Failures: 2, Duration: 90 * time.Second},
-			{Dossiers: map[string]int{"final": 1}, Failures: 1},
+			{Dossiers: map[string]int{"active": 5, "intermediate": 100, "final": 20, "destroy": 3}, Archived: map[string]int{"intermediate": 100, "final": 20},
+				SIPs: 4, Bytes: 1 << 20, Duration: 2 * time.Second},
+			{Dossiers: map[string]int{"intermediate": 107, "final": 20, "active": 0}, Archived: map[string]int{"intermediate": 7},
+				SIPs: 1, Bytes: 1000, FailedSIPs: 2, FailedDossiers: 9, Failures: 2, Duration: 90 * time.Second},
+			{Dossiers: map[string]int{"final": 21}, Archived: map[string]int{"final": 1}, FailedSIPs: 1, Failures: 1},
 		},
 		errs: []error{nil, nil, errors.New("target unreachable")},
 	}
@@ -358,13 +360,19 @@ func TestMetricsMatchResults(t *testing.T) {
 		{"versement_schedule_runs_total", []string{"job", "apogee", "outcome", "failed"}, 1},
 		{"versement_schedule_runs_total", []string{"job", "apogee", "outcome", "skipped"}, 0},
 		{"versement_schedule_runs_total", []string{"job", "idle", "outcome", "ok"}, 0},
-		{"versement_schedule_dossiers_total", []string{"job", "apogee", "tier", "intermediate"}, 107},
-		{"versement_schedule_dossiers_total", []string{"job", "apogee", "tier", "final"}, 21},
-		{"versement_schedule_dossiers_total", []string{"job", "apogee", "tier", "active"}, 5},
-		{"versement_schedule_dossiers_total", []string{"job", "apogee", "tier", "destroy"}, 3},
+		// Read: every run reads the whole source again, archived dossiers included.
+		{"versement_schedule_dossiers_read_total", []string{"job", "apogee", "tier", "intermediate"}, 207},
+		{"versement_schedule_dossiers_read_total", []string{"job", "apogee", "tier", "final"}, 61},
+		{"versement_schedule_dossiers_read_total", []string{"job", "apogee", "tier", "active"}, 5},
+		{"versement_schedule_dossiers_read_total", []string{"job", "apogee", "tier", "destroy"}, 3},
+		// Archived: each dossier once, by the run that put it in a SIP.
+		{"versement_schedule_dossiers_archived_total", []string{"job", "apogee", "tier", "intermediate"}, 107},
+		{"versement_schedule_dossiers_archived_total", []string{"job", "apogee", "tier", "final"}, 21},
 		{"versement_schedule_sips_total", []string{"job", "apogee"}, 5},
 		{"versement_schedule_bytes_total", []string{"job", "apogee"}, 1<<20 + 1000},
-		{"versement_schedule_failures_total", []string{"job", "apogee"}, 3},
+		// By unit, as the runner reported them; the failed run is in runs_total{outcome="failed"}.
+		{"versement_schedule_failed_sips_total", []string{"job", "apogee"}, 3},
+		{"versement_schedule_failed_dossiers_total", []string{"job", "apogee"}, 9},
 		{"versement_schedule_run_duration_seconds_count", []string{"job", "apogee"}, 3},
 		{"versement_schedule_running", []string{"job", "apogee"}, 0},
 		{"versement_schedule_last_success_timestamp_seconds", []string{"job", "idle"}, 0},
@@ -387,8 +395,8 @@ func TestMetricsMatchResults(t *testing.T) {
 	if ls < float64(before.Unix()) || ls > float64(time.Now().Add(2*time.Minute).Unix()) {
 		t.Errorf("last success %v, runs started at %v", ls, before.Unix())
 	}
-	if v := m.value("versement_schedule_next_run_timestamp_seconds", "job", "idle"); v <= float64(time.Now().Unix()) {
-		t.Errorf("next run %v is not in the future", v)
+	if _, ok := m["versement_schedule_next_run_timestamp_seconds,job=idle"]; ok {
+		t.Error("a scheduler that was not started (--once) shows a next run")
 	}
 
 	h := s.Health()

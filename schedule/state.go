@@ -63,15 +63,20 @@ type Missed struct {
 
 const maxMissed = 1000
 
-// missed compares the schedule with the last start on record: every activation after it and not
-// after now was missed. A job that never ran has missed nothing.
+// missed compares the schedule with the last run on record: every activation after its end (its
+// start, if it never ended) and not after now was missed. The activations while it ran are not:
+// the scheduler was up, and counted them as skipped ticks. A job that never ran has missed nothing.
 func missed(name string, sched cron.Schedule, st jobState, now time.Time) Missed {
 	m := Missed{Job: name, Since: st.LastStart}
 	if st.LastStart.IsZero() {
 		return m
 	}
 	m.Unfinished = st.LastEnd.Before(st.LastStart)
-	for t := sched.Next(st.LastStart); !t.IsZero() && !t.After(now) && m.Count < maxMissed; t = sched.Next(t) {
+	from := st.LastStart
+	if st.LastEnd.After(from) {
+		from = st.LastEnd
+	}
+	for t := sched.Next(from); !t.IsZero() && !t.After(now) && m.Count < maxMissed; t = sched.Next(t) {
 		if m.Count == 0 {
 			m.First = t
 		}

@@ -65,14 +65,23 @@ func runSchedule(c *cli.Context) error {
 	if err != nil {
 		return cli.Exit(err.Error(), exitError)
 	}
-	s, err := schedule.New(cfg, runner, schedule.Options{StateDir: dir})
+	once := c.String("once")
+	if once != "" && cfg.Job(once) == nil {
+		var names []string
+		for _, j := range cfg.Jobs {
+			names = append(names, j.Name)
+		}
+		return cli.Exit(fmt.Sprintf("--once %s: no such job in %s (jobs: %s)", once, cfg.File, strings.Join(names, ", ")), exitError)
+	}
+	// With --once only that job is this process's business: the others' missed runs are not reported.
+	s, err := schedule.New(cfg, runner, schedule.Options{StateDir: dir, Only: once})
 	if err != nil {
 		return cli.Exit(err.Error(), exitError)
 	}
 	ctx := c.Context
 
 	var srv *http.Server
-	if addr := c.String("listen"); addr != "" && (c.String("once") == "" || c.IsSet("listen")) {
+	if addr := c.String("listen"); addr != "" && (once == "" || c.IsSet("listen")) {
 		if srv, err = serveHTTP(addr, s.Handler()); err != nil {
 			return cli.Exit(err.Error(), exitError)
 		}
@@ -83,8 +92,8 @@ func runSchedule(c *cli.Context) error {
 		}()
 	}
 
-	if name := c.String("once"); name != "" {
-		return runOnce(ctx, s, cfg, name)
+	if once != "" {
+		return runOnce(ctx, s, once)
 	}
 
 	hup := make(chan os.Signal, 1)
@@ -109,14 +118,7 @@ func runSchedule(c *cli.Context) error {
 
 // runOnce runs one job now. A run cut short by SIGTERM exits non-zero too, so that a Kubernetes
 // Job or a systemd timer retries it (the next run resumes from the checkpoint).
-func runOnce(ctx context.Context, s *schedule.Scheduler, cfg *schedule.Config, name string) error {
-	if cfg.Job(name) == nil {
-		var names []string
-		for _, j := range cfg.Jobs {
-			names = append(names, j.Name)
-		}
-		return cli.Exit(fmt.Sprintf("--once %s: no such job in %s (jobs: %s)", name, cfg.File, strings.Join(names, ", ")), exitError)
-	}
+func runOnce(ctx context.Context, s *schedule.Scheduler, name string) error {
 	res, err := s.RunNow(ctx, name)
 	s.Stop()
 	switch {
