@@ -114,7 +114,7 @@ func TestBlankDatesHarpege(t *testing.T) {
 func TestBlankDatesApogee(t *testing.T) {
 	s := builtinSchedule(t, "apogee")
 	asOf := day("2026-01-01")
-	for _, blank := range []string{"", " "} {
+	for _, blank := range []string{"", " ", "\t "} {
 		env := apogeeEnv("2014", "2015")
 		env["INS_ADM_ANU"] = append(env["INS_ADM_ANU"].([]map[string]any), map[string]any{"COD_ANU": blank, "ETA_IAA": "E"})
 		if d := s.Decide("APP-APO-IA", env, "42", asOf); d.Tier != Intermediate || d.Start != day("2016-08-31") || d.StartNote != "end of year 2015-2016" {
