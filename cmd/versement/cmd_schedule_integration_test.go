@@ -6,11 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -397,4 +400,149 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// getMetrics returns the lines of /metrics.
+func getMetrics(t *testing.T, addr string) string {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// SIGHUPs faster than an @every job's interval (an hourly `systemctl reload` under `@every 6h`)
+// used to restart its timer each time: the job never ran. Now a reload keeps it: an @every 2s job
+// under a SIGHUP every 500 ms runs at its first activation and every 2 s after.
+func TestScheduleSIGHUPKeepsEveryTimers(t *testing.T) {
+	dir := t.TempDir()
+	jobs := filepath.Join(dir, "jobs.yaml")
+	writeJobs(t, jobs, "e", "@every 2s")
+	addr := freeAddr(t)
+	p := startSchedule(t, "ok", "schedule", "--jobs", jobs, "--state-dir", filepath.Join(dir, "state"), "--listen", addr)
+	var first time.Time
+	waitFor(t, 10*time.Second, "/healthz", func() bool {
+		h, err := getHealth(addr)
+		if err == nil && len(h.Jobs) == 1 {
+			first = h.Jobs[0].NextRun
+		}
+		return !first.IsZero()
+	})
+	hups := 0
+	for time.Now().Before(first.Add(4*time.Second + 600*time.Millisecond)) {
+		if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+			t.Fatal(err)
+		}
+		hups++
+		time.Sleep(500 * time.Millisecond)
+	}
+	waitFor(t, 5*time.Second, "the reloads", func() bool {
+		return strings.Count(p.stderr.String(), `msg="jobs file reloaded"`) == hups
+	})
+	m := getMetrics(t, addr)
+	if !strings.Contains(m, `versement_schedule_runs_total{job="e",outcome="ok"} 3`+"\n") {
+		t.Errorf("after %d SIGHUPs over 4.6 s from the first activation, want 3 runs of e:\n%s", hups, grepLines(m, "runs_total"))
+	}
+	if want := fmt.Sprintf(`versement_schedule_config_reloads_total{result="ok"} %d`, hups); !strings.Contains(m, want+"\n") {
+		t.Errorf("metrics lack %q:\n%s", want, grepLines(m, "reloads_total"))
+	}
+	h, err := getHealth(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := first.Add(6 * time.Second); !h.Jobs[0].NextRun.Equal(want) {
+		t.Errorf("next_run %v, want %v (the first activation + 3 × 2 s)", h.Jobs[0].NextRun, want)
+	}
+	if want := fmt.Sprintf(`versement_schedule_next_run_timestamp_seconds{job="e"} %d`, first.Add(6*time.Second).Unix()); !strings.Contains(m, want) &&
+		!strings.Contains(m, fmt.Sprintf(`versement_schedule_next_run_timestamp_seconds{job="e"} %g`, float64(first.Add(6*time.Second).Unix()))) {
+		t.Errorf("metrics lack %q:\n%s", want, grepLines(m, "next_run"))
+	}
+	if n := strings.Count(p.stderr.String(), `msg="jobs file reloaded" file=`+jobs+` jobs=1 added=0 rescheduled=0 kept=1`); n != hups {
+		t.Errorf("%d of %d reloads logged as keeping the job", n, hups)
+	}
+	if !regexp.MustCompile(`(?m)^versement_build_info\{goversion="` + regexp.QuoteMeta(runtime.Version()) + `",revision="[0-9a-f]*",version="[^"]+"\} 1$`).MatchString(m) {
+		t.Errorf("no build_info:\n%s", grepLines(m, "build_info"))
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	if code := p.wait(t, 20*time.Second); code != 0 {
+		t.Errorf("exit code %d", code)
+	}
+}
+
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// --once JOB speaks of JOB only: another job's missed runs and unfinished last run are not its
+// business. And a job whose last run is unfinished because another process is running it (it
+// holds the lock) is said to be running there, not to have died.
+func TestScheduleOnceReportsOnlyItsJob(t *testing.T) {
+	dir := t.TempDir()
+	jobs := filepath.Join(dir, "jobs.yaml")
+	writeJobs(t, jobs, "a", "0 * * * *", "b", "0 * * * *")
+	state := filepath.Join(dir, "state")
+	if err := os.MkdirAll(state, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now().Add(-5 * time.Hour).UTC().Truncate(time.Second)
+	unfinished := fmt.Sprintf(`{"last_start": %q, "last_end": %q}`, start.Format(time.RFC3339), start.Add(-time.Hour).Format(time.RFC3339))
+	for _, j := range []string{"a", "b"} {
+		if err := os.WriteFile(filepath.Join(state, j+".state.json"), []byte(unfinished), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lockA := filepath.Join(state, "a.lock")
+	l, err := schedule.TryLock(lockA) // a is running in "another process": this one
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Unlock()
+
+	p := startSchedule(t, "ok", "schedule", "--jobs", jobs, "--state-dir", state, "--once", "b")
+	if code := p.wait(t, 20*time.Second); code != 0 {
+		t.Fatalf("--once b: exit %d", code)
+	}
+	out := p.stderr.String()
+	for _, bad := range []string{"job=a", "runs missed while the scheduler was down"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("--once b logs %q:\n%s", bad, out)
+		}
+	}
+	for _, w := range []string{
+		`level=WARN msg="the job's last run never finished (the process died or the machine went down); the next run resumes from its checkpoint" job=b`,
+		`level=INFO msg="catching up: activations missed since the job's last run" job=b missed=5`,
+		`msg="run finished" job=b outcome=ok`,
+	} {
+		if !strings.Contains(out, w) {
+			t.Errorf("--once b lacks %q:\n%s", w, out)
+		}
+	}
+
+	p = startSchedule(t, "ok", "schedule", "--jobs", jobs, "--state-dir", state, "--once", "a")
+	code := p.wait(t, 20*time.Second)
+	out = p.stderr.String()
+	held := fmt.Sprintf("%s is held by pid %d: locked", lockA, os.Getpid())
+	for _, w := range []string{
+		fmt.Sprintf(`level=INFO msg="the job is running in another process" job=a started=%s lock="%s"`, start.Format("2006-01-02T15:04:05.000Z07:00"), held),
+		"versement: job a not run: " + held,
+	} {
+		if !strings.Contains(out, w) {
+			t.Errorf("--once a while another process runs it lacks %q:\n%s", w, out)
+		}
+	}
+	if code != 2 || strings.Contains(out, "never finished") || strings.Contains(out, "catching up") {
+		t.Errorf("--once a while another process runs it: exit %d (want 2), and no 'never finished' nor 'catching up':\n%s", code, out)
+	}
 }

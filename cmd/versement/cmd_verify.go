@@ -22,8 +22,9 @@ func init() {
 			"duplicate names; a well-formed SEDA manifest with unique ids and resolved references; every\n" +
 			"BinaryDataObject's file present with the declared size and digest (MD5, SHA-1, SHA-256, SHA-384,\n" +
 			"SHA-512; hex or base64); no unreferenced file. --xsd-dir adds full validation against the\n" +
-			"official XSDs. --ledger FILE checks a transfer ledger's hash chain, and with --target URL that\n" +
-			"every SIP it lists is there with its recorded checksum. Exit status: 0 everything holds, 1 a\n" +
+			"official XSDs. --ledger FILE checks a transfer ledger's hash chain and its head (ledger.head\n" +
+			"beside it, and --head COUNT:HASH), and with --target URL that every SIP it lists is there with\n" +
+			"its recorded checksum and every object there is in it. Exit status: 0 everything holds, 1 a\n" +
 			"package or the ledger is damaged, 2 something could not be read or the call was wrong.",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "json", Usage: "print one JSON document (reports and errors) instead of text"},
@@ -32,7 +33,8 @@ func init() {
 			&cli.Float64Flag{Name: "max-ratio", Value: 200, Usage: "refuse zip entries expanding more than this many times (zip bombs)"},
 			&cli.IntFlag{Name: "workers", Usage: "files hashed in parallel (default: the number of CPUs)"},
 			&cli.StringFlag{Name: "ledger", Usage: "also check this transfer ledger: its hash chain, entry by entry"},
-			&cli.StringFlag{Name: "target", Usage: "with --ledger: check that every SIP the ledger lists is at this target URL with its recorded checksum"},
+			&cli.StringFlag{Name: "target", Usage: "with --ledger: check that every SIP the ledger lists is at this target URL with its recorded checksum, and that the ledger lists every object there"},
+			&cli.StringFlag{Name: "head", Usage: "with --ledger: a head published elsewhere (COUNT:HASH or HASH, from a run report or a notification) that the ledger must still hold"},
 		},
 		Action: verifyAction,
 	})
@@ -50,18 +52,15 @@ func verifyAction(c *cli.Context) error {
 	if c.String("target") != "" && ledgerPath == "" {
 		return cli.Exit("verify: --target checks the SIPs a ledger lists: give --ledger FILE too", exitError)
 	}
+	if c.String("head") != "" && ledgerPath == "" {
+		return cli.Exit("verify: --head checks a ledger: give --ledger FILE too", exitError)
+	}
 	if c.NArg() == 0 && ledgerPath == "" {
 		return cli.Exit("verify: give at least one PATH (a SIP zip or an unpacked SIP folder), or --ledger FILE", exitError)
 	}
 	var ledgerErr error
 	if ledgerPath != "" {
-		ok, err := verifyLedger(c.Context, c.App.Writer, ledgerPath, c.String("target"), c.Bool("json"))
-		switch {
-		case err != nil:
-			ledgerErr = cli.Exit("verify: ledger "+ledgerPath+": "+err.Error(), exitError)
-		case !ok:
-			ledgerErr = cli.Exit("verify: ledger "+ledgerPath+" does not hold", exitFindings)
-		}
+		ledgerErr = ledgerExit(c.Context, c.App.Writer, ledgerCheck{Path: ledgerPath, Target: c.String("target"), Head: c.String("head"), JSON: c.Bool("json")})
 		if c.NArg() == 0 {
 			return ledgerErr
 		}
