@@ -3,58 +3,160 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"net/url"
+	"os"
+	"strings"
+
+	"github.com/urfave/cli/v2"
 
 	"github.com/versement/versement/transfer"
 	"github.com/versement/versement/transfer/ledger"
 	"github.com/versement/versement/transfer/targets"
 )
 
-// verifyLedger checks the ledger's hash chain and, when targetURL is not empty, that every SIP it
-// records as stored at that target is there with its recorded SHA-256. It prints a report (text
-// or JSON) to w. ok is false when something is wrong with the ledger or the target's copies; err
-// is set when the check could not be done (unreadable ledger, bad target URL). For `versement
-// verify --ledger FILE [--target URL]`: exit exitFindings when !ok, exitError when err != nil.
+// ledgerCheck is what `versement verify --ledger FILE [--target URL] [--head COUNT:HASH]` asks.
+type ledgerCheck struct {
+	Path, Target, Head string
+	JSON               bool
+}
+
+// verifyLedger checks the ledger's hash chain and head and, when targetURL is not empty, the
+// target (see checkLedger). ok is false when something is wrong with the ledger or the target's
+// copies, or nothing could be checked at the target; err is set when the check could not be done.
 func verifyLedger(ctx context.Context, w io.Writer, ledgerPath, targetURL string, asJSON bool) (ok bool, err error) {
-	var tg transfer.Target
-	if targetURL != "" {
-		if tg, err = targets.Open(ctx, targetURL, transfer.Options{}); err != nil {
-			return false, err
-		}
-		defer tg.Close()
+	rep, err := checkLedger(ctx, w, ledgerCheck{Path: ledgerPath, Target: targetURL, JSON: asJSON})
+	return err == nil && rep.OK(), err
+}
+
+// ledgerExit is the error `verify` returns for a ledger: nil when it holds, exit 1 when it does
+// not (or nothing could be checked at the target, with the reason), exit 2 when it could not be
+// checked.
+func ledgerExit(ctx context.Context, w io.Writer, lc ledgerCheck) error {
+	rep, err := checkLedger(ctx, w, lc)
+	switch {
+	case err != nil:
+		return cli.Exit("verify: ledger "+lc.Path+": "+err.Error(), exitError)
+	case len(rep.Problems) > 0 || rep.TornTail:
+		return cli.Exit("verify: ledger "+lc.Path+" does not hold", exitFindings)
+	case rep.Unchecked != "":
+		return cli.Exit("verify: ledger "+lc.Path+": nothing was checked at the target: "+rep.Unchecked, exitFindings)
 	}
-	rep, err := ledger.Verify(ctx, ledgerPath, tg)
+	return nil
+}
+
+// checkLedger verifies the ledger's hash chain, the head file beside it and the head given with
+// --head, and, with a target URL, that every SIP the ledger records as stored there is there with
+// its recorded SHA-256 and that every object there is in the ledger. It prints a report (text or
+// JSON) to w. A dir:// target whose folder does not exist is not created: every SIP recorded
+// there is reported missing.
+func checkLedger(ctx context.Context, w io.Writer, lc ledgerCheck) (ledger.Report, error) {
+	var opts ledger.VerifyOptions
+	if lc.Head != "" {
+		h, err := ledger.ParseHead(lc.Head)
+		if err != nil {
+			return ledger.Report{}, fmt.Errorf("--head %w", err)
+		}
+		opts.Head = &h
+	}
+	absent := ""
+	if lc.Target != "" {
+		if absent = absentDir(lc.Target); absent != "" {
+			opts.Target = missingFolder{url: "dir://" + absent}
+		} else {
+			tg, err := targets.Open(ctx, lc.Target, transfer.Options{})
+			if err != nil {
+				return ledger.Report{}, err
+			}
+			defer tg.Close()
+			opts.Target = tg
+		}
+	}
+	rep, err := ledger.VerifyWith(ctx, lc.Path, opts)
 	if err != nil {
-		return false, err
+		return rep, err
+	}
+	if absent != "" {
+		note := "the folder " + absent + " does not exist"
+		rep.Notes = append(rep.Notes, note)
+		if rep.Unchecked != "" {
+			rep.Unchecked += " (" + note + ")"
+		}
 	}
 	if rep.Problems == nil {
 		rep.Problems = []ledger.Problem{}
 	}
-	if asJSON {
+	if lc.JSON {
 		b, err := json.MarshalIndent(struct {
 			OK bool `json:"ok"`
 			ledger.Report
 		}{rep.OK(), rep}, "", "  ")
 		if err != nil {
-			return false, err
+			return rep, err
 		}
 		_, err = fmt.Fprintln(w, string(b))
-		return rep.OK(), err
+		return rep, err
 	}
-	fmt.Fprintf(w, "ledger %s: %d entries chained", ledgerPath, rep.Entries)
+	fmt.Fprintf(w, "ledger %s: %d entries chained", lc.Path, rep.Entries)
 	if rep.Last != "" {
 		fmt.Fprintf(w, ", last hash %s", rep.Last)
 	}
 	fmt.Fprintln(w)
+	for _, h := range rep.Heads {
+		switch {
+		case !h.OK:
+			fmt.Fprintf(w, "head %s (%s): does not match\n", h.Head, h.Source)
+		case h.Extra > 0:
+			fmt.Fprintf(w, "head %s (%s): holds, %d entries appended since\n", h.Head, h.Source, h.Extra)
+		default:
+			fmt.Fprintf(w, "head %s (%s): holds\n", h.Head, h.Source)
+		}
+	}
 	if rep.Target != "" {
-		fmt.Fprintf(w, "target %s: %d SIPs present with their recorded SHA-256, %d entries not checkable there\n", rep.Target, rep.Checked, rep.Skipped)
+		fmt.Fprintf(w, "target %s: %d SIPs present with their recorded SHA-256, %d entries not checkable there, %d objects not in the ledger\n",
+			rep.Target, rep.Checked, rep.Skipped, rep.Extra)
+	}
+	for _, n := range rep.Notes {
+		fmt.Fprintf(w, "note: %s\n", n)
 	}
 	for _, p := range rep.Problems {
 		fmt.Fprintf(w, "BROKEN %s\n", p)
 	}
+	if rep.Unchecked != "" {
+		fmt.Fprintf(w, "NOT CHECKED %s\n", rep.Unchecked)
+	}
 	if rep.OK() {
 		fmt.Fprintln(w, "OK")
 	}
-	return rep.OK(), nil
+	return rep, nil
 }
+
+// absentDir is the folder of a dir:// URL when it does not exist: verify must not create it (as
+// opening the target for sending would), and a folder that is gone is a finding, not a bad call.
+func absentDir(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "dir" || u.RawQuery != "" || u.Host+u.Path == "" {
+		return ""
+	}
+	p := u.Host + u.Path
+	if _, err := os.Stat(p); !errors.Is(err, fs.ErrNotExist) {
+		return ""
+	}
+	return strings.TrimPrefix(ledger.NormalizeTarget(raw), "dir://")
+}
+
+// missingFolder is a dir:// target whose folder does not exist: nothing is there.
+type missingFolder struct{ url string }
+
+func (m missingFolder) Put(context.Context, transfer.SIP) (transfer.Receipt, error) {
+	return transfer.Receipt{}, transfer.ErrNotSupported
+}
+func (m missingFolder) Stat(_ context.Context, name string) (transfer.Object, error) {
+	return transfer.Object{}, fmt.Errorf("%s: %w", name, transfer.ErrNotExist)
+}
+func (m missingFolder) List(context.Context, func(transfer.Object) error) error { return nil }
+func (m missingFolder) String() string                                          { return m.url }
+func (m missingFolder) Close() error                                            { return nil }
