@@ -36,7 +36,8 @@ func init() {
 			"(a tick that comes while the previous run is still going is skipped and logged; a lock in\n" +
 			"the state dir keeps other processes out). Runs missed while it was down are reported at start.\n" +
 			"SIGTERM or SIGINT: stop at a safe point and exit 0. SIGHUP: reload the jobs file (kept as it\n" +
-			"was if the new one is invalid). Serves /healthz and /metrics (Prometheus) on --listen.\n" +
+			"was if the new one is invalid; a job whose cron and timezone did not change keeps its next\n" +
+			"run). Serves /healthz and /metrics (Prometheus) on --listen.\n" +
 			"With --once JOB: run that job now and exit (0 ok, 2 failed, skipped or interrupted).\n" +
 			"See docs/schedule.md for the jobs file.",
 		Flags: []cli.Flag{
