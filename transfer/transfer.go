@@ -11,6 +11,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/versement/versement/internal/redact"
 )
 
 // Target is one destination for SIPs. Implementations: dir (a local folder), s3 (an S3 drop zone),
@@ -34,6 +36,25 @@ type Target interface {
 // sending the SIP a second time.
 type Resumer interface {
 	Resume(ctx context.Context, sip SIP, operation string) (Receipt, error)
+}
+
+// As finds, in t and the targets it decorates (through their Unwrap() Target method), the first
+// that implements T: a capability lookup that does not depend on every decorator forwarding every
+// optional interface. The decorators of this module forward honestly anyway (a retrying target is
+// a Resumer exactly when the target it wraps is).
+func As[T any](t Target) (T, bool) {
+	for t != nil {
+		if v, ok := t.(T); ok {
+			return v, true
+		}
+		u, ok := t.(interface{ Unwrap() Target })
+		if !ok {
+			break
+		}
+		t = u.Unwrap()
+	}
+	var zero T
+	return zero, false
 }
 
 // SIP is one finished package on local disk, with what was computed when it was written.
@@ -211,26 +232,17 @@ func fileSHA256(ctx context.Context, path string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// Redact returns u without user info and without query parameters that look like secrets, so
-// that it can go into logs and the ledger.
+// Redact returns raw with its secrets hidden (internal/redact's policy) and its query parameters
+// in key order, so that one target always has one spelling: what logs, reports and the ledger
+// show, and what the ledger matches entries on.
 func Redact(raw string) string {
-	u, err := url.Parse(raw)
+	s := redact.URL(raw)
+	u, err := url.Parse(s)
 	if err != nil {
-		return "(unparsable URL)"
+		return s
 	}
-	u.User = nil
-	q := u.Query()
-	for k := range q {
-		lk := strings.ToLower(k)
-		for _, bad := range []string{"secret", "key", "token", "password", "signature", "credential"} {
-			if strings.Contains(lk, bad) {
-				q.Set(k, "REDACTED")
-			}
-		}
-	}
-	// Encoded in key order, so that one target always has one spelling (the ledger matches on it),
-	// and with ':' and '/' left readable.
-	u.RawQuery = strings.NewReplacer("%3A", ":", "%2F", "/").Replace(q.Encode())
+	// Encoded in key order, with ':', '/' and '@' left readable.
+	u.RawQuery = strings.NewReplacer("%3A", ":", "%2F", "/", "%40", "@").Replace(u.Query().Encode())
 	return u.String()
 }
 

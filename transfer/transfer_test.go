@@ -75,8 +75,10 @@ func TestInspectZipErrors(t *testing.T) {
 
 func TestRedact(t *testing.T) {
 	for in, want := range map[string]string{
-		"s3://b/p?region=x&endpoint=https://h:9000": "s3://b/p?endpoint=https://h:9000&region=x",
-		"s3://ak:sk@b/p?secret_key=zzz":             "s3://b/p?secret_key=REDACTED",
+		"s3://b/p?region=x&endpoint=https://h:9000":               "s3://b/p?endpoint=https://h:9000&region=x",
+		"s3://ak:sk@b/p?secret_key=zzz":                           "s3://ak:xxxxx@b/p?secret_key=xxxxx",
+		"s3://AK:SE/CRET@bucket":                                  "s3://AK:xxxxx@bucket",
+		"s3://b?path-style=true&endpoint=http://AK:SECRET@h:9000": "s3://b?endpoint=http://AK:xxxxx@h:9000&path-style=true",
 	} {
 		if got := transfer.Redact(in); got != want {
 			t.Errorf("Redact(%q) = %q, want %q", in, got, want)
