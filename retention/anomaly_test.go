@@ -219,3 +219,16 @@ func TestAnomalies(t *testing.T) {
 		}
 	}
 }
+
+// TestExplainEscapesKey: a text key with control characters (ESC, BEL) cannot drive the terminal
+// the explanation is printed to.
+func TestExplainEscapesKey(t *testing.T) {
+	s := builtinSchedule(t, "harpege")
+	d := s.Decide("APP-HAR-DI", agent(nil), "A\x1b[2J\a7", day("2026-12-03"))
+	if got := d.Explain(); !strings.HasPrefix(got, `intermediate: APP-HAR-DI [A\x1b[2J\a7] start 1960-05-10`) {
+		t.Errorf("explain: %q", got)
+	}
+	if d.Key != "A\x1b[2J\a7" {
+		t.Errorf("the key itself is kept: %q", d.Key)
+	}
+}
