@@ -14,9 +14,10 @@ import (
 
 // TestHarpegeCountsMatchSQL checks the Harpège rule APP-HAR-DI against SQL written from its text:
 // start at the date of birth; active while any assignment, career or contract amendment
-// (COALESCE(D_FIN_EXECUTION, D_FIN_CONTRAT_TRAV)) has no end date, else until the latest end;
-// intermediate until the 80th birthday; then kept (sample without criteria). No birth date, or no
-// row to find the end of activity in, is undetermined.
+// (COALESCE(D_FIN_EXECUTION, D_FIN_CONTRAT_TRAV)) has no end date, else up to and including the
+// latest end (the last day in post); intermediate until the 80th birthday; from it on kept (sample
+// without criteria), even with a career still open (the arrêté counts the DUA from birth). No birth
+// date, or no row to find the end of activity and the access start in, is undetermined.
 func TestHarpegeCountsMatchSQL(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "harpege.db")
@@ -52,9 +53,9 @@ func TestHarpegeCountsMatchSQL(t *testing.T) {
 				FROM INDIVIDU i)
 			SELECT CASE
 				WHEN birth IS NULL OR n = 0 THEN 'undetermined'
-				WHEN open > 0 OR ? < last THEN 'active'
-				WHEN ? < printf('%04d', CAST(substr(birth, 1, 4) AS INTEGER) + 80) || substr(birth, 5, 6) THEN 'intermediate'
-				ELSE 'final' END AS tier, COUNT(*)
+				WHEN ? >= printf('%04d', CAST(substr(birth, 1, 4) AS INTEGER) + 80) || substr(birth, 5, 6) THEN 'final'
+				WHEN open > 0 OR ? <= last THEN 'active'
+				ELSE 'intermediate' END AS tier, COUNT(*)
 			FROM agent GROUP BY tier`, asOf.String(), asOf.String())
 		if !equalCounts(rep.Tiers, want) {
 			t.Errorf("as of %s: tiers = %v, SQL says %v", asOf, rep.Tiers, want)
