@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -68,6 +69,15 @@ func TestVerifyLedgerTargetSpelling(t *testing.T) {
 		"\nERR: verify: ledger "+led+": nothing was checked at the target: "+why+"\n")
 	if strings.Contains(out, "\nOK\n") {
 		t.Errorf("another folder: OK printed\n%s", out)
+	}
+	out, code = run(t, "verify", "--json", "--ledger", led, "--target", "dir://"+other)
+	var jr struct {
+		OK        bool   `json:"ok"`
+		Unchecked string `json:"unchecked"`
+		Heads     []ledger.HeadCheck
+	}
+	if err := json.Unmarshal([]byte(strings.SplitN(out, "\nERR: ", 2)[0]), &jr); err != nil || code != exitFindings || jr.OK || jr.Unchecked != why || len(jr.Heads) != 1 || !jr.Heads[0].OK {
+		t.Errorf("--json: exit %d, %v %+v\n%s", code, err, jr, out)
 	}
 
 	gone := filepath.Join(filepath.Dir(depot), "typo")

@@ -30,3 +30,22 @@ func FuzzRead(f *testing.F) {
 		}
 	})
 }
+
+// A head comes from a file or a flag an auditor was handed: parsing it must never panic, and what
+// it accepts must print back as itself.
+func FuzzParseHead(f *testing.F) {
+	f.Add("27:" + ledger.Genesis)
+	f.Add(ledger.Genesis)
+	f.Add("0:" + ledger.Genesis + "\n")
+	f.Add("-1:x")
+	f.Fuzz(func(t *testing.T, s string) {
+		h, err := ledger.ParseHead(s)
+		if err != nil {
+			return
+		}
+		h2, err := ledger.ParseHead(h.String())
+		if err != nil || h2 != h {
+			t.Fatalf("%q parsed as %+v, which prints as %q and parses as %+v, %v", s, h, h.String(), h2, err)
+		}
+	})
+}

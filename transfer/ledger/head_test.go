@@ -414,3 +414,49 @@ func problems(rep ledger.Report) string {
 	}
 	return strings.Join(s, "\n")
 }
+
+// vitamLike is a target that cannot be asked for a stored SIP's checksum.
+type vitamLike struct{ transfer.Target }
+
+func (vitamLike) String() string { return "vitam+https://VITAM.example.org:443/?tenant=1&poll=5s" }
+func (vitamLike) Stat(context.Context, string) (transfer.Object, error) {
+	return transfer.Object{}, transfer.ErrNotSupported
+}
+func (vitamLike) List(context.Context, func(transfer.Object) error) error {
+	return transfer.ErrNotSupported
+}
+
+// Entries at a target where none can be checked: the report says why instead of OK.
+func TestVerifyNothingCheckable(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "ledger.jsonl")
+	l, _ := ledger.Open(p)
+	for i, st := range []string{ledger.StatusAccepted, ledger.StatusAccepted, ledger.StatusRejected} {
+		e := entry(i)
+		e.Target, e.Status = "vitam+https://vitam.example.org?poll=60s&tenant=1", st
+		l.Append(e)
+	}
+	l.Close()
+	rep, err := ledger.Verify(context.Background(), p, vitamLike{})
+	want := "none of the 3 SIPs recorded for vitam+https://vitam.example.org?poll=5s&tenant=1 is recorded as stored there (2 accepted, 1 rejected): only stored SIPs can be checked at a target (VITAM's receipt is its ATR)"
+	if err != nil || rep.OK() || rep.Unchecked != want || rep.Skipped != 3 {
+		t.Fatalf("%+v %v\nwant %q", rep, err, want)
+	}
+	// Stored there, but the target cannot say what it holds.
+	p = write(t, 1)
+	l, _ = ledger.Open(p)
+	e := entry(1)
+	e.Target = "vitam+https://vitam.example.org?tenant=1"
+	l.Append(e)
+	l.Close()
+	rep, _ = ledger.Verify(context.Background(), p, vitamLike{})
+	want = "vitam+https://vitam.example.org?poll=5s&tenant=1 cannot be asked for a stored SIP's checksum: none of the 1 entries recorded there could be checked"
+	if rep.OK() || rep.Unchecked != want {
+		t.Fatalf("%+v\nwant %q", rep, want)
+	}
+	// An empty ledger proves nothing about a target.
+	p = write(t, 0)
+	rep, _ = ledger.Verify(context.Background(), p, vitamLike{})
+	if want = "the ledger has no entries to check at vitam+https://vitam.example.org?poll=5s&tenant=1"; rep.OK() || rep.Unchecked != want {
+		t.Fatalf("%+v\nwant %q", rep, want)
+	}
+}
