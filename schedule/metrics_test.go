@@ -2,8 +2,11 @@ package schedule
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -11,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 )
 
 // Every documented series exists from the start, with its labels, before any run: an alert or a
@@ -242,4 +247,35 @@ func TestOnlyReportsItsOwnJob(t *testing.T) {
 
 func newTextLogger(w *logBuffer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// client_golang's own linter finds nothing to say about a real scrape after a few runs of each
+// outcome (names, units, help, counter suffixes).
+func TestMetricsPassPromlint(t *testing.T) {
+	r := &fixedRunner{
+		results: []Result{{Dossiers: map[string]int{"final": 3}, Archived: map[string]int{"final": 3}, SIPs: 1, Bytes: 42}, {FailedSIPs: 1}},
+		errs:    []error{nil, errors.New("refused")},
+	}
+	s, _ := newTestScheduler(t, mustConfig(t, jobsYAML("a", "@every 1h", "b", "0 2 * * *")), r, "")
+	s.Start(context.Background())
+	defer s.Stop()
+	for range 2 {
+		_, _ = s.RunNow(context.Background(), "a")
+	}
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	problems, err := promlint.New(resp.Body).Lint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		if strings.HasPrefix(p.Metric, "versement_") {
+			t.Errorf("promlint: %s: %s", p.Metric, p.Text)
+		}
+	}
 }

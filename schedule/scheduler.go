@@ -127,23 +127,27 @@ func (s *Scheduler) addSlots(cfg *Config, now time.Time) error {
 
 // loadSlot reads a job's state and finds what it missed. A last run that never recorded its end
 // is either still going in another process (which holds the job's lock) or died with its
-// process: the lock tells which. Taking the lock before reading the state makes the answer
-// certain: while this process holds it, no other can start or end a run of the job.
+// process: the lock tells which. The state is read again under the lock, since the other run may
+// have ended in between; the lock is only probed then, so as not to make another process's run
+// that starts at that instant skip for nothing.
 func (s *Scheduler) loadSlot(j *Job, now time.Time) (*slot, error) {
-	if s.only != "" && j.Name != s.only {
-		st, err := loadState(s.dir, j.Name)
-		if err != nil {
-			return nil, fmt.Errorf("job %s: state: %w", j.Name, err)
-		}
-		return &slot{st: st, missed: Missed{Job: j.Name, Since: st.LastStart}}, nil
-	}
-	lock, lerr := TryLock(lockPath(s.dir, j.Name))
 	st, err := loadState(s.dir, j.Name)
-	if lock != nil {
-		_ = lock.Unlock()
-	}
 	if err != nil {
 		return nil, fmt.Errorf("job %s: state: %w", j.Name, err)
+	}
+	if s.only != "" && j.Name != s.only {
+		return &slot{st: st, missed: Missed{Job: j.Name, Since: st.LastStart}}, nil
+	}
+	var lerr error
+	if st.LastEnd.Before(st.LastStart) {
+		var lock *Lock
+		if lock, lerr = TryLock(lockPath(s.dir, j.Name)); lerr == nil {
+			st, err = loadState(s.dir, j.Name)
+			_ = lock.Unlock()
+			if err != nil {
+				return nil, fmt.Errorf("job %s: state: %w", j.Name, err)
+			}
+		}
 	}
 	sl := &slot{st: st}
 	if errors.Is(lerr, ErrLocked) {
