@@ -41,6 +41,9 @@ func (scenario) Generate(r *rand.Rand, _ int) reflect.Value {
 	}
 	if r.Intn(2) == 0 {
 		s.rule.DUAFrom = FromStart
+		if r.Intn(2) == 0 {
+			s.rule.OpenPastDUA = ActiveWins
+		}
 	}
 	if r.Intn(8) == 0 {
 		s.rule.DUA = Duration{Unlimited: true}
@@ -64,7 +67,8 @@ func (scenario) Generate(r *rand.Rand, _ int) reflect.Value {
 }
 
 // TestTierNeverGoesBack: as asOf advances, a dossier's tier never goes backwards, and nothing is
-// final, destroyed or held before its DUA has ended (nor ever when the DUA is unlimited).
+// final, destroyed or held before its DUA has ended (nor ever when the DUA is unlimited), whichever
+// of the DUA end or the active phase wins (open_past_dua); checks never change the tier.
 func TestTierNeverGoesBack(t *testing.T) {
 	prop := func(s scenario) bool {
 		c, err := Compile(s.rule, MonthDay{})
@@ -81,9 +85,21 @@ func TestTierNeverGoesBack(t *testing.T) {
 			}
 			holds = append(holds, h)
 		}
+		// The same rule with checks: anomalies never change the tier.
+		checked := s.rule
+		checked.Checks = &Checks{Birth: "date(ROOT.START)", MaxAgeInPost: Duration{Years: 1}, Periods: []Period{{Table: "ROOT", Start: "END", End: "START"}}}
+		cc, err := Compile(checked, MonthDay{})
+		if err != nil {
+			t.Logf("compile with checks: %v", err)
+			return false
+		}
 		prev := -1
 		for _, asOf := range s.dates {
 			d := c.Decide(s.env, "k", asOf, holds...)
+			if dc := cc.Decide(s.env, "k", asOf, holds...); dc.Tier != d.Tier {
+				t.Logf("checks changed the tier on %s: %s, %s", asOf, d.Explain(), dc.Explain())
+				return false
+			}
 			if d.Tier == Undetermined {
 				t.Logf("undetermined: %s", d.Reason)
 				return false
