@@ -59,10 +59,18 @@ func TestVerifyLedgerTargetSpelling(t *testing.T) {
 		wantOutput(t, spelling, out, code, exitOK, "target dir://"+depot+": 2 SIPs present with their recorded SHA-256, 0 entries not checkable there, 0 objects not in the ledger\n", "\nOK\n")
 	}
 
+	// Sending again through another spelling of the same folder sends and records nothing.
+	a, _ := makeSIP(t, t.TempDir(), "apogee-final-0001.zip", "APOGEE-0001")
+	out, code := run(t, "transfer", "--target", "dir://./depot/", "--ledger", led, a)
+	wantOutput(t, "transfer, respelled", out, code, exitOK, "recorded ")
+	if h := ledgerHashes(t, led); len(h) != 2 {
+		t.Errorf("%d entries after a respelled transfer", len(h))
+	}
+
 	other := filepath.Join(filepath.Dir(depot), "other")
 	os.Mkdir(other, 0o755)
 	why := "no ledger entry was recorded for target dir://" + other + "; entries name: dir://" + depot + " (2)"
-	out, code := run(t, "verify", "--ledger", led, "--target", "dir://other/")
+	out, code = run(t, "verify", "--ledger", led, "--target", "dir://other/")
 	wantOutput(t, "another folder", out, code, exitFindings,
 		"target dir://"+other+": 0 SIPs present with their recorded SHA-256, 2 entries not checkable there, 0 objects not in the ledger\n",
 		"\nNOT CHECKED "+why+"\n",
