@@ -37,6 +37,9 @@ func FuzzParseSchedule(f *testing.F) {
 	f.Add([]byte("schedule: x\nacademic_year_end: \"09-30\"\nrules:\n  - id: A\n    start: endOfYear(R.Y)\n    active_until: latestEnd(map(C, .E))\n    dua: 80y\n    dua_from: start\n    final: sample\n" +
 		"    sampling: {letters: [B], surname: R.N, birth_days: [1], birth: R.B, year_modulo: 5}\n    access: {id: ACC-1, duration: 50y}\n    status: to-confirm\n" +
 		"holds:\n  - id: H\n    keys: [\"1\"]\n    where: R.X == 1\n    reason: r\n    until: 2030-01-01\n"))
+	f.Add([]byte("schedule: x\nrules:\n  - id: A\n    start: date(R.D)\n    active_until: latestEnd(map(C, .E))\n    active_until_is: last-day-in\n    active_status: to-confirm\n" +
+		"    dua: 80y\n    dua_from: start\n    open_past_dua: active\n    final: keep\n    status: verified\n" +
+		"    checks: {birth: date(R.D), max_age_in_post: 100y, periods: [{table: C, start: S, end: E}]}\n"))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		// A watchdog: the fuzzer does not time out one input, so a hang would only stall it.
 		timer := time.AfterFunc(10*time.Second, func() { panic(fmt.Sprintf("ParseSchedule hangs on %q", in)) })
