@@ -275,7 +275,9 @@ func (h *CompiledHold) covers(env map[string]any, key string, asOf civil.Date) (
 // reason.
 //
 // Phases are half-open: a period of 3 years from 2016-08-31 ends on 2019-08-31, and on that day
-// the dossier is already in the next phase.
+// the dossier is already in the next phase. With dua_from: start the DUA may end while the active
+// phase is open: OpenPastDUA says which wins, and the decision carries DUA_ENDED_WHILE_ACTIVE.
+// The rule's checks add data anomalies (Decision.Anomalies) without changing the tier.
 func (r *CompiledRule) Decide(env map[string]any, key string, asOf civil.Date, holds ...*CompiledHold) Decision {
 	d := Decision{Rule: r.ID, Status: r.Status, Key: key, AsOf: asOf, rule: r}
 	// Plausibility checks come first, so that an undetermined decision carries them too.
