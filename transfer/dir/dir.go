@@ -1,6 +1,14 @@
 // Package dir is the transfer target for a local folder (dir://PATH): a NAS mount, a hand-off
 // folder another tool picks SIPs up from. A SIP appears under its final name only once all its
-// bytes are on disk: it is written under a temporary name, fsync'd, renamed, and the folder fsync'd.
+// bytes are on disk: it is written under a temporary name, fsync'd, linked to its final name, and
+// the folder fsync'd.
+//
+// SIPs are files other services read: they are created with mode 0666 less the process's umask,
+// as cp would (so a unit's UMask= decides), or with the mode given as ?mode=0640 on the URL.
+//
+// Errors that waiting cannot cure (permission denied, read-only file system, no space left, no
+// such file) are marked permanent here, where they happen, so that the retry decorator fails at
+// once instead of retrying them.
 package dir
 
 import (
@@ -11,12 +19,17 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math/rand/v2"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
+	"github.com/versement/versement/internal/redact"
 	"github.com/versement/versement/transfer"
 )
 
@@ -26,21 +39,177 @@ const tmpPrefix = ".versement-tmp-"
 // Target writes SIPs into a folder.
 type Target struct {
 	root string
+	mode fs.FileMode // 0: 0666 less the umask
 }
 
-// New opens the folder root, creating it if needed.
-func New(root string) (*Target, error) {
+// Open opens the folder a dir:// URL names, creating it if needed:
+//
+//	dir:///srv/depot             an absolute path
+//	dir://./archives             a relative one (dir://archives too)
+//	dir:///srv/depot?mode=0640   SIPs created with that mode (default: 0666 less the umask)
+//
+// A URL with user info, a port, or a host name (dir://nas.example.org/export) is refused: a
+// dir:// target is a local folder, and writing under ./nas.example.org instead of the NAS would
+// go unnoticed.
+func Open(raw string) (*Target, error) {
+	if where := redact.Credentials(raw); where != "" {
+		return nil, fmt.Errorf("dir target %s: a dir:// URL names a local folder and holds no credentials (%s holds some)", transfer.Redact(raw), where)
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "dir" {
+		return nil, fmt.Errorf("dir target %q: want dir:///absolute/path or dir://./relative/path", transfer.Redact(raw))
+	}
+	if u.Port() != "" || strings.Contains(u.Host, ":") || looksLikeHost(u.Host) {
+		return nil, fmt.Errorf("dir target %s: %q is a host, and a dir:// target is a local folder: write dir:///absolute/path (a NAS: its mount point), or dir://./%s for a folder of that name here",
+			raw, u.Host, strings.TrimPrefix(u.Host+u.Path, "/"))
+	}
+	if u.Fragment != "" || strings.HasSuffix(raw, "#") {
+		return nil, fmt.Errorf("dir target %s: '#' starts a URL fragment: write it %%23 in a folder name", raw)
+	}
+	var mode fs.FileMode
+	for k, vs := range u.Query() {
+		switch k {
+		case "mode":
+			if mode, err = parseMode(vs[len(vs)-1]); err != nil {
+				return nil, fmt.Errorf("dir target %s: %w", raw, err)
+			}
+		default:
+			return nil, fmt.Errorf("dir target %s: unknown parameter %q (known: mode)", raw, k)
+		}
+	}
+	return newTarget(u.Host+u.Path, mode) // dir://relative/path or dir:///absolute/path
+}
+
+// looksLikeHost says whether the host part of a dir:// URL is a network name rather than the
+// first folder of a relative path: an IP address, localhost, or a dotted name (nas.example.org);
+// not ".", "..", ".hidden" or "archives".
+func looksLikeHost(h string) bool {
+	if h == "" || strings.HasPrefix(h, ".") {
+		return false
+	}
+	if h == "localhost" || strings.HasPrefix(h, "[") {
+		return true
+	}
+	if _, err := strconv.ParseUint(strings.ReplaceAll(h, ".", ""), 10, 64); err == nil {
+		return true // 192.168.1.10
+	}
+	return strings.Contains(h, ".")
+}
+
+// parseMode reads an octal file mode for SIPs: the owner must be able to read them (Stat hashes
+// them), and others may not write them.
+func parseMode(s string) (fs.FileMode, error) {
+	m, err := strconv.ParseUint(s, 8, 32)
+	switch {
+	case err != nil || m > 0o777:
+		return 0, fmt.Errorf("mode=%s: want an octal file mode such as 0640", s)
+	case m&0o400 == 0:
+		return 0, fmt.Errorf("mode=%s: the owner must be able to read the SIPs (want e.g. 0640)", s)
+	case m&0o002 != 0:
+		return 0, fmt.Errorf("mode=%s: SIPs writable by any user could be altered after they were checked (want e.g. 0640)", s)
+	}
+	return fs.FileMode(m), nil
+}
+
+// New opens the folder root, creating it if needed; SIPs get mode 0666 less the umask.
+func New(root string) (*Target, error) { return newTarget(root, 0) }
+
+func newTarget(root string, mode fs.FileMode) (*Target, error) {
 	if root == "" {
-		return nil, errors.New("dir target: empty path (want dir:///absolute/path or dir://relative/path)")
+		return nil, errors.New("dir target: empty path (want dir:///absolute/path or dir://./relative/path)")
 	}
-	if err := os.MkdirAll(root, 0o755); err != nil {
-		return nil, fmt.Errorf("dir target: %w", err)
+	t := &Target{root: root, mode: mode}
+	if err := t.mkdirs(root); err != nil {
+		return nil, err
 	}
-	return &Target{root: root}, nil
+	return t, nil
 }
 
 func (t *Target) String() string { return "dir://" + t.root }
 func (t *Target) Close() error   { return nil }
+
+// dirMode is the mode of the folders a Put creates: with mode=, searchable by whoever may read
+// the SIPs (0640 → 0750); else 0777 less the umask.
+func (t *Target) dirMode() fs.FileMode {
+	if t.mode == 0 {
+		return 0o777
+	}
+	return t.mode | 0o700 | (t.mode&0o444)>>2
+}
+
+// mkdirs creates dir and its missing parents, with dirMode exactly when mode= was given.
+func (t *Target) mkdirs(dir string) error {
+	if fi, err := os.Stat(dir); err == nil && fi.IsDir() {
+		return nil
+	}
+	if parent := filepath.Dir(dir); parent != dir {
+		if err := t.mkdirs(parent); err != nil {
+			return err
+		}
+	}
+	err := os.Mkdir(dir, t.dirMode())
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err == nil && t.mode != 0 {
+		err = os.Chmod(dir, t.dirMode())
+	}
+	if err != nil {
+		return t.fail("cannot create the folder "+dir, err)
+	}
+	return nil
+}
+
+// fail describes a failed file operation for the user ("dir target dir:///srv/out: cannot write
+// into /srv/out: read-only file system") and marks it permanent when waiting cannot cure it.
+func (t *Target) fail(what string, err error) error {
+	cause := err
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		cause = pe.Err // the path is in what
+	}
+	e := fmt.Errorf("dir target %s: %s: %w", t, what, cause)
+	if permanent(err) {
+		return transfer.Permanent(e)
+	}
+	return e
+}
+
+// permanent: what no retry can cure. A full disk may be emptied by someone, but not within the
+// seconds a retry waits.
+func permanent(err error) bool {
+	for _, target := range []error{fs.ErrPermission, fs.ErrNotExist, syscall.EROFS, syscall.ENOSPC, syscall.EDQUOT,
+		syscall.ENOTDIR, syscall.EISDIR, syscall.ENAMETOOLONG, syscall.ELOOP, syscall.EFBIG} {
+		if errors.Is(err, target) {
+			return true
+		}
+	}
+	return false
+}
+
+// createTemp is os.CreateTemp with a mode: 0666 less the umask (the kernel applies it), or
+// exactly t.mode.
+func (t *Target) createTemp(dir string) (*os.File, error) {
+	perm := fs.FileMode(0o666)
+	if t.mode != 0 {
+		perm = t.mode
+	}
+	for range 10000 {
+		name := filepath.Join(dir, tmpPrefix+strconv.FormatUint(rand.Uint64(), 36))
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, perm)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err == nil && t.mode != 0 {
+			if err = f.Chmod(t.mode); err != nil { // the umask narrowed it
+				f.Close()
+				os.Remove(name)
+			}
+		}
+		return f, err
+	}
+	return nil, &fs.PathError{Op: "createtemp", Path: filepath.Join(dir, tmpPrefix+"*"), Err: fs.ErrExist}
+}
 
 func (t *Target) path(name string) string { return filepath.Join(t.root, filepath.FromSlash(name)) }
 
@@ -63,17 +232,17 @@ func (t *Target) Put(ctx context.Context, sip transfer.SIP) (transfer.Receipt, e
 	}
 	final := t.path(sip.Name)
 	dir := filepath.Dir(final)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return rcpt, fmt.Errorf("dir target: %w", err)
+	if err := t.mkdirs(dir); err != nil {
+		return rcpt, err
 	}
 	src, err := os.Open(sip.Path)
 	if err != nil {
 		return rcpt, transfer.Permanent(err)
 	}
 	defer src.Close()
-	tmp, err := os.CreateTemp(dir, tmpPrefix+"*")
+	tmp, err := t.createTemp(dir)
 	if err != nil {
-		return rcpt, fmt.Errorf("dir target: %w", err)
+		return rcpt, t.fail("cannot write into "+dir, err)
 	}
 	committed := false
 	defer func() {
@@ -85,17 +254,20 @@ func (t *Target) Put(ctx context.Context, sip transfer.SIP) (transfer.Receipt, e
 	h := sha256.New()
 	n, err := io.Copy(io.MultiWriter(tmp, h), transfer.ContextReader(ctx, src))
 	if err != nil {
-		return rcpt, fmt.Errorf("dir target: write %s: %w", final, err)
+		if errors.Is(err, ctx.Err()) {
+			return rcpt, err
+		}
+		return rcpt, t.fail("write "+final, err)
 	}
 	if got := hex.EncodeToString(h.Sum(nil)); got != sip.SHA256 || n != sip.Size {
 		return rcpt, transfer.Permanent(fmt.Errorf("dir target: %s: %w: copied %d bytes with sha256 %s, expected %d bytes with %s (the SIP changed since it was written?)",
 			sip.Path, transfer.ErrDigest, n, got, sip.Size, sip.SHA256))
 	}
 	if err := tmp.Sync(); err != nil {
-		return rcpt, fmt.Errorf("dir target: fsync %s: %w", tmp.Name(), err)
+		return rcpt, t.fail("fsync "+final, err)
 	}
 	if err := tmp.Close(); err != nil {
-		return rcpt, fmt.Errorf("dir target: %w", err)
+		return rcpt, t.fail("write "+final, err)
 	}
 	// Link rather than rename: link fails if the final name appeared meanwhile (another writer),
 	// so a SIP is never replaced, even in a race.
@@ -103,12 +275,12 @@ func (t *Target) Put(ctx context.Context, sip transfer.SIP) (transfer.Receipt, e
 		if errors.Is(err, fs.ErrExist) {
 			return t.Put(ctx, sip) // re-check: same bytes → AlreadyThere, else conflict
 		}
-		return rcpt, fmt.Errorf("dir target: %w", err)
+		return rcpt, t.fail("link "+final, err)
 	}
 	os.Remove(tmp.Name())
 	committed = true
 	if err := syncDir(dir); err != nil {
-		return rcpt, fmt.Errorf("dir target: fsync folder %s: %w", dir, err)
+		return rcpt, t.fail("fsync the folder "+dir, err)
 	}
 	rcpt.Time = time.Now().UTC()
 	return rcpt, nil
@@ -134,19 +306,22 @@ func (t *Target) Stat(ctx context.Context, name string) (transfer.Object, error)
 	if errors.Is(err, fs.ErrNotExist) {
 		return transfer.Object{}, fmt.Errorf("%s: %w", p, transfer.ErrNotExist)
 	} else if err != nil {
-		return transfer.Object{}, err
+		return transfer.Object{}, t.fail("cannot read "+p, err)
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return transfer.Object{}, err
+		return transfer.Object{}, t.fail("cannot read "+p, err)
 	}
 	if !fi.Mode().IsRegular() {
 		return transfer.Object{}, fmt.Errorf("%s: not a regular file", p)
 	}
 	h := sha256.New()
 	if _, err := io.Copy(h, transfer.ContextReader(ctx, f)); err != nil {
-		return transfer.Object{}, fmt.Errorf("read %s: %w", p, err)
+		if errors.Is(err, ctx.Err()) {
+			return transfer.Object{}, err
+		}
+		return transfer.Object{}, t.fail("read "+p, err)
 	}
 	return transfer.Object{Name: name, Size: fi.Size(), SHA256: hex.EncodeToString(h.Sum(nil)), ModTime: fi.ModTime()}, nil
 }

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/versement/versement/transfer"
@@ -128,15 +130,153 @@ func TestStatRefusesNamesOutsideTheRoot(t *testing.T) {
 	}
 }
 
-func TestReadOnlyFolderFails(t *testing.T) {
-	if os.Geteuid() == 0 {
-		t.Skip("root ignores folder permissions")
+// readOnlyFolder returns an existing folder the process cannot write into, and the error text the
+// system gives: a read-only tmpfs mounted there as root (what CI runs as; a read-only NFS export
+// or snapshot answers the same), else a folder without write permission.
+func readOnlyFolder(t *testing.T) (string, string) {
+	t.Helper()
+	dir := t.TempDir()
+	if os.Geteuid() != 0 {
+		if err := os.Chmod(dir, 0o555); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.Chmod(dir, 0o755) })
+		return dir, "permission denied"
 	}
-	root := t.TempDir()
-	tg, _ := dir.New(root)
-	os.Chmod(root, 0o555)
-	defer os.Chmod(root, 0o755)
-	if _, err := tg.Put(context.Background(), sipFile(t, "d.zip", "x")); err == nil {
-		t.Fatal("put into a read-only folder succeeded")
+	if err := syscall.Mount("tmpfs", dir, "tmpfs", syscall.MS_RDONLY, "size=1m"); err != nil {
+		t.Skipf("root, but cannot mount a read-only tmpfs: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := syscall.Unmount(dir, 0); err != nil {
+			t.Errorf("unmount %s: %v", dir, err)
+		}
+	})
+	return dir, "read-only file system"
+}
+
+// A folder the process cannot write into gives a message naming the folder and the reason, and
+// a permanent error: waiting does not make it writable, so the retry decorator must not wait.
+func TestReadOnlyFolderFailsPermanently(t *testing.T) {
+	root, reason := readOnlyFolder(t)
+	tg, err := dir.New(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = tg.Put(context.Background(), sipFile(t, "d.zip", "x"))
+	want := "dir target dir://" + root + ": cannot write into " + root + ": " + reason
+	if err == nil || err.Error() != want {
+		t.Fatalf("got  %v\nwant %s", err, want)
+	}
+	var perm *transfer.PermanentError
+	if !errors.As(err, &perm) {
+		t.Fatalf("%v is not marked permanent", err)
+	}
+	// A subfolder that cannot be created: the same.
+	sip := sipFile(t, "e.zip", "x")
+	sip.Name = "sub/e.zip"
+	_, err = tg.Put(context.Background(), sip)
+	want = "dir target dir://" + root + ": cannot create the folder " + filepath.Join(root, "sub") + ": " + reason
+	if err == nil || err.Error() != want || !errors.As(err, &perm) {
+		t.Fatalf("got  %v\nwant %s (permanent)", err, want)
+	}
+	// And a root that cannot be created.
+	_, err = dir.New(filepath.Join(root, "depot"))
+	want = "dir target dir://" + filepath.Join(root, "depot") + ": cannot create the folder " + filepath.Join(root, "depot") + ": " + reason
+	if err == nil || err.Error() != want {
+		t.Fatalf("got  %v\nwant %s", err, want)
+	}
+}
+
+// SIPs are files other services read: 0666 less the umask by default (as cp does), or the mode
+// given on the URL; folders created for them follow.
+func TestModes(t *testing.T) {
+	old := syscall.Umask(0o027)
+	defer syscall.Umask(old)
+	base := t.TempDir()
+	for _, tc := range []struct {
+		url             string
+		file, subfolder fs.FileMode
+	}{
+		{"dir://" + base + "/umask", 0o640, 0o750},
+		{"dir://" + base + "/explicit?mode=0644", 0o644, 0o755}, // wider than the umask: the URL says so
+		{"dir://" + base + "/private?mode=0600", 0o600, 0o700},
+		{"dir://" + base + "/group?mode=0660", 0o660, 0o770},
+	} {
+		tg, err := dir.Open(tc.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sip := sipFile(t, "a.zip", "PK")
+		sip.Name = "sub/a.zip"
+		r, err := tg.Put(context.Background(), sip)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fi, err := os.Stat(r.Location)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fi.Mode().Perm(); got != tc.file {
+			t.Errorf("%s: SIP mode %o, want %o", tc.url, got, tc.file)
+		}
+		di, _ := os.Stat(filepath.Dir(r.Location))
+		if got := di.Mode().Perm(); got != tc.subfolder {
+			t.Errorf("%s: folder mode %o, want %o", tc.url, got, tc.subfolder)
+		}
+		if strings.Contains(tg.String(), "mode") {
+			t.Errorf("String() = %s: the ledger must match the folder whatever the mode", tg)
+		}
+	}
+}
+
+func TestOpenURLs(t *testing.T) {
+	base := t.TempDir()
+	t.Chdir(base)
+	for raw, root := range map[string]string{
+		"dir://" + base + "/a": base + "/a",
+		"dir://./rel/b":        "./rel/b",
+		"dir://rel/c":          "rel/c",
+		"dir://../" + filepath.Base(base) + "/d?mode=0640": "../" + filepath.Base(base) + "/d",
+	} {
+		tg, err := dir.Open(raw)
+		if err != nil {
+			t.Errorf("%s: %v", raw, err)
+			continue
+		}
+		if tg.String() != "dir://"+root {
+			t.Errorf("%s: String() = %s", raw, tg)
+		}
+	}
+	for raw, want := range map[string]string{
+		"dir://u:S3KR1T@host/srv": "dir target dir://u:xxxxx@host/srv: a dir:// URL names a local folder and holds no credentials (user info holds some)",
+		"dir://u@host/srv":        "dir target dir://u@host/srv: a dir:// URL names a local folder and holds no credentials (user info holds some)",
+		"dir://nas.example.org/export": `dir target dir://nas.example.org/export: "nas.example.org" is a host, and a dir:// target is a local folder: ` +
+			`write dir:///absolute/path (a NAS: its mount point), or dir://./nas.example.org/export for a folder of that name here`,
+		"dir://nas:2049/export": `dir target dir://nas:2049/export: "nas:2049" is a host, and a dir:// target is a local folder: ` +
+			`write dir:///absolute/path (a NAS: its mount point), or dir://./nas:2049/export for a folder of that name here`,
+		"dir://192.168.1.10/x": `dir target dir://192.168.1.10/x: "192.168.1.10" is a host, and a dir:// target is a local folder: ` +
+			`write dir:///absolute/path (a NAS: its mount point), or dir://./192.168.1.10/x for a folder of that name here`,
+		"dir://localhost/srv": `dir target dir://localhost/srv: "localhost" is a host, and a dir:// target is a local folder: ` +
+			`write dir:///absolute/path (a NAS: its mount point), or dir://./localhost/srv for a folder of that name here`,
+		"dir:///srv/a#b":            `dir target dir:///srv/a#b: '#' starts a URL fragment: write it %23 in a folder name`,
+		"dir:///srv/out?mode=640x":  "dir target dir:///srv/out?mode=640x: mode=640x: want an octal file mode such as 0640",
+		"dir:///srv/out?mode=01777": "dir target dir:///srv/out?mode=01777: mode=01777: want an octal file mode such as 0640",
+		"dir:///srv/out?mode=0040":  "dir target dir:///srv/out?mode=0040: mode=0040: the owner must be able to read the SIPs (want e.g. 0640)",
+		"dir:///srv/out?mode=0666":  "dir target dir:///srv/out?mode=0666: mode=0666: SIPs writable by any user could be altered after they were checked (want e.g. 0640)",
+		"dir:///srv/out?fsync=no":   `dir target dir:///srv/out?fsync=no: unknown parameter "fsync" (known: mode)`,
+		"dir:///srv/out?key=S3KR1T": "dir target dir:///srv/out?key=xxxxx: a dir:// URL names a local folder and holds no credentials (the key= parameter holds some)",
+		"dir://":                    "dir target: empty path (want dir:///absolute/path or dir://./relative/path)",
+	} {
+		_, err := dir.Open(raw)
+		if err == nil || err.Error() != want {
+			t.Errorf("%s:\n got %v\nwant %s", raw, err, want)
+		}
+	}
+	if entries, _ := os.ReadDir(base); len(entries) != 3 { // a, rel, d: nothing for the refused URLs
+		names := []string{}
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		t.Errorf("folders created: %v", names)
 	}
 }
