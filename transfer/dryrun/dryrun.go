@@ -11,11 +11,30 @@ import (
 	"github.com/versement/versement/transfer"
 )
 
-// Target is the decorator.
+// Target is the decorator. It claims the optional capabilities (transfer.Resumer) of the
+// target it wraps, and only those.
 type Target struct{ inner transfer.Target }
 
-// Wrap returns t in dry-run mode.
-func Wrap(t transfer.Target) *Target { return &Target{inner: t} }
+// resumer is Target for a wrapped target that can resume.
+type resumer struct {
+	*Target
+	r transfer.Resumer
+}
+
+// Resume waits for the verdict on an operation sent by an earlier, real run: reading it sends
+// nothing.
+func (t resumer) Resume(ctx context.Context, sip transfer.SIP, op string) (transfer.Receipt, error) {
+	return t.r.Resume(ctx, sip, op)
+}
+
+// Wrap returns t in dry-run mode; the result is a transfer.Resumer exactly when t is one.
+func Wrap(t transfer.Target) transfer.Target {
+	d := &Target{inner: t}
+	if r, ok := t.(transfer.Resumer); ok {
+		return resumer{d, r}
+	}
+	return d
+}
 
 func (t *Target) String() string          { return t.inner.String() }
 func (t *Target) Close() error            { return t.inner.Close() }
@@ -37,14 +56,6 @@ func (t *Target) Put(ctx context.Context, sip transfer.SIP) (transfer.Receipt, e
 	}
 	r.AlreadyThere = true
 	return r, nil
-}
-
-// Resume passes through to the wrapped target if it can resume, else ErrNotSupported.
-func (t *Target) Resume(ctx context.Context, sip transfer.SIP, op string) (transfer.Receipt, error) {
-	if r, ok := t.inner.(transfer.Resumer); ok {
-		return r.Resume(ctx, sip, op)
-	}
-	return transfer.Receipt{}, transfer.ErrNotSupported
 }
 
 func (t *Target) Stat(ctx context.Context, name string) (transfer.Object, error) {

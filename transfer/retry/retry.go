@@ -1,7 +1,13 @@
-// Package retry wraps any transfer.Target so that transient failures (timeouts, connection
-// resets, 5xx, SlowDown) are retried with exponential backoff and full jitter, a bounded number
-// of times, while permanent ones (403, BadDigest, other 4xx, a conflict, a KO) fail at once.
-// Put is safe to retry because every target's Put is idempotent.
+// Package retry wraps any transfer.Target so that transient failures are retried with
+// exponential backoff and full jitter, a bounded number of times, while permanent ones fail at
+// once. Put is safe to retry because every target's Put is idempotent.
+//
+// The backends classify their own errors (transfer.Transient, transfer.Permanent): S3 knows which
+// of its error codes mean "slow down", VITAM which of its answers mean "try later". This package
+// knows only what every backend shares: the network (connection refused or reset, timeouts, an
+// answer cut short). An error number from the operating system is transient only when it is one of
+// the network's: a read-only file system, a full disk or a permission denied is not cured by
+// waiting, and retrying it only fills the log.
 package retry
 
 import (
@@ -14,9 +20,6 @@ import (
 	"net"
 	"syscall"
 	"time"
-
-	"github.com/aws/smithy-go"
-	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/versement/versement/transfer"
 )
@@ -32,15 +35,37 @@ type Policy struct {
 // DefaultPolicy: 5 tries over about 15 s in the worst case, which rides out a server restart.
 var DefaultPolicy = Policy{Attempts: 5, Base: time.Second, Max: time.Minute}
 
-// Target is the decorator.
+// Target is the decorator. It claims the optional capabilities (transfer.Resumer) of the
+// target it wraps, and only those: Wrap returns a type that has Resume only when the wrapped
+// target has it.
 type Target struct {
 	inner transfer.Target
 	p     Policy
 	sleep func(context.Context, time.Duration) error
 }
 
-// Wrap returns t with retries.
-func Wrap(t transfer.Target, p Policy) *Target {
+// resumer is Target for a wrapped target that can resume.
+type resumer struct {
+	*Target
+	r transfer.Resumer
+}
+
+// Resume waits for the verdict on an operation already sent. It is not retried: waiting is the
+// wrapped target's own business (VITAM polls until its timeout).
+func (t resumer) Resume(ctx context.Context, sip transfer.SIP, op string) (transfer.Receipt, error) {
+	return t.r.Resume(ctx, sip, op)
+}
+
+// Wrap returns t with retries; the result is a transfer.Resumer exactly when t is one.
+func Wrap(t transfer.Target, p Policy) transfer.Target {
+	d := newTarget(t, p)
+	if r, ok := t.(transfer.Resumer); ok {
+		return resumer{d, r}
+	}
+	return d
+}
+
+func newTarget(t transfer.Target, p Policy) *Target {
 	if p.Attempts <= 0 {
 		p.Attempts = DefaultPolicy.Attempts
 	}
@@ -64,14 +89,6 @@ func (t *Target) Put(ctx context.Context, sip transfer.SIP) (transfer.Receipt, e
 	var r transfer.Receipt
 	err := t.do(ctx, "put "+sip.Name, func() (err error) { r, err = t.inner.Put(ctx, sip); return err })
 	return r, err
-}
-
-// Resume passes through to the wrapped target if it can resume, else ErrNotSupported.
-func (t *Target) Resume(ctx context.Context, sip transfer.SIP, op string) (transfer.Receipt, error) {
-	if r, ok := t.inner.(transfer.Resumer); ok {
-		return r.Resume(ctx, sip, op)
-	}
-	return transfer.Receipt{}, transfer.ErrNotSupported
 }
 
 func (t *Target) Stat(ctx context.Context, name string) (transfer.Object, error) {
@@ -120,7 +137,9 @@ func (t *Target) backoff(attempt int) time.Duration {
 	return t.p.Base/2 + time.Duration(rand.Int64N(int64(d)))
 }
 
-// Retryable says whether err is worth another try.
+// Retryable says whether err is worth another try: marked transient by its backend, or a
+// failure of the network itself. Anything else (a permanent failure, a cancelled context, an
+// error number that is not the network's, an error nobody classified) is not.
 func Retryable(err error) bool {
 	if err == nil {
 		return false
@@ -136,29 +155,39 @@ func Retryable(err error) bool {
 	if errors.As(err, &tr) {
 		return true
 	}
-	if errors.Is(err, transfer.ErrConflict) || errors.Is(err, transfer.ErrRejected) || errors.Is(err, transfer.ErrDigest) {
+	if errors.Is(err, transfer.ErrConflict) || errors.Is(err, transfer.ErrRejected) || errors.Is(err, transfer.ErrDigest) ||
+		errors.Is(err, transfer.ErrNotExist) || errors.Is(err, transfer.ErrNotSupported) {
 		return false
 	}
-	var api smithy.APIError
-	if errors.As(err, &api) {
-		switch api.ErrorCode() {
-		case "SlowDown", "RequestTimeout", "RequestTimeTooSkewed", "InternalError", "ServiceUnavailable", "Throttling", "ThrottlingException", "TooManyRequests":
-			return true
-		}
+	// syscall.Errno satisfies net.Error (it has Timeout and Temporary), so it is judged first, by
+	// its number, wherever it comes from.
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		return networkErrno(errno)
 	}
-	var resp *smithyhttp.ResponseError
-	if errors.As(err, &resp) && resp.HTTPStatusCode() != 0 { // 0: no answer at all, see below
-		code := resp.HTTPStatusCode()
-		return code >= 500 || code == 408 || code == 429
-	}
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
-		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EPIPE) {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
 		return true
 	}
-	var ne net.Error
-	if errors.As(err, &ne) {
-		return true
+	var dns *net.DNSError
+	if errors.As(err, &dns) {
+		return dns.IsTimeout || dns.IsTemporary
 	}
 	var oe *net.OpError
-	return errors.As(err, &oe)
+	if errors.As(err, &oe) {
+		return true
+	}
+	// Other net.Errors (url.Error wraps every failure of an HTTP client, a bad certificate
+	// included): only a timeout.
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// networkErrno says whether an error number is one of the network's passing failures.
+func networkErrno(e syscall.Errno) bool {
+	switch e {
+	case syscall.ECONNREFUSED, syscall.ECONNRESET, syscall.ECONNABORTED, syscall.EPIPE, syscall.ETIMEDOUT,
+		syscall.EHOSTUNREACH, syscall.ENETUNREACH, syscall.ENETDOWN, syscall.ENETRESET, syscall.EHOSTDOWN:
+		return true
+	}
+	return false
 }

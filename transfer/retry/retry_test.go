@@ -2,17 +2,18 @@ package retry
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"net"
-	"net/http"
+	"net/url"
+	"os"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/aws/smithy-go"
-	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/versement/versement/transfer"
 )
@@ -37,7 +38,7 @@ func (f *flaky) String() string                                          { retur
 func (f *flaky) Close() error                                            { return nil }
 
 func wrap(f *flaky, attempts int) (*Target, *[]time.Duration) {
-	t := Wrap(f, Policy{Attempts: attempts, Base: 10 * time.Millisecond, Max: 40 * time.Millisecond})
+	t := newTarget(f, Policy{Attempts: attempts, Base: 10 * time.Millisecond, Max: 40 * time.Millisecond})
 	var waits []time.Duration
 	t.sleep = func(_ context.Context, d time.Duration) error { waits = append(waits, d); return nil }
 	return t, &waits
@@ -45,19 +46,19 @@ func wrap(f *flaky, attempts int) (*Target, *[]time.Duration) {
 
 func TestTransientRetriedThenSucceeds(t *testing.T) {
 	f := &flaky{errs: []error{
-		&net.OpError{Op: "dial", Err: syscall.ECONNREFUSED},
-		&smithy.GenericAPIError{Code: "SlowDown", Message: "Please reduce your request rate."},
+		&net.OpError{Op: "dial", Err: &os.SyscallError{Syscall: "connect", Err: syscall.ECONNREFUSED}},
+		transfer.Transient(errors.New("S3: SlowDown: Please reduce your request rate.")),
 		fmt.Errorf("wrapped: %w", syscall.ECONNRESET),
-		// What aws-sdk-go-v2 returns when the server is down: a response error without a status.
-		&smithy.OperationError{ServiceID: "S3", OperationName: "HeadObject", Err: &smithyhttp.ResponseError{
-			Response: &smithyhttp.Response{Response: &http.Response{}},
-			Err:      &smithyhttp.RequestSendError{Err: &net.OpError{Op: "dial", Err: syscall.ECONNREFUSED}}}},
+		// What an HTTP client returns when the server is down.
+		&url.Error{Op: "Put", URL: "https://h/x", Err: &net.OpError{Op: "dial", Err: syscall.ECONNREFUSED}},
+		fmt.Errorf("read response: %w", io.ErrUnexpectedEOF),
+		&url.Error{Op: "Get", URL: "https://h/x", Err: timeout{}},
 	}}
-	tg, waits := wrap(f, 5)
+	tg, waits := wrap(f, 7)
 	if _, err := tg.Put(context.Background(), transfer.SIP{Name: "a"}); err != nil {
 		t.Fatal(err)
 	}
-	if f.calls != 5 || len(*waits) != 4 {
+	if f.calls != 7 || len(*waits) != 6 {
 		t.Fatalf("calls %d waits %v", f.calls, *waits)
 	}
 	for i, w := range *waits {
@@ -67,18 +68,38 @@ func TestTransientRetriedThenSucceeds(t *testing.T) {
 	}
 }
 
+type timeout struct{}
+
+func (timeout) Error() string   { return "i/o timeout" }
+func (timeout) Timeout() bool   { return true }
+func (timeout) Temporary() bool { return true }
+
 func TestPermanentFailsAtOnce(t *testing.T) {
 	for _, err := range []error{
-		&smithy.GenericAPIError{Code: "AccessDenied", Message: "Access Denied"},
+		transfer.Permanent(errors.New("AccessDenied")),
 		transfer.Permanent(errors.New("BadDigest")),
 		fmt.Errorf("x: %w", transfer.ErrConflict),
+		fmt.Errorf("x: %w", transfer.ErrNotExist),
 		context.Canceled,
+		errors.New("nobody classified this"),
+		// syscall.Errno satisfies net.Error: these once counted as transient.
+		&fs.PathError{Op: "open", Path: "/srv/out/.versement-tmp-1", Err: syscall.EROFS},
+		&fs.PathError{Op: "open", Path: "/srv/out/.versement-tmp-1", Err: syscall.EACCES},
+		&fs.PathError{Op: "write", Path: "/srv/out/.versement-tmp-1", Err: syscall.ENOSPC},
+		&fs.PathError{Op: "open", Path: "/srv/out/a.zip", Err: syscall.ENOENT},
+		fmt.Errorf("copy: %w", syscall.EPERM),
+		// A certificate the client does not trust does not become trusted by waiting.
+		&url.Error{Op: "Post", URL: "https://vitam/ingest", Err: x509.UnknownAuthorityError{}},
+		&net.DNSError{Err: "no such host", Name: "nas.invalid", IsNotFound: true},
 	} {
 		f := &flaky{errs: []error{err}}
 		tg, _ := wrap(f, 5)
 		_, got := tg.Put(context.Background(), transfer.SIP{Name: "a"})
-		if got == nil || f.calls != 1 {
+		if got == nil || f.calls != 1 || got.Error() != err.Error() {
 			t.Errorf("%v: calls %d, err %v", err, f.calls, got)
+		}
+		if Retryable(err) {
+			t.Errorf("Retryable(%v) = true", err)
 		}
 	}
 }
@@ -93,5 +114,42 @@ func TestBounded(t *testing.T) {
 	_, err := tg.Put(context.Background(), transfer.SIP{Name: "a"})
 	if err == nil || f.calls != 3 || !strings.Contains(err.Error(), "gave up after 3 attempts: 503 Service Unavailable") {
 		t.Fatalf("calls %d err %v", f.calls, err)
+	}
+}
+
+type resumable struct {
+	flaky
+	ops []string
+}
+
+func (r *resumable) Resume(_ context.Context, _ transfer.SIP, op string) (transfer.Receipt, error) {
+	r.ops = append(r.ops, op)
+	return transfer.Receipt{Operation: op}, nil
+}
+
+// The decorator is a Resumer exactly when the target it wraps is one: a caller that asks must be
+// told the truth (ledger.Send refuses to resend a pending SIP to a target that cannot resume).
+func TestCapabilitiesForwardedHonestly(t *testing.T) {
+	plain := Wrap(&flaky{}, Policy{})
+	if _, ok := plain.(transfer.Resumer); ok {
+		t.Error("a retrying folder or S3 target claims to resume")
+	}
+	if _, ok := transfer.As[transfer.Resumer](plain); ok {
+		t.Error("transfer.As found a Resumer in a target that has none")
+	}
+	inner := &resumable{}
+	tg := Wrap(inner, Policy{})
+	r, ok := tg.(transfer.Resumer)
+	if !ok {
+		t.Fatal("a retrying VITAM-like target does not resume")
+	}
+	if rc, err := r.Resume(context.Background(), transfer.SIP{Name: "a"}, "op-1"); err != nil || rc.Operation != "op-1" || len(inner.ops) != 1 {
+		t.Fatalf("Resume: %+v %v %v", rc, err, inner.ops)
+	}
+	if u, ok := tg.(interface{ Unwrap() transfer.Target }); !ok || u.Unwrap() != transfer.Target(inner) {
+		t.Error("Unwrap does not return the wrapped target")
+	}
+	if tg.String() != "fake://" {
+		t.Errorf("String: %s", tg)
 	}
 }
