@@ -40,11 +40,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"github.com/versement/versement/internal/redact"
 	"github.com/versement/versement/transfer"
 )
 
@@ -67,14 +69,20 @@ type Target struct {
 	concurrency int
 }
 
-// Open builds the target from its URL.
+// Open builds the target from its URL. It fails at once, before any request, when the URL
+// carries credentials anywhere or when no credentials are configured.
+//
+// The SDK retries nothing: the retry decorator (transfer/retry) is the one retry layer, so that a
+// failing request is tried --retries times with one backoff, not SDK tries × decorator tries with
+// two. With a custom endpoint (an on-premises store), the SDK never asks the EC2 instance metadata
+// service for credentials: it is AWS's, and outside AWS the request only times out.
 func Open(ctx context.Context, raw string, opts transfer.Options) (*Target, error) {
+	if where := redact.Credentials(raw); where != "" {
+		return nil, fmt.Errorf("S3 target %s: credentials do not belong in the URL (%s holds some): set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE", transfer.Redact(raw), where)
+	}
 	u, err := url.Parse(raw)
 	if err != nil || u.Scheme != "s3" || u.Host == "" {
 		return nil, fmt.Errorf("S3 target %q: want s3://bucket/prefix?endpoint=…&region=…&path-style=true", transfer.Redact(raw))
-	}
-	if u.User != nil {
-		return nil, fmt.Errorf("S3 target %s: credentials do not belong in the URL; use AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or a profile", transfer.Redact(raw))
 	}
 	q := u.Query()
 	for k := range q {
@@ -84,9 +92,25 @@ func Open(ctx context.Context, raw string, opts transfer.Options) (*Target, erro
 			return nil, fmt.Errorf("S3 target %s: unknown parameter %q (known: endpoint, region, path-style)", transfer.Redact(raw), k)
 		}
 	}
+	endpoint := q.Get("endpoint")
+	if endpoint != "" {
+		eu, err := url.Parse(endpoint)
+		if err != nil || (eu.Scheme != "http" && eu.Scheme != "https") || eu.Host == "" {
+			return nil, fmt.Errorf("S3 target %s: endpoint %q: want http(s)://host:port", transfer.Redact(raw), redact.URL(endpoint))
+		}
+	}
+	pathStyle := false
+	if ps := q.Get("path-style"); ps != "" {
+		if pathStyle, err = strconv.ParseBool(ps); err != nil {
+			return nil, fmt.Errorf("S3 target %s: path-style=%q: want true or false", transfer.Redact(raw), ps)
+		}
+	}
 	var loadOpts []func(*config.LoadOptions) error
 	if r := q.Get("region"); r != "" {
 		loadOpts = append(loadOpts, config.WithRegion(r))
+	}
+	if endpoint != "" {
+		loadOpts = append(loadOpts, config.WithEC2IMDSClientEnableState(imds.ClientDisabled))
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, loadOpts...)
 	if err != nil {
@@ -95,24 +119,23 @@ func Open(ctx context.Context, raw string, opts transfer.Options) (*Target, erro
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1" // S3-compatible servers ignore it, but the signer needs one
 	}
-	pathStyle := false
-	if ps := q.Get("path-style"); ps != "" {
-		if pathStyle, err = strconv.ParseBool(ps); err != nil {
-			return nil, fmt.Errorf("S3 target %s: path-style=%q: want true or false", transfer.Redact(raw), ps)
-		}
+	if cfg.Credentials == nil {
+		return nil, fmt.Errorf("S3 target %s: no S3 credentials: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE", transfer.Redact(raw))
 	}
-	endpoint := q.Get("endpoint")
-	if endpoint != "" {
-		eu, err := url.Parse(endpoint)
-		if err != nil || (eu.Scheme != "http" && eu.Scheme != "https") || eu.Host == "" {
-			return nil, fmt.Errorf("S3 target %s: endpoint %q: want http(s)://host:port", transfer.Redact(raw), endpoint)
+	if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
+		if !credentialsConfigured() && endpoint != "" {
+			return nil, fmt.Errorf("S3 target %s: no S3 credentials: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE", transfer.Redact(raw))
 		}
+		return nil, fmt.Errorf("S3 target %s: credentials: %w", transfer.Redact(raw), err)
 	}
 	client := s3.NewFromConfig(cfg, func(o *s3.Options) {
 		if endpoint != "" {
 			o.BaseEndpoint = aws.String(endpoint)
 		}
 		o.UsePathStyle = pathStyle
+		// One retry layer: the decorator's (AWS_MAX_ATTEMPTS, which would wrap this one, is
+		// ignored too).
+		o.Retryer, o.RetryMaxAttempts = aws.NopRetryer{}, 0
 		// The body is protected by x-amz-checksum-sha256, which is signed and checked by the server;
 		// signing the payload as well would hash every byte once more for nothing (over HTTP the
 		// SDK does that by default).
@@ -138,6 +161,18 @@ func Open(ctx context.Context, raw string, opts transfer.Options) (*Target, erro
 		t.concurrency = DefaultConcurrency
 	}
 	return t, nil
+}
+
+// credentialsConfigured says whether the environment names a source of credentials, whose own
+// error is then the one to report.
+func credentialsConfigured() bool {
+	for _, v := range []string{"AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE",
+		"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI"} {
+		if os.Getenv(v) != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // Client is the underlying S3 client (for tests and tools).
@@ -266,7 +301,7 @@ func (t *Target) Put(ctx context.Context, sip transfer.SIP) (transfer.Receipt, e
 	// Read back what the server stored, with its checksum.
 	head, err := t.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &t.bucket, Key: &key, ChecksumMode: types.ChecksumModeEnabled, VersionId: nilIfEmpty(rcpt.VersionID)})
 	if err != nil {
-		return rcpt, fmt.Errorf("S3 %s: uploaded, but HeadObject failed: %w", rcpt.Location, err)
+		return rcpt, classify(fmt.Errorf("S3 %s: uploaded, but HeadObject failed: %w", rcpt.Location, err))
 	}
 	rcpt.Checksum = aws.ToString(head.ChecksumSHA256)
 	if rcpt.Checksum != expect || aws.ToInt64(head.ContentLength) != sip.Size {
@@ -390,13 +425,16 @@ func notFound(err error) bool {
 	return errors.As(err, &resp) && resp.HTTPStatusCode() == 404
 }
 
-// classify marks 4xx answers (other than timeouts and throttling) permanent; the retry decorator
-// decides the rest.
+// classify says which failures retrying can cure, for the retry decorator, which knows nothing of
+// S3: throttling, timeouts and 5xx are transient; BadDigest and the like are digest errors; other
+// 4xx answers are permanent. Failures without an answer (connection refused or reset) are left to
+// the decorator, which knows the network's.
 func classify(err error) error {
 	var api smithy.APIError
 	if errors.As(err, &api) {
 		switch api.ErrorCode() {
-		case "SlowDown", "RequestTimeout", "InternalError", "ServiceUnavailable", "Throttling", "TooManyRequests":
+		case "SlowDown", "RequestTimeout", "RequestTimeTooSkewed", "InternalError", "ServiceUnavailable",
+			"Throttling", "ThrottlingException", "TooManyRequests", "RequestLimitExceeded":
 			return transfer.Transient(err)
 		case "BadDigest", "InvalidDigest", "XAmzContentSHA256Mismatch":
 			return transfer.Permanent(fmt.Errorf("%w: %w", transfer.ErrDigest, err))
@@ -404,7 +442,10 @@ func classify(err error) error {
 	}
 	var resp *smithyhttp.ResponseError
 	if errors.As(err, &resp) {
-		if c := resp.HTTPStatusCode(); c >= 400 && c < 500 && c != 408 && c != 429 {
+		switch c := resp.HTTPStatusCode(); {
+		case c >= 500 || c == 408 || c == 429:
+			return transfer.Transient(err)
+		case c >= 400:
 			return transfer.Permanent(err)
 		}
 	}

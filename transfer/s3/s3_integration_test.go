@@ -327,24 +327,6 @@ func TestRetryRidesOutARestart(t *testing.T) {
 	}
 }
 
-func TestURLErrors(t *testing.T) {
-	for raw, want := range map[string]string{
-		"s3://":                                 "want s3://bucket/prefix",
-		"s3://ak:sk@bucket/p":                   "credentials do not belong in the URL",
-		"s3://bucket?endpoint=ftp://h":          `endpoint "ftp://h": want http(s)://host:port`,
-		"s3://bucket?path-style=maybe":          `path-style="maybe"`,
-		"s3://bucket?endpoint=http://h&token=x": `unknown parameter "token"`,
-	} {
-		_, err := ts3.Open(context.Background(), raw, transfer.Options{})
-		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("%s: %v, want %q", raw, err, want)
-		}
-		if err != nil && strings.Contains(err.Error(), ":sk@") {
-			t.Errorf("secret in error: %v", err)
-		}
-	}
-}
-
 // BenchmarkPut uploads one SIP per iteration to versitygw (multipart above the threshold).
 //
 //	scripts/test ./transfer/s3/ -run XXX -bench Put -benchtime 3x
