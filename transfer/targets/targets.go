@@ -4,6 +4,11 @@
 //	s3://bucket/prefix?…        an S3 drop zone
 //	vitam+https://host:port?…   VITAM ingest-external
 //
+// Each backend parses its own URL. A URL carrying credentials in any part (user info, or a URL
+// with user info nested in a parameter such as endpoint= or admin=) is refused whatever its
+// scheme: credentials come from the environment or files, and a target's URL goes into logs,
+// reports, state.db and the hash-chained ledger, where a secret could never be scrubbed.
+//
 // It lives apart from package transfer so that the backends can import transfer's types.
 package targets
 
@@ -13,6 +18,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/versement/versement/internal/redact"
 	"github.com/versement/versement/transfer"
 	"github.com/versement/versement/transfer/dir"
 	"github.com/versement/versement/transfer/dryrun"
@@ -25,17 +31,17 @@ import (
 // s3, in the dry-run decorator when opts.DryRun is set (VITAM's dry run is its BLANK_TEST context).
 func Open(ctx context.Context, raw string, opts transfer.Options) (transfer.Target, error) {
 	u, err := url.Parse(raw)
-	if err != nil {
+	if err != nil && !strings.HasPrefix(raw, "s3://") && !strings.HasPrefix(raw, "dir://") {
 		return nil, fmt.Errorf("target %q: not a URL", transfer.Redact(raw))
 	}
+	scheme := strings.ToLower(strings.SplitN(raw, ":", 2)[0])
+	if where := redact.Credentials(raw); where != "" && scheme != "s3" && scheme != "dir" { // those two say it their way
+		return nil, fmt.Errorf("target %s: credentials do not belong in the URL (%s holds some): they come from the environment or files", transfer.Redact(raw), where)
+	}
 	var t transfer.Target
-	switch u.Scheme {
+	switch scheme {
 	case "dir":
-		p := u.Host + u.Path // dir://relative/path or dir:///absolute/path
-		if u.RawQuery != "" {
-			return nil, fmt.Errorf("target %s: dir:// takes no parameters", raw)
-		}
-		t, err = dir.New(p)
+		t, err = dir.Open(raw)
 	case "s3":
 		t, err = s3.Open(ctx, raw, opts)
 	case "vitam+https":
@@ -43,12 +49,12 @@ func Open(ctx context.Context, raw string, opts transfer.Options) (transfer.Targ
 	case "vitam+http", "http":
 		return nil, fmt.Errorf("target %s: VITAM is reached over HTTPS with a client certificate only (vitam+https://)", transfer.Redact(raw))
 	default:
-		return nil, fmt.Errorf("target %q: unknown scheme %q (want dir://, s3:// or vitam+https://)", transfer.Redact(raw), strings.TrimSuffix(u.Scheme, ":"))
+		return nil, fmt.Errorf("target %q: unknown scheme %q (want dir://, s3:// or vitam+https://)", transfer.Redact(raw), u.Scheme)
 	}
 	if err != nil {
 		return nil, err
 	}
-	if opts.DryRun && u.Scheme != "vitam+https" {
+	if opts.DryRun && scheme != "vitam+https" {
 		t = dryrun.Wrap(t)
 	}
 	if opts.Retries >= 0 {

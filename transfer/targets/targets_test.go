@@ -1,0 +1,89 @@
+package targets_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/versement/versement/transfer"
+	"github.com/versement/versement/transfer/targets"
+)
+
+// Through the wiring the commands use (targets.Open: dir + retries), a read-only folder fails
+// at once: one attempt, no "retrying" warning, no backoff.
+func TestReadOnlyDirTargetFailsAtOnce(t *testing.T) {
+	root := t.TempDir()
+	reason := "permission denied"
+	if os.Geteuid() == 0 {
+		if err := syscall.Mount("tmpfs", root, "tmpfs", syscall.MS_RDONLY, "size=1m"); err != nil {
+			t.Skipf("root, but cannot mount a read-only tmpfs: %v", err)
+		}
+		t.Cleanup(func() { syscall.Unmount(root, 0) })
+		reason = "read-only file system"
+	} else {
+		os.Chmod(root, 0o555)
+		t.Cleanup(func() { os.Chmod(root, 0o755) })
+	}
+	var logs bytes.Buffer
+	tg, err := targets.Open(context.Background(), "dir://"+root, transfer.Options{Retries: 4, RetryBackoff: time.Second,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "a.zip")
+	os.WriteFile(p, []byte("PK"), 0o644)
+	start := time.Now()
+	_, err = tg.Put(context.Background(), transfer.SIP{Name: "a.zip", Path: p})
+	want := "dir target dir://" + root + ": cannot write into " + root + ": " + reason
+	if err == nil || err.Error() != want {
+		t.Fatalf("got  %v\nwant %s", err, want)
+	}
+	if n := strings.Count(logs.String(), "retrying"); n != 0 || time.Since(start) > 400*time.Millisecond {
+		t.Fatalf("%d retries logged in %v:\n%s", n, time.Since(start), logs.String())
+	}
+}
+
+// Only a target that can resume says so, through every decorator.
+func TestResumerOnlyWhereTheTargetHasIt(t *testing.T) {
+	for _, opts := range []transfer.Options{{}, {DryRun: true}, {Retries: -1}} {
+		tg, err := targets.Open(context.Background(), "dir://"+t.TempDir(), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := tg.(transfer.Resumer); ok {
+			t.Errorf("%+v: a folder target claims to resume", opts)
+		}
+		if _, ok := transfer.As[transfer.Resumer](tg); ok {
+			t.Errorf("%+v: transfer.As finds a Resumer in a folder target", opts)
+		}
+	}
+}
+
+// Credentials in any part of any target URL are refused before anything is opened, and the
+// message does not show them.
+func TestCredentialsRefusedEverywhere(t *testing.T) {
+	for raw, want := range map[string]string{
+		"vitam+https://h:8443?tenant=0&admin=https://u:S3KR1T@a:8444": "target vitam+https://h:xxxxx@a:8444: credentials do not belong in the URL " +
+			"(the admin= parameter holds some): they come from the environment or files",
+		"vitam+https://u:S3KR1T@h:8443?tenant=0": "target vitam+https://u:xxxxx@h:8443?tenant=0: credentials do not belong in the URL " +
+			"(user info holds some): they come from the environment or files",
+		"s3://bucket?endpoint=http://AK:S3KR1T@host": "S3 target s3://bucket?endpoint=http://AK:xxxxx@host: credentials do not belong in the URL " +
+			"(the endpoint= parameter holds some): set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE",
+		"dir://u:S3KR1T@host/srv": "dir target dir://u:xxxxx@host/srv: a dir:// URL names a local folder and holds no credentials (user info holds some)",
+		"ftp://u:S3KR1T@h/x":      "target ftp://u:xxxxx@h/x: credentials do not belong in the URL (user info holds some): they come from the environment or files",
+	} {
+		_, err := targets.Open(context.Background(), raw, transfer.Options{})
+		if err == nil || err.Error() != want {
+			t.Errorf("%s:\n got %v\nwant %s", raw, err, want)
+		}
+		if err != nil && strings.Contains(err.Error(), "KR1T") {
+			t.Errorf("secret in %v", err)
+		}
+	}
+}
