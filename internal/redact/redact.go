@@ -301,10 +301,12 @@ type redactedError struct {
 func (e *redactedError) Error() string { return e.msg }
 func (e *redactedError) Unwrap() error { return e.cause }
 
-// Credentials says where raw carries credentials, or "" if it carries none: "user info" for
-// scheme://user:password@, "the endpoint= parameter" for a URL with user info nested in a
-// parameter, "the key= parameter" for a secret-looking parameter. Targets, whose credentials come
-// from the environment or files only, refuse such a URL (and say where, never what).
+// Credentials says where raw carries user info, or "" if it carries none: "user info" for
+// scheme://user:password@ or scheme://user@, "the endpoint= parameter" for a URL with user info
+// nested in a parameter. Targets, whose credentials come from the environment or files only,
+// refuse such a URL (and say where, never what). A secret-looking parameter (token=) is not
+// reported: no target knows one, so its own "unknown parameter" answer fits, and URL hides its
+// value.
 func Credentials(raw string) string {
 	if u, err := url.Parse(raw); err == nil && u.User != nil || rawUser.MatchString(raw) {
 		return "user info"
@@ -328,9 +330,6 @@ func credentialsInQuery(raw string) string {
 	for i, p := range pieces {
 		k, v, _ := strings.Cut(p, "=")
 		k, val := unescape(k), unescape(v)
-		if IsSecretName(k) {
-			return "the " + k + "= parameter"
-		}
 		if !hasScheme.MatchString(val) {
 			continue
 		}

@@ -61,20 +61,20 @@ func Open(raw string) (*Target, error) {
 	}
 	if u.Port() != "" || strings.Contains(u.Host, ":") || looksLikeHost(u.Host) {
 		return nil, fmt.Errorf("dir target %s: %q is a host, and a dir:// target is a local folder: write dir:///absolute/path (a NAS: its mount point), or dir://./%s for a folder of that name here",
-			raw, u.Host, strings.TrimPrefix(u.Host+u.Path, "/"))
+			transfer.Redact(raw), u.Host, strings.TrimPrefix(u.Host+u.Path, "/"))
 	}
 	if u.Fragment != "" || strings.HasSuffix(raw, "#") {
-		return nil, fmt.Errorf("dir target %s: '#' starts a URL fragment: write it %%23 in a folder name", raw)
+		return nil, fmt.Errorf("dir target %s: '#' starts a URL fragment: write it %%23 in a folder name", transfer.Redact(raw))
 	}
 	var mode fs.FileMode
 	for k, vs := range u.Query() {
 		switch k {
 		case "mode":
 			if mode, err = parseMode(vs[len(vs)-1]); err != nil {
-				return nil, fmt.Errorf("dir target %s: %w", raw, err)
+				return nil, fmt.Errorf("dir target %s: %w", transfer.Redact(raw), err)
 			}
 		default:
-			return nil, fmt.Errorf("dir target %s: unknown parameter %q (known: mode)", raw, k)
+			return nil, fmt.Errorf("dir target %s: unknown parameter %q (known: mode)", transfer.Redact(raw), k)
 		}
 	}
 	return newTarget(u.Host+u.Path, mode) // dir://relative/path or dir:///absolute/path

@@ -264,7 +264,7 @@ func TestOpenURLs(t *testing.T) {
 		"dir:///srv/out?mode=0040":  "dir target dir:///srv/out?mode=0040: mode=0040: the owner must be able to read the SIPs (want e.g. 0640)",
 		"dir:///srv/out?mode=0666":  "dir target dir:///srv/out?mode=0666: mode=0666: SIPs writable by any user could be altered after they were checked (want e.g. 0640)",
 		"dir:///srv/out?fsync=no":   `dir target dir:///srv/out?fsync=no: unknown parameter "fsync" (known: mode)`,
-		"dir:///srv/out?key=S3KR1T": "dir target dir:///srv/out?key=xxxxx: a dir:// URL names a local folder and holds no credentials (the key= parameter holds some)",
+		"dir:///srv/out?key=S3KR1T": `dir target dir:///srv/out?key=xxxxx: unknown parameter "key" (known: mode)`,
 		"dir://":                    "dir target: empty path (want dir:///absolute/path or dir://./relative/path)",
 	} {
 		_, err := dir.Open(raw)

@@ -45,11 +45,10 @@ func TestURLErrors(t *testing.T) {
 			"credentials do not belong in the URL (the endpoint= parameter holds some): set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE",
 		"s3://bucket?endpoint=https://S3KR1T@host": "S3 target s3://bucket?endpoint=https://xxxxx@host: " +
 			"credentials do not belong in the URL (the endpoint= parameter holds some): set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE",
-		"s3://bucket?endpoint=http://h&token=S3KR1T": "S3 target s3://bucket?endpoint=http://h&token=xxxxx: " +
-			"credentials do not belong in the URL (the token= parameter holds some): set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE",
-		"s3://bucket?endpoint=ftp://h":      `S3 target s3://bucket?endpoint=ftp://h: endpoint "ftp://h": want http(s)://host:port`,
-		"s3://bucket?path-style=maybe":      `S3 target s3://bucket?path-style=maybe: path-style="maybe": want true or false`,
-		"s3://bucket?endpoint=http://h&x=1": `S3 target s3://bucket?endpoint=http://h&x=1: unknown parameter "x" (known: endpoint, region, path-style)`,
+		"s3://bucket?endpoint=http://h&token=S3KR1T": `S3 target s3://bucket?endpoint=http://h&token=xxxxx: unknown parameter "token" (known: endpoint, region, path-style)`,
+		"s3://bucket?endpoint=ftp://h":               `S3 target s3://bucket?endpoint=ftp://h: endpoint "ftp://h": want http(s)://host:port`,
+		"s3://bucket?path-style=maybe":               `S3 target s3://bucket?path-style=maybe: path-style="maybe": want true or false`,
+		"s3://bucket?endpoint=http://h&x=1":          `S3 target s3://bucket?endpoint=http://h&x=1: unknown parameter "x" (known: endpoint, region, path-style)`,
 	} {
 		_, err := ts3.Open(context.Background(), raw, transfer.Options{})
 		if err == nil || err.Error() != want {
