@@ -52,32 +52,45 @@ type Target struct {
 // dir:// target is a local folder, and writing under ./nas.example.org instead of the NAS would
 // go unnoticed.
 func Open(raw string) (*Target, error) {
+	root, mode, err := Parse(raw)
+	if err != nil {
+		return nil, err
+	}
+	return newTarget(root, mode)
+}
+
+// Parse checks a dir:// URL as Open does and returns the folder and the SIPs' mode (0: the
+// umask's), creating nothing.
+func Parse(raw string) (root string, mode fs.FileMode, _ error) {
 	if where := redact.Credentials(raw); where != "" {
-		return nil, fmt.Errorf("dir target %s: a dir:// URL names a local folder and holds no credentials (%s holds some)", transfer.Redact(raw), where)
+		return "", 0, fmt.Errorf("dir target %s: a dir:// URL names a local folder and holds no credentials (%s holds some)", transfer.Redact(raw), where)
 	}
 	u, err := url.Parse(raw)
 	if err != nil || u.Scheme != "dir" {
-		return nil, fmt.Errorf("dir target %q: want dir:///absolute/path or dir://./relative/path", transfer.Redact(raw))
+		return "", 0, fmt.Errorf("dir target %q: want dir:///absolute/path or dir://./relative/path", transfer.Redact(raw))
 	}
 	if u.Port() != "" || strings.Contains(u.Host, ":") || looksLikeHost(u.Host) {
-		return nil, fmt.Errorf("dir target %s: %q is a host, and a dir:// target is a local folder: write dir:///absolute/path (a NAS: its mount point), or dir://./%s for a folder of that name here",
+		return "", 0, fmt.Errorf("dir target %s: %q is a host, and a dir:// target is a local folder: write dir:///absolute/path (a NAS: its mount point), or dir://./%s for a folder of that name here",
 			transfer.Redact(raw), u.Host, strings.TrimPrefix(u.Host+u.Path, "/"))
 	}
 	if u.Fragment != "" || strings.HasSuffix(raw, "#") {
-		return nil, fmt.Errorf("dir target %s: '#' starts a URL fragment: write it %%23 in a folder name", transfer.Redact(raw))
+		return "", 0, fmt.Errorf("dir target %s: '#' starts a URL fragment: write it %%23 in a folder name", transfer.Redact(raw))
 	}
-	var mode fs.FileMode
 	for k, vs := range u.Query() {
 		switch k {
 		case "mode":
 			if mode, err = parseMode(vs[len(vs)-1]); err != nil {
-				return nil, fmt.Errorf("dir target %s: %w", transfer.Redact(raw), err)
+				return "", 0, fmt.Errorf("dir target %s: %w", transfer.Redact(raw), err)
 			}
 		default:
-			return nil, fmt.Errorf("dir target %s: unknown parameter %q (known: mode)", transfer.Redact(raw), k)
+			return "", 0, fmt.Errorf("dir target %s: unknown parameter %q (known: mode)", transfer.Redact(raw), k)
 		}
 	}
-	return newTarget(u.Host+u.Path, mode) // dir://relative/path or dir:///absolute/path
+	root = u.Host + u.Path // dir://relative/path or dir:///absolute/path
+	if root == "" {
+		return "", 0, errors.New("dir target: empty path (want dir:///absolute/path or dir://./relative/path)")
+	}
+	return root, mode, nil
 }
 
 // looksLikeHost says whether the host part of a dir:// URL is a network name rather than the

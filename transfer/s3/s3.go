@@ -77,34 +77,11 @@ type Target struct {
 // two. With a custom endpoint (an on-premises store), the SDK never asks the EC2 instance metadata
 // service for credentials: it is AWS's, and outside AWS the request only times out.
 func Open(ctx context.Context, raw string, opts transfer.Options) (*Target, error) {
-	if where := redact.Credentials(raw); where != "" {
-		return nil, fmt.Errorf("S3 target %s: credentials do not belong in the URL (%s holds some): set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE", transfer.Redact(raw), where)
+	c, err := parse(raw)
+	if err != nil {
+		return nil, err
 	}
-	u, err := url.Parse(raw)
-	if err != nil || u.Scheme != "s3" || u.Host == "" {
-		return nil, fmt.Errorf("S3 target %q: want s3://bucket/prefix?endpoint=…&region=…&path-style=true", transfer.Redact(raw))
-	}
-	q := u.Query()
-	for k := range q {
-		switch k {
-		case "endpoint", "region", "path-style":
-		default:
-			return nil, fmt.Errorf("S3 target %s: unknown parameter %q (known: endpoint, region, path-style)", transfer.Redact(raw), k)
-		}
-	}
-	endpoint := q.Get("endpoint")
-	if endpoint != "" {
-		eu, err := url.Parse(endpoint)
-		if err != nil || (eu.Scheme != "http" && eu.Scheme != "https") || eu.Host == "" {
-			return nil, fmt.Errorf("S3 target %s: endpoint %q: want http(s)://host:port", transfer.Redact(raw), redact.URL(endpoint))
-		}
-	}
-	pathStyle := false
-	if ps := q.Get("path-style"); ps != "" {
-		if pathStyle, err = strconv.ParseBool(ps); err != nil {
-			return nil, fmt.Errorf("S3 target %s: path-style=%q: want true or false", transfer.Redact(raw), ps)
-		}
-	}
+	u, q, endpoint, pathStyle := c.u, c.q, c.endpoint, c.pathStyle
 	var loadOpts []func(*config.LoadOptions) error
 	if r := q.Get("region"); r != "" {
 		loadOpts = append(loadOpts, config.WithRegion(r))
@@ -161,6 +138,51 @@ func Open(ctx context.Context, raw string, opts transfer.Options) (*Target, erro
 		t.concurrency = DefaultConcurrency
 	}
 	return t, nil
+}
+
+// Check checks an s3:// URL as Open does, without reading any configuration or credentials.
+func Check(raw string) error {
+	_, err := parse(raw)
+	return err
+}
+
+type parsed struct {
+	u         *url.URL
+	q         url.Values
+	endpoint  string
+	pathStyle bool
+}
+
+func parse(raw string) (parsed, error) {
+	if where := redact.Credentials(raw); where != "" {
+		return parsed{}, fmt.Errorf("S3 target %s: credentials do not belong in the URL (%s holds some): set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE", transfer.Redact(raw), where)
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "s3" || u.Host == "" {
+		return parsed{}, fmt.Errorf("S3 target %q: want s3://bucket/prefix?endpoint=…&region=…&path-style=true", transfer.Redact(raw))
+	}
+	q := u.Query()
+	for k := range q {
+		switch k {
+		case "endpoint", "region", "path-style":
+		default:
+			return parsed{}, fmt.Errorf("S3 target %s: unknown parameter %q (known: endpoint, region, path-style)", transfer.Redact(raw), k)
+		}
+	}
+	endpoint := q.Get("endpoint")
+	if endpoint != "" {
+		eu, err := url.Parse(endpoint)
+		if err != nil || (eu.Scheme != "http" && eu.Scheme != "https") || eu.Host == "" {
+			return parsed{}, fmt.Errorf("S3 target %s: endpoint %q: want http(s)://host:port", transfer.Redact(raw), redact.URL(endpoint))
+		}
+	}
+	pathStyle := false
+	if ps := q.Get("path-style"); ps != "" {
+		if pathStyle, err = strconv.ParseBool(ps); err != nil {
+			return parsed{}, fmt.Errorf("S3 target %s: path-style=%q: want true or false", transfer.Redact(raw), ps)
+		}
+	}
+	return parsed{u: u, q: q, endpoint: endpoint, pathStyle: pathStyle}, nil
 }
 
 // credentialsConfigured says whether the environment names a source of credentials, whose own

@@ -14,6 +14,7 @@ package targets
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net/url"
 	"strings"
@@ -27,16 +28,60 @@ import (
 	"github.com/versement/versement/transfer/vitam"
 )
 
-// Open returns the target for raw, wrapped in retries (unless opts.Retries < 0) and, for dir and
-// s3, in the dry-run decorator when opts.DryRun is set (VITAM's dry run is its BLANK_TEST context).
-func Open(ctx context.Context, raw string, opts transfer.Options) (transfer.Target, error) {
+// Check says whether Open would accept raw's syntax, without opening anything: no folder is
+// created, no configuration, credential or certificate is read, nothing is sent. For checking a
+// jobs file, and for the preflight of a run that must create nothing when it fails. The messages
+// are Open's.
+func Check(raw string) error {
+	scheme, err := precheck(raw)
+	if err != nil {
+		return err
+	}
+	switch scheme {
+	case "dir":
+		_, _, err = dir.Parse(raw)
+	case "s3":
+		err = s3.Check(raw)
+	case "vitam+https":
+		// The client certificate is not read here: an empty TLS configuration stands in for it.
+		var t *vitam.Target
+		if t, err = vitam.New(raw, transfer.Options{}, &tls.Config{}); err == nil {
+			t.Close()
+		}
+	}
+	return err
+}
+
+// precheck is what Open and Check share before the backend parses its URL: a URL, no
+// credentials in it, a known scheme.
+func precheck(raw string) (string, error) {
 	u, err := url.Parse(raw)
 	if err != nil && !strings.HasPrefix(raw, "s3://") && !strings.HasPrefix(raw, "dir://") {
-		return nil, fmt.Errorf("target %q: not a URL", transfer.Redact(raw))
+		return "", fmt.Errorf("target %q: not a URL", transfer.Redact(raw))
 	}
 	scheme := strings.ToLower(strings.SplitN(raw, ":", 2)[0])
 	if where := redact.Credentials(raw); where != "" && scheme != "s3" && scheme != "dir" { // those two say it their way
-		return nil, fmt.Errorf("target %s: credentials do not belong in the URL (%s holds some): they come from the environment or files", transfer.Redact(raw), where)
+		return "", fmt.Errorf("target %s: credentials do not belong in the URL (%s holds some): they come from the environment or files", transfer.Redact(raw), where)
+	}
+	switch scheme {
+	case "dir", "s3", "vitam+https":
+		return scheme, nil
+	case "vitam+http", "http":
+		return "", fmt.Errorf("target %s: VITAM is reached over HTTPS with a client certificate only (vitam+https://)", transfer.Redact(raw))
+	}
+	return "", fmt.Errorf("target %q: unknown scheme %q (want dir://, s3:// or vitam+https://)", transfer.Redact(raw), u.Scheme)
+}
+
+// Open returns the target for raw, wrapped in retries (unless opts.Retries < 0) and, for dir and
+// s3, in the dry-run decorator when opts.DryRun is set (VITAM's dry run is its BLANK_TEST context).
+func Open(ctx context.Context, raw string, opts transfer.Options) (transfer.Target, error) {
+	// The URL first, so that a mistake in it is what the user reads, not a missing certificate.
+	if err := Check(raw); err != nil {
+		return nil, err
+	}
+	scheme, err := precheck(raw)
+	if err != nil {
+		return nil, err
 	}
 	var t transfer.Target
 	switch scheme {
@@ -46,10 +91,6 @@ func Open(ctx context.Context, raw string, opts transfer.Options) (transfer.Targ
 		t, err = s3.Open(ctx, raw, opts)
 	case "vitam+https":
 		t, err = vitam.Open(ctx, raw, opts)
-	case "vitam+http", "http":
-		return nil, fmt.Errorf("target %s: VITAM is reached over HTTPS with a client certificate only (vitam+https://)", transfer.Redact(raw))
-	default:
-		return nil, fmt.Errorf("target %q: unknown scheme %q (want dir://, s3:// or vitam+https://)", transfer.Redact(raw), u.Scheme)
 	}
 	if err != nil {
 		return nil, err

@@ -87,3 +87,42 @@ func TestCredentialsRefusedEverywhere(t *testing.T) {
 		}
 	}
 }
+
+// Check reads nothing and creates nothing, and gives Open's messages.
+func TestCheckCreatesNothing(t *testing.T) {
+	base := t.TempDir()
+	t.Setenv("AWS_PROFILE", "no-such-profile") // Open would fail on it; Check does not read it
+	t.Setenv("VERSEMENT_VITAM_CERT", "")
+	for _, raw := range []string{
+		"dir://" + base + "/new/folder?mode=0640",
+		"s3://bucket/p?endpoint=https://s3.example.org&path-style=true",
+		"vitam+https://vitam.example.org:8443?tenant=1&admin=https://vitam.example.org:8444",
+	} {
+		if err := targets.Check(raw); err != nil {
+			t.Errorf("%s: %v", raw, err)
+		}
+	}
+	if entries, _ := os.ReadDir(base); len(entries) != 0 {
+		t.Errorf("Check created %v", entries)
+	}
+	for raw, want := range map[string]string{
+		"dir://nas.example.org/x": `dir target dir://nas.example.org/x: "nas.example.org" is a host, and a dir:// target is a local folder: ` +
+			`write dir:///absolute/path (a NAS: its mount point), or dir://./nas.example.org/x for a folder of that name here`,
+		"s3://bucket?endpoint=http://AK:S3KR1T@h": "S3 target s3://bucket?endpoint=http://AK:xxxxx@h: credentials do not belong in the URL " +
+			"(the endpoint= parameter holds some): set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE",
+		"s3://bucket?path-style=maybe":  `S3 target s3://bucket?path-style=maybe: path-style="maybe": want true or false`,
+		"vitam+https://h:8443?tenant=x": `VITAM target vitam+https://h:8443?tenant=x: tenant="x": want a tenant number, e.g. ?tenant=0`,
+		"vitam+http://h:8443?tenant=0":  "target vitam+http://h:8443?tenant=0: VITAM is reached over HTTPS with a client certificate only (vitam+https://)",
+		"ftp://x":                       `target "ftp://x": unknown scheme "ftp" (want dir://, s3:// or vitam+https://)`,
+		"vitam+https://h?tenant=0&admin=https://u:S3KR1T@a": "target vitam+https://h?admin=https://u:xxxxx@a&tenant=0: credentials do not belong in the URL " +
+			"(the admin= parameter holds some): they come from the environment or files",
+	} {
+		err := targets.Check(raw)
+		if err == nil || err.Error() != want {
+			t.Errorf("%s:\n got %v\nwant %s", raw, err, want)
+		}
+		if _, oerr := targets.Open(context.Background(), raw, transfer.Options{}); oerr == nil || oerr.Error() != err.Error() {
+			t.Errorf("%s: Open says %v, Check %v", raw, oerr, err)
+		}
+	}
+}
