@@ -116,6 +116,9 @@ func (w *Writer) writeStored(name string, s *storedObject) error {
 			CRC32: s.crc.Sum32(), CompressedSize64: uint64(s.size), UncompressedSize64: uint64(s.size),
 			Extra: extendedTime(w.mod),
 		}
+		// CreateRaw writes the MS-DOS fields as given (it derives nothing from Modified), so the
+		// deprecated fields are the only way to give a raw entry its time.
+		//lint:ignore SA1019 see above
 		fh.ModifiedDate, fh.ModifiedTime = msDosTime(w.mod)
 		entry, err = w.zw.CreateRaw(fh)
 	}

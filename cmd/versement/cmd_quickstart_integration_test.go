@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/versement/versement/internal/testsvc"
 )
 
 // TestQuickstart: from an empty folder, one command makes the demo database, archives it,
@@ -19,6 +21,22 @@ func TestQuickstart(t *testing.T) {
 	sips, _ := filepath.Glob(filepath.Join(dir, "archives", "*.zip"))
 	if len(sips) < 2 {
 		t.Fatalf("%d SIPs in archives", len(sips))
+	}
+	// VITAM reads an upload as a stream, not through the central directory: every quickstart SIP,
+	// photos (stored) included, must go through its reader whole.
+	photos := 0
+	for i, s := range testsvc.StreamLikeVITAM(t, sips...) {
+		if s.Err != "" || s.Manifest != "manifest.xml" {
+			t.Errorf("%s: VITAM's reader: manifest %q, %s", filepath.Base(sips[i]), s.Manifest, s.Err)
+		}
+		for _, e := range s.Entries {
+			if strings.Contains(e.Name, ".PHO_ETU.") {
+				photos++
+			}
+		}
+	}
+	if photos == 0 {
+		t.Error("no photo streamed: the test no longer covers STORED entries")
 	}
 	for _, f := range []string{"apogee-demo.db", "versement-state/ledger.jsonl", "versement-state/state.db", "elimination-proposal.csv"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {

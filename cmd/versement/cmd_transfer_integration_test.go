@@ -209,7 +209,7 @@ func TestTransferToVITAM(t *testing.T) {
 	ok := vitamtest.Start(t, filepath.Join(atrDir, "sedaArchiveTransferReply.xml"), client.Pool)
 	client.SetEnv(t, ok)
 	a, aDigest := makeSIP(t, src, "a.zip", "OK_texte_14BinaryMaster_fmts")
-	target := "vitam+https://" + ok.Host() + "?tenant=1&poll=1ms"
+	target := ok.TargetURL("&poll=1ms")
 	out, code := run(t, "transfer", "--target", target, "--ledger", led, "--atr-dir", saved, a)
 	if code != exitOK || !strings.Contains(out, "operation aeeaaaaaace2txtzabdlkaltyrxo4siaaaaq OK") {
 		t.Fatalf("exit %d\n%s", code, out)
@@ -229,7 +229,7 @@ func TestTransferToVITAM(t *testing.T) {
 	ko := vitamtest.Start(t, filepath.Join(atrDir, "sedaArchiveTransferReplyKO.xml"), client.Pool)
 	client.SetEnv(t, ko)
 	b, _ := makeSIP(t, src, "b.zip", "MSG-B")
-	out, code = run(t, "transfer", "--target", "vitam+https://"+ko.Host()+"?tenant=1&poll=1ms", "--ledger", led, b)
+	out, code = run(t, "transfer", "--target", ko.TargetURL("&poll=1ms"), "--ledger", led, b)
 	if code != exitFindings || !strings.Contains(out, "rejected") || !strings.Contains(out, "CHECK_HEADER.CHECK_AGENT KO") {
 		t.Fatalf("KO: exit %d\n%s", code, out)
 	}
@@ -250,12 +250,12 @@ func TestTransferToVITAMPendingThenResumed(t *testing.T) {
 	client.SetEnv(t, s)
 	a, _ := makeSIP(t, t.TempDir(), "a.zip", "OK_texte_14BinaryMaster_fmts")
 	led := filepath.Join(t.TempDir(), "ledger.jsonl")
-	target := "vitam+https://" + s.Host() + "?tenant=1&poll=1ms&timeout=30ms"
+	target := s.TargetURL("&poll=1ms&timeout=30ms")
 	out, code := run(t, "transfer", "--target", target, "--ledger", led, a)
 	if code != exitError || !strings.Contains(out, "still RUNNING/STARTED") {
 		t.Fatalf("first run: exit %d\n%s", code, out)
 	}
-	s.Running = 0 // VITAM finishes meanwhile
+	s.Finish() // VITAM finishes meanwhile
 	out, code = run(t, "transfer", "--target", target, "--ledger", led, a)
 	if code != exitOK || !strings.Contains(out, "OK") {
 		t.Fatalf("rerun: exit %d\n%s", code, out)

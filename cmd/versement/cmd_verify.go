@@ -30,7 +30,8 @@ func init() {
 			&cli.BoolFlag{Name: "json", Usage: "print one JSON document (reports and errors) instead of text"},
 			&cli.StringFlag{Name: "xsd-dir", Usage: "folder of the official SEDA XSDs (seda-2.N/seda-2.N-main.xsd): validate manifests against them", EnvVars: []string{"VERSEMENT_XSD_DIR"}},
 			&cli.Int64Flag{Name: "max-manifest", Value: 256 << 20, Usage: "refuse manifests larger than this many bytes (bounds memory on untrusted packages)"},
-			&cli.Float64Flag{Name: "max-ratio", Value: 200, Usage: "refuse zip entries expanding more than this many times (zip bombs)"},
+			&cli.Float64Flag{Name: "max-ratio", Value: 200, Usage: "zip entries expanding more than this many times count against --max-expanded"},
+			&cli.StringFlag{Name: "max-expanded", Value: "64GiB", Usage: "expand at most this much of highly compressed entries in all (zip bombs); past it, entries are not checked"},
 			&cli.IntFlag{Name: "workers", Usage: "files hashed in parallel (default: the number of CPUs)"},
 			&cli.StringFlag{Name: "ledger", Usage: "also check this transfer ledger: its hash chain, entry by entry"},
 			&cli.StringFlag{Name: "target", Usage: "with --ledger: check that every SIP the ledger lists is at this target URL with its recorded checksum, and that the ledger lists every object there"},
@@ -77,10 +78,15 @@ func worstExit(a, b error) error {
 }
 
 func verifyPackages(c *cli.Context) error {
+	maxExpanded, err := bytesize.Parse(c.String("max-expanded"))
+	if err != nil || maxExpanded <= 0 {
+		return cli.Exit(fmt.Sprintf("verify: --max-expanded %q: want a size such as 64GiB or 500MB", c.String("max-expanded")), exitError)
+	}
 	opts := seda.VerifyOptions{
 		XSDDir:           c.String("xsd-dir"),
 		MaxManifestBytes: c.Int64("max-manifest"),
 		MaxRatio:         c.Float64("max-ratio"),
+		MaxExpanded:      maxExpanded,
 		Workers:          c.Int("workers"),
 	}
 	outcomes, err := verifyPaths(c.Context, c.Args().Slice(), opts)
@@ -115,15 +121,18 @@ func verifyPaths(ctx context.Context, paths []string, opts seda.VerifyOptions) (
 	return out, nil
 }
 
-// verifyExit: 2 if anything could not be read, else 1 if a package is damaged, else 0.
+// verifyExit: 2 if anything could not be read, else 1 if a package is damaged or not fully
+// checked (an auditor must not read 0 for a package nobody read whole), else 0.
 func verifyExit(outcomes []verifyOutcome) error {
-	damaged, unreadable := 0, 0
+	damaged, unreadable, partial := 0, 0, 0
 	for _, o := range outcomes {
 		switch {
 		case o.Error != "":
 			unreadable++
 		case !o.Report.OK():
 			damaged++
+		case !o.Report.Complete():
+			partial++
 		}
 	}
 	switch {
@@ -131,6 +140,8 @@ func verifyExit(outcomes []verifyOutcome) error {
 		return cli.Exit(fmt.Sprintf("verify: %d of %d could not be read", unreadable, len(outcomes)), exitError)
 	case damaged > 0:
 		return cli.Exit(fmt.Sprintf("verify: %d of %d packages damaged", damaged, len(outcomes)), exitFindings)
+	case partial > 0:
+		return cli.Exit(fmt.Sprintf("verify: %d of %d packages not fully checked (entries past --max-expanded)", partial, len(outcomes)), exitFindings)
 	}
 	return nil
 }
@@ -164,8 +175,11 @@ func printVerifyText(w io.Writer, outcomes []verifyOutcome) {
 			}
 		}
 		state := "OK"
-		if errs > 0 {
+		switch {
+		case errs > 0:
 			state = fmt.Sprintf("DAMAGED (%d error%s)", errs, verifyPlural(errs))
+		case !r.Complete():
+			state = "NOT FULLY CHECKED (entries past --max-expanded were not expanded)"
 		}
 		fmt.Fprintf(w, "%s: %s\n", o.Path, state)
 		var facts []string
@@ -188,7 +202,7 @@ func printVerifyText(w io.Writer, outcomes []verifyOutcome) {
 			}
 			fmt.Fprintf(w, "  %-7s %s%s: %s\n", f.Severity, f.Code, where, f.Message)
 		}
-		if warns > 0 && errs == 0 {
+		if warns > 0 && errs == 0 && r.Complete() {
 			fmt.Fprintf(w, "  (%d warning%s: the package holds, but read them)\n", warns, verifyPlural(warns))
 		}
 	}

@@ -11,12 +11,20 @@
 //	                      the system roots otherwise)
 //
 // One Put = POST /ingest-external/v1/ingests (202 + X-Request-Id, the operation id), then HEAD
-// /admin-external/v1/operations/{id} every PollInterval until 200 (COMPLETED), then GET the
-// ArchiveTransferReply, parsed leniently (VITAM's KO replies are not XSD-valid). The receipt
-// carries the operation id and the ATR's ReplyCode; a KO or FATAL is an error wrapping
-// transfer.ErrRejected. VITAM has no idempotent ingest: once the SIP may have reached the server,
-// every failure is permanent (the retry decorator must not send it twice); the error names the
-// operation id, or says the outcome is unknown.
+// /admin-external/v1/operations/{id} on access-external every PollInterval until 200
+// (COMPLETED), then GET the ArchiveTransferReply, parsed leniently (VITAM's KO replies are not
+// XSD-valid). The receipt carries the operation id and the ATR's ReplyCode; a KO or FATAL is an
+// error wrapping transfer.ErrRejected. ingest-external and access-external are two services:
+// without admin=, a URL on VITAM's default ingest port 8443 polls the same host on 8444, and any
+// other port must name admin=.
+//
+// VITAM has no idempotent ingest. Only a failure VITAM itself marks as not started (its own
+// 500/503 with COMPLETED/FATAL headers) is retried; once the SIP may have reached VITAM (a
+// proxy's 502/504, a connection cut during the upload) the receipt's operation is
+// OperationUnknown, so that the ledger records the SIP as sent with an unknown outcome and no
+// later run sends it again before someone has looked in VITAM. A process paused on a FATAL step
+// needs VITAM's administrator and is reported so; an operation VITAM has purged (it answers 500
+// for it) is settled by its ATR, which stays downloadable.
 package vitam
 
 import (
@@ -24,6 +32,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -32,12 +41,23 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/versement/versement/transfer"
 )
+
+// headerValue is what versement lets through into X-Application-Id and X-Access-Contract-Id:
+// VITAM's sanity filter answers 412 for markup and unprintable characters, and contract
+// identifiers use no more than these.
+var headerValue = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
+
+// OperationUnknown is the operation of a receipt whose upload may have reached VITAM without an
+// answer (a proxy's 502/504, a connection cut): the ledger records the SIP as pending under it, so
+// that it is not sent again until someone has looked for it in VITAM.
+const OperationUnknown = "outcome-unknown"
 
 // Environment variables naming the TLS files.
 const (
@@ -59,6 +79,7 @@ type Target struct {
 	tenant        int
 	appID         string
 	contract      string // X-Access-Contract-Id for the ATR download, if the deployment needs one
+	serverName    string // the name VITAM's certificates carry, when it is not the URL's host
 	blankTest     bool
 	poll, timeout time.Duration
 	client        *http.Client
@@ -117,9 +138,9 @@ func New(raw string, opts transfer.Options, tlsCfg *tls.Config) (*Target, error)
 	}
 	for k := range q {
 		switch k {
-		case "tenant", "admin", "application-id", "access-contract", "poll", "timeout":
+		case "tenant", "admin", "application-id", "access-contract", "poll", "timeout", "server-name":
 		default:
-			return nil, fmt.Errorf("VITAM target %s: unknown parameter %q (known: tenant, admin, application-id, access-contract, poll, timeout)", transfer.Redact(raw), k)
+			return nil, fmt.Errorf("VITAM target %s: unknown parameter %q (known: tenant, admin, application-id, access-contract, poll, timeout, server-name)", transfer.Redact(raw), k)
 		}
 	}
 	if t.tenant, err = strconv.Atoi(q.Get("tenant")); err != nil || t.tenant < 0 {
@@ -131,6 +152,12 @@ func New(raw string, opts transfer.Options, tlsCfg *tls.Config) (*Target, error)
 			return nil, fmt.Errorf("VITAM target %s: admin=%q: want https://host:port of access-external", transfer.Redact(raw), a)
 		}
 		t.admin = "https://" + au.Host
+	} else if u.Port() == "8443" {
+		// VITAM's default deployment: ingest-external on 8443, access-external (which serves
+		// /admin-external) on 8444 of the same host.
+		t.admin = "https://" + net.JoinHostPort(u.Hostname(), "8444")
+	} else {
+		return nil, fmt.Errorf("VITAM target %s: add admin=https://HOST:PORT of access-external: VITAM answers operation status there (/admin-external, port 8444 by default), not on ingest-external", transfer.Redact(raw))
 	}
 	if v := q.Get("application-id"); v != "" {
 		t.appID = v
@@ -139,6 +166,19 @@ func New(raw string, opts transfer.Options, tlsCfg *tls.Config) (*Target, error)
 		t.appID = "versement"
 	}
 	t.contract = q.Get("access-contract")
+	for name, v := range map[string]string{"application-id": t.appID, "access-contract": t.contract} {
+		if v != "" && !headerValue.MatchString(v) {
+			return nil, fmt.Errorf("VITAM target %s: %s=%q: VITAM refuses header values with other characters than A-Z a-z 0-9 . _ : - (412 Precondition Failed), at most 128", transfer.Redact(raw), name, v)
+		}
+	}
+	if v := q.Get("server-name"); v != "" {
+		if strings.ContainsAny(v, "/:@ ") {
+			return nil, fmt.Errorf("VITAM target %s: server-name=%q: want the DNS name VITAM's certificates carry", transfer.Redact(raw), v)
+		}
+		t.serverName = v
+		tlsCfg = tlsCfg.Clone()
+		tlsCfg.ServerName = v
+	}
 	for name, dst := range map[string]*time.Duration{"poll": &t.poll, "timeout": &t.timeout} {
 		if v := q.Get(name); v != "" {
 			d, err := time.ParseDuration(v)
@@ -198,11 +238,19 @@ func (t *Target) Put(ctx context.Context, sip transfer.SIP) (transfer.Receipt, e
 	}
 	rcpt := transfer.Receipt{Target: t.url, Name: sip.Name, Size: sip.Size, SHA256: sip.SHA256}
 	op, err := t.submit(ctx, sip)
+	if errors.Is(err, errOutcomeUnknown) {
+		rcpt.Operation = OperationUnknown
+		rcpt.Time = time.Now().UTC()
+		return rcpt, err
+	}
 	if err != nil {
 		return rcpt, err
 	}
 	return t.finish(ctx, sip, rcpt, op)
 }
+
+// errOutcomeUnknown marks an upload that may have reached VITAM without an answer.
+var errOutcomeUnknown = errors.New("outcome unknown")
 
 // Resume waits for the outcome of an operation started by an earlier Put (recorded as pending),
 // without sending the SIP again.
@@ -211,19 +259,25 @@ func (t *Target) Resume(ctx context.Context, sip transfer.SIP, op string) (trans
 		return transfer.Receipt{}, err
 	}
 	rcpt := transfer.Receipt{Target: t.url, Name: sip.Name, Size: sip.Size, SHA256: sip.SHA256}
+	if op == OperationUnknown {
+		rcpt.Operation = op
+		return rcpt, transfer.Permanent(fmt.Errorf("SIP %s (message %q) was sent to VITAM at %s but no answer came back: look for an ingest operation of that message (application %q) in VITAM before anything is sent again; versement will not send it twice",
+			sip.Name, sip.MessageID, t.ingest, t.appID))
+	}
 	return t.finish(ctx, sip, rcpt, op)
 }
 
 func (t *Target) finish(ctx context.Context, sip transfer.SIP, rcpt transfer.Receipt, op string) (transfer.Receipt, error) {
 	rcpt.Operation = op
 	rcpt.Location = t.admin + "/admin-external/v1/operations/" + op
-	state, status, err := t.wait(ctx, op)
+	state, status, atr, err := t.wait(ctx, op)
 	if err != nil {
 		return rcpt, transfer.Permanent(fmt.Errorf("VITAM operation %s for SIP %s: %w", op, sip.Name, err))
 	}
-	atr, err := t.fetchATR(ctx, op)
-	if err != nil {
-		return rcpt, transfer.Permanent(fmt.Errorf("VITAM operation %s for SIP %s ended %s/%s, but its ATR could not be fetched: %w", op, sip.Name, state, status, err))
+	if atr == nil {
+		if atr, err = t.fetchATR(ctx, op); err != nil {
+			return rcpt, transfer.Permanent(fmt.Errorf("VITAM operation %s for SIP %s ended %s/%s, but its ATR could not be fetched: %w", op, sip.Name, state, status, err))
+		}
 	}
 	rcpt.ATR = atr
 	rcpt.Time = time.Now().UTC()
@@ -279,55 +333,70 @@ func (t *Target) submit(ctx context.Context, sip transfer.SIP) (string, error) {
 		if errors.As(err, &opErr) && opErr.Op == "dial" {
 			return "", transfer.Transient(fmt.Errorf("VITAM %s: %w", t.ingest, err))
 		}
-		if tlsRefused(err) {
-			return "", transfer.Permanent(fmt.Errorf("VITAM %s: TLS handshake refused (is the client certificate in %s registered, and the server's CA in %s?): %w", t.ingest, EnvCert, EnvCA, err))
+		if msg := tlsProblem(err, t.serverName); msg != "" {
+			return "", transfer.Permanent(fmt.Errorf("VITAM %s: %s: %w", t.ingest, msg, err))
 		}
-		return "", transfer.Permanent(fmt.Errorf("VITAM %s: SIP %s: outcome unknown, the connection failed after the SIP may have been received (look for operations of application %q before resending): %w", t.ingest, sip.Name, t.appID, err))
+		return "", transfer.Permanent(fmt.Errorf("VITAM %s: SIP %s: %w: the connection failed after the SIP may have been received (look for operations of application %q before resending): %v", t.ingest, sip.Name, errOutcomeUnknown, t.appID, err))
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	op := resp.Header.Get("X-Request-Id")
+	state, status := resp.Header.Get("X-Global-Execution-State"), resp.Header.Get("X-Global-Execution-Status")
 	switch {
 	case resp.StatusCode == http.StatusAccepted && op != "":
 		return op, nil
 	case resp.StatusCode == http.StatusAccepted:
-		return "", transfer.Permanent(fmt.Errorf("VITAM %s: 202 without X-Request-Id", t.ingest))
+		return "", transfer.Permanent(fmt.Errorf("VITAM %s: SIP %s: %w: 202 without X-Request-Id", t.ingest, sip.Name, errOutcomeUnknown))
+	case resp.StatusCode >= 500 && op != "" && state == "COMPLETED" && status == "FATAL":
+		// VITAM's own early failure: the workflow never started, nothing was ingested.
+		return "", transfer.Transient(fmt.Errorf("VITAM %s: %s before the ingest started (request %s, %s/%s)%s", t.ingest, resp.Status, op, state, status, vitamMessage(body)))
 	case resp.StatusCode >= 500:
-		// VITAM's early failures (500/503 with state COMPLETED, status FATAL): nothing was ingested.
-		return "", transfer.Transient(fmt.Errorf("VITAM %s: %s (operation %q, %s/%s)%s", t.ingest, resp.Status, op,
-			resp.Header.Get("X-Global-Execution-State"), resp.Header.Get("X-Global-Execution-Status"), excerpt(body)))
+		// Not VITAM's own answer (a proxy's 502/504): the SIP may have reached VITAM.
+		return "", transfer.Permanent(fmt.Errorf("VITAM %s: SIP %s: %w: %s from something in front of VITAM, after the SIP may have reached it (look for an ingest of message %q by application %q in VITAM before resending)%s",
+			t.ingest, sip.Name, errOutcomeUnknown, resp.Status, sip.MessageID, t.appID, vitamMessage(body)))
 	default:
-		return "", transfer.Permanent(fmt.Errorf("VITAM %s refused SIP %s: %s%s", t.ingest, sip.Name, resp.Status, excerpt(body)))
+		return "", transfer.Permanent(fmt.Errorf("VITAM %s refused SIP %s: %s%s", t.ingest, sip.Name, resp.Status, vitamMessage(body)))
 	}
 }
 
-// wait polls the operation until VITAM says it is completed, or PollTimeout passes.
-func (t *Target) wait(ctx context.Context, op string) (state, status string, err error) {
+// wait polls the operation until VITAM says it is completed, or PollTimeout passes. VITAM
+// answers 500 for an operation its process management does not know, which is also what a
+// finished operation becomes once purged (1–2 hours after it ends): then the ATR, which stays,
+// settles it, and is returned.
+func (t *Target) wait(ctx context.Context, op string) (state, status string, atr []byte, err error) {
 	deadline := time.Now().Add(t.timeout)
 	var lastErr error
 	for {
 		if err := t.sleep(ctx, t.poll); err != nil {
-			return "", "", err
+			return "", "", nil, err
 		}
 		state, status, done, err := t.status(ctx, op)
 		if err != nil {
 			var perm *transfer.PermanentError
 			if errors.As(err, &perm) || ctx.Err() != nil {
-				return "", "", err
+				return state, status, nil, err
+			}
+			if errors.Is(err, errUnknownOperation) {
+				if atr, aerr := t.fetchATROnce(ctx, op); aerr == nil {
+					return "COMPLETED", "", atr, nil
+				}
 			}
 			lastErr = err // a blip while polling: keep polling until the deadline
 		} else if done {
-			return state, status, nil
+			return state, status, nil, nil
 		}
 		if time.Now().After(deadline) {
 			msg := fmt.Sprintf("still %s/%s after %s of polling; it may still finish: fetch its ATR later", state, status, t.timeout)
 			if lastErr != nil {
-				msg += " (last error: " + lastErr.Error() + ")"
+				msg = fmt.Sprintf("no verdict after %s of polling (last error: %v); it may still finish: fetch its ATR later", t.timeout, lastErr)
 			}
-			return state, status, errors.New(msg)
+			return state, status, nil, errors.New(msg)
 		}
 	}
 }
+
+// errUnknownOperation: VITAM's status service does not know the operation (yet, or any more).
+var errUnknownOperation = errors.New("VITAM's status service does not know the operation")
 
 func (t *Target) status(ctx context.Context, op string) (state, status string, done bool, err error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodHead, t.admin+"/admin-external/v1/operations/"+url.PathEscape(op), nil)
@@ -335,8 +404,12 @@ func (t *Target) status(ctx context.Context, op string) (state, status string, d
 		return "", "", false, transfer.Permanent(err)
 	}
 	t.headers(req.Header)
+	req.Header.Set("Accept", "application/json")
 	resp, err := t.client.Do(req)
 	if err != nil {
+		if msg := tlsProblem(err, t.serverName); msg != "" {
+			return "", "", false, transfer.Permanent(fmt.Errorf("status at %s: %s: %w", t.admin, msg, err))
+		}
 		return "", "", false, err
 	}
 	resp.Body.Close()
@@ -345,18 +418,24 @@ func (t *Target) status(ctx context.Context, op string) (state, status string, d
 	case http.StatusOK:
 		return state, status, true, nil
 	case http.StatusAccepted:
+		if state == "PAUSE" && (status == "FATAL" || status == "KO") {
+			return state, status, false, transfer.Permanent(fmt.Errorf("VITAM paused the operation on a %s step (PAUSE/%s): nothing more happens until VITAM's administrator resumes or cancels it; no ATR yet, and the SIP must not be sent again meanwhile", status, status))
+		}
 		return state, status, false, nil
-	case http.StatusNoContent, http.StatusNotFound:
-		return state, status, false, transfer.Permanent(fmt.Errorf("VITAM does not know the operation (%s)", resp.Status))
+	case http.StatusNotFound, http.StatusNoContent:
+		return state, status, false, fmt.Errorf("%w (%s)", errUnknownOperation, resp.Status)
+	case http.StatusInternalServerError:
+		return state, status, false, fmt.Errorf("%w (%s, what VITAM answers for an unknown or purged operation)", errUnknownOperation, resp.Status)
 	default:
 		if resp.StatusCode >= 500 {
 			return state, status, false, fmt.Errorf("status request: %s", resp.Status)
 		}
-		return state, status, false, transfer.Permanent(fmt.Errorf("status request refused: %s", resp.Status))
+		return state, status, false, transfer.Permanent(fmt.Errorf("status request to %s refused: %s", t.admin, resp.Status))
 	}
 }
 
-// fetchATR downloads the reply; VITAM answers 200 for OK/WARNING and 400 for KO, both with the ATR.
+// fetchATR downloads the reply, trying three times. VITAM's code answers 200 with the ATR, KO
+// included; its RAML documents 400 for KO, which is accepted too.
 func (t *Target) fetchATR(ctx context.Context, op string) ([]byte, error) {
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
@@ -365,61 +444,107 @@ func (t *Target) fetchATR(ctx context.Context, op string) ([]byte, error) {
 				return nil, err
 			}
 		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.ingest+"/ingest-external/v1/ingests/"+url.PathEscape(op)+"/archivetransferreply", nil)
-		if err != nil {
-			return nil, err
+		atr, err := t.fetchATROnce(ctx, op)
+		var perm *transfer.PermanentError
+		if err == nil || errors.As(err, &perm) || ctx.Err() != nil {
+			return atr, err
 		}
-		t.headers(req.Header)
-		req.Header.Set("Accept", "application/octet-stream")
-		if t.contract != "" {
-			req.Header.Set("X-Access-Contract-Id", t.contract)
-		}
-		resp, err := t.client.Do(req)
-		if err != nil {
-			lastErr = err
-			continue
-		}
-		body, err := io.ReadAll(io.LimitReader(resp.Body, maxATR+1))
-		resp.Body.Close()
-		switch {
-		case err != nil:
-			lastErr = err
-		case len(body) > maxATR:
-			return nil, fmt.Errorf("ATR larger than %d bytes", maxATR)
-		case resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusBadRequest:
-			if len(bytes.TrimSpace(body)) == 0 {
-				return nil, fmt.Errorf("%s with an empty ATR", resp.Status)
-			}
-			return body, nil
-		case resp.StatusCode >= 500:
-			lastErr = fmt.Errorf("%s%s", resp.Status, excerpt(body))
-		default:
-			return nil, fmt.Errorf("%s%s", resp.Status, excerpt(body))
-		}
+		lastErr = err
 	}
 	return nil, lastErr
 }
 
-func tlsRefused(err error) bool {
-	var alert tls.AlertError
-	var rec *tls.RecordHeaderError
-	var cv *tls.CertificateVerificationError
-	var ua x509.UnknownAuthorityError
-	var hn x509.HostnameError
-	if errors.As(err, &alert) || errors.As(err, &rec) || errors.As(err, &cv) || errors.As(err, &ua) || errors.As(err, &hn) {
-		return true
+func (t *Target) fetchATROnce(ctx context.Context, op string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.ingest+"/ingest-external/v1/ingests/"+url.PathEscape(op)+"/archivetransferreply", nil)
+	if err != nil {
+		return nil, transfer.Permanent(err)
 	}
-	s := err.Error()
-	return strings.Contains(s, "tls: ") || strings.Contains(s, "remote error")
+	t.headers(req.Header)
+	req.Header.Set("Accept", "application/octet-stream")
+	if t.contract != "" {
+		req.Header.Set("X-Access-Contract-Id", t.contract)
+	}
+	resp, err := t.client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxATR+1))
+	switch {
+	case err != nil:
+		return nil, err
+	case len(body) > maxATR:
+		return nil, transfer.Permanent(fmt.Errorf("ATR larger than %d bytes", maxATR))
+	case resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusBadRequest:
+		if len(bytes.TrimSpace(body)) == 0 {
+			return nil, transfer.Permanent(fmt.Errorf("%s with an empty ATR", resp.Status))
+		}
+		return body, nil
+	case resp.StatusCode >= 500 || resp.StatusCode == http.StatusNotFound:
+		return nil, fmt.Errorf("%s%s", resp.Status, vitamMessage(body))
+	default:
+		return nil, transfer.Permanent(fmt.Errorf("%s%s", resp.Status, vitamMessage(body)))
+	}
 }
 
-func excerpt(b []byte) string {
+// tlsProblem says what went wrong in a TLS handshake, or "" when err is not one. A name
+// mismatch is told apart from a refused client certificate: they have different fixes.
+func tlsProblem(err error, serverName string) string {
+	var hn x509.HostnameError
+	if errors.As(err, &hn) {
+		names := hn.Certificate.DNSNames
+		hint := "set server-name= to the name it carries"
+		if serverName != "" {
+			hint = "server-name=" + serverName + " is not one of them"
+		}
+		return fmt.Sprintf("VITAM's certificate names %s, not %q: %s", strings.Join(names, ", "), hn.Host, hint)
+	}
+	var ua x509.UnknownAuthorityError
+	var cv *tls.CertificateVerificationError
+	if errors.As(err, &ua) || errors.As(err, &cv) {
+		return fmt.Sprintf("VITAM's certificate is not signed by a CA this client trusts (set %s to the CA bundle of VITAM's servers)", EnvCA)
+	}
+	var alert tls.AlertError
+	var rec *tls.RecordHeaderError
+	if errors.As(err, &alert) || errors.As(err, &rec) || strings.Contains(err.Error(), "remote error") || strings.Contains(err.Error(), "tls: ") {
+		return fmt.Sprintf("TLS handshake refused (is the client certificate in %s registered in VITAM, and the server's CA in %s?)", EnvCert, EnvCA)
+	}
+	return ""
+}
+
+// maxErrorBody bounds what is read of an error reply: VITAM's envelopes are a few hundred bytes.
+const maxErrorBody = 16 << 10
+
+// vitamMessage renders an error reply for a message: VITAM's JSON envelope (VitamError) whole,
+// its description being where the reason is, or the start of any other body.
+func vitamMessage(b []byte) string {
+	var e struct {
+		HTTPCode    int    `json:"httpCode"`
+		Code        string `json:"code"`
+		Context     string `json:"context"`
+		State       string `json:"state"`
+		Message     string `json:"message"`
+		Description string `json:"description"`
+	}
+	if json.Unmarshal(b, &e) == nil && (e.Description != "" || e.Message != "") {
+		parts := []string{}
+		for _, kv := range [][2]string{{"code", e.Code}, {"context", e.Context}, {"state", e.State}, {"message", e.Message}} {
+			if kv[1] != "" {
+				parts = append(parts, kv[0]+" "+kv[1])
+			}
+		}
+		out := ": VITAM says " + strconv.Quote(e.Description)
+		if len(parts) > 0 {
+			out += " (" + strings.Join(parts, ", ") + ")"
+		}
+		return out
+	}
 	s := strings.TrimSpace(string(b))
 	if s == "" {
 		return ""
 	}
-	if len(s) > 300 {
-		s = s[:300] + "…"
+	if len(s) > 1000 {
+		s = s[:1000] + "…"
 	}
 	return ": " + s
 }

@@ -1,10 +1,13 @@
 package vitam_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"io"
+	"log"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +15,7 @@ import (
 	"time"
 
 	"github.com/versement/versement/internal/testsvc"
+	"github.com/versement/versement/seda"
 	"github.com/versement/versement/transfer"
 	"github.com/versement/versement/transfer/vitam"
 	"github.com/versement/versement/transfer/vitam/vitamtest"
@@ -29,7 +33,7 @@ func target(t *testing.T, s *vitamtest.Server, client vitamtest.Client, query st
 	if opts.PollInterval == 0 {
 		opts.PollInterval = 5 * time.Millisecond
 	}
-	tg, err := vitam.New("vitam+https://"+s.Host()+"?tenant=2"+query, opts, cfg)
+	tg, err := vitam.New("vitam+https://"+s.Host()+"?tenant=2&admin="+s.AdminURL()+query, opts, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,10 +41,46 @@ func target(t *testing.T, s *vitamtest.Server, client vitamtest.Client, query st
 	return tg
 }
 
+// sip writes a real SIP with the writer: the faithful server reads it as VITAM does.
 func sip(t *testing.T, msgID string) transfer.SIP {
+	return sipWith(t, msgID, "IC-000001", nil)
+}
+
+func sipWith(t *testing.T, msgID, contract string, photo []byte) transfer.SIP {
+	t.Helper()
+	if msgID == "" {
+		msgID = "OK_texte_14BinaryMaster_fmts" // what VITAM's sample ATR answers
+	}
 	p := filepath.Join(t.TempDir(), "sip.zip")
-	os.WriteFile(p, []byte("PK\x03\x04 a SIP"), 0o644)
-	return transfer.SIP{Name: "sip.zip", Path: p, MessageID: msgID, ManifestDigest: transfer.Digest{Algo: "SHA-512", Value: strings.Repeat("ab", 64)}}
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sw, err := seda.NewWriter(f, seda.Header{MessageIdentifier: msgID, Date: time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC),
+		ArchivalAgreement: contract, ArchivalAgency: "AD-TEST", TransferringAgency: "UNIV-TEST"}, seda.WithTempDir(t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := sw.AddObject(seda.Object{Name: "D1.json", MimeType: "application/json"}, strings.NewReader(`{"cod_etu":1}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if photo != nil {
+		if _, err := sw.AddObject(seda.Object{Group: o.Group(), Version: "BinaryMaster_2", Name: "D1.jpg", MimeType: "image/jpeg"}, bytes.NewReader(photo)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := sw.AddUnit(seda.Unit{Content: seda.Content{DescriptionLevel: "File", Title: "D1"}, Groups: []seda.GroupID{o.Group()}}); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := sw.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return transfer.SIP{Name: "sip.zip", Path: p, MessageID: msgID, ManifestDigest: transfer.Digest{Algo: "SHA-512", Value: sum.ManifestSHA512}}
 }
 
 func TestIngestOK(t *testing.T) {
@@ -57,7 +97,7 @@ func TestIngestOK(t *testing.T) {
 	h := s.Posts()[0]
 	for k, want := range map[string]string{
 		"X-Tenant-Id": "2", "X-Action": "RESUME", "X-Context-Id": "DEFAULT_WORKFLOW", "X-Application-Id": "nightly-42",
-		"X-Manifest-Digest-Algo": "SHA-512", "X-Manifest-Digest-Value": strings.Repeat("ab", 64), "Content-Type": "application/octet-stream",
+		"X-Manifest-Digest-Algo": "SHA-512", "Content-Type": "application/octet-stream",
 	} {
 		if h.Get(k) != want {
 			t.Errorf("%s = %q, want %q", k, h.Get(k), want)
@@ -66,8 +106,8 @@ func TestIngestOK(t *testing.T) {
 	if got := s.BodySHA256()[0]; got != r.SHA256 {
 		t.Errorf("VITAM received sha256 %s, SIP is %s", got, r.SHA256)
 	}
-	if s.Heads() != 3 {
-		t.Errorf("%d status polls, want 3 (202, 202, 200)", s.Heads())
+	if s.Heads() != 4 {
+		t.Errorf("%d status polls, want 4 (202 PAUSE/UNKNOWN, 202 RUNNING twice, 200)", s.Heads())
 	}
 }
 
@@ -144,7 +184,7 @@ func TestRefusedCertificate(t *testing.T) {
 	trusted := vitamtest.NewClient(t, "registered client")
 	intruder := vitamtest.NewClient(t, "unknown client")
 	s := vitamtest.Start(t, atr(t, "sedaArchiveTransferReply.xml"), trusted.Pool)
-	s.Config.ErrorLog = nil
+	s.Ingest.Config.ErrorLog = log.New(io.Discard, "", 0)
 	tg := target(t, s, intruder, "", transfer.Options{})
 	_, err := tg.Put(context.Background(), sip(t, ""))
 	if err == nil || !strings.Contains(err.Error(), "TLS handshake refused") {
@@ -165,26 +205,30 @@ func TestOpenFromEnvironment(t *testing.T) {
 	s := vitamtest.Start(t, atr(t, "sedaArchiveTransferReply.xml"), client.Pool)
 	t.Setenv(vitam.EnvCert, "")
 	t.Setenv(vitam.EnvKey, "")
-	_, err := vitam.Open(context.Background(), "vitam+https://"+s.Host()+"?tenant=0", transfer.Options{})
+	_, err := vitam.Open(context.Background(), s.TargetURL(""), transfer.Options{})
 	if err == nil || !strings.Contains(err.Error(), "set VERSEMENT_VITAM_CERT and VERSEMENT_VITAM_KEY") {
 		t.Fatalf("without env: %v", err)
 	}
 	client.SetEnv(t, s)
-	tg, err := vitam.Open(context.Background(), "vitam+https://"+s.Host()+"?tenant=0&poll=1ms", transfer.Options{})
+	tg, err := vitam.Open(context.Background(), s.TargetURL("&poll=1ms"), transfer.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if r, err := tg.Put(context.Background(), sip(t, "")); err != nil || r.ReplyCode != "OK" {
-		t.Fatalf("%+v %v", r, err)
+		t.Fatalf("reply %q: %v", r.ReplyCode, err)
 	}
 }
 
 func TestURLErrors(t *testing.T) {
 	for raw, want := range map[string]string{
-		"vitam+https://h:1":                    `tenant="": want a tenant number`,
-		"vitam+https://h:1?tenant=0&x=1":       `unknown parameter "x"`,
-		"vitam+https://h:1?tenant=0&poll=soon": `poll="soon": want a duration`,
-		"vitam+https://u:pw@h:1?tenant=0":      "no credentials in the URL",
+		"vitam+https://h:1":                                      `tenant="": want a tenant number`,
+		"vitam+https://h:1?tenant=0&x=1":                         `unknown parameter "x"`,
+		"vitam+https://h:8443?tenant=0&poll=soon":                `poll="soon": want a duration`,
+		"vitam+https://u:pw@h:1?tenant=0":                        "no credentials in the URL",
+		"vitam+https://h:1?tenant=0":                             "add admin=https://HOST:PORT of access-external: VITAM answers operation status there (/admin-external, port 8444 by default), not on ingest-external",
+		"vitam+https://h:8443?tenant=0&application-id=nuit%20du": `application-id="nuit du": VITAM refuses header values with other characters than A-Z a-z 0-9 . _ : - (412 Precondition Failed), at most 128`,
+		"vitam+https://h:8443?tenant=0&access-contract=<b>":      `access-contract="<b>": VITAM refuses header values`,
+		"vitam+https://h:8443?tenant=0&server-name=a/b":          `server-name="a/b": want the DNS name VITAM's certificates carry`,
 	} {
 		_, err := vitam.New(raw, transfer.Options{}, &tls.Config{})
 		if err == nil || !strings.Contains(err.Error(), want) {
