@@ -38,6 +38,15 @@ type Resumer interface {
 	Resume(ctx context.Context, sip SIP, operation string) (Receipt, error)
 }
 
+// Prober is implemented by targets that can tell, before a run sends anything, whether a SIP could
+// be stored there: a folder that is writable, a bucket that exists and lets the credentials in. A
+// run's preflight calls it so that a read-only target fails before the plan, not 27 s later. Probe
+// leaves nothing behind. Find it with As: the decorators do not forward it (a preflight is not
+// retried).
+type Prober interface {
+	Probe(ctx context.Context) error
+}
+
 // As finds, in t and the targets it decorates (through their Unwrap() Target method), the first
 // that implements T: a capability lookup that does not depend on every decorator forwarding every
 // optional interface. The decorators of this module forward honestly anyway (a retrying target is

@@ -224,6 +224,24 @@ func (t *Target) createTemp(dir string) (*os.File, error) {
 	return nil, &fs.PathError{Op: "createtemp", Path: filepath.Join(dir, tmpPrefix+"*"), Err: fs.ErrExist}
 }
 
+// Probe checks that a SIP could be written into the folder by creating a temporary file there and
+// removing it: the same operation Put starts with, so permissions, a read-only mount or a full
+// quota show as they would.
+func (t *Target) Probe(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	f, err := t.createTemp(t.root)
+	if err != nil {
+		return t.fail("cannot write into "+t.root, err)
+	}
+	f.Close()
+	if err := os.Remove(f.Name()); err != nil {
+		return t.fail("cannot remove "+f.Name(), err)
+	}
+	return nil
+}
+
 func (t *Target) path(name string) string { return filepath.Join(t.root, filepath.FromSlash(name)) }
 
 // Put copies the SIP, hashing the bytes as they are written: the copy must have the SHA-256 the

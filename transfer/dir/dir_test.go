@@ -156,6 +156,17 @@ func readOnlyFolder(t *testing.T) (string, string) {
 
 // A folder the process cannot write into gives a message naming the folder and the reason, and
 // a permanent error: waiting does not make it writable, so the retry decorator must not wait.
+func TestProbeLeavesNothing(t *testing.T) {
+	root := t.TempDir()
+	tg, _ := dir.New(root)
+	if err := tg.Probe(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := entries(t, root); len(n) != 0 {
+		t.Fatalf("left behind: %v", n)
+	}
+}
+
 func TestReadOnlyFolderFailsPermanently(t *testing.T) {
 	root, reason := readOnlyFolder(t)
 	tg, err := dir.New(root)
@@ -170,6 +181,10 @@ func TestReadOnlyFolderFailsPermanently(t *testing.T) {
 	var perm *transfer.PermanentError
 	if !errors.As(err, &perm) {
 		t.Fatalf("%v is not marked permanent", err)
+	}
+	// The preflight says the same before anything is read.
+	if err := tg.Probe(context.Background()); err == nil || err.Error() != want || !errors.As(err, &perm) {
+		t.Fatalf("Probe: got %v\nwant %s (permanent)", err, want)
 	}
 	// A subfolder that cannot be created: the same.
 	sip := sipFile(t, "e.zip", "x")

@@ -207,6 +207,18 @@ func (t *Target) String() string             { return t.url }
 func (t *Target) Close() error               { return nil }
 func (t *Target) location(key string) string { return "s3://" + t.bucket + "/" + key }
 
+// Probe checks that the bucket exists and that the credentials may use it (HeadBucket), before a
+// run sends anything.
+func (t *Target) Probe(ctx context.Context) error {
+	if _, err := t.client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &t.bucket}); err != nil {
+		if notFound(err) {
+			return transfer.Permanent(fmt.Errorf("S3 target %s: no bucket %q", t.url, t.bucket))
+		}
+		return classify(fmt.Errorf("S3 target %s: bucket %s: %w", t.url, t.bucket, err))
+	}
+	return nil
+}
+
 // Put uploads the SIP unless the same bytes are already there.
 func (t *Target) Put(ctx context.Context, sip transfer.SIP) (transfer.Receipt, error) {
 	if err := sip.Check(); err != nil {

@@ -327,6 +327,36 @@ func TestRetryRidesOutARestart(t *testing.T) {
 	}
 }
 
+// Probe, the preflight: the bucket is there and the credentials may use it.
+func TestProbe(t *testing.T) {
+	s := testsvc.StartS3(t, testsvc.S3Options{})
+	tg := open(t, s, "depot", false, transfer.Options{})
+	ctx := context.Background()
+	if err := tg.Probe(ctx); err != nil {
+		t.Fatal(err)
+	}
+	missing, err := ts3.Open(ctx, "s3://nodepot/sips?endpoint="+s.Endpoint+"&path-style=true", transfer.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = missing.Probe(ctx)
+	want := `S3 target s3://nodepot/sips?endpoint=` + s.Endpoint + `&path-style=true: no bucket "nodepot"`
+	var perm *transfer.PermanentError
+	if err == nil || err.Error() != want || !errors.As(err, &perm) {
+		t.Fatalf("got  %v\nwant %s (permanent)", err, want)
+	}
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "wrong")
+	denied, err := ts3.Open(ctx, tg.String(), transfer.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = denied.Probe(ctx)
+	if err == nil || !strings.HasPrefix(err.Error(), "S3 target "+tg.String()+": bucket depot: operation error S3: HeadBucket, https response error StatusCode: 403") ||
+		!errors.As(err, &perm) || strings.Contains(err.Error(), "wrong") {
+		t.Fatalf("wrong secret: %v", err)
+	}
+}
+
 // BenchmarkPut uploads one SIP per iteration to versitygw (multipart above the threshold).
 //
 //	scripts/test ./transfer/s3/ -run XXX -bench Put -benchtime 3x

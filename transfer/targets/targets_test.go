@@ -62,6 +62,9 @@ func TestResumerOnlyWhereTheTargetHasIt(t *testing.T) {
 		if _, ok := transfer.As[transfer.Resumer](tg); ok {
 			t.Errorf("%+v: transfer.As finds a Resumer in a folder target", opts)
 		}
+		if p, ok := transfer.As[transfer.Prober](tg); !ok || p.Probe(context.Background()) != nil {
+			t.Errorf("%+v: transfer.As finds no working Prober in a folder target", opts)
+		}
 	}
 }
 
