@@ -295,3 +295,28 @@ func TestOpenURLs(t *testing.T) {
 		t.Errorf("folders created: %v", names)
 	}
 }
+
+// A full file system: permanent, with the reason, and no partial file left.
+func TestFullFolderFailsPermanently(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to mount a small tmpfs")
+	}
+	root := t.TempDir()
+	if err := syscall.Mount("tmpfs", root, "tmpfs", 0, "size=64k"); err != nil {
+		t.Skipf("cannot mount a tmpfs: %v", err)
+	}
+	t.Cleanup(func() { syscall.Unmount(root, 0) })
+	tg, err := dir.New(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = tg.Put(context.Background(), sipFile(t, "big.zip", strings.Repeat("x", 1<<20)))
+	want := "dir target dir://" + root + ": write " + filepath.Join(root, "big.zip") + ": no space left on device"
+	var perm *transfer.PermanentError
+	if err == nil || err.Error() != want || !errors.As(err, &perm) {
+		t.Fatalf("got  %v\nwant %s (permanent)", err, want)
+	}
+	if n := entries(t, root); len(n) != 0 {
+		t.Fatalf("left behind: %v", n)
+	}
+}
