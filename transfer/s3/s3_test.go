@@ -39,6 +39,10 @@ func TestURLErrors(t *testing.T) {
 			"set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE",
 		"s3://AK:S3/KR1T@bucket/p": "S3 target s3://AK:xxxxx@bucket/p: credentials do not belong in the URL (user info holds some): " +
 			"set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE",
+		"s3://AK:S3@KR1T@bucket/p": "S3 target s3://AK:xxxxx@bucket/p: credentials do not belong in the URL (user info holds some): " +
+			"set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE",
+		"s3://AK:S3#KR1T@bucket/p": "S3 target s3://AK:xxxxx@bucket/p: credentials do not belong in the URL (user info holds some): " +
+			"set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE",
 		"s3://bucket?endpoint=http://AK:S3KR1T@host:9000&path-style=true": "S3 target s3://bucket?endpoint=http://AK:xxxxx@host:9000&path-style=true: " +
 			"credentials do not belong in the URL (the endpoint= parameter holds some): set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE",
 		"s3://bucket?endpoint=http://AK:S3@KR1T@host": "S3 target s3://bucket?endpoint=http://AK:xxxxx@host: " +
