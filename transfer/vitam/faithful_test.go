@@ -220,3 +220,16 @@ func TestFaithfulServerRefusesWhatCommonsCompressRefuses(t *testing.T) {
 		t.Fatalf("the writer's layout: %v", err)
 	}
 }
+
+// VITAM hashes the streamed manifest and compares it with X-Manifest-Digest-Value.
+func TestFaithfulManifestDigestChecked(t *testing.T) {
+	client := vitamtest.NewClient(t, "versement client")
+	s := vitamtest.Start(t, "", client.Pool)
+	tg := target(t, s, client, "", transfer.Options{})
+	bad := sip(t, "M-1")
+	bad.ManifestDigest.Value = strings.Repeat("0", 128)
+	_, err := tg.Put(context.Background(), bad)
+	if !errors.Is(err, transfer.ErrRejected) || !strings.Contains(err.Error(), "MANIFEST_DIGEST_CHECK KO (the manifest's digest does not match X-Manifest-Digest-Value)") {
+		t.Fatalf("wrong manifest digest: %v", err)
+	}
+}
