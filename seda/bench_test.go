@@ -3,8 +3,8 @@ package seda_test
 import (
 	"archive/zip"
 	"bytes"
-	"crypto/sha256"
 	stdflate "compress/flate"
+	"crypto/sha256"
 	"fmt"
 	"io"
 	"math/rand/v2"
