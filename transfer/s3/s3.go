@@ -323,6 +323,11 @@ func (t *Target) Put(ctx context.Context, sip transfer.SIP) (transfer.Receipt, e
 			// Not left behind as hidden storage; a later run would abort it anyway (abortStale).
 			actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 			t.client.AbortMultipartUpload(actx, &s3.AbortMultipartUploadInput{Bucket: &t.bucket, Key: &key, UploadId: created.UploadId}) //nolint:errcheck // the upload's error is the one to report
+			// The SDK retries nothing (versement's decorator does), and a part cancelled on our
+			// side may still land on the server after the abort: sweep the key's uploads again.
+			for try := 0; try < 3 && t.abortStale(actx, key) != nil; try++ {
+				time.Sleep(100 * time.Millisecond)
+			}
 			cancel()
 			if errors.Is(err, transfer.ErrDigest) { // ours, not the server's (classify handles BadDigest)
 				return rcpt, transfer.Permanent(fmt.Errorf("S3 upload of %s aborted: %w", sip.Name, err))
