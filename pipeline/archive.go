@@ -549,12 +549,15 @@ func (p *Packager) send(ctx context.Context, s *SIP, path string) error {
 		}
 		ts.LegalHold = s.LegalHold
 	}
+	if err := p.verify(ctx, s, path); err != nil {
+		return err
+	}
 	e, skipped, err := p.cfg.Ledger.Send(ctx, t, ts, ledger.Batch{FirstKey: s.FirstKey, LastKey: s.LastKey, Count: s.Dossiers})
 	if err != nil {
-		return fmt.Errorf("SIP %s: %w (it stays in the spool %s; the next run sends it)", s.Name, err, p.cfg.Spool)
+		return &SIPError{SIP: s.Name, Dossiers: s.Dossiers, Err: fmt.Errorf("SIP %s: %w (it stays in the spool %s; the next run sends it)", s.Name, err, p.cfg.Spool)}
 	}
 	if !e.Done() {
-		return fmt.Errorf("SIP %s: the target answered %s (ledger entry %d); it stays in the spool %s", s.Name, e.Status, e.Seq, p.cfg.Spool)
+		return &SIPError{SIP: s.Name, Dossiers: s.Dossiers, Err: fmt.Errorf("SIP %s: the target answered %s (ledger entry %d); it stays in the spool %s", s.Name, e.Status, e.Seq, p.cfg.Spool)}
 	}
 	crashPoint("ledgered")
 	if err := p.cfg.State.sent(ctx, s.Name, t.String(), e.Seq); err != nil {

@@ -110,6 +110,19 @@ func checkSIPs(t *testing.T, dir string) map[retention.Tier][]string {
 	return keys
 }
 
+// verifySIP: a SIP the pipeline sent passes `versement verify` (seda.Verify with its defaults), the
+// property every test that takes a snapshot of a target checks.
+func verifySIP(t *testing.T, path string) {
+	t.Helper()
+	vr, err := seda.Verify(context.Background(), path, seda.VerifyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !vr.OK() || !vr.Complete() || vr.Objects == 0 || vr.ObjectsVerified != vr.Objects {
+		t.Errorf("%s at the target does not verify: %d/%d objects, %+v", filepath.Base(path), vr.ObjectsVerified, vr.Objects, vr.Findings)
+	}
+}
+
 // snapshot is what a run leaves: the SIPs at the target (name → bytes' SHA-256), the ledger's
 // entries (without times), and the state.
 type snapshot struct {
@@ -129,6 +142,7 @@ func takeSnapshot(t *testing.T, state, targetDir string) snapshot {
 			t.Fatal(err)
 		}
 		s.SIPs[filepath.Base(n)] = sum
+		verifySIP(t, n)
 	}
 	rep, err := ledger.Read(DefaultLedger(state), func(e ledger.Entry) {
 		s.Ledger = append(s.Ledger, fmt.Sprintf("%s %s %s %d %s %s %d", e.SIP, e.SHA256, e.Status, e.Size, e.FirstKey, e.LastKey, e.Count))

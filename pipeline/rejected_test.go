@@ -68,12 +68,17 @@ func TestRejectedSIPDoesNotBlockTheRun(t *testing.T) {
 		t.Fatalf("spool after the rejection: %v, want [%s]", spooled, archive.rejected)
 	}
 
+	failedSIPs, failedDossiers := Failures(err)
+
 	rep, err = Execute(context.Background(), job)
 	if err != nil {
 		t.Fatalf("second run: %v", err)
 	}
 	if len(rep.SIPs) != 1 || !rep.SIPs[0].Recovered || rep.SIPs[0].Name != archive.rejected {
 		t.Fatalf("second run sent %+v, want the rejected SIP again", rep.SIPs)
+	}
+	if failedSIPs != 1 || failedDossiers != rep.SIPs[0].Dossiers {
+		t.Errorf("the first run's failures: %d SIPs, %d dossiers; want 1, %d", failedSIPs, failedDossiers, rep.SIPs[0].Dossiers)
 	}
 	if a, b := fmt.Sprint(zipSums(t, out)), fmt.Sprint(zipSums(t, want)); a != b {
 		t.Errorf("archive after the rejection and the rerun:\n%s\nwant (never refused):\n%s", a, b)
@@ -99,6 +104,7 @@ func zipSums(t *testing.T, dir string) []string {
 			t.Fatal(err)
 		}
 		out = append(out, n+" "+sum)
+		verifySIP(t, filepath.Join(dir, n))
 	}
 	return out
 }

@@ -2,15 +2,17 @@ package pipeline
 
 import (
 	"fmt"
-	"github.com/versement/versement/internal/bytesize"
 	"io"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode"
 
 	"github.com/versement/versement/civil"
+	"github.com/versement/versement/internal/bytesize"
 	"github.com/versement/versement/profiles"
 	"github.com/versement/versement/retention"
 	"github.com/versement/versement/transfer"
@@ -314,4 +316,22 @@ func (r *Report) TierCounts() map[string]int {
 		out[string(t)] = int(n)
 	}
 	return out
+}
+
+// escapeControl writes the control characters of text from the base (a key or a name with ESC or
+// BEL) as Go escapes, so that a summary printed to a terminal cannot drive it.
+func escapeControl(s string) string {
+	if strings.IndexFunc(s, unicode.IsControl) < 0 {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }

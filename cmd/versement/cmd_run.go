@@ -138,10 +138,21 @@ func runAction(c *cli.Context) error {
 			runErr = err
 		}
 	}
-	if runErr != nil {
-		return cli.Exit(runErr.Error(), exitError)
+	return runExit(runErr)
+}
+
+// runExit is how a run's error ends the command: exit 1 when a SIP the run wrote failed
+// verification (a damaged package, as `versement verify` says it), exit 2 when the run could not
+// do its job.
+func runExit(err error) error {
+	if err == nil {
+		return nil
 	}
-	return nil
+	var ve *pipeline.VerifyError
+	if errors.As(err, &ve) {
+		return cli.Exit(err.Error(), exitFindings)
+	}
+	return cli.Exit(err.Error(), exitError)
 }
 
 // writeRunReport prints the report (JSON with --json, else the summary) and saves it with --report.

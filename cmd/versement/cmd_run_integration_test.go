@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,8 +12,10 @@ import (
 
 	"github.com/versement/versement/civil"
 	"github.com/versement/versement/extract/demo"
+	"github.com/versement/versement/pipeline"
 	"github.com/versement/versement/profiles"
 	"github.com/versement/versement/schedule"
+	"github.com/versement/versement/seda"
 )
 
 // lineOf is the line number of the first line of text holding s.
@@ -229,12 +232,45 @@ func TestScheduledRunner(t *testing.T) {
 	if err != nil || res.Outcome != schedule.OK || res.SIPs < 2 || res.Dossiers["final"] == 0 {
 		t.Fatalf("run: %+v %v", res, err)
 	}
+	// The first run archives every intermediate and final dossier it decides, and fails none.
+	if want := fmt.Sprint(map[string]int{"intermediate": res.Dossiers["intermediate"], "final": res.Dossiers["final"]}); fmt.Sprint(res.Archived) != want ||
+		res.FailedSIPs != 0 || res.FailedDossiers != 0 {
+		t.Errorf("first run: archived %v, want %s; failed %d SIPs, %d dossiers", res.Archived, want, res.FailedSIPs, res.FailedDossiers)
+	}
 	for _, sub := range []string{"inter", "final"} {
 		if n, _ := filepath.Glob(filepath.Join(dir, sub, "*.zip")); len(n) == 0 {
 			t.Errorf("no SIP in %s", sub)
 		}
 	}
-	if res, err = r.Run(context.Background(), job); err != nil || res.SIPs != 0 {
+	if res, err = r.Run(context.Background(), job); err != nil || res.SIPs != 0 || len(res.Archived) != 0 {
 		t.Errorf("second run: %+v %v", res, err)
+	}
+}
+
+// A run that wrote a SIP failing verification exits 1 (a damaged package, as verify would say),
+// whatever else failed with it; a run that could not do its job exits 2.
+func TestRunExitCodes(t *testing.T) {
+	ve := &pipeline.VerifyError{SIP: "x.zip", Dossiers: 3, Kept: "state/spool/damaged/x.zip",
+		Findings: []seda.Finding{{Severity: seda.SevError, Code: seda.CodeReadError, Where: "Content/a.json", Message: "flate: corrupt input"}}}
+	for _, c := range []struct {
+		err  error
+		code int
+		msg  string
+	}{
+		{nil, 0, ""},
+		{errors.New("source: no such file"), exitError, "source: no such file"},
+		{errors.Join(fmt.Errorf("class c dossier 1: %w", ve), errors.New("SIP y.zip: refused")), exitFindings,
+			"class c dossier 1: SIP x.zip does not pass verification (1 finding): READ_ERROR Content/a.json: flate: corrupt input; " +
+				"it was not sent: kept as state/spool/damaged/x.zip for inspection (versement verify state/spool/damaged/x.zip), and the next run writes it again\n" +
+				"SIP y.zip: refused"},
+	} {
+		got := runExit(c.err)
+		msg := ""
+		if got != nil {
+			msg = got.Error()
+		}
+		if codeOf(got) != c.code || msg != c.msg {
+			t.Errorf("runExit(%v) = exit %d %q, want exit %d %q", c.err, codeOf(got), msg, c.code, c.msg)
+		}
 	}
 }

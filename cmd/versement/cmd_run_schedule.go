@@ -49,7 +49,20 @@ func runScheduledJob(ctx context.Context, job schedule.Job) (schedule.Result, er
 	res := schedule.Result{}
 	if rep != nil {
 		res.Dossiers, res.SIPs, res.Bytes = rep.TierCounts(), len(rep.SIPs), rep.Bytes
+		for _, s := range rep.SIPs {
+			// A SIP an earlier run had sent (rebuilt byte for byte, found in the ledger) archives nothing new.
+			if s.AlreadySent {
+				continue
+			}
+			if res.Archived == nil {
+				res.Archived = map[string]int{}
+			}
+			res.Archived[string(s.Tier)] += s.Dossiers
+		}
 	}
+	// The SIPs the archive refused (and those that could not be sent, or failed verification) are
+	// in the run's error, one each, with their dossiers.
+	res.FailedSIPs, res.FailedDossiers = pipeline.Failures(err)
 	switch {
 	case err == nil:
 		res.Outcome = schedule.OK
