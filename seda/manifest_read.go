@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -20,7 +21,12 @@ type manifest struct {
 	objects []*object
 	ids     map[string]string // id -> element name
 	refs    []ref
+	// children are the units nested in a unit; with ArchiveUnitRefId references they make the
+	// graph that must have no cycle (VITAM refuses a unit that is its own ancestor).
+	children []edge
 }
+
+type edge struct{ from, to string }
 
 type ref struct {
 	kind   string // DataObjectGroupReferenceId, DataObjectReferenceId, ArchiveUnitRefId
@@ -151,6 +157,11 @@ func parseManifest(rd io.Reader, r *Report) (*manifest, error) {
 			if !rootSeen {
 				rootSeen = true
 				ns = t.Name.Space
+				if what := unsupported(t.Name); what != "" {
+					r.Unsupported = what
+					r.add(SevWarning, CodeUnsupported, r.Manifest, "%s: not verified", what)
+					return nil, nil
+				}
 				switch {
 				case t.Name.Local != "ArchiveTransfer":
 					r.add(SevError, CodeNamespace, r.Manifest, "root element is <%s>, not <ArchiveTransfer>: not a SEDA SIP", t.Name.Local)
@@ -211,6 +222,8 @@ func parseManifest(rd io.Reader, r *Report) (*manifest, error) {
 				r.Units++
 				if f.id == "" {
 					structf("", "an ArchiveUnit has no id")
+				} else if parent != nil && parent.name == "ArchiveUnit" && parent.id != "" {
+					m.children = append(m.children, edge{parent.id, f.id})
 				}
 			case "DataObjectGroup":
 				r.Groups++
@@ -398,5 +411,89 @@ func (m *manifest) resolve(r *Report) {
 	}
 	if n > 50 {
 		r.add(SevError, CodeDanglingRef, "", "%d more dangling references not listed", n-50)
+	}
+}
+
+// unsupported names a root that is a known package of another kind, or "".
+func unsupported(n xml.Name) string {
+	switch {
+	case n.Space == "fr:gouv:culture:archivesdefrance:seda:v1.0":
+		return "SEDA 1.0 (versement verifies SEDA 2.1, 2.2 and 2.3)"
+	case n.Space == "fr:gouv:ae:archive:draft:standard_echange_v0.2":
+		return "SEDA 0.2 (versement verifies SEDA 2.1, 2.2 and 2.3)"
+	case n.Space == "fr:gouv:culture:archivesdefrance:seda:v2.0":
+		return "SEDA 2.0 (versement verifies SEDA 2.1, 2.2 and 2.3)"
+	case strings.HasPrefix(n.Space, "org:afnor:medona"):
+		return "a MEDONA message (versement verifies SEDA 2.1–2.3 transfers)"
+	case n.Local == "ArchiveDeliveryRequestReply":
+		return "a DIP (ArchiveDeliveryRequestReply): a package delivered by an archive, not a SIP"
+	case n.Local == "ArchiveTransferReply":
+		return "an ATR (ArchiveTransferReply), not a SIP"
+	}
+	return ""
+}
+
+// cycles finds units that are their own ancestors through nesting and ArchiveUnitRefId, and
+// names the path of each cycle once. Iterative, so a deep or hostile graph cannot exhaust the
+// stack; memory is proportional to the number of units.
+func (m *manifest) cycles(r *Report) {
+	next := map[string][]string{}
+	for _, e := range m.children {
+		next[e.from] = append(next[e.from], e.to)
+	}
+	for _, rf := range m.refs {
+		if rf.kind == "ArchiveUnitRefId" && rf.from != "" && m.ids[rf.target] == "ArchiveUnit" {
+			next[rf.from] = append(next[rf.from], rf.target)
+		}
+	}
+	const (
+		unseen = iota
+		onPath
+		done
+	)
+	state := map[string]int{}
+	found := 0
+	starts := make([]string, 0, len(next))
+	for id := range next {
+		starts = append(starts, id)
+	}
+	sort.Strings(starts)
+	type step struct {
+		id string
+		i  int
+	}
+	for _, start := range starts {
+		if state[start] != unseen {
+			continue
+		}
+		path := []step{{start, 0}}
+		state[start] = onPath
+		for len(path) > 0 {
+			top := &path[len(path)-1]
+			if top.i >= len(next[top.id]) {
+				state[top.id] = done
+				path = path[:len(path)-1]
+				continue
+			}
+			to := next[top.id][top.i]
+			top.i++
+			switch state[to] {
+			case unseen:
+				state[to] = onPath
+				path = append(path, step{to, 0})
+			case onPath:
+				found++
+				if found <= 20 {
+					var ids []string
+					for j := range path {
+						if path[j].id == to || len(ids) > 0 {
+							ids = append(ids, path[j].id)
+						}
+					}
+					ids = append(ids, to)
+					r.add(SevError, CodeCycle, to, "ArchiveUnit %s is its own ancestor: %s (VITAM refuses a cycle)", to, strings.Join(ids, " → "))
+				}
+			}
+		}
 	}
 }

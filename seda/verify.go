@@ -82,6 +82,7 @@ const (
 	CodeStructure      = "STRUCTURE"   // required element missing or out of order
 	CodeDuplicateID    = "DUPLICATE_ID"
 	CodeDanglingRef    = "DANGLING_REFERENCE"
+	CodeCycle          = "UNIT_CYCLE"   // an ArchiveUnit is its own ancestor (nesting and ArchiveUnitRefId)
 	CodeMissingFile    = "MISSING_FILE" // Uri names no file
 	CodeUnreferenced   = "UNREFERENCED_FILE"
 	CodeUnknownAlgo    = "UNKNOWN_ALGORITHM"
@@ -93,6 +94,7 @@ const (
 	CodeVitam          = "VITAM"        // valid SEDA that VITAM would refuse or compare differently
 	CodeNotChecked     = "NOT_CHECKED"  // something the verifier does not check (inline Attachment)
 	CodeNotExpanded    = "NOT_EXPANDED" // an entry past the expansion budget (VerifyOptions.MaxExpanded)
+	CodeUnsupported    = "UNSUPPORTED"  // a package of another kind (SEDA 1.0, a DIP, MEDONA): not verified
 )
 
 // Finding is one thing wrong (or worth knowing) about a package.
@@ -105,21 +107,24 @@ type Finding struct {
 
 // Report is the result of verifying one package.
 type Report struct {
-	Path              string    `json:"path"`
-	Container         string    `json:"container"` // "zip" or "folder"
-	Version           Version   `json:"seda_version,omitempty"`
-	MessageIdentifier string    `json:"message_identifier,omitempty"`
-	Manifest          string    `json:"manifest,omitempty"` // its name in the package
-	ManifestSize      int64     `json:"manifest_size,omitempty"`
-	ManifestSHA256    string    `json:"manifest_sha256,omitempty"`
-	ManifestSHA512    string    `json:"manifest_sha512,omitempty"`
-	Units             int       `json:"units"`
-	Groups            int       `json:"groups"`
-	Objects           int       `json:"objects"`          // BinaryDataObjects
-	ObjectsVerified   int       `json:"objects_verified"` // whose size and digest match
-	PayloadBytes      int64     `json:"payload_bytes"`    // bytes hashed
-	XSD               string    `json:"xsd"`              // "not checked", "valid" or "invalid"
-	Findings          []Finding `json:"findings"`
+	Path              string  `json:"path"`
+	Container         string  `json:"container"` // "zip" or "folder"
+	Version           Version `json:"seda_version,omitempty"`
+	MessageIdentifier string  `json:"message_identifier,omitempty"`
+	Manifest          string  `json:"manifest,omitempty"` // its name in the package
+	ManifestSize      int64   `json:"manifest_size,omitempty"`
+	ManifestSHA256    string  `json:"manifest_sha256,omitempty"`
+	ManifestSHA512    string  `json:"manifest_sha512,omitempty"`
+	Units             int     `json:"units"`
+	Groups            int     `json:"groups"`
+	Objects           int     `json:"objects"`          // BinaryDataObjects
+	ObjectsVerified   int     `json:"objects_verified"` // whose size and digest match
+	PayloadBytes      int64   `json:"payload_bytes"`    // bytes hashed
+	XSD               string  `json:"xsd"`              // "not checked", "valid" or "invalid"
+	// Unsupported says what the package is when it is not a SEDA 2.1–2.3 transfer (SEDA 1.0, a
+	// DIP, MEDONA): it is neither damaged nor checked, and nothing more is reported about it.
+	Unsupported string    `json:"unsupported,omitempty"`
+	Findings    []Finding `json:"findings"`
 
 	perCode map[string]int // findings per code, to cap hostile floods
 }
@@ -128,9 +133,10 @@ type Report struct {
 // make a million-line report.
 const maxPerCode = 1000
 
-// Complete reports whether every entry was read: false when some were past the expansion budget,
-// so that the package is neither damaged nor proven whole.
-func (r *Report) Complete() bool { return r.perCode[CodeNotExpanded] == 0 }
+// Complete reports whether the package was read whole: false when some entries were past the
+// expansion budget, or when it is not a SEDA 2.x transfer (Unsupported), so that it is neither
+// damaged nor proven whole.
+func (r *Report) Complete() bool { return r.perCode[CodeNotExpanded] == 0 && r.Unsupported == "" }
 
 // OK reports whether the package holds: no finding of severity error.
 func (r *Report) OK() bool {
@@ -197,6 +203,11 @@ func Verify(ctx context.Context, path string, opts VerifyOptions) (*Report, erro
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("verify %s: %w", path, err)
+	}
+	// Opening a named pipe blocks until a writer comes, and a device never ends: refuse anything
+	// but a regular file or a folder before opening it.
+	if !st.Mode().IsRegular() && !st.IsDir() {
+		return nil, fmt.Errorf("verify %s: a %s, not a SIP file or folder", path, kindOf(st.Mode()))
 	}
 	r := &Report{Path: path, XSD: "not checked", Findings: []Finding{}}
 	var c container
@@ -488,6 +499,14 @@ func (v *verifier) run(ctx context.Context) error {
 	}
 	switch len(manifests) {
 	case 0:
+		// A package zipped with its folder ("sip/manifest.xml", "sip/Content/…") is the common
+		// mistake: say so once, not a LAYOUT line per file.
+		if top := wrappedIn(v.c.entries()); top != "" {
+			r.Findings = r.Findings[:0]
+			r.perCode = nil
+			r.add(SevError, CodeNoManifest, "", "no manifest at the root, but %smanifest.xml is there: the package was zipped with its folder %s; zip what is inside it", top, top)
+			return nil
+		}
 		r.add(SevError, CodeNoManifest, "", "no manifest.xml at the root of the package")
 		v.unreferenced()
 		return nil
@@ -537,11 +556,14 @@ func (v *verifier) run(ctx context.Context) error {
 		r.ManifestSHA512 = hex.EncodeToString(h512.Sum(nil))
 	}
 	if m == nil {
-		v.unreferenced()
+		if r.Unsupported == "" {
+			v.unreferenced()
+		}
 		return nil
 	}
 	v.m = m
 	m.resolve(r)
+	m.cycles(r)
 	if v.opts.XSDDir != "" && r.Version != "" {
 		if err := v.validateXSD(me); err != nil {
 			return err
@@ -552,6 +574,26 @@ func (v *verifier) run(ctx context.Context) error {
 	}
 	v.unreferenced()
 	return nil
+}
+
+// wrappedIn returns "X/" when every entry sits under one folder X holding a manifest, else "".
+func wrappedIn(entries []*entry) string {
+	top := ""
+	manifest := false
+	for _, e := range entries {
+		t, rest, nested := strings.Cut(e.name, "/")
+		if !nested || (top != "" && t != top) {
+			return ""
+		}
+		top = t
+		if manifestName.MatchString(rest) {
+			manifest = true
+		}
+	}
+	if !manifest {
+		return ""
+	}
+	return top + "/"
 }
 
 func (v *verifier) unreferenced() {
@@ -610,8 +652,11 @@ func (v *verifier) checkObjects(ctx context.Context) error {
 			res.findings = append(res.findings, Finding{SevWarning, CodeNotChecked, o.id, "object is an inline Attachment: its digest is not checked"})
 			continue
 		}
-		if o.uri == "" {
-			continue // a BinaryDataObject without Uri (a reply message) has nothing to check
+		if strings.TrimSpace(o.uri) == "" {
+			// In a transfer, a file the manifest describes must be somewhere: the package cannot be
+			// OK with its object unchecked.
+			res.findings = append(res.findings, Finding{SevError, CodeMissingFile, o.id, fmt.Sprintf("object %s has no Uri (empty or missing) and no Attachment: nothing says which file it is", o.id)})
+			continue
 		}
 		e := v.lookup(o.uri)
 		if e == nil {

@@ -141,7 +141,7 @@ func verifyExit(outcomes []verifyOutcome) error {
 	case damaged > 0:
 		return cli.Exit(fmt.Sprintf("verify: %d of %d packages damaged", damaged, len(outcomes)), exitFindings)
 	case partial > 0:
-		return cli.Exit(fmt.Sprintf("verify: %d of %d packages not fully checked (entries past --max-expanded)", partial, len(outcomes)), exitFindings)
+		return cli.Exit(fmt.Sprintf("verify: %d of %d packages not fully checked (unsupported, or entries past --max-expanded)", partial, len(outcomes)), exitFindings)
 	}
 	return nil
 }
@@ -178,6 +178,8 @@ func printVerifyText(w io.Writer, outcomes []verifyOutcome) {
 		switch {
 		case errs > 0:
 			state = fmt.Sprintf("DAMAGED (%d error%s)", errs, verifyPlural(errs))
+		case r.Unsupported != "":
+			state = "UNSUPPORTED: " + r.Unsupported
 		case !r.Complete():
 			state = "NOT FULLY CHECKED (entries past --max-expanded were not expanded)"
 		}

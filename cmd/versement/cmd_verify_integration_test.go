@@ -124,3 +124,26 @@ func TestVerifyCommandOnVitamSamples(t *testing.T) {
 		t.Fatalf("HoldRules sample under the 2.1 XSD: exit %d\n%s", code, out)
 	}
 }
+
+// A DIP is neither damaged nor a SIP: its own status, exit 1 (not verified), one line.
+func TestVerifyUnsupportedPackageStatus(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "dip.zip")
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw := zip.NewWriter(f)
+	w, _ := zw.Create("manifest.xml")
+	w.Write([]byte(`<ArchiveDeliveryRequestReply xmlns="fr:gouv:culture:archivesdefrance:seda:v2.1"/>`))
+	for _, n := range []string{"Content/a.pdf", "Content/b.pdf"} {
+		w, _ := zw.Create(n)
+		w.Write([]byte(n))
+	}
+	zw.Close()
+	f.Close()
+	out, code := run(t, "verify", p)
+	if code != exitFindings || !strings.Contains(out, p+": UNSUPPORTED: a DIP (ArchiveDeliveryRequestReply): a package delivered by an archive, not a SIP\n") ||
+		strings.Contains(out, "UNREFERENCED_FILE") || !strings.Contains(out, "verify: 1 of 1 packages not fully checked (unsupported, or entries past --max-expanded)") {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+}
