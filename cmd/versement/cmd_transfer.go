@@ -13,6 +13,8 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/versement/versement/internal/bytesize"
+	"github.com/versement/versement/seda"
 	"github.com/versement/versement/transfer"
 	"github.com/versement/versement/transfer/ledger"
 	"github.com/versement/versement/transfer/targets"
@@ -25,13 +27,16 @@ func init() {
 		ArgsUsage: "SIP.zip...",
 		Description: "Sends each SIP once: one already recorded in the ledger, or already at the target with the\n" +
 			"same SHA-256, is not sent again; one stored under the same name with other bytes is an error\n" +
-			"and nothing is overwritten. Targets:\n" +
+			"and nothing is overwritten. Each SIP is first checked as `versement verify` checks it (layout,\n" +
+			"manifest, every file's size and digest): a damaged one, or one not fully checked, is refused and\n" +
+			"neither sent nor recorded; --no-verify skips the check. Targets:\n" +
 			"  dir:///srv/depot\n" +
 			"  s3://bucket/prefix?endpoint=https://s3.example.org&region=eu-west-3&path-style=true\n" +
 			"     (credentials: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE; private CA: AWS_CA_BUNDLE)\n" +
 			"  vitam+https://ingest.example.org:8443?tenant=0&admin=https://access.example.org:8444\n" +
 			"     (client certificate: VERSEMENT_VITAM_CERT, VERSEMENT_VITAM_KEY; CA: VERSEMENT_VITAM_CA)\n" +
-			"Exit status: 0 all sent or already there, 1 a SIP rejected by VITAM (KO), 2 a SIP could not be sent.",
+			"Exit status: 0 all sent or already there, 1 a SIP refused as damaged or rejected by VITAM (KO),\n" +
+			"2 a SIP could not be sent.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "target", Usage: "destination URL (see above)", Required: true, EnvVars: []string{"VERSEMENT_TARGET"}},
 			&cli.StringFlag{Name: "ledger", Usage: "ledger file to record transfers in (created if absent)"},
@@ -48,6 +53,9 @@ func init() {
 			&cli.IntFlag{Name: "retries", Value: 4, Usage: "retries of transient failures (timeouts, resets, 5xx, SlowDown); 0 disables"},
 			&cli.StringFlag{Name: "atr-dir", Usage: "VITAM: folder where each ArchiveTransferReply is saved as OPERATION.xml"},
 			&cli.BoolFlag{Name: "json", Usage: "print one JSON object per SIP instead of text"},
+			&cli.BoolFlag{Name: "no-verify", Usage: "send without checking each SIP first as versement verify does (not recommended)"},
+			&cli.StringFlag{Name: "xsd-dir", Usage: "as verify --xsd-dir: also validate each manifest against the official SEDA XSDs before sending", EnvVars: []string{"VERSEMENT_XSD_DIR"}},
+			&cli.StringFlag{Name: "max-expanded", Value: "64GiB", Usage: "as verify --max-expanded: a SIP with highly compressed entries past this budget is not fully checked, so not sent"},
 		},
 		Action: runTransfer,
 	})
@@ -55,11 +63,17 @@ func init() {
 
 type transferResult struct {
 	SIP     string            `json:"sip"`
-	Outcome string            `json:"outcome"` // sent, already-there, recorded, would-send, rejected, failed
+	Outcome string            `json:"outcome"` // sent, already-there, recorded, would-send, refused, rejected, failed
 	Receipt *transfer.Receipt `json:"receipt,omitempty"`
 	Ledger  int64             `json:"ledger_seq,omitempty"`
 	Error   string            `json:"error,omitempty"`
+	// Findings are verify's first findings on a refused SIP (at most shownFindings).
+	Findings []seda.Finding `json:"findings,omitempty"`
 }
+
+// shownFindings is how many of a refused SIP's findings transfer prints: enough to say what is
+// wrong, and `versement verify` lists them all.
+const shownFindings = 3
 
 func runTransfer(c *cli.Context) error {
 	if c.NArg() == 0 {
@@ -79,6 +93,14 @@ func runTransfer(c *cli.Context) error {
 			return cli.Exit(fmt.Sprintf("transfer: --lock-mode %q: want COMPLIANCE or GOVERNANCE", c.String("lock-mode")), exitError)
 		}
 		retention = &transfer.Retention{Mode: mode, Until: until}
+	}
+	var check *seda.VerifyOptions // nil: --no-verify
+	if !c.Bool("no-verify") {
+		maxExpanded, err := bytesize.Parse(c.String("max-expanded"))
+		if err != nil || maxExpanded <= 0 {
+			return cli.Exit(fmt.Sprintf("transfer: --max-expanded %q: want a size such as 64GiB or 500MB", c.String("max-expanded")), exitError)
+		}
+		check = &seda.VerifyOptions{XSDDir: c.String("xsd-dir"), MaxExpanded: maxExpanded}
 	}
 	retries := c.Int("retries")
 	if retries <= 0 {
@@ -107,17 +129,20 @@ func runTransfer(c *cli.Context) error {
 		}
 	}
 	out := c.App.Writer
+	var refused []string
 	failed, rejected := 0, 0
 	for _, path := range c.Args().Slice() {
 		if c.Context.Err() != nil {
 			break // interrupted: stop between SIPs, the ledger is consistent
 		}
-		res := transferOne(c, tg, led, path, meta, retention)
+		res := transferOne(c, tg, led, path, check, meta, retention)
 		switch res.Outcome {
 		case "failed":
 			failed++
 		case "rejected":
 			rejected++
+		case "refused":
+			refused = append(refused, res.SIP)
 		}
 		printResult(out, res, c.Bool("json"))
 	}
@@ -126,13 +151,21 @@ func runTransfer(c *cli.Context) error {
 		return cli.Exit("transfer: interrupted", exitError)
 	case failed > 0:
 		return cli.Exit(fmt.Sprintf("transfer: %d of %d SIPs could not be sent", failed, c.NArg()), exitError)
+	case len(refused) > 0:
+		msg := fmt.Sprintf("transfer: %d of %d SIPs refused, damaged or not fully checked: %s (nothing sent or recorded for them; versement verify lists every finding)",
+			len(refused), c.NArg(), strings.Join(refused, ", "))
+		if rejected > 0 {
+			msg += fmt.Sprintf("; %d rejected by the archive", rejected)
+		}
+		return cli.Exit(msg, exitFindings)
 	case rejected > 0:
 		return cli.Exit(fmt.Sprintf("transfer: %d of %d SIPs rejected by the archive", rejected, c.NArg()), exitFindings)
 	}
 	return nil
 }
 
-func transferOne(c *cli.Context, tg transfer.Target, led *ledger.Ledger, path string, meta map[string]string, ret *transfer.Retention) transferResult {
+// transferOne sends one SIP, after checking it with check unless that is nil.
+func transferOne(c *cli.Context, tg transfer.Target, led *ledger.Ledger, path string, check *seda.VerifyOptions, meta map[string]string, ret *transfer.Retention) transferResult {
 	res := transferResult{SIP: path}
 	fail := func(err error) transferResult {
 		res.Outcome, res.Error = "failed", err.Error()
@@ -146,6 +179,19 @@ func transferOne(c *cli.Context, tg transfer.Target, led *ledger.Ledger, path st
 		return fail(err)
 	}
 	res.SIP = sip.Name
+	if check != nil {
+		// What versement sends must pass versement's own audit: a SIP the archive would find
+		// damaged is refused here, before anything is sent or recorded.
+		rep, err := seda.Verify(c.Context, path, *check)
+		if err != nil {
+			return fail(err)
+		}
+		if findings := refusal(rep); findings != nil {
+			res.Outcome, res.Findings = "refused", findings
+			res.Error = refusalText(rep, findings)
+			return res
+		}
+	}
 	sip.Meta, sip.Retention, sip.LegalHold = meta, ret, c.Bool("legal-hold")
 	var r transfer.Receipt
 	if led != nil {
@@ -179,6 +225,61 @@ func transferOne(c *cli.Context, tg transfer.Target, led *ledger.Ledger, path st
 		res.Outcome = "sent"
 	}
 	return res
+}
+
+// refusal is what makes rep refuse its SIP: its first error findings, or, for a package that
+// holds as far as it was read, the entries that were not read. Nil when the SIP may be sent.
+func refusal(rep *seda.Report) []seda.Finding {
+	var errs, unread []seda.Finding
+	for _, f := range rep.Findings {
+		switch {
+		case f.Severity == seda.SevError:
+			errs = append(errs, f)
+		case f.Code == seda.CodeNotExpanded:
+			unread = append(unread, f)
+		}
+	}
+	switch {
+	case !rep.OK():
+		return errs[:min(len(errs), shownFindings)]
+	case !rep.Complete():
+		return unread[:min(len(unread), shownFindings)]
+	}
+	return nil
+}
+
+func refusalText(rep *seda.Report, shown []seda.Finding) string {
+	var b strings.Builder
+	total := 0
+	if rep.OK() {
+		b.WriteString("not fully checked by verify, not sent: ")
+		for _, f := range rep.Findings {
+			if f.Code == seda.CodeNotExpanded {
+				total++
+			}
+		}
+	} else {
+		b.WriteString("damaged, not sent: ")
+		for _, f := range rep.Findings {
+			if f.Severity == seda.SevError {
+				total++
+			}
+		}
+	}
+	for i, f := range shown {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(f.Code)
+		if f.Where != "" {
+			b.WriteString(" " + f.Where)
+		}
+		b.WriteString(": " + f.Message)
+	}
+	if total > len(shown) {
+		fmt.Fprintf(&b, " (and %d more)", total-len(shown))
+	}
+	return b.String()
 }
 
 func saveATR(c *cli.Context, r transfer.Receipt) {

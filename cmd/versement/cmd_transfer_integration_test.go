@@ -7,32 +7,28 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/versement/versement/internal/testsvc"
+	"github.com/versement/versement/seda"
 	"github.com/versement/versement/transfer"
 	"github.com/versement/versement/transfer/ledger"
 	ts3 "github.com/versement/versement/transfer/s3"
 	"github.com/versement/versement/transfer/vitam/vitamtest"
 )
 
-const testManifest = `<?xml version="1.0" encoding="UTF-8"?>
-<ArchiveTransfer xmlns="fr:gouv:culture:archivesdefrance:seda:v2.1">
-  <Date>2025-01-15T10:00:00</Date>
-  <MessageIdentifier>%ID%</MessageIdentifier>
-  <CodeListVersions/>
-  <ArchivalAgency><Identifier>A</Identifier></ArchivalAgency>
-  <TransferringAgency><Identifier>T</Identifier></TransferringAgency>
-</ArchiveTransfer>
-`
-
-// makeSIP writes a small SIP zip and returns its path and the SHA-256 of its manifest.
+// makeSIP writes a small SIP zip, one dossier with one JSON file, that versement verify finds OK,
+// and returns its path and the SHA-256 of its manifest.
 func makeSIP(t *testing.T, dir, name, msgID string) (string, string) {
 	t.Helper()
 	p := filepath.Join(dir, name)
@@ -40,18 +36,105 @@ func makeSIP(t *testing.T, dir, name, msgID string) (string, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	sw, err := seda.NewWriter(f, seda.Header{MessageIdentifier: msgID, Date: time.Date(2025, 1, 15, 10, 0, 0, 0, time.UTC),
+		ArchivalAgency: "A", TransferringAgency: "T"}, seda.WithTempDir(t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := sw.AddObject(seda.Object{Name: "data.json", MimeType: "application/json"}, strings.NewReader(`{"dossier":"`+msgID+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sw.AddUnit(seda.Unit{Content: seda.Content{DescriptionLevel: "File", Title: msgID}, Groups: []seda.GroupID{o.Group()}}); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := sw.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return p, sum.ManifestSHA256
+}
+
+// makeCorruptSIP writes makeSIP's package with one changed byte in Content/data.json and the
+// entry's CRC left as it was: the zip still opens and its manifest reads, as with a disk or copy
+// error, but the file fails its CRC and its digest.
+func makeCorruptSIP(t *testing.T, dir, name, msgID string) string {
+	t.Helper()
+	good, _ := makeSIP(t, t.TempDir(), name, msgID)
+	zr, err := zip.OpenReader(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	p := filepath.Join(dir, name)
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
 	zw := zip.NewWriter(f)
-	m := strings.ReplaceAll(testManifest, "%ID%", msgID)
+	for _, e := range zr.File {
+		rc, err := e.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		fh := e.FileHeader
+		fh.Method = zip.Store
+		fh.CompressedSize64, fh.UncompressedSize64 = uint64(len(data)), uint64(len(data))
+		if e.Name == "Content/data.json" {
+			data[len(data)-2] ^= 1
+		}
+		w, err := zw.CreateRaw(&fh)
+		if err == nil {
+			_, err = w.Write(data)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// makeBareSIP writes a zip with a SEDA header and a file, but no DataObjectPackage: verify
+// finds it damaged (what makeSIP wrote before transfer verified SIPs).
+func makeBareSIP(t *testing.T, dir, name, msgID string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw := zip.NewWriter(f)
 	w, _ := zw.Create("manifest.xml")
-	w.Write([]byte(m))
+	w.Write([]byte(`<?xml version="1.0" encoding="UTF-8"?>
+<ArchiveTransfer xmlns="fr:gouv:culture:archivesdefrance:seda:v2.1">
+  <Date>2025-01-15T10:00:00</Date>
+  <MessageIdentifier>` + msgID + `</MessageIdentifier>
+  <CodeListVersions/>
+  <ArchivalAgency><Identifier>A</Identifier></ArchivalAgency>
+  <TransferringAgency><Identifier>T</Identifier></TransferringAgency>
+</ArchiveTransfer>
+`))
 	w, _ = zw.Create("Content/data.json")
 	w.Write([]byte(`{"dossier":"` + msgID + `"}`))
 	if err := zw.Close(); err != nil {
 		t.Fatal(err)
 	}
 	f.Close()
-	sum := sha256.Sum256([]byte(m))
-	return p, hex.EncodeToString(sum[:])
+	return p
 }
 
 func TestTransferToFolderOnceAndVerifyLedger(t *testing.T) {
@@ -282,9 +365,12 @@ func TestVerifyLedgerCommand(t *testing.T) {
 	if out, code := run(t, "verify", "--ledger", led, "--target", target); code != exitOK {
 		t.Fatalf("verify --ledger --target (%d):\n%s", code, out)
 	}
-	// The ledger and a package in one call: makeSIP's package lists no object, so it is damaged
-	// while the ledger holds, and the worse of the two decides the exit code.
-	if out, code := run(t, "verify", "--ledger", led, a); code != exitFindings || !strings.Contains(out, "1 entries chained") || !strings.Contains(out, "DAMAGED") {
+	if out, code := run(t, "verify", "--ledger", led, a); code != exitOK || !strings.Contains(out, "1 entries chained") || !strings.Contains(out, a+": OK") {
+		t.Fatalf("verify --ledger SIP (%d):\n%s", code, out)
+	}
+	// The ledger and a package in one call: the package is damaged while the ledger holds, and the
+	// worse of the two decides the exit code.
+	if out, code := run(t, "verify", "--ledger", led, makeBareSIP(t, src, "bare.zip", "BARE")); code != exitFindings || !strings.Contains(out, "1 entries chained") || !strings.Contains(out, "DAMAGED") {
 		t.Fatalf("verify --ledger SIP (%d):\n%s", code, out)
 	}
 	if out, code := run(t, "verify", "--target", target); code != exitError || !strings.Contains(out, "give --ledger FILE too") {
@@ -328,5 +414,113 @@ func TestTransferToS3WithoutLedgerHashesOnce(t *testing.T) {
 	}
 	if obj, err := tg.Stat(context.Background(), "a.zip"); err != nil || obj.SHA256 != want {
 		t.Fatalf("stat: %+v %v", obj, err)
+	}
+}
+
+// What versement sends must pass versement's own audit: a SIP verify finds damaged is refused with
+// exit 1, named with its first findings, and neither sent nor recorded; the good SIP beside it goes.
+func TestTransferRefusesDamagedSIP(t *testing.T) {
+	src, depot := t.TempDir(), t.TempDir()
+	good, _ := makeSIP(t, src, "good.zip", "GOOD")
+	corrupt := makeCorruptSIP(t, src, "corrupt.zip", "CORRUPT")
+	bare := makeBareSIP(t, src, "bare.zip", "BARE")
+	led := filepath.Join(t.TempDir(), "ledger.jsonl")
+	target := "dir://" + depot
+	stored := func() string {
+		var n []string
+		des, _ := os.ReadDir(depot)
+		for _, d := range des {
+			n = append(n, d.Name())
+		}
+		return strings.Join(n, ",")
+	}
+	recorded := func() string {
+		var n []string
+		if _, err := ledger.Read(led, func(e ledger.Entry) { n = append(n, e.SIP) }); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			t.Fatal(err)
+		}
+		return strings.Join(n, ",")
+	}
+	sum := func(s string) string { h := sha256.Sum256([]byte(s)); return hex.EncodeToString(h[:]) }
+	corruptLine := "refused       corrupt.zip: damaged, not sent: DIGEST_MISMATCH Content/data.json: object BDO-1: SHA-256 is " +
+		sum(`{"dossier":"CORRUPT#}`) + ", the manifest says " + sum(`{"dossier":"CORRUPT"}`) + "\n"
+	bareLine := "refused       bare.zip: damaged, not sent: UNREFERENCED_FILE Content/data.json: file is in the package but no BinaryDataObject's Uri names it\n"
+
+	// A dry run checks too: it says what would be refused.
+	out, code := run(t, "transfer", "--target", target, "--ledger", led, "--dry-run", corrupt, good)
+	lines := strings.SplitAfter(out, "\n")
+	if code != exitFindings || len(lines) != 4 || lines[0] != corruptLine || !strings.HasPrefix(lines[1], "would-send    good.zip sha256 ") ||
+		lines[2] != "ERR: transfer: 1 of 2 SIPs refused, damaged or not fully checked: corrupt.zip (nothing sent or recorded for them; versement verify lists every finding)\n" {
+		t.Fatalf("dry run: exit %d\n%s", code, out)
+	}
+	if s, r := stored(), recorded(); s != "" || r != "" {
+		t.Fatalf("dry run: stored %q, recorded %q", s, r)
+	}
+
+	out, code = run(t, "transfer", "--target", target, "--ledger", led, good, corrupt, bare)
+	lines = strings.SplitAfter(out, "\n")
+	if code != exitFindings || len(lines) != 5 || !strings.HasPrefix(lines[0], "sent          good.zip -> ") || lines[1] != corruptLine || lines[2] != bareLine ||
+		lines[3] != "ERR: transfer: 2 of 3 SIPs refused, damaged or not fully checked: corrupt.zip, bare.zip (nothing sent or recorded for them; versement verify lists every finding)\n" {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	if s, r := stored(), recorded(); s != "good.zip" || r != "good.zip" {
+		t.Fatalf("stored %q, recorded %q", s, r)
+	}
+
+	// --json carries the findings for scripts.
+	out, code = run(t, "transfer", "--target", target, "--ledger", led, "--json", bare)
+	var res transferResult
+	if err := json.Unmarshal([]byte(strings.SplitN(out, "\n", 2)[0]), &res); err != nil || code != exitFindings || res.Outcome != "refused" ||
+		len(res.Findings) != 1 || res.Findings[0].Code != seda.CodeUnreferenced || res.Receipt != nil || res.Ledger != 0 {
+		t.Fatalf("json: exit %d %v %+v\n%s", code, err, res, out)
+	}
+
+	// --no-verify sends it: the user's choice, not the default.
+	out, code = run(t, "transfer", "--target", target, "--ledger", led, "--no-verify", corrupt)
+	if code != exitOK || !strings.HasPrefix(out, "sent          corrupt.zip -> ") {
+		t.Fatalf("--no-verify: exit %d\n%s", code, out)
+	}
+	if s, r := stored(), recorded(); s != "corrupt.zip,good.zip" || r != "good.zip,corrupt.zip" {
+		t.Fatalf("after --no-verify: stored %q, recorded %q", s, r)
+	}
+}
+
+// A SIP verify could not read whole (highly compressed entries past --max-expanded) is not proven
+// intact: it is refused like a damaged one, and says why.
+func TestTransferRefusesSIPNotFullyChecked(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "zeros.zip")
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sw, err := seda.NewWriter(f, seda.Header{MessageIdentifier: "ZEROS", Date: time.Date(2025, 1, 15, 10, 0, 0, 0, time.UTC),
+		ArchivalAgency: "A", TransferringAgency: "T"}, seda.WithTempDir(t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := sw.AddObject(seda.Object{Name: "comments.txt", MimeType: "text/plain"}, bytes.NewReader(make([]byte, 8<<20)))
+	if err == nil {
+		_, err = sw.AddUnit(seda.Unit{Content: seda.Content{DescriptionLevel: "File", Title: "zeros"}, Groups: []seda.GroupID{o.Group()}})
+	}
+	if err == nil {
+		_, err = sw.Close()
+	}
+	if err != nil || f.Close() != nil {
+		t.Fatal(err)
+	}
+	depot := t.TempDir()
+	out, code := run(t, "transfer", "--target", "dir://"+depot, "--max-expanded", "1MiB", p)
+	if code != exitFindings || !strings.HasPrefix(out, "refused       zeros.zip: not fully checked by verify, not sent: NOT_EXPANDED Content/comments.txt: ") {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	if des, _ := os.ReadDir(depot); len(des) != 0 {
+		t.Fatalf("%d files sent", len(des))
+	}
+	// With the default budget, as verify's, it is read whole and sent.
+	if out, code := run(t, "transfer", "--target", "dir://"+depot, p); code != exitOK || !strings.HasPrefix(out, "sent ") {
+		t.Fatalf("default budget: exit %d\n%s", code, out)
+	}
+	if _, code := run(t, "transfer", "--target", "dir://"+depot, "--max-expanded", "lots", p); code != exitError {
+		t.Fatalf("--max-expanded lots: exit %d", code)
 	}
 }
