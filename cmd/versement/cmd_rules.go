@@ -46,6 +46,7 @@ func init() {
 			{
 				Name:      "show",
 				Usage:     "print a built-in schedule's YAML, to copy and edit (or to extend: see docs/retention.md)",
+				ArgsUsage: "NAME",
 				UsageText: "versement rules show apogee|harpege > my-schedule.yaml",
 				Action: func(c *cli.Context) error {
 					if c.NArg() != 1 {
@@ -138,21 +139,22 @@ func schedulesFromFlags(c *cli.Context) ([]*retention.Schedule, error) {
 func printSchedule(w io.Writer, s *retention.Schedule) {
 	fmt.Fprintf(w, "schedule %s (%s) · academic year N ends on %s of N+1\n", s.Name, s.Source, s.YearEnd)
 	for _, r := range s.Rules {
-		status := "verified"
-		if r.Status == retention.ToConfirm {
-			status = "TO CONFIRM"
-		}
+		status := r.StatusLabel()
 		fmt.Fprintf(w, "\n%s  %s  [%s]\n", r.ID, r.Title, status)
 		start := r.StartEvent
 		if r.StartLabel != "" {
 			start = r.StartLabel + ": " + start
 		}
 		fmt.Fprintf(w, "  start   %s\n", start)
+		active := fmt.Sprintf("%s from the start (DUC)", r.Active)
 		if r.ActiveUntil != "" {
-			fmt.Fprintf(w, "  active  until %s\n", r.ActiveUntil)
-		} else {
-			fmt.Fprintf(w, "  active  %s from the start (DUC)\n", r.Active)
+			active = "until " + r.ActiveUntil
 		}
+		if r.ActiveToConfirm() {
+			// The text verified gives the DUA; how long the active phase lasts is the team's reading.
+			active += " · à confirmer (interpretation)"
+		}
+		fmt.Fprintf(w, "  active  %s\n", active)
 		if r.DUAFrom == retention.FromStart {
 			fmt.Fprintf(w, "  DUA     %s from the start\n", r.DUA)
 		} else {

@@ -49,10 +49,19 @@ func TestRulesList(t *testing.T) {
 			t.Errorf("list apogee lacks %q:\n%s", want, out)
 		}
 	}
+	// Harpège's rule is verified for its DUA, and its active phase is the team's reading: the
+	// header, the active line and the status say which part is still to confirm.
 	out, _, code = rules(t, "list", "--profile", "harpege")
-	if code != 0 || !strings.Contains(out, "APP-HAR-DI  Dossier individuel de l'agent (carrière, affectations, contrats)  [verified]") ||
-		!strings.Contains(out, "  DUA     80y from the start\n") || !strings.Contains(out, "start   date of birth: date(INDIVIDU.D_NAISSANCE)") {
-		t.Errorf("list harpege: %d\n%s", code, out)
+	for _, want := range []string{
+		"APP-HAR-DI  Dossier individuel de l'agent (carrière, affectations, contrats)  [verified, active phase à confirmer]\n",
+		"  active  until latestEnd(map(AFFECTATION, .D_FIN_AFFECTATION), map(CARRIERE, .D_FIN_CARRIERE), map(CONTRAT_AVENANT, coalesce(.D_FIN_EXECUTION, .D_FIN_CONTRAT_TRAV))) · à confirmer (interpretation)\n",
+		"  DUA     80y from the start\n",
+		"start   date of birth: date(INDIVIDU.D_NAISSANCE)",
+		"  status  verified, active phase à confirmer\n",
+	} {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("list harpege (%d) lacks %q:\n%s", code, want, out)
+		}
 	}
 }
 
@@ -71,6 +80,13 @@ rules:
       year_modulo: 5
       year: year(endOfYear(map(INS_ADM_ANU, .COD_ANU)))
     status: to-confirm
+  - id: APP-APO-DIPLOMES
+    title: Registre des diplômes
+    start: endOfYear(map(INS_ADM_ANU, .COD_ANU))
+    active: 1y
+    dua: 5y
+    final: keep
+    status: verified
 holds:
   - id: HOL-1
     keys: ["12"]
@@ -81,7 +97,8 @@ holds:
 	if code != 0 {
 		t.Fatalf("code %d: %s", code, msg)
 	}
-	for _, want := range []string{"APP-APO-IA ", "APP-APO-COPIES  Copies d'examen  [TO CONFIRM]", "  final   sample: kept when year mod 5 = 0\n", "hold HOL-1  contentieux · 1 key(s) · until 2030-01-01\n"} {
+	for _, want := range []string{"APP-APO-IA ", "APP-APO-COPIES  Copies d'examen  [TO CONFIRM]", "  final   sample: kept when year mod 5 = 0\n", "hold HOL-1  contentieux · 1 key(s) · until 2030-01-01\n",
+		"APP-APO-DIPLOMES  Registre des diplômes  [verified]\n  start   endOfYear(map(INS_ADM_ANU, .COD_ANU))\n  active  1y from the start (DUC)\n  DUA     5y after the active phase\n  final   keep\n  status  verified\n"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("lacks %q:\n%s", want, out)
 		}
