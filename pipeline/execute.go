@@ -152,6 +152,10 @@ func Execute(ctx context.Context, job JobSpec) (rep *Report, err error) {
 		return nil, err
 	}
 	defer led.Close()
+	fixed, err := reconcileLedger(ctx, st, led, p.Name, opened, log)
+	if err != nil {
+		return nil, err
+	}
 	pk, err := NewPackager(ctx, PackagerConfig{Profile: p, Source: src, AsOf: asOf, Spool: filepath.Join(job.State, "spool"),
 		State: st, Ledger: led, Targets: targetsByTier, ObjectLock: job.ObjectLock, Log: log, OnSIP: job.OnSIP})
 	if err != nil {
@@ -161,6 +165,67 @@ func Execute(ctx context.Context, job JobSpec) (rep *Report, err error) {
 	rep, err = Run(ctx, cfg)
 	if rep != nil {
 		rep.Ledger, rep.State = lpath, st.Path()
+		rep.LedgerHead = led.Head().String()
+		rep.LedgerRerecorded, rep.LedgerLost = fixed.rerecorded, fixed.lost
 	}
 	return rep, err
+}
+
+// ledgerFixes is what reconcileLedger did.
+type ledgerFixes struct {
+	rerecorded []string // SIPs whose lost entry was written again
+	lost       []string // SIPs neither the ledger nor the target had: forgotten, archived again by this run
+}
+
+// reconcileLedger makes the ledger hold every SIP the state marks sent: an entry lost (a torn last
+// line that Open cut off, a ledger restored from an older backup) is written again from the state
+// when the target has the SIP, with a note saying why; a SIP the target does not have either is
+// forgotten in the state, so that this run archives its dossiers again. It runs before the packager
+// and the reading of the source, which ask the state what is archived.
+func reconcileLedger(ctx context.Context, st *State, led *ledger.Ledger, profile string, opened map[string]transfer.Target, log *slog.Logger) (ledgerFixes, error) {
+	var fixes ledgerFixes
+	byTarget := map[string]transfer.Target{}
+	for _, t := range opened {
+		byTarget[ledger.NormalizeTarget(t.String())] = t
+	}
+	// Only the SIPs missing from the ledger are kept: rare, where the state's SIPs are many.
+	var missing []stateSIP
+	if err := st.eachSent(ctx, profile, func(r stateSIP) {
+		if !led.Recorded(r.Target, r.Name) {
+			missing = append(missing, r)
+		}
+	}); err != nil {
+		return fixes, err
+	}
+	for _, r := range missing {
+		t := byTarget[ledger.NormalizeTarget(r.Target)]
+		if t == nil {
+			log.Warn("the state marks a SIP sent to a target this run does not send to, and the ledger has no entry for it: run with that target to record it again",
+				"sip", r.Name, "target", r.Target, "ledger", led.Path())
+			continue
+		}
+		sip := transfer.SIP{Name: r.Name, Size: r.Bytes, SHA256: r.SHA256, MessageID: r.MessageID,
+			ManifestDigest: transfer.Digest{Algo: "SHA-512", Value: r.ManifestSHA512},
+			Meta:           map[string]string{transfer.MetaProfile: r.Profile, transfer.MetaClass: r.Class, transfer.MetaTier: r.Tier}}
+		e, added, err := led.Reconcile(ctx, t, sip, ledger.Batch{FirstKey: r.FirstKey, LastKey: r.LastKey, Count: r.Dossiers}, r.LedgerSeq)
+		switch {
+		case errors.Is(err, transfer.ErrNotExist):
+			log.Warn("a SIP the state marks sent is neither in the ledger nor at the target: its dossiers are archived again by this run",
+				"sip", r.Name, "target", t.String(), "state_ledger_seq", r.LedgerSeq, "ledger", led.Path())
+			if err := st.forget(ctx, r.Name); err != nil {
+				return fixes, fmt.Errorf("state %s: SIP %s: %w", st.Path(), r.Name, err)
+			}
+			fixes.lost = append(fixes.lost, r.Name)
+		case err != nil:
+			return fixes, fmt.Errorf("ledger %s: %w", led.Path(), err)
+		case added:
+			log.Warn("ledger entry missing for a SIP the state marks sent: recorded again", "sip", r.Name, "target", t.String(),
+				"ledger_seq", e.Seq, "status", e.Status, "note", e.Note, "ledger", led.Path())
+			if err := st.sent(ctx, r.Name, t.String(), e.Seq); err != nil {
+				return fixes, err
+			}
+			fixes.rerecorded = append(fixes.rerecorded, r.Name)
+		}
+	}
+	return fixes, nil
 }

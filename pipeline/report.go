@@ -51,12 +51,21 @@ type Report struct {
 	// Undetermined lists the first undetermined dossiers with their reason (all are counted in Tiers).
 	Undetermined []Undetermined `json:"undetermined,omitempty"`
 
-	SIPs              []SIP   `json:"sips"`
-	Ledger            string  `json:"ledger,omitempty"` // the ledger file the SIPs are recorded in
-	State             string  `json:"state,omitempty"`  // the state database
-	Bytes             int64   `json:"bytes"`
-	DossiersPerSecond float64 `json:"dossiers_per_second"`
-	BytesPerSecond    float64 `json:"bytes_per_second"`
+	SIPs   []SIP  `json:"sips"`
+	Ledger string `json:"ledger,omitempty"` // the ledger file the SIPs are recorded in
+	// LedgerHead is where the ledger ended with this run, COUNT:HASH (ledger.Head): an auditor
+	// checks later with `versement verify --ledger FILE --head COUNT:HASH` that nothing was removed
+	// from its end since.
+	LedgerHead string `json:"ledger_head,omitempty"`
+	// LedgerRerecorded are SIPs the state marks sent whose ledger entry was lost: recorded again
+	// (from the state, checked at the target) by this run. LedgerLost are those the target did not
+	// have either: this run archived their dossiers again.
+	LedgerRerecorded  []string `json:"ledger_rerecorded,omitempty"`
+	LedgerLost        []string `json:"ledger_lost,omitempty"`
+	State             string   `json:"state,omitempty"` // the state database
+	Bytes             int64    `json:"bytes"`
+	DossiersPerSecond float64  `json:"dossiers_per_second"`
+	BytesPerSecond    float64  `json:"bytes_per_second"`
 
 	index   map[ruleKey]int
 	classes map[string]int64
@@ -278,6 +287,15 @@ func (r *Report) WriteSummary(w io.Writer) error {
 			}
 			b.WriteString("\n")
 		}
+	}
+	if len(r.LedgerRerecorded) > 0 {
+		fmt.Fprintf(&b, "\nledger: %d SIP(s) the state marks sent had lost their entry, recorded again: %s\n", len(r.LedgerRerecorded), strings.Join(r.LedgerRerecorded, ", "))
+	}
+	if len(r.LedgerLost) > 0 {
+		fmt.Fprintf(&b, "\nledger: %d SIP(s) the state marks sent were neither in the ledger nor at the target, archived again: %s\n", len(r.LedgerLost), strings.Join(r.LedgerLost, ", "))
+	}
+	if r.LedgerHead != "" {
+		fmt.Fprintf(&b, "ledger head: %s\n", r.LedgerHead)
 	}
 	fmt.Fprintf(&b, "\n%d dossiers in %.1fs (%.0f dossiers/s", r.Dossiers, r.Seconds, r.DossiersPerSecond)
 	if r.Bytes > 0 {

@@ -161,6 +161,28 @@ func (s *State) pending(ctx context.Context, profile string) ([]stateSIP, error)
 	return s.sips(ctx, `WHERE profile=? AND status=? ORDER BY name`, profile, sipSpooled)
 }
 
+// eachSent calls fn for every SIP of profile the state marks sent, in name order, reading one row
+// at a time (a state may record many thousands). fn must not use the state: its one connection is
+// busy with the rows.
+func (s *State) eachSent(ctx context.Context, profile string, fn func(stateSIP)) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+sipColumns+` FROM sips WHERE profile=? AND status=? ORDER BY name`, profile, sipSent)
+	if err != nil {
+		return fmt.Errorf("state %s: %w", s.path, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		r, err := scanSIP(rows)
+		if err != nil {
+			return fmt.Errorf("state %s: %w", s.path, err)
+		}
+		fn(r)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("state %s: %w", s.path, err)
+	}
+	return nil
+}
+
 // SIPNames lists every SIP the state records for profile (sent or spooled), in name order.
 func (s *State) SIPNames(ctx context.Context, profile string) ([]string, error) {
 	rows, err := s.sips(ctx, `WHERE profile=? ORDER BY name`, profile)
@@ -191,18 +213,26 @@ func (s *State) Count(ctx context.Context, profile string) (map[string]int64, er
 }
 
 func (s *State) sips(ctx context.Context, where string, args ...any) ([]stateSIP, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT name, profile, class, tier, status, message_id, first_key, last_key, dossiers, bytes, sha256, manifest_sha512, target, ledger_seq, retain_until, legal_hold FROM sips `+where, args...)
+	rows, err := s.db.QueryContext(ctx, `SELECT `+sipColumns+` FROM sips `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("state %s: %w", s.path, err)
 	}
 	defer rows.Close()
 	var out []stateSIP
 	for rows.Next() {
-		var r stateSIP
-		if err := rows.Scan(&r.Name, &r.Profile, &r.Class, &r.Tier, &r.Status, &r.MessageID, &r.FirstKey, &r.LastKey, &r.Dossiers, &r.Bytes, &r.SHA256, &r.ManifestSHA512, &r.Target, &r.LedgerSeq, &r.RetainUntil, &r.LegalHold); err != nil {
+		r, err := scanSIP(rows)
+		if err != nil {
 			return nil, err
 		}
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+const sipColumns = `name, profile, class, tier, status, message_id, first_key, last_key, dossiers, bytes, sha256, manifest_sha512, target, ledger_seq, retain_until, legal_hold`
+
+func scanSIP(rows *sql.Rows) (stateSIP, error) {
+	var r stateSIP
+	err := rows.Scan(&r.Name, &r.Profile, &r.Class, &r.Tier, &r.Status, &r.MessageID, &r.FirstKey, &r.LastKey, &r.Dossiers, &r.Bytes, &r.SHA256, &r.ManifestSHA512, &r.Target, &r.LedgerSeq, &r.RetainUntil, &r.LegalHold)
+	return r, err
 }

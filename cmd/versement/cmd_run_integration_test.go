@@ -183,9 +183,10 @@ func TestRunArchivesOnce(t *testing.T) {
 		t.Fatalf("run: code %d\n%s", code, out)
 	}
 	var rep struct {
-		Archived int64 `json:"archived"`
-		Ledger   string
-		SIPs     []struct {
+		Archived   int64 `json:"archived"`
+		Ledger     string
+		LedgerHead string `json:"ledger_head"`
+		SIPs       []struct {
 			Name, Target, Digest, Tier string
 			MessageID                  string `json:"message_id"`
 			ManifestDigest             string `json:"manifest_digest"`
@@ -209,11 +210,16 @@ func TestRunArchivesOnce(t *testing.T) {
 	if int64(total) != rep.Archived || rep.Ledger != filepath.Join(state, "ledger.jsonl") {
 		t.Errorf("%d dossiers in SIPs, %d archived, ledger %s", total, rep.Archived, rep.Ledger)
 	}
-	if out, code := run(t, "verify", "--ledger", rep.Ledger, "--target", "dir://"+archives); code != 0 {
-		t.Errorf("verify --ledger: code %d\n%s", code, out)
+	// The report carries the ledger's head, as ledger.head beside the ledger holds it: one entry per SIP.
+	head, err := os.ReadFile(filepath.Join(state, "ledger.head"))
+	if err != nil || rep.LedgerHead != strings.TrimSpace(string(head)) || !strings.HasPrefix(rep.LedgerHead, fmt.Sprintf("%d:", len(rep.SIPs))) {
+		t.Errorf("report's ledger_head %q, ledger.head %q (%v), %d SIPs", rep.LedgerHead, head, err, len(rep.SIPs))
+	}
+	if out, code := run(t, "verify", "--ledger", rep.Ledger, "--target", "dir://"+archives, "--head", rep.LedgerHead); code != 0 {
+		t.Errorf("verify --ledger --head: code %d\n%s", code, out)
 	}
 	out, code = run(t, args...)
-	if code != 0 || !strings.Contains(out, "nothing new was archived: 0 SIPs") || !strings.Contains(out, fmt.Sprintf("%d dossier(s) were already archived", rep.Archived)) {
+	if code != 0 || !strings.Contains(out, "nothing new was archived: 0 SIPs\nledger head: "+rep.LedgerHead+"\n") || !strings.Contains(out, fmt.Sprintf("%d dossier(s) were already archived", rep.Archived)) {
 		t.Errorf("second run: code %d\n%s", code, out)
 	}
 }
