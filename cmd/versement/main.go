@@ -5,11 +5,14 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
 	"sort"
+	"strings"
 	"syscall"
 
 	"github.com/urfave/cli/v2"
@@ -31,6 +34,10 @@ func register(c *cli.Command) { commands = append(commands, c) }
 
 func newApp() *cli.App {
 	sort.Slice(commands, func(i, j int) bool { return commands[i].Name < commands[j].Name })
+	for _, c := range commands {
+		setupCommand(c, "")
+	}
+	cli.VersionPrinter = printVersion
 	return &cli.App{
 		Name:  "versement",
 		Usage: "archive the data of decommissioned university applications as SEDA packages",
@@ -42,12 +49,208 @@ func newApp() *cli.App {
 			&cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error", EnvVars: []string{"VERSEMENT_LOG_LEVEL"}},
 			&cli.StringFlag{Name: "log-format", Value: "auto", Usage: "text, json, or auto (json when stderr is not a terminal)"},
 		},
+		// Version only makes urfave/cli add --version; printVersion prints what `versement version` does.
+		Version: "(see the version command)",
 		Before: func(c *cli.Context) error {
-			return setupLogging(c.String("log-level"), c.String("log-format"))
+			if err := setupLogging(c.String("log-level"), c.String("log-format")); err != nil {
+				return err
+			}
+			// Before any command runs: urfave/cli stops reading flags at the first positional
+			// argument, so a stray one would silently turn the flags after it into arguments.
+			return checkArgs(commands, c.Args().Slice(), "")
 		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() == 0 {
+				return cli.ShowAppHelp(c)
+			}
+			return unknownCommand("", commands, c.Args().First())
+		},
+		Suggest:         true,                         // did-you-mean for mistyped flags
 		ExitErrHandler:  func(*cli.Context, error) {}, // main decides the exit code
 		HideHelpCommand: true,
 	}
+}
+
+// setupCommand gives a command that only groups subcommands an action that refuses an unknown
+// one: urfave/cli's default says "No help topic" and exits 3.
+func setupCommand(c *cli.Command, parent string) {
+	if len(c.Subcommands) == 0 {
+		return
+	}
+	path := strings.TrimSpace(parent + " " + c.Name)
+	if c.Action == nil {
+		c.Action = func(ctx *cli.Context) error {
+			if ctx.NArg() == 0 {
+				return cli.ShowSubcommandHelp(ctx)
+			}
+			return unknownCommand(path, c.Subcommands, ctx.Args().First())
+		}
+	}
+	for _, sc := range c.Subcommands {
+		setupCommand(sc, path)
+	}
+}
+
+// unknownCommand is the exit 2 for a command name that is not one of cmds (parent's subcommands).
+func unknownCommand(parent string, cmds []*cli.Command, name string) error {
+	msg := fmt.Sprintf("unknown command %q", name)
+	if parent != "" {
+		msg = parent + ": " + msg
+	}
+	if s := suggestCommand(cmds, name); s != "" {
+		msg += fmt.Sprintf(" (did you mean %q?)", s)
+	} else {
+		msg += ": " + strings.Join(append([]string{"versement"}, strings.Fields(parent)...), " ") + " --help lists them"
+	}
+	return cli.Exit(msg, exitError)
+}
+
+// suggestCommand is the command name closest to a mistyped one: within two edits, or the only one
+// it begins; "" when none is close enough to be what the user meant.
+func suggestCommand(cmds []*cli.Command, typed string) string {
+	best, bestDist, prefixed := "", 3, []string{}
+	for _, c := range cmds {
+		if c.Hidden {
+			continue
+		}
+		for _, n := range c.Names() {
+			if d := editDistance(typed, n); d < bestDist && d < len(n) {
+				best, bestDist = n, d
+			}
+			if len(typed) >= 2 && strings.HasPrefix(n, typed) {
+				prefixed = append(prefixed, n)
+			}
+		}
+	}
+	if best == "" && len(prefixed) == 1 {
+		best = prefixed[0]
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b, in bytes (command names are ASCII).
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}
+
+// checkArgs refuses, before anything runs, a positional argument the command named by args does
+// not take, and a flag written after a positional argument (urfave/cli would take it for one more
+// argument): `run --profile harpege oops --dry-run` must not run for real. How many arguments a
+// command takes is what its help shows, ArgsUsage: none when empty, any number when it ends with
+// "...", else one per word. An unknown command or flag is left to the parser, which names it.
+func checkArgs(cmds []*cli.Command, args []string, parent string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	var cmd *cli.Command
+	for _, c := range cmds {
+		if c.HasName(args[0]) {
+			cmd = c
+		}
+	}
+	if cmd == nil {
+		return nil
+	}
+	path := strings.TrimSpace(parent + " " + cmd.Name)
+	set := flag.NewFlagSet(path, flag.ContinueOnError)
+	set.SetOutput(io.Discard)
+	flags := cmd.Flags
+	if !cmd.HideHelp && cli.HelpFlag != nil {
+		flags = append(flags[:len(flags):len(flags)], cli.HelpFlag)
+	}
+	help := false
+	for _, f := range flags {
+		isBool := false
+		if d, ok := f.(cli.DocGenerationFlag); ok {
+			isBool = !d.TakesValue()
+		}
+		for _, n := range f.Names() {
+			switch {
+			case set.Lookup(n) != nil:
+			case f == cli.HelpFlag:
+				set.BoolVar(&help, n, false, "")
+			default:
+				set.Var(anyValue(isBool), n, "")
+			}
+		}
+	}
+	if err := set.Parse(args[1:]); err != nil || help {
+		return nil
+	}
+	pos := set.Args()
+	if len(cmd.Subcommands) > 0 {
+		return checkArgs(cmd.Subcommands, pos, path)
+	}
+	// After "--" everything is an argument, even a file name starting with "-".
+	ended := len(pos) < len(args)-1 && args[len(args)-len(pos)-1] == "--"
+	flagLike := func(a string) bool { return !ended && len(a) > 1 && strings.HasPrefix(a, "-") }
+	firstFlag := ""
+	for _, a := range pos {
+		if flagLike(a) {
+			firstFlag = a
+			break
+		}
+	}
+	if max := argsAccepted(cmd); max >= 0 && len(pos) > max && !flagLike(pos[max]) {
+		takes := "no arguments"
+		if max > 0 {
+			takes = "only " + cmd.ArgsUsage
+		}
+		msg := fmt.Sprintf("%s: unexpected argument %q: %s takes %s", path, pos[max], path, takes)
+		if firstFlag != "" {
+			msg += fmt.Sprintf("; flags go before arguments (after one, %q is not read as a flag)", firstFlag)
+		}
+		return cli.Exit(msg, exitError)
+	}
+	if firstFlag != "" {
+		return cli.Exit(fmt.Sprintf("%s: %q comes after the argument %q, where flags are no longer read: put flags before the arguments (and -- before a file name that starts with -)", path, firstFlag, pos[0]), exitError)
+	}
+	return nil
+}
+
+// argsAccepted is how many positional arguments a command takes, from its ArgsUsage; -1 for any
+// number.
+func argsAccepted(c *cli.Command) int {
+	u := strings.TrimSpace(c.ArgsUsage)
+	if strings.HasSuffix(u, "...") {
+		return -1
+	}
+	return len(strings.Fields(u))
+}
+
+// anyValue stands for a flag's value while checkArgs finds where the flags end: it only needs to
+// know whether the flag takes a value (false) or not (true).
+type anyValue bool
+
+func (v anyValue) String() string   { return "" }
+func (v anyValue) IsBoolFlag() bool { return bool(v) }
+func (v anyValue) Set(string) error { return nil }
+
+// printVersion makes --version print what `versement version` prints.
+func printVersion(c *cli.Context) {
+	for _, cmd := range commands {
+		if cmd.Name == "version" && cmd.Action != nil {
+			_ = cmd.Action(c)
+			return
+		}
+	}
+	fmt.Fprintln(c.App.Writer, "versement", c.App.Version)
 }
 
 func setupLogging(level, format string) error {
