@@ -73,8 +73,19 @@ func missingCases(t *testing.T, src extract.Source) {
 	c := demo.ApogeeClass()
 	c.Children[1].Name = "INS_ADM_ANUX"
 	err := run(c)
-	if err == nil || !strings.HasSuffix(err.Error(), ": table INS_ADM_ANUX not found (names are case-sensitive: Apogée's are upper case)") {
+	if err == nil || !strings.HasSuffix(err.Error(), `: table INS_ADM_ANUX not found (looked for "INS_ADM_ANUX"; SQLite ignores case in names)`) {
 		t.Errorf("missing table: %v", err)
+	}
+	// Every missing required table at once, each where the profile names it; an optional one is
+	// not among them.
+	c = demo.ApogeeClass()
+	c.Children[1].Name, c.Children[1].Origin = "INS_ADM_ANUX", "p.yaml:12"
+	c.Children[2].Name, c.Children[2].Origin = "INS_ADM_ETPX", "p.yaml:17"
+	c.Children[3].Name, c.Children[3].Optional = "RESULTAT_VETX", true
+	err = run(c)
+	if err == nil || !strings.HasPrefix(err.Error(), `class "etudiant": 2 tables not found in sqlite:`) ||
+		!strings.HasSuffix(err.Error(), " (SQLite ignores case in names):\n  p.yaml:12: INS_ADM_ANUX\n  p.yaml:17: INS_ADM_ETPX") {
+		t.Errorf("missing tables: %v", err)
 	}
 	c = demo.ApogeeClass()
 	c.Children[1].JoinColumn = "COD_INDX"

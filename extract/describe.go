@@ -3,12 +3,47 @@ package extract
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 )
 
-// describe reads a table's columns, comments and primary key from the database's catalogue.
+// describe reads a table's columns, comments and primary key from the database's catalogue. The
+// table is found as the database resolves an unquoted name (see names.go): its result is named as
+// the class names it, with the database's own name in SourceName when they differ. A table that is
+// not there is a *MissingTableError.
 func (s *sqlSource) describe(ctx context.Context, q querier, table string) (TableInfo, error) {
+	tried := []string{table}
+	exact, err := s.describeExact(ctx, q, table)
+	if err != nil {
+		return exact, err
+	}
+	if folded := foldParts(s.d, table); folded != table && s.d.name() != "sqlite" {
+		tried = append(tried, folded)
+		f, err := s.describeExact(ctx, q, folded)
+		if err != nil {
+			return f, err
+		}
+		switch {
+		case len(exact.Columns) > 0 && len(f.Columns) > 0:
+			return TableInfo{}, &AmbiguousNameError{What: "table", Name: table, Exact: table, Folded: folded, Where: s.where, Folding: s.d.folding()}
+		case len(f.Columns) > 0:
+			exact = f
+		}
+	}
+	if len(exact.Columns) == 0 {
+		return exact, &MissingTableError{Table: table, Where: s.where, Tried: tried, Folding: s.d.folding()}
+	}
+	if exact.Name != table {
+		exact.SourceName = exact.Name
+	}
+	exact.Name = table
+	return exact, nil
+}
+
+// describeExact describes the table the database names exactly so (on SQLite: in any case), with
+// the database's own spelling in Name; no columns when there is none.
+func (s *sqlSource) describeExact(ctx context.Context, q querier, table string) (TableInfo, error) {
 	ti := TableInfo{Name: table}
 	var err error
 	switch s.d.name() {
@@ -22,13 +57,22 @@ func (s *sqlSource) describe(ctx context.Context, q querier, table string) (Tabl
 	if err != nil {
 		return ti, s.errf(err, "%s: describe table %s", s.where, table)
 	}
-	if len(ti.Columns) == 0 {
-		return ti, fmt.Errorf("%s: table %s not found (names are case-sensitive: Apogée's are upper case)", s.where, table)
-	}
 	return ti, nil
 }
 
 func (s *sqlSource) describeSQLite(ctx context.Context, q querier, ti *TableInfo) error {
+	if !strings.Contains(ti.Name, ".") {
+		// SQLite ignores case in names: take the table's name as it was created.
+		var name string
+		err := q.QueryRowContext(ctx, "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name = ? COLLATE NOCASE", ti.Name).Scan(&name)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		ti.Name = name
+	}
 	rows, err := q.QueryContext(ctx, "SELECT name, type, \"notnull\", pk FROM pragma_table_info(?) ORDER BY cid", ti.Name)
 	if err != nil {
 		return err

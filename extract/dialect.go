@@ -36,6 +36,11 @@ type dialect interface {
 	lobChunkSQL(table string, c Column) string
 	lobChunkArgs(loc any, off, n int64) []any
 	lobChunk() int
+	// fold is how the database stores an unquoted identifier (PostgreSQL: lower case, Oracle:
+	// upper case; SQLite keeps the case but ignores it when comparing: lower case here).
+	fold(ident string) string
+	// folding says it in words, for messages.
+	folding() string
 	// kind maps a declared type (as describe reports it) to a Kind, with scale < 0 when unknown.
 	kind(dbType string, scale int) Kind
 }
@@ -59,22 +64,24 @@ type sqliteDialect struct{}
 func (sqliteDialect) name() string                    { return "sqlite" }
 func (sqliteDialect) quote(s string) string           { return quoteParts(s, '"') }
 func (sqliteDialect) param(int) string                { return "?" }
+func (sqliteDialect) fold(s string) string            { return strings.ToLower(s) }
+func (sqliteDialect) folding() string                 { return "SQLite ignores case in names" }
 func (sqliteDialect) keyExpr(c string, _ Kind) string { return c } // BINARY collation: memcmp
 func (sqliteDialect) limit(sel string, n int) string {
 	return sel + " LIMIT " + strconv.Itoa(n)
 }
-func (d sqliteDialect) selectExpr(c Column) string { return d.quote(c.Name) }
+func (d sqliteDialect) selectExpr(c Column) string { return d.quote(c.sqlName()) }
 func (d sqliteDialect) lobSize(c Column) string {
-	return "length(CAST(" + d.quote(c.Name) + " AS BLOB))"
+	return "length(CAST(" + d.quote(c.sqlName()) + " AS BLOB))"
 }
 func (d sqliteDialect) lobInline(c Column) string {
-	q := "CAST(" + d.quote(c.Name) + " AS BLOB)"
+	q := "CAST(" + d.quote(c.sqlName()) + " AS BLOB)"
 	return "CASE WHEN length(" + q + ") <= " + strconv.Itoa(inlineLOB) + " THEN " + q + " END"
 }
 func (sqliteDialect) locator() string { return "rowid" }
 func (d sqliteDialect) lobChunkSQL(table string, c Column) string {
 	// CAST to BLOB makes substr count bytes, also for text stored in the column.
-	return "SELECT substr(CAST(" + d.quote(c.Name) + " AS BLOB), ?, ?) FROM " + d.quote(table) + " WHERE rowid = ?"
+	return "SELECT substr(CAST(" + d.quote(c.sqlName()) + " AS BLOB), ?, ?) FROM " + d.quote(table) + " WHERE rowid = ?"
 }
 func (sqliteDialect) lobChunk() int                            { return 1 << 20 }
 func (sqliteDialect) lobChunkArgs(loc any, off, n int64) []any { return []any{off, n, loc} }
@@ -121,6 +128,10 @@ type postgresDialect struct{}
 func (postgresDialect) name() string          { return "postgres" }
 func (postgresDialect) quote(s string) string { return quoteParts(s, '"') }
 func (postgresDialect) param(n int) string    { return "$" + strconv.Itoa(n) }
+func (postgresDialect) fold(s string) string  { return strings.ToLower(s) }
+func (postgresDialect) folding() string {
+	return "PostgreSQL folds unquoted names to lower case"
+}
 func (postgresDialect) keyExpr(c string, k Kind) string {
 	if k == KindText {
 		return c + ` COLLATE "C"`
@@ -129,7 +140,7 @@ func (postgresDialect) keyExpr(c string, k Kind) string {
 }
 func (postgresDialect) limit(sel string, n int) string { return sel + " LIMIT " + strconv.Itoa(n) }
 func (d postgresDialect) selectExpr(c Column) string {
-	q := d.quote(c.Name)
+	q := d.quote(c.sqlName())
 	switch c.Kind {
 	case KindDecimal:
 		return q + "::text" // exact: numeric's own text form
@@ -140,15 +151,17 @@ func (d postgresDialect) selectExpr(c Column) string {
 	}
 	return q
 }
-func (d postgresDialect) lobSize(c Column) string { return "octet_length(" + d.quote(c.Name) + ")" }
+func (d postgresDialect) lobSize(c Column) string {
+	return "octet_length(" + d.quote(c.sqlName()) + ")"
+}
 func (d postgresDialect) lobInline(c Column) string {
-	q := d.quote(c.Name)
+	q := d.quote(c.sqlName())
 	return "CASE WHEN octet_length(" + q + ") <= " + strconv.Itoa(inlineLOB) + " THEN " + q + " END"
 }
 func (postgresDialect) locator() string { return "ctid::text" }
 func (d postgresDialect) lobChunkSQL(table string, c Column) string {
 	// A ctid names the tuple version this snapshot sees; it stays valid for the snapshot's life.
-	return "SELECT substring(" + d.quote(c.Name) + " FROM $2 FOR $3) FROM " + d.quote(table) + " WHERE ctid = $1::tid"
+	return "SELECT substring(" + d.quote(c.sqlName()) + " FROM $2 FOR $3) FROM " + d.quote(table) + " WHERE ctid = $1::tid"
 }
 func (postgresDialect) lobChunk() int                            { return 1 << 20 }
 func (postgresDialect) lobChunkArgs(loc any, off, n int64) []any { return []any{loc, off, n} }
@@ -184,6 +197,8 @@ type oracleDialect struct{}
 func (oracleDialect) name() string          { return "oracle" }
 func (oracleDialect) quote(s string) string { return quoteParts(s, '"') }
 func (oracleDialect) param(n int) string    { return ":" + strconv.Itoa(n) }
+func (oracleDialect) fold(s string) string  { return strings.ToUpper(s) }
+func (oracleDialect) folding() string       { return "Oracle folds unquoted names to upper case" }
 
 // keyExpr: the session is set to NLS_SORT=BINARY and NLS_COMP=BINARY when the snapshot opens, so
 // plain comparisons are bytewise (a French NLS_SORT would order linguistically).
@@ -194,27 +209,29 @@ func (oracleDialect) limit(sel string, n int) string {
 	return "SELECT * FROM (" + sel + ") WHERE ROWNUM <= " + strconv.Itoa(n)
 }
 func (d oracleDialect) selectExpr(c Column) string {
-	q := d.quote(c.Name)
+	q := d.quote(c.sqlName())
 	if c.Kind == KindDecimal || c.Kind == KindInteger {
 		// TM9 is the shortest exact text of a NUMBER; the decimal separator is forced to '.'.
 		return "TO_CHAR(" + q + ", 'TM9', 'NLS_NUMERIC_CHARACTERS=''.,''')"
 	}
 	return q
 }
-func (d oracleDialect) lobSize(c Column) string { return "DBMS_LOB.GETLENGTH(" + d.quote(c.Name) + ")" }
+func (d oracleDialect) lobSize(c Column) string {
+	return "DBMS_LOB.GETLENGTH(" + d.quote(c.sqlName()) + ")"
+}
 func (d oracleDialect) lobInline(c Column) string {
 	// In SQL, DBMS_LOB.SUBSTR returns at most a RAW(2000) or a VARCHAR2(4000 bytes).
 	n := "2000"
 	if c.Kind == KindCLOB {
 		n = "1000"
 	}
-	q := d.quote(c.Name)
+	q := d.quote(c.sqlName())
 	return "CASE WHEN DBMS_LOB.GETLENGTH(" + q + ") <= " + n + " THEN DBMS_LOB.SUBSTR(" + q + ", " + n + ", 1) END"
 }
 func (oracleDialect) locator() string { return "ROWIDTOCHAR(ROWID)" }
 func (d oracleDialect) lobChunkSQL(table string, c Column) string {
 	// DBMS_LOB.SUBSTR(lob, amount, offset): RAW up to 2000 bytes in SQL for a BLOB.
-	return "SELECT DBMS_LOB.SUBSTR(" + d.quote(c.Name) + ", :1, :2) FROM " + d.quote(table) + " WHERE ROWID = CHARTOROWID(:3)"
+	return "SELECT DBMS_LOB.SUBSTR(" + d.quote(c.sqlName()) + ", :1, :2) FROM " + d.quote(table) + " WHERE ROWID = CHARTOROWID(:3)"
 }
 func (oracleDialect) lobChunk() int                            { return 2000 }
 func (oracleDialect) lobChunkArgs(loc any, off, n int64) []any { return []any{n, off, loc} }

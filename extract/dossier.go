@@ -20,6 +20,8 @@ type Table struct {
 	Key     string   // root: the dossier key column (one column; integer or text)
 	Columns []string // empty: all columns, in the table's order
 	Where   string   // optional filter, plain SQL that every dialect understands
+	// Origin says where the table is named (a profile's "file:line"), for messages.
+	Origin string
 }
 
 // Child is a table whose rows belong to the dossier whose key is in JoinColumn.
@@ -27,6 +29,9 @@ type Child struct {
 	Table
 	JoinColumn string   // the child's column holding the dossier key
 	OrderBy    []string // order of a dossier's rows; empty: the primary key, else all columns
+	// Optional marks a table that not every database has (theses, photos): when it is absent the
+	// dossiers carry it as Absent with no rows, and Check reports a warning instead of an error.
+	Optional bool
 }
 
 // Dossier is one unit of archival description: a root row and its rows from child tables.
@@ -41,15 +46,22 @@ type TableRows struct {
 	Table   string
 	Columns []Column
 	Rows    [][]Value
+	// Absent is true for an optional child table the database does not have: no columns, no rows.
+	Absent bool
 }
 
 // Column describes a column as the source declares it.
 type Column struct {
-	Name     string
-	Kind     Kind
-	DBType   string // the database's own type name, for the data dictionary
-	Nullable bool
-	Comment  string // the database's comment on the column, when it has one
+	// Name is the column's name as the profile spells it (see docs/extract.md, "Names"): the
+	// database's own when the profile does not name it and the database keeps it as written.
+	Name string
+	// SourceName is the database's own name when it differs from Name (a name folded by the
+	// database, found from the profile's spelling); "" when they are the same.
+	SourceName string
+	Kind       Kind
+	DBType     string // the database's own type name, for the data dictionary
+	Nullable   bool
+	Comment    string // the database's comment on the column, when it has one
 	// Local is true for a timestamp without time zone (a wall-clock reading): its time.Time is
 	// placed in UTC only to carry the fields, and JSON renders it without an offset.
 	Local bool
@@ -108,7 +120,9 @@ type Counter interface {
 
 // TableInfo is a table's place in the data dictionary.
 type TableInfo struct {
-	Name       string
+	Name string // as the profile names it
+	// SourceName is the database's own name when it differs from Name (folded); "" when the same.
+	SourceName string
 	Comment    string
 	Columns    []Column
 	PrimaryKey []string // the primary key's columns, when the database declares one

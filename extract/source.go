@@ -48,26 +48,105 @@ func (s *sqlSource) errf(err error, format string, args ...any) error {
 // querier is what describe needs: a *sql.DB or a *sql.Tx.
 type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
+// Describe describes the class's tables, named and spelled as the class names them (see names.go).
+// An optional child table the database lacks is left out (Check reports it); every missing
+// required table is reported at once, in a *MissingTablesError.
 func (s *sqlSource) Describe(ctx context.Context, class Class) ([]TableInfo, error) {
+	tables, err := s.describeClass(ctx, s.db, class)
+	if err != nil {
+		return nil, err
+	}
 	var out []TableInfo
-	for _, name := range classTables(class) {
-		ti, err := s.describe(ctx, s.db, name)
-		if err != nil {
-			return nil, err
+	for _, t := range tables {
+		if t.absent == nil {
+			out = append(out, t.info)
 		}
-		out = append(out, ti)
 	}
 	return out, nil
 }
 
-func classTables(c Class) []string {
-	names := []string{c.Root.Name}
-	for _, ch := range c.Children {
-		names = append(names, ch.Name)
+// Check reports how the class's tables stand in the database: an error listing every missing
+// required table (a *MissingTablesError), or an ambiguous name; and a warning for each optional
+// table that is absent, which a run's plan and report print.
+func (s *sqlSource) Check(ctx context.Context, class Class) ([]Warning, error) {
+	tables, err := s.describeClass(ctx, s.db, class)
+	if err != nil {
+		return nil, err
 	}
-	return names
+	var ws []Warning
+	for _, t := range tables {
+		if t.absent != nil {
+			ws = append(ws, Warning{Class: class.Name, Table: t.absent.Table, Origin: t.absent.Origin, Msg: "optional table " + t.absent.Table + " not found (" + t.absent.Detail() + "): its dossiers are archived without it"})
+		}
+	}
+	return ws, nil
+}
+
+// Warning is something a run goes on with but must say: an optional table that is absent.
+type Warning struct {
+	Class, Table string
+	Origin       string // where the class names the table ("file:line"), or ""
+	Msg          string
+}
+
+func (w Warning) String() string {
+	if w.Origin != "" {
+		return w.Origin + ": " + w.Msg
+	}
+	return w.Msg
+}
+
+// Checker is implemented by sources that can check a class against the database before reading it.
+type Checker interface {
+	Check(ctx context.Context, class Class) ([]Warning, error)
+}
+
+type describedTable struct {
+	info   TableInfo
+	absent *MissingTableError // an optional child the database lacks
+}
+
+// describeClass describes the root then each child, presented with the class's spelling.
+func (s *sqlSource) describeClass(ctx context.Context, q querier, class Class) ([]describedTable, error) {
+	type entry struct {
+		t        Table
+		key      string
+		order    []string
+		optional bool
+	}
+	entries := []entry{{t: class.Root, key: class.Root.Key}}
+	for _, ch := range class.Children {
+		entries = append(entries, entry{t: ch.Table, key: ch.JoinColumn, order: ch.OrderBy, optional: ch.Optional})
+	}
+	var out []describedTable
+	missing := &MissingTablesError{Class: class.Name}
+	for _, e := range entries {
+		info, err := s.describe(ctx, q, e.t.Name)
+		var m *MissingTableError
+		if errors.As(err, &m) {
+			m.Class, m.Origin, m.Optional = class.Name, e.t.Origin, e.optional
+			if e.optional {
+				out = append(out, describedTable{absent: m})
+			} else {
+				missing.Tables = append(missing.Tables, m)
+			}
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if info, err = present(s.d, s.where, info, namedColumns(e.t, e.key, e.order)); err != nil {
+			return nil, err
+		}
+		out = append(out, describedTable{info: info})
+	}
+	if len(missing.Tables) > 0 {
+		return nil, missing
+	}
+	return out, nil
 }
 
 // begin opens the snapshot.
@@ -113,6 +192,8 @@ type tablePlan struct {
 	cols    []Column // the columns a dossier shows, in order
 	lobs    []bool   // per column: read as a LOB (size + locator), not as a value
 	keyKind Kind     // kind of the key (root) or join column (child)
+	key     Column   // the key (root) or join column (child)
+	absent  bool     // an optional child the database lacks: no query, no rows
 	sql     string
 	chunk   []string // per LOB column: the chunk query
 	width   int      // values per result row
@@ -127,35 +208,30 @@ type plan struct {
 	kids  []tablePlan
 }
 
-func findColumn(cols []Column, name string) (Column, bool) {
-	for _, c := range cols {
-		if c.Name == name {
-			return c, true
-		}
-	}
-	for _, c := range cols {
-		if strings.EqualFold(c.Name, name) {
-			return c, true
-		}
-	}
-	return Column{}, false
-}
-
 func (s *sqlSource) makePlan(ctx context.Context, q querier, class Class) (*plan, error) {
 	if class.Root.Name == "" || class.Root.Key == "" {
 		return nil, fmt.Errorf("class %q: the root table and its key column are required", class.Name)
-	}
-	p := &plan{class: class}
-	var err error
-	p.root, err = s.tablePlan(ctx, q, class.Name, class.Root, class.Root.Key, nil, true)
-	if err != nil {
-		return nil, err
 	}
 	for _, ch := range class.Children {
 		if ch.JoinColumn == "" {
 			return nil, fmt.Errorf("class %q: child table %s has no join column", class.Name, ch.Name)
 		}
-		tp, err := s.tablePlan(ctx, q, class.Name, ch.Table, ch.JoinColumn, ch.OrderBy, false)
+	}
+	tables, err := s.describeClass(ctx, q, class)
+	if err != nil {
+		return nil, err
+	}
+	p := &plan{class: class}
+	p.root, err = buildTablePlan(s.d, s.where, tables[0].info, class.Name, class.Root, class.Root.Key, nil, true)
+	if err != nil {
+		return nil, err
+	}
+	for i, ch := range class.Children {
+		if tables[1+i].absent != nil {
+			p.kids = append(p.kids, tablePlan{absent: true, info: TableInfo{Name: ch.Name}})
+			continue
+		}
+		tp, err := buildTablePlan(s.d, s.where, tables[1+i].info, class.Name, ch.Table, ch.JoinColumn, ch.OrderBy, false)
 		if err != nil {
 			return nil, err
 		}
@@ -164,38 +240,41 @@ func (s *sqlSource) makePlan(ctx context.Context, q querier, class Class) (*plan
 	return p, nil
 }
 
-func (s *sqlSource) tablePlan(ctx context.Context, q querier, className string, t Table, keyCol string, orderBy []string, root bool) (tablePlan, error) {
-	info, err := s.describe(ctx, q, t.Name)
-	if err != nil {
-		return tablePlan{}, err
-	}
-	return buildTablePlan(s.d, info, className, t, keyCol, orderBy, root)
-}
-
 // buildTablePlan writes a table's query from its description: pure, so that each dialect's SQL
 // text is unit-tested without a server.
-func buildTablePlan(d dialect, info TableInfo, className string, t Table, keyCol string, orderBy []string, root bool) (tablePlan, error) {
+func buildTablePlan(d dialect, src string, info TableInfo, className string, t Table, keyCol string, orderBy []string, root bool) (tablePlan, error) {
 	tp := tablePlan{info: info}
+	column := func(n, what string) (Column, error) {
+		c, ok, err := resolveColumn(d, src, info, n)
+		if err != nil {
+			return c, err
+		}
+		if !ok {
+			return c, fmt.Errorf("class %q: table %s has no column %s%s", className, t.Name, n, what)
+		}
+		return c, nil
+	}
 	if len(t.Columns) == 0 {
 		tp.cols = info.Columns
 	} else {
 		for _, n := range t.Columns {
-			c, ok := findColumn(info.Columns, n)
-			if !ok {
-				return tp, fmt.Errorf("class %q: table %s has no column %s", className, t.Name, n)
+			c, err := column(n, "")
+			if err != nil {
+				return tp, err
 			}
 			tp.cols = append(tp.cols, c)
 		}
 	}
-	key, ok := findColumn(info.Columns, keyCol)
-	if !ok {
-		return tp, fmt.Errorf("class %q: table %s has no column %s", className, t.Name, keyCol)
+	key, err := column(keyCol, "")
+	if err != nil {
+		return tp, err
 	}
-	tp.keyKind = key.Kind
+	tp.keyKind, tp.key = key.Kind, key
 	if key.Kind != KindInteger && key.Kind != KindText {
 		return tp, fmt.Errorf("class %q: key column %s.%s is %s (%s): a dossier key must be an integer or text", className, t.Name, key.Name, key.Kind, key.DBType)
 	}
-	kq := d.quote(key.Name)
+	kq := d.quote(key.sqlName())
+	table := d.quote(info.sqlName())
 	sel := []string{d.selectExpr(key)}
 	hasLOB := false
 	for _, c := range tp.cols {
@@ -204,7 +283,7 @@ func buildTablePlan(d dialect, info TableInfo, className string, t Table, keyCol
 		if lob {
 			hasLOB = true
 			sel = append(sel, d.lobSize(c), d.lobInline(c))
-			tp.chunk = append(tp.chunk, d.lobChunkSQL(t.Name, c))
+			tp.chunk = append(tp.chunk, d.lobChunkSQL(info.sqlName(), c))
 		} else {
 			sel = append(sel, d.selectExpr(c))
 			tp.chunk = append(tp.chunk, "")
@@ -235,16 +314,16 @@ func buildTablePlan(d dialect, info TableInfo, className string, t Table, keyCol
 			}
 		}
 		for _, o := range orderBy {
-			c, ok := findColumn(info.Columns, o)
-			if !ok {
-				return tp, fmt.Errorf("class %q: table %s has no column %s (in its order)", className, t.Name, o)
+			c, err := column(o, " (in its order)")
+			if err != nil {
+				return tp, err
 			}
-			if c.Name != key.Name {
-				order = append(order, d.keyExpr(d.quote(c.Name), c.Kind))
+			if c.sqlName() != key.sqlName() {
+				order = append(order, d.keyExpr(d.quote(c.sqlName()), c.Kind))
 			}
 		}
 	}
-	tp.sql = "SELECT " + strings.Join(sel, ", ") + " FROM " + d.quote(t.Name) + " WHERE " + strings.Join(where, " AND ")
+	tp.sql = "SELECT " + strings.Join(sel, ", ") + " FROM " + table + " WHERE " + strings.Join(where, " AND ")
 	if !root {
 		tp.sql += " ORDER BY " + strings.Join(order, ", ")
 	}
@@ -254,9 +333,9 @@ func buildTablePlan(d dialect, info TableInfo, className string, t Table, keyCol
 		sw = append(sw, "("+t.Where+")")
 	}
 	sw = append(sw, kq+" IS NOT NULL")
-	tp.streamFirst = "SELECT " + strings.Join(sel, ", ") + " FROM " + d.quote(t.Name) + " WHERE " + strings.Join(sw, " AND ") + " ORDER BY " + strings.Join(order, ", ")
+	tp.streamFirst = "SELECT " + strings.Join(sel, ", ") + " FROM " + table + " WHERE " + strings.Join(sw, " AND ") + " ORDER BY " + strings.Join(order, ", ")
 	sw = append(sw, d.keyExpr(kq, key.Kind)+" > "+d.keyExpr(d.param(1), key.Kind))
-	tp.streamAfter = "SELECT " + strings.Join(sel, ", ") + " FROM " + d.quote(t.Name) + " WHERE " + strings.Join(sw, " AND ") + " ORDER BY " + strings.Join(order, ", ")
+	tp.streamAfter = "SELECT " + strings.Join(sel, ", ") + " FROM " + table + " WHERE " + strings.Join(sw, " AND ") + " ORDER BY " + strings.Join(order, ", ")
 	return tp, nil
 }
 
@@ -266,11 +345,10 @@ func (s *sqlSource) rootSQL(p *plan, after bool) string {
 }
 
 func rootSQL(d dialect, p *plan, after bool, batch int) string {
-	key, _ := findColumn(p.root.info.Columns, p.class.Root.Key)
-	kq := d.keyExpr(d.quote(key.Name), key.Kind)
+	kq := d.keyExpr(d.quote(p.root.key.sqlName()), p.root.key.Kind)
 	q := p.root.sql
 	if after {
-		q += " AND " + kq + " > " + d.keyExpr(d.param(1), key.Kind)
+		q += " AND " + kq + " > " + d.keyExpr(d.param(1), p.root.key.Kind)
 	}
 	return d.limit(q+" ORDER BY "+kq, batch)
 }
@@ -413,7 +491,7 @@ func (s *sqlSource) batch(ctx context.Context, r *run, p *plan, after Value) ([]
 		d := &Dossier{Class: p.class.Name, Key: key, Tables: make([]TableRows, 1+len(p.kids))}
 		d.Tables[0] = TableRows{Table: p.class.Root.Name, Columns: p.root.cols, Rows: [][]Value{row}}
 		for i := range p.kids {
-			d.Tables[1+i] = TableRows{Table: p.class.Children[i].Name, Columns: p.kids[i].cols}
+			d.Tables[1+i] = TableRows{Table: p.class.Children[i].Name, Columns: p.kids[i].cols, Absent: p.kids[i].absent}
 		}
 		index[k] = len(out)
 		out = append(out, d)
@@ -428,6 +506,9 @@ func (s *sqlSource) batch(ctx context.Context, r *run, p *plan, after Value) ([]
 	lo, hi := out[0].Key, out[len(out)-1].Key
 	for i := range p.kids {
 		kp := &p.kids[i]
+		if kp.absent {
+			continue
+		}
 		loK, err1 := normalizeKey(lo, kp.keyKind)
 		hiK, err2 := normalizeKey(hi, kp.keyKind)
 		if err1 != nil || err2 != nil {
@@ -617,7 +698,11 @@ func (l *lobReader) Close() error { l.buf, l.eof = nil, true; return nil }
 // Count returns how many dossiers of class the source holds (root rows passing the root's filter),
 // for a progress bar's ETA. It reads outside the iteration's snapshot: an estimate, not a promise.
 func (s *sqlSource) Count(ctx context.Context, class Class) (int64, error) {
-	q := "SELECT COUNT(*) FROM " + s.d.quote(class.Root.Name)
+	info, err := s.describe(ctx, s.db, class.Root.Name)
+	if err != nil {
+		return 0, err
+	}
+	q := "SELECT COUNT(*) FROM " + s.d.quote(info.sqlName())
 	if class.Root.Where != "" {
 		q += " WHERE (" + class.Root.Where + ")"
 	}

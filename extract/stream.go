@@ -51,7 +51,7 @@ func (s *sqlSource) streamDossiers(ctx context.Context, class Class, after Value
 			}
 		}
 		for i := 0; err == nil && i < len(p.kids); i++ {
-			if k := p.kids[i]; k.keyKind != p.root.keyKind {
+			if k := p.kids[i]; !k.absent && k.keyKind != p.root.keyKind {
 				err = fmt.Errorf("class %q: child %s: join column %s is %s but the root key is %s", class.Name, class.Children[i].Name, class.Children[i].JoinColumn, k.keyKind, p.root.keyKind)
 			}
 		}
@@ -59,9 +59,15 @@ func (s *sqlSource) streamDossiers(ctx context.Context, class Class, after Value
 			yield(nil, err)
 			return
 		}
-		// One querier per table.
+		// One querier per table the database has; at[i] is the stream of class table i (-1: absent).
 		tables := append([]*tablePlan{&p.root}, nil)[:1]
+		at := []int{0}
 		for i := range p.kids {
+			if p.kids[i].absent {
+				at = append(at, -1)
+				continue
+			}
+			at = append(at, len(tables))
 			tables = append(tables, &p.kids[i])
 		}
 		on := make([]querier, len(tables))
@@ -155,12 +161,16 @@ func (s *sqlSource) streamDossiers(ctx context.Context, class Class, after Value
 			if !ok {
 				return
 			}
-			d := &Dossier{Class: class.Name, Key: key, Tables: make([]TableRows, len(tables))}
+			d := &Dossier{Class: class.Name, Key: key, Tables: make([]TableRows, len(at))}
 			d.Tables[0] = TableRows{Table: class.Root.Name, Columns: p.root.cols, Rows: [][]Value{row}}
-			for i := 1; i < len(tables); i++ {
+			for i := 1; i < len(at); i++ {
 				t := &d.Tables[i]
-				*t = TableRows{Table: class.Children[i-1].Name, Columns: tables[i].cols}
-				c := curs[i]
+				if at[i] < 0 {
+					*t = TableRows{Table: class.Children[i-1].Name, Absent: true}
+					continue
+				}
+				*t = TableRows{Table: class.Children[i-1].Name, Columns: tables[at[i]].cols}
+				c := curs[at[i]]
 				for {
 					k, ok, err := c.peek()
 					if err != nil {
