@@ -1,6 +1,7 @@
 package seda
 
 import (
+	"bufio"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -8,6 +9,10 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"golang.org/x/text/encoding/ianaindex"
+	"golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/transform"
 )
 
 const (
@@ -112,10 +117,29 @@ func (f *frame) child(name string) {
 // parseManifest reads a manifest as a stream. It returns nil when the XML cannot be read (findings
 // say why); structural problems are findings on a returned manifest.
 func parseManifest(rd io.Reader, r *Report) (*manifest, error) {
+	// Other producers write ISO-8859-1, Windows-1252 or UTF-16 manifests, which are well-formed
+	// XML: they are decoded (and named in a warning), not called malformed.
+	br := bufio.NewReader(rd)
+	utf16 := false
+	if bom, _ := br.Peek(2); len(bom) == 2 && (bom[0] == 0xFF && bom[1] == 0xFE || bom[0] == 0xFE && bom[1] == 0xFF) {
+		utf16 = true
+		rd = transform.NewReader(br, unicode.UTF16(unicode.BigEndian, unicode.ExpectBOM).NewDecoder())
+	} else {
+		rd = br
+	}
 	d := xml.NewDecoder(rd)
 	d.Strict = true
-	d.CharsetReader = func(label string, _ io.Reader) (io.Reader, error) {
-		return nil, fmt.Errorf("encoding %q: SEDA manifests are UTF-8", label)
+	d.CharsetReader = func(label string, in io.Reader) (io.Reader, error) {
+		if utf16 && strings.HasPrefix(strings.ToUpper(label), "UTF-16") {
+			r.add(SevWarning, CodeEncoding, r.Manifest, "manifest is encoded in %s: read as such; VITAM and versement write UTF-8", label)
+			return in, nil // already decoded from its byte order mark
+		}
+		enc, err := ianaindex.IANA.Encoding(label)
+		if err != nil || enc == nil {
+			return nil, fmt.Errorf("encoding %q is not one versement can read (UTF-8, UTF-16, ISO-8859-1, Windows-1252…)", label)
+		}
+		r.add(SevWarning, CodeEncoding, r.Manifest, "manifest is encoded in %s: read as such; VITAM and versement write UTF-8", label)
+		return enc.NewDecoder().Reader(in), nil
 	}
 	m := &manifest{ids: map[string]string{}}
 	var stack []*frame

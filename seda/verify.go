@@ -25,6 +25,7 @@ import (
 
 	"github.com/klauspost/compress/flate"
 	sha256 "github.com/minio/sha256-simd"
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/versement/versement/internal/bytesize"
 )
@@ -77,6 +78,7 @@ const (
 	CodeEncrypted      = "ENCRYPTED" // encrypted zip entry
 	CodeManifestSize   = "MANIFEST_TOO_LARGE"
 	CodeXMLMalformed   = "XML_MALFORMED"
+	CodeEncoding       = "ENCODING"    // a manifest in another encoding than UTF-8, decoded (warning)
 	CodeDoctype        = "XML_DOCTYPE" // DOCTYPE / entity declarations are refused
 	CodeNamespace      = "NAMESPACE"   // root not a SEDA 2.1–2.3 ArchiveTransfer
 	CodeStructure      = "STRUCTURE"   // required element missing or out of order
@@ -152,34 +154,45 @@ func (r *Report) add(sev Severity, code, where, format string, args ...any) {
 	r.addFinding(Finding{sev, code, where, fmt.Sprintf(format, args...)})
 }
 
+// maxWarningsPerCode: a warning repeated on every object (a digest in uppercase hex, say) says
+// the same thing each time; a few examples and the count are enough.
+const maxWarningsPerCode = 10
+
+func limitFor(sev Severity) int {
+	if sev == SevWarning {
+		return maxWarningsPerCode
+	}
+	return maxPerCode
+}
+
 func (r *Report) addFinding(f Finding) {
 	if r.perCode == nil {
 		r.perCode = map[string]int{}
 	}
 	r.perCode[f.Code]++
-	if r.perCode[f.Code] <= maxPerCode {
+	if r.perCode[f.Code] <= limitFor(f.Severity) {
 		r.Findings = append(r.Findings, f)
 	}
 }
 
 // finish adds one line per code whose findings were capped.
 func (r *Report) finish() {
+	sevOf := map[string]Severity{}
+	for _, f := range r.Findings {
+		if _, ok := sevOf[f.Code]; !ok {
+			sevOf[f.Code] = f.Severity
+		}
+	}
 	codes := make([]string, 0, len(r.perCode))
 	for c, n := range r.perCode {
-		if n > maxPerCode {
+		if n > limitFor(sevOf[c]) {
 			codes = append(codes, c)
 		}
 	}
 	sort.Strings(codes)
 	for _, c := range codes {
-		sev := SevWarning
-		for _, f := range r.Findings {
-			if f.Code == c {
-				sev = f.Severity
-				break
-			}
-		}
-		r.Findings = append(r.Findings, Finding{sev, c, "", fmt.Sprintf("%d more %s findings not listed", r.perCode[c]-maxPerCode, c)})
+		sev := sevOf[c]
+		r.Findings = append(r.Findings, Finding{sev, c, "", fmt.Sprintf("%d more %s findings not listed (%d in all)", r.perCode[c]-limitFor(sev), c, r.perCode[c])})
 	}
 }
 
@@ -660,7 +673,7 @@ func (v *verifier) checkObjects(ctx context.Context) error {
 		}
 		e := v.lookup(o.uri)
 		if e == nil {
-			addf(SevError, CodeMissingFile, "object %s: its Uri names no file in the package", o.id)
+			addf(SevError, CodeMissingFile, "object %s: its Uri names no file in the package%s", o.id, v.nearName(o.uri))
 			continue
 		}
 		e.used = true
@@ -728,6 +741,26 @@ func (v *verifier) lookup(uri string) *entry {
 	return nil
 }
 
+// nearName says which file the Uri probably meant when one differs only by case or by Unicode
+// normalisation (macOS writes names in NFD): the two lines would otherwise look identical.
+func (v *verifier) nearName(uri string) string {
+	u := strings.TrimPrefix(uri, "./")
+	nfc, lower := norm.NFC.String(u), strings.ToLower(norm.NFC.String(u))
+	for _, e := range v.c.entries() {
+		if e.used {
+			continue
+		}
+		n := norm.NFC.String(e.name)
+		switch {
+		case n == nfc:
+			return fmt.Sprintf("; %+q is there, the same name in another Unicode normalisation (NFD, as macOS writes names): Uri and file name must be the same bytes", e.name)
+		case strings.ToLower(n) == lower:
+			return fmt.Sprintf("; %q is there, differing only by case: names are compared exactly", e.name)
+		}
+	}
+	return ""
+}
+
 func (v *verifier) hashOne(ctx context.Context, o *object, e *entry, h hash.Hash, buf []byte) result {
 	var res result
 	addf := func(sev Severity, code, format string, args ...any) {
@@ -761,7 +794,10 @@ func (v *verifier) hashOne(ctx context.Context, o *object, e *entry, h hash.Hash
 	got := h.Sum(nil)
 	ok := true
 	want, form, derr := decodeDigest(o.value, h.Size())
+	digestOK := derr == nil && bytes.Equal(want, got)
 	switch {
+	case strings.TrimSpace(o.value) == "":
+		ok = false // the missing MessageDigest is already a STRUCTURE finding
 	case derr != nil:
 		addf(SevError, CodeBadDigestValue, "object %s: %v", o.id, derr)
 		ok = false
@@ -772,7 +808,11 @@ func (v *verifier) hashOne(ctx context.Context, o *object, e *entry, h hash.Hash
 		addf(SevWarning, CodeVitam, "object %s: digest written as %s; VITAM compares lowercase hex strings and would refuse it", o.id, form)
 	}
 	if o.size >= 0 && o.size != n {
-		addf(SevError, CodeSizeMismatch, "object %s: file is %d bytes, the manifest says %d", o.id, n, o.size)
+		why := "its digest does not match either"
+		if digestOK {
+			why = "its digest matches: the manifest's Size is what is wrong"
+		}
+		addf(SevError, CodeSizeMismatch, "object %s: file is %d bytes, the manifest says %d (%s)", o.id, n, o.size, why)
 		ok = false
 	}
 	res.ok = ok

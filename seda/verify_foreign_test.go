@@ -2,13 +2,19 @@ package seda_test
 
 import (
 	"archive/zip"
+	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 
+	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/unicode"
+
+	"github.com/versement/versement/internal/testsvc"
 	"github.com/versement/versement/seda"
 )
 
@@ -99,5 +105,115 @@ func TestVerifyRefusesNamedPipe(t *testing.T) {
 	}
 	if _, err := os.Stat(p); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// XSD findings name the unexpected element (the engine says "?") and report a broken sequence
+// once, not once per later sibling.
+func TestVerifyXSDFindingsNameTheElement(t *testing.T) {
+	xsdDir := testsvc.SharedDir(t, "seda-xsd")
+	p, _ := writeSIP(t, seda.V22, 1)
+	edit := func(old, new string) *seda.Report {
+		out := rewriteZip(t, p, func(name string, data []byte) []byte {
+			if name == "manifest.xml" {
+				return bytes.Replace(data, []byte(old), []byte(new), 1)
+			}
+			return data
+		}, nil)
+		return verify(t, out, seda.VerifyOptions{XSDDir: xsdDir})
+	}
+	r := edit("</Description>", "</Description><Bogus/>")
+	wantFinding(t, r, seda.CodeXSD, "manifest.xml:", "SEDA 2.2 XSD: cvc-complex-type.2.4.d no content model match: found <Bogus>, expected AcquiredDate | Addressee | Agent | AuthorizedAgent | Coverage | CreatedDate | CustodialHistory | DateLitteral | … (32 in all) (at /ArchiveTransfer/DataObjectPackage/DescriptiveMetadata/ArchiveUnit/Content)")
+	r = edit("<DescriptionLevel>Series</DescriptionLevel>", "<Bogus/><DescriptionLevel>Series</DescriptionLevel>")
+	n := 0
+	for _, f := range r.Findings {
+		if f.Code == seda.CodeXSD {
+			n++
+			if strings.Contains(f.Message, "found ?") || strings.Contains(f.Message, "expected *") {
+				t.Errorf("unnamed element: %s", f.Message)
+			}
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d XSD findings for one misplaced element: %+v", n, r.Findings)
+	}
+}
+
+func objectManifest(uri, digest, size string) []byte {
+	sz := ""
+	if size != "" {
+		sz = "<Size>" + size + "</Size>"
+	}
+	return transfer(`<DataObjectGroup id="G"><BinaryDataObject id="B1"><DataObjectVersion>BinaryMaster_1</DataObjectVersion><Uri>` + uri + `</Uri>` +
+		`<MessageDigest algorithm="SHA-256">` + digest + `</MessageDigest>` + sz + `</BinaryDataObject></DataObjectGroup>` +
+		`<DescriptiveMetadata><ArchiveUnit id="U"><Content><DescriptionLevel>Item</DescriptionLevel><Title>t</Title></Content><DataObjectReference><DataObjectGroupReferenceId>G</DataObjectGroupReferenceId></DataObjectReference></ArchiveUnit></DescriptiveMetadata><ManagementMetadata/>`)
+}
+
+// sha256 of "hello"
+const helloSHA = "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
+
+func TestVerifySmallerFindings(t *testing.T) {
+	t.Run("empty MessageDigest: one finding", func(t *testing.T) {
+		r := verify(t, zipOf(t, map[string][]byte{"manifest.xml": objectManifest("Content/a.txt", "", ""), "Content/a.txt": []byte("hello")}), seda.VerifyOptions{})
+		wantFinding(t, r, seda.CodeStructure, "B1", "object B1 has a Uri or an Attachment but no MessageDigest")
+		if len(r.Findings) != 1 {
+			t.Errorf("findings %+v", r.Findings)
+		}
+	})
+	t.Run("size mismatch says the digest matched", func(t *testing.T) {
+		r := verify(t, zipOf(t, map[string][]byte{"manifest.xml": objectManifest("Content/a.txt", helloSHA, "6"), "Content/a.txt": []byte("hello")}), seda.VerifyOptions{})
+		wantFinding(t, r, seda.CodeSizeMismatch, "Content/a.txt", "object B1: file is 5 bytes, the manifest says 6 (its digest matches: the manifest's Size is what is wrong)")
+		r = verify(t, zipOf(t, map[string][]byte{"manifest.xml": objectManifest("Content/a.txt", helloSHA, "6"), "Content/a.txt": []byte("hellp")}), seda.VerifyOptions{})
+		wantFinding(t, r, seda.CodeSizeMismatch, "Content/a.txt", "(its digest does not match either)")
+	})
+	t.Run("NFD file name", func(t *testing.T) {
+		nfc, nfd := "Content/relev\u00e9.txt", "Content/releve\u0301.txt"
+		r := verify(t, zipOf(t, map[string][]byte{"manifest.xml": objectManifest(nfc, helloSHA, "5"), nfd: []byte("hello")}), seda.VerifyOptions{})
+		wantFinding(t, r, seda.CodeMissingFile, nfc, `object B1: its Uri names no file in the package; "Content/releve\u0301.txt" is there, the same name in another Unicode normalisation (NFD, as macOS writes names): Uri and file name must be the same bytes`)
+	})
+	t.Run("case", func(t *testing.T) {
+		r := verify(t, zipOf(t, map[string][]byte{"manifest.xml": objectManifest("Content/A.txt", helloSHA, "5"), "Content/a.txt": []byte("hello")}), seda.VerifyOptions{})
+		wantFinding(t, r, seda.CodeMissingFile, "Content/A.txt", `object B1: its Uri names no file in the package; "Content/a.txt" is there, differing only by case: names are compared exactly`)
+	})
+}
+
+// A warning repeated on every object is listed ten times, then counted.
+func TestVerifyRepeatedWarningIsCounted(t *testing.T) {
+	files := map[string][]byte{}
+	var groups, refs strings.Builder
+	for i := 0; i < 30; i++ {
+		id := fmt.Sprint(i)
+		files["Content/f"+id+".txt"] = []byte("hello")
+		groups.WriteString(`<DataObjectGroup id="G` + id + `"><BinaryDataObject id="B` + id + `"><DataObjectVersion>BinaryMaster_1</DataObjectVersion><Uri>Content/f` + id + `.txt</Uri><MessageDigest algorithm="SHA-256">` + strings.ToUpper(helloSHA) + `</MessageDigest></BinaryDataObject></DataObjectGroup>`)
+		refs.WriteString(`<DataObjectReference><DataObjectGroupReferenceId>G` + id + `</DataObjectGroupReferenceId></DataObjectReference>`)
+	}
+	files["manifest.xml"] = transfer(groups.String() + `<DescriptiveMetadata><ArchiveUnit id="U"><Content><DescriptionLevel>Item</DescriptionLevel><Title>t</Title></Content>` + refs.String() + `</ArchiveUnit></DescriptiveMetadata><ManagementMetadata/>`)
+	r := verify(t, zipOf(t, files), seda.VerifyOptions{})
+	n := 0
+	for _, f := range r.Findings {
+		if f.Code == seda.CodeVitam {
+			n++
+		}
+	}
+	last := r.Findings[len(r.Findings)-1]
+	if n != 11 || last.Message != "20 more VITAM findings not listed (30 in all)" || !r.OK() || r.ObjectsVerified != 30 {
+		t.Fatalf("%d VITAM lines, last %+v, verified %d", n, last, r.ObjectsVerified)
+	}
+}
+
+// A well-formed ISO-8859-1 or UTF-16 manifest is decoded and named, not malformed.
+func TestVerifyManifestInOtherEncodings(t *testing.T) {
+	utf8 := string(objectManifest("Content/a.txt", helloSHA, "5"))
+	utf8 = strings.Replace(utf8, "<Title>t</Title>", "<Title>Relevé d'éléments</Title>", 1)
+	latin1 := []byte(strings.Replace(utf8, `encoding="UTF-8"`, `encoding="ISO-8859-1"`, 1))
+	latin1, _ = charmap.ISO8859_1.NewEncoder().Bytes(latin1)
+	u16 := strings.Replace(utf8, `encoding="UTF-8"`, `encoding="UTF-16"`, 1)
+	be, _ := unicode.UTF16(unicode.BigEndian, unicode.UseBOM).NewEncoder().Bytes([]byte(u16))
+	le, _ := unicode.UTF16(unicode.LittleEndian, unicode.UseBOM).NewEncoder().Bytes([]byte(u16))
+	for name, m := range map[string][]byte{"ISO-8859-1": latin1, "UTF-16BE": be, "UTF-16LE": le} {
+		r := verify(t, zipOf(t, map[string][]byte{"manifest.xml": m, "Content/a.txt": []byte("hello")}), seda.VerifyOptions{})
+		if !r.OK() || r.ObjectsVerified != 1 || len(r.Findings) != 1 || r.Findings[0].Code != seda.CodeEncoding {
+			t.Errorf("%s: ok=%v verified=%d %+v", name, r.OK(), r.ObjectsVerified, r.Findings)
+		}
 	}
 }

@@ -1,8 +1,11 @@
 package seda
 
 import (
+	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -84,17 +87,59 @@ func (v *verifier) validateXSD(me *entry) error {
 	}
 	v.r.XSD = "invalid"
 	if list, ok := xsderrors.AsValidations(verr); ok && len(list) > 0 {
-		for i, e := range list {
-			if i == 20 {
-				v.r.add(SevError, CodeXSD, me.name, "%d more XSD errors not listed", len(list)-20)
+		var at map[[2]int]string // the engine reports "?" for an undeclared element: read its name where it stands
+		if len(list) > 0 {
+			pos := make([][2]int, 0, min(len(list), 40))
+			for _, e := range list[:min(len(list), 40)] {
+				pos = append(pos, [2]int{e.Line, e.Column})
+			}
+			if rc2, err := v.c.open(me); err == nil {
+				at = elementsAt(rc2, pos)
+				rc2.Close()
+			}
+		}
+		listed := 0
+		for i := 0; i < len(list); i++ {
+			e := list[i]
+			// Once a sequence is broken, the engine reports every later sibling too: one
+			// finding per place, with the count of the others.
+			same := 0
+			for i+1 < len(list) && list[i+1].Code == e.Code && list[i+1].Path == e.Path {
+				same++
+				i++
+			}
+			if listed == 20 {
+				v.r.add(SevError, CodeXSD, me.name, "more XSD errors not listed")
 				break
 			}
-			msg := e.Code + " " + e.Message
-			if e.Actual != "" && e.Actual != "?" {
-				msg += ": found " + nsPrefix.ReplaceAllString(e.Actual, "")
+			listed++
+			msg := e.Code + " " + strings.TrimSuffix(strings.TrimSpace(strings.SplitN(e.Message, ": found", 2)[0]), ":")
+			switch actual := nsPrefix.ReplaceAllString(e.Actual, ""); actual {
+			case "", "?", "*":
+				if name := at[[2]int{e.Line, e.Column}]; name != "" {
+					msg += ": found <" + name + ">"
+				} else if len(e.Expected) > 0 {
+					msg += ": an element the schema does not allow there"
+				}
+			default:
+				msg += ": found <" + actual + ">"
 			}
-			if len(e.Expected) > 0 {
-				msg += ", expected " + nsPrefix.ReplaceAllString(strings.Join(e.Expected, " | "), "")
+			if exp := e.Expected; len(exp) > 0 {
+				names := make([]string, 0, len(exp))
+				for _, x := range exp {
+					if x = nsPrefix.ReplaceAllString(x, ""); x != "*" && x != "?" {
+						names = append(names, x)
+					}
+				}
+				if len(names) > 8 {
+					names = append(names[:8], fmt.Sprintf("… (%d in all)", len(exp)))
+				}
+				if len(names) > 0 {
+					msg += ", expected " + strings.Join(names, " | ")
+				}
+			}
+			if same > 0 {
+				msg += fmt.Sprintf(" (and %d more at the same place, which follow from it)", same)
 			}
 			v.r.add(SevError, CodeXSD, fmt.Sprintf("%s:%d", me.name, e.Line), "SEDA %s XSD: %s (at %s)", v.r.Version, msg, nsPrefix.ReplaceAllString(e.Path, ""))
 		}
@@ -222,3 +267,48 @@ type memInfo struct {
 }
 
 func (i memInfo) Size() int64 { return i.size }
+
+// elementsAt returns the name of the element whose start tag is at or just before each (line,
+// column) of the document, reading it once, a line at a time (a line longer than 64 KiB is only
+// looked at in its first 64 KiB).
+func elementsAt(r io.Reader, pos [][2]int) map[[2]int]string {
+	want := map[int][]int{}
+	for _, p := range pos {
+		want[p[0]] = append(want[p[0]], p[1])
+	}
+	out := map[[2]int]string{}
+	br := bufio.NewReaderSize(r, 64<<10)
+	for line := 1; len(want) > 0; line++ {
+		b, err := br.ReadSlice('\n')
+		full := b
+		for errors.Is(err, bufio.ErrBufferFull) { // skip the rest of a very long line
+			_, err = br.ReadSlice('\n')
+		}
+		if cols, ok := want[line]; ok {
+			for _, c := range cols {
+				end := min(max(c, 1), len(full))
+				i := bytes.LastIndexByte(full[:end], '<')
+				if i < 0 {
+					i = bytes.IndexByte(full, '<')
+				}
+				if i >= 0 {
+					name := full[i+1:]
+					if j := bytes.IndexAny(name, " \t\r\n/>"); j >= 0 {
+						name = name[:j]
+					}
+					if k := bytes.IndexByte(name, ':'); k >= 0 {
+						name = name[k+1:]
+					}
+					if len(name) > 0 && len(name) < 200 && name[0] != '/' {
+						out[[2]int{line, c}] = string(name)
+					}
+				}
+			}
+			delete(want, line)
+		}
+		if err != nil {
+			break
+		}
+	}
+	return out
+}
