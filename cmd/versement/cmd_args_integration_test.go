@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -166,5 +168,61 @@ func TestVersionFlag(t *testing.T) {
 		if out, code := run(t, flag); code != exitOK || out != want {
 			t.Errorf("%s: exit %d %q, want %q", flag, code, out, want)
 		}
+	}
+}
+
+// `versement help CMD [SUB]` shows that command's help; an unknown one exits 2 like a mistyped
+// command (urfave/cli's help exited 3 and read one word only).
+func TestMainHelpCommand(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"help"}, "NAME:\n   versement - archive the data"},
+		{[]string{"help", "run"}, "NAME:\n   versement run - decide every dossier's tier"},
+		{[]string{"help", "rules"}, "NAME:\n   versement rules - show and export retention rules"},
+		{[]string{"help", "rules", "list"}, "NAME:\n   versement rules list - print the rules of a schedule"},
+		{[]string{"help", "profiles", "show"}, "NAME:\n   versement profiles show - "},
+		{[]string{"--help"}, "NAME:\n   versement - archive the data"},
+		{[]string{"rules", "list", "--help"}, "NAME:\n   versement rules list - print the rules of a schedule"},
+	} {
+		if out, code := run(t, tc.args...); code != exitOK || !strings.HasPrefix(out, tc.want) {
+			t.Errorf("%v: exit %d\n%s", tc.args, code, out)
+		}
+	}
+	if out, _ := run(t, "help", "profiles", "show"); !strings.Contains(out, "USAGE:\n   versement profiles show [command options] NAME|FILE\n") {
+		t.Errorf("help profiles show:\n%s", out)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"help", "oops"}, `unknown command "oops": versement --help lists them`},
+		{[]string{"help", "verfy"}, `unknown command "verfy" (did you mean "verify"?)`},
+		{[]string{"help", "rules", "lst"}, `rules: unknown command "lst" (did you mean "list"?)`},
+		{[]string{"help", "run", "oops"}, `help: run has no subcommands ("oops")`},
+		{[]string{"help", "rules", "list", "x"}, `help: rules list has no subcommands ("x")`},
+	} {
+		if out, code := run(t, tc.args...); code != exitError || out != "ERR: "+tc.want+"\n" {
+			t.Errorf("%v: exit %d\n%s\nwant exit 2 and\nERR: %s", tc.args, code, out, tc.want)
+		}
+	}
+}
+
+// The global flags work after the command too, and there win over the ones before it.
+func TestMainGlobalFlagsAfterTheCommand(t *testing.T) {
+	defer slog.SetDefault(slog.Default())
+	// run() gives --log-level error before the command.
+	if out, code := run(t, "rules", "list", "--profile", "apogee", "--log-level", "debug", "--log-format", "json"); code != exitOK || !strings.HasPrefix(out, "schedule apogee") {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	if !slog.Default().Enabled(context.Background(), slog.LevelDebug) {
+		t.Error("--log-level debug after the command was not applied")
+	}
+	if _, ok := slog.Default().Handler().(*slog.JSONHandler); !ok {
+		t.Errorf("--log-format json after the command: handler %T", slog.Default().Handler())
+	}
+	if out, code := run(t, "rules", "list", "--profile", "apogee", "--log-level", "loud"); code != exitError || out != "ERR: --log-level \"loud\": want debug, info, warn or error\n" {
+		t.Errorf("bad level after the command: exit %d\n%s", code, out)
 	}
 }

@@ -32,6 +32,15 @@ var commands []*cli.Command
 
 func register(c *cli.Command) { commands = append(commands, c) }
 
+// globalFlags are the app's own flags. Each command accepts them too (`versement run --log-level
+// debug`), as users write them after the command as often as before it.
+func globalFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error", EnvVars: []string{"VERSEMENT_LOG_LEVEL"}},
+		&cli.StringFlag{Name: "log-format", Value: "auto", Usage: "text, json, or auto (json when stderr is not a terminal)"},
+	}
+}
+
 func newApp() *cli.App {
 	sort.Slice(commands, func(i, j int) bool { return commands[i].Name < commands[j].Name })
 	for _, c := range commands {
@@ -44,13 +53,10 @@ func newApp() *cli.App {
 		Description: "versement extracts dossiers (students, agents) from a legacy database, decides each\n" +
 			"one's retention tier (active, intermediate, final, destroy), packages them as SEDA 2.x SIPs\n" +
 			"and sends them to a folder, an S3 drop zone or VITAM, keeping a ledger an auditor can check.",
-		Commands: commands,
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error", EnvVars: []string{"VERSEMENT_LOG_LEVEL"}},
-			&cli.StringFlag{Name: "log-format", Value: "auto", Usage: "text, json, or auto (json when stderr is not a terminal)"},
-		},
-		// Version only makes urfave/cli add --version; printVersion prints what `versement version` does.
-		Version: "(see the version command)",
+		Commands: append(commands[:len(commands):len(commands)], helpCommand()),
+		// With a command named help, urfave/cli no longer adds --help by itself.
+		Flags:   append(globalFlags(), cli.HelpFlag),
+		Version: strings.TrimPrefix(versionText(), "versement "),
 		Before: func(c *cli.Context) error {
 			if err := setupLogging(c.String("log-level"), c.String("log-format")); err != nil {
 				return err
@@ -67,17 +73,43 @@ func newApp() *cli.App {
 		},
 		Suggest:         true,                         // did-you-mean for mistyped flags
 		ExitErrHandler:  func(*cli.Context, error) {}, // main decides the exit code
-		HideHelpCommand: true,
+		HideHelpCommand: true,                         // helpCommand instead: its unknown topic exits 3
 	}
 }
 
-// setupCommand gives a command that only groups subcommands an action that refuses an unknown
-// one: urfave/cli's default says "No help topic" and exits 3.
+// setupCommand prepares a registered command and its subcommands: the global flags, a name for
+// their help, and for a command that only groups subcommands an action that refuses an unknown
+// one (urfave/cli's default says "No help topic" and exits 3). It may run more than once (tests
+// build one app per call).
 func setupCommand(c *cli.Command, parent string) {
+	path := strings.TrimSpace(parent + " " + c.Name)
+	// urfave/cli would add a "help" subcommand to each command it runs: `versement help CMD` does it.
+	c.HideHelpCommand = true
+	if parent == "" {
+		c.HelpName = "" // App.Setup prefixes it with the app's name
+	} else {
+		c.HelpName = "versement " + path
+	}
+	if !hasFlag(c.Flags, "log-level") && !hasFlag(c.Flags, "log-format") {
+		for _, f := range globalFlags() {
+			f.(*cli.StringFlag).EnvVars = nil // read by the app's own flag
+			f.(*cli.StringFlag).Category = "global (also before the command)"
+			c.Flags = append(c.Flags, f)
+		}
+		before := c.Before
+		c.Before = func(ctx *cli.Context) error {
+			if err := commandLogging(ctx); err != nil {
+				return err
+			}
+			if before != nil {
+				return before(ctx)
+			}
+			return nil
+		}
+	}
 	if len(c.Subcommands) == 0 {
 		return
 	}
-	path := strings.TrimSpace(parent + " " + c.Name)
 	if c.Action == nil {
 		c.Action = func(ctx *cli.Context) error {
 			if ctx.NArg() == 0 {
@@ -88,6 +120,83 @@ func setupCommand(c *cli.Command, parent string) {
 	}
 	for _, sc := range c.Subcommands {
 		setupCommand(sc, path)
+	}
+}
+
+func hasFlag(flags []cli.Flag, name string) bool {
+	for _, f := range flags {
+		for _, n := range f.Names() {
+			if n == name {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// commandLogging sets the logging up again when a global flag was given after the command: each
+// flag given there wins over the one given before it or in the environment.
+func commandLogging(c *cli.Context) error {
+	if !c.IsSet("log-level") && !c.IsSet("log-format") {
+		return nil
+	}
+	var level, format string
+	lineage, root := c.Lineage(), true
+	for i := len(lineage) - 1; i >= 0; i-- { // from the app's context to the command's
+		ctx := lineage[i]
+		if ctx.Command == nil {
+			continue
+		}
+		if root || ctx.IsSet("log-level") {
+			level = ctx.String("log-level")
+		}
+		if root || ctx.IsSet("log-format") {
+			format = ctx.String("log-format")
+		}
+		root = false
+	}
+	return setupLogging(level, format)
+}
+
+// helpCommand is `versement help [COMMAND [SUBCOMMAND]]`: urfave/cli's own exits 3 on an unknown
+// topic and takes one word only.
+func helpCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "help",
+		Usage:     "show the help of versement or of a command",
+		ArgsUsage: "[COMMAND [SUBCOMMAND]]",
+		HideHelp:  true,
+		Action: func(c *cli.Context) error {
+			cmds, parent := commands, ""
+			var cmd *cli.Command
+			for _, name := range c.Args().Slice() {
+				if cmd != nil && len(cmds) == 0 {
+					return cli.Exit(fmt.Sprintf("help: %s has no subcommands (%q)", parent, name), exitError)
+				}
+				cmd = nil
+				for _, sc := range cmds {
+					if sc.HasName(name) {
+						cmd = sc
+					}
+				}
+				if cmd == nil {
+					return unknownCommand(parent, cmds, name)
+				}
+				cmds, parent = cmd.Subcommands, strings.TrimSpace(parent+" "+cmd.Name)
+			}
+			if cmd == nil {
+				return cli.ShowAppHelp(c)
+			}
+			if cmd.HelpName == "" {
+				cmd.HelpName = "versement " + cmd.Name
+			}
+			tmpl := cli.CommandHelpTemplate
+			if len(cmd.Subcommands) > 0 {
+				tmpl = cli.SubcommandHelpTemplate
+			}
+			cli.HelpPrinter(c.App.Writer, tmpl, cmd)
+			return nil
+		},
 	}
 }
 
@@ -243,14 +352,17 @@ func (v anyValue) IsBoolFlag() bool { return bool(v) }
 func (v anyValue) Set(string) error { return nil }
 
 // printVersion makes --version print what `versement version` prints.
-func printVersion(c *cli.Context) {
+func printVersion(c *cli.Context) { fmt.Fprintln(c.App.Writer, versionText()) }
+
+// versionText is what the version command prints, for --version and the help's VERSION line.
+func versionText() string {
+	var b strings.Builder
 	for _, cmd := range commands {
 		if cmd.Name == "version" && cmd.Action != nil {
-			_ = cmd.Action(c)
-			return
+			_ = cmd.Action(cli.NewContext(&cli.App{Writer: &b}, nil, nil))
 		}
 	}
-	fmt.Fprintln(c.App.Writer, "versement", c.App.Version)
+	return strings.TrimSpace(b.String())
 }
 
 func setupLogging(level, format string) error {
