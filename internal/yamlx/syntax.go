@@ -121,6 +121,11 @@ func Syntax(file string, src []byte, err error) error {
 	case definedAt.MatchString(m):
 		d := definedAt.FindStringSubmatch(m)
 		msg = fmt.Sprintf("defined twice: the first %s is at line %s", strconv.Quote(d[1]), d[2])
+	case strings.Contains(m, "not allowed in this context") && keyAbove(tk) != nil:
+		// "  c: "1"\n   d: 2": a key deeper than the key above, whose value is on its line.
+		msg = fmt.Sprintf("indented deeper than the key above it (line %d), which already has its value: indent it like its neighbours",
+			keyAbove(tk).Position.Line)
+		inclusive = false
 	case m == "mapping value is not allowed in this context" && overIndented(tk):
 		// "  c: 1\n   d: 2": the deeper line continues c's value ("1 d"), and its ':' cannot
 		// follow a value. The mistake is the indentation of that second line.
@@ -174,6 +179,31 @@ func closedOnLine(line string, col int) bool {
 		}
 	}
 	return false
+}
+
+// keyAbove returns the key of the line above tk when tk is a key indented deeper than it while
+// that key's value is on its own line: then tk cannot be a child of it.
+func keyAbove(tk *token.Token) *token.Token {
+	if tk.Next == nil || tk.Next.Type != token.MappingValueType {
+		return nil
+	}
+	v := tk.Prev
+	for v != nil && v.Type == token.CommentType {
+		v = v.Prev
+	}
+	if v == nil || v.Prev == nil || v.Prev.Type != token.MappingValueType || v.Prev.Prev == nil {
+		return nil
+	}
+	k := v.Prev.Prev
+	if v.Position == nil || k.Position == nil || k.Position.Line != v.Position.Line ||
+		k.Position.Line >= tk.Position.Line || k.Position.Column >= tk.Position.Column {
+		return nil
+	}
+	switch v.Type {
+	case token.MappingStartType, token.SequenceStartType, token.LiteralType, token.FoldedType, token.AnchorType, token.TagType:
+		return nil
+	}
+	return k
 }
 
 // overIndented says whether tk is a plain scalar folded over several lines and followed by ':'.

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/goccy/go-yaml"
 )
 
 // jobs is the start of a jobs file: the cases below break it in one place.
@@ -33,6 +35,10 @@ func TestParseSyntaxErrorsPointAtTheMistake(t *testing.T) {
 			`jobs.yaml:6:6: jobs[0].profile: indented deeper than the key above it (line 5), so YAML reads this line as the rest of that key's value: indent it like its neighbours
     6 |      source: {file: a.dsn}
       |      ^`},
+		{"indented too deep after a quoted value", strings.Replace(jobs, "    profile: apogee\n    source", "    profile: \"apogee\"  # built in\n      source", 1),
+			`jobs.yaml:6:7: jobs[0].profile: indented deeper than the key above it (line 5), which already has its value: indent it like its neighbours
+    6 |       source: {file: a.dsn}
+      |       ^`},
 		{"not indented enough", "jobs:\n  - a\n - b\n",
 			`jobs.yaml:3:2: jobs[0]: YAML syntax: value is not allowed in this context
     3 |  - b
@@ -109,4 +115,25 @@ func FuzzParse(f *testing.F) {
 		}
 		_ = se.Error()
 	})
+}
+
+// A file that parses and names a field the decoder does not know goes through Error, with the
+// field's path and its line.
+func TestUnknownFieldAfterParse(t *testing.T) {
+	type job struct {
+		Name string `yaml:"name"`
+		Cron string `yaml:"cron"`
+	}
+	var doc struct {
+		Jobs []job `yaml:"jobs"`
+	}
+	f, err := Parse("jobs.yaml", []byte("jobs:\n  - name: a\n    cron: x\n  - name: b\n    cronn: y\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = yaml.NodeToValue(f.Docs[0].Body, &doc, yaml.DisallowUnknownField())
+	want := `jobs.yaml:5: jobs[1].cronn: unknown field "cronn"`
+	if got := Error("jobs.yaml", f.Docs[0].Body, err); got == nil || got.Error() != want {
+		t.Errorf("got %v, want %s", got, want)
+	}
 }

@@ -54,6 +54,7 @@ func (v *aliasFinder) Visit(n ast.Node) ast.Visitor {
 // Error turns a go-yaml error into "file:line: field: message", with a message in the file's
 // terms ("want a list, got a mapping") rather than Go's ("cannot unmarshal []interface {} into Go
 // struct field …"). root is the document the error came from, to name the field; it may be nil.
+// Syntax errors are better reported by Parse, which has the text to place them.
 func Error(path string, root ast.Node, err error) error {
 	var ye yaml.Error
 	if !errors.As(err, &ye) || ye.GetToken() == nil {
