@@ -73,7 +73,7 @@ func missingCases(t *testing.T, src extract.Source) {
 	c := demo.ApogeeClass()
 	c.Children[1].Name = "INS_ADM_ANUX"
 	err := run(c)
-	if err == nil || !strings.HasSuffix(err.Error(), `: table INS_ADM_ANUX not found (looked for "INS_ADM_ANUX"; SQLite ignores case in names)`) {
+	if err == nil || !strings.HasSuffix(err.Error(), `: table INS_ADM_ANUX not found (looked for "INS_ADM_ANUX": SQLite ignores case in names)`) {
 		t.Errorf("missing table: %v", err)
 	}
 	// Every missing required table at once, each where the profile names it; an optional one is

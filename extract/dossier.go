@@ -10,6 +10,7 @@ import (
 // the child tables whose rows belong to them. Profiles build it; sources read it.
 type Class struct {
 	Name     string
+	Profile  string // the profile the class comes from, for messages ("" when none)
 	Root     Table
 	Children []Child
 }

@@ -71,6 +71,9 @@ func (d *Dossier) WriteJSON(w io.Writer, lobName func(LOBRef) string) error {
 		}
 		b = append(b, "\n"+`{"name":`...)
 		b = appendJSONString(b, t.Table)
+		if t.Absent {
+			b = append(b, `,"absent":true`...) // an optional table the database does not have
+		}
 		// Names and types once per table, then each row as an array in that order (like a CSV with
 		// its header): half the bytes of one object per row. Database types and nullability are in
 		// the SIP's data dictionary.

@@ -41,6 +41,7 @@ func foldParts(d dialect, name string) string {
 // MissingTableError is a table of a class that the database does not have.
 type MissingTableError struct {
 	Class    string
+	Profile  string   // the class's profile, or ""
 	Table    string   // as the class names it
 	Origin   string   // where the class names it ("file:line"), or ""
 	Where    string   // the source, redacted
@@ -53,19 +54,17 @@ func (e *MissingTableError) Error() string {
 	return fmt.Sprintf("%s: table %s not found (%s)", e.Where, e.Table, e.Detail())
 }
 
-// Detail says what was looked for and how the database folds names.
+// Detail names the profile, what was looked for and how the database folds names.
 func (e *MissingTableError) Detail() string {
 	q := make([]string, len(e.Tried))
 	for i, t := range e.Tried {
 		q[i] = `"` + t + `"`
 	}
-	switch len(q) {
-	case 0:
-		return e.Folding
-	case 1:
-		return fmt.Sprintf("looked for %s; %s", q[0], e.Folding)
+	s := "looked for " + strings.Join(q, " and ") + ": " + e.Folding
+	if e.Profile != "" {
+		s = "profile " + e.Profile + "; " + s
 	}
-	return fmt.Sprintf("looked for %s; %s", strings.Join(q, " and "), e.Folding)
+	return s
 }
 
 // MissingTablesError lists every required table of a class the database lacks, found in one pass.
@@ -83,7 +82,11 @@ func (e *MissingTablesError) Error() string {
 		return m.Error()
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "class %q: %d tables not found in %s (%s):", e.Class, len(e.Tables), e.Tables[0].Where, e.Tables[0].Folding)
+	of := ""
+	if e.Tables[0].Profile != "" {
+		of = " of profile " + e.Tables[0].Profile
+	}
+	fmt.Fprintf(&b, "class %q%s: %d tables not found in %s (%s):", e.Class, of, len(e.Tables), e.Tables[0].Where, e.Tables[0].Folding)
 	for _, m := range e.Tables {
 		b.WriteString("\n  ")
 		if m.Origin != "" {

@@ -127,7 +127,7 @@ func (s *sqlSource) describeClass(ctx context.Context, q querier, class Class) (
 		info, err := s.describe(ctx, q, e.t.Name)
 		var m *MissingTableError
 		if errors.As(err, &m) {
-			m.Class, m.Origin, m.Optional = class.Name, e.t.Origin, e.optional
+			m.Class, m.Profile, m.Origin, m.Optional = class.Name, class.Profile, e.t.Origin, e.optional
 			if e.optional {
 				out = append(out, describedTable{absent: m})
 			} else {

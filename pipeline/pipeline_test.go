@@ -412,7 +412,7 @@ func TestValidateSourceOnDemo(t *testing.T) {
 		got = append(got, e.Error())
 	}
 	want := []string{
-		fmt.Sprintf("bad.yaml:%d: classes[0].children[6].table: sqlite:%s: table IND_BACC not found (names are case-sensitive: Apogée's are upper case)", lineOf(bad, "IND_BACC"), demoDB(t)),
+		fmt.Sprintf("bad.yaml:%d: classes[0].children[6].table: sqlite:%s: table IND_BACC not found (profile apogee; looked for \"IND_BACC\": SQLite ignores case in names)", lineOf(bad, "IND_BACC"), demoDB(t)),
 		fmt.Sprintf("bad.yaml:%d: classes[0].children[8].order[0]: unknown column COD_THESE in table THESE_HDR_SOUT", lineOf(bad, "COD_THESE")),
 		fmt.Sprintf("bad.yaml:%d: classes[0].content.title: {{.COD_ETUD}}: unknown column COD_ETUD in table INDIVIDU", lineOf(bad, "title:")),
 	}

@@ -2,6 +2,7 @@ package profiles
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -11,17 +12,26 @@ import (
 // ValidateSource checks the profile against a live database: every table exists, and every column
 // the profile names (keys, join columns, column lists, order, template fields) is one of its columns.
 // Its error is an Errors, each located at the field that names the missing table or column.
+// An optional table that is absent is not an error (CheckSource reports it).
 func (p *Profile) ValidateSource(ctx context.Context, src extract.Source) error {
+	_, err := p.CheckSource(ctx, src)
+	return err
+}
+
+// CheckSource is ValidateSource that also returns the warnings: each optional table the database
+// lacks, located where the profile names it. Every problem is found in one pass.
+func (p *Profile) CheckSource(ctx context.Context, src extract.Source) (Errors, error) {
 	el := &errorList{file: p.File, lines: p.lines}
+	var warnings Errors
 	for i := range p.Classes {
 		c := &p.Classes[i]
 		path := fmt.Sprintf("classes[%d]", i)
 		// One table at a time, so that a missing table is reported where the profile names it,
 		// and the other tables are still checked.
-		rootCols, err := describeTable(ctx, src, extract.Table{Name: c.Root.Table, Key: c.Root.Key})
+		rootCols, err := describeTable(ctx, src, p.Name, extract.Table{Name: c.Root.Table, Key: c.Root.Key})
 		if err != nil {
 			if ctx.Err() != nil {
-				return ctx.Err()
+				return nil, ctx.Err()
 			}
 			el.add(path+".root.table", "%s", oneLine(err.Error()))
 		} else {
@@ -54,10 +64,16 @@ func (p *Profile) ValidateSource(ctx context.Context, src extract.Source) error 
 		}
 		for j, ch := range c.Children {
 			cp := fmt.Sprintf("%s.children[%d]", path, j)
-			cols, err := describeTable(ctx, src, extract.Table{Name: ch.Table, Key: ch.Join})
+			cols, err := describeTable(ctx, src, p.Name, extract.Table{Name: ch.Table, Key: ch.Join})
+			var missing *extract.MissingTableError
+			if ch.Optional && errors.As(err, &missing) {
+				warnings = append(warnings, &Error{File: p.File, Line: p.lines.line(cp + ".table"), Field: cp + ".table",
+					Msg: fmt.Sprintf("optional table %s not found in %s (%s): dossiers are archived without it", ch.Table, missing.Where, missing.Detail())})
+				continue
+			}
 			if err != nil {
 				if ctx.Err() != nil {
-					return ctx.Err()
+					return nil, ctx.Err()
 				}
 				el.add(cp+".table", "%s", oneLine(err.Error()))
 				continue
@@ -74,11 +90,11 @@ func (p *Profile) ValidateSource(ctx context.Context, src extract.Source) error 
 			}
 		}
 	}
-	return el.errs.err()
+	return warnings, el.errs.err()
 }
 
-func describeTable(ctx context.Context, src extract.Source, t extract.Table) ([]extract.Column, error) {
-	infos, err := src.Describe(ctx, extract.Class{Name: "describe", Root: t})
+func describeTable(ctx context.Context, src extract.Source, profile string, t extract.Table) ([]extract.Column, error) {
+	infos, err := src.Describe(ctx, extract.Class{Name: "describe", Profile: profile, Root: t})
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package profiles
 
 import (
+	"fmt"
 	"strconv"
 
 	"github.com/versement/versement/extract"
@@ -89,6 +90,17 @@ type Class struct {
 
 	tpl   *classTemplates
 	dates *contentDates
+	// where the class sits in its profile, for messages: file, line index and field path.
+	profile, file, path string
+	lines               lineIndex
+}
+
+// origin is "file:line" of a field of the class ("root.table").
+func (c *Class) origin(field string) string {
+	if c.file == "" {
+		return ""
+	}
+	return fmt.Sprintf("%s:%d", c.file, c.lines.line(c.path+"."+field))
 }
 
 // Root is the table whose rows are the dossiers.
@@ -114,7 +126,10 @@ type Child struct {
 	Columns []string `yaml:"columns,omitempty"`
 	Where   string   `yaml:"where,omitempty"`
 	Order   []string `yaml:"order,omitempty"`
-	Meaning `yaml:",inline"`
+	// Optional marks a table not every establishment's database has (theses, photos): absent, it
+	// is a warning and the dossiers are archived without it.
+	Optional bool `yaml:"optional,omitempty"`
+	Meaning  `yaml:",inline"`
 }
 
 // Content maps a dossier to its SEDA ArchiveUnit Content. Title, Description and keyword values are
@@ -137,14 +152,16 @@ type Keyword struct {
 // ExtractClass converts the class to what extract's sources read.
 func (c *Class) ExtractClass() extract.Class {
 	ec := extract.Class{
-		Name: c.Name,
-		Root: extract.Table{Name: c.Root.Table, Key: c.Root.Key, Columns: c.Root.Columns, Where: c.Root.Where},
+		Name:    c.Name,
+		Profile: c.profile,
+		Root:    extract.Table{Name: c.Root.Table, Key: c.Root.Key, Columns: c.Root.Columns, Where: c.Root.Where, Origin: c.origin("root.table")},
 	}
-	for _, ch := range c.Children {
+	for i, ch := range c.Children {
 		ec.Children = append(ec.Children, extract.Child{
-			Table:      extract.Table{Name: ch.Table, Columns: ch.Columns, Where: ch.Where},
+			Table:      extract.Table{Name: ch.Table, Columns: ch.Columns, Where: ch.Where, Origin: c.origin(fmt.Sprintf("children[%d].table", i))},
 			JoinColumn: ch.Join,
 			OrderBy:    ch.Order,
+			Optional:   ch.Optional,
 		})
 	}
 	return ec

@@ -121,6 +121,7 @@ func (p *Profile) validate(el *errorList) {
 			}
 			seen[c.Name] = i
 		}
+		c.profile, c.file, c.path, c.lines = p.Name, el.file, path, el.lines
 		c.validate(el, path)
 	}
 	p.validateRetention(el)

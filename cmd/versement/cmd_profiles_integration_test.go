@@ -44,7 +44,7 @@ func TestProfilesValidateReportsEachMistake(t *testing.T) {
 	out, code := run(t, "profiles", "validate", path)
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	if code != exitFindings || len(lines) != 2 || lines[1] != "ERR: 1 mistake(s) found" || !strings.HasPrefix(lines[0], path+":") ||
-		!strings.HasSuffix(lines[0], ": classes[0].children[6].joinn: unknown field (known here: columns, comment, join, meanings, order, table, where)") {
+		!strings.HasSuffix(lines[0], ": classes[0].children[6].joinn: unknown field (known here: columns, comment, join, meanings, optional, order, table, where)") {
 		t.Fatalf("validate: code %d\n%s", code, out)
 	}
 	// Once the shape is right, the values are checked: a wrong version is reported with its line.

@@ -60,7 +60,11 @@ func validateAgainstSource(c *cli.Context, p *profiles.Profile) error {
 		return err
 	}
 	defer src.Close()
-	if err := p.ValidateSource(c.Context, src); err != nil {
+	warnings, err := p.CheckSource(c.Context, src)
+	for _, w := range warnings {
+		fmt.Fprintf(c.App.Writer, "%s:%d: warning: %s: %s\n", w.File, w.Line, w.Field, w.Msg)
+	}
+	if err != nil {
 		return err
 	}
 	fmt.Fprintf(c.App.Writer, "%s: tables and columns found in %s\n", p.File, spec)

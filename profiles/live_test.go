@@ -1,0 +1,166 @@
+package profiles_test
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/versement/versement/extract"
+	"github.com/versement/versement/extract/demo"
+	"github.com/versement/versement/internal/testsvc"
+	"github.com/versement/versement/profiles"
+)
+
+// demoSource builds the Apogée demo base on SQLite or PostgreSQL, runs ddl on it, and opens it as
+// a user would. where is how messages name the source.
+func demoSource(t *testing.T, dialect string, n int, ddl ...string) (src extract.Source, where string) {
+	t.Helper()
+	ctx := context.Background()
+	var db *sql.DB
+	var spec string
+	var err error
+	if dialect == "postgres" {
+		dsn := testsvc.PostgresDB(t)
+		db, err = sql.Open("pgx", dsn)
+		t.Setenv("VERSEMENT_TEST_SOURCE", dsn)
+		spec, where = "env:VERSEMENT_TEST_SOURCE", dsn
+	} else {
+		path := filepath.Join(t.TempDir(), "apogee.db")
+		db, err = sql.Open("sqlite", "file:"+path)
+		spec, where = "sqlite:"+path, "sqlite:"+path
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := demo.Generate(ctx, db, dialect, demo.Options{Profile: demo.Apogee, Dossiers: n, Seed: 3}); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range ddl {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	src, err = extract.Open(ctx, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { src.Close() })
+	return src, where
+}
+
+func lineOf(text, s string) int {
+	for i, l := range strings.Split(text, "\n") {
+		if strings.Contains(l, s) {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+// Not every establishment has theses, photos or element results: the built-in Apogée profile marks
+// them optional. Absent, they are warnings located in the profile, and dossiers are read without
+// them; every missing required table is reported at once, each at its line, with the database's
+// folding and the profile's name.
+func TestOptionalAndMissingTables(t *testing.T) {
+	text, _ := profiles.BuiltinSource("apogee")
+	line := func(table string) int { return lineOf(string(text), "table: "+table) }
+	for _, dialect := range []string{"sqlite", "postgres"} {
+		t.Run(dialect, func(t *testing.T) {
+			looked := func(table string) string {
+				if dialect == "postgres" {
+					return fmt.Sprintf(`profile apogee; looked for "%s" and "%s": PostgreSQL folds unquoted names to lower case`, table, strings.ToLower(table))
+				}
+				return fmt.Sprintf(`profile apogee; looked for "%s": SQLite ignores case in names`, table)
+			}
+			p, err := profiles.Builtin("apogee")
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			src, where := demoSource(t, dialect, 30, `DROP TABLE "PHO_ETU"`, `DROP TABLE "THESE_HDR_SOUT"`, `DROP TABLE "INS_ADM_ETP"`, `DROP TABLE "IND_BAC"`)
+			warnings, err := p.CheckSource(ctx, src)
+			var got []string
+			for _, w := range warnings {
+				got = append(got, w.Error())
+			}
+			wantWarnings := []string{
+				fmt.Sprintf("builtin/apogee.yaml:%d: classes[0].children[7].table: optional table PHO_ETU not found in %s (%s): dossiers are archived without it", line("PHO_ETU"), where, looked("PHO_ETU")),
+				fmt.Sprintf("builtin/apogee.yaml:%d: classes[0].children[8].table: optional table THESE_HDR_SOUT not found in %s (%s): dossiers are archived without it", line("THESE_HDR_SOUT"), where, looked("THESE_HDR_SOUT")),
+			}
+			if strings.Join(got, "\n") != strings.Join(wantWarnings, "\n") {
+				t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(wantWarnings, "\n"))
+			}
+			wantErr := strings.Join([]string{
+				fmt.Sprintf("builtin/apogee.yaml:%d: classes[0].children[2].table: %s: table INS_ADM_ETP not found (%s)", line("INS_ADM_ETP"), where, looked("INS_ADM_ETP")),
+				fmt.Sprintf("builtin/apogee.yaml:%d: classes[0].children[6].table: %s: table IND_BAC not found (%s)", line("IND_BAC"), where, looked("IND_BAC")),
+			}, "\n")
+			if err == nil || err.Error() != wantErr {
+				t.Errorf("errors:\n%v\nwant:\n%s", err, wantErr)
+			}
+
+			// A run's read says the same in one pass, and the Checker gives the warnings.
+			class := p.Class("etudiant").ExtractClass()
+			for _, err := range src.Dossiers(ctx, class, nil) {
+				want := fmt.Sprintf("class \"etudiant\" of profile apogee: 2 tables not found in %s (%s):\n  builtin/apogee.yaml:%d: INS_ADM_ETP\n  builtin/apogee.yaml:%d: IND_BAC",
+					where, map[string]string{"sqlite": "SQLite ignores case in names", "postgres": "PostgreSQL folds unquoted names to lower case"}[dialect], line("INS_ADM_ETP"), line("IND_BAC"))
+				var missing *extract.MissingTablesError
+				if !errors.As(err, &missing) || err.Error() != want {
+					t.Errorf("read: %v\nwant:\n%s", err, want)
+				}
+				break
+			}
+			ws, err := src.(extract.Checker).Check(ctx, class)
+			if err == nil || len(ws) != 0 {
+				t.Errorf("Check with required tables missing: %v, %v", ws, err)
+			}
+		})
+	}
+	t.Run("optional absent only", func(t *testing.T) {
+		p, _ := profiles.Builtin("apogee")
+		ctx := context.Background()
+		src, where := demoSource(t, "sqlite", 30, `DROP TABLE "PHO_ETU"`)
+		class := p.Class("etudiant").ExtractClass()
+		ws, err := src.(extract.Checker).Check(ctx, class)
+		want := fmt.Sprintf(`builtin/apogee.yaml:%d: optional table PHO_ETU not found (profile apogee; looked for "PHO_ETU": SQLite ignores case in names): its dossiers are archived without it`, line("PHO_ETU"))
+		if err != nil || len(ws) != 1 || ws[0].String() != want || ws[0].Table != "PHO_ETU" || ws[0].Class != "etudiant" {
+			t.Fatalf("Check = %v, %v\nwant %s", ws, err, want)
+		}
+		if err := p.ValidateSource(ctx, src); err != nil {
+			t.Errorf("ValidateSource: %v", err)
+		}
+		infos, err := p.Class("etudiant").Dictionary(ctx, src)
+		if err != nil || len(infos) != 9 {
+			t.Errorf("dictionary: %d tables, %v", len(infos), err)
+		}
+		n := 0
+		for d, err := range src.Dossiers(ctx, class, nil) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			n++
+			photo := d.Tables[8]
+			if photo.Table != "PHO_ETU" || !photo.Absent || len(photo.Rows) != 0 || len(photo.Columns) != 0 {
+				t.Fatalf("PHO_ETU: %+v", photo)
+			}
+			if rows, ok := d.Env()["PHO_ETU"].([]map[string]any); !ok || len(rows) != 0 {
+				t.Errorf("Env PHO_ETU = %#v", d.Env()["PHO_ETU"])
+			}
+			var b bytes.Buffer
+			if err := d.WriteJSON(&b, nil); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(b.String(), "\n"+`{"name":"PHO_ETU","absent":true,"columns":[],"types":[],"rows":[]},`+"\n") {
+				t.Errorf("document: %s", b.String())
+			}
+		}
+		if n != 30 {
+			t.Errorf("%d dossiers read from %s, want 30", n, where)
+		}
+	})
+}
