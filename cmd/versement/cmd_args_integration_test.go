@@ -226,3 +226,20 @@ func TestMainGlobalFlagsAfterTheCommand(t *testing.T) {
 		t.Errorf("bad level after the command: exit %d\n%s", code, out)
 	}
 }
+
+// A URL with & copied from the help into a shell must not end the command there: every such URL
+// in any command's help is quoted.
+func TestArgsHelpQuotesURLs(t *testing.T) {
+	newApp()
+	eachCommand(commands, nil, func(path []string, c *cli.Command) {
+		out, code := run(t, append([]string{"help"}, path...)...)
+		if code != exitOK {
+			t.Fatalf("help %v: exit %d\n%s", path, code, out)
+		}
+		for _, word := range strings.Fields(out) {
+			if strings.Contains(word, "://") && strings.Contains(word, "&") && !(strings.HasPrefix(word, "'") && strings.HasSuffix(word, "'")) {
+				t.Errorf("help %s: unquoted URL %s", strings.Join(path, " "), word)
+			}
+		}
+	})
+}

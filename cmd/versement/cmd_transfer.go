@@ -29,11 +29,12 @@ func init() {
 			"same SHA-256, is not sent again; one stored under the same name with other bytes is an error\n" +
 			"and nothing is overwritten. Each SIP is first checked as `versement verify` checks it (layout,\n" +
 			"manifest, every file's size and digest): a damaged one, or one not fully checked, is refused and\n" +
-			"neither sent nor recorded; --no-verify skips the check. Targets:\n" +
-			"  dir:///srv/depot\n" +
-			"  s3://bucket/prefix?endpoint=https://s3.example.org&region=eu-west-3&path-style=true\n" +
+			"neither sent nor recorded; --no-verify skips the check. Targets (quoted: a bare & would end the\n" +
+			"command in a shell):\n" +
+			"  --target 'dir:///srv/depot'\n" +
+			"  --target 's3://bucket/prefix?endpoint=https://s3.example.org&region=eu-west-3&path-style=true'\n" +
 			"     (credentials: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE; private CA: AWS_CA_BUNDLE)\n" +
-			"  vitam+https://ingest.example.org:8443?tenant=0&admin=https://access.example.org:8444\n" +
+			"  --target 'vitam+https://ingest.example.org:8443?tenant=0&admin=https://access.example.org:8444'\n" +
 			"     (client certificate: VERSEMENT_VITAM_CERT, VERSEMENT_VITAM_KEY; CA: VERSEMENT_VITAM_CA)\n" +
 			"Exit status: 0 all sent or already there, 1 a SIP refused as damaged or rejected by VITAM (KO),\n" +
 			"2 a SIP could not be sent.",
