@@ -95,9 +95,10 @@ func Syntax(file string, src []byte, err error) error {
 	tk := ye.GetToken()
 	lines := lineBreak.Split(string(src), -1)
 	at, msg := tk, "YAML syntax: "+ye.GetMessage()
-	// The field is read from the tokens before stop, and stop's own when it is a key (a key
-	// defined twice).
-	stop, inclusive, parent := tk.Position, true, false
+	// The field is read from the tokens before stop, and with inclusive from stop's own when it
+	// is a key (a key defined twice).
+	stop, inclusive, parent := tk.Position, false, false
+	levelsKept := -1 // the field is the first levelsKept levels of the structure; -1: all
 	switch m := ye.GetMessage(); {
 	case strings.HasPrefix(m, "could not find end character of"):
 		q := quoteAt(lines, tk.Position)
@@ -121,11 +122,18 @@ func Syntax(file string, src []byte, err error) error {
 	case definedAt.MatchString(m):
 		d := definedAt.FindStringSubmatch(m)
 		msg = fmt.Sprintf("defined twice: the first %s is at line %s", strconv.Quote(d[1]), d[2])
+		inclusive = true
 	case strings.Contains(m, "not allowed in this context") && keyAbove(tk) != nil:
 		// "  c: "1"\n   d: 2": a key deeper than the key above, whose value is on its line.
 		msg = fmt.Sprintf("indented deeper than the key above it (line %d), which already has its value: indent it like its neighbours",
 			keyAbove(tk).Position.Line)
-		inclusive = false
+	case strings.Contains(m, "not allowed in this context") && startsLine(lines, tk.Position) &&
+		between(fieldAt(tk, tk.Position, false), tk.Position.Column) > 0:
+		levels := fieldAt(tk, tk.Position, false)
+		n := between(levels, tk.Position.Column)
+		msg = fmt.Sprintf("not lined up: deeper than line %d (column %d) but less deep than line %d (column %d), so YAML cannot tell what it belongs to",
+			levels[n-1].line, levels[n-1].col, levels[n].line, levels[n].col)
+		levelsKept = n
 	case m == "mapping value is not allowed in this context" && overIndented(tk):
 		// "  c: 1\n   d: 2": the deeper line continues c's value ("1 d"), and its ':' cannot
 		// follow a value. The mistake is the indentation of that second line.
@@ -135,11 +143,13 @@ func Syntax(file string, src []byte, err error) error {
 		at = &token.Token{Position: &token.Position{Line: colon.Position.Line, Column: col}}
 		msg = fmt.Sprintf("indented deeper than the key above it (line %d), so YAML reads this line as the rest of that key's value: indent it like its neighbours",
 			tk.Position.Line)
-		inclusive = false
 	}
 	stack := fieldAt(tk, stop, inclusive)
 	if n := len(stack); parent && n > 0 && stack[n-1].key != "" {
 		stack = stack[:n-1]
+	}
+	if levelsKept >= 0 && levelsKept < len(stack) {
+		stack = stack[:levelsKept]
 	}
 	return &SyntaxError{File: file, Line: at.Position.Line, Column: at.Position.Column,
 		Field: path(stack), Msg: msg, Text: redact(lineText(lines, at.Position.Line))}
@@ -179,6 +189,22 @@ func closedOnLine(line string, col int) bool {
 		}
 	}
 	return false
+}
+
+// between returns n when col falls between the columns of levels n-1 and n of stack, or 0.
+func between(stack []frame, col int) int {
+	for i := 1; i < len(stack); i++ {
+		if stack[i-1].col < col && col < stack[i].col {
+			return i
+		}
+	}
+	return 0
+}
+
+// startsLine says whether only spaces come before pos on its line.
+func startsLine(lines []string, pos *token.Position) bool {
+	r := []rune(lineText(lines, pos.Line))
+	return pos.Column >= 1 && pos.Column <= len(r)+1 && strings.TrimLeft(string(r[:pos.Column-1]), " ") == ""
 }
 
 // keyAbove returns the key of the line above tk when tk is a key indented deeper than it while
@@ -269,8 +295,9 @@ func fieldAt(tk *token.Token, stop *token.Position, inclusive bool) []frame {
 			}
 			if n := len(stack); n > 0 && stack[n-1].key == "" && stack[n-1].col == c {
 				stack[n-1].item++
+				stack[n-1].line = t.Position.Line
 			} else {
-				stack = append(stack, frame{col: c})
+				stack = append(stack, frame{col: c, line: t.Position.Line})
 			}
 		default:
 			if flow > 0 || t.Next == nil || t.Next.Type != token.MappingValueType {
@@ -280,7 +307,7 @@ func fieldAt(tk *token.Token, stop *token.Position, inclusive bool) []frame {
 			for len(stack) > 0 && stack[len(stack)-1].col >= c {
 				stack = stack[:len(stack)-1]
 			}
-			stack = append(stack, frame{col: c, key: t.Value})
+			stack = append(stack, frame{col: c, line: t.Position.Line, key: t.Value})
 		}
 	}
 	return stack
@@ -288,9 +315,9 @@ func fieldAt(tk *token.Token, stop *token.Position, inclusive bool) []frame {
 
 // frame is one level of the block structure: a key, or a sequence and the number of its item.
 type frame struct {
-	col  int
-	key  string // "" for a sequence
-	item int
+	col, line int    // where the key or the sequence's latest item is
+	key       string // "" for a sequence
+	item      int
 }
 
 func path(stack []frame) string {

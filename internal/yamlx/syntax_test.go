@@ -40,9 +40,17 @@ func TestParseSyntaxErrorsPointAtTheMistake(t *testing.T) {
     6 |       source: {file: a.dsn}
       |       ^`},
 		{"not indented enough", "jobs:\n  - a\n - b\n",
-			`jobs.yaml:3:2: jobs[0]: YAML syntax: value is not allowed in this context
+			`jobs.yaml:3:2: jobs: not lined up: deeper than line 1 (column 1) but less deep than line 2 (column 3), so YAML cannot tell what it belongs to
     3 |  - b
       |  ^`},
+		{"key not lined up", strings.Replace(jobs, "    profile: apogee\n    source", "   profile: apogee\n    source", 1),
+			`jobs.yaml:5:4: jobs[0]: not lined up: deeper than line 3 (column 3) but less deep than line 4 (column 5), so YAML cannot tell what it belongs to
+    5 |    profile: apogee
+      |    ^`},
+		{"generic", "a: b: c\n",
+			`jobs.yaml:1:4: a: YAML syntax: mapping value is not allowed in this context
+    1 | a: b: c
+      |    ^`},
 		{"tab", strings.TrimSuffix(jobs, "    profile: apogee\n") + "\tprofile: apogee\n",
 			"jobs.yaml:9:1: jobs[1]: a tab in the indentation: YAML indents with spaces only\n    9 | \tprofile: apogee\n      | ^"},
 		{"tab at the top", "jobs:\n\t- name: a\n",
