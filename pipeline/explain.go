@@ -170,34 +170,35 @@ func dateOrDash(d civil.Date) string {
 func (e Explanation) MarshalJSON() ([]byte, error) {
 	d := e.Decision
 	out := struct {
-		Class       string            `json:"class"`
-		Key         string            `json:"key"`
-		Title       string            `json:"title"`
-		AsOf        string            `json:"as_of"`
-		Tier        retention.Tier    `json:"tier"`
-		ArchiveTier retention.Tier    `json:"archive_tier"`
-		Rule        string            `json:"rule"`
-		Status      retention.Status  `json:"status"`
-		Start       string            `json:"start,omitempty"`
-		ActiveEnd   string            `json:"active_end,omitempty"`
-		DUAStart    string            `json:"dua_start,omitempty"`
-		DUAEnd      string            `json:"dua_end,omitempty"`
-		AccessID    string            `json:"access_rule,omitempty"`
-		AccessEnd   string            `json:"access_end,omitempty"`
-		Sampled     bool              `json:"sampled"`
-		Hold        string            `json:"hold,omitempty"`
-		Reason      string            `json:"reason,omitempty"`
-		Explanation string            `json:"explanation"`
-		Basis       string            `json:"basis,omitempty"`
-		Note        string            `json:"note,omitempty"`
-		Rows        map[string]int    `json:"rows"`
-		Warnings    []string          `json:"warnings,omitempty"`
-		Dates       map[string]string `json:"content_dates,omitempty"`
+		Class       string              `json:"class"`
+		Key         string              `json:"key"`
+		Title       string              `json:"title"`
+		AsOf        string              `json:"as_of"`
+		Tier        retention.Tier      `json:"tier"`
+		ArchiveTier retention.Tier      `json:"archive_tier"`
+		Rule        string              `json:"rule"`
+		Status      retention.Status    `json:"status"`
+		Start       string              `json:"start,omitempty"`
+		ActiveEnd   string              `json:"active_end,omitempty"`
+		DUAStart    string              `json:"dua_start,omitempty"`
+		DUAEnd      string              `json:"dua_end,omitempty"`
+		AccessID    string              `json:"access_rule,omitempty"`
+		AccessEnd   string              `json:"access_end,omitempty"`
+		Sampled     bool                `json:"sampled"`
+		Hold        string              `json:"hold,omitempty"`
+		Reason      string              `json:"reason,omitempty"`
+		Explanation string              `json:"explanation"`
+		Basis       string              `json:"basis,omitempty"`
+		Note        string              `json:"note,omitempty"`
+		Rows        map[string]int      `json:"rows"`
+		Warnings    []string            `json:"warnings,omitempty"`
+		Dates       map[string]string   `json:"content_dates,omitempty"`
+		Anomalies   []retention.Anomaly `json:"anomalies,omitempty"`
 	}{
 		Class: e.Class, Key: e.Key, Title: e.Description.Title, AsOf: dateText(d.AsOf), Tier: d.Tier, ArchiveTier: e.Tier,
 		Rule: d.Rule, Status: d.Status, Start: dateText(d.Start), ActiveEnd: dateText(d.ActiveEnd), DUAStart: dateText(d.DUAStart),
 		DUAEnd: dateText(d.DUAEnd), AccessID: d.AccessID, AccessEnd: dateText(d.AccessEnd), Sampled: d.Sampled,
-		Reason: d.Reason, Explanation: d.Explain(), Rows: e.Rows, Warnings: e.Description.Notes,
+		Reason: d.Reason, Explanation: d.Explain(), Rows: e.Rows, Warnings: e.Description.Notes, Anomalies: d.Anomalies,
 	}
 	if d.Hold != nil {
 		out.Hold = d.Hold.ID

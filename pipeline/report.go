@@ -50,6 +50,10 @@ type Report struct {
 	Eliminations int64 `json:"eliminations"`
 	// Undetermined lists the first undetermined dossiers with their reason (all are counted in Tiers).
 	Undetermined []Undetermined `json:"undetermined,omitempty"`
+	// Anomalies counts the data anomalies of the decisions (dates that cannot be true, or that the
+	// rule had to arbitrate), per class and code, with the first keys: they never change a tier, but
+	// the archivist should look at them.
+	Anomalies []AnomalyCount `json:"anomalies,omitempty"`
 
 	SIPs   []SIP  `json:"sips"`
 	Ledger string `json:"ledger,omitempty"` // the ledger file the SIPs are recorded in
@@ -67,9 +71,31 @@ type Report struct {
 	DossiersPerSecond float64  `json:"dossiers_per_second"`
 	BytesPerSecond    float64  `json:"bytes_per_second"`
 
-	index   map[ruleKey]int
-	classes map[string]int64
+	index     map[ruleKey]int
+	classes   map[string]int64
+	anomalies map[anomalyKey]int
 }
+
+// AnomalyCount is how many dossiers of a class have an anomaly with that code.
+type AnomalyCount struct {
+	Class    string                `json:"class"`
+	Code     retention.AnomalyCode `json:"code"`
+	Dossiers int64                 `json:"dossiers"`
+	// Keys are the first MaxAnomalyKeys of them, in the order they were read, with control
+	// characters written as Go escapes (\x1b): the report is read on terminals.
+	Keys []string `json:"keys"`
+}
+
+// MaxAnomalyKeys bounds AnomalyCount.Keys.
+const MaxAnomalyKeys = 10
+
+type anomalyKey struct {
+	class string
+	code  retention.AnomalyCode
+}
+
+// anomalyOrder is the order reports list the codes in: retention's, then any other by name.
+var anomalyOrder = []retention.AnomalyCode{retention.BirthInFuture, retention.EndBeforeStart, retention.InPostPastMaxAge, retention.DUAEndedWhileActive}
 
 // RuleCount is how many dossiers of a class a rule put in a tier.
 type RuleCount struct {
@@ -130,7 +156,7 @@ func newReport(p *profiles.Profile, cfg Config, asOf civil.Date, tiers []retenti
 		Profile: p.Name, Source: cfg.SourceName, Dialect: cfg.Source.Dialect(), AsOf: asOf,
 		DryRun: cfg.DryRun, Decommission: cfg.Decommission, ArchiveTiers: tiers,
 		Started: time.Now().UTC(), Tiers: map[retention.Tier]int64{}, SIPs: []SIP{},
-		index: map[ruleKey]int{}, classes: map[string]int64{},
+		index: map[ruleKey]int{}, classes: map[string]int64{}, anomalies: map[anomalyKey]int{},
 	}
 }
 
@@ -158,6 +184,24 @@ func (r *Report) count(class string, dec retention.Decision, tier retention.Tier
 	if dec.Tier == retention.Undetermined && len(r.Undetermined) < MaxUndeterminedListed {
 		r.Undetermined = append(r.Undetermined, Undetermined{Class: class, Key: dec.Key, Reason: dec.Reason})
 	}
+	for j, a := range dec.Anomalies {
+		// A decision lists each code at most once; were it not to, the dossier still counts once.
+		if slices.ContainsFunc(dec.Anomalies[:j], func(b retention.Anomaly) bool { return b.Code == a.Code }) {
+			continue
+		}
+		k := anomalyKey{class, a.Code}
+		i, ok := r.anomalies[k]
+		if !ok {
+			i = len(r.Anomalies)
+			r.anomalies[k] = i
+			r.Anomalies = append(r.Anomalies, AnomalyCount{Class: class, Code: a.Code, Keys: []string{}})
+		}
+		ac := &r.Anomalies[i]
+		ac.Dossiers++
+		if len(ac.Keys) < MaxAnomalyKeys {
+			ac.Keys = append(ac.Keys, escapeControl(dec.Key))
+		}
+	}
 }
 
 func (r *Report) classDossiers(class string) int64 { return r.classes[class] }
@@ -177,6 +221,15 @@ func (r *Report) finish(start time.Time) {
 		r.DossiersPerSecond = float64(r.Dossiers) / r.Seconds
 		r.BytesPerSecond = float64(r.Bytes) / r.Seconds
 	}
+	slices.SortStableFunc(r.Anomalies, func(a, b AnomalyCount) int {
+		if a.Class != b.Class {
+			return strings.Compare(a.Class, b.Class)
+		}
+		if oa, ob := anomalyRank(a.Code), anomalyRank(b.Code); oa != ob {
+			return oa - ob
+		}
+		return strings.Compare(string(a.Code), string(b.Code))
+	})
 	// Stable order for people and for tests: class, then tier in lifecycle order, then rule.
 	sort.SliceStable(r.Rules, func(i, j int) bool {
 		a, b := r.Rules[i], r.Rules[j]
@@ -188,6 +241,13 @@ func (r *Report) finish(start time.Time) {
 		}
 		return a.Rule < b.Rule
 	})
+}
+
+func anomalyRank(c retention.AnomalyCode) int {
+	if i := slices.Index(anomalyOrder, c); i >= 0 {
+		return i
+	}
+	return len(anomalyOrder)
 }
 
 // AllTiers lists the tiers in the order reports print them.
@@ -266,6 +326,19 @@ func (r *Report) WriteSummary(w io.Writer) error {
 		if n := r.Tiers[retention.Undetermined] - int64(len(r.Undetermined)); n > 0 {
 			fmt.Fprintf(&b, "  and %d more dossiers (the JSON report lists the first %d)\n", n, MaxUndeterminedListed)
 		}
+	}
+
+	if len(r.Anomalies) > 0 {
+		b.WriteString("\ndata anomalies (dates that cannot be true, or that the rule had to arbitrate; the tier is unchanged; `versement explain --key KEY` tells more):\n")
+		tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+		for _, a := range r.Anomalies {
+			more := ""
+			if a.Dossiers > int64(len(a.Keys)) {
+				more = ", …"
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%d\t(%s%s)\n", a.Class, a.Code, a.Dossiers, strings.Join(a.Keys, ", "), more)
+		}
+		tw.Flush()
 	}
 
 	if !r.DryRun {
