@@ -26,6 +26,9 @@ type manifest struct {
 	objects []*object
 	ids     map[string]string // id -> element name
 	refs    []ref
+	// names interns element names and algorithms: the same few strings, once each, instead of one
+	// allocation per id of a manifest that can hold a million.
+	names map[string]string
 	// children are the units nested in a unit; with ArchiveUnitRefId references they make the
 	// graph that must have no cycle (VITAM refuses a unit that is its own ancestor).
 	children []edge
@@ -230,7 +233,7 @@ func parseManifest(rd io.Reader, r *Report) (*manifest, error) {
 					if prev, dup := m.ids[a.Value]; dup {
 						r.add(SevError, CodeDuplicateID, a.Value, "id %q is used by <%s> and <%s>: ids must be unique in the message", a.Value, prev, t.Name.Local)
 					} else {
-						m.ids[a.Value] = t.Name.Local
+						m.ids[a.Value] = m.intern(t.Name.Local)
 					}
 					if a.Name.Space == "" {
 						f.id = a.Value
@@ -270,7 +273,7 @@ func parseManifest(rd io.Reader, r *Report) (*manifest, error) {
 					if algo == "" {
 						structf(parent.obj.id, "object %s: MessageDigest has no algorithm attribute", parent.obj.id)
 					}
-					parent.obj.algo = algo
+					parent.obj.algo = m.intern(algo)
 				}
 			case "Attachment":
 				if inParent("BinaryDataObject") {
@@ -520,4 +523,17 @@ func (m *manifest) cycles(r *Report) {
 			}
 		}
 	}
+}
+
+func (m *manifest) intern(s string) string {
+	if v, ok := m.names[s]; ok {
+		return v
+	}
+	if m.names == nil {
+		m.names = map[string]string{}
+	}
+	if len(m.names) < 1000 { // a hostile manifest with a new name per element gets no table
+		m.names[s] = s
+	}
+	return s
 }
