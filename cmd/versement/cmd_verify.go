@@ -4,11 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/versement/versement/internal/bytesize"
 	"io"
+	"os"
+	"runtime/debug"
 	"strings"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/versement/versement/internal/bytesize"
 	"github.com/versement/versement/seda"
 )
 
@@ -77,7 +80,16 @@ func worstExit(a, b error) error {
 	return b
 }
 
+// verifyMemoryLimit is the soft memory limit verify sets for itself (unless GOMEMLIMIT is set):
+// what it keeps of a manifest is proportional to the manifest, and without a limit Go lets the
+// heap grow to twice that before collecting. Measured on a 178 MB manifest (240,000 objects):
+// peak RSS 519 MB without, 309 MB with, in the same time.
+const verifyMemoryLimit = 256 << 20
+
 func verifyPackages(c *cli.Context) error {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(verifyMemoryLimit)
+	}
 	maxExpanded, err := bytesize.Parse(c.String("max-expanded"))
 	if err != nil || maxExpanded <= 0 {
 		return cli.Exit(fmt.Sprintf("verify: --max-expanded %q: want a size such as 64GiB or 500MB", c.String("max-expanded")), exitError)
