@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -163,4 +164,55 @@ func TestOptionalAndMissingTables(t *testing.T) {
 			t.Errorf("%d dossiers read from %s, want 30", n, where)
 		}
 	})
+}
+
+// profile validate --source said "ok" for a rule that could never read its tables: every table and
+// column that the class's rule and content expressions name is checked against the dossiers.
+func TestValidateSourceChecksRuleExpressions(t *testing.T) {
+	ctx := context.Background()
+	text, _ := profiles.BuiltinSource("apogee")
+	p, err := profiles.Builtin("apogee")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, where := demoSource(t, "sqlite", 5, `ALTER TABLE "INS_ADM_ANU" RENAME COLUMN "ETA_IAA" TO "ETA_IAA_OLD"`, `ALTER TABLE "INS_ADM_ANU" RENAME COLUMN "DAT_CRE_IAA" TO "dat_cre_iaa_x"`)
+	err = p.ValidateSource(ctx, src)
+	rule, content := lineOf(string(text), "rule: APP-APO-IA"), lineOf(string(text), "start_date:")
+	want := strings.Join([]string{
+		fmt.Sprintf("builtin/apogee.yaml:%d: classes[0].rule: rule APP-APO-IA (schedule apogee) start reads INS_ADM_ANU.ETA_IAA, which its dossiers do not hold (unknown column ETA_IAA in table INS_ADM_ANU)", rule),
+		fmt.Sprintf("builtin/apogee.yaml:%d: classes[0].children[1].meanings.ETA_IAA: unknown column ETA_IAA in table INS_ADM_ANU", lineOf(string(text), "ETA_IAA: ")),
+		fmt.Sprintf("builtin/apogee.yaml:%d: classes[0].content.start_date: start_date reads INS_ADM_ANU.DAT_CRE_IAA, which its dossiers do not hold (unknown column DAT_CRE_IAA in table INS_ADM_ANU)", content),
+	}, "\n")
+	if err == nil || err.Error() != want {
+		t.Errorf("validate on %s:\n%v\nwant:\n%s", where, err, want)
+	}
+
+	// A rule of a schedule file that reads a table the class does not read, and a column spelled
+	// in another case than the dossier's.
+	dir := t.TempDir()
+	sched := "schedule: mine\nextends: apogee\nrules:\n  - id: APP-MINE\n    title: t\n    start: endOfYear(map(filter(INSCRIPTION, .ETA == \"E\"), .COD_ANU))\n    active: 1y\n    dua: 1y\n    final: keep\n    checks:\n      birth: date(INDIVIDU.date_nai_ind)\n    status: to-confirm\n"
+	writeFile(t, filepath.Join(dir, "mine.yaml"), sched)
+	prof := strings.Replace(strings.Replace(string(text), "schedule: apogee ", "schedule: mine.yaml ", 1), "rule: APP-APO-IA", "rule: APP-MINE", 1)
+	writeFile(t, filepath.Join(dir, "p.yaml"), prof)
+	q, err := profiles.Load(filepath.Join(dir, "p.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src2, _ := demoSource(t, "sqlite", 5)
+	err = q.ValidateSource(ctx, src2)
+	file := filepath.Join(dir, "p.yaml")
+	want = strings.Join([]string{
+		fmt.Sprintf("%s:%d: classes[0].rule: rule APP-MINE (schedule mine) start reads table INSCRIPTION, which is not a table of this class (it reads INDIVIDU, ADRESSE, INS_ADM_ANU, INS_ADM_ETP, RESULTAT_VET, RESULTAT_VDI, RESULTAT_ELP, IND_BAC, PHO_ETU, THESE_HDR_SOUT)", file, rule),
+		fmt.Sprintf("%s:%d: classes[0].rule: rule APP-MINE (schedule mine) checks.birth reads INDIVIDU.date_nai_ind, which its dossiers do not hold (the dossier names it INDIVIDU.DATE_NAI_IND: expressions are case-sensitive)", file, rule),
+	}, "\n")
+	if err == nil || err.Error() != want {
+		t.Errorf("validate:\n%v\nwant:\n%s", err, want)
+	}
+}
+
+func writeFile(t *testing.T, path, text string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -1,10 +1,16 @@
 package main
 
 import (
+	"context"
+	"database/sql"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/versement/versement/extract/demo"
+	"github.com/versement/versement/profiles"
 )
 
 func TestProfilesList(t *testing.T) {
@@ -58,5 +64,43 @@ func TestProfilesValidateReportsEachMistake(t *testing.T) {
 	}
 	if _, code := run(t, "profiles", "validate", filepath.Join(t.TempDir(), "none.yaml")); code != exitError {
 		t.Errorf("validate of a missing file: code %d, want %d", code, exitError)
+	}
+}
+
+// validate --source against a base without theses and whose registrations lost the column the
+// retention rule filters on: the optional table is a warning, the rule's column a finding (it said
+// "ok" although the rule could never decide).
+func TestProfilesValidateSourceWarnsAndChecksTheRule(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "apogee.db")
+	if _, err := demo.CreateSQLite(context.Background(), path, demo.Options{Profile: demo.Apogee, Dossiers: 20, Seed: 3}); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{`DROP TABLE "THESE_HDR_SOUT"`, `ALTER TABLE "INS_ADM_ANU" RENAME COLUMN "ETA_IAA" TO "ETA"`} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	text, _ := profiles.BuiltinSource("apogee")
+	line := func(s string) int {
+		for i, l := range strings.Split(string(text), "\n") {
+			if strings.Contains(l, s) {
+				return i + 1
+			}
+		}
+		return 0
+	}
+	out, code := run(t, "profiles", "validate", "--source", path, "apogee")
+	want := fmt.Sprintf(`builtin/apogee.yaml:%d: warning: classes[0].children[8].table: optional table THESE_HDR_SOUT not found in sqlite:%s (profile apogee; looked for "THESE_HDR_SOUT": SQLite ignores case in names): dossiers are archived without it
+builtin/apogee.yaml:%d: classes[0].rule: rule APP-APO-IA (schedule apogee) start reads INS_ADM_ANU.ETA_IAA, which its dossiers do not hold (unknown column ETA_IAA in table INS_ADM_ANU)
+builtin/apogee.yaml:%d: classes[0].children[1].meanings.ETA_IAA: unknown column ETA_IAA in table INS_ADM_ANU
+ERR: 2 mistake(s) found
+`, line("table: THESE_HDR_SOUT"), path, line("rule: APP-APO-IA"), line("ETA_IAA: "))
+	if code != exitFindings || out != want {
+		t.Errorf("validate --source: code %d\n%s\nwant:\n%s", code, out, want)
 	}
 }
