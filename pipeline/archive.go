@@ -217,6 +217,10 @@ func (p *Packager) reconcile(ctx context.Context) error {
 	return nil
 }
 
+func (p *Packager) notice(ctx context.Context, class, kind, digest string) (bool, error) {
+	return p.cfg.State.notice(ctx, p.cfg.Profile.Name, class, kind, digest)
+}
+
 // Bytes is the size of the SIPs finished so far by this packager.
 func (p *Packager) Bytes() int64 { return p.bytes.Load() }
 

@@ -3,9 +3,12 @@ package pipeline
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/csv"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"log/slog"
 	"slices"
@@ -270,9 +273,9 @@ func runClass(ctx context.Context, cfg Config, c *profiles.Class, asOf civil.Dat
 		wg.Wait()
 	}()
 
-	undetermined := 0
+	undetermined := sha256.New() // of the undetermined dossiers' keys and reasons, in key order
 	for r := range ch {
-		err := consume(ctx, cfg, c, tiers, rep, elim, log, start, r, &undetermined)
+		err := consume(ctx, cfg, c, tiers, rep, elim, log, start, r, undetermined)
 		if r.done != nil {
 			close(r.done)
 		}
@@ -284,8 +287,40 @@ func runClass(ctx context.Context, cfg Config, c *profiles.Class, asOf civil.Dat
 		return err
 	}
 	log.Info("class done", "class", c.Name, "dossiers", rep.classDossiers(c.Name))
-	if undetermined > 0 {
-		log.Warn("undetermined dossiers: no tier could be decided (see the report)", "class", c.Name, "dossiers", undetermined)
+	return warnUndetermined(ctx, cfg, c, rep.UndeterminedOf(c.Name), hex.EncodeToString(undetermined.Sum(nil)), log)
+}
+
+// noticer is an Archiver that remembers, from one run to the next, what the runs warned about
+// (in the state database), so that a nightly run does not repeat a warning about the same
+// unchanged dossiers. notice reports whether digest is new for (class, kind) and records it;
+// an empty digest forgets it.
+type noticer interface {
+	notice(ctx context.Context, class, kind, digest string) (bool, error)
+}
+
+// warnUndetermined warns about the class's undetermined dossiers once per set: a run whose
+// undetermined dossiers (keys and reasons) are those an earlier run already warned about says it
+// at debug level only. When they all share one reason, the warning says so.
+func warnUndetermined(ctx context.Context, cfg Config, c *profiles.Class, u UndeterminedClass, digest string, log *slog.Logger) error {
+	if n, ok := cfg.Archiver.(noticer); ok && !cfg.DryRun {
+		if u.Dossiers == 0 {
+			digest = ""
+		}
+		isNew, err := n.notice(ctx, c.Name, "undetermined", digest)
+		if err != nil {
+			return err
+		}
+		if !isNew && u.Dossiers > 0 {
+			log.Debug("undetermined dossiers: the same as an earlier run warned about", "class", c.Name, "dossiers", u.Dossiers)
+			return nil
+		}
+	}
+	switch {
+	case u.Dossiers == 0:
+	case u.Reason != "":
+		log.Warn("undetermined dossiers: no tier could be decided, all for one reason", "class", c.Name, "dossiers", u.Dossiers, "reason", u.Reason)
+	default:
+		log.Warn("undetermined dossiers: no tier could be decided (see the report)", "class", c.Name, "dossiers", u.Dossiers)
 	}
 	return nil
 }
@@ -395,7 +430,7 @@ func bufferLOBs(ctx context.Context, d *extract.Dossier) bool {
 
 // consume counts one decided dossier, proposes it for elimination or packages it.
 func consume(ctx context.Context, cfg Config, c *profiles.Class, tiers []retention.Tier, rep *Report, elim *eliminationWriter,
-	log *slog.Logger, start time.Time, r decided, undetermined *int) error {
+	log *slog.Logger, start time.Time, r decided, undetermined hash.Hash) error {
 	if r.d == nil {
 		return r.err
 	}
@@ -406,7 +441,7 @@ func consume(ctx context.Context, cfg Config, c *profiles.Class, tiers []retenti
 	archived := slices.Contains(tiers, tier)
 	rep.count(c.Name, dec, tier, archived)
 	if dec.Tier == retention.Undetermined {
-		*undetermined++
+		io.WriteString(undetermined, key+"\x00"+dec.Reason+"\n")
 		log.Debug("undetermined", "class", c.Name, "key", key, "reason", dec.Reason)
 	}
 	if r.err != nil {

@@ -50,6 +50,9 @@ type Report struct {
 	Eliminations int64 `json:"eliminations"`
 	// Undetermined lists the first undetermined dossiers with their reason (all are counted in Tiers).
 	Undetermined []Undetermined `json:"undetermined,omitempty"`
+	// UndeterminedClasses counts the undetermined dossiers of each class, with their reason when
+	// they all share one (a rule reading a table the base lacks).
+	UndeterminedClasses []UndeterminedClass `json:"undetermined_classes,omitempty"`
 	// Anomalies counts the data anomalies of the decisions (dates that cannot be true, or that the
 	// rule had to arbitrate), per class and code, with the first keys: they never change a tier, but
 	// the archivist should look at them.
@@ -119,6 +122,15 @@ type Undetermined struct {
 	Reason string `json:"reason"`
 }
 
+// UndeterminedClass is how many dossiers of a class are undetermined; Reason is set when every one
+// of them is undetermined for the same reason.
+type UndeterminedClass struct {
+	Class    string `json:"class"`
+	Dossiers int64  `json:"dossiers"`
+	Reason   string `json:"reason,omitempty"`
+	mixed    bool
+}
+
 // MaxUndeterminedListed bounds Report.Undetermined, so that a broken rule over a million dossiers
 // does not make a million-line report.
 const MaxUndeterminedListed = 100
@@ -181,8 +193,11 @@ func (r *Report) count(class string, dec retention.Decision, tier retention.Tier
 	if dec.Tier == retention.Active && tier == retention.Intermediate {
 		r.Decommissioned++
 	}
-	if dec.Tier == retention.Undetermined && len(r.Undetermined) < MaxUndeterminedListed {
-		r.Undetermined = append(r.Undetermined, Undetermined{Class: class, Key: dec.Key, Reason: dec.Reason})
+	if dec.Tier == retention.Undetermined {
+		if len(r.Undetermined) < MaxUndeterminedListed {
+			r.Undetermined = append(r.Undetermined, Undetermined{Class: class, Key: dec.Key, Reason: dec.Reason})
+		}
+		r.undetermined(class).add(dec.Reason)
 	}
 	for j, a := range dec.Anomalies {
 		// A decision lists each code at most once; were it not to, the dossier still counts once.
@@ -205,6 +220,49 @@ func (r *Report) count(class string, dec retention.Decision, tier retention.Tier
 }
 
 func (r *Report) classDossiers(class string) int64 { return r.classes[class] }
+
+// undetermined is the class's entry in UndeterminedClasses, added if needed.
+func (r *Report) undetermined(class string) *UndeterminedClass {
+	for i := range r.UndeterminedClasses {
+		if r.UndeterminedClasses[i].Class == class {
+			return &r.UndeterminedClasses[i]
+		}
+	}
+	r.UndeterminedClasses = append(r.UndeterminedClasses, UndeterminedClass{Class: class})
+	return &r.UndeterminedClasses[len(r.UndeterminedClasses)-1]
+}
+
+// UndeterminedOf is the class's entry in UndeterminedClasses (zero dossiers if none).
+func (r *Report) UndeterminedOf(class string) UndeterminedClass {
+	for _, u := range r.UndeterminedClasses {
+		if u.Class == class {
+			return u
+		}
+	}
+	return UndeterminedClass{Class: class}
+}
+
+// examples is the first five keys, and "…" when there are more than n of them in all.
+func examples(keys []string, n int64) string {
+	more := ""
+	if len(keys) > 5 {
+		keys = keys[:5]
+	}
+	if n > int64(len(keys)) {
+		more = ", …"
+	}
+	return strings.Join(keys, ", ") + more
+}
+
+func (u *UndeterminedClass) add(reason string) {
+	switch {
+	case u.Dossiers == 0:
+		u.Reason = reason
+	case !u.mixed && reason != u.Reason:
+		u.Reason, u.mixed = "", true
+	}
+	u.Dossiers++
+}
 
 func (r *Report) addSIPs(sips []SIP) {
 	for _, s := range sips {
@@ -303,28 +361,41 @@ func (r *Report) WriteSummary(w io.Writer) error {
 	}
 	tw.Flush()
 
-	if len(r.Undetermined) > 0 {
+	if len(r.UndeterminedClasses) > 0 {
 		b.WriteString("\nundetermined (fix the data or the rule, then run again; `versement explain` tells more):\n")
-		// The same reason for many dossiers (a NULL date) is said once, with some of their keys.
-		var reasons []string
-		keys := map[string][]string{}
-		for _, u := range r.Undetermined {
-			k := u.Class + ": " + u.Reason
-			if _, ok := keys[k]; !ok {
-				reasons = append(reasons, k)
+		var unlisted int64
+		for _, uc := range r.UndeterminedClasses {
+			var reasons []string
+			keys := map[string][]string{}
+			listed := int64(0)
+			for _, u := range r.Undetermined {
+				if u.Class != uc.Class {
+					continue
+				}
+				listed++
+				if _, ok := keys[u.Reason]; !ok {
+					reasons = append(reasons, u.Reason)
+				}
+				keys[u.Reason] = append(keys[u.Reason], escapeControl(u.Key))
 			}
-			keys[k] = append(keys[k], u.Key)
-		}
-		for _, k := range reasons {
-			ks := keys[k]
-			more := ""
-			if len(ks) > 5 {
-				ks, more = ks[:5], ", …"
+			if !uc.mixed && uc.Dossiers > 1 {
+				// Every one for the same reason (a rule reading a table the base lacks): one line.
+				fmt.Fprintf(&b, "  %s, all %d undetermined dossiers: %s", uc.Class, uc.Dossiers, escapeControl(uc.Reason))
+				if ks := keys[uc.Reason]; len(ks) > 0 {
+					fmt.Fprintf(&b, " (%s)", examples(ks, uc.Dossiers))
+				}
+				b.WriteString("\n")
+				continue
 			}
-			fmt.Fprintf(&b, "  %s (%d: %s%s)\n", k, len(keys[k]), strings.Join(ks, ", "), more)
+			// The same reason for many dossiers (a NULL date) is said once, with some of their keys.
+			for _, reason := range reasons {
+				ks := keys[reason]
+				fmt.Fprintf(&b, "  %s: %s (%d: %s)\n", uc.Class, escapeControl(reason), len(ks), examples(ks, int64(len(ks))))
+			}
+			unlisted += uc.Dossiers - listed
 		}
-		if n := r.Tiers[retention.Undetermined] - int64(len(r.Undetermined)); n > 0 {
-			fmt.Fprintf(&b, "  and %d more dossiers (the JSON report lists the first %d)\n", n, MaxUndeterminedListed)
+		if unlisted > 0 {
+			fmt.Fprintf(&b, "  and %d more dossiers (the JSON report lists the first %d)\n", unlisted, MaxUndeterminedListed)
 		}
 	}
 

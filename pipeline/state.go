@@ -43,6 +43,11 @@ CREATE TABLE IF NOT EXISTS dossiers (
 	PRIMARY KEY (profile, class, tier, key)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS dossiers_sip ON dossiers(sip);
+CREATE TABLE IF NOT EXISTS notices (
+	profile TEXT NOT NULL, class TEXT NOT NULL, kind TEXT NOT NULL,
+	digest TEXT NOT NULL,
+	PRIMARY KEY (profile, class, kind)
+) WITHOUT ROWID;
 `
 
 // OpenState opens (creating it if needed) the state database in dir.
@@ -154,6 +159,29 @@ func (s *State) forget(ctx context.Context, name string) error {
 		return err
 	}
 	return tx.Commit()
+}
+
+// notice records that the runs warned about digest for (profile, class, kind), and reports whether
+// it differs from what they warned about last; an empty digest forgets it.
+func (s *State) notice(ctx context.Context, profile, class, kind, digest string) (bool, error) {
+	var prev string
+	err := s.db.QueryRowContext(ctx, `SELECT digest FROM notices WHERE profile=? AND class=? AND kind=?`, profile, class, kind).Scan(&prev)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return false, fmt.Errorf("state %s: %w", s.path, err)
+	}
+	if prev == digest {
+		return false, nil
+	}
+	if digest == "" {
+		_, err = s.db.ExecContext(ctx, `DELETE FROM notices WHERE profile=? AND class=? AND kind=?`, profile, class, kind)
+	} else {
+		_, err = s.db.ExecContext(ctx, `INSERT INTO notices(profile, class, kind, digest) VALUES (?,?,?,?)
+			ON CONFLICT(profile, class, kind) DO UPDATE SET digest=excluded.digest`, profile, class, kind, digest)
+	}
+	if err != nil {
+		return false, fmt.Errorf("state %s: %w", s.path, err)
+	}
+	return true, nil
 }
 
 // pending lists the SIPs of profile still spooled.
