@@ -5,8 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 
@@ -186,13 +189,7 @@ func openDSN(ctx context.Context, dsn string, opt Options) (Source, error) {
 	var d dialect
 	switch {
 	case strings.HasPrefix(lower, "sqlite:"):
-		path := dsn[len("sqlite:"):]
-		if _, err := os.Stat(path); err != nil {
-			// SQLite would silently create an empty database: say what is wrong instead.
-			return nil, fmt.Errorf("sqlite source: %w", err)
-		}
-		driver, d = "sqlite", sqliteDialect{}
-		conn = "file:" + path + "?_pragma=query_only(1)&_pragma=busy_timeout(10000)"
+		return openSQLite(ctx, dsn[len("sqlite:"):], opt)
 	case strings.HasPrefix(lower, "postgres://") || strings.HasPrefix(lower, "postgresql://") || strings.Contains(lower, "host="):
 		driver, d, conn = "pgx", postgresDialect{}, dsn
 	case strings.HasPrefix(lower, "oracle://"):
@@ -209,6 +206,70 @@ func openDSN(ctx context.Context, dsn string, opt Options) (Source, error) {
 		return nil, fmt.Errorf("connect to %s source %s: %w", d.name(), Redact(dsn), redactErr(err, secrets))
 	}
 	return &sqlSource{db: db, d: d, opt: opt, secrets: secrets, where: Redact(dsn)}, nil
+}
+
+// openSQLite opens an SQLite file read-only (mode=ro), so that a snapshot handed over on a
+// read-only mount, or in another user's folder, can be read: nothing is ever written to the
+// database. A WAL-mode file needs its -shm index, which a reader creates when it is missing; when
+// the folder does not let it, the file is opened immutable=1, which reads the database file alone
+// and assumes that nobody writes to it, and the log says so. That is refused when a -wal file holds
+// transactions not yet copied into the database: they would be silently left out.
+func openSQLite(ctx context.Context, path string, opt Options) (Source, error) {
+	where := "sqlite:" + path
+	if _, err := os.Stat(path); err != nil {
+		// SQLite would silently create an empty database: say what is wrong instead.
+		return nil, fmt.Errorf("sqlite source: %w", err)
+	}
+	open := func(extra string) (*sql.DB, error) {
+		db, err := sql.Open("sqlite", "file:"+sqliteURIPath(path)+"?mode=ro"+extra+"&_pragma=query_only(1)&_pragma=busy_timeout(10000)")
+		if err != nil {
+			return nil, err
+		}
+		// A first read: opening is lazy, and a WAL file fails only when it is read.
+		var n int
+		if err := db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master").Scan(&n); err != nil {
+			db.Close()
+			return nil, err
+		}
+		return db, nil
+	}
+	db, err := open("")
+	if err != nil && sqliteWAL(path) && !exists(path+"-shm") {
+		if fi, werr := os.Stat(path + "-wal"); werr == nil && fi.Size() > 0 {
+			return nil, fmt.Errorf("open sqlite source %s: %w; it is in WAL mode and its folder cannot be written, so its -shm index cannot be created, and %s-wal holds transactions not yet in the database file: copy the database with its -wal file to a folder you can write, or checkpoint it where it is written", where, err, filepath.Base(path))
+		}
+		if db, err = open("&immutable=1"); err == nil {
+			slog.Warn("the SQLite source is in WAL mode and its -shm index cannot be created beside it (a read-only folder): it is read with immutable=1, which assumes that nobody writes to it during the run", "source", where)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite source %s: %w", where, err)
+	}
+	return &sqlSource{db: db, d: sqliteDialect{}, opt: opt, where: where}, nil
+}
+
+// sqliteURIPath escapes what a file: URI gives a meaning to, so that any file name opens.
+func sqliteURIPath(path string) string {
+	return strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
+}
+
+// sqliteWAL reports whether the database file's header says WAL mode (bytes 18 and 19 are 2).
+func sqliteWAL(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	var h [20]byte
+	if _, err := io.ReadFull(f, h[:]); err != nil {
+		return false
+	}
+	return string(h[:16]) == "SQLite format 3\x00" && h[18] == 2 && h[19] == 2
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 // OpenDB wraps an open database handle (for tests and embedding). dialectName is "sqlite",
