@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -117,4 +118,57 @@ func TestFailures(t *testing.T) {
 			t.Errorf("Failures(%v) = %d SIPs, %d dossiers; want %d, %d", c.err, s, d, c.sips, c.dossiers)
 		}
 	}
+}
+
+// A SIP an interrupted run left in the spool is verified too before this run sends it: damaged
+// there (a disk, a hand), it stops the run before anything is read, is kept apart, and the next
+// run writes it again and ends where an uninterrupted run ends.
+func TestDamagedSpooledSIPIsNotSent(t *testing.T) {
+	db := demoDB(t)
+	refState, refOut := t.TempDir(), t.TempDir()
+	runJob(t, "sqlite:"+db, refState, "dir://"+refOut)
+	ref := takeSnapshot(t, refState, refOut)
+
+	state, out := t.TempDir(), t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$")
+	cmd.Env = append(os.Environ(), "VERSEMENT_TEST_CRASH=spooled:3", "VERSEMENT_TEST_CRASH_DB="+db,
+		"VERSEMENT_TEST_CRASH_STATE="+state, "VERSEMENT_TEST_CRASH_OUT="+out)
+	if b, err := cmd.CombinedOutput(); err == nil {
+		t.Fatalf("the child was not killed:\n%s", b)
+	}
+	spooled := zips(t, filepath.Join(state, "spool"))
+	if len(spooled) != 1 {
+		t.Fatalf("spool after the crash: %v", spooled)
+	}
+	name := spooled[0]
+	path := filepath.Join(state, "spool", name)
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := f.Stat()
+	if err := f.Truncate(st.Size() - 100); err != nil { // the end of the zip directory is gone
+		t.Fatal(err)
+	}
+	f.Close()
+	sentBefore := zips(t, out)
+
+	job := JobSpec{Profile: builtin(t, "apogee"), Source: "sqlite:" + db, Target: "dir://" + out, State: state, AsOf: e2eAsOf, MaxDossiers: e2eBatch}
+	rep, err := Execute(context.Background(), job)
+	var ve *VerifyError
+	if !errors.As(err, &ve) || ve.SIP != name || rep != nil {
+		t.Fatalf("run over a damaged spooled SIP: %v (report %v)", err, rep)
+	}
+	kept := filepath.Join(state, "spool", "damaged", name)
+	if want := "SIP " + name + " does not pass verification (1 finding): CONTAINER: not a readable zip (truncated or not a zip file): zip: not a valid zip file; " +
+		"it was not sent: kept as " + kept + " for inspection (versement verify " + kept + "), and the next run writes it again"; err.Error() != want {
+		t.Errorf("error:\n got %v\nwant %s", err, want)
+	}
+	if got := zips(t, out); !slices.Equal(got, sentBefore) {
+		t.Errorf("at the target: %v, before %v", got, sentBefore)
+	}
+	if _, err := Execute(context.Background(), job); err != nil {
+		t.Fatalf("the next run: %v", err)
+	}
+	equalSnapshots(t, "after a damaged spooled SIP", takeSnapshot(t, state, out), ref)
 }
