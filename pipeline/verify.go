@@ -50,11 +50,7 @@ func (e *VerifyError) Error() string {
 		if i > 0 {
 			b.WriteString("; ")
 		}
-		b.WriteString(f.Code)
-		if f.Where != "" {
-			b.WriteString(" " + escapeControl(f.Where))
-		}
-		b.WriteString(": " + escapeControl(f.Message))
+		b.WriteString(findingText(f))
 	}
 	b.WriteString("; it was not sent")
 	if e.Kept != "" {
@@ -62,6 +58,15 @@ func (e *VerifyError) Error() string {
 	}
 	b.WriteString(", and the next run writes it again")
 	return b.String()
+}
+
+// findingText is a finding as `versement verify` prints it, without its severity.
+func findingText(f seda.Finding) string {
+	s := f.Code
+	if f.Where != "" {
+		s += " " + escapeControl(f.Where)
+	}
+	return s + ": " + escapeControl(f.Message)
 }
 
 func plural(n int) string {
@@ -137,7 +142,7 @@ func (p *Packager) verify(ctx context.Context, s *SIP, path string) error {
 	if err := p.cfg.State.forget(ctx, s.Name); err != nil {
 		errs = append(errs, fmt.Errorf("state: SIP %s: %w", s.Name, err))
 	}
-	p.log.Error("SIP fails verification: not sent", "sip", s.Name, "findings", len(bad), "first", bad[0].Code+" "+bad[0].Where+": "+bad[0].Message, "kept", ve.Kept)
+	p.log.Error("SIP fails verification: not sent", "sip", s.Name, "findings", len(bad), "first", findingText(bad[0]), "kept", ve.Kept)
 	return errors.Join(append([]error{ve}, errs...)...)
 }
 

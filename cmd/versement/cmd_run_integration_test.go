@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -278,5 +279,57 @@ func TestRunExitCodes(t *testing.T) {
 		if codeOf(got) != c.code || msg != c.msg {
 			t.Errorf("runExit(%v) = exit %d %q, want exit %d %q", c.err, codeOf(got), msg, c.code, c.msg)
 		}
+	}
+}
+
+// A SIP waiting in the spool that no longer passes verification (here: cut short) is not sent:
+// `run` exits 1 naming it and its finding, keeps it under spool/damaged/, and the next run writes
+// it again (the ledger already holds the very same SIP, so nothing is sent twice).
+func TestRunRefusesADamagedSIP(t *testing.T) {
+	db := cliDemo(t, "apogee")
+	dir := t.TempDir()
+	archives, state := filepath.Join(dir, "archives"), filepath.Join(dir, "state")
+	args := []string{"run", "--profile", "apogee", "--source", db, "--as-of", "2026-11-30", "--target", "dir://" + archives,
+		"--state", state, "--batch-dossiers", "50"}
+	if out, code := run(t, args...); code != 0 {
+		t.Fatalf("run: code %d\n%s", code, out)
+	}
+	names, _ := filepath.Glob(filepath.Join(archives, "*.zip"))
+	if len(names) == 0 {
+		t.Fatal("no SIP")
+	}
+	name := filepath.Base(names[0])
+	b, err := os.ReadFile(names[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	// As an interrupted run leaves it: recorded as spooled, the file in the spool, but damaged.
+	if err := os.WriteFile(filepath.Join(state, "spool", name), b[:len(b)/2], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sdb, err := sql.Open("sqlite", "file:"+filepath.Join(state, "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sdb.Exec(`UPDATE sips SET status = 'spooled', target = '', ledger_seq = 0 WHERE name = ?`, name); err != nil {
+		t.Fatal(err)
+	}
+	sdb.Close()
+
+	out, code := run(t, args...)
+	kept := filepath.Join(state, "spool", "damaged", name)
+	want := "ERR: SIP " + name + " does not pass verification (1 finding): CONTAINER: not a readable zip (truncated or not a zip file): zip: not a valid zip file; " +
+		"it was not sent: kept as " + kept + " for inspection (versement verify " + kept + "), and the next run writes it again\n"
+	if code != exitFindings || out != want {
+		t.Errorf("run over a damaged SIP: exit %d\n%s\nwant exit %d\n%s", code, out, exitFindings, want)
+	}
+	if _, err := os.Stat(kept); err != nil {
+		t.Error(err)
+	}
+	if out, code := run(t, append(args, "--json")...); code != 0 || !strings.Contains(out, `"name": "`+name+`"`) || !strings.Contains(out, `"already_sent": true`) {
+		t.Errorf("the next run: exit %d\n%s", code, out)
+	}
+	if out, code := run(t, "verify", "--ledger", filepath.Join(state, "ledger.jsonl"), "--target", "dir://"+archives); code != 0 {
+		t.Errorf("verify --ledger: exit %d\n%s", code, out)
 	}
 }
