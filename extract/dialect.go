@@ -70,7 +70,14 @@ func (sqliteDialect) keyExpr(c string, _ Kind) string { return c } // BINARY col
 func (sqliteDialect) limit(sel string, n int) string {
 	return sel + " LIMIT " + strconv.Itoa(n)
 }
-func (d sqliteDialect) selectExpr(c Column) string { return d.quote(c.sqlName()) }
+func (d sqliteDialect) selectExpr(c Column) string {
+	if c.Kind == KindDate || c.Kind == KindTimestamp {
+		// Unary + is a no-op that hides the declared type from the driver, which would otherwise
+		// parse date-like text into a time.Time and drop what the text says beyond it.
+		return "+" + d.quote(c.sqlName())
+	}
+	return d.quote(c.sqlName())
+}
 func (d sqliteDialect) lobSize(c Column) string {
 	return "length(CAST(" + d.quote(c.sqlName()) + " AS BLOB))"
 }

@@ -85,7 +85,7 @@ const (
 )
 
 // Value is one column value. Its dynamic type is one of: nil (NULL), int64, Decimal, float64, string,
-// InvalidText, bool, civil.Date, time.Time, *LOB.
+// InvalidText, KeptText, bool, civil.Date, time.Time, *LOB.
 type Value = any
 
 // Decimal is an exact decimal number in its canonical text form ("-12.50"): no float rounding.
@@ -93,6 +93,15 @@ type Decimal string
 
 // InvalidText is text whose bytes are not valid UTF-8, kept byte for byte.
 type InvalidText []byte
+
+// KeptText is SQLite text that says more than its column's declared kind holds: a time of day or an
+// offset in a DATE column ('1950-07-14 00:00:00'), an offset in a TIMESTAMP without time zone, a
+// zoneless time in one with. The archived value is the text as the base holds it; As is its
+// reading as the declared kind (civil.Date or time.Time), which the retention rules decide from.
+type KeptText struct {
+	Text string
+	As   Value
+}
 
 // LOB is a large value read on demand, so that a dossier never holds a photo or a long document in memory.
 type LOB struct {

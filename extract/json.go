@@ -85,15 +85,11 @@ func (d *Dossier) WriteJSON(w io.Writer, lobName func(LOBRef) string) error {
 			b = appendJSONString(b, c.Name)
 		}
 		b = append(b, `],"types":[`...)
-		for ci, c := range t.Columns {
+		for ci := range t.Columns {
 			if ci > 0 {
 				b = append(b, ',')
 			}
-			k := string(c.Kind)
-			if c.Kind == KindTimestamp && c.Local {
-				k = "timestamp-local"
-			}
-			b = appendJSONString(b, k)
+			b = appendJSONString(b, typeLabel(&t, ci))
 		}
 		b = append(b, `],"rows":[`...)
 		for ri, row := range t.Rows {
@@ -132,6 +128,28 @@ func (d *Dossier) WriteJSON(w io.Writer, lobName func(LOBRef) string) error {
 	return err
 }
 
+// typeLabel is the type of column ci's values in this document: its kind, or "text" when one of
+// them is text kept because it says more than the kind holds (KeptText): the label stays true of
+// every value written under it.
+func typeLabel(t *TableRows, ci int) string {
+	c := &t.Columns[ci]
+	if c.Kind == KindDate || c.Kind == KindTimestamp {
+		for _, row := range t.Rows {
+			if _, ok := row[ci].(KeptText); ok {
+				return string(KindText)
+			}
+		}
+	}
+	if c.Kind == KindTimestamp && c.Local {
+		return "timestamp-local"
+	}
+	return string(c.Kind)
+}
+
+// maxExactJSON is the largest integer every JSON reader holds exactly: JavaScript's numbers are
+// binary doubles, which round integers beyond 2^53.
+const maxExactJSON = 1 << 53
+
 // jsonBufs recycles WriteJSON's buffer: a fresh one per dossier was most of the garbage of a run.
 var jsonBufs = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
 
@@ -140,7 +158,16 @@ func appendJSONValue(b []byte, v Value, c *Column) []byte {
 	case nil:
 		return append(b, "null"...)
 	case int64:
+		if x > maxExactJSON || x < -maxExactJSON {
+			// A string with the exact digits, as for a Decimal: a JavaScript reader (a consultation
+			// page) would show 9007199254740993 as 9007199254740992.
+			b = append(b, '"')
+			b = strconv.AppendInt(b, x, 10)
+			return append(b, '"')
+		}
 		return strconv.AppendInt(b, x, 10)
+	case KeptText:
+		return appendJSONString(b, x.Text)
 	case Decimal:
 		// A string: JSON readers parse numbers as binary floats, which would round 0.1.
 		return appendJSONString(b, string(x))
@@ -243,7 +270,8 @@ func appendJSONString(b []byte, s string) []byte {
 // Env is the dossier as the retention rules' expressions see it: the root table's name maps to its
 // row (column → value), each child table's name to its rows ([]map[string]any, empty when none).
 // Values are only nil, bool, int64, float64, string, civil.Date and time.Time: a Decimal becomes its
-// text, InvalidText its text with U+FFFD for the bad bytes, a LOB nil.
+// text, InvalidText its text with U+FFFD for the bad bytes, a KeptText its reading as the column's
+// kind, a LOB nil.
 func (d *Dossier) Env() map[string]any {
 	env := make(map[string]any, len(d.Tables))
 	for i, t := range d.Tables {
@@ -283,6 +311,8 @@ func EnvValue(v Value) any {
 		return strings.ToValidUTF8(string(x), "\uFFFD")
 	case *LOB:
 		return nil
+	case KeptText:
+		return x.As // the retention date is read from the text as the declared kind
 	}
 	return v
 }

@@ -107,7 +107,10 @@ func convert(c *Column, v any) (Value, error) {
 		case string:
 			if len(x) >= 10 {
 				if d, err := civil.Parse(x[:10]); err == nil {
-					return d, nil
+					if len(x) == 10 {
+						return d, nil
+					}
+					return KeptText{Text: x, As: d}, nil // a time, an offset: more than a date
 				}
 			}
 		}
@@ -120,8 +123,13 @@ func convert(c *Column, v any) (Value, error) {
 			}
 			return x, nil
 		case string:
-			if t, ok := parseTimestamp(x); ok {
-				return t, nil
+			if t, zoned, ok := parseTimestampZone(x); ok {
+				if zoned != c.Local && x == strings.TrimSpace(x) {
+					return t, nil
+				}
+				// An offset a wall-clock column cannot hold, a zone a zoned one would invent, or
+				// spaces around: the text says more than the timestamp.
+				return KeptText{Text: x, As: t}, nil
 			}
 		}
 	}
@@ -206,22 +214,36 @@ func canonicalDecimal(s string) (Decimal, bool) {
 	return Decimal(out), true
 }
 
-var timestampLayouts = []string{
-	time.RFC3339Nano,
-	"2006-01-02 15:04:05.999999999 -0700 MST", // how Go's time.Time.String writes, which SQLite drivers store
-	"2006-01-02 15:04:05.999999999Z07:00",
-	"2006-01-02 15:04:05.999999999-07:00",
-	"2006-01-02T15:04:05.999999999",
-	"2006-01-02 15:04:05.999999999",
-	"2006-01-02 15:04",
-	"2006-01-02",
-}
+// Layouts of timestamp text: with a zone first, then without.
+var (
+	zonedLayouts = []string{
+		time.RFC3339Nano,
+		"2006-01-02 15:04:05.999999999Z07:00",
+		"2006-01-02 15:04:05.999999999 -0700 MST", // how Go's time.Time.String writes, which SQLite drivers store
+		"2006-01-02T15:04Z07:00",
+		"2006-01-02 15:04Z07:00",
+	}
+	wallLayouts = []string{
+		"2006-01-02T15:04:05.999999999",
+		"2006-01-02 15:04:05.999999999",
+		"2006-01-02 15:04",
+		"2006-01-02T15:04",
+		"2006-01-02",
+	}
+)
 
-func parseTimestamp(s string) (time.Time, bool) {
-	for _, l := range timestampLayouts {
-		if t, err := time.Parse(l, strings.TrimSpace(s)); err == nil {
-			return t, true
+// parseTimestampZone reads timestamp text, saying whether it carries a zone.
+func parseTimestampZone(s string) (t time.Time, zoned, ok bool) {
+	s = strings.TrimSpace(s)
+	for _, l := range zonedLayouts {
+		if t, err := time.Parse(l, s); err == nil {
+			return t, true, true
 		}
 	}
-	return time.Time{}, false
+	for _, l := range wallLayouts {
+		if t, err := time.Parse(l, s); err == nil {
+			return t, false, true
+		}
+	}
+	return time.Time{}, false, false
 }

@@ -37,6 +37,12 @@ var templateFuncs = template.FuncMap{
 			return fmt.Sprint(d.Year)
 		case time.Time:
 			return fmt.Sprint(d.Year())
+		case string: // a date kept as its text ('1950-07-14 00:00:00')
+			if len(d) >= 10 {
+				if day, err := civil.Parse(d[:10]); err == nil {
+					return fmt.Sprint(day.Year)
+				}
+			}
 		}
 		return ""
 	},
@@ -142,6 +148,8 @@ func displayValue(v extract.Value) any {
 		return strings.ToValidUTF8(string(v), "\uFFFD")
 	case extract.Decimal:
 		return string(v)
+	case extract.KeptText:
+		return v.Text // what the base holds ('1950-07-14 00:00:00' in a DATE column)
 	case *extract.LOB:
 		return ""
 	case time.Time:
