@@ -52,11 +52,11 @@ func TestDialectSQL(t *testing.T) {
 			kid := TableInfo{Name: "INS_ADM_ANU", Columns: []Column{col("COD_ANU"), col("COD_IND"), col("NOT")}}
 			class := Class{Name: "etudiant", Root: Table{Name: "INDIVIDU", Key: "COD_IND", Where: `"COD_IND" > 0`},
 				Children: []Child{{Table: Table{Name: "INS_ADM_ANU"}, JoinColumn: "COD_IND", OrderBy: []string{"COD_IND", "COD_ANU"}}}}
-			rp, err := buildTablePlan(c.d, "test", root, class.Name, class.Root, "COD_IND", nil, true)
+			rp, err := buildTablePlan(c.d, "test", root, class.Name, class.Root, "COD_IND", nil, true, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			kp, err := buildTablePlan(c.d, "test", kid, class.Name, class.Children[0].Table, "COD_IND", class.Children[0].OrderBy, false)
+			kp, err := buildTablePlan(c.d, "test", kid, class.Name, class.Children[0].Table, "COD_IND", class.Children[0].OrderBy, false, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -13,6 +13,10 @@ type Class struct {
 	Profile  string // the profile the class comes from, for messages ("" when none)
 	Root     Table
 	Children []Child
+	// Only, when set, reads the one dossier with this key (int64 or string; text of digits for an
+	// integer key), every table filtered on it: what explain needs. A key that cannot be of the
+	// key column's kind matches nothing.
+	Only Value
 }
 
 // Table names a table and which of its rows and columns to read.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -191,5 +192,56 @@ func TestFoldedNamesReadAsTheProfileNamesThem(t *testing.T) {
 				break
 			}
 		})
+	}
+}
+
+// Class.Only reads one dossier, every table filtered on its key (explain), whatever the key's kind
+// and however the database spells the key column.
+func TestOnlyReadsOneDossier(t *testing.T) {
+	onEachDatabase(t, typesSetup, func(t *testing.T, spec string) {
+		for _, batched := range []bool{false, true} {
+			src := openSourceWith(t, spec, extract.Options{Batched: batched})
+			for key, want := range map[string]int{"D'ALEMBERT": 3, "a": 3, "nope": 0} {
+				class := extract.Class{Name: "t", Root: extract.Table{Name: "T", Key: "K"}, Only: key,
+					Children: []extract.Child{{Table: extract.Table{Name: "C"}, JoinColumn: "K"}}}
+				var got []string
+				for d, err := range src.Dossiers(context.Background(), class, nil) {
+					if err != nil {
+						t.Fatal(err)
+					}
+					got = append(got, fmt.Sprintf("%v:%d", d.Key, len(d.Tables[1].Rows)))
+				}
+				if w := fmt.Sprintf("%s:%d", key, want); (want == 0 && len(got) != 0) || (want > 0 && (len(got) != 1 || got[0] != w)) {
+					t.Errorf("batched %v, Only %q: %v, want %s", batched, key, got, w)
+				}
+			}
+		}
+	})
+	// An integer key given as text, on a base whose names are folded.
+	dsn := testsvc.PostgresDB(t)
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := demo.Generate(context.Background(), db, "postgres", demo.Options{Profile: demo.Apogee, Dossiers: 12, Seed: 2}); err != nil {
+		t.Fatal(err)
+	}
+	lowerCaseDDL(t, db, "postgres")
+	t.Setenv("VERSEMENT_TEST_SOURCE", dsn)
+	src := openSource(t, "env:VERSEMENT_TEST_SOURCE", 0)
+	for only, want := range map[any]string{"7": "7", int64(7): "7", "x7": "", "99": ""} {
+		class := demo.ApogeeClass()
+		class.Only = only
+		var got []string
+		for d, err := range src.Dossiers(context.Background(), class, nil) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, fmt.Sprint(d.Key))
+		}
+		if strings.Join(got, ",") != want {
+			t.Errorf("Only %#v: %v, want %q", only, got, want)
+		}
 	}
 }

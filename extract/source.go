@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"strconv"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -222,7 +223,7 @@ func (s *sqlSource) makePlan(ctx context.Context, q querier, class Class) (*plan
 		return nil, err
 	}
 	p := &plan{class: class}
-	p.root, err = buildTablePlan(s.d, s.where, tables[0].info, class.Name, class.Root, class.Root.Key, nil, true)
+	p.root, err = buildTablePlan(s.d, s.where, tables[0].info, class.Name, class.Root, class.Root.Key, nil, true, class.Only)
 	if err != nil {
 		return nil, err
 	}
@@ -231,7 +232,7 @@ func (s *sqlSource) makePlan(ctx context.Context, q querier, class Class) (*plan
 			p.kids = append(p.kids, tablePlan{absent: true, info: TableInfo{Name: ch.Name}})
 			continue
 		}
-		tp, err := buildTablePlan(s.d, s.where, tables[1+i].info, class.Name, ch.Table, ch.JoinColumn, ch.OrderBy, false)
+		tp, err := buildTablePlan(s.d, s.where, tables[1+i].info, class.Name, ch.Table, ch.JoinColumn, ch.OrderBy, false, class.Only)
 		if err != nil {
 			return nil, err
 		}
@@ -242,7 +243,7 @@ func (s *sqlSource) makePlan(ctx context.Context, q querier, class Class) (*plan
 
 // buildTablePlan writes a table's query from its description: pure, so that each dialect's SQL
 // text is unit-tested without a server.
-func buildTablePlan(d dialect, src string, info TableInfo, className string, t Table, keyCol string, orderBy []string, root bool) (tablePlan, error) {
+func buildTablePlan(d dialect, src string, info TableInfo, className string, t Table, keyCol string, orderBy []string, root bool, only Value) (tablePlan, error) {
 	tp := tablePlan{info: info}
 	column := func(n, what string) (Column, error) {
 		c, ok, err := resolveColumn(d, src, info, n)
@@ -297,6 +298,11 @@ func buildTablePlan(d dialect, src string, info TableInfo, className string, t T
 	if t.Where != "" {
 		where = append(where, "("+t.Where+")")
 	}
+	var onlyCond string
+	if only != nil {
+		onlyCond = kq + " = " + keyLiteral(only, key.Kind)
+		where = append(where, onlyCond)
+	}
 	order := []string{d.keyExpr(kq, key.Kind)}
 	if root {
 		// Two variants (first batch / after a key) are built at run time from this base.
@@ -332,11 +338,37 @@ func buildTablePlan(d dialect, src string, info TableInfo, className string, t T
 	if t.Where != "" {
 		sw = append(sw, "("+t.Where+")")
 	}
+	if onlyCond != "" {
+		sw = append(sw, onlyCond)
+	}
 	sw = append(sw, kq+" IS NOT NULL")
 	tp.streamFirst = "SELECT " + strings.Join(sel, ", ") + " FROM " + table + " WHERE " + strings.Join(sw, " AND ") + " ORDER BY " + strings.Join(order, ", ")
 	sw = append(sw, d.keyExpr(kq, key.Kind)+" > "+d.keyExpr(d.param(1), key.Kind))
 	tp.streamAfter = "SELECT " + strings.Join(sel, ", ") + " FROM " + table + " WHERE " + strings.Join(sw, " AND ") + " ORDER BY " + strings.Join(order, ", ")
 	return tp, nil
+}
+
+// keyLiteral writes the key of Class.Only as an SQL literal of the key's kind: a number, or text
+// with its quotes doubled; a key that cannot be of that kind matches nothing.
+func keyLiteral(v Value, k Kind) string {
+	if k == KindInteger {
+		switch x := v.(type) {
+		case int64:
+			return strconv.FormatInt(x, 10)
+		case int:
+			return strconv.Itoa(x)
+		case string:
+			if n, err := strconv.ParseInt(strings.TrimSpace(x), 10, 64); err == nil {
+				return strconv.FormatInt(n, 10)
+			}
+		}
+		return "NULL" // = NULL is never true
+	}
+	s, ok := keyString(v)
+	if !ok {
+		return "NULL"
+	}
+	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
 }
 
 // rootSQL is the root query of one batch: the first one, or the one after key `after`.
