@@ -135,3 +135,32 @@ func TestLostLedgerEntryAndSIPAreArchivedAgain(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// A lost entry for a SIP sent to a target this run does not send to cannot be checked there: the
+// run says so and records nothing; a run with that target records it again.
+func TestLostLedgerEntryAtAnotherTarget(t *testing.T) {
+	db := demoDB(t)
+	state, out, other := t.TempDir(), t.TempDir(), t.TempDir()
+	runJob(t, "sqlite:"+db, state, "dir://"+out)
+	lost := tearLastEntry(t, DefaultLedger(state))
+
+	var logs bytes.Buffer
+	job := JobSpec{Profile: builtin(t, "apogee"), Source: "sqlite:" + db, Target: "dir://" + other,
+		State: state, AsOf: e2eAsOf, MaxDossiers: e2eBatch, Log: slog.New(slog.NewTextHandler(&logs, nil))}
+	rep, err := Execute(context.Background(), job)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `level=WARN msg="the state marks a SIP sent to a target this run does not send to, and the ledger has no entry for it: run with that target to record it again" sip=` +
+		lost.SIP + " target=dir://" + out + " ledger=" + DefaultLedger(state) + "\n"
+	if !strings.Contains(logs.String(), " "+want) || len(rep.LedgerRerecorded) != 0 || len(rep.SIPs) != 0 {
+		t.Errorf("run at another target: re-recorded %v, %d SIPs sent, log:\n%s\nwant a line ending in:\n%s", rep.LedgerRerecorded, len(rep.SIPs), logs.String(), want)
+	}
+	if ents := readLedger(t, DefaultLedger(state)); len(ents) != int(lost.Seq)-1 {
+		t.Errorf("the ledger has %d entries, want %d", len(ents), lost.Seq-1)
+	}
+	job.Target = "dir://" + out
+	if rep, err = Execute(context.Background(), job); err != nil || len(rep.LedgerRerecorded) != 1 || rep.LedgerRerecorded[0] != lost.SIP {
+		t.Errorf("run at the SIP's target: %v, re-recorded %v", err, rep.LedgerRerecorded)
+	}
+}
