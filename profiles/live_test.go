@@ -122,48 +122,73 @@ func TestOptionalAndMissingTables(t *testing.T) {
 			}
 		})
 	}
-	t.Run("optional absent only", func(t *testing.T) {
-		p, _ := profiles.Builtin("apogee")
-		ctx := context.Background()
-		src, where := demoSource(t, "sqlite", 30, `DROP TABLE "PHO_ETU"`)
-		class := p.Class("etudiant").ExtractClass()
-		ws, err := src.(extract.Checker).Check(ctx, class)
-		want := fmt.Sprintf(`builtin/apogee.yaml:%d: optional table PHO_ETU not found (profile apogee; looked for "PHO_ETU": SQLite ignores case in names): its dossiers are archived without it`, line("PHO_ETU"))
-		if err != nil || len(ws) != 1 || ws[0].String() != want || ws[0].Table != "PHO_ETU" || ws[0].Class != "etudiant" {
-			t.Fatalf("Check = %v, %v\nwant %s", ws, err, want)
+	for _, dialect := range []string{"sqlite", "postgres"} {
+		t.Run("optional absent only/"+dialect, func(t *testing.T) {
+			optionalAbsent(t, dialect, line("PHO_ETU"))
+		})
+	}
+}
+
+func optionalAbsent(t *testing.T, dialect string, line int) {
+	p, _ := profiles.Builtin("apogee")
+	ctx := context.Background()
+	src, where := demoSource(t, dialect, 30, `DROP TABLE "PHO_ETU"`)
+	class := p.Class("etudiant").ExtractClass()
+	ws, err := src.(extract.Checker).Check(ctx, class)
+	looked := `looked for "PHO_ETU": SQLite ignores case in names`
+	if dialect == "postgres" {
+		looked = `looked for "PHO_ETU" and "pho_etu": PostgreSQL folds unquoted names to lower case`
+	}
+	want := fmt.Sprintf(`builtin/apogee.yaml:%d: optional table PHO_ETU not found (profile apogee; %s): its dossiers are archived without it`, line, looked)
+	if err != nil || len(ws) != 1 || ws[0].String() != want || ws[0].Table != "PHO_ETU" || ws[0].Class != "etudiant" {
+		t.Fatalf("Check = %v, %v\nwant %s", ws, err, want)
+	}
+	if err := p.ValidateSource(ctx, src); err != nil {
+		t.Errorf("ValidateSource: %v", err)
+	}
+	infos, err := p.Class("etudiant").Dictionary(ctx, src)
+	if err != nil || len(infos) != 9 {
+		t.Errorf("dictionary: %d tables, %v", len(infos), err)
+	}
+	spec := where
+	if dialect == "postgres" {
+		spec = "env:VERSEMENT_TEST_SOURCE"
+	}
+	batched, err := extract.OpenWith(ctx, spec, extract.Options{Batched: true, BatchSize: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer batched.Close()
+	for _, src := range []extract.Source{src, batched} {
+		readWithoutPhotos(t, ctx, src, class, where)
+	}
+}
+
+func readWithoutPhotos(t *testing.T, ctx context.Context, src extract.Source, class extract.Class, where string) {
+	n := 0
+	for d, err := range src.Dossiers(ctx, class, nil) {
+		if err != nil {
+			t.Fatal(err)
 		}
-		if err := p.ValidateSource(ctx, src); err != nil {
-			t.Errorf("ValidateSource: %v", err)
+		n++
+		photo := d.Tables[8]
+		if photo.Table != "PHO_ETU" || !photo.Absent || len(photo.Rows) != 0 || len(photo.Columns) != 0 {
+			t.Fatalf("PHO_ETU: %+v", photo)
 		}
-		infos, err := p.Class("etudiant").Dictionary(ctx, src)
-		if err != nil || len(infos) != 9 {
-			t.Errorf("dictionary: %d tables, %v", len(infos), err)
+		if rows, ok := d.Env()["PHO_ETU"].([]map[string]any); !ok || len(rows) != 0 {
+			t.Errorf("Env PHO_ETU = %#v", d.Env()["PHO_ETU"])
 		}
-		n := 0
-		for d, err := range src.Dossiers(ctx, class, nil) {
-			if err != nil {
-				t.Fatal(err)
-			}
-			n++
-			photo := d.Tables[8]
-			if photo.Table != "PHO_ETU" || !photo.Absent || len(photo.Rows) != 0 || len(photo.Columns) != 0 {
-				t.Fatalf("PHO_ETU: %+v", photo)
-			}
-			if rows, ok := d.Env()["PHO_ETU"].([]map[string]any); !ok || len(rows) != 0 {
-				t.Errorf("Env PHO_ETU = %#v", d.Env()["PHO_ETU"])
-			}
-			var b bytes.Buffer
-			if err := d.WriteJSON(&b, nil); err != nil {
-				t.Fatal(err)
-			}
-			if !strings.Contains(b.String(), "\n"+`{"name":"PHO_ETU","absent":true,"columns":[],"types":[],"rows":[]},`+"\n") {
-				t.Errorf("document: %s", b.String())
-			}
+		var b bytes.Buffer
+		if err := d.WriteJSON(&b, nil); err != nil {
+			t.Fatal(err)
 		}
-		if n != 30 {
-			t.Errorf("%d dossiers read from %s, want 30", n, where)
+		if !strings.Contains(b.String(), "\n"+`{"name":"PHO_ETU","absent":true,"columns":[],"types":[],"rows":[]},`+"\n") {
+			t.Errorf("document: %s", b.String())
 		}
-	})
+	}
+	if n != 30 {
+		t.Errorf("%d dossiers read from %s, want 30", n, where)
+	}
 }
 
 // profile validate --source said "ok" for a rule that could never read its tables: every table and
