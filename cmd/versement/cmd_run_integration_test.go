@@ -219,6 +219,11 @@ func TestRunArchivesOnce(t *testing.T) {
 	if out, code := run(t, "verify", "--ledger", rep.Ledger, "--target", "dir://"+archives, "--head", rep.LedgerHead); code != 0 {
 		t.Errorf("verify --ledger --head: code %d\n%s", code, out)
 	}
+	// What run writes passes versement's own audit.
+	zips, _ := filepath.Glob(filepath.Join(archives, "*.zip"))
+	if out, code := run(t, append([]string{"verify"}, zips...)...); code != 0 || strings.Count(out, ": OK\n") != len(rep.SIPs) {
+		t.Errorf("verify of the %d SIPs: code %d\n%s", len(rep.SIPs), code, out)
+	}
 	out, code = run(t, args...)
 	if code != 0 || !strings.Contains(out, "nothing new was archived: 0 SIPs\nledger head: "+rep.LedgerHead+"\n") || !strings.Contains(out, fmt.Sprintf("%d dossier(s) were already archived", rep.Archived)) {
 		t.Errorf("second run: code %d\n%s", code, out)
