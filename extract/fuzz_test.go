@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"strings"
 	"testing"
 	"unicode/utf8"
 )
@@ -69,6 +70,60 @@ func FuzzCanonicalDecimal(f *testing.F) {
 		again, ok2 := canonicalDecimal(string(d))
 		if !ok2 || again != d {
 			t.Fatalf("%q → %q → %q: not stable", s, d, again)
+		}
+	})
+}
+
+// Whatever text an SQLite DATE or TIMESTAMP column holds, the document keeps it: a DATE value comes
+// back as the very text, a timestamp as the text or as the same reading (same instant, same offset,
+// a zone only when the text had one).
+func FuzzDateTextIsKept(f *testing.F) {
+	for _, s := range []string{"1950-07-14", "1950-07-14 00:00:00", "1950-07-14T00:00:00+02:00", "1945-10-10 13:45:00",
+		"2024-03-31 03:30:00+02:00", "2024-03-31T01:30:00Z", " 2024-01-01", "2024-02-30", "", "1991-09-08 15:37:39.500", "2006-01-02 15:04:05.999999999 -0700 MST"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if !utf8.ValidString(s) {
+			return // InvalidText: FuzzJSONKeepsAnyText
+		}
+		cols := []Column{{Name: "D", Kind: KindDate}, {Name: "TS", Kind: KindTimestamp, Local: true}, {Name: "TZ", Kind: KindTimestamp}}
+		row := make([]Value, len(cols))
+		for i := range cols {
+			v, err := convert(&cols[i], s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			row[i] = v
+		}
+		d := &Dossier{Class: "c", Key: int64(1), Tables: []TableRows{{Table: "T", Columns: cols, Rows: [][]Value{row}}}}
+		var buf bytes.Buffer
+		if err := d.WriteJSON(&buf, nil); err != nil {
+			t.Fatal(err)
+		}
+		var doc struct {
+			Tables []struct {
+				Rows [][]string `json:"rows"`
+			} `json:"tables"`
+		}
+		if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
+			t.Fatalf("%q: %v\n%s", s, err, buf.Bytes())
+		}
+		got := doc.Tables[0].Rows[0]
+		if got[0] != s {
+			t.Errorf("DATE %q written as %q", s, got[0])
+		}
+		for i, c := range cols[1:] {
+			w := got[1+i]
+			if w == s {
+				continue
+			}
+			t1, z1, ok1 := parseTimestampZone(s)
+			t2, z2, ok2 := parseTimestampZone(w)
+			_, o1 := t1.Zone()
+			_, o2 := t2.Zone()
+			if !ok1 || !ok2 || z1 != z2 || z1 == c.Local || !t1.Equal(t2) || o1 != o2 || s != strings.TrimSpace(s) {
+				t.Errorf("%s %q written as %q", c.Name, s, w)
+			}
 		}
 	})
 }
