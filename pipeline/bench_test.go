@@ -2,11 +2,13 @@ package pipeline
 
 import (
 	"context"
+	"path/filepath"
 	"testing"
 
 	"github.com/versement/versement/civil"
 	"github.com/versement/versement/extract"
 	"github.com/versement/versement/profiles"
+	"github.com/versement/versement/seda"
 )
 
 // BenchmarkPlan is a dry run of the built-in Apogée profile over the demo database (400 dossiers):
@@ -74,6 +76,35 @@ func BenchmarkRun(b *testing.B) {
 		n += rep.Dossiers
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "dossiers/s")
+}
+
+// BenchmarkVerifyBeforeSend is the check every SIP of BenchmarkRun goes through before it is sent
+// (seda.Verify with its defaults, over the SIPs of one run of the demo database): the part of a
+// run's time that verification costs.
+func BenchmarkVerifyBeforeSend(b *testing.B) {
+	dir := b.TempDir()
+	p, err := profiles.Builtin("apogee")
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := Execute(context.Background(), JobSpec{Profile: p, Source: "sqlite:" + demoDB(b), Target: "dir://" + dir + "/out",
+		State: dir + "/state", AsOf: civil.Date{Year: 2026, Month: 11, Day: 30}}); err != nil {
+		b.Fatal(err)
+	}
+	sips, _ := filepath.Glob(filepath.Join(dir, "out", "*.zip"))
+	var bytes int64
+	for b.Loop() {
+		bytes = 0
+		for _, path := range sips {
+			vr, err := seda.Verify(context.Background(), path, seda.VerifyOptions{})
+			if err != nil || !vr.OK() {
+				b.Fatal(err, vr.Findings)
+			}
+			bytes += vr.PayloadBytes
+		}
+	}
+	b.SetBytes(bytes)
+	b.ReportMetric(float64(len(sips)), "SIPs")
 }
 
 // demoDossiersInMemory reads the demo database's Apogée dossiers once, so that a benchmark measures
