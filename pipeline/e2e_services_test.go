@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -78,6 +79,34 @@ func TestEndToEndS3(t *testing.T) {
 	}
 	if rep2 := runJob(t, "sqlite:"+demoDB(t), state, u); len(rep2.SIPs) != 0 {
 		t.Errorf("second run sent %d SIPs", len(rep2.SIPs))
+	}
+
+	// A ledger entry lost after it was committed is recorded again from the state once the bucket
+	// shows the SIP with the state's SHA-256; nothing is sent again.
+	lost := tearLastEntry(t, DefaultLedger(state))
+	rep3 := runJob(t, "sqlite:"+demoDB(t), state, u)
+	if len(rep3.SIPs) != 0 || len(rep3.LedgerRerecorded) != 1 || rep3.LedgerRerecorded[0] != lost.SIP {
+		t.Fatalf("after a lost entry: %d SIPs sent, re-recorded %v, want %s", len(rep3.SIPs), rep3.LedgerRerecorded, lost.SIP)
+	}
+	ents := readLedger(t, DefaultLedger(state))
+	if e := ents[len(ents)-1]; e.SIP != lost.SIP || e.SHA256 != lost.SHA256 || e.Status != ledger.StatusStored || !strings.HasSuffix(e.Note, "; found at the target with its SHA-256") {
+		t.Errorf("re-recorded entry %+v", e)
+	}
+	if lr, err := ledger.Verify(ctx, DefaultLedger(state), tg); err != nil || !lr.OK() {
+		t.Errorf("ledger verify against the bucket after the re-recording: %v %+v", err, lr)
+	}
+
+	// Lost from the ledger and from the bucket: its dossiers are archived again, in the same SIP.
+	lost = tearLastEntry(t, DefaultLedger(state))
+	if _, err := tg.Client().DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String("depot"), Key: aws.String(tg.Key(lost.SIP))}); err != nil {
+		t.Fatal(err)
+	}
+	rep4 := runJob(t, "sqlite:"+demoDB(t), state, u)
+	if len(rep4.LedgerLost) != 1 || rep4.LedgerLost[0] != lost.SIP || len(rep4.SIPs) != 1 || rep4.SIPs[0].Name != lost.SIP || rep4.SIPs[0].Digest != lost.SHA256 {
+		t.Fatalf("after a lost entry and object: lost %v, sent %+v; want %s sent again", rep4.LedgerLost, rep4.SIPs, lost.SIP)
+	}
+	if lr, err := ledger.Verify(ctx, DefaultLedger(state), tg); err != nil || !lr.OK() {
+		t.Errorf("ledger verify against the bucket after archiving again: %v %+v", err, lr)
 	}
 }
 
