@@ -287,7 +287,7 @@ func runClass(ctx context.Context, cfg Config, c *profiles.Class, asOf civil.Dat
 		return err
 	}
 	log.Info("class done", "class", c.Name, "dossiers", rep.classDossiers(c.Name))
-	return warnUndetermined(ctx, cfg, c, rep.UndeterminedOf(c.Name), hex.EncodeToString(undetermined.Sum(nil)), log)
+	return warnUndetermined(ctx, cfg, c, rep.undeterminedOf(c.Name), hex.EncodeToString(undetermined.Sum(nil)), log)
 }
 
 // noticer is an Archiver that remembers, from one run to the next, what the runs warned about

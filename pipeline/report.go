@@ -232,8 +232,8 @@ func (r *Report) undetermined(class string) *UndeterminedClass {
 	return &r.UndeterminedClasses[len(r.UndeterminedClasses)-1]
 }
 
-// UndeterminedOf is the class's entry in UndeterminedClasses (zero dossiers if none).
-func (r *Report) UndeterminedOf(class string) UndeterminedClass {
+// undeterminedOf is the class's entry in UndeterminedClasses (zero dossiers if none).
+func (r *Report) undeterminedOf(class string) UndeterminedClass {
 	for _, u := range r.UndeterminedClasses {
 		if u.Class == class {
 			return u
