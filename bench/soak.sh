@@ -119,6 +119,7 @@ row() { # elapsed
     if [ -z "$ok" ]; then line+=$(printf ' %13s' -); else line+=$(printf ' %13s' "$ok/$fa/$sk"); fi
   done
   echo "$line"
+  echo "$line" >>rows.txt
 }
 
 echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -168,12 +169,12 @@ while :; do
   sleep "$(awk -v n="$(date +%s.%N)" 'BEGIN{printf "%.3f", 1 - (n - int(n))}')"
 done
 
-# Stop mid-run: wait (at most 10 s) until the slow job is running, then SIGTERM.
-for _ in $(seq 100); do metric | grep -q '^versement_schedule_running{job="slow"} 1' && break; sleep 0.1; done
 row "$(($(date +%s) - start))"
 m=$(metric)
 echo "reloads (SIGHUP): $(awk '/^versement_schedule_config_reloads_total/{printf "%s %s  ", $1, $2}' <<<"$m")"
 echo "peak RSS (VmHWM): $(awk '/^VmHWM/{printf "%.1f MiB", $2/1024}' "/proc/$pid/status"); CPU: $(awk '{printf "%.0f s user, %.0f s system", $14/100, $15/100}' "/proc/$pid/stat")"
+# Stop mid-run: wait (at most 10 s) until the slow job is running, then SIGTERM.
+for _ in $(seq 100); do metric | grep -q '^versement_schedule_running{job="slow"} 1' && break; sleep 0.1; done
 s=$(date +%s%N)
 kill -TERM "$pid"
 rc=0
@@ -191,9 +192,15 @@ grep -o '"level":"[A-Z]*","msg":"[^"]*"' sched.log | sed 's/"level":"\([A-Z]*\)"
   sort | uniq -c | sort -rn | grep -v ' INFO \(class done\|run started\|run finished\|SIP sent\)$' || true
 echo "refused reloads:"
 grep '"jobs file not reloaded' sched.log | grep -oE '"err":"([^"\\]|\\.)*"' | sort | uniq -c || true
-echo "failed runs' reasons, per job:"
-grep '"run finished"' sched.log | grep '"outcome":"failed"' |
-  sed 's/.*"job":"\([^"]*\)".*"err":"\(.\{0,110\}\).*/\1: \2/' | sort | uniq -c | sort -rn | head -20 || true
+echo "failed runs' reasons, per job (WORK: the work folder; SIP names shortened):"
+grep '"msg":"run failed"' sched.log | sed "s|$work|WORK|g; s/-[0-9a-f]\{16\}\.zip/-….zip/g" |
+  sed 's/.*"job":"\([^"]*\)".*"err":"\(.\{0,150\}\).*/\1: \2/' | sort | uniq -c | sort -rn | head -20 || true
+echo "floors and ceilings (rows are samples, often taken mid-run; a leak raises the floors):"
+awk -v n="$(wc -l <rows.txt)" '{h = NR <= n / 2 ? "first half " : "second half"; k = h
+  if (!(k in r0) || $2 < r0[k]) r0[k] = $2; if ($2 > r1[k]) r1[k] = $2
+  if (!(k in f0) || $3 < f0[k]) f0[k] = $3; if ($3 > f1[k]) f1[k] = $3
+  if (!(k in g0) || $4 < g0[k]) g0[k] = $4; if ($4 > g1[k]) g1[k] = $4}
+  END {for (k in r0) printf "  %s: RSS %s-%s MiB, descriptors %s-%s, goroutines %s-%s\n", k, r0[k], r1[k], f0[k], f1[k], g0[k], g1[k]}' rows.txt | sort
 
 echo
 echo "rerun (--once each job), then ledger and target check:"
