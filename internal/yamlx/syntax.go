@@ -103,6 +103,14 @@ func Syntax(file string, src []byte, err error) error {
 	case strings.HasPrefix(m, "could not find end character of"):
 		q := quoteAt(lines, tk.Position)
 		msg = fmt.Sprintf("quoted text not closed: the %s here has no closing %s before the end of the file", q, q)
+	case m == "sequence end token ']' not found" || m == "could not find flow mapping end token '}'":
+		// go-yaml gives the opening bracket.
+		msg = fmt.Sprintf("%s not closed: the %s here has no closing %s before the end of the file", flowName(tk), tk.Value, closer(tk))
+	case (m == "',' or ']' must be specified" || m == "',' or '}' must be specified") && unclosedFlow(tk) != nil:
+		// go-yaml noticed at the first token after the collection's last line.
+		at = unclosedFlow(tk)
+		stop = at.Position
+		msg = fmt.Sprintf("%s not closed: the %s here has no closing %s before line %d", flowName(at), at.Value, closer(at), tk.Position.Line)
 	case unclosedQuote(lines, tk) != nil:
 		// go-yaml read the open quote's text up to the next quote of its kind, further down, and
 		// failed right after it.
@@ -169,6 +177,42 @@ func unclosedQuote(lines []string, tk *token.Token) *token.Token {
 		return nil
 	}
 	return p
+}
+
+// unclosedFlow returns the opening bracket of the flow collection that tk, on a later line, was
+// found in instead of its closing bracket.
+func unclosedFlow(tk *token.Token) *token.Token {
+	depth := 0
+	for p := tk.Prev; p != nil; p = p.Prev {
+		switch p.Type {
+		case token.SequenceEndType, token.MappingEndType:
+			depth++
+		case token.SequenceStartType, token.MappingStartType:
+			if depth > 0 {
+				depth--
+				continue
+			}
+			if p.Position == nil || p.Position.Line >= tk.Position.Line {
+				return nil
+			}
+			return p
+		}
+	}
+	return nil
+}
+
+func flowName(open *token.Token) string {
+	if open.Type == token.MappingStartType {
+		return "mapping"
+	}
+	return "list"
+}
+
+func closer(open *token.Token) string {
+	if open.Type == token.MappingStartType {
+		return "}"
+	}
+	return "]"
 }
 
 // closedOnLine says whether the quoted text opening at column col of line ends on that line.

@@ -64,9 +64,21 @@ func TestParseSyntaxErrorsPointAtTheMistake(t *testing.T) {
    10 | timezone: Europe/Paris
       | ^`},
 		{"flow mapping not closed", strings.Replace(jobs, "{file: a.dsn}", "{file: a.dsn", 1),
-			`jobs.yaml:7:3: jobs[0].source: YAML syntax: ',' or '}' must be specified
-    7 |   - name: b
-      |   ^`},
+			`jobs.yaml:6:13: jobs[0].source: mapping not closed: the { here has no closing } before line 7
+    6 |     source: {file: a.dsn
+      |             ^`},
+		{"list not closed", "jobs:\n  - name: a\n    targets: [a, [b, c]\n    cron: x\n",
+			`jobs.yaml:3:14: jobs[0].targets: list not closed: the [ here has no closing ] before line 4
+    3 |     targets: [a, [b, c]
+      |              ^`},
+		{"list not closed at the end", "schedule: t\nrules: [\n",
+			`jobs.yaml:2:8: rules: list not closed: the [ here has no closing ] before the end of the file
+    2 | rules: [
+      |        ^`},
+		{"wrong bracket", "a: {x: [1, 2}\n",
+			`jobs.yaml:1:13: a: YAML syntax: ',' or ']' must be specified
+    1 | a: {x: [1, 2}
+      |             ^`},
 		{"a secret in the line", strings.Replace(jobs, "{file: a.dsn}", "{env: \"postgres://u:hunter2@db/x?password=hunter2}", 1),
 			`jobs.yaml:6:19: jobs[0].source: quoted text not closed: the " here has no closing " on its line, so YAML read on to line 8 and stopped there
     6 |     source: {env: "postgres://***@db/x?password=***}
