@@ -87,6 +87,10 @@ var definedAt = regexp.MustCompile(`^mapping key "(.*)" already defined at \[(\d
 
 // Syntax turns an error of parser.ParseBytes(src, …) into a *SyntaxError. An error that is not a
 // go-yaml error is returned wrapped with the file's name.
+//
+// The cases are told apart by go-yaml's messages (v1.19.2, pinned in go.mod); an upgrade that
+// rewords one falls back to "YAML syntax: <its message>" at go-yaml's position, and the exact
+// messages in syntax_test.go say which.
 func Syntax(file string, src []byte, err error) error {
 	var ye yaml.Error
 	if !errors.As(err, &ye) || ye.GetToken() == nil || ye.GetToken().Position == nil {
