@@ -13,7 +13,6 @@ import (
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
-	"github.com/goccy/go-yaml/parser"
 	"github.com/versement/versement/internal/yamlx"
 )
 
@@ -76,7 +75,7 @@ func Load(path string) (*Profile, error) {
 // Parse checks and decodes a profile's YAML text. file names it in errors; dir resolves the relative
 // paths it holds.
 func Parse(file, dir string, data []byte) (*Profile, error) {
-	f, err := parser.ParseBytes(data, 0)
+	f, err := yamlx.Parse(file, data)
 	if err != nil {
 		return nil, Errors{syntaxError(file, err)}
 	}
@@ -120,6 +119,10 @@ func Parse(file, dir string, data []byte) (*Profile, error) {
 }
 
 func syntaxError(file string, err error) *Error {
+	var se *yamlx.SyntaxError
+	if errors.As(err, &se) {
+		return &Error{File: file, Line: se.Line, Field: se.Field, Msg: se.Msg + "\n" + se.Excerpt()}
+	}
 	var ye yaml.Error
 	if errors.As(err, &ye) && ye.GetToken() != nil {
 		return &Error{File: file, Line: ye.GetToken().Position.Line, Msg: "YAML syntax: " + ye.GetMessage()}

@@ -187,9 +187,9 @@ func TestErrors(t *testing.T) {
 		{"two documents", "classes:\n", "---\nname: other\nclasses:\n",
 			[]string{"p.yaml:9: a profile is one YAML document, this file holds 2: one profile per file"}},
 		{"duplicate field", "name: minimal\n", "name: minimal\nname: other\n",
-			[]string{"p.yaml:2: YAML syntax: mapping key \"name\" already defined at [1:1]"}},
+			[]string{"p.yaml:2: name: defined twice: the first \"name\" is at line 1\n    2 | name: other\n      | ^"}},
 		{"syntax", "  version: \"2.1\"\n", "  version: [\"2.1\"\n",
-			[]string{"p.yaml:4: YAML syntax: ',' or ']' must be specified"}},
+			[]string{"p.yaml:3: seda.version: list not closed: the [ here has no closing ] before line 4\n    3 |   version: [\"2.1\"\n      |            ^"}},
 		{"alias", "root: {table: PERSON, key: ID}", "root: {table: PERSON, key: ID, columns: &cols [ID, NAME]}\n    description: *cols",
 			[]string{"p.yaml:12: YAML aliases (*name) are not allowed in a profile: repeat the value"}},
 	}

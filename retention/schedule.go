@@ -13,7 +13,6 @@ import (
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
-	"github.com/goccy/go-yaml/parser"
 
 	"github.com/versement/versement/civil"
 	"github.com/versement/versement/internal/yamlx"
@@ -186,9 +185,9 @@ type fileHold struct {
 func ParseSchedule(data []byte, name string) (*Schedule, error) {
 	data = bytes.TrimPrefix(data, []byte("\ufeff")) // the BOM some Windows editors write
 	// Aliases are refused before decoding: a few lines of nested aliases expand to gigabytes.
-	file, err := parser.ParseBytes(data, 0)
+	file, err := yamlx.Parse(name, data)
 	if err != nil {
-		return nil, yamlx.Error(name, nil, err)
+		return nil, err
 	}
 	if line := yamlx.FirstAlias(file); line > 0 {
 		return nil, fmt.Errorf("%s:%d: YAML aliases (*name) are not allowed in a schedule file: repeat the value", name, line)

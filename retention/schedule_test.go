@@ -172,7 +172,7 @@ func TestScheduleErrors(t *testing.T) {
 		{"no name", rule("")[len("schedule: t\n"):], `t.yaml:1: schedule: missing (the schedule's name)`},
 		{"ceiling", strings.Replace(rule(""), "dua: 1y", "dua: 1y\n    ceiling: 23m", 1), `t.yaml:7: rules[0] (APP-1) ceiling: active 1y + dua 1y exceeds the legal ceiling of 23m`},
 		{"library panic", "rules:\n !00\n0000000: #00000000000", "t.yaml: not a valid schedule (the YAML reader failed: runtime error: invalid memory address or nil pointer dereference)"},
-		{"syntax", "schedule: t\nrules: [\n", "t.yaml:2: sequence end token ']' not found"},
+		{"syntax", "schedule: t\nrules: [\n", "t.yaml:2:8: rules: list not closed: the [ here has no closing ] before the end of the file\n    2 | rules: [\n      |        ^"},
 		{"open past dua", rule("    open_past_dua: birth\n"), `t.yaml:9: rules[0] (APP-1) open_past_dua: "birth": want dua-end or active`},
 		{"active until is", rule("    active_until_is: last-day-in\n"), `t.yaml:9: rules[0] (APP-1) active_until_is: says what active_until's date is, and there is no active_until`},
 		{"active until is value", rule("    active_until_is: inclusive\n"), `t.yaml:9: rules[0] (APP-1) active_until_is: "inclusive": want first-day-out or last-day-in`},

@@ -15,7 +15,6 @@ import (
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
-	"github.com/goccy/go-yaml/parser"
 	"github.com/robfig/cron/v3"
 
 	"github.com/versement/versement/civil"
@@ -196,9 +195,9 @@ func LoadConfig(path string) (*Config, error) {
 // ParseConfig validates the content of a jobs file; path is used in errors and to resolve
 // relative paths.
 func ParseConfig(path string, b []byte) (*Config, error) {
-	f, err := parser.ParseBytes(b, 0)
+	f, err := yamlx.Parse(path, b)
 	if err != nil {
-		return nil, yamlx.Error(path, nil, err)
+		return nil, err
 	}
 	if len(f.Docs) == 0 || f.Docs[0].Body == nil {
 		return nil, fmt.Errorf("%s: empty jobs file: want a mapping with a jobs list", path)

@@ -116,7 +116,7 @@ func TestConfigErrors(t *testing.T) {
 		{"empty", "",
 			`jobs.yaml: empty jobs file: want a mapping with a jobs list`},
 		{"syntax", "jobs:\n\t- name: a\n",
-			"jobs.yaml:2: found character '\t' that cannot start any token"},
+			"jobs.yaml:2:1: a tab in the indentation: YAML indents with spaces only\n    2 | \t- name: a\n      | ^"},
 		{"integer size", head + "    batch:\n      max_bytes: 1048576\n      max_dossiers: -1\n",
 			`jobs.yaml:9: jobs[0].batch.max_dossiers: -1: want a positive number of dossiers per SIP`},
 		{"mapping expected", "jobs:\n  - name: a\n    batch: [1]\n",
