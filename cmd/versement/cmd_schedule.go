@@ -38,7 +38,8 @@ func init() {
 			"SIGTERM or SIGINT: stop at a safe point and exit 0. SIGHUP: reload the jobs file (kept as it\n" +
 			"was if the new one is invalid; a job whose cron and timezone did not change keeps its next\n" +
 			"run). Serves /healthz and /metrics (Prometheus) on --listen.\n" +
-			"With --once JOB: run that job now and exit (0 ok, 2 failed, skipped or interrupted).\n" +
+			"With --once JOB: run that job now and exit (0 ok, 2 failed or skipped, 130/143 interrupted by\n" +
+			"SIGINT/SIGTERM: run it again to resume).\n" +
 			"See docs/schedule.md for the jobs file.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "jobs", Usage: "the jobs file (YAML)", Required: true, EnvVars: []string{"VERSEMENT_JOBS"}},

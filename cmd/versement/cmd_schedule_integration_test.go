@@ -311,8 +311,8 @@ func TestScheduleInterruptedRunResumes(t *testing.T) {
 		return n >= 5
 	})
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	if code := p.wait(t, 20*time.Second); code != 2 || !strings.Contains(p.stderr.String(), "versement: job j interrupted at a safe point; run it again to resume") {
-		t.Fatalf("interrupted --once: exit %d, want 2 and the resume hint", code)
+	if code := p.wait(t, 20*time.Second); code != 143 || !strings.Contains(p.stderr.String(), "versement: job j interrupted at a safe point; run it again to resume") {
+		t.Fatalf("interrupted --once: exit %d, want 143 (128 + SIGTERM) and the resume hint", code)
 	}
 	partial, _ := os.ReadFile(filepath.Join(cut, "jobs", "j", "ledger"))
 	if n := bytes.Count(partial, []byte("\n")); n == 0 || n >= 20 {

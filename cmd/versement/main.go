@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/urfave/cli/v2"
@@ -392,12 +393,29 @@ func setupLogging(level, format string) error {
 
 func main() {
 	// SIGINT/SIGTERM cancel the context: every command stops at a safe point (a finished SIP, a
-	// flushed ledger) instead of dying mid-write.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	// flushed ledger) instead of dying mid-write. A command they cut short exits 128 + the
+	// signal's number, as a shell reports it (130 SIGINT, 143 SIGTERM), so that a script tells
+	// "interrupted: run me again" from "broken" (2).
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	var got atomic.Value
+	go func() {
+		sig := <-sigs
+		got.Store(sig)
+		cancel()
+		signal.Stop(sigs) // a second Ctrl-C kills at once
+	}()
 	err := newApp().RunContext(ctx, os.Args)
-	os.Exit(exitCode(err))
+	code := exitCode(err)
+	if sig, ok := got.Load().(syscall.Signal); ok && err != nil {
+		code = interruptedCode(sig)
+	}
+	os.Exit(code)
 }
+
+// interruptedCode is the exit status of a command cut short by sig.
+func interruptedCode(sig syscall.Signal) int { return 128 + int(sig) }
 
 // exitCode prints err for the user, if any, and returns the process's exit status.
 func exitCode(err error) int {
