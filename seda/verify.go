@@ -729,6 +729,7 @@ func (v *verifier) checkObjects(ctx context.Context) error {
 		h hash.Hash
 	}
 	var jobs []job
+	usedBy := map[*entry]string{}
 	for i, o := range objs {
 		res := &results[i]
 		addf := func(sev Severity, code, format string, args ...any) {
@@ -748,6 +749,11 @@ func (v *verifier) checkObjects(ctx context.Context) error {
 		if e == nil {
 			addf(SevError, CodeMissingFile, "object %s: its Uri names no file in the package%s", o.id, v.nearName(o.uri))
 			continue
+		}
+		if prev, dup := usedBy[e]; dup {
+			addf(SevWarning, CodeDuplicateName, "object %s: its Uri names the same file as object %s: one file described twice", o.id, prev)
+		} else {
+			usedBy[e] = o.id
 		}
 		e.used = true
 		h := newHasher(o.algo)

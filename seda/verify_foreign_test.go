@@ -217,3 +217,11 @@ func TestVerifyManifestInOtherEncodings(t *testing.T) {
 		}
 	}
 }
+
+// Two objects whose Uri names one file: a warning naming both.
+func TestVerifyTwoObjectsOneFile(t *testing.T) {
+	m := string(objectManifest("Content/a.txt", helloSHA, "5"))
+	m = strings.Replace(m, `</BinaryDataObject>`, `</BinaryDataObject><BinaryDataObject id="B2"><DataObjectVersion>BinaryMaster_2</DataObjectVersion><Uri>Content/a.txt</Uri><MessageDigest algorithm="SHA-256">`+helloSHA+`</MessageDigest></BinaryDataObject>`, 1)
+	r := verify(t, zipOf(t, map[string][]byte{"manifest.xml": []byte(m), "Content/a.txt": []byte("hello")}), seda.VerifyOptions{})
+	wantWarning(t, r, seda.CodeDuplicateName, "Content/a.txt", "object B2: its Uri names the same file as object B1: one file described twice")
+}
