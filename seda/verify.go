@@ -778,7 +778,9 @@ func (v *verifier) checkObjects(ctx context.Context) error {
 			defer hashBufs.Put(bp)
 			buf := *bp
 			for j := range ch {
-				results[j.i] = v.hashOne(ctx, objs[j.i], j.e, j.h, buf)
+				res := v.hashOne(ctx, objs[j.i], j.e, j.h, buf)
+				res.findings = append(results[j.i].findings, res.findings...) // keep what the listing found
+				results[j.i] = res
 			}
 		}()
 	}
