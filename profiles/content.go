@@ -223,6 +223,12 @@ func (c *Class) DescribeEnv(d *extract.Dossier, env map[string]any) (Description
 		if out.EndDate, err = evalDate(c.dates.end, env, key); err != nil {
 			out.Notes = append(out.Notes, "content.end_date: "+err.Error())
 		}
+		// A dirty row can end before it starts; SEDA's EndDate must not precede StartDate, and
+		// neither date can be trusted over the other: the end is left out, and said why.
+		if !out.StartDate.IsZero() && !out.EndDate.IsZero() && out.EndDate.Before(out.StartDate) {
+			out.Notes = append(out.Notes, fmt.Sprintf("content.end_date: %s is before the start date %s: left out of the manifest", out.EndDate, out.StartDate))
+			out.EndDate = civil.Date{}
+		}
 	}
 	return out, nil
 }

@@ -309,6 +309,18 @@ func TestDescribeDates(t *testing.T) {
 	if !desc.EndDate.IsZero() || len(desc.Notes) != 1 || !strings.Contains(desc.Notes[0], `content.end_date: endOfYear(map(INS_ADM_ANU, .COD_ANU)): endOfYear: year code "20x7" is not a year`) {
 		t.Errorf("dirty year: end %s, notes %q", desc.EndDate, desc.Notes)
 	}
+	// A registration created after the year it is for ends before it starts: the end is left out.
+	iaa.Rows[0][0] = "2017"
+	iaa.Rows = [][]extract.Value{{"2014", int64(7), civil.Date{Year: 2016, Month: 9, Day: 5}}}
+	d.Tables[1] = iaa
+	desc, err = p.Classes[0].Describe(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if desc.StartDate.String() != "2016-09-05" || !desc.EndDate.IsZero() || len(desc.Notes) != 1 ||
+		desc.Notes[0] != "content.end_date: 2015-08-31 is before the start date 2016-09-05: left out of the manifest" {
+		t.Errorf("end before start: %s … %s, notes %q", desc.StartDate, desc.EndDate, desc.Notes)
+	}
 	// No registration at all: no dates, and no complaint.
 	d.Tables[1].Rows = nil
 	desc, _ = p.Classes[0].Describe(d)

@@ -501,6 +501,9 @@ func (w *Writer) OpenUnit(u Unit) (string, error) {
 		return "", err
 	}
 	id := "AU-" + strconv.Itoa(w.nUnits+1)
+	if c := u.Content; !c.StartDate.IsZero() && !c.EndDate.IsZero() && c.EndDate.Before(c.StartDate) {
+		return "", fmt.Errorf("unit %s (%q): EndDate %s is before StartDate %s", id, c.Title, c.EndDate, c.StartDate)
+	}
 	children, err := w.unitChildren(u)
 	if err != nil {
 		return "", fmt.Errorf("unit %s (%q): %w", id, u.Content.Title, err)

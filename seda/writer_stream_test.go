@@ -195,3 +195,15 @@ func TestVerifyNamesStoredEntriesVITAMCannotStream(t *testing.T) {
 		}
 	}
 }
+
+// The writer never puts an EndDate before its StartDate in a manifest.
+func TestWriterRefusesEndBeforeStart(t *testing.T) {
+	sw, err := seda.NewWriter(io.Discard, testHeader(seda.V22), seda.WithTempDir(t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = sw.AddUnit(seda.Unit{Content: seda.Content{DescriptionLevel: "File", Title: "D1", StartDate: day(2020, 1, 2), EndDate: day(2019, 12, 31)}})
+	if err == nil || err.Error() != `unit AU-1 ("D1"): EndDate 2019-12-31 is before StartDate 2020-01-02` {
+		t.Fatalf("end before start: %v", err)
+	}
+}
