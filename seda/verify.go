@@ -141,6 +141,21 @@ const maxPerCode = 1000
 // damaged nor proven whole.
 func (r *Report) Complete() bool { return r.perCode[CodeNotExpanded] == 0 && r.Unsupported == "" }
 
+// Blocking lists what stops the package from being sent: its errors, then the entries it could
+// not read (NOT_EXPANDED, UNSUPPORTED). Empty when the package is OK and Complete.
+func (r *Report) Blocking() []Finding {
+	var errs, unread []Finding
+	for _, f := range r.Findings {
+		switch {
+		case f.Severity == SevError:
+			errs = append(errs, f)
+		case f.Code == CodeNotExpanded || f.Code == CodeUnsupported:
+			unread = append(unread, f)
+		}
+	}
+	return append(errs, unread...)
+}
+
 // OK reports whether the package holds: no finding of severity error.
 func (r *Report) OK() bool {
 	for _, f := range r.Findings {

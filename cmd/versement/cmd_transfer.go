@@ -228,25 +228,13 @@ func transferOne(c *cli.Context, tg transfer.Target, led *ledger.Ledger, path st
 	return res
 }
 
-// refusal is what makes rep refuse its SIP: its first error findings, or, for a package that
-// holds as far as it was read, the entries that were not read. Nil when the SIP may be sent.
+// refusal is what makes rep refuse its SIP, its first blocking findings; nil when it may be sent.
 func refusal(rep *seda.Report) []seda.Finding {
-	var errs, unread []seda.Finding
-	for _, f := range rep.Findings {
-		switch {
-		case f.Severity == seda.SevError:
-			errs = append(errs, f)
-		case f.Code == seda.CodeNotExpanded:
-			unread = append(unread, f)
-		}
+	if rep.OK() && rep.Complete() {
+		return nil
 	}
-	switch {
-	case !rep.OK():
-		return errs[:min(len(errs), shownFindings)]
-	case !rep.Complete():
-		return unread[:min(len(unread), shownFindings)]
-	}
-	return nil
+	b := rep.Blocking()
+	return b[:min(len(b), shownFindings)]
 }
 
 func refusalText(rep *seda.Report, shown []seda.Finding) string {
