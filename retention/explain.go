@@ -2,9 +2,9 @@ package retention
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
-	"unicode"
+
+	"github.com/versement/versement/internal/textsafe"
 )
 
 // Explain says in one line why the dossier is in its tier, e.g.
@@ -16,7 +16,7 @@ func (d Decision) Explain() string {
 	var parts []string
 	head := fmt.Sprintf("%s: %s", d.Tier, d.Rule)
 	if d.Key != "" {
-		head += " [" + escapeControl(d.Key) + "]"
+		head += " [" + textsafe.Terminal(d.Key) + "]"
 	}
 	r := d.rule
 	if d.Tier == Undetermined {
@@ -124,20 +124,3 @@ func (d Decision) phases(r *CompiledRule) []string {
 	return out
 }
 
-// escapeControl writes the control characters of a value from the base (a text key with ESC or
-// BEL) as Go escapes, so that an explanation printed to a terminal cannot drive it.
-func escapeControl(s string) string {
-	if strings.IndexFunc(s, unicode.IsControl) < 0 {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		if unicode.IsControl(r) {
-			q := strconv.QuoteRune(r)
-			b.WriteString(q[1 : len(q)-1])
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
