@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"sort"
 	"strings"
 
@@ -72,43 +71,13 @@ func nonEmpty(s string) []string {
 	return []string{s}
 }
 
-var integerRe = regexp.MustCompile(`^-?[0-9]{1,18}$`)
-
-// readOne reads the single dossier with that key, filtering the root table on its key so that
-// the source reads one dossier, not the whole table.
+// readOne reads the single dossier with that key.
 func readOne(ctx context.Context, src extract.Source, c *profiles.Class, key string) (*extract.Dossier, error) {
+	// The source filters every table on the key, with the key column spelled as the database
+	// folds it (a base migrated with unquoted DDL has cod_ind, not COD_IND) and the key written as
+	// a literal of its kind.
 	ec := c.ExtractClass()
-	infos, err := src.Describe(ctx, extract.Class{Name: c.Name, Root: ec.Root})
-	if err != nil {
-		return nil, err
-	}
-	kind := extract.KindText
-	for _, ti := range infos {
-		if strings.EqualFold(ti.Name, ec.Root.Name) {
-			for _, col := range ti.Columns {
-				if strings.EqualFold(col.Name, ec.Root.Key) {
-					kind = col.Kind
-				}
-			}
-		}
-	}
-	var lit string
-	switch kind {
-	case extract.KindInteger, extract.KindDecimal:
-		if !integerRe.MatchString(key) {
-			return nil, nil // a text key cannot match a numeric column
-		}
-		lit = key
-	default:
-		lit = "'" + strings.ReplaceAll(key, "'", "''") + "'"
-	}
-	// Table and column names are checked identifiers (profiles), so quoting them is safe; the key
-	// is a literal with its quotes doubled.
-	cond := `"` + ec.Root.Key + `" = ` + lit
-	if ec.Root.Where != "" {
-		cond = "(" + ec.Root.Where + ") AND " + cond
-	}
-	ec.Root.Where = cond
+	ec.Only = key
 	for d, err := range src.Dossiers(ctx, ec, nil) {
 		if err != nil {
 			return nil, err

@@ -12,12 +12,12 @@ import (
 	"io"
 	"log/slog"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/versement/versement/civil"
 	"github.com/versement/versement/extract"
+	"github.com/versement/versement/internal/textsafe"
 	"github.com/versement/versement/profiles"
 	"github.com/versement/versement/retention"
 )
@@ -498,16 +498,7 @@ func (e *eliminationWriter) write(c *profiles.Class, key string, desc profiles.D
 		}
 	}
 	e.n++
-	return e.w.Write([]string{c.Name, csvCell(key), csvCell(desc.Title), dec.Rule, string(dec.Status), dateText(dec.Start), dateText(dec.DUAEnd), dec.Explain()})
-}
-
-// csvCell defuses database text that a spreadsheet would run as a formula (CSV injection): the
-// archivist opens the proposal in one, and a name such as "=HYPERLINK(…)" must stay a name.
-func csvCell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
+	return e.w.Write([]string{c.Name, textsafe.CSVCell(key), textsafe.CSVCell(desc.Title), dec.Rule, string(dec.Status), dateText(dec.Start), dateText(dec.DUAEnd), dec.Explain()})
 }
 
 func (e *eliminationWriter) flush() error {

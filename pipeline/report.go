@@ -5,14 +5,13 @@ import (
 	"io"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
-	"unicode"
 
 	"github.com/versement/versement/civil"
 	"github.com/versement/versement/internal/bytesize"
+	"github.com/versement/versement/internal/textsafe"
 	"github.com/versement/versement/profiles"
 	"github.com/versement/versement/retention"
 	"github.com/versement/versement/transfer"
@@ -214,7 +213,7 @@ func (r *Report) count(class string, dec retention.Decision, tier retention.Tier
 		ac := &r.Anomalies[i]
 		ac.Dossiers++
 		if len(ac.Keys) < MaxAnomalyKeys {
-			ac.Keys = append(ac.Keys, escapeControl(dec.Key))
+			ac.Keys = append(ac.Keys, textsafe.Terminal(dec.Key))
 		}
 	}
 }
@@ -376,11 +375,11 @@ func (r *Report) WriteSummary(w io.Writer) error {
 				if _, ok := keys[u.Reason]; !ok {
 					reasons = append(reasons, u.Reason)
 				}
-				keys[u.Reason] = append(keys[u.Reason], escapeControl(u.Key))
+				keys[u.Reason] = append(keys[u.Reason], textsafe.Terminal(u.Key))
 			}
 			if !uc.mixed && uc.Dossiers > 1 {
 				// Every one for the same reason (a rule reading a table the base lacks): one line.
-				fmt.Fprintf(&b, "  %s, all %d undetermined dossiers: %s", uc.Class, uc.Dossiers, escapeControl(uc.Reason))
+				fmt.Fprintf(&b, "  %s, all %d undetermined dossiers: %s", uc.Class, uc.Dossiers, textsafe.Terminal(uc.Reason))
 				if ks := keys[uc.Reason]; len(ks) > 0 {
 					fmt.Fprintf(&b, " (%s)", examples(ks, uc.Dossiers))
 				}
@@ -390,7 +389,7 @@ func (r *Report) WriteSummary(w io.Writer) error {
 			// The same reason for many dossiers (a NULL date) is said once, with some of their keys.
 			for _, reason := range reasons {
 				ks := keys[reason]
-				fmt.Fprintf(&b, "  %s: %s (%d: %s)\n", uc.Class, escapeControl(reason), len(ks), examples(ks, int64(len(ks))))
+				fmt.Fprintf(&b, "  %s: %s (%d: %s)\n", uc.Class, textsafe.Terminal(reason), len(ks), examples(ks, int64(len(ks))))
 			}
 			unlisted += uc.Dossiers - listed
 		}
@@ -478,22 +477,4 @@ func (r *Report) TierCounts() map[string]int {
 		out[string(t)] = int(n)
 	}
 	return out
-}
-
-// escapeControl writes the control characters of text from the base (a key or a name with ESC or
-// BEL) as Go escapes, so that a summary printed to a terminal cannot drive it.
-func escapeControl(s string) string {
-	if strings.IndexFunc(s, unicode.IsControl) < 0 {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		if unicode.IsControl(r) {
-			q := strconv.QuoteRune(r)
-			b.WriteString(q[1 : len(q)-1])
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }

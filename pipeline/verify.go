@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/versement/versement/internal/textsafe"
 	"github.com/versement/versement/seda"
 	"github.com/versement/versement/transfer"
 )
@@ -64,9 +65,9 @@ func (e *VerifyError) Error() string {
 func findingText(f seda.Finding) string {
 	s := f.Code
 	if f.Where != "" {
-		s += " " + escapeControl(f.Where)
+		s += " " + textsafe.Terminal(f.Where)
 	}
-	return s + ": " + escapeControl(f.Message)
+	return s + ": " + textsafe.Terminal(f.Message)
 }
 
 func plural(n int) string {
@@ -98,16 +99,7 @@ func (p *Packager) verify(ctx context.Context, s *SIP, path string) error {
 		}
 		return &SIPError{SIP: s.Name, Dossiers: s.Dossiers, Err: fmt.Errorf("SIP %s: verifying it before sending: %w (it stays in the spool %s)", s.Name, err, p.cfg.Spool)}
 	}
-	var bad, partial []seda.Finding
-	for _, f := range vr.Findings {
-		switch {
-		case f.Severity == seda.SevError:
-			bad = append(bad, f)
-		case f.Code == seda.CodeNotExpanded:
-			partial = append(partial, f)
-		}
-	}
-	bad = append(bad, partial...)
+	bad := vr.Blocking()
 	if vr.OK() && vr.Complete() {
 		// What the verifier read must be what the writer wrote: a disagreement is a bug in one of them.
 		disagree := func(what, format string, args ...any) {

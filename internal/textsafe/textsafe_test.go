@@ -21,6 +21,9 @@ func TestTerminalAndCSV(t *testing.T) {
 		"\tx":               `'\tx`,
 		"Dupont=":           "Dupont=",
 		"A\x07":             `A\a`,
+		"D'Artagnan Éloïse": "D'Artagnan Éloïse",
+		"":                  "",
+		"42":                "42",
 	} {
 		if got := CSVCell(in); got != want {
 			t.Errorf("CSVCell(%q) = %q, want %q", in, got, want)
