@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"log/slog"
 	"net/http"
@@ -92,6 +93,7 @@ type building struct {
 	w           *seda.Writer
 	first, last string
 	keys        []string
+	keySum      hash.Hash  // of the keys, in order: with the as-of date, what names the SIP
 	retainUntil civil.Date // the latest lockUntil of its dossiers
 	legalHold   bool       // one of its dossiers is under a legal hold
 }
@@ -302,7 +304,7 @@ func (p *Packager) Archive(ctx context.Context, it *Item) error {
 	if _, err := b.w.AddUnit(u); err != nil {
 		return p.fail(b, err)
 	}
-	b.keys = append(b.keys, it.Key)
+	b.addKey(it.Key)
 	b.last = it.Key
 	if u := lockUntil(it.Decision); u.After(b.retainUntil) {
 		b.retainUntil = u
@@ -312,6 +314,13 @@ func (p *Packager) Archive(ctx context.Context, it *Item) error {
 		return p.finish(ctx, b)
 	}
 	return nil
+}
+
+// addKey records a dossier's key in the SIP (length-prefixed in the digest, so that no two key
+// lists hash alike).
+func (b *building) addKey(k string) {
+	b.keys = append(b.keys, k)
+	fmt.Fprintf(b.keySum, "%d:%s\n", len(k), k)
 }
 
 func (p *Packager) writeLOB(ctx context.Context, b *building, g seda.GroupID, name string, v int, r extract.LOBRef) error {
@@ -376,13 +385,13 @@ func (p *Packager) start(ctx context.Context, c *profiles.Class, tier retention.
 	}
 	cw := &countWriter{w: bufio.NewWriterSize(f, 256<<10)}
 	// The message identifier is set at finish, once the last key is known.
-	w, err := seda.NewWriter(cw, prof.SEDAHeader(sipID(prof.Name, c.Name, tier, first, first), p.date), seda.WithTempDir(filepath.Join(p.cfg.Spool, "tmp")))
+	w, err := seda.NewWriter(cw, prof.SEDAHeader(fmt.Sprintf("%s-%s-%s", fileSafe(prof.Name), fileSafe(c.Name), tier), p.date), seda.WithTempDir(filepath.Join(p.cfg.Spool, "tmp")))
 	if err != nil {
 		f.Close()
 		os.Remove(tmp)
 		return nil, err
 	}
-	b := &building{class: c, tier: tier, tmp: tmp, f: f, cw: cw, w: w, first: first}
+	b := &building{class: c, tier: tier, tmp: tmp, f: f, cw: cw, w: w, first: first, keySum: sha256.New()}
 	p.open[sipKey{c.Name, tier}] = b
 	ow, err := w.CreateObject(seda.Object{Name: "dictionary-" + fileSafe(c.Name) + ".json", MimeType: "application/json", FormatID: "fmt/817"})
 	if err != nil {
@@ -452,11 +461,15 @@ func (p *Packager) dictionary(ctx context.Context, c *profiles.Class) ([]byte, e
 	return b, nil
 }
 
-// sipID is the SIP's name and message identifier: a function of what it holds only, so that a
-// rerun that rebuilds it writes the same bytes under the same name.
-func sipID(profile, class string, tier retention.Tier, first, last string) string {
-	h := sha256.Sum256([]byte(profile + "\x00" + class + "\x00" + string(tier) + "\x00" + first + "\x00" + last))
-	return fmt.Sprintf("%s-%s-%s-%s", fileSafe(profile), fileSafe(class), tier, hex.EncodeToString(h[:8]))
+// sipID is the SIP's name and message identifier. It names the content: the profile, class and
+// tier, the as-of date (which fixes every decision and the message date) and the digest of the
+// dossiers' keys in order. Two SIPs of the same dossiers as of two dates, or of two key sets with the
+// same ends, have two names; a rerun of the same run that rebuilds a SIP writes the same bytes
+// under the same name, so a crash never leaves two copies at the target.
+func sipID(profile, class string, tier retention.Tier, asOf civil.Date, keys []byte) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "versement-sip/2\x00%s\x00%s\x00%s\x00%s\x00%x", profile, class, tier, asOf, keys)
+	return fmt.Sprintf("%s-%s-%s-%s", fileSafe(profile), fileSafe(class), tier, hex.EncodeToString(h.Sum(nil)[:8]))
 }
 
 func fileSafe(s string) string {
@@ -480,7 +493,7 @@ func fileSafe(s string) string {
 func (p *Packager) finish(ctx context.Context, b *building) error {
 	prof := p.cfg.Profile
 	delete(p.open, sipKey{b.class.Name, b.tier})
-	id := sipID(prof.Name, b.class.Name, b.tier, b.first, b.last)
+	id := sipID(prof.Name, b.class.Name, b.tier, p.cfg.AsOf, b.keySum.Sum(nil))
 	name := id + ".zip"
 	fail := func(err error) error {
 		b.w.Abort()
@@ -557,6 +570,15 @@ func (p *Packager) send(ctx context.Context, s *SIP, path string) error {
 		return err
 	}
 	e, skipped, err := p.cfg.Ledger.Send(ctx, t, ts, ledger.Batch{FirstKey: s.FirstKey, LastKey: s.LastKey, Count: s.Dossiers})
+	if errors.Is(err, transfer.ErrConflict) {
+		// The name is the content's (sipID): the same dossiers as of the same date, but other
+		// bytes (the source changed since, or another versement wrote it). Sending again cannot
+		// help; a person must decide which copy is right.
+		return &SIPError{SIP: s.Name, Dossiers: s.Dossiers, Err: fmt.Errorf("SIP %s: %w: nothing was overwritten. "+
+			"The target holds another SIP of the same dossiers and as-of date (written from other data, or by another state folder or version); "+
+			"compare the two (versement verify %s and the one at the target), then move the target's copy aside or send to another target: "+
+			"until then every run with the state %s stops here", s.Name, err, path, filepath.Dir(p.cfg.Spool))}
+	}
 	if err != nil {
 		return &SIPError{SIP: s.Name, Dossiers: s.Dossiers, Err: fmt.Errorf("SIP %s: %w (it stays in the spool %s; the next run sends it)", s.Name, err, p.cfg.Spool)}
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -336,5 +337,77 @@ func TestRunRefusesADamagedSIP(t *testing.T) {
 	}
 	if out, code := run(t, "verify", "--ledger", filepath.Join(state, "ledger.jsonl"), "--target", "dir://"+archives); code != 0 {
 		t.Errorf("verify --ledger: exit %d\n%s", code, out)
+	}
+}
+
+// TestRunSIPNamesIdentifyTheContent: a SIP's name is its content's (issue 18, "Identity of a
+// SIP"): two state folders sending the same base as of two dates to one target do not collide, the
+// same run made twice names its SIPs the same, and a SIP of the same name with other bytes at the
+// target stops the run with what to do.
+func TestRunSIPNamesIdentifyTheContent(t *testing.T) {
+	db := cliDemo(t, "harpege")
+	dir := t.TempDir()
+	archives := filepath.Join(dir, "archives")
+	names := func(out string) []string {
+		t.Helper()
+		var rep struct {
+			SIPs []struct{ Name string } `json:"sips"`
+		}
+		if err := json.Unmarshal([]byte(out), &rep); err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		var n []string
+		for _, s := range rep.SIPs {
+			n = append(n, s.Name)
+		}
+		return n
+	}
+	runAt := func(asOf, state, target string) (string, int) {
+		return run(t, "run", "--profile", "harpege", "--source", db, "--as-of", asOf, "--target", "dir://"+target,
+			"--state", filepath.Join(dir, state), "--batch-dossiers", "1000", "--json")
+	}
+	out, code := runAt("2040-01-01", "s1", archives)
+	if code != 0 {
+		t.Fatalf("first run: code %d\n%s", code, out)
+	}
+	first := names(out)
+	out, code = runAt("2060-01-01", "s2", archives)
+	if code != 0 {
+		t.Fatalf("a second state folder, another as-of date, the same target: code %d\n%s", code, out)
+	}
+	second := names(out)
+	for _, n := range second {
+		if slices.Contains(first, n) {
+			t.Errorf("SIP %s named the same as of 2040-01-01 and 2060-01-01 (%v, %v)", n, first, second)
+		}
+	}
+	// The same run again, from a fresh state folder, into another target: the same names.
+	out, code = runAt("2040-01-01", "s3", filepath.Join(dir, "again"))
+	if code != 0 || !slices.Equal(names(out), first) {
+		t.Fatalf("the same run twice: code %d, names %v then %v\n%s", code, first, names(out), out)
+	}
+	// Into the first target: the same bytes are already there, nothing conflicts.
+	if out, code := runAt("2040-01-01", "s4", archives); code != 0 || !slices.Equal(names(out), first) {
+		t.Fatalf("the same run into a target that has its SIPs: code %d\n%s", code, out)
+	}
+
+	// Another SIP under the name at the target: the run stops and says what to do.
+	other := filepath.Join(dir, "other")
+	if err := os.MkdirAll(other, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(other, first[0]), []byte("not this SIP"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, code = run(t, "run", "--profile", "harpege", "--source", db, "--as-of", "2040-01-01", "--target", "dir://"+other,
+		"--state", filepath.Join(dir, "s5"), "--batch-dossiers", "1000")
+	state := filepath.Join(dir, "s5")
+	spooled := filepath.Join(state, "spool", first[0])
+	want := "ERR: SIP " + first[0] + ": " + filepath.Join(other, first[0]) + ": a different SIP is already stored under this name"
+	tail := ": nothing was overwritten. The target holds another SIP of the same dossiers and as-of date (written from other data, or by another state folder or version); " +
+		"compare the two (versement verify " + spooled + " and the one at the target), then move the target's copy aside or send to another target: " +
+		"until then every run with the state " + state + " stops here\n"
+	if code != exitError || !strings.Contains(out, want) || !strings.HasSuffix(out, tail) || strings.Contains(out, "the next run sends it") {
+		t.Fatalf("a name conflict at the target: code %d\n%s\nwant %s…%s", code, out, want, tail)
 	}
 }
