@@ -123,4 +123,3 @@ func (d Decision) phases(r *CompiledRule) []string {
 	}
 	return out
 }
-
