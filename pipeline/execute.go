@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/versement/versement/civil"
 	"github.com/versement/versement/extract"
@@ -76,6 +76,10 @@ func Execute(ctx context.Context, job JobSpec) (rep *Report, err error) {
 		}
 		defer src.Close()
 	}
+	// The preflight: everything a run needs is checked before anything is printed or created.
+	if err := checkSource(ctx, src, p, job.Classes); err != nil {
+		return nil, err
+	}
 	cfg := Config{Profile: p, Source: src, SourceName: extract.Redact(name), AsOf: job.AsOf, Classes: job.Classes,
 		Tiers: job.Tiers, Decommission: job.Decommission, DryRun: job.DryRun, Elimination: job.Elimination,
 		Progress: job.Progress, Log: job.Log}.withDefaults()
@@ -114,39 +118,59 @@ func Execute(ctx context.Context, job JobSpec) (rep *Report, err error) {
 			tgt[retention.Final] = u
 		}
 	}
-	targetsByTier := map[retention.Tier]transfer.Target{}
-	opened := map[string]transfer.Target{}
+	opts := job.Transfer
+	if opts.Logger == nil {
+		opts.Logger = log
+	}
+	var urls []string
+	for _, t := range []retention.Tier{retention.Active, retention.Intermediate, retention.Final} {
+		if u, ok := tgt[t]; ok && !slices.Contains(urls, u) {
+			urls = append(urls, u)
+		}
+	}
+	opened, later, err := probeTargets(ctx, urls, opts)
+	if err != nil {
+		return nil, err
+	}
 	defer func() {
 		for _, t := range opened {
 			t.Close()
 		}
 	}()
-	for tier, u := range tgt {
-		t, ok := opened[u]
-		if !ok {
-			opts := job.Transfer
-			if opts.Logger == nil {
-				opts.Logger = log
-			}
-			if t, err = openTarget(ctx, u, opts); err != nil {
+	lpath := job.Ledger
+	if lpath == "" {
+		lpath = DefaultLedger(job.State)
+	}
+	if _, err := checkCreatable("state", job.State); err != nil {
+		return nil, err
+	}
+	// The checks passed: from here on the run creates its folders.
+	lock, err := lockState(job.State, lpath)
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Close()
+	for _, pd := range later {
+		t, err := openTarget(ctx, pd.url, opts)
+		if err != nil {
+			return nil, err
+		}
+		opened[pd.url] = t
+		if pr, ok := transfer.As[transfer.Prober](t); ok {
+			if err := pr.Probe(ctx); err != nil {
 				return nil, err
 			}
-			opened[u] = t
 		}
-		targetsByTier[tier] = t
 	}
-	if err := os.MkdirAll(job.State, 0o755); err != nil {
-		return nil, fmt.Errorf("state: %w", err)
+	targetsByTier := map[retention.Tier]transfer.Target{}
+	for tier, u := range tgt {
+		targetsByTier[tier] = opened[u]
 	}
 	st, err := OpenState(ctx, job.State)
 	if err != nil {
 		return nil, err
 	}
 	defer st.Close()
-	lpath := job.Ledger
-	if lpath == "" {
-		lpath = DefaultLedger(job.State)
-	}
 	led, err := ledger.Open(lpath)
 	if err != nil {
 		return nil, err
