@@ -7,15 +7,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
 	_ "github.com/sijms/go-ora/v2"     // database/sql driver "oracle"
-	_ "modernc.org/sqlite"             // database/sql driver "sqlite"
+	"github.com/versement/versement/internal/redact"
+	_ "modernc.org/sqlite" // database/sql driver "sqlite"
 )
 
 // Options tune a source.
@@ -92,92 +91,19 @@ func isServerDSN(s string) bool {
 	return strings.Contains(s, "password=") || strings.Contains(s, "host=")
 }
 
-var kvPassword = regexp.MustCompile(`(?i)(password\s*=\s*)('[^']*'|\S+)`)
+// Redact hides the password of a connection string (URL or key=value form), for messages: the
+// one redaction policy of internal/redact.
+func Redact(dsn string) string { return redact.String(dsn) }
 
-// rawURLPassword finds the password of a URL-form string that url.Parse refuses, as it does when
-// the password holds a raw '%', '#' or space: from the ':' after the user name to the last '@'.
-// It may take more than the password when the rest holds an '@', never less.
-var rawURLPassword = regexp.MustCompile(`(?s)^([A-Za-z][A-Za-z0-9+.-]*://[^:@/]*:)(.*)@`)
-
-// isPasswordKey says whether a URL query parameter holds a password: password itself, and
-// pgx's sslpassword (the passphrase of the client key).
-func isPasswordKey(k string) bool { return strings.Contains(strings.ToLower(k), "password") }
-
-// Redact hides the password of a connection string (URL or key=value form), for messages.
-func Redact(dsn string) string {
-	if u, err := url.Parse(dsn); err == nil && u.User != nil {
-		if _, has := u.User.Password(); has {
-			u.User = url.UserPassword(u.User.Username(), "xxxxx")
-		}
-		q := u.Query()
-		changed := false
-		for k := range q {
-			if isPasswordKey(k) {
-				q.Set(k, "xxxxx")
-				changed = true
-			}
-		}
-		if changed {
-			u.RawQuery = q.Encode()
-		}
-		return u.String()
-	}
-	return kvPassword.ReplaceAllString(rawURLPassword.ReplaceAllString(dsn, "${1}xxxxx@"), "${1}xxxxx")
-}
-
-// secretsOf lists the strings that must never appear in a message: the password of dsn.
-func secretsOf(dsn string) []string {
-	var out []string
-	if m := rawURLPassword.FindStringSubmatch(dsn); m != nil && m[2] != "" {
-		out = append(out, m[2]) // the raw text, as a driver's error would quote it
-	}
-	if u, err := url.Parse(dsn); err == nil && u.User != nil {
-		if p, ok := u.User.Password(); ok && p != "" {
-			out = append(out, p, url.QueryEscape(p), url.PathEscape(p))
-		}
-		for k, vs := range u.Query() {
-			if isPasswordKey(k) {
-				out = append(out, vs...)
-			}
-		}
-	}
-	for _, m := range kvPassword.FindAllStringSubmatch(dsn, -1) {
-		out = append(out, strings.Trim(m[2], "'"))
-	}
-	return out
-}
-
-// redactedError is an error whose text has had the connection's secrets removed; errors.Is and As
-// still reach the cause.
-type redactedError struct {
-	msg   string
-	cause error
-}
-
-func (e *redactedError) Error() string { return e.msg }
-func (e *redactedError) Unwrap() error { return e.cause }
+// secretsOf lists the strings that must never appear in a message: the password of dsn, in every
+// form a driver's error might quote it.
+func secretsOf(dsn string) []string { return redact.Secrets(dsn) }
 
 // RedactError returns err with every form of dsn's password replaced, for callers that open a
 // connection themselves (demo-db); errors.Is and As still reach the cause.
 func RedactError(err error, dsn string) error { return redactErr(err, secretsOf(dsn)) }
 
-func redactErr(err error, secrets []string) error {
-	if err == nil {
-		return nil
-	}
-	msg := err.Error()
-	changed := false
-	for _, s := range secrets {
-		if s != "" && strings.Contains(msg, s) {
-			msg = strings.ReplaceAll(msg, s, "xxxxx")
-			changed = true
-		}
-	}
-	if !changed {
-		return err
-	}
-	return &redactedError{msg: msg, cause: err}
-}
+func redactErr(err error, secrets []string) error { return redact.Error(err, secrets) }
 
 func openDSN(ctx context.Context, dsn string, opt Options) (Source, error) {
 	if opt.BatchSize <= 0 {

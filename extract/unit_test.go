@@ -245,7 +245,7 @@ func TestRedactUnparsableURLAndSSLPassword(t *testing.T) {
 		"postgres://apogee:S3c%ret@db:5432/apogee":                           "postgres://apogee:xxxxx@db:5432/apogee",
 		"oracle://harpege:S3c#r@t@db:1521/HARP":                              "oracle://harpege:xxxxx@db:1521/HARP",
 		"postgresql://apogee:S3 cret@db/apogee?x=%z":                         "postgresql://apogee:xxxxx@db/apogee?x=%z",
-		"postgres://apogee@db/apogee?sslpassword=S3cret&sslmode=verify-full": "postgres://apogee@db/apogee?sslmode=verify-full&sslpassword=xxxxx",
+		"postgres://apogee@db/apogee?sslpassword=S3cret&sslmode=verify-full": "postgres://apogee@db/apogee?sslpassword=xxxxx&sslmode=verify-full",
 	} {
 		if got := Redact(dsn); got != want {
 			t.Errorf("Redact(%q) = %q, want %q", dsn, got, want)
