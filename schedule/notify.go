@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"os"
 	"time"
+
+	"github.com/versement/versement/internal/redact"
 )
 
 // Notification is the JSON body POSTed to a job's webhook after each run.
@@ -48,10 +50,10 @@ func (s *Scheduler) notify(job *Job, asOf string, r Result) {
 		return
 	}
 	if err := post(s.client, target, n); err != nil {
-		s.log.Warn("notification not sent", "job", job.Name, "webhook", redactURL(target), "err", err)
+		s.log.Warn("notification not sent", "job", job.Name, "webhook", redact.HostOnly(target), "err", err)
 		return
 	}
-	s.log.Debug("notification sent", "job", job.Name, "webhook", redactURL(target))
+	s.log.Debug("notification sent", "job", job.Name, "webhook", redact.HostOnly(target))
 }
 
 func post(client *http.Client, target string, n Notification) error {
@@ -82,13 +84,4 @@ func post(client *http.Client, target string, n Notification) error {
 		return fmt.Errorf("webhook answered %s", resp.Status)
 	}
 	return nil
-}
-
-// redactURL keeps the scheme and host of a URL: chat webhooks carry their secret in the path.
-func redactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil {
-		return "(unparsable URL)"
-	}
-	return u.Scheme + "://" + u.Host + "/…"
 }
