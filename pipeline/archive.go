@@ -65,8 +65,10 @@ type Packager struct {
 	// on with the others and ends in error, and the next run sends them again — once the archivist
 	// has fixed what the ATR names (a contract, an agency), the same bytes are accepted.
 	rejected []error
-	bytes    atomic.Int64
-	date     time.Time
+	// spoolDamaged are the spooled SIPs that did not match their record, set aside by reconcile.
+	spoolDamaged []SpoolDamaged
+	bytes        atomic.Int64
+	date         time.Time
 	// lobReader is reused for every LOB: a 64 KiB buffer per LOB was a quarter of the bytes a
 	// run allocated (one photo in three Apogée dossiers).
 	lobReader *bufio.Reader
@@ -181,6 +183,18 @@ func (p *Packager) reconcile(ctx context.Context) error {
 			}
 			continue
 		}
+		if why := p.mismatch(path, r); why != "" {
+			// Not the SIP the state recorded (damaged in the spool, or written over by another
+			// run): sending it would fail for ever. It is set aside and forgotten, and this run
+			// writes the SIP again from the source.
+			kept := p.setAsideDamaged(path, r.Name)
+			p.log.Warn("a spooled SIP does not match its record: set aside, this run writes it again", "sip", r.Name, "why", why, "kept", kept)
+			if err := p.cfg.State.forget(ctx, r.Name); err != nil {
+				return fmt.Errorf("state: SIP %s: %w", r.Name, err)
+			}
+			p.spoolDamaged = append(p.spoolDamaged, SpoolDamaged{SIP: r.Name, Why: why, Kept: kept})
+			continue
+		}
 		if t == nil {
 			return fmt.Errorf("SIP %s (tier %s) waits in the spool %s but this run has no target for tier %s", r.Name, r.Tier, p.cfg.Spool, r.Tier)
 		}
@@ -217,6 +231,50 @@ func (p *Packager) reconcile(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// SpoolDamaged is a SIP left in the spool whose file is not the one the state recorded (its size
+// or SHA-256 differs): the run set it aside and wrote the SIP again.
+type SpoolDamaged struct {
+	SIP  string `json:"sip"`
+	Why  string `json:"why"`
+	Kept string `json:"kept,omitempty"` // where the file was put, "" if it could not be moved
+}
+
+// SpoolDamaged lists the spooled SIPs this packager found not matching their record.
+func (p *Packager) SpoolDamaged() []SpoolDamaged { return p.spoolDamaged }
+
+// mismatch says how the spooled file at path differs from its record, or "".
+func (p *Packager) mismatch(path string, r stateSIP) string {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return err.Error()
+	}
+	if fi.Size() != r.Bytes {
+		return fmt.Sprintf("%d bytes, the state recorded %d", fi.Size(), r.Bytes)
+	}
+	sum, err := transfer.FileSHA256(path)
+	if err != nil {
+		return err.Error()
+	}
+	if !strings.EqualFold(sum, r.SHA256) {
+		return fmt.Sprintf("SHA-256 %s, the state recorded %s", sum, r.SHA256)
+	}
+	return ""
+}
+
+// setAsideDamaged moves a spooled file to spool/damaged/ and returns where, or removes it and
+// returns "" when it cannot be moved (it must not be sent).
+func (p *Packager) setAsideDamaged(path, name string) string {
+	dir := filepath.Join(p.cfg.Spool, damagedDir)
+	kept := filepath.Join(dir, name)
+	if err := os.MkdirAll(dir, 0o755); err == nil {
+		if err := os.Rename(path, kept); err == nil {
+			return kept
+		}
+	}
+	os.Remove(path)
+	return ""
 }
 
 func (p *Packager) notice(ctx context.Context, class, kind, digest string) (bool, error) {

@@ -191,6 +191,7 @@ func Execute(ctx context.Context, job JobSpec) (rep *Report, err error) {
 		rep.Ledger, rep.State = lpath, st.Path()
 		rep.LedgerHead = led.Head().String()
 		rep.LedgerRerecorded, rep.LedgerLost = fixed.rerecorded, fixed.lost
+		rep.SpoolDamaged = pk.SpoolDamaged()
 	}
 	return rep, err
 }

@@ -66,12 +66,15 @@ type Report struct {
 	// LedgerRerecorded are SIPs the state marks sent whose ledger entry was lost: recorded again
 	// (from the state, checked at the target) by this run. LedgerLost are those the target did not
 	// have either: this run archived their dossiers again.
-	LedgerRerecorded  []string `json:"ledger_rerecorded,omitempty"`
-	LedgerLost        []string `json:"ledger_lost,omitempty"`
-	State             string   `json:"state,omitempty"` // the state database
-	Bytes             int64    `json:"bytes"`
-	DossiersPerSecond float64  `json:"dossiers_per_second"`
-	BytesPerSecond    float64  `json:"bytes_per_second"`
+	LedgerRerecorded []string `json:"ledger_rerecorded,omitempty"`
+	LedgerLost       []string `json:"ledger_lost,omitempty"`
+	// SpoolDamaged are SIPs an earlier run left in the spool whose file did not match the state's
+	// record (size or SHA-256): set aside in spool/damaged/, and written again by this run.
+	SpoolDamaged      []SpoolDamaged `json:"spool_damaged,omitempty"`
+	State             string         `json:"state,omitempty"` // the state database
+	Bytes             int64          `json:"bytes"`
+	DossiersPerSecond float64        `json:"dossiers_per_second"`
+	BytesPerSecond    float64        `json:"bytes_per_second"`
 
 	index     map[ruleKey]int
 	classes   map[string]int64
@@ -436,6 +439,13 @@ func (r *Report) WriteSummary(w io.Writer) error {
 	}
 	if len(r.LedgerLost) > 0 {
 		fmt.Fprintf(&b, "\nledger: %d SIP(s) the state marks sent were neither in the ledger nor at the target, archived again: %s\n", len(r.LedgerLost), strings.Join(r.LedgerLost, ", "))
+	}
+	for _, d := range r.SpoolDamaged {
+		fmt.Fprintf(&b, "\nspool: SIP %s did not match its record (%s): set aside", d.SIP, d.Why)
+		if d.Kept != "" {
+			fmt.Fprintf(&b, " as %s", d.Kept)
+		}
+		b.WriteString(", written again by this run\n")
 	}
 	if r.LedgerHead != "" {
 		fmt.Fprintf(&b, "ledger head: %s\n", r.LedgerHead)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/versement/versement/civil"
 	"github.com/versement/versement/extract/demo"
+	"github.com/versement/versement/internal/flock"
 	"github.com/versement/versement/pipeline"
 	"github.com/versement/versement/profiles"
 	"github.com/versement/versement/schedule"
@@ -309,15 +311,19 @@ func TestRunRefusesADamagedSIP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// As an interrupted run leaves it: recorded as spooled, the file in the spool, but damaged.
-	if err := os.WriteFile(filepath.Join(state, "spool", name), b[:len(b)/2], 0o644); err != nil {
+	// As an interrupted run leaves a SIP its writer got wrong: recorded as spooled, with the size
+	// and SHA-256 of the file in the spool, but damaged. (A file that does not match its record is
+	// rebuilt instead: TestRunRebuildsASpooledSIPNotMatchingItsRecord.)
+	bad := b[:len(b)/2]
+	if err := os.WriteFile(filepath.Join(state, "spool", name), bad, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	sdb, err := sql.Open("sqlite", "file:"+filepath.Join(state, "state.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := sdb.Exec(`UPDATE sips SET status = 'spooled', target = '', ledger_seq = 0 WHERE name = ?`, name); err != nil {
+	if _, err := sdb.Exec(`UPDATE sips SET status = 'spooled', target = '', ledger_seq = 0, bytes = ?, sha256 = ? WHERE name = ?`,
+		len(bad), fmt.Sprintf("%x", sha256.Sum256(bad)), name); err != nil {
 		t.Fatal(err)
 	}
 	sdb.Close()
@@ -409,5 +415,91 @@ func TestRunSIPNamesIdentifyTheContent(t *testing.T) {
 		"until then every run with the state " + state + " stops here\n"
 	if code != exitError || !strings.Contains(out, want) || !strings.HasSuffix(out, tail) || strings.Contains(out, "the next run sends it") {
 		t.Fatalf("a name conflict at the target: code %d\n%s\nwant %s…%s", code, out, want, tail)
+	}
+}
+
+// TestRunStateFolderInUse: a run on a state folder another run holds (with another --ledger) does
+// not start, and says who holds it.
+func TestRunStateFolderInUse(t *testing.T) {
+	db := cliDemo(t, "apogee")
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state")
+	if err := os.MkdirAll(state, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(filepath.Join(state, "state.lock"), os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := flock.TryLock(f); err != nil {
+		t.Fatal(err)
+	}
+	holder := "pid 4242, ledger /srv/a.jsonl, since 2026-12-03T18:00:00Z"
+	if _, err := f.WriteString(holder); err != nil {
+		t.Fatal(err)
+	}
+	out, code := run(t, "run", "--profile", "apogee", "--source", db, "--as-of", "2026-11-30", "--target", "dir://"+filepath.Join(dir, "out"),
+		"--state", state, "--ledger", filepath.Join(dir, "b.jsonl"))
+	want := "ERR: state folder " + state + " is in use by another run (" + holder + "): two runs must not share a state folder; " +
+		"wait for that run to end, or give this one its own state folder\n"
+	if code != exitError || out != want {
+		t.Fatalf("code %d, output\n%s\nwant %d\n%s", code, out, exitError, want)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "b.jsonl")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the refused run created its ledger: %v", err)
+	}
+}
+
+// TestRunRebuildsASpooledSIPNotMatchingItsRecord: a SIP left in the spool whose file is not the one
+// the state recorded (another run sharing the folder wrote over it) is set aside and written again
+// by the run that finds it, which says so; it is not retried for ever.
+func TestRunRebuildsASpooledSIPNotMatchingItsRecord(t *testing.T) {
+	db := cliDemo(t, "apogee")
+	dir := t.TempDir()
+	archives, state := filepath.Join(dir, "archives"), filepath.Join(dir, "state")
+	args := []string{"run", "--profile", "apogee", "--source", db, "--as-of", "2026-11-30", "--target", "dir://" + archives,
+		"--state", state, "--batch-dossiers", "50"}
+	if out, code := run(t, args...); code != 0 {
+		t.Fatalf("run: code %d\n%s", code, out)
+	}
+	names, _ := filepath.Glob(filepath.Join(archives, "*.zip"))
+	if len(names) < 2 {
+		t.Fatal("want two SIPs")
+	}
+	name := filepath.Base(names[0])
+	other, err := os.ReadFile(names[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(state, "spool", name), other, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sdb, err := sql.Open("sqlite", "file:"+filepath.Join(state, "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var size int64
+	if err := sdb.QueryRow(`SELECT bytes FROM sips WHERE name = ?`, name).Scan(&size); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sdb.Exec(`UPDATE sips SET status = 'spooled', target = '', ledger_seq = 0 WHERE name = ?`, name); err != nil {
+		t.Fatal(err)
+	}
+	sdb.Close()
+	if int64(len(other)) == size {
+		t.Skip("the two SIPs have one size")
+	}
+	out, code := run(t, args...)
+	kept := filepath.Join(state, "spool", "damaged", name)
+	want := fmt.Sprintf("\nspool: SIP %s did not match its record (%d bytes, the state recorded %d): set aside as %s, written again by this run\n", name, len(other), size, kept)
+	if code != 0 || !strings.Contains(out, want) {
+		t.Fatalf("run over a spooled SIP not matching its record: exit %d\n%s\nwant it to hold\n%s", code, out, want)
+	}
+	if out, code := run(t, "verify", "--ledger", filepath.Join(state, "ledger.jsonl"), "--target", "dir://"+archives); code != 0 {
+		t.Errorf("verify --ledger: exit %d\n%s", code, out)
+	}
+	if out, code := run(t, args...); code != 0 || !strings.Contains(out, "nothing new was archived: 0 SIPs") {
+		t.Errorf("the next run: exit %d\n%s", code, out)
 	}
 }
