@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"database/sql"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -187,4 +188,20 @@ func s3Bucket(t *testing.T, bucket string, objectLock bool) (*ts3.Target, string
 		t.Fatal(err)
 	}
 	return tg, u
+}
+
+// An S3 target whose bucket does not exist fails the preflight (transfer.Prober) before anything
+// is read or created: the error names the bucket, and the state folder is not created.
+func TestPreflightS3NoBucket(t *testing.T) {
+	_, u := s3Bucket(t, "depot", false)
+	missing := strings.Replace(u, "s3://depot/", "s3://nope/", 1)
+	state := filepath.Join(t.TempDir(), "state")
+	rep, err := Execute(context.Background(), JobSpec{Profile: builtin(t, "apogee"), Source: "sqlite:" + demoDB(t), Target: missing,
+		State: state, AsOf: e2eAsOf, MaxDossiers: e2eBatch})
+	if want := "S3 target " + missing + `: no bucket "nope"`; err == nil || err.Error() != want || rep != nil {
+		t.Fatalf("got %v (report %v)\nwant %s", err, rep, want)
+	}
+	if _, err := os.Stat(state); !os.IsNotExist(err) {
+		t.Errorf("the state folder was created: %v", err)
+	}
 }
