@@ -20,6 +20,7 @@ import (
 	"github.com/versement/versement/internal/textsafe"
 	"github.com/versement/versement/profiles"
 	"github.com/versement/versement/retention"
+	"github.com/versement/versement/seda"
 )
 
 // Config is one run: which profile over which source, decided as of which date, and what to do with
@@ -212,6 +213,23 @@ func ArchiveTier(dec retention.Decision, decommission bool) retention.Tier {
 	return dec.Tier
 }
 
+// Selected says whether a run with these tiers archives a dossier of tier t (after ArchiveTier),
+// and in which tier's SIPs. A hold protects a dossier from destruction, not from preservation:
+// held dossiers are archived as intermediate, with their HoldRule, when --tiers names held or when
+// the base is decommissioned (it would otherwise disappear with them); otherwise they stay in place.
+func Selected(t retention.Tier, tiers []retention.Tier, decommission bool) (sipTier retention.Tier, archived bool) {
+	if t == retention.Held {
+		return retention.Intermediate, slices.Contains(tiers, retention.Held) || decommission && slices.Contains(tiers, retention.Intermediate)
+	}
+	return t, slices.Contains(tiers, t)
+}
+
+// errHoldNeedsSEDA22 refuses to archive a dossier under a legal hold in SEDA 2.1, which has no
+// HoldRule: the SIP would carry no trace of the hold.
+func errHoldNeedsSEDA22(class, key string, h *retention.Hold) error {
+	return fmt.Errorf("class %s dossier %s is under legal hold %s: SEDA 2.1 has no HoldRule, so its SIP would lose the hold; set seda.version to 2.2 or 2.3 in the profile", class, textsafe.Terminal(key), h.ID)
+}
+
 // decided is one dossier read and decided by runClass's reading goroutine, on its way to the
 // goroutine that counts, packages and sends it.
 type decided struct {
@@ -355,9 +373,13 @@ func readClass(ctx context.Context, cfg Config, c *profiles.Class, asOf civil.Da
 		env := d.Env()
 		r.dec = decide(p, c, d, env, asOf)
 		r.tier = ArchiveTier(r.dec, cfg.Decommission)
-		archived := slices.Contains(tiers, r.tier)
+		sipTier, archived := Selected(r.tier, tiers, cfg.Decommission)
+		if archived && r.dec.Hold != nil && !seda.Version(p.SEDA.Version).HasHoldRule() {
+			send(decided{err: errHoldNeedsSEDA22(c.Name, r.key, r.dec.Hold)})
+			return
+		}
 		if la, ok := cfg.Archiver.(lookupArchiver); ok && archived && !cfg.DryRun {
-			done, err := la.archivedBefore(ctx, c.Name, r.tier, r.key)
+			done, err := la.archivedBefore(ctx, c.Name, sipTier, r.key)
 			if err != nil {
 				r.err = fmt.Errorf("class %s dossier %s: %w", c.Name, r.key, err)
 				send(r)
@@ -438,7 +460,7 @@ func consume(ctx context.Context, cfg Config, c *profiles.Class, tiers []retenti
 		return err
 	}
 	key, dec, tier, desc := r.key, r.dec, r.tier, r.desc
-	archived := slices.Contains(tiers, tier)
+	sipTier, archived := Selected(tier, tiers, cfg.Decommission)
 	rep.count(c.Name, dec, tier, archived)
 	if dec.Tier == retention.Undetermined {
 		io.WriteString(undetermined, key+"\x00"+dec.Reason+"\n")
@@ -460,7 +482,7 @@ func consume(ctx context.Context, cfg Config, c *profiles.Class, tiers []retenti
 			}
 		}
 		if archived && !cfg.DryRun {
-			it := &Item{Class: c, Dossier: r.d, Key: key, Decision: dec, Tier: tier, Description: desc, checked: r.checked}
+			it := &Item{Class: c, Dossier: r.d, Key: key, Decision: dec, Tier: sipTier, Description: desc, checked: r.checked}
 			if err := cfg.Archiver.Archive(ctx, it); errors.Is(err, ErrAlreadyArchived) {
 				rep.Archived--
 				rep.AlreadyArchived++

@@ -340,7 +340,11 @@ func (r *Report) WriteSummary(w io.Writer) error {
 		if n == 0 && (t == retention.Held || t == retention.Undetermined) {
 			continue
 		}
-		note := tierNote(t, slices.Contains(r.ArchiveTiers, t), r.DryRun)
+		_, archived := Selected(t, r.ArchiveTiers, r.Decommission)
+		note := tierNote(t, archived, r.DryRun)
+		if t == retention.Held && archived {
+			note += " as intermediate, with their HoldRule"
+		}
 		if t == retention.Intermediate && r.Decommissioned > 0 {
 			note += fmt.Sprintf(" (%d of them active, by decommission)", r.Decommissioned)
 		}

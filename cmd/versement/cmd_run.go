@@ -36,7 +36,7 @@ func init() {
 			&cli.StringFlag{Name: "as-of", Usage: "decide as of this date (YYYY-MM-DD); default: today"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "print the plan (counts per tier and rule) and write nothing"},
 			&cli.BoolFlag{Name: "decommission", Usage: "the application is being shut down: active dossiers go to intermediate archiving, their clock preserved"},
-			&cli.StringFlag{Name: "tiers", Value: "intermediate,final", Usage: "the tiers archived as SIPs, comma-separated (active, intermediate, final)"},
+			&cli.StringFlag{Name: "tiers", Value: "intermediate,final", Usage: "the tiers archived as SIPs, comma-separated (active, intermediate, final; held: dossiers under a legal hold, archived as intermediate with their HoldRule)"},
 			&cli.StringSliceFlag{Name: "class", Usage: "run only this class (repeatable); default: every class of the profile"},
 			&cli.StringFlag{Name: "object-lock", Usage: "S3 targets: lock each SIP (compliance or governance) until the latest date its dossiers' rules protect them (end of DUA or of access restriction), with a legal hold when one of them is held"},
 			&cli.StringFlag{Name: "elimination", Usage: "write the elimination proposal (CSV: the dossiers whose retention ends in destruction) to this file"},
@@ -52,11 +52,11 @@ func parseTiers(s string) ([]retention.Tier, error) {
 	for _, f := range strings.Split(s, ",") {
 		t := retention.Tier(strings.TrimSpace(f))
 		switch t {
-		case retention.Active, retention.Intermediate, retention.Final:
+		case retention.Active, retention.Intermediate, retention.Final, retention.Held:
 			out = append(out, t)
 		case "":
 		default:
-			return nil, fmt.Errorf("--tiers: %q: want active, intermediate or final (destroy gives the elimination proposal, never a SIP)", f)
+			return nil, fmt.Errorf("--tiers: %q: want active, intermediate, final or held (destroy gives the elimination proposal, never a SIP)", f)
 		}
 	}
 	if len(out) == 0 {

@@ -1,14 +1,17 @@
 package main
 
 import (
+	"archive/zip"
 	"context"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -76,7 +79,7 @@ func TestRunRefusesBadFlags(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--tiers", "destroy", "--dry-run"}, `ERR: --tiers: "destroy": want active, intermediate or final (destroy gives the elimination proposal, never a SIP)`},
+		{[]string{"--tiers", "destroy", "--dry-run"}, `ERR: --tiers: "destroy": want active, intermediate, final or held (destroy gives the elimination proposal, never a SIP)`},
 		{[]string{"--as-of", "30/11/2026", "--dry-run"}, `ERR: --as-of "30/11/2026": want a date YYYY-MM-DD`},
 		{[]string{}, "ERR: no target: give --target dir://PATH, s3://BUCKET/PREFIX or vitam+https://HOST (or --target-intermediate and --target-final), or use --dry-run for the plan"},
 		{[]string{"--target", "ftp://x", "--state", t.TempDir()}, `ERR: target "ftp://x": unknown scheme "ftp" (want dir://, s3:// or vitam+https://)`},
@@ -501,5 +504,67 @@ func TestRunRebuildsASpooledSIPNotMatchingItsRecord(t *testing.T) {
 	}
 	if out, code := run(t, args...); code != 0 || !strings.Contains(out, "nothing new was archived: 0 SIPs") {
 		t.Errorf("the next run: exit %d\n%s", code, out)
+	}
+}
+
+// A legal hold protects a dossier from destruction, not from preservation: when the base is
+// decommissioned (or --tiers held asks for it), a held dossier is archived as intermediate with
+// its HoldRule; under SEDA 2.1, which has no HoldRule, the run refuses.
+func TestRunArchivesHeldDossiers(t *testing.T) {
+	db := cliDemo(t, "apogee")
+	dir := t.TempDir()
+	schedule := "schedule: ours\nextends: apogee\nrules:\n" +
+		"  - id: APP-APO-IA\n    title: Dossier étudiant\n" +
+		"    start: endOfYear(map(filter(INS_ADM_ANU, .ETA_IAA == \"E\"), .COD_ANU))\n" +
+		"    active: 3y\n    dua: 7y\n    final: destroy\n    basis: tableau de gestion de l'établissement\n    status: verified\n" +
+		"holds:\n  - id: HOL-TA-2025\n    where: 'true'\n    reason: contentieux TA\n    since: 2025-01-10\n"
+	if err := os.WriteFile(filepath.Join(dir, "ours.yaml"), []byte(schedule), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	text, _ := profiles.BuiltinSource("apogee")
+	prof := strings.Replace(string(text), "schedule: apogee ", "schedule: ours.yaml ", 1)
+	for name, version := range map[string]string{"p22.yaml": "2.2", "p21.yaml": "2.1"} {
+		pv := strings.Replace(prof, `version: "2.2"`, `version: "`+version+`"`, 1)
+		if !strings.Contains(pv, `version: "`+version+`"`) {
+			t.Fatalf("the built-in profile's seda.version is not spelled as the test expects")
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(pv), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Without decommission the held dossiers stay in the base; decommission archives them.
+	out, code := run(t, "run", "--profile", filepath.Join(dir, "p22.yaml"), "--source", db, "--dry-run", "--as-of", "2060-01-01")
+	if code != 0 || !regexp.MustCompile(`\n  held +[1-9][0-9]*  legal hold: kept in place\n`).MatchString(out) {
+		t.Fatalf("dry run: %d\n%s", code, out)
+	}
+	out, code = run(t, "run", "--profile", filepath.Join(dir, "p22.yaml"), "--source", db, "--dry-run", "--as-of", "2060-01-01", "--decommission")
+	if code != 0 || !regexp.MustCompile(`\n  held +[1-9][0-9]*  would be archived as intermediate, with their HoldRule\n`).MatchString(out) {
+		t.Fatalf("dry run, decommission: %d\n%s", code, out)
+	}
+	archives := filepath.Join(dir, "archives")
+	out, code = run(t, "run", "--profile", filepath.Join(dir, "p22.yaml"), "--source", db, "--target", "dir://"+archives,
+		"--state", filepath.Join(dir, "state"), "--as-of", "2060-01-01", "--tiers", "held")
+	if code != 0 || !regexp.MustCompile(`\n  held +[1-9][0-9]*  archived as intermediate, with their HoldRule\n`).MatchString(out) {
+		t.Fatalf("--tiers held: exit %d\n%s", code, out)
+	}
+	sips, _ := filepath.Glob(filepath.Join(archives, "*-intermediate-*.zip"))
+	if len(sips) == 0 {
+		t.Fatalf("no intermediate SIP for the held dossiers\n%s", out)
+	}
+	zr, err := zip.OpenReader(sips[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, _ := zr.Open("manifest.xml")
+	m, _ := io.ReadAll(rc)
+	rc.Close()
+	zr.Close()
+	if !strings.Contains(string(m), "<HoldRule>") || !strings.Contains(string(m), "HOL-TA-2025") {
+		t.Errorf("the held dossiers' SIP has no HoldRule")
+	}
+	out, code = run(t, "run", "--profile", filepath.Join(dir, "p21.yaml"), "--source", db, "--target", "dir://"+filepath.Join(dir, "a21"),
+		"--state", filepath.Join(dir, "s21"), "--as-of", "2060-01-01", "--decommission")
+	if code != 2 || !strings.Contains(out, "is under legal hold HOL-TA-2025: SEDA 2.1 has no HoldRule, so its SIP would lose the hold; set seda.version to 2.2 or 2.3 in the profile") {
+		t.Fatalf("2.1 with holds: exit %d\n%s", code, out)
 	}
 }
