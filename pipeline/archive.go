@@ -198,7 +198,7 @@ func (p *Packager) reconcile(ctx context.Context) error {
 		if t == nil {
 			return fmt.Errorf("SIP %s (tier %s) waits in the spool %s but this run has no target for tier %s", r.Name, r.Tier, p.cfg.Spool, r.Tier)
 		}
-		p.log.Info("sending a SIP left in the spool by an interrupted run", "sip", r.Name)
+		p.log.Info("sending a SIP an earlier run left in the spool (interrupted, or failed before sending it)", "sip", r.Name)
 		s := SIP{ID: r.Name, Name: r.Name, MessageID: r.MessageID, Class: r.Class, Tier: retention.Tier(r.Tier),
 			Dossiers: r.Dossiers, FirstKey: r.FirstKey, LastKey: r.LastKey, Bytes: r.Bytes,
 			DigestAlgorithm: "SHA-256", Digest: r.SHA256, ManifestDigest: r.ManifestSHA512, Recovered: true, LegalHold: r.LegalHold}

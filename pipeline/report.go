@@ -155,7 +155,7 @@ type SIP struct {
 	Target          string           `json:"target,omitempty"`     // the target's URL without secrets
 	Receipt         transfer.Receipt `json:"receipt"`              // what the target acknowledged
 	LedgerSeq       int64            `json:"ledger_seq,omitempty"` // the ledger entry recording it
-	// Recovered: written by an interrupted run, sent by this one. AlreadySent: the ledger already
+	// Recovered: written by an earlier run (interrupted, or failed before sending it), sent by this one. AlreadySent: the ledger already
 	// recorded it (a rebuilt SIP that an earlier run had sent).
 	Recovered   bool `json:"recovered,omitempty"`
 	AlreadySent bool `json:"already_sent,omitempty"`
@@ -432,7 +432,7 @@ func (r *Report) WriteSummary(w io.Writer) error {
 					fmt.Fprintf(&b, "  → %s", s.Target)
 				}
 				if s.Recovered {
-					b.WriteString("  (left by an interrupted run)")
+					b.WriteString("  (left in the spool by an earlier run)")
 				}
 			}
 			b.WriteString("\n")
