@@ -116,3 +116,100 @@ func TestLegacyShapedBaseEndToEnd(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// The same for Apogée: a migrated base where optional tables are missing (no theses, no element
+// results), blank and offset text in date columns, a time in DATE_NAI_IND, control characters in
+// a name, a huge repetitive comment and a key above 2^53, photos (stored entries) included.
+func TestLegacyShapedApogeeEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "apogee.db")
+	if out, code := run(t, "demo-db", "--profile", "apogee", "--dossiers", "80", "--out", db); code != 0 {
+		t.Fatalf("demo-db: %d\n%s", code, out)
+	}
+	conn, err := sql.Open("sqlite", db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last int64
+	if err := conn.QueryRow(`SELECT MAX(COD_IND) FROM INDIVIDU`).Scan(&last); err != nil {
+		t.Fatal(err)
+	}
+	const bigKey = "9007199254740995"
+	comment := strings.Repeat("Pièces justificatives reçues. ", 40000)
+	for _, q := range []string{
+		`DROP TABLE THESE_HDR_SOUT`,
+		`DROP TABLE RESULTAT_ELP`,
+		`UPDATE INDIVIDU SET DATE_NAI_IND = '1999-02-28 00:00:00' WHERE COD_IND % 4 = 0`,
+		`UPDATE INDIVIDU SET DATE_NAI_IND = '' WHERE COD_IND % 4 = 1`,
+		`UPDATE INDIVIDU SET LIB_NOM_PAT_IND = 'MARTIN' || char(27) || ']0;pwned' || char(7) WHERE COD_IND % 4 = 2`,
+		`UPDATE INDIVIDU SET LIB_CMT_IND = '` + comment + `' WHERE COD_IND = ` + itoa(last-1),
+		`UPDATE INS_ADM_ANU SET DAT_CRE_IAA = '2015-09-01T08:00:00+02:00' WHERE COD_IND % 3 = 0`,
+	} {
+		if _, err := conn.Exec(q); err != nil {
+			t.Fatalf("%.60s: %v", q, err)
+		}
+	}
+	for _, tbl := range []string{"INDIVIDU", "ADRESSE", "INS_ADM_ANU", "INS_ADM_ETP", "RESULTAT_VET", "RESULTAT_VDI", "IND_BAC", "PHO_ETU"} {
+		if _, err := conn.Exec(`UPDATE ` + tbl + ` SET COD_IND = ` + bigKey + ` WHERE COD_IND = ` + itoa(last)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	conn.Close()
+
+	archives := filepath.Join(dir, "archives")
+	out, code := run(t, "run", "--profile", "apogee", "--source", db, "--target", "dir://"+archives, "--state", filepath.Join(dir, "state"),
+		"--as-of", "2100-01-01", "--decommission")
+	if code != 0 {
+		t.Fatalf("run: exit %d\n%s", code, out)
+	}
+	sips, _ := filepath.Glob(filepath.Join(archives, "*.zip"))
+	if len(sips) == 0 {
+		t.Fatalf("no SIP written\n%s", out)
+	}
+	if out, code := run(t, append([]string{"verify", "--xsd-dir", testsvc.SharedDir(t, "seda-xsd")}, sips...)...); code != 0 {
+		t.Fatalf("verify of the run's own SIPs: exit %d\n%s", code, out)
+	}
+	photos := 0
+	for i, s := range testsvc.StreamLikeVITAM(t, sips...) {
+		if s.Err != "" {
+			t.Errorf("%s: VITAM's reader: %s", filepath.Base(sips[i]), s.Err)
+		}
+		for _, e := range s.Entries {
+			if strings.Contains(e.Name, ".PHO_ETU.") {
+				photos++
+			}
+		}
+	}
+	if photos == 0 {
+		t.Error("no photo in the SIPs: the test no longer covers stored entries")
+	}
+	var sawBig, sawComment, sawTime, sawOffset, sawESC bool
+	for _, p := range sips {
+		zr, err := zip.OpenReader(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range zr.File {
+			if !strings.HasSuffix(f.Name, ".json") || strings.Contains(f.Name, "dictionary") {
+				continue
+			}
+			rc, _ := f.Open()
+			b, _ := io.ReadAll(rc)
+			rc.Close()
+			s := string(b)
+			sawBig = sawBig || strings.Contains(s, `"`+bigKey+`"`)
+			sawComment = sawComment || strings.Contains(s, comment)
+			sawTime = sawTime || strings.Contains(s, `"1999-02-28 00:00:00"`)
+			sawOffset = sawOffset || strings.Contains(s, `"2015-09-01T08:00:00+02:00"`)
+			sawESC = sawESC || strings.Contains(s, `MARTIN\u001b]0;pwned\u0007`)
+		}
+		zr.Close()
+	}
+	if !sawBig || !sawComment || !sawTime || !sawOffset || !sawESC {
+		t.Errorf("values not kept as the base holds them: key above 2^53 as a string %v, comment %v, time in a DATE %v, offset %v, control characters %v",
+			sawBig, sawComment, sawTime, sawOffset, sawESC)
+	}
+	if strings.Contains(out, "\x1b") || strings.Contains(out, "\a") {
+		t.Error("a control character from the base reached the terminal output")
+	}
+}
