@@ -1,8 +1,12 @@
 package demo
 
 import (
+	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/versement/versement/civil"
@@ -110,3 +114,25 @@ func fmtAll(v []any) string {
 }
 
 func sprint(x any) string { return fmt.Sprint(x) }
+
+// An interrupted load leaves nothing at the path, and no temporary file beside it: a later
+// quickstart must never take a half-written base for the demo.
+func TestCreateSQLiteInterruptedLeavesNothing(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "demo.db")
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if _, err := CreateSQLite(ctx, path, Options{Profile: Apogee, Dossiers: 2_000_000, Seed: 1}); err == nil {
+		t.Fatal("a cancelled load succeeded")
+	}
+	left, _ := os.ReadDir(dir)
+	if len(left) != 0 {
+		t.Fatalf("left behind: %v", left)
+	}
+	if _, err := CreateSQLite(context.Background(), path, Options{Profile: Apogee, Dossiers: 20, Seed: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if left, _ = os.ReadDir(dir); len(left) != 1 || left[0].Name() != "demo.db" {
+		t.Fatalf("after a complete load: %v", left)
+	}
+}
