@@ -136,18 +136,26 @@ func TestProfilesValidateAgainstDemo(t *testing.T) {
 // TestRunEliminationProposal runs an establishment's own profile (a file) whose schedule file says
 // that student dossiers are destroyed after their DUA: the dry run writes the proposal, and the
 // source is left as it was.
-func TestRunEliminationProposal(t *testing.T) {
-	db := cliDemo(t, "apogee")
-	dir := t.TempDir()
+// destroyingProfile writes, in dir, a schedule extending Apogée's whose student rule destroys at
+// the end of its DUA, followed by extra YAML, and returns the built-in Apogée profile's text
+// pointing at it.
+func destroyingProfile(t *testing.T, dir, extra string) string {
+	t.Helper()
 	schedule := "schedule: ours\nextends: apogee\nrules:\n" +
 		"  - id: APP-APO-IA\n    title: Dossier étudiant\n" +
 		"    start: endOfYear(map(filter(INS_ADM_ANU, .ETA_IAA == \"E\"), .COD_ANU))\n" +
-		"    active: 3y\n    dua: 7y\n    final: destroy\n    basis: tableau de gestion de l'établissement\n    status: verified\n"
+		"    active: 3y\n    dua: 7y\n    final: destroy\n    basis: tableau de gestion de l'établissement\n    status: verified\n" + extra
 	if err := os.WriteFile(filepath.Join(dir, "ours.yaml"), []byte(schedule), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	text, _ := profiles.BuiltinSource("apogee")
-	prof := strings.Replace(string(text), "schedule: apogee ", "schedule: ours.yaml ", 1)
+	return strings.Replace(string(text), "schedule: apogee ", "schedule: ours.yaml ", 1)
+}
+
+func TestRunEliminationProposal(t *testing.T) {
+	db := cliDemo(t, "apogee")
+	dir := t.TempDir()
+	prof := destroyingProfile(t, dir, "")
 	if err := os.WriteFile(filepath.Join(dir, "profile.yaml"), []byte(prof), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -513,16 +521,7 @@ func TestRunRebuildsASpooledSIPNotMatchingItsRecord(t *testing.T) {
 func TestRunArchivesHeldDossiers(t *testing.T) {
 	db := cliDemo(t, "apogee")
 	dir := t.TempDir()
-	schedule := "schedule: ours\nextends: apogee\nrules:\n" +
-		"  - id: APP-APO-IA\n    title: Dossier étudiant\n" +
-		"    start: endOfYear(map(filter(INS_ADM_ANU, .ETA_IAA == \"E\"), .COD_ANU))\n" +
-		"    active: 3y\n    dua: 7y\n    final: destroy\n    basis: tableau de gestion de l'établissement\n    status: verified\n" +
-		"holds:\n  - id: HOL-TA-2025\n    where: 'true'\n    reason: contentieux TA\n    since: 2025-01-10\n"
-	if err := os.WriteFile(filepath.Join(dir, "ours.yaml"), []byte(schedule), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	text, _ := profiles.BuiltinSource("apogee")
-	prof := strings.Replace(string(text), "schedule: apogee ", "schedule: ours.yaml ", 1)
+	prof := destroyingProfile(t, dir, "holds:\n  - id: HOL-TA-2025\n    where: 'true'\n    reason: contentieux TA\n    since: 2025-01-10\n")
 	for name, version := range map[string]string{"p22.yaml": "2.2", "p21.yaml": "2.1"} {
 		pv := strings.Replace(prof, `version: "2.2"`, `version: "`+version+`"`, 1)
 		if !strings.Contains(pv, `version: "`+version+`"`) {
