@@ -639,7 +639,7 @@ func (v *verifier) run(ctx context.Context) error {
 	}
 	h256, h512 := sha256.New(), sha512.New()
 	lr := &io.LimitedReader{R: rc, N: v.opts.MaxManifestBytes + 1}
-	m, perr := parseManifest(io.TeeReader(lr, io.MultiWriter(h256, h512)), r)
+	m, perr := parseManifest(newTextCap(io.TeeReader(lr, io.MultiWriter(h256, h512)), maxLeafBytes), r)
 	if perr == nil {
 		// Hash to the end even if the parser stopped at the root end tag.
 		_, perr = io.Copy(io.MultiWriter(h256, h512), lr)
