@@ -95,21 +95,15 @@ func isServerDSN(s string) bool {
 // one redaction policy of internal/redact.
 func Redact(dsn string) string { return redact.String(dsn) }
 
-// secretsOf lists the strings that must never appear in a message: the password of dsn, in every
-// form a driver's error might quote it.
-func secretsOf(dsn string) []string { return redact.Secrets(dsn) }
-
 // RedactError returns err with every form of dsn's password replaced, for callers that open a
 // connection themselves (demo-db); errors.Is and As still reach the cause.
-func RedactError(err error, dsn string) error { return redactErr(err, secretsOf(dsn)) }
-
-func redactErr(err error, secrets []string) error { return redact.Error(err, secrets) }
+func RedactError(err error, dsn string) error { return redact.Error(err, redact.Secrets(dsn)) }
 
 func openDSN(ctx context.Context, dsn string, opt Options) (Source, error) {
 	if opt.BatchSize <= 0 {
 		opt.BatchSize = 500
 	}
-	secrets := secretsOf(dsn)
+	secrets := redact.Secrets(dsn)
 	lower := strings.ToLower(dsn)
 	var driver, conn string
 	var d dialect
@@ -125,11 +119,11 @@ func openDSN(ctx context.Context, dsn string, opt Options) (Source, error) {
 	}
 	db, err := sql.Open(driver, conn)
 	if err != nil {
-		return nil, fmt.Errorf("open %s source %s: %w", d.name(), Redact(dsn), redactErr(err, secrets))
+		return nil, fmt.Errorf("open %s source %s: %w", d.name(), Redact(dsn), redact.Error(err, secrets))
 	}
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("connect to %s source %s: %w", d.name(), Redact(dsn), redactErr(err, secrets))
+		return nil, fmt.Errorf("connect to %s source %s: %w", d.name(), Redact(dsn), redact.Error(err, secrets))
 	}
 	return &sqlSource{db: db, d: d, opt: opt, secrets: secrets, where: Redact(dsn)}, nil
 }

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"unicode/utf8"
+
+	"github.com/versement/versement/internal/redact"
 )
 
 // sqlSource reads dossiers through database/sql, streaming (stream.go) or by batches.
@@ -43,7 +45,7 @@ func (s *sqlSource) Close() error {
 }
 
 func (s *sqlSource) errf(err error, format string, args ...any) error {
-	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), redactErr(err, s.secrets))
+	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), redact.Error(err, s.secrets))
 }
 
 // querier is what describe needs: a *sql.DB or a *sql.Tx.

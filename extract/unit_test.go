@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/versement/versement/civil"
+	"github.com/versement/versement/internal/redact"
 )
 
 func sampleDossier() *Dossier {
@@ -254,8 +255,8 @@ func TestRedactUnparsableURLAndSSLPassword(t *testing.T) {
 		if err == nil || strings.Contains(err.Error(), "S3") || !strings.HasPrefix(err.Error(), "source "+want+": ") {
 			t.Errorf("ResolveDSN(%q): %v", dsn, err)
 		}
-		if s := secretsOf(dsn); len(s) == 0 || !strings.HasPrefix(s[0], "S3") {
-			t.Errorf("secretsOf(%q) = %q", dsn, s)
+		if s := redact.Secrets(dsn); len(s) == 0 || !strings.HasPrefix(s[0], "S3") {
+			t.Errorf("redact.Secrets(%q) = %q", dsn, s)
 		}
 	}
 }
