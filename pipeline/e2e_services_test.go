@@ -13,7 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
-	"github.com/versement/versement/civil"
 	"github.com/versement/versement/extract/demo"
 	"github.com/versement/versement/internal/testsvc"
 	"github.com/versement/versement/retention"
@@ -139,24 +138,6 @@ func TestEndToEndS3ObjectLock(t *testing.T) {
 		}
 		if _, err := tg.Client().DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String("vault"), Key: key, VersionId: aws.String(sip.Receipt.VersionID)}); err == nil {
 			t.Errorf("%s: a locked SIP version was deleted", sip.Name)
-		}
-	}
-}
-
-// lockUntil takes the latest of the dates that protect a dossier.
-func TestLockUntil(t *testing.T) {
-	d := func(s string) civil.Date { v, _ := civil.Parse(s); return v }
-	for _, c := range []struct {
-		dec  retention.Decision
-		want string
-	}{
-		{retention.Decision{DUAEnd: d("2030-08-31"), AccessEnd: d("2066-08-31")}, "2066-08-31"},
-		{retention.Decision{DUAEnd: d("2070-01-01"), AccessEnd: d("2066-08-31")}, "2070-01-01"},
-		{retention.Decision{DUAEnd: d("2030-08-31"), Hold: &retention.Hold{Until: d("2080-01-01")}}, "2080-01-01"},
-		{retention.Decision{}, ""},
-	} {
-		if got := lockUntil(c.dec).String(); got != c.want {
-			t.Errorf("lockUntil(%+v) = %q, want %q", c.dec, got, c.want)
 		}
 	}
 }

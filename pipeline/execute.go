@@ -42,7 +42,7 @@ type JobSpec struct {
 	Elimination  io.Writer
 	Transfer     transfer.Options
 	// ObjectLock, "COMPLIANCE" or "GOVERNANCE", locks each SIP at an S3 target until the latest date
-	// its dossiers' rules protect them (PackagerConfig.ObjectLock). Empty: no lock.
+	// its dossiers' rules protect them (sip.Record.RetainUntil). Empty: no lock.
 	ObjectLock string
 	Progress   func(Progress)
 	OnSIP      func(SIP)
@@ -180,12 +180,12 @@ func Execute(ctx context.Context, job JobSpec) (rep *Report, err error) {
 	if err != nil {
 		return nil, err
 	}
-	pk, err := NewPackager(ctx, PackagerConfig{Profile: p, Source: src, AsOf: asOf, Spool: filepath.Join(job.State, "spool"),
-		State: st, Ledger: led, Targets: targetsByTier, ObjectLock: job.ObjectLock, Log: log, OnSIP: job.OnSIP})
+	pk, err := newBatcher(ctx, p, src, asOf, &spool{dir: filepath.Join(job.State, "spool"), state: st, ledger: led,
+		targets: targetsByTier, objectLock: job.ObjectLock, log: log, onSIP: job.OnSIP})
 	if err != nil {
 		return nil, err
 	}
-	cfg.Archiver = pk
+	cfg.Archiver, cfg.Notices = pk, st
 	rep, err = Run(ctx, cfg)
 	if rep != nil {
 		rep.Ledger, rep.State = lpath, st.Path()
@@ -229,10 +229,7 @@ func reconcileLedger(ctx context.Context, st *State, led *ledger.Ledger, profile
 				"sip", r.Name, "target", r.Target, "ledger", led.Path())
 			continue
 		}
-		sip := transfer.SIP{Name: r.Name, Size: r.Bytes, SHA256: r.SHA256, MessageID: r.MessageID,
-			ManifestDigest: transfer.Digest{Algo: "SHA-512", Value: r.ManifestSHA512},
-			Meta:           map[string]string{transfer.MetaProfile: r.Profile, transfer.MetaClass: r.Class, transfer.MetaTier: r.Tier}}
-		e, added, err := led.Reconcile(ctx, t, sip, ledger.Batch{FirstKey: r.FirstKey, LastKey: r.LastKey, Count: r.Dossiers}, r.LedgerSeq)
+		e, added, err := led.Reconcile(ctx, t, transferSIP(r.Record, "", ""), batchOf(r.Record), r.LedgerSeq)
 		switch {
 		case errors.Is(err, transfer.ErrNotExist):
 			log.Warn("a SIP the state marks sent is neither in the ledger nor at the target: its dossiers are archived again by this run",

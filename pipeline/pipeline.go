@@ -44,24 +44,28 @@ type Config struct {
 	Elimination io.Writer
 	// Archiver packages and sends the dossiers of the archived tiers; required unless DryRun.
 	Archiver Archiver
-	// After resumes a run: per class, the key after which to start (the last key whose SIP was
-	// sent, from the ledger or an extract.Checkpoint); classes not in it start from the first key.
-	After map[string]extract.Value
+	// Notices, when set, remembers what the runs warned about, so that a nightly run does not
+	// repeat a warning about the same unchanged dossiers (Execute sets it to the state database).
+	Notices Noticer
 	// Progress, when set, is called after each dossier with the run so far.
 	Progress func(Progress)
 	Log      *slog.Logger
 }
 
 // Archiver is the packaging stage: it receives, in key order within each class, every dossier of
-// an archived tier, and batches them into SIPs (one class and one tier per SIP, bounded by the
-// profile's batch limits), writes and sends them.
+// an archived tier that it has not archived before, and batches them into SIPs (one class and one
+// tier per SIP, bounded by the profile's batch limits), writes and sends them.
 type Archiver interface {
+	// Archived says whether an earlier run archived the dossier at this tier: Run asks before it
+	// describes a dossier, skips those already archived, and hands the others to Archive.
+	Archived(ctx context.Context, class string, tier retention.Tier, key string) (bool, error)
 	Archive(ctx context.Context, it *Item) error
-	// Close finishes the open SIPs and reports every SIP of the run. Run calls it once at the end
-	// of every run that is not a dry run, also after a failure or a cancellation (with a context
-	// that is not cancelled), so that the SIPs already sent are reported and the open one is
-	// finished or discarded.
-	Close(ctx context.Context) ([]SIP, error)
+	// Bytes is the size of the SIPs sent so far, for the progress line.
+	Bytes() int64
+	// Close finishes the open SIPs, or discards them when the run failed or was cancelled, and
+	// reports every SIP the run sent. Run calls it once at the end of every run that is not a dry
+	// run, with a context that is not cancelled.
+	Close(ctx context.Context, discard bool) ([]SIP, error)
 }
 
 // Item is one dossier on its way to a SIP.
@@ -72,13 +76,12 @@ type Item struct {
 	Decision    retention.Decision
 	Tier        retention.Tier // where it is archived: the decision's tier, or intermediate for an active dossier in decommission mode
 	Description profiles.Description
-	// checked: the Archiver's own lookup (archivedBefore) already said it is not archived yet.
-	checked bool
 }
 
-// lookupArchiver is an Archiver that can tell, ahead of Archive, that a dossier is already archived.
-type lookupArchiver interface {
-	archivedBefore(ctx context.Context, class string, tier retention.Tier, key string) (bool, error)
+// Noticer remembers, from one run to the next, what the runs warned about. Notice reports whether
+// digest is new for (profile, class, kind) and records it; an empty digest forgets it.
+type Noticer interface {
+	Notice(ctx context.Context, profile, class, kind, digest string) (bool, error)
 }
 
 // Progress is the run so far.
@@ -123,53 +126,44 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, errors.New("pipeline: nothing to write the SIPs with (packaging is not configured): use a dry run")
 	}
 	cfg = cfg.withDefaults()
-	log, asOf, tiers := cfg.Log, cfg.AsOf, cfg.Tiers
 	classes, err := selectClasses(p, cfg.Classes)
 	if err != nil {
 		return nil, err
 	}
-
-	rep := newReport(p, cfg, asOf, tiers)
-	var elim *eliminationWriter
+	r := &run{cfg: cfg, log: cfg.Log, rep: newReport(p, cfg, cfg.AsOf, cfg.Tiers), start: time.Now()}
 	if cfg.Elimination != nil {
-		elim = newEliminationWriter(cfg.Elimination)
+		r.elim = newEliminationWriter(cfg.Elimination)
 	}
-	start := time.Now()
-	err = runClasses(ctx, cfg, classes, asOf, tiers, rep, elim, log, start)
-	if elim != nil {
+	for _, c := range classes {
+		if err = r.class(ctx, c); err != nil {
+			break
+		}
+	}
+	if r.elim != nil {
 		// What was decided before a failure is still proposed: the proposal is complete for the
 		// dossiers the report counts.
-		if ferr := elim.flush(); ferr != nil {
+		if ferr := r.elim.flush(); ferr != nil {
 			err = errors.Join(err, fmt.Errorf("elimination proposal: %w", ferr))
 		}
 	}
 	if cfg.Archiver != nil && !cfg.DryRun {
 		// Close is called even after a failure or a cancellation, so that the packaging stage
-		// finishes (or discards) its open SIP and reports those already sent. After a failure or
-		// a cancellation, an archiver that can discards its open SIPs rather than finish them: a
-		// SIP cut short would not be the one an uninterrupted run writes, and the next run
-		// rebuilds it whole.
-		if err != nil {
-			if d, ok := cfg.Archiver.(interface{ Discard() }); ok {
-				d.Discard()
-			}
-		}
-		sips, cerr := cfg.Archiver.Close(context.WithoutCancel(ctx))
-		rep.addSIPs(sips)
+		// reports the SIPs already sent; its open SIPs are then discarded, not finished.
+		sips, cerr := cfg.Archiver.Close(context.WithoutCancel(ctx), err != nil)
+		r.rep.addSIPs(sips)
 		err = errors.Join(err, cerr)
 	}
-	rep.finish(start)
-	return rep, err
+	r.rep.finish(r.start)
+	return r.rep, err
 }
 
-func runClasses(ctx context.Context, cfg Config, classes []*profiles.Class, asOf civil.Date, tiers []retention.Tier,
-	rep *Report, elim *eliminationWriter, log *slog.Logger, start time.Time) error {
-	for _, c := range classes {
-		if err := runClass(ctx, cfg, c, asOf, tiers, rep, elim, log, start); err != nil {
-			return err
-		}
-	}
-	return nil
+// run is one Run's state: its configuration (with defaults), report and elimination proposal.
+type run struct {
+	cfg   Config
+	log   *slog.Logger
+	rep   *Report
+	elim  *eliminationWriter
+	start time.Time
 }
 
 func selectClasses(p *profiles.Profile, names []string) ([]*profiles.Class, error) {
@@ -239,7 +233,6 @@ type decided struct {
 	tier    retention.Tier
 	desc    profiles.Description
 	hasDesc bool
-	checked bool // looked up in the state: not archived before
 	already bool // looked up in the state: archived at this tier by an earlier run
 	err     error
 	// done, when set, is closed by the consumer once it is through with the dossier: the reader
@@ -258,10 +251,9 @@ const readAhead = 64
 // lobBuffer is a var for the test that proves the held-reader path gives the same SIPs.
 var lobBuffer int64 = 1 << 20
 
-func runClass(ctx context.Context, cfg Config, c *profiles.Class, asOf civil.Date, tiers []retention.Tier,
-	rep *Report, elim *eliminationWriter, log *slog.Logger, start time.Time) error {
-	p := cfg.Profile
-	log.Info("class started", "profile", p.Name, "class", c.Name, "rule", c.Rule, "as_of", asOf.String())
+func (r *run) class(ctx context.Context, c *profiles.Class) error {
+	cfg, log, rep := r.cfg, r.log, r.rep
+	log.Info("class started", "profile", cfg.Profile.Name, "class", c.Name, "rule", c.Rule, "as_of", cfg.AsOf.String())
 	if counter, ok := cfg.Source.(extract.Counter); ok && cfg.Progress != nil {
 		// One COUNT(*) on the root table, only to show an ETA: its failure costs the ETA, not the run.
 		if n, err := counter.Count(ctx, c.ExtractClass()); err == nil {
@@ -277,7 +269,7 @@ func runClass(ctx context.Context, cfg Config, c *profiles.Class, asOf civil.Dat
 	go func() {
 		defer wg.Done()
 		defer close(ch)
-		readClass(rctx, cfg, c, asOf, tiers, elim != nil, ch)
+		r.read(rctx, c, ch)
 	}()
 	defer func() {
 		// Stop the reader and let it go: it may be blocked on a full channel or waiting for a
@@ -292,10 +284,10 @@ func runClass(ctx context.Context, cfg Config, c *profiles.Class, asOf civil.Dat
 	}()
 
 	undetermined := sha256.New() // of the undetermined dossiers' keys and reasons, in key order
-	for r := range ch {
-		err := consume(ctx, cfg, c, tiers, rep, elim, log, start, r, undetermined)
-		if r.done != nil {
-			close(r.done)
+	for d := range ch {
+		err := r.consume(ctx, c, d, undetermined)
+		if d.done != nil {
+			close(d.done)
 		}
 		if err != nil {
 			return err
@@ -305,26 +297,19 @@ func runClass(ctx context.Context, cfg Config, c *profiles.Class, asOf civil.Dat
 		return err
 	}
 	log.Info("class done", "class", c.Name, "dossiers", rep.classDossiers(c.Name))
-	return warnUndetermined(ctx, cfg, c, rep.undeterminedOf(c.Name), hex.EncodeToString(undetermined.Sum(nil)), log)
-}
-
-// noticer is an Archiver that remembers, from one run to the next, what the runs warned about
-// (in the state database), so that a nightly run does not repeat a warning about the same
-// unchanged dossiers. notice reports whether digest is new for (class, kind) and records it;
-// an empty digest forgets it.
-type noticer interface {
-	notice(ctx context.Context, class, kind, digest string) (bool, error)
+	return r.warnUndetermined(ctx, c, hex.EncodeToString(undetermined.Sum(nil)))
 }
 
 // warnUndetermined warns about the class's undetermined dossiers once per set: a run whose
 // undetermined dossiers (keys and reasons) are those an earlier run already warned about says it
 // at debug level only. When they all share one reason, the warning says so.
-func warnUndetermined(ctx context.Context, cfg Config, c *profiles.Class, u UndeterminedClass, digest string, log *slog.Logger) error {
-	if n, ok := cfg.Archiver.(noticer); ok && !cfg.DryRun {
+func (r *run) warnUndetermined(ctx context.Context, c *profiles.Class, digest string) error {
+	u, log := r.rep.undeterminedOf(c.Name), r.log
+	if r.cfg.Notices != nil && !r.cfg.DryRun {
 		if u.Dossiers == 0 {
 			digest = ""
 		}
-		isNew, err := n.notice(ctx, c.Name, "undetermined", digest)
+		isNew, err := r.cfg.Notices.Notice(ctx, r.cfg.Profile.Name, c.Name, "undetermined", digest)
 		if err != nil {
 			return err
 		}
@@ -343,25 +328,26 @@ func warnUndetermined(ctx context.Context, cfg Config, c *profiles.Class, u Unde
 	return nil
 }
 
-// readClass reads the class's dossiers and decides them, and sends them on ch, in key order.
-func readClass(ctx context.Context, cfg Config, c *profiles.Class, asOf civil.Date, tiers []retention.Tier, elim bool, ch chan<- decided) {
+// read reads the class's dossiers and decides them, and sends them on ch, in key order.
+func (r *run) read(ctx context.Context, c *profiles.Class, ch chan<- decided) {
+	cfg := r.cfg
 	p := cfg.Profile
-	send := func(r decided) bool {
+	send := func(d decided) bool {
 		select {
-		case ch <- r:
+		case ch <- d:
 		case <-ctx.Done():
 			return false
 		}
-		if r.done != nil {
+		if d.done != nil {
 			select {
-			case <-r.done:
+			case <-d.done:
 			case <-ctx.Done():
 				return false
 			}
 		}
 		return true
 	}
-	for d, err := range cfg.Source.Dossiers(ctx, c.ExtractClass(), cfg.After[c.Name]) {
+	for d, err := range cfg.Source.Dossiers(ctx, c.ExtractClass(), nil) {
 		if err != nil {
 			send(decided{err: fmt.Errorf("class %s: %w", c.Name, err)})
 			return
@@ -369,43 +355,44 @@ func readClass(ctx context.Context, cfg Config, c *profiles.Class, asOf civil.Da
 		if ctx.Err() != nil {
 			return
 		}
-		r := decided{d: d, key: profiles.KeyString(d.Key)}
+		dd := decided{d: d, key: profiles.KeyString(d.Key)}
 		env := d.Env()
-		r.dec = decide(p, c, d, env, asOf)
-		r.tier = ArchiveTier(r.dec, cfg.Decommission)
-		sipTier, archived := Selected(r.tier, tiers, cfg.Decommission)
-		if archived && r.dec.Hold != nil && !seda.Version(p.SEDA.Version).HasHoldRule() {
-			send(decided{err: errHoldNeedsSEDA22(c.Name, r.key, r.dec.Hold)})
+		dd.dec = decide(p, c, d, env, cfg.AsOf)
+		dd.tier = ArchiveTier(dd.dec, cfg.Decommission)
+		sipTier, archived := Selected(dd.tier, cfg.Tiers, cfg.Decommission)
+		if archived && dd.dec.Hold != nil && !seda.Version(p.SEDA.Version).HasHoldRule() {
+			send(decided{err: errHoldNeedsSEDA22(c.Name, dd.key, dd.dec.Hold)})
 			return
 		}
-		if la, ok := cfg.Archiver.(lookupArchiver); ok && archived && !cfg.DryRun {
-			done, err := la.archivedBefore(ctx, c.Name, sipTier, r.key)
+		if archived && !cfg.DryRun {
+			// A dossier comes once per run, so the answer cannot change before it is packaged.
+			done, err := cfg.Archiver.Archived(ctx, c.Name, sipTier, dd.key)
 			if err != nil {
-				r.err = fmt.Errorf("class %s dossier %s: %w", c.Name, r.key, err)
-				send(r)
+				dd.err = fmt.Errorf("class %s dossier %s: %w", c.Name, dd.key, err)
+				send(dd)
 				return
 			}
-			r.already, r.checked = done, !done
+			dd.already = done
 		}
-		if r.already {
-			if !send(r) {
+		if dd.already {
+			if !send(dd) {
 				return
 			}
 			continue
 		}
-		if (archived && !cfg.DryRun) || (r.tier == retention.ToDestroy && elim) {
-			r.desc, r.err = c.DescribeEnv(d, env)
-			r.hasDesc = true
-			if r.err != nil {
-				r.err = fmt.Errorf("class %s dossier %s: %w", c.Name, r.key, r.err)
-				send(r)
+		if (archived && !cfg.DryRun) || (dd.tier == retention.ToDestroy && r.elim != nil) {
+			dd.desc, dd.err = c.DescribeEnv(d, env)
+			dd.hasDesc = true
+			if dd.err != nil {
+				dd.err = fmt.Errorf("class %s dossier %s: %w", c.Name, dd.key, dd.err)
+				send(dd)
 				return
 			}
 		}
 		if archived && !cfg.DryRun && !bufferLOBs(ctx, d) {
-			r.done = make(chan struct{})
+			dd.done = make(chan struct{})
 		}
-		if !send(r) {
+		if !send(dd) {
 			return
 		}
 	}
@@ -451,52 +438,49 @@ func bufferLOBs(ctx context.Context, d *extract.Dossier) bool {
 }
 
 // consume counts one decided dossier, proposes it for elimination or packages it.
-func consume(ctx context.Context, cfg Config, c *profiles.Class, tiers []retention.Tier, rep *Report, elim *eliminationWriter,
-	log *slog.Logger, start time.Time, r decided, undetermined hash.Hash) error {
-	if r.d == nil {
-		return r.err
+func (r *run) consume(ctx context.Context, c *profiles.Class, d decided, undetermined hash.Hash) error {
+	cfg, rep, log := r.cfg, r.rep, r.log
+	if d.d == nil {
+		return d.err
 	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	key, dec, tier, desc := r.key, r.dec, r.tier, r.desc
-	sipTier, archived := Selected(tier, tiers, cfg.Decommission)
+	key, dec, tier, desc := d.key, d.dec, d.tier, d.desc
+	sipTier, archived := Selected(tier, cfg.Tiers, cfg.Decommission)
 	rep.count(c.Name, dec, tier, archived)
 	if dec.Tier == retention.Undetermined {
 		io.WriteString(undetermined, key+"\x00"+dec.Reason+"\n")
 		log.Debug("undetermined", "class", c.Name, "key", key, "reason", dec.Reason)
 	}
-	if r.err != nil {
-		return r.err
+	if d.err != nil {
+		return d.err
 	}
-	if r.already {
+	if d.already {
 		rep.Archived--
 		rep.AlreadyArchived++
-	} else if r.hasDesc {
+	} else if d.hasDesc {
 		for _, n := range desc.Notes {
 			log.Warn("description", "class", c.Name, "key", key, "note", n)
 		}
-		if tier == retention.ToDestroy && elim != nil {
-			if err := elim.write(c, key, desc, dec); err != nil {
+		if tier == retention.ToDestroy && r.elim != nil {
+			if err := r.elim.write(c, key, desc, dec); err != nil {
 				return fmt.Errorf("elimination proposal: %w", err)
 			}
 		}
 		if archived && !cfg.DryRun {
-			it := &Item{Class: c, Dossier: r.d, Key: key, Decision: dec, Tier: sipTier, Description: desc, checked: r.checked}
-			if err := cfg.Archiver.Archive(ctx, it); errors.Is(err, ErrAlreadyArchived) {
-				rep.Archived--
-				rep.AlreadyArchived++
-			} else if err != nil {
+			it := &Item{Class: c, Dossier: d.d, Key: key, Decision: dec, Tier: sipTier, Description: desc}
+			if err := cfg.Archiver.Archive(ctx, it); err != nil {
 				return fmt.Errorf("class %s dossier %s: %w", c.Name, key, err)
 			}
 		}
 	}
 	if cfg.Progress != nil {
 		var bytes int64
-		if b, ok := cfg.Archiver.(interface{ Bytes() int64 }); ok {
-			bytes = b.Bytes()
+		if cfg.Archiver != nil {
+			bytes = cfg.Archiver.Bytes()
 		}
-		cfg.Progress(Progress{Class: c.Name, Dossiers: rep.Dossiers, Total: rep.expected, Archived: rep.Archived, Bytes: bytes, Elapsed: time.Since(start)})
+		cfg.Progress(Progress{Class: c.Name, Dossiers: rep.Dossiers, Total: rep.expected, Archived: rep.Archived, Bytes: bytes, Elapsed: time.Since(r.start)})
 	}
 	return nil
 }

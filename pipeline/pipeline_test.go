@@ -22,6 +22,7 @@ import (
 	"github.com/versement/versement/extract/demo"
 	"github.com/versement/versement/profiles"
 	"github.com/versement/versement/retention"
+	"github.com/versement/versement/sip"
 )
 
 const demoDossiers = 400
@@ -268,6 +269,7 @@ func TestEliminationProposal(t *testing.T) {
 
 // recorder is an Archiver that keeps what it is given.
 type recorder struct {
+	unarchived
 	items map[retention.Tier][]string
 }
 
@@ -282,8 +284,8 @@ func (r *recorder) Archive(_ context.Context, it *Item) error {
 	return nil
 }
 
-func (r *recorder) Close(context.Context) ([]SIP, error) {
-	return []SIP{{ID: "SIP-1", Class: "etudiant", Tier: retention.Final, Dossiers: len(r.items[retention.Final]), Bytes: 1234, DigestAlgorithm: "SHA-256", Digest: "ab"}}, nil
+func (r *recorder) Close(context.Context, bool) ([]SIP, error) {
+	return []SIP{{Record: sip.Record{ID: "SIP-1", Class: "etudiant", Tier: retention.Final, Dossiers: len(r.items[retention.Final]), Bytes: 1234, DigestAlgorithm: "SHA-256", Digest: "ab"}}}, nil
 }
 
 func TestArchiverGetsTheArchivedTiers(t *testing.T) {
@@ -452,27 +454,12 @@ func TestDictionary(t *testing.T) {
 	}
 }
 
-func TestResumeAfterAKey(t *testing.T) {
-	src := openDemo(t)
-	p := builtin(t, "apogee")
-	asOf := civil.Date{Year: 2026, Month: 11, Day: 30}
-	full, err := Run(context.Background(), Config{Profile: p, Source: src, AsOf: asOf, DryRun: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rest, err := Run(context.Background(), Config{Profile: p, Source: src, AsOf: asOf, DryRun: true, After: map[string]extract.Value{"etudiant": int64(100)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rest.Dossiers != demoDossiers-100 || full.Dossiers != demoDossiers {
-		t.Errorf("resumed after key 100: %d dossiers (full run %d)", rest.Dossiers, full.Dossiers)
-	}
-}
-
 // failing is an Archiver whose Archive fails on the n-th dossier.
 type failing struct {
-	n, seen int
-	closed  bool
+	unarchived
+	n, seen   int
+	closed    bool
+	discarded bool
 }
 
 func (f *failing) Archive(context.Context, *Item) error {
@@ -483,23 +470,23 @@ func (f *failing) Archive(context.Context, *Item) error {
 	return nil
 }
 
-func (f *failing) Close(ctx context.Context) ([]SIP, error) {
-	f.closed = ctx.Err() == nil
-	return []SIP{{ID: "SIP-before-the-failure", Bytes: 10}}, nil
+func (f *failing) Close(ctx context.Context, discard bool) ([]SIP, error) {
+	f.closed, f.discarded = ctx.Err() == nil, discard
+	return []SIP{{Record: sip.Record{ID: "SIP-before-the-failure", Bytes: 10}}}, nil
 }
 
 func TestFailureStillClosesTheArchiver(t *testing.T) {
 	src := openDemo(t)
 	f := &failing{n: 5}
 	rep, err := Run(context.Background(), Config{Profile: builtin(t, "apogee"), Source: src, AsOf: civil.Date{Year: 2026, Month: 11, Day: 30}, Archiver: f})
-	if err == nil || !strings.Contains(err.Error(), "disk full") || !f.closed || rep == nil || len(rep.SIPs) != 1 {
-		t.Fatalf("err %v, closed %v, report %+v", err, f.closed, rep)
+	if err == nil || !strings.Contains(err.Error(), "disk full") || !f.closed || !f.discarded || rep == nil || len(rep.SIPs) != 1 {
+		t.Fatalf("err %v, closed %v, discarded %v, report %+v", err, f.closed, f.discarded, rep)
 	}
 	// A cancelled run closes too, with a live context.
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	f = &failing{n: -1}
-	if _, err := Run(ctx, Config{Profile: builtin(t, "apogee"), Source: src, Archiver: f}); err == nil || !f.closed {
-		t.Errorf("cancelled run: err %v, closed %v", err, f.closed)
+	if _, err := Run(ctx, Config{Profile: builtin(t, "apogee"), Source: src, Archiver: f}); err == nil || !f.closed || !f.discarded {
+		t.Errorf("cancelled run: err %v, closed %v, discarded %v", err, f.closed, f.discarded)
 	}
 }

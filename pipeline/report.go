@@ -14,6 +14,7 @@ import (
 	"github.com/versement/versement/internal/textsafe"
 	"github.com/versement/versement/profiles"
 	"github.com/versement/versement/retention"
+	"github.com/versement/versement/sip"
 	"github.com/versement/versement/transfer"
 )
 
@@ -139,30 +140,15 @@ const MaxUndeterminedListed = 100
 
 // SIP is one package the run wrote and sent (filled in by the packaging stage).
 type SIP struct {
-	ID              string           `json:"id"`
-	Name            string           `json:"name,omitempty"`       // file name at the target
-	MessageID       string           `json:"message_id,omitempty"` // the manifest's MessageIdentifier
-	Class           string           `json:"class"`
-	Tier            retention.Tier   `json:"tier"`
-	Dossiers        int              `json:"dossiers"`
-	FirstKey        string           `json:"first_key"`
-	LastKey         string           `json:"last_key"`
-	Bytes           int64            `json:"bytes"`
-	DigestAlgorithm string           `json:"digest_algorithm"`
-	Digest          string           `json:"digest"`               // of the SIP file
-	ManifestDigest  string           `json:"manifest_digest"`      // of manifest.xml (VITAM's X-Manifest-Digest-Value)
-	Location        string           `json:"location"`             // where the target put it
-	Target          string           `json:"target,omitempty"`     // the target's URL without secrets
-	Receipt         transfer.Receipt `json:"receipt"`              // what the target acknowledged
-	LedgerSeq       int64            `json:"ledger_seq,omitempty"` // the ledger entry recording it
+	sip.Record
+	Location  string           `json:"location"`             // where the target put it
+	Target    string           `json:"target,omitempty"`     // the target's URL without secrets
+	Receipt   transfer.Receipt `json:"receipt"`              // what the target acknowledged
+	LedgerSeq int64            `json:"ledger_seq,omitempty"` // the ledger entry recording it
 	// Recovered: written by an earlier run (interrupted, or failed before sending it), sent by this one. AlreadySent: the ledger already
 	// recorded it (a rebuilt SIP that an earlier run had sent).
 	Recovered   bool `json:"recovered,omitempty"`
 	AlreadySent bool `json:"already_sent,omitempty"`
-	// RetainUntil and LegalHold: the Object Lock asked for (run --object-lock): the latest date the
-	// rules protect one of its dossiers, and whether one of them is under a legal hold.
-	RetainUntil civil.Date `json:"retain_until,omitzero"`
-	LegalHold   bool       `json:"legal_hold,omitempty"`
 }
 
 func newReport(p *profiles.Profile, cfg Config, asOf civil.Date, tiers []retention.Tier) *Report {

@@ -15,20 +15,30 @@ import (
 	"github.com/versement/versement/profiles"
 	"github.com/versement/versement/retention"
 	"github.com/versement/versement/seda"
+	"github.com/versement/versement/sip"
 )
+
+// unarchived is the part of a test Archiver that says nothing is archived yet and nothing sent.
+type unarchived struct{}
+
+func (unarchived) Archived(context.Context, string, retention.Tier, string) (bool, error) {
+	return false, nil
+}
+func (unarchived) Bytes() int64 { return 0 }
 
 // sipArchiver is a minimal packaging stage, written in this test to prove that what the plan hands
 // over (Item: decision, description) maps onto valid SEDA: one SIP per class and tier, a Series
 // unit holding one File unit per dossier with its JSON document. The real stage (batching, LOBs,
 // targets, ledger) is the next one.
 type sipArchiver struct {
+	unarchived
 	p    *profiles.Profile
 	dir  string
-	sips map[string]*openSIP
+	sips map[string]*testSIP
 	keys map[string][]string
 }
 
-type openSIP struct {
+type testSIP struct {
 	f    *os.File
 	w    *seda.Writer
 	path string
@@ -44,14 +54,14 @@ func (a *sipArchiver) Archive(_ context.Context, it *Item) error {
 		if err != nil {
 			return err
 		}
-		w, err := seda.NewWriter(f, a.p.SEDAHeader(id, time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)))
+		w, err := seda.NewWriter(f, sip.Header(a.p, id, time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)))
 		if err != nil {
 			return err
 		}
-		if _, err := w.OpenUnit(seda.Unit{Content: it.Class.SEDASeries(a.p, string(it.Tier))}); err != nil {
+		if _, err := w.OpenUnit(seda.Unit{Content: sip.Series(a.p, it.Class, it.Tier)}); err != nil {
 			return err
 		}
-		s = &openSIP{f: f, w: w, path: path, sip: SIP{ID: id, Class: it.Class.Name, Tier: it.Tier, FirstKey: it.Key}}
+		s = &testSIP{f: f, w: w, path: path, sip: SIP{Record: sip.Record{ID: id, Class: it.Class.Name, Tier: it.Tier, FirstKey: it.Key}}}
 		a.sips[id] = s
 	}
 	ow, err := s.w.CreateObject(seda.Object{Name: fmt.Sprintf("%s-%s.json", it.Class.Name, it.Key), MimeType: "application/json", FormatID: "fmt/817"})
@@ -64,8 +74,8 @@ func (a *sipArchiver) Archive(_ context.Context, it *Item) error {
 	if err := ow.Close(); err != nil {
 		return err
 	}
-	u := seda.Unit{Management: it.Decision.Management(seda.Version(a.p.SEDA.Version)),
-		Content: it.Description.SEDAContent(it.Key, a.p), Groups: []seda.GroupID{ow.Group()}}
+	u := seda.Unit{Management: sip.Management(it.Decision, seda.Version(a.p.SEDA.Version)),
+		Content: sip.Content(a.p, it.Key, it.Description), Groups: []seda.GroupID{ow.Group()}}
 	if _, err := s.w.AddUnit(u); err != nil {
 		return fmt.Errorf("dossier %s: %w", it.Key, err)
 	}
@@ -75,7 +85,7 @@ func (a *sipArchiver) Archive(_ context.Context, it *Item) error {
 	return nil
 }
 
-func (a *sipArchiver) Close(context.Context) ([]SIP, error) {
+func (a *sipArchiver) Close(context.Context, bool) ([]SIP, error) {
 	var out []SIP
 	for _, s := range a.sips {
 		if err := s.w.CloseUnit(); err != nil {
@@ -113,7 +123,7 @@ func TestPlanToValidSIPs(t *testing.T) {
 				}
 				defer src.Close()
 			}
-			a := &sipArchiver{p: p, dir: t.TempDir(), sips: map[string]*openSIP{}, keys: map[string][]string{}}
+			a := &sipArchiver{p: p, dir: t.TempDir(), sips: map[string]*testSIP{}, keys: map[string][]string{}}
 			asOf := civil.Date{Year: 2026, Month: 11, Day: 30}
 			rep, err := Run(context.Background(), Config{Profile: p, Source: src, AsOf: asOf, Archiver: a})
 			if err != nil {

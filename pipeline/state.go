@@ -7,6 +7,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
+
+	"github.com/versement/versement/civil"
+	"github.com/versement/versement/sip"
 
 	_ "modernc.org/sqlite" // database/sql driver "sqlite"
 )
@@ -102,24 +106,20 @@ func (s *State) Archived(ctx context.Context, profile, class, tier, key string) 
 
 // stateSIP is a row of the sips table.
 type stateSIP struct {
-	Name, Profile, Class, Tier, Status, MessageID, FirstKey, LastKey string
-	Dossiers                                                         int
-	Bytes                                                            int64
-	SHA256, ManifestSHA512, Target                                   string
-	LedgerSeq                                                        int64
-	RetainUntil                                                      string // YYYY-MM-DD, or ""
-	LegalHold                                                        bool
+	sip.Record
+	Status, Target string
+	LedgerSeq      int64
 }
 
 // spooled records a SIP written in the spool and the keys of its dossiers, in one transaction.
-func (s *State) spooled(ctx context.Context, r stateSIP, keys []string) error {
+func (s *State) spooled(ctx context.Context, r sip.Record, keys []string) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
 	if _, err := tx.ExecContext(ctx, `INSERT INTO sips(name, profile, class, tier, status, message_id, first_key, last_key, dossiers, bytes, sha256, manifest_sha512, retain_until, legal_hold)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, r.Name, r.Profile, r.Class, r.Tier, sipSpooled, r.MessageID, r.FirstKey, r.LastKey, r.Dossiers, r.Bytes, r.SHA256, r.ManifestSHA512, r.RetainUntil, r.LegalHold); err != nil {
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, r.Name, r.Profile, r.Class, r.Tier, sipSpooled, r.MessageID, r.FirstKey, r.LastKey, r.Dossiers, r.Bytes, r.Digest, r.ManifestDigest, dateText(r.RetainUntil), r.LegalHold); err != nil {
 		return fmt.Errorf("state %s: SIP %s: %w", s.path, r.Name, err)
 	}
 	st, err := tx.PrepareContext(ctx, `INSERT INTO dossiers(profile, class, tier, key, sip) VALUES (?,?,?,?,?)`)
@@ -161,9 +161,9 @@ func (s *State) forget(ctx context.Context, name string) error {
 	return tx.Commit()
 }
 
-// notice records that the runs warned about digest for (profile, class, kind), and reports whether
+// Notice records that the runs warned about digest for (profile, class, kind), and reports whether
 // it differs from what they warned about last; an empty digest forgets it.
-func (s *State) notice(ctx context.Context, profile, class, kind, digest string) (bool, error) {
+func (s *State) Notice(ctx context.Context, profile, class, kind, digest string) (bool, error) {
 	var prev string
 	err := s.db.QueryRowContext(ctx, `SELECT digest FROM notices WHERE profile=? AND class=? AND kind=?`, profile, class, kind).Scan(&prev)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
@@ -261,6 +261,17 @@ const sipColumns = `name, profile, class, tier, status, message_id, first_key, l
 
 func scanSIP(rows *sql.Rows) (stateSIP, error) {
 	var r stateSIP
-	err := rows.Scan(&r.Name, &r.Profile, &r.Class, &r.Tier, &r.Status, &r.MessageID, &r.FirstKey, &r.LastKey, &r.Dossiers, &r.Bytes, &r.SHA256, &r.ManifestSHA512, &r.Target, &r.LedgerSeq, &r.RetainUntil, &r.LegalHold)
-	return r, err
+	var retain string
+	if err := rows.Scan(&r.Name, &r.Profile, &r.Class, &r.Tier, &r.Status, &r.MessageID, &r.FirstKey, &r.LastKey, &r.Dossiers, &r.Bytes, &r.Digest, &r.ManifestDigest, &r.Target, &r.LedgerSeq, &retain, &r.LegalHold); err != nil {
+		return r, err
+	}
+	r.ID, r.DigestAlgorithm = strings.TrimSuffix(r.Name, ".zip"), "SHA-256"
+	if retain != "" {
+		d, err := civil.Parse(retain)
+		if err != nil {
+			return r, fmt.Errorf("SIP %s: retain_until: %w", r.Name, err)
+		}
+		r.RetainUntil = d
+	}
+	return r, nil
 }

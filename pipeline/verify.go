@@ -10,6 +10,7 @@ import (
 
 	"github.com/versement/versement/internal/textsafe"
 	"github.com/versement/versement/seda"
+	"github.com/versement/versement/sip"
 	"github.com/versement/versement/transfer"
 )
 
@@ -88,7 +89,7 @@ const damagedDir = "damaged"
 // before it is sent, and that the verifier reads what the writer says it wrote (message identifier,
 // manifest digest, every object). A SIP that fails is moved to spool/damaged/ and forgotten in the
 // state (its dossiers are archived again by the next run); the error is a *VerifyError.
-func (p *Packager) verify(ctx context.Context, s *SIP, path string) error {
+func (sp *spool) verify(ctx context.Context, s sip.Record, path string) error {
 	if verifyHook != nil {
 		verifyHook(path)
 	}
@@ -97,7 +98,7 @@ func (p *Packager) verify(ctx context.Context, s *SIP, path string) error {
 		if ctx.Err() != nil {
 			return err
 		}
-		return &SIPError{SIP: s.Name, Dossiers: s.Dossiers, Err: fmt.Errorf("SIP %s: verifying it before sending: %w (it stays in the spool %s)", s.Name, err, p.cfg.Spool)}
+		return &SIPError{SIP: s.Name, Dossiers: s.Dossiers, Err: fmt.Errorf("SIP %s: verifying it before sending: %w (it stays in the spool %s)", s.Name, err, sp.dir)}
 	}
 	bad := vr.Blocking()
 	if vr.OK() && vr.Complete() {
@@ -119,7 +120,7 @@ func (p *Packager) verify(ctx context.Context, s *SIP, path string) error {
 		return nil
 	}
 	ve := &VerifyError{SIP: s.Name, Dossiers: s.Dossiers, Findings: bad}
-	dir := filepath.Join(p.cfg.Spool, damagedDir)
+	dir := filepath.Join(sp.dir, damagedDir)
 	kept := filepath.Join(dir, s.Name)
 	var errs []error
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -131,10 +132,10 @@ func (p *Packager) verify(ctx context.Context, s *SIP, path string) error {
 	}
 	// Forgotten even when the file could not be moved: reconcile then removes a stray file, and the
 	// next run writes the SIP again rather than send the damaged one.
-	if err := p.cfg.State.forget(ctx, s.Name); err != nil {
+	if err := sp.state.forget(ctx, s.Name); err != nil {
 		errs = append(errs, fmt.Errorf("state: SIP %s: %w", s.Name, err))
 	}
-	p.log.Error("SIP fails verification: not sent", "sip", s.Name, "findings", len(bad), "first", findingText(bad[0]), "kept", ve.Kept)
+	sp.log.Error("SIP fails verification: not sent", "sip", s.Name, "findings", len(bad), "first", findingText(bad[0]), "kept", ve.Kept)
 	return errors.Join(append([]error{ve}, errs...)...)
 }
 

@@ -4,8 +4,6 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-
-	"github.com/versement/versement/seda"
 )
 
 // inPost is an agent born on birth whose assignment since 1985 has no end (still in post).
@@ -38,8 +36,8 @@ func TestHarpegeDUAEndsInPost(t *testing.T) {
 	if got := d.Explain(); got != wantExplain {
 		t.Errorf("Explain:\n got %s\nwant %s", got, wantExplain)
 	}
-	if m := d.Management(seda.V22); m.Appraisal.Rules[0].StartDate != day("1940-01-01") || m.Appraisal.FinalAction != seda.AppraisalKeep {
-		t.Errorf("management %+v", m.Appraisal)
+	if d.DUAStart != day("1940-01-01") || d.AppraisalAction() != Keep {
+		t.Errorf("appraisal from %s: %s", d.DUAStart, d.AppraisalAction())
 	}
 
 	// A recorded end after the 80th birthday: the same anomaly, with the date.
@@ -85,7 +83,7 @@ func TestHarpegeEdgeCases(t *testing.T) {
 	// NULL birth while in post: the DUA cannot be placed, so neither can the dossier once the
 	// agent could be 80; undetermined whatever the career says, and nothing is archived.
 	d := s.Decide("APP-HAR-DI", inPost(nil), "7", day("2026-12-03"))
-	if d.Tier != Undetermined || d.Reason != "start event gave no date (date(INDIVIDU.D_NAISSANCE))" || !d.Management(seda.V22).IsZero() {
+	if d.Tier != Undetermined || d.Reason != "start event gave no date (date(INDIVIDU.D_NAISSANCE))" || d.AppraisalAction() != "" {
 		t.Errorf("NULL birth in post: %s %q", d.Tier, d.Reason)
 	}
 

@@ -7,7 +7,6 @@ import (
 	"unicode"
 
 	"github.com/versement/versement/civil"
-	"github.com/versement/versement/seda"
 )
 
 func day(s string) civil.Date {
@@ -163,9 +162,8 @@ func TestHarpege(t *testing.T) {
 	if got := d.Explain(); got != want {
 		t.Errorf("Explain:\n got %s\nwant %s", got, want)
 	}
-	m := d.Management(seda.V22)
-	if m.Appraisal.Rules[0].StartDate != day("1948-02-29") || m.Appraisal.FinalAction != seda.AppraisalKeep {
-		t.Errorf("appraisal %+v", m.Appraisal)
+	if d.DUAStart != day("1948-02-29") || d.AppraisalAction() != Keep {
+		t.Errorf("appraisal from %s: %s", d.DUAStart, d.AppraisalAction())
 	}
 
 	// Still in post: an open-ended assignment keeps the file active until the 80th birthday
@@ -174,8 +172,8 @@ func TestHarpege(t *testing.T) {
 	if d.Tier != Active || !strings.Contains(d.Explain(), "active: an end date is NULL (still running)") || len(d.Anomalies) != 0 {
 		t.Errorf("ongoing: %s", d.Explain())
 	}
-	if m := d.Management(seda.V22); m.Appraisal.Rules[0].StartDate != day("1940-01-01") {
-		t.Errorf("ongoing appraisal start %+v", m.Appraisal.Rules[0])
+	if d.DUAStart != day("1940-01-01") {
+		t.Errorf("ongoing appraisal start %s", d.DUAStart)
 	}
 }
 
@@ -196,8 +194,8 @@ func TestUndetermined(t *testing.T) {
 		if d.Tier != Undetermined || d.Reason != tc.want {
 			t.Errorf("%s: %s %q, want undetermined %q", tc.name, d.Tier, d.Reason, tc.want)
 		}
-		if !d.Management(seda.V22).IsZero() {
-			t.Errorf("%s: an undetermined decision has management rules", tc.name)
+		if a := d.AppraisalAction(); a != "" {
+			t.Errorf("%s: an undetermined decision has an appraisal action %q", tc.name, a)
 		}
 		if !strings.HasPrefix(d.Explain(), "undetermined: APP-T [k] "+tc.want) {
 			t.Errorf("%s: explain %s", tc.name, d.Explain())
@@ -248,11 +246,8 @@ func TestHoldBeatsDestroy(t *testing.T) {
 	if want := "hold HOL-LIT-1: contentieux TA Lyon 2025-0012 (until 2030-12-31)"; !strings.Contains(d.Explain(), want) {
 		t.Errorf("explain %s lacks %s", d.Explain(), want)
 	}
-	if m := d.Management(seda.V22); len(m.Hold) != 1 || m.Hold[0].Rule != "HOL-LIT-1" || m.Hold[0].EndDate != day("2030-12-31") || m.Hold[0].StartDate != day("2025-01-10") {
-		t.Errorf("2.2 hold %+v", m.Hold)
-	}
-	if m := d.Management(seda.V21); len(m.Hold) != 0 {
-		t.Errorf("2.1 has HoldRule: %+v", m.Hold)
+	if h := d.Hold; h == nil || h.ID != "HOL-LIT-1" || h.Until != day("2030-12-31") || h.Since != day("2025-01-10") {
+		t.Errorf("hold %+v", h)
 	}
 	// A hold predicate that fails must not let a dossier be destroyed.
 	broken, _ := CompileHold(Hold{ID: "HOL-X", Where: `INDIVIDU.LIB_NOM_PAT_IND + 1`, Reason: "x"})
@@ -309,7 +304,7 @@ func TestSampling(t *testing.T) {
 	}
 	// An active dossier with a NULL surname stays active, says so, and is not marked for destruction.
 	d := rule(letters).Decide(env(nil, nil), "42", day("2017-01-01"))
-	if d.Tier != Active || !d.SamplingUnknown || d.Management(seda.V22).Appraisal.FinalAction != seda.AppraisalKeep ||
+	if d.Tier != Active || !d.SamplingUnknown || d.AppraisalAction() != Keep ||
 		!strings.Contains(d.Explain(), "then sample (sampling undetermined: not selected, and birth surname is empty)") {
 		t.Errorf("active, NULL surname: %s", d.Explain())
 	}
@@ -318,11 +313,11 @@ func TestSampling(t *testing.T) {
 		t.Errorf("no criteria: %s", d.Explain())
 	}
 	// Sampled-out dossiers still in intermediate carry FinalAction Destroy; sampled-in ones Keep.
-	if m := rule(letters).Decide(env("Martin", nil), "42", day("2020-01-01")).Management(seda.V22); m.Appraisal.FinalAction != seda.AppraisalDestroy {
-		t.Errorf("sampled out: %s", m.Appraisal.FinalAction)
+	if a := rule(letters).Decide(env("Martin", nil), "42", day("2020-01-01")).AppraisalAction(); a != Destroy {
+		t.Errorf("sampled out: %s", a)
 	}
-	if m := rule(letters).Decide(env("Bernard", nil), "42", day("2020-01-01")).Management(seda.V22); m.Appraisal.FinalAction != seda.AppraisalKeep {
-		t.Errorf("sampled in: %s", m.Appraisal.FinalAction)
+	if a := rule(letters).Decide(env("Bernard", nil), "42", day("2020-01-01")).AppraisalAction(); a != Keep {
+		t.Errorf("sampled in: %s", a)
 	}
 }
 
@@ -416,30 +411,16 @@ func TestFoldTable(t *testing.T) {
 	}
 }
 
-func TestManagementMatchesVITAM(t *testing.T) {
+// What sip.Management writes for VITAM is tested in package sip; here, the dates it reads.
+func TestStorageRuleOfTheDecision(t *testing.T) {
 	r := apogeeRule
 	r.Storage = "STO-APO-3"
-	c := mustCompile(t, r)
-	d := c.Decide(apogeeEnv("2015"), "42", day("2020-01-01"))
-	m := d.Management(seda.V21)
-	if m.Appraisal == nil || m.Appraisal.Rules[0] != (seda.RuleRef{Rule: "APP-APO-IA", StartDate: day("2019-08-31")}) || m.Appraisal.FinalAction != seda.AppraisalDestroy {
-		t.Fatalf("appraisal %+v", m.Appraisal)
+	d := mustCompile(t, r).Decide(apogeeEnv("2015"), "42", day("2020-01-01"))
+	if id, action := d.StorageRule(); id != "STO-APO-3" || action != "" || d.AppraisalAction() != Destroy {
+		t.Errorf("storage %q %q, appraisal %s", id, action, d.AppraisalAction())
 	}
-	// VITAM computes EndDate = StartDate + the referential's duration (the DUA).
-	if end := r.DUA.AddTo(m.Appraisal.Rules[0].StartDate); end != d.DUAEnd {
-		t.Errorf("VITAM end %s, decision %s", end, d.DUAEnd)
-	}
-	if m.Storage == nil || m.Storage.Rules[0] != (seda.RuleRef{Rule: "STO-APO-3", StartDate: day("2016-08-31")}) || m.Storage.FinalAction != seda.StorageRestrictAccess {
-		t.Errorf("storage %+v", m.Storage)
-	}
-	if r.Active.AddTo(m.Storage.Rules[0].StartDate) != d.ActiveEnd {
-		t.Errorf("storage end differs")
-	}
-	if m.Access == nil || m.Access.Rules[0] != (seda.RuleRef{Rule: "ACC-PERS-50", StartDate: day("2016-08-31")}) {
-		t.Errorf("access %+v", m.Access)
-	}
-	if len(m.Hold) != 0 {
-		t.Errorf("hold without a hold")
+	if r.DUA.AddTo(d.DUAStart) != d.DUAEnd || r.Active.AddTo(d.Start) != d.ActiveEnd {
+		t.Errorf("DUA from %s to %s, DUC from %s to %s", d.DUAStart, d.DUAEnd, d.Start, d.ActiveEnd)
 	}
 }
 

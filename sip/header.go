@@ -1,14 +1,16 @@
-package profiles
+package sip
 
 import (
 	"time"
 
+	"github.com/versement/versement/profiles"
+	"github.com/versement/versement/retention"
 	"github.com/versement/versement/seda"
 )
 
-// SEDAHeader is the ArchiveTransfer header of a SIP of this profile. messageID should be
-// deterministic (profile, class, tier, key range) so that a re-run recognises its own SIPs.
-func (p *Profile) SEDAHeader(messageID string, date time.Time) seda.Header {
+// Header is the ArchiveTransfer header of a SIP of profile p. messageID is the SIP's ID, which
+// names its content, so that a rerun recognises its own SIPs.
+func Header(p *profiles.Profile, messageID string, date time.Time) seda.Header {
 	return seda.Header{
 		Version:                     seda.Version(p.SEDA.Version),
 		MessageIdentifier:           messageID,
@@ -24,9 +26,9 @@ func (p *Profile) SEDAHeader(messageID string, date time.Time) seda.Header {
 	}
 }
 
-// SEDAContent is the Content of the dossier's ArchiveUnit (DescriptionLevel File): the rendered
-// title, description, keywords and dates, and the dossier's key as OriginatingSystemId.
-func (d Description) SEDAContent(key string, p *Profile) seda.Content {
+// Content is the Content of a dossier's ArchiveUnit (DescriptionLevel File): the rendered title,
+// description, keywords and dates, and the dossier's key as OriginatingSystemId.
+func Content(p *profiles.Profile, key string, d profiles.Description) seda.Content {
 	c := seda.Content{
 		DescriptionLevel:    "File",
 		Title:               d.Title,
@@ -43,16 +45,16 @@ func (d Description) SEDAContent(key string, p *Profile) seda.Content {
 	return c
 }
 
-// SEDASeries is the Content of the root unit a SIP's dossiers sit under (DescriptionLevel Series):
-// the class, named by its description, with the tier in the title so that the intermediate and
-// final SIPs of one class read apart.
-func (c *Class) SEDASeries(p *Profile, tier string) seda.Content {
+// Series is the Content of the root unit a SIP's dossiers sit under (DescriptionLevel Series): the
+// class, named by its description, with the tier in the title so that the intermediate and final
+// SIPs of one class read apart.
+func Series(p *profiles.Profile, c *profiles.Class, tier retention.Tier) seda.Content {
 	title := c.Description
 	if title == "" {
 		title = c.Name
 	}
 	if tier != "" {
-		title += " (" + tier + ")"
+		title += " (" + string(tier) + ")"
 	}
 	desc := p.Description
 	if desc != "" {

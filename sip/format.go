@@ -1,0 +1,42 @@
+package sip
+
+import (
+	"net/http"
+	"strings"
+)
+
+// Format is what a data object is: its MIME type, its PRONOM identifier (the registry VITAM's
+// format identification, Siegfried, answers with) and the file extension its name carries.
+type Format struct {
+	MIME   string
+	PRONOM string // "" when the table below has no identifier for it
+	Ext    string // with its dot; "" when none is known
+}
+
+// formats are the formats versement writes or finds in the LOBs of the applications it archives,
+// with the PRONOM identifiers VITAM's own identification gives them.
+var formats = []Format{
+	{MIME: "application/json", PRONOM: "fmt/817", Ext: ".json"},
+	{MIME: "image/jpeg", PRONOM: "fmt/43", Ext: ".jpg"},
+	{MIME: "image/png", PRONOM: "fmt/11", Ext: ".png"},
+}
+
+// FormatOf is the known format of a MIME type, or one with the MIME type alone.
+func FormatOf(mime string) Format {
+	for _, f := range formats {
+		if f.MIME == mime {
+			return f
+		}
+	}
+	return Format{MIME: mime}
+}
+
+// Sniff names the format of bytes from their first 512 (http.DetectContentType's rules, without
+// the MIME type's parameters).
+func Sniff(head []byte) Format {
+	mime := http.DetectContentType(head)
+	if i := strings.IndexByte(mime, ';'); i >= 0 {
+		mime = mime[:i]
+	}
+	return FormatOf(mime)
+}

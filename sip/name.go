@@ -1,0 +1,40 @@
+package sip
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+
+	"github.com/versement/versement/civil"
+	"github.com/versement/versement/retention"
+)
+
+// ID is a SIP's name (without .zip) and message identifier. It names the content: the profile,
+// class and tier, the as-of date (which fixes every decision and the message date) and the digest
+// of the dossiers' keys in order (Builder keeps it). Two SIPs of the same dossiers as of two dates,
+// or of two key sets with the same ends, have two names; a rerun that rebuilds a SIP writes the
+// same bytes under the same name, so a crash never leaves two copies at the target.
+func ID(profile, class string, tier retention.Tier, asOf civil.Date, keys []byte) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "versement-sip/2\x00%s\x00%s\x00%s\x00%s\x00%x", profile, class, tier, asOf, keys)
+	return fmt.Sprintf("%s-%s-%s-%s", FileSafe(profile), FileSafe(class), tier, hex.EncodeToString(h.Sum(nil)[:8]))
+}
+
+// FileSafe keeps the letters, digits, '.', '_' and '-' of s, replaces anything else with '_', and
+// cuts it at 64 bytes: a name every archive and file system takes.
+func FileSafe(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '_', r == '-':
+			b.WriteRune(r)
+		default:
+			b.WriteByte('_')
+		}
+		if b.Len() >= 64 {
+			break
+		}
+	}
+	return b.String()
+}
