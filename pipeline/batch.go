@@ -71,7 +71,7 @@ func (a *batcher) Archive(ctx context.Context, it *Item) error {
 	d := sip.Dossier{Data: it.Dossier, Key: it.Key, Decision: it.Decision, Description: it.Description}
 	o := a.open[k]
 	if o != nil && o.b.Dossiers() > 0 {
-		cost, err := o.b.Cost(d)
+		cost, err := o.b.Cost(ctx, d)
 		if err != nil {
 			a.abort(o)
 			return err

@@ -79,6 +79,9 @@ type Builder struct {
 	// that Add does not render it twice.
 	doc    bytes.Buffer
 	docFor *extract.Dossier
+	// lobFormats are the formats of the LOBs of the dossier rendered in doc, sniffed before it is
+	// rendered: the document names each LOB's object, and the name carries the format's extension.
+	lobFormats map[*extract.LOB]Format
 	// lobReader is reused for every LOB: a 64 KiB buffer per LOB was a quarter of the bytes a
 	// run allocated (one photo in three Apogée dossiers).
 	lobReader *bufio.Reader
@@ -146,8 +149,8 @@ func (b *Builder) Dossiers() int { return len(b.keys) }
 func (b *Builder) Size() int64 { return b.cw.n + int64(len(b.keys))*ManifestAllowance }
 
 // Cost is what adding d would add to Size, estimated from its rendering and its LOBs' sizes.
-func (b *Builder) Cost(d Dossier) (int64, error) {
-	if err := b.renderNext(d); err != nil {
+func (b *Builder) Cost(ctx context.Context, d Dossier) (int64, error) {
+	if err := b.renderNext(ctx, d); err != nil {
 		return 0, err
 	}
 	est := int64(b.doc.Len()) + ManifestAllowance
@@ -164,17 +167,24 @@ func (b *Builder) prefix(key string) string {
 	return fmt.Sprintf("D%06d-%s", len(b.keys)+1, FileSafe(key))
 }
 
+// lobName names the objects of a dossier's LOBs: the dossier's prefix, the LOB's table, column and
+// row, and its format's extension.
 func (b *Builder) lobName(prefix string) func(extract.LOBRef) string {
-	return func(r extract.LOBRef) string { return prefix + "." + FileSafe(extract.DefaultLOBName(r)) }
+	return func(r extract.LOBRef) string {
+		return prefix + "." + FileSafe(extract.DefaultLOBName(r)) + b.lobFormats[r.LOB].Ext
+	}
 }
 
 // renderNext renders d as the SIP's next dossier into b.doc, unless it already is.
-func (b *Builder) renderNext(d Dossier) error {
+func (b *Builder) renderNext(ctx context.Context, d Dossier) error {
 	if b.docFor == d.Data && d.Data != nil {
 		return nil
 	}
 	b.doc.Reset()
 	b.docFor = nil
+	if err := b.sniffLOBs(ctx, d.Data); err != nil {
+		return err
+	}
 	if err := b.render.Render(&b.doc, d.Data, b.lobName(b.prefix(d.Key))); err != nil {
 		return err
 	}
@@ -185,7 +195,7 @@ func (b *Builder) renderNext(d Dossier) error {
 // Add writes d into the SIP: its document, its LOBs, and its unit. After an error the SIP is
 // abandoned (Abort).
 func (b *Builder) Add(ctx context.Context, d Dossier) error {
-	if err := b.renderNext(d); err != nil {
+	if err := b.renderNext(ctx, d); err != nil {
 		return b.fail(err)
 	}
 	b.docFor = nil
@@ -224,6 +234,30 @@ func (b *Builder) Add(ctx context.Context, d Dossier) error {
 	return nil
 }
 
+// sniffLOBs finds the format of each of the dossier's LOBs from its first bytes. A LOB held in the
+// database is read twice for it (its first chunk here, all of it when written): the price of a
+// name that says what the object is.
+func (b *Builder) sniffLOBs(ctx context.Context, d *extract.Dossier) error {
+	clear(b.lobFormats)
+	for r := range d.LOBs() {
+		if b.lobFormats == nil {
+			b.lobFormats = map[*extract.LOB]Format{}
+		}
+		rc, err := r.LOB.Open(ctx)
+		if err != nil {
+			return fmt.Errorf("LOB %s.%s: %w", r.Table, r.Column, err)
+		}
+		var head [512]byte
+		n, err := io.ReadFull(rc, head[:])
+		rc.Close()
+		if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+			return fmt.Errorf("LOB %s.%s: %w", r.Table, r.Column, err)
+		}
+		b.lobFormats[r.LOB] = Sniff(head[:n])
+	}
+	return nil
+}
+
 func (b *Builder) writeLOB(ctx context.Context, g seda.GroupID, name string, v int, r extract.LOBRef) error {
 	rc, err := r.LOB.Open(ctx)
 	if err != nil {
@@ -237,8 +271,7 @@ func (b *Builder) writeLOB(ctx context.Context, g seda.GroupID, name string, v i
 	}
 	br := b.lobReader
 	defer br.Reset(nil)
-	head, _ := br.Peek(512)
-	f := Sniff(head)
+	f := b.lobFormats[r.LOB]
 	ow, err := b.w.CreateObject(seda.Object{Group: g, Name: name, Version: fmt.Sprintf("BinaryMaster_%d", v), MimeType: f.MIME, FormatID: f.PRONOM})
 	if err != nil {
 		return err

@@ -15,10 +15,22 @@ type Format struct {
 
 // formats are the formats versement writes or finds in the LOBs of the applications it archives,
 // with the PRONOM identifiers VITAM's own identification gives them.
+// A PRONOM identifier is given only where the MIME type fixes it: PDF, GIF or TIFF have one per
+// version, which VITAM's identification finds at ingest.
 var formats = []Format{
 	{MIME: "application/json", PRONOM: "fmt/817", Ext: ".json"},
 	{MIME: "image/jpeg", PRONOM: "fmt/43", Ext: ".jpg"},
 	{MIME: "image/png", PRONOM: "fmt/11", Ext: ".png"},
+	{MIME: "text/plain", PRONOM: "x-fmt/111", Ext: ".txt"},
+	{MIME: "application/pdf", Ext: ".pdf"},
+	{MIME: "image/gif", Ext: ".gif"},
+	{MIME: "image/tiff", Ext: ".tif"},
+	{MIME: "image/bmp", Ext: ".bmp"},
+	{MIME: "image/webp", Ext: ".webp"},
+	{MIME: "text/xml", Ext: ".xml"},
+	{MIME: "text/html", Ext: ".html"},
+	{MIME: "application/zip", PRONOM: "x-fmt/263", Ext: ".zip"},
+	{MIME: "application/octet-stream", Ext: ".bin"},
 }
 
 // FormatOf is the known format of a MIME type, or one with the MIME type alone.
