@@ -40,13 +40,12 @@ type openSIP struct {
 // interrupted run left in it: SIPs recorded as spooled are sent (or found sent) and marked, stray
 // files removed. The SIPs it finishes are reported by Close with Recovered set.
 func newBatcher(ctx context.Context, p *profiles.Profile, src extract.Source, asOf civil.Date, s *spool) (*batcher, error) {
-	if p == nil || s.state == nil || s.ledger == nil || s.dir == "" {
+	if p == nil || s.state == nil || s.ledger == nil || s.dir == "" || s.profile != p.Name {
 		return nil, errors.New("pipeline: the packager needs a profile, a state, a ledger and a spool folder")
 	}
 	if asOf.IsZero() {
 		return nil, errors.New("pipeline: the packager needs the as-of date (the SIPs' message date)")
 	}
-	s.profile = p.Name
 	if err := openSpool(s); err != nil {
 		return nil, err
 	}

@@ -176,12 +176,13 @@ func Execute(ctx context.Context, job JobSpec) (rep *Report, err error) {
 		return nil, err
 	}
 	defer led.Close()
-	fixed, err := reconcileLedger(ctx, st, led, p.Name, opened, log)
+	sp := &spool{dir: filepath.Join(job.State, "spool"), profile: p.Name, state: st, ledger: led,
+		targets: targetsByTier, objectLock: job.ObjectLock, log: log, onSIP: job.OnSIP}
+	fixed, err := sp.reconcileLedger(ctx, opened)
 	if err != nil {
 		return nil, err
 	}
-	pk, err := newBatcher(ctx, p, src, asOf, &spool{dir: filepath.Join(job.State, "spool"), state: st, ledger: led,
-		targets: targetsByTier, objectLock: job.ObjectLock, log: log, onSIP: job.OnSIP})
+	pk, err := newBatcher(ctx, p, src, asOf, sp)
 	if err != nil {
 		return nil, err
 	}
@@ -207,7 +208,8 @@ type ledgerFixes struct {
 // when the target has the SIP, with a note saying why; a SIP the target does not have either is
 // forgotten in the state, so that this run archives its dossiers again. It runs before the packager
 // and the reading of the source, which ask the state what is archived.
-func reconcileLedger(ctx context.Context, st *State, led *ledger.Ledger, profile string, opened map[string]transfer.Target, log *slog.Logger) (ledgerFixes, error) {
+func (sp *spool) reconcileLedger(ctx context.Context, opened map[string]transfer.Target) (ledgerFixes, error) {
+	st, led, log := sp.state, sp.ledger, sp.log
 	var fixes ledgerFixes
 	byTarget := map[string]transfer.Target{}
 	for _, t := range opened {
@@ -215,7 +217,7 @@ func reconcileLedger(ctx context.Context, st *State, led *ledger.Ledger, profile
 	}
 	// Only the SIPs missing from the ledger are kept: rare, where the state's SIPs are many.
 	var missing []stateSIP
-	if err := st.eachSent(ctx, profile, func(r stateSIP) {
+	if err := st.eachSent(ctx, sp.profile, func(r stateSIP) {
 		if !led.Recorded(r.Target, r.Name) {
 			missing = append(missing, r)
 		}
