@@ -153,6 +153,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		r.rep.addSIPs(sips)
 		err = errors.Join(err, cerr)
 	}
+	r.rep.Interrupted = errors.Is(err, context.Canceled) || ctx.Err() != nil
 	r.rep.finish(r.start)
 	return r.rep, err
 }

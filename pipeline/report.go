@@ -1,16 +1,12 @@
 package pipeline
 
 import (
-	"fmt"
-	"io"
 	"slices"
 	"sort"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/versement/versement/civil"
-	"github.com/versement/versement/internal/bytesize"
 	"github.com/versement/versement/internal/textsafe"
 	"github.com/versement/versement/profiles"
 	"github.com/versement/versement/retention"
@@ -71,11 +67,13 @@ type Report struct {
 	LedgerLost       []string `json:"ledger_lost,omitempty"`
 	// SpoolDamaged are SIPs an earlier run left in the spool whose file did not match the state's
 	// record (size or SHA-256): set aside in spool/damaged/, and written again by this run.
-	SpoolDamaged      []SpoolDamaged `json:"spool_damaged,omitempty"`
-	State             string         `json:"state,omitempty"` // the state database
-	Bytes             int64          `json:"bytes"`
-	DossiersPerSecond float64        `json:"dossiers_per_second"`
-	BytesPerSecond    float64        `json:"bytes_per_second"`
+	SpoolDamaged []SpoolDamaged `json:"spool_damaged,omitempty"`
+	// Interrupted: the run was stopped (SIGINT, SIGTERM) before its end; what it sent is listed.
+	Interrupted       bool    `json:"interrupted,omitempty"`
+	State             string  `json:"state,omitempty"` // the state database
+	Bytes             int64   `json:"bytes"`
+	DossiersPerSecond float64 `json:"dossiers_per_second"`
+	BytesPerSecond    float64 `json:"bytes_per_second"`
 
 	index     map[ruleKey]int
 	classes   map[string]int64
@@ -305,169 +303,6 @@ func tierOrder(t retention.Tier) int {
 		return i
 	}
 	return len(AllTiers)
-}
-
-// WriteSummary prints the report for a person: what was decided, per tier and per rule, what was
-// (or would be) archived, and where to look next.
-func (r *Report) WriteSummary(w io.Writer) error {
-	var b strings.Builder
-	mode := "run"
-	if r.DryRun {
-		mode = "dry run (nothing written)"
-	}
-	fmt.Fprintf(&b, "versement %s: profile %s, source %s (%s), as of %s", mode, r.Profile, r.Source, r.Dialect, r.AsOf)
-	if r.Decommission {
-		b.WriteString(", decommission: active dossiers go to intermediate archiving")
-	}
-	b.WriteString("\n\n")
-	fmt.Fprintf(&b, "  %-13s %9s\n", "tier", "dossiers")
-	for _, t := range AllTiers {
-		n := r.Tiers[t]
-		if n == 0 && (t == retention.Held || t == retention.Undetermined) {
-			continue
-		}
-		_, archived := Selected(t, r.ArchiveTiers, r.Decommission)
-		note := tierNote(t, archived, r.DryRun)
-		if t == retention.Held && archived {
-			note += " as intermediate, with their HoldRule"
-		}
-		if t == retention.Intermediate && r.Decommissioned > 0 {
-			note += fmt.Sprintf(" (%d of them active, by decommission)", r.Decommissioned)
-		}
-		fmt.Fprintf(&b, "  %-13s %9d  %s\n", t, n, note)
-	}
-	fmt.Fprintf(&b, "  %-13s %9d\n", "total", r.Dossiers)
-
-	b.WriteString("\nby rule:\n")
-	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
-	for _, rc := range r.Rules {
-		status := ""
-		if rc.Status == retention.ToConfirm {
-			status = "(to confirm)"
-		}
-		rule := rc.Rule
-		if rule == "" {
-			rule = "-"
-		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%d\t%s\n", rc.Class, rule, rc.Tier, rc.Dossiers, status)
-	}
-	tw.Flush()
-
-	if len(r.UndeterminedClasses) > 0 {
-		b.WriteString("\nundetermined (fix the data or the rule, then run again; `versement explain` tells more):\n")
-		var unlisted int64
-		for _, uc := range r.UndeterminedClasses {
-			var reasons []string
-			keys := map[string][]string{}
-			listed := int64(0)
-			for _, u := range r.Undetermined {
-				if u.Class != uc.Class {
-					continue
-				}
-				listed++
-				if _, ok := keys[u.Reason]; !ok {
-					reasons = append(reasons, u.Reason)
-				}
-				keys[u.Reason] = append(keys[u.Reason], textsafe.Terminal(u.Key))
-			}
-			if !uc.mixed && uc.Dossiers > 1 {
-				// Every one for the same reason (a rule reading a table the base lacks): one line.
-				fmt.Fprintf(&b, "  %s, all %d undetermined dossiers: %s", uc.Class, uc.Dossiers, textsafe.Terminal(uc.Reason))
-				if ks := keys[uc.Reason]; len(ks) > 0 {
-					fmt.Fprintf(&b, " (%s)", examples(ks, uc.Dossiers))
-				}
-				b.WriteString("\n")
-				continue
-			}
-			// The same reason for many dossiers (a NULL date) is said once, with some of their keys.
-			for _, reason := range reasons {
-				ks := keys[reason]
-				fmt.Fprintf(&b, "  %s: %s (%d: %s)\n", uc.Class, textsafe.Terminal(reason), len(ks), examples(ks, int64(len(ks))))
-			}
-			unlisted += uc.Dossiers - listed
-		}
-		if unlisted > 0 {
-			fmt.Fprintf(&b, "  and %d more dossiers (the JSON report lists the first %d)\n", unlisted, MaxUndeterminedListed)
-		}
-	}
-
-	if len(r.Anomalies) > 0 {
-		b.WriteString("\ndata anomalies (dates that cannot be true, or that the rule had to arbitrate; the tier is unchanged; `versement explain --key KEY` tells more):\n")
-		tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
-		for _, a := range r.Anomalies {
-			more := ""
-			if a.Dossiers > int64(len(a.Keys)) {
-				more = ", …"
-			}
-			fmt.Fprintf(tw, "  %s\t%s\t%d\t(%s%s)\n", a.Class, a.Code, a.Dossiers, strings.Join(a.Keys, ", "), more)
-		}
-		tw.Flush()
-	}
-
-	if !r.DryRun {
-		if r.AlreadyArchived > 0 {
-			fmt.Fprintf(&b, "\n%d dossier(s) were already archived at their tier by earlier runs: not archived again\n", r.AlreadyArchived)
-		}
-		if len(r.SIPs) == 0 {
-			b.WriteString("\nnothing new was archived: 0 SIPs\n")
-		} else {
-			fmt.Fprintf(&b, "\n%d SIP(s), %s", len(r.SIPs), bytesize.Format(r.Bytes))
-			for _, s := range r.SIPs {
-				fmt.Fprintf(&b, "\n  %s  %s %s  %d dossiers  %s  %s:%s", s.ID, s.Class, s.Tier, s.Dossiers, bytesize.Format(s.Bytes), s.DigestAlgorithm, s.Digest)
-				if s.Target != "" {
-					fmt.Fprintf(&b, "  → %s", s.Target)
-				}
-				if s.Recovered {
-					b.WriteString("  (left in the spool by an earlier run)")
-				}
-			}
-			b.WriteString("\n")
-		}
-	}
-	if len(r.LedgerRerecorded) > 0 {
-		fmt.Fprintf(&b, "\nledger: %d SIP(s) the state marks sent had lost their entry, recorded again: %s\n", len(r.LedgerRerecorded), strings.Join(r.LedgerRerecorded, ", "))
-	}
-	if len(r.LedgerLost) > 0 {
-		fmt.Fprintf(&b, "\nledger: %d SIP(s) the state marks sent were neither in the ledger nor at the target, archived again: %s\n", len(r.LedgerLost), strings.Join(r.LedgerLost, ", "))
-	}
-	for _, d := range r.SpoolDamaged {
-		fmt.Fprintf(&b, "\nspool: SIP %s did not match its record (%s): set aside", d.SIP, d.Why)
-		if d.Kept != "" {
-			fmt.Fprintf(&b, " as %s", d.Kept)
-		}
-		b.WriteString(", written again by this run\n")
-	}
-	if r.LedgerHead != "" {
-		fmt.Fprintf(&b, "ledger head: %s\n", r.LedgerHead)
-	}
-	fmt.Fprintf(&b, "\n%d dossiers in %.1fs (%.0f dossiers/s", r.Dossiers, r.Seconds, r.DossiersPerSecond)
-	if r.Bytes > 0 {
-		fmt.Fprintf(&b, ", %s/s", bytesize.Format(int64(r.BytesPerSecond)))
-	}
-	b.WriteString(")\n")
-	if r.Eliminations > 0 {
-		fmt.Fprintf(&b, "%d dossier(s) proposed for elimination: nothing was deleted; the proposal needs the archives' visa (R212-14)\n", r.Eliminations)
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
-}
-
-func tierNote(t retention.Tier, archived, dry bool) string {
-	switch {
-	case archived && dry:
-		return "would be archived"
-	case archived:
-		return "archived"
-	case t == retention.Active:
-		return "left in place"
-	case t == retention.ToDestroy:
-		return "elimination proposal"
-	case t == retention.Held:
-		return "legal hold: kept in place"
-	case t == retention.Undetermined:
-		return "no decision: see below"
-	}
-	return "not archived in this run"
 }
 
 // TierCounts is Tiers keyed by plain strings, as a scheduler's run result carries them.

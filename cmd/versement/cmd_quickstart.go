@@ -83,7 +83,7 @@ func quickstartAction(c *cli.Context) error {
 		runErr = err
 	}
 	if rep != nil {
-		if err := rep.WriteSummary(w); err != nil {
+		if err := rep.WriteSummaryWith(w, pipeline.SummaryOptions{Lang: readerLang(c)}); err != nil {
 			return err
 		}
 	}

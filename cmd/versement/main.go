@@ -18,6 +18,9 @@ import (
 
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
+	"golang.org/x/text/language"
+
+	"github.com/versement/versement/internal/lang"
 )
 
 // Exit codes shared by every command, so that scripts can tell a damaged package from a broken call.
@@ -39,7 +42,19 @@ func globalFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error", EnvVars: []string{"VERSEMENT_LOG_LEVEL"}},
 		&cli.StringFlag{Name: "log-format", Value: "auto", Usage: "text, json, or auto (json when stderr is not a terminal)"},
+		&cli.StringFlag{Name: "lang", Usage: "language of what people read (summaries, documents): fr or en; default: from LC_ALL, LC_MESSAGES or LANG (French when it starts with fr). Logs stay in English"},
 	}
+}
+
+// readerLang is the language of what the command prints for a person: --lang where it is given
+// (after the command or before it), else the environment's locale.
+func readerLang(c *cli.Context) language.Tag {
+	for _, ctx := range c.Lineage() {
+		if ctx.IsSet("lang") {
+			return lang.FromEnv(ctx.String("lang"))
+		}
+	}
+	return lang.FromEnv("")
 }
 
 func newApp() *cli.App {

@@ -1,0 +1,35 @@
+package main
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+// TestMain makes what the commands print for a person English whatever the machine's locale: a
+// test that wants French says so (LANG or --lang). Helper processes started by tests inherit it.
+func TestMain(m *testing.M) {
+	os.Setenv("LANG", "C.UTF-8")
+	os.Unsetenv("LC_ALL")
+	os.Unsetenv("LC_MESSAGES")
+	os.Exit(m.Run())
+}
+
+// The summary follows LANG, and --lang wins over it, before or after the command.
+func TestQuickstartSummaryFollowsTheLanguage(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("LANG", "fr_FR.UTF-8")
+	out, code := run(t, "quickstart", "--dir", dir, "--dossiers", "300", "--as-of", "2026-06-30")
+	if code != 0 || !strings.Contains(out, "versement : archivage, profil apogee") || !strings.Contains(out, "\npar règle :\n") {
+		t.Fatalf("LANG=fr_FR.UTF-8: exit %d\n%s", code, out)
+	}
+	out, code = run(t, "--lang", "en", "quickstart", "--dir", dir, "--as-of", "2026-06-30")
+	if code != 0 || !strings.Contains(out, "versement run: profile apogee") || strings.Contains(out, "par règle") {
+		t.Fatalf("--lang en before the command: exit %d\n%s", code, out)
+	}
+	t.Setenv("LANG", "C.UTF-8")
+	out, code = run(t, "quickstart", "--dir", dir, "--as-of", "2026-06-30", "--lang", "fr")
+	if code != 0 || !strings.Contains(out, "rien de nouveau n'a été archivé : 0 SIP") {
+		t.Fatalf("--lang fr after the command: exit %d\n%s", code, out)
+	}
+}
