@@ -361,7 +361,7 @@ func readClass(ctx context.Context, cfg Config, c *profiles.Class, asOf civil.Da
 		}
 		return true
 	}
-	for d, err := range cfg.Source.Dossiers(ctx, c.ExtractClass(), cfg.After[c.Name]) {
+	for d, err := range cfg.Source.Dossiers(ctx, c.ExtractClass()) {
 		if err != nil {
 			send(decided{err: fmt.Errorf("class %s: %w", c.Name, err)})
 			return
