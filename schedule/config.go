@@ -79,6 +79,18 @@ func (r SecretRef) String() string {
 	return "file " + r.File
 }
 
+// Spec is the reference as a source spec (env:VAR or file:PATH), as job.Options.Source takes it;
+// "" for no reference.
+func (r SecretRef) Spec() string {
+	switch {
+	case r.Env != "":
+		return "env:" + r.Env
+	case r.File != "":
+		return "file:" + r.File
+	}
+	return ""
+}
+
 // Read returns the secret, without a trailing newline (files written by `echo` or Kubernetes).
 // Errors name the variable or file, never the content.
 func (r SecretRef) Read() (string, error) {
@@ -317,9 +329,7 @@ func (v *validator) job(at string, r *rawJob, defaultTZ string) (*Job, error) {
 	}
 	// What the job does is checked as `versement run` checks its flags, with the same messages.
 	o := &j.Options
-	if o.Source = "env:" + j.Source.Env; j.Source.File != "" {
-		o.Source = "file:" + j.Source.File
-	}
+	o.Source = j.Source.Spec()
 	if err := o.Check(); err != nil {
 		var fe *job.FieldError
 		if errors.As(err, &fe) {

@@ -253,7 +253,7 @@ func TestScheduledRunner(t *testing.T) {
 	t.Setenv("VERSEMENT_TEST_SCHED_DSN", "sqlite:"+db)
 	r, _ := pipelineRunner(nil)
 	sj := schedule.Job{Name: "apogee-nightly", Source: schedule.SecretRef{Env: "VERSEMENT_TEST_SCHED_DSN"},
-		Options: job.Options{Profile: "apogee", Source: "env:VERSEMENT_TEST_SCHED_DSN",
+		Options: job.Options{Profile: "apogee",
 			Targets: map[string]string{"intermediate": "dir://" + filepath.Join(dir, "inter"), "final": "dir://" + filepath.Join(dir, "final")},
 			Batch:   job.Batch{MaxDossiers: 100}},
 		AsOfDate: civil.Date{Year: 2026, Month: 11, Day: 30}, StateDir: filepath.Join(dir, "state")}

@@ -18,10 +18,13 @@ func pipelineRunner(*schedule.Config) (schedule.Runner, error) {
 	return schedule.RunnerFunc(runScheduledJob), nil
 }
 
-// scheduledOptions are the options of one run of a scheduled job: the job's, with the run's as-of
-// date, and the job's private state folder unless the jobs file names one.
+// scheduledOptions are the options of one run of a scheduled job: the job's, with its source
+// reference, the run's as-of date, and the job's private state folder unless the jobs file names one.
 func scheduledOptions(sj schedule.Job) job.Options {
 	o := sj.Options.Clone()
+	if s := sj.Source.Spec(); s != "" {
+		o.Source = s
+	}
 	o.AsOf = sj.AsOfDate
 	if o.State == "" {
 		o.State = sj.StateDir
