@@ -31,7 +31,7 @@ func BenchmarkDossiersSQLite(b *testing.B) {
 	for b.Loop() {
 		var w countingWriter
 		n := 0
-		for d, err := range src.Dossiers(context.Background(), demo.ApogeeClass(), nil) {
+		for d, err := range src.Dossiers(context.Background(), demo.ApogeeClass()) {
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -63,7 +63,7 @@ func TestMissingTableOrColumnSaysWhich(t *testing.T) {
 
 func missingCases(t *testing.T, src extract.Source) {
 	run := func(c extract.Class) error {
-		for _, err := range src.Dossiers(context.Background(), c, nil) {
+		for _, err := range src.Dossiers(context.Background(), c) {
 			if err != nil {
 				return err
 			}
@@ -115,14 +115,14 @@ func TestOpenDBBorrowsTheHandle(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := 0
-	for _, err := range src.Dossiers(context.Background(), demo.HarpegeClass(), int64(2)) {
+	for _, err := range src.Dossiers(context.Background(), demo.HarpegeClass()) {
 		if err != nil {
 			t.Fatal(err)
 		}
 		n++
 	}
-	if n != 10 {
-		t.Fatalf("after key 2: %d dossiers, want 10", n)
+	if n != 12 {
+		t.Fatalf("%d dossiers, want 12", n)
 	}
 	src.Close()
 	if err := db.Ping(); err != nil {

@@ -116,9 +116,10 @@ type LOB struct {
 
 // Source yields the dossiers of a database.
 type Source interface {
-	// Dossiers streams the dossiers of class in ascending key order, starting after the key `after`
-	// (nil: from the first). It reads one snapshot of the database for the whole iteration.
-	Dossiers(ctx context.Context, class Class, after Value) iter.Seq2[*Dossier, error]
+	// Dossiers streams every dossier of class (or the one Class.Only names) in ascending key
+	// order. It reads one snapshot of the database for the whole iteration. A run resumes through
+	// its state database (pipeline), never from a key: it reads the source again from the start.
+	Dossiers(ctx context.Context, class Class) iter.Seq2[*Dossier, error]
 	// Describe returns the columns of every table of class, for the data dictionary.
 	Describe(ctx context.Context, class Class) ([]TableInfo, error)
 	// Dialect names the database kind ("sqlite", "postgres", "oracle").

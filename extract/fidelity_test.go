@@ -73,7 +73,7 @@ func TestSQLiteTextBeyondItsKindIsKept(t *testing.T) {
 		{"ID": int64(9007199254740994), "D": civil.Date{Year: 1950, Month: 7, Day: 14}, "TS": time.Date(1945, 10, 10, 13, 45, 0, 0, time.UTC), "TZ": nil},
 	}
 	i := 0
-	for d, err := range src.Dossiers(context.Background(), class, nil) {
+	for d, err := range src.Dossiers(context.Background(), class) {
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -80,7 +80,7 @@ func TestFoldedNamesReadAsTheProfileNamesThem(t *testing.T) {
 	asOf := civil.Date{Year: 2026, Month: 12, Day: 1}
 	read := func(t *testing.T, spec string) (docs []string, decisions []string) {
 		src := openSourceWith(t, spec, extract.Options{BatchSize: 16})
-		for d, err := range src.Dossiers(context.Background(), class, nil) {
+		for d, err := range src.Dossiers(context.Background(), class) {
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -185,7 +185,7 @@ func TestFoldedNamesReadAsTheProfileNamesThem(t *testing.T) {
 			if _, err := lowerDB.Exec(`DROP TABLE "INS_ADM_ANU"; ALTER TABLE individu ADD COLUMN "COD_ETU" text`); err != nil {
 				t.Fatal(err)
 			}
-			for _, err := range src.Dossiers(context.Background(), class, nil) {
+			for _, err := range src.Dossiers(context.Background(), class) {
 				if err == nil || !strings.HasSuffix(err.Error(), `: column INDIVIDU.COD_ETU is ambiguous: the database has both "COD_ETU" and "cod_etu" (PostgreSQL folds unquoted names to lower case); rename one, or name the table or column as the database spells the one to read`) {
 					t.Errorf("ambiguous column: %v", err)
 				}
@@ -205,7 +205,7 @@ func TestOnlyReadsOneDossier(t *testing.T) {
 				class := extract.Class{Name: "t", Root: extract.Table{Name: "T", Key: "K"}, Only: key,
 					Children: []extract.Child{{Table: extract.Table{Name: "C"}, JoinColumn: "K"}}}
 				var got []string
-				for d, err := range src.Dossiers(context.Background(), class, nil) {
+				for d, err := range src.Dossiers(context.Background(), class) {
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -234,7 +234,7 @@ func TestOnlyReadsOneDossier(t *testing.T) {
 		class := demo.ApogeeClass()
 		class.Only = only
 		var got []string
-		for d, err := range src.Dossiers(context.Background(), class, nil) {
+		for d, err := range src.Dossiers(context.Background(), class) {
 			if err != nil {
 				t.Fatal(err)
 			}

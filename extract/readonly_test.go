@@ -122,7 +122,7 @@ func readOnlyReader(path string) {
 	src, err := extract.Open(ctx, "sqlite:"+path)
 	n := 0
 	if err == nil {
-		for _, err = range src.Dossiers(ctx, demo.ApogeeClass(), nil) {
+		for _, err = range src.Dossiers(ctx, demo.ApogeeClass()) {
 			if err != nil {
 				break
 			}

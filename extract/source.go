@@ -200,9 +200,8 @@ type tablePlan struct {
 	sql     string
 	chunk   []string // per LOB column: the chunk query
 	width   int      // values per result row
-	// streamFirst and streamAfter read the whole table in key order, from the start or after the
-	// key given as the one parameter.
-	streamFirst, streamAfter string
+	// stream reads the whole table in key order.
+	stream string
 }
 
 type plan struct {
@@ -335,7 +334,7 @@ func buildTablePlan(d dialect, src string, info TableInfo, className string, t T
 	if !root {
 		tp.sql += " ORDER BY " + strings.Join(order, ", ")
 	}
-	// The streaming form: the whole table (after a key), in key order, no range.
+	// The streaming form: the whole table, in key order, no range.
 	var sw []string
 	if t.Where != "" {
 		sw = append(sw, "("+t.Where+")")
@@ -344,9 +343,7 @@ func buildTablePlan(d dialect, src string, info TableInfo, className string, t T
 		sw = append(sw, onlyCond)
 	}
 	sw = append(sw, kq+" IS NOT NULL")
-	tp.streamFirst = "SELECT " + strings.Join(sel, ", ") + " FROM " + table + " WHERE " + strings.Join(sw, " AND ") + " ORDER BY " + strings.Join(order, ", ")
-	sw = append(sw, d.keyExpr(kq, key.Kind)+" > "+d.keyExpr(d.param(1), key.Kind))
-	tp.streamAfter = "SELECT " + strings.Join(sel, ", ") + " FROM " + table + " WHERE " + strings.Join(sw, " AND ") + " ORDER BY " + strings.Join(order, ", ")
+	tp.stream = "SELECT " + strings.Join(sel, ", ") + " FROM " + table + " WHERE " + strings.Join(sw, " AND ") + " ORDER BY " + strings.Join(order, ", ")
 	return tp, nil
 }
 
@@ -395,9 +392,9 @@ type run struct {
 	ended bool
 }
 
-func (s *sqlSource) Dossiers(ctx context.Context, class Class, after Value) iter.Seq2[*Dossier, error] {
+func (s *sqlSource) Dossiers(ctx context.Context, class Class) iter.Seq2[*Dossier, error] {
 	if !s.opt.Batched && s.d.name() != "oracle" {
-		return s.streamDossiers(ctx, class, after)
+		return s.streamDossiers(ctx, class)
 	}
 	return func(yield func(*Dossier, error) bool) {
 		tx, err := s.begin(ctx)
@@ -407,11 +404,6 @@ func (s *sqlSource) Dossiers(ctx context.Context, class Class, after Value) iter
 		}
 		r := &run{tx: tx}
 		p, err := s.makePlan(ctx, tx, class)
-		if err == nil && after != nil {
-			if after, err = normalizeKey(after, p.root.keyKind); err != nil {
-				err = fmt.Errorf("class %q: resume key: %w", class.Name, err)
-			}
-		}
 		if err != nil {
 			_ = tx.Rollback()
 			yield(nil, err)
@@ -428,6 +420,8 @@ func (s *sqlSource) Dossiers(ctx context.Context, class Class, after Value) iter
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
+			// Keyset pagination: each batch is read after the last key of the one before.
+			var after Value
 			for {
 				b, err := s.batch(pctx, r, p, after)
 				if len(b) > 0 {

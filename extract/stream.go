@@ -22,7 +22,7 @@ import (
 //
 // Memory: per table at most three chunks of streamChunk rows (being filled, in the channel, being
 // merged), and one dossier in the merge. Nothing grows with the tables.
-func (s *sqlSource) streamDossiers(ctx context.Context, class Class, after Value) iter.Seq2[*Dossier, error] {
+func (s *sqlSource) streamDossiers(ctx context.Context, class Class) iter.Seq2[*Dossier, error] {
 	return func(yield func(*Dossier, error) bool) {
 		tx, err := s.begin(ctx)
 		if err != nil {
@@ -45,11 +45,6 @@ func (s *sqlSource) streamDossiers(ctx context.Context, class Class, after Value
 			r.mu.Unlock()
 		}()
 		p, err := s.makePlan(ctx, tx, class)
-		if err == nil && after != nil {
-			if after, err = normalizeKey(after, p.root.keyKind); err != nil {
-				err = fmt.Errorf("class %q: resume key: %w", class.Name, err)
-			}
-		}
 		for i := 0; err == nil && i < len(p.kids); i++ {
 			if k := p.kids[i]; !k.absent && k.keyKind != p.root.keyKind {
 				err = fmt.Errorf("class %q: child %s: join column %s is %s but the root key is %s", class.Name, class.Children[i].Name, class.Children[i].JoinColumn, k.keyKind, p.root.keyKind)
@@ -114,10 +109,7 @@ func (s *sqlSource) streamDossiers(ctx context.Context, class Class, after Value
 		}
 		curs := make([]*cursor, len(tables))
 		for i, tp := range tables {
-			q, args := tp.streamFirst, []any(nil)
-			if after != nil {
-				q, args = tp.streamAfter, []any{after}
-			}
+			q, args := tp.stream, []any(nil)
 			ch := make(chan rowChunk, 1)
 			curs[i] = &cursor{ch: ch, table: tp.info.Name}
 			wg.Add(1)

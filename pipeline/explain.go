@@ -78,7 +78,7 @@ func readOne(ctx context.Context, src extract.Source, c *profiles.Class, key str
 	// a literal of its kind.
 	ec := c.ExtractClass()
 	ec.Only = key
-	for d, err := range src.Dossiers(ctx, ec, nil) {
+	for d, err := range src.Dossiers(ctx, ec) {
 		if err != nil {
 			return nil, err
 		}

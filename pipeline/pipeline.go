@@ -348,7 +348,7 @@ func (r *run) read(ctx context.Context, c *profiles.Class, ch chan<- decided) {
 		}
 		return true
 	}
-	for d, err := range cfg.Source.Dossiers(ctx, c.ExtractClass(), nil) {
+	for d, err := range cfg.Source.Dossiers(ctx, c.ExtractClass()) {
 		if err != nil {
 			send(decided{err: fmt.Errorf("class %s: %w", c.Name, err)})
 			return

@@ -107,7 +107,7 @@ func TestOptionalAndMissingTables(t *testing.T) {
 
 			// A run's read says the same in one pass, and the Checker gives the warnings.
 			class := p.Class("etudiant").ExtractClass()
-			for _, err := range src.Dossiers(ctx, class, nil) {
+			for _, err := range src.Dossiers(ctx, class) {
 				want := fmt.Sprintf("class \"etudiant\" of profile apogee: 2 tables not found in %s (%s):\n  builtin/apogee.yaml:%d: INS_ADM_ETP\n  builtin/apogee.yaml:%d: IND_BAC",
 					where, map[string]string{"sqlite": "SQLite ignores case in names", "postgres": "PostgreSQL folds unquoted names to lower case"}[dialect], line("INS_ADM_ETP"), line("IND_BAC"))
 				var missing *extract.MissingTablesError
@@ -166,7 +166,7 @@ func optionalAbsent(t *testing.T, dialect string, line int) {
 
 func readWithoutPhotos(t *testing.T, ctx context.Context, src extract.Source, class extract.Class, where string) {
 	n := 0
-	for d, err := range src.Dossiers(ctx, class, nil) {
+	for d, err := range src.Dossiers(ctx, class) {
 		if err != nil {
 			t.Fatal(err)
 		}

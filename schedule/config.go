@@ -3,12 +3,10 @@ package schedule
 import (
 	"errors"
 	"fmt"
-	"github.com/versement/versement/internal/bytesize"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -19,15 +17,12 @@ import (
 
 	"github.com/versement/versement/civil"
 	"github.com/versement/versement/internal/yamlx"
+	"github.com/versement/versement/job"
 )
 
 // DefaultTimezone is the zone cron specs are read in when neither the job nor the file names one:
 // French universities run on Paris time, and a job at "0 2 * * *" must not move by an hour twice a year.
 const DefaultTimezone = "Europe/Paris"
-
-// Tiers a job can send somewhere. Active dossiers stay in place and destroyed ones become an
-// elimination proposal, so only these two have a target.
-var targetTiers = []string{"intermediate", "final"}
 
 // Config is a validated jobs file.
 type Config struct {
@@ -56,16 +51,17 @@ type Job struct {
 	Schedule cron.Schedule // Spec read in Location
 	Location *time.Location
 
-	Profile string            // a built-in profile's name, or the absolute path of a profile file
-	Source  SecretRef         // where the connection string is; never the string itself
-	Targets map[string]string // tier (intermediate, final) → target URL
+	// Options is what the job does, as `versement run` would: its profile (a built-in name or an
+	// absolute path), Source (the spec of the reference below), targets, tiers, batch limits, …,
+	// with the paths made absolute. The runner builds the run with job.Build.
+	Options job.Options
+	Source  SecretRef // where the connection string is; never the string itself
 	AsOf    AsOfPolicy
-	Batch   BatchLimits
 	Notify  *Notify // nil: no notification
 
 	// Filled by the scheduler for each run.
 	AsOfDate civil.Date // AsOf resolved at the start of the run, in Location
-	StateDir string     // a directory private to this job, for checkpoints; it survives restarts
+	StateDir string     // a directory private to this job (its state when Options.State is empty); it survives restarts
 }
 
 // SecretRef names where a secret is kept: an environment variable or a file. The jobs file holds
@@ -81,6 +77,18 @@ func (r SecretRef) String() string {
 		return "env " + r.Env
 	}
 	return "file " + r.File
+}
+
+// Spec is the reference as a source spec (env:VAR or file:PATH), as job.Options.Source takes it;
+// "" for no reference.
+func (r SecretRef) Spec() string {
+	switch {
+	case r.Env != "":
+		return "env:" + r.Env
+	case r.File != "":
+		return "file:" + r.File
+	}
+	return ""
 }
 
 // Read returns the secret, without a trailing newline (files written by `echo` or Kubernetes).
@@ -130,12 +138,6 @@ func (p AsOfPolicy) String() string {
 	}
 }
 
-// BatchLimits bound one SIP; zero means the profile's default.
-type BatchLimits struct {
-	MaxDossiers int
-	MaxBytes    int64
-}
-
 // Notify is where a JSON summary is POSTed after each run.
 type Notify struct {
 	Webhook SecretRef // the URL, or where to read it: chat webhooks embed their token in the URL
@@ -159,18 +161,15 @@ type rawConfig struct {
 }
 
 type rawJob struct {
-	Name     string            `yaml:"name"`
-	Cron     string            `yaml:"cron"`
-	Timezone string            `yaml:"timezone"`
-	Profile  string            `yaml:"profile"`
-	Source   *rawSecret        `yaml:"source"`
-	Targets  map[string]string `yaml:"targets"`
-	AsOf     string            `yaml:"as_of"`
-	Batch    struct {
-		MaxDossiers int    `yaml:"max_dossiers"`
-		MaxBytes    string `yaml:"max_bytes"`
-	} `yaml:"batch"`
-	Notify *struct {
+	Name     string     `yaml:"name"`
+	Cron     string     `yaml:"cron"`
+	Timezone string     `yaml:"timezone"`
+	Source   *rawSecret `yaml:"source"`
+	AsOf     string     `yaml:"as_of"`
+	// What the job does: profile, targets, tiers, classes, decommission, batch, object_lock,
+	// transfer, state, ledger, elimination, as `versement run` says them.
+	job.Options `yaml:",inline"`
+	Notify      *struct {
 		Webhook     string `yaml:"webhook"`
 		WebhookEnv  string `yaml:"webhook_env"`
 		WebhookFile string `yaml:"webhook_file"`
@@ -293,7 +292,7 @@ func (v *validator) config(raw *rawConfig) (*Config, error) {
 }
 
 func (v *validator) job(at string, r *rawJob, defaultTZ string) (*Job, error) {
-	j := &Job{Name: r.Name, Spec: strings.TrimSpace(r.Cron), Profile: r.Profile, Timezone: defaultTZ}
+	j := &Job{Name: r.Name, Spec: strings.TrimSpace(r.Cron), Options: r.Options.Clone(), Timezone: defaultTZ}
 	switch {
 	case r.Name == "":
 		return nil, v.errf(at+".name", "missing: every job needs a name")
@@ -323,38 +322,29 @@ func (v *validator) job(at string, r *rawJob, defaultTZ string) (*Job, error) {
 	}
 	j.Schedule = sched
 
-	if r.Profile == "" {
-		return nil, v.errf(at+".profile", "missing: want a built-in profile (apogee, harpege) or a profile file")
-	}
-	if strings.ContainsRune(r.Profile, '/') || strings.HasSuffix(r.Profile, ".yaml") || strings.HasSuffix(r.Profile, ".yml") {
-		// A profile file, relative to the jobs file rather than to wherever the service starts.
-		j.Profile = v.abs(r.Profile)
-	}
 	if src, err := v.secret(at+".source", r.Source, "the connection string"); err != nil {
 		return nil, err
 	} else {
 		j.Source = src
 	}
-
-	if len(r.Targets) == 0 {
-		return nil, v.errf(at+".targets", "missing: want a target URL for intermediate and/or final, e.g. intermediate: s3://bucket/prefix")
-	}
-	j.Targets = map[string]string{}
-	tiers := make([]string, 0, len(r.Targets))
-	for tier := range r.Targets {
-		tiers = append(tiers, tier)
-	}
-	sort.Strings(tiers)
-	for _, tier := range tiers {
-		u := r.Targets[tier]
-		f := at + ".targets." + tier
-		if !contains(targetTiers, tier) {
-			return nil, v.errf(f, "unknown tier %q: want intermediate or final", tier)
+	// What the job does is checked as `versement run` checks its flags, with the same messages.
+	o := &j.Options
+	o.Source = j.Source.Spec()
+	if err := o.Check(); err != nil {
+		var fe *job.FieldError
+		if errors.As(err, &fe) {
+			return nil, v.errf(at+"."+fe.Field, "%s", fe.Msg)
 		}
-		if err := checkTarget(u); err != nil {
-			return nil, v.errf(f, "%v", err)
+		return nil, v.errf(at, "%v", err)
+	}
+	// Files are relative to the jobs file rather than to wherever the service starts.
+	if p := o.Profile; strings.ContainsRune(p, '/') || strings.HasSuffix(p, ".yaml") || strings.HasSuffix(p, ".yml") {
+		o.Profile = v.abs(p)
+	}
+	for _, p := range []*string{&o.State, &o.Ledger, &o.Elimination} {
+		if *p != "" {
+			*p = v.abs(*p)
 		}
-		j.Targets[tier] = u
 	}
 
 	switch a := strings.TrimSpace(r.AsOf); {
@@ -371,18 +361,6 @@ func (v *validator) job(at string, r *rawJob, defaultTZ string) (*Job, error) {
 			return nil, v.errf(at+".as_of", "%q: want today, today-N (N days ago) or a date YYYY-MM-DD", a)
 		}
 		j.AsOf.Fixed = d
-	}
-
-	if r.Batch.MaxDossiers < 0 {
-		return nil, v.errf(at+".batch.max_dossiers", "%d: want a positive number of dossiers per SIP", r.Batch.MaxDossiers)
-	}
-	j.Batch.MaxDossiers = r.Batch.MaxDossiers
-	if r.Batch.MaxBytes != "" {
-		n, err := bytesize.Parse(r.Batch.MaxBytes)
-		if err != nil {
-			return nil, v.errf(at+".batch.max_bytes", "%v", err)
-		}
-		j.Batch.MaxBytes = n
 	}
 
 	if r.Notify != nil {
@@ -442,29 +420,4 @@ func (v *validator) abs(p string) string {
 		return a
 	}
 	return p
-}
-
-func checkTarget(raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return errors.New("not a URL: want dir://PATH, s3://BUCKET/PREFIX or vitam+https://HOST:PORT")
-	}
-	switch u.Scheme {
-	case "dir", "s3", "vitam+https":
-	default:
-		return fmt.Errorf("scheme %q: want dir://PATH, s3://BUCKET/PREFIX or vitam+https://HOST:PORT", u.Scheme)
-	}
-	if _, hasPass := u.User.Password(); hasPass {
-		return errors.New("the URL holds a password: credentials come from the environment or files, never from the jobs file")
-	}
-	return nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

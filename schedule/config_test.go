@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/versement/versement/civil"
+	"github.com/versement/versement/job"
 )
 
 func TestLoadConfigExample(t *testing.T) {
@@ -41,11 +42,14 @@ func TestLoadConfigExample(t *testing.T) {
 	if got, _ := filepath.Abs(h.Source.File); got != abs {
 		t.Errorf("relative secret file resolved to %q, want %q", got, abs)
 	}
-	if a.Batch != (BatchLimits{MaxDossiers: 2000, MaxBytes: 2 << 30}) {
-		t.Errorf("batch %+v", a.Batch)
+	if a.Options.Batch != (job.Batch{MaxDossiers: 2000, MaxBytes: "2GiB"}) {
+		t.Errorf("batch %+v", a.Options.Batch)
 	}
-	if a.Targets["final"] != "vitam+https://vitam.example.org:8443?tenant=1" || len(h.Targets) != 1 {
-		t.Errorf("targets %v %v", a.Targets, h.Targets)
+	if a.Options.Targets["final"] != "vitam+https://vitam.example.org:8443?tenant=1" || len(h.Options.Targets) != 1 {
+		t.Errorf("targets %v %v", a.Options.Targets, h.Options.Targets)
+	}
+	if a.Options.Source != "env:APOGEE_DSN" || h.Options.Source != "file:"+abs {
+		t.Errorf("source specs %q %q", a.Options.Source, h.Options.Source)
 	}
 	if u, _ := a.Notify.URL(); u != "https://hooks.example.org/services/T000/B000/XXXX" {
 		t.Errorf("webhook %q", u)
@@ -94,9 +98,9 @@ func TestConfigErrors(t *testing.T) {
 		{"bad tier", strings.Replace(head, "{final: dir:///x}", "{finale: dir:///x}", 1),
 			`jobs.yaml:6: jobs[0].targets.finale: unknown tier "finale": want intermediate or final`},
 		{"bad scheme", strings.Replace(head, "{final: dir:///x}", "{final: ftp://x}", 1),
-			`jobs.yaml:6: jobs[0].targets.final: scheme "ftp": want dir://PATH, s3://BUCKET/PREFIX or vitam+https://HOST:PORT`},
+			`jobs.yaml:6: jobs[0].targets.final: target "ftp://x": unknown scheme "ftp" (want dir://, s3:// or vitam+https://)`},
 		{"password in target", strings.Replace(head, "{final: dir:///x}", "{final: \"s3://k:secret@bucket/p\"}", 1),
-			`jobs.yaml:6: jobs[0].targets.final: the URL holds a password: credentials come from the environment or files, never from the jobs file`},
+			`jobs.yaml:6: jobs[0].targets.final: S3 target s3://k:xxxxx@bucket/p: credentials do not belong in the URL (user info holds some): set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE`},
 		{"scalar for a list", "jobs: 5\n", `jobs.yaml:1: jobs: want a list, got "5"`},
 		{"mapping for a list", "jobs: {a: 1}\n", `jobs.yaml:1: jobs: want a list, got a mapping`},
 		{"list for a string", strings.Replace(head, `cron: "* * * * *"`, `cron: [1]`, 1),
@@ -108,7 +112,23 @@ func TestConfigErrors(t *testing.T) {
 		{"bad batch type", head + "    batch:\n      max_dossiers: many\n",
 			`jobs.yaml:8: jobs[0].batch.max_dossiers: want an integer, got "many"`},
 		{"bad size", head + "    batch:\n      max_bytes: 2 parsecs\n",
-			`jobs.yaml:8: jobs[0].batch.max_bytes: "2 parsecs": want a positive size such as 500MB, 2GiB or 1000000`},
+			`jobs.yaml:8: jobs[0].batch.max_bytes: "2 parsecs": want a size such as 500MB or 2GiB`},
+		{"bad tiers", head + "    tiers: [final, destroy]\n",
+			`jobs.yaml:7: jobs[0].tiers[1]: "destroy": want active, intermediate, final or held (destroy gives the elimination proposal, never a SIP)`},
+		{"no tiers", head + "    tiers: []\n",
+			`jobs.yaml:7: jobs[0].tiers: no tier given`},
+		{"tier without a target", head + "    tiers: [intermediate]\n",
+			`jobs.yaml:6: jobs[0].targets.intermediate: missing: the intermediate tier is archived, its SIPs go to the intermediate target`},
+		{"no targets", strings.Replace(head, "    targets: {final: dir:///x}\n", "", 1),
+			`jobs.yaml:2: jobs[0].targets: missing: want a target URL for intermediate and/or final, e.g. intermediate: s3://bucket/prefix`},
+		{"bad object lock", head + "    object_lock: forever\n",
+			`jobs.yaml:7: jobs[0].object_lock: "forever": want compliance or governance`},
+		{"bad retries", head + "    transfer: {retries: -2}\n",
+			`jobs.yaml:7: jobs[0].transfer.retries: -2: want a number of retries, 0 to disable them`},
+		{"bad poll timeout", head + "    transfer:\n      poll_timeout: 6 hours\n",
+			`jobs.yaml:8: jobs[0].transfer.poll_timeout: "6 hours": want a duration such as 90s, 10m or 6h`},
+		{"decommission type", head + "    decommission: sometimes\n",
+			`jobs.yaml:7: jobs[0].decommission: want true or false, got "sometimes"`},
 		{"notify both", head + "    notify: {webhook: \"https://h/x\", webhook_env: HOOK}\n",
 			`jobs.yaml:7: jobs[0].notify: want exactly one of webhook (a URL), webhook_env or webhook_file`},
 		{"no jobs", "timezone: UTC\n",
@@ -143,11 +163,11 @@ func TestProfileFileIsRelativeToTheJobsFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := c.Jobs[0].Profile; got != "/etc/versement/profiles/univ.yaml" {
+	if got := c.Jobs[0].Options.Profile; got != "/etc/versement/profiles/univ.yaml" {
 		t.Errorf("profile %q", got)
 	}
 	c, _ = ParseConfig("/etc/versement/jobs.yaml", []byte("jobs:\n  - {name: a, cron: '0 2 * * *', profile: apogee, source: {env: E}, targets: {final: 'dir:///x'}}\n"))
-	if got := c.Jobs[0].Profile; got != "apogee" {
+	if got := c.Jobs[0].Options.Profile; got != "apogee" {
 		t.Errorf("built-in profile %q", got)
 	}
 }

@@ -26,7 +26,7 @@ func FuzzParseConfig(f *testing.F) {
 			return
 		}
 		for _, j := range c.Jobs {
-			if j.Schedule == nil || j.Location == nil || j.Name == "" || len(j.Targets) == 0 {
+			if j.Schedule == nil || j.Location == nil || j.Name == "" || len(j.Options.Targets) == 0 {
 				t.Fatalf("accepted an incomplete job: %+v", j)
 			}
 		}

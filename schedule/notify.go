@@ -39,7 +39,7 @@ type Notification struct {
 func (s *Scheduler) notify(job *Job, asOf string, r Result) {
 	host, _ := os.Hostname()
 	n := Notification{Job: job.Name, Host: host, Outcome: r.Outcome, Start: r.Start, End: r.Start.Add(r.Duration),
-		DurationSeconds: r.Duration.Seconds(), AsOf: asOf, Profile: job.Profile, Dossiers: r.Dossiers, Archived: r.Archived,
+		DurationSeconds: r.Duration.Seconds(), AsOf: asOf, Profile: job.Options.Profile, Dossiers: r.Dossiers, Archived: r.Archived,
 		SIPs: r.SIPs, Bytes: r.Bytes, FailedDossiers: r.FailedDossiers, FailedSIPs: r.FailedSIPs, Failures: r.Failures, Error: r.Error}
 	if n.Dossiers == nil {
 		n.Dossiers = map[string]int{}

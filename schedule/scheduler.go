@@ -298,10 +298,7 @@ func (s *Scheduler) run(ctx context.Context, job *Job) (Result, error) {
 	run := *job
 	run.AsOfDate = job.AsOf.Resolve(start, job.Location)
 	run.StateDir = workDir(s.dir, job.Name)
-	run.Targets = make(map[string]string, len(job.Targets))
-	for k, v := range job.Targets {
-		run.Targets[k] = v
-	}
+	run.Options = job.Options.Clone()
 	s.mu.Lock()
 	sl.running = start
 	sl.st.LastStart = start
@@ -314,7 +311,7 @@ func (s *Scheduler) run(ctx context.Context, job *Job) (Result, error) {
 	if err := saveState(s.dir, job.Name, st); err != nil {
 		s.log.Error("cannot record the run's start in the state dir", "job", job.Name, "err", err)
 	}
-	s.log.Info("run started", "job", job.Name, "profile", job.Profile, "as_of", run.AsOfDate.String())
+	s.log.Info("run started", "job", job.Name, "profile", job.Options.Profile, "as_of", run.AsOfDate.String())
 
 	var res Result
 	if err = os.MkdirAll(run.StateDir, 0o750); err == nil {

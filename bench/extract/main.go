@@ -56,7 +56,7 @@ func main() {
 	var out, lobBytes counter
 	dossiers, rows := 0, 0
 	start := time.Now()
-	for d, err := range src.Dossiers(ctx, class, nil) {
+	for d, err := range src.Dossiers(ctx, class) {
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return

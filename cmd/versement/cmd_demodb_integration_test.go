@@ -33,7 +33,7 @@ func countDossiers(t *testing.T, spec, profile string) (n int, first, last extra
 	}
 	defer src.Close()
 	class, _ := demo.Class(profile)
-	for d, err := range src.Dossiers(context.Background(), class, nil) {
+	for d, err := range src.Dossiers(context.Background(), class) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -73,7 +73,7 @@ func TestDemoDBCreatesSQLiteThatExtractReads(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for d, err := range src.Dossiers(context.Background(), demo.ApogeeClass(), nil) {
+		for d, err := range src.Dossiers(context.Background(), demo.ApogeeClass()) {
 			if err != nil {
 				t.Fatal(err)
 			}

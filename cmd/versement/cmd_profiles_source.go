@@ -3,11 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/versement/versement/extract"
+	"github.com/versement/versement/job"
 	"github.com/versement/versement/profiles"
 )
 
@@ -24,17 +24,7 @@ func sourceSpec(c *cli.Context, p *profiles.Profile) string {
 	if s := c.String("source"); s != "" {
 		return s
 	}
-	switch {
-	case p.Source.DSNEnv != "":
-		return "env:" + p.Source.DSNEnv
-	case p.Source.DSNFile != "":
-		path := p.Source.DSNFile
-		if !filepath.IsAbs(path) && p.Dir != "" {
-			path = filepath.Join(p.Dir, path)
-		}
-		return "file:" + path
-	}
-	return ""
+	return job.DefaultSource(p)
 }
 
 // openSource opens the source of a command, with an error saying how to name one.

@@ -11,9 +11,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/versement/versement/internal/atomicfile"
-	"github.com/versement/versement/internal/bytesize"
+	"github.com/versement/versement/job"
 	"github.com/versement/versement/pipeline"
-	"github.com/versement/versement/retention"
 )
 
 func init() {
@@ -36,109 +35,131 @@ func init() {
 			&cli.StringFlag{Name: "as-of", Usage: "decide as of this date (YYYY-MM-DD); default: today"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "print the plan (counts per tier and rule) and write nothing"},
 			&cli.BoolFlag{Name: "decommission", Usage: "the application is being shut down: active dossiers go to intermediate archiving, their clock preserved"},
-			&cli.StringFlag{Name: "tiers", Value: "intermediate,final", Usage: "the tiers archived as SIPs, comma-separated (active, intermediate, final; held: dossiers under a legal hold, archived as intermediate with their HoldRule)"},
+			&cli.StringFlag{Name: "tiers", Usage: "the tiers archived as SIPs, comma-separated (active, intermediate, final; held: dossiers under a legal hold, archived as intermediate with their HoldRule) (default: intermediate,final, or those of them given a target)"},
 			&cli.StringSliceFlag{Name: "class", Usage: "run only this class (repeatable); default: every class of the profile"},
 			&cli.StringFlag{Name: "object-lock", Usage: "S3 targets: lock each SIP (compliance or governance) until the latest date its dossiers' rules protect them (end of DUA or of access restriction), with a legal hold when one of them is held"},
 			&cli.StringFlag{Name: "elimination", Usage: "write the elimination proposal (CSV: the dossiers whose retention ends in destruction) to this file"},
+			&cli.IntFlag{Name: "retries", Usage: "retries of transient transfer failures (timeouts, resets, 5xx, SlowDown); 0 disables them (default: 4)"},
+			&cli.StringFlag{Name: "poll-interval", Usage: "VITAM: time between status requests, e.g. 90s (default: 1m)"},
+			&cli.StringFlag{Name: "poll-timeout", Usage: "VITAM: how long to wait for one ingest, e.g. 12h (default: 6h)"},
 			&cli.StringFlag{Name: "report", Usage: "write the run report as JSON to this file"},
 			&cli.BoolFlag{Name: "json", Usage: "print the report as JSON instead of the summary"},
+			&cli.BoolFlag{Name: "verbose", Usage: "list every SIP in the summary (otherwise one line says how many and where; the report has the list)"},
 		}, sourceFlags()...),
 		Action: runAction,
 	})
 }
 
-func parseTiers(s string) ([]retention.Tier, error) {
-	var out []retention.Tier
-	for _, f := range strings.Split(s, ",") {
-		t := retention.Tier(strings.TrimSpace(f))
-		switch t {
-		case retention.Active, retention.Intermediate, retention.Final, retention.Held:
-			out = append(out, t)
-		case "":
-		default:
-			return nil, fmt.Errorf("--tiers: %q: want active, intermediate, final or held (destroy gives the elimination proposal, never a SIP)", f)
+// runOptions fills the job's options from the flags; job.Build checks them, as it checks a jobs
+// file's job.
+func runOptions(c *cli.Context) (job.Options, error) {
+	o := job.Options{
+		Profile: c.String("profile"), Source: c.String("source"),
+		State: c.String("state"), Ledger: c.String("ledger"), Classes: c.StringSlice("class"),
+		Decommission: c.Bool("decommission"), DryRun: c.Bool("dry-run"), ObjectLock: c.String("object-lock"),
+		Batch:       job.Batch{MaxDossiers: c.Int("batch-dossiers"), MaxBytes: c.String("batch-bytes")},
+		Transfer:    job.Transfer{PollInterval: c.String("poll-interval"), PollTimeout: c.String("poll-timeout")},
+		Elimination: c.String("elimination"),
+	}
+	if c.IsSet("retries") {
+		r := c.Int("retries")
+		o.Transfer.Retries = &r
+	}
+	for tier, flag := range map[string]string{"intermediate": "target-intermediate", "final": "target-final"} {
+		if u := c.String(flag); u != "" {
+			o.Targets = addTarget(o.Targets, tier, u)
+		} else if u := c.String("target"); u != "" {
+			o.Targets = addTarget(o.Targets, tier, u)
 		}
 	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("--tiers: no tier given")
-	}
-	return out, nil
-}
-
-func runAction(c *cli.Context) error {
-	p, err := loadProfile(c)
-	if err != nil {
-		return err
+	if c.IsSet("tiers") {
+		o.Tiers = []string{}
+		for _, f := range strings.Split(c.String("tiers"), ",") {
+			if f = strings.TrimSpace(f); f != "" {
+				o.Tiers = append(o.Tiers, f)
+			}
+		}
 	}
 	asOf, err := asOfFlag(c)
 	if err != nil {
+		return o, err
+	}
+	o.AsOf = asOf
+	return o, nil
+}
+
+func addTarget(m map[string]string, tier, url string) map[string]string {
+	if m == nil {
+		m = map[string]string{}
+	}
+	m[tier] = url
+	return m
+}
+
+// runFlags names, for each field of job.Options, the flag that sets it, as it prefixes the
+// field's error message: `--batch-bytes "lots": want a size such as 500MB or 2GiB`. A target's
+// message names the target itself.
+var runFlags = map[string]string{
+	"profile": "--profile: ", "targets": "", "tiers": "--tiers: ", "classes": "--class: ",
+	"batch.max_dossiers": "--batch-dossiers ", "batch.max_bytes": "--batch-bytes ", "object_lock": "--object-lock ",
+	"transfer.retries": "--retries ", "transfer.poll_interval": "--poll-interval ", "transfer.poll_timeout": "--poll-timeout ",
+	"elimination": "--elimination: ", "source": "--source: ",
+}
+
+// runError says a job's error in run's terms: a value by the flag that gave it, a missing source
+// or target by the flags that give one.
+func runError(err error) error {
+	var fe *job.FieldError
+	switch {
+	case errors.Is(err, job.ErrNoSource):
+		return errors.New("no source: give --source (sqlite:PATH, env:VAR or file:PATH), or set source.dsn_env in the profile")
+	case errors.Is(err, job.ErrNoTarget):
+		return errors.New("no target: give --target dir://PATH, s3://BUCKET/PREFIX or vitam+https://HOST (or --target-intermediate and --target-final), or use --dry-run for the plan")
+	case !errors.As(err, &fe):
 		return err
 	}
-	tiers, err := parseTiers(c.String("tiers"))
+	field := fe.Field
+	if i := strings.IndexByte(field, '['); i >= 0 {
+		field = field[:i]
+	}
+	prefix, ok := runFlags[field]
+	if !ok {
+		prefix, ok = runFlags[strings.SplitN(field, ".", 2)[0]]
+	}
+	if !ok {
+		return err
+	}
+	return errors.New(prefix + fe.Msg)
+}
+
+func runAction(c *cli.Context) error {
+	o, err := runOptions(c)
 	if err != nil {
-		return cli.Exit(err.Error(), exitError)
+		return err
 	}
-	spec := sourceSpec(c, p)
-	if spec == "" {
-		return cli.Exit("no source: give --source (sqlite:PATH, env:VAR or file:PATH), or set source.dsn_env in the profile", exitError)
+	j, err := job.Build(o)
+	if err != nil {
+		return cli.Exit(runError(err).Error(), exitError)
 	}
-	job := pipeline.JobSpec{
-		Profile: p, Source: spec, AsOf: asOf, Tiers: tiers, Classes: c.StringSlice("class"),
-		Decommission: c.Bool("decommission"), DryRun: c.Bool("dry-run"), Log: slog.Default(),
-		Target: c.String("target"), TargetIntermediate: c.String("target-intermediate"), TargetFinal: c.String("target-final"),
-		State: c.String("state"), Ledger: c.String("ledger"),
-		MaxDossiers: c.Int("batch-dossiers"),
-	}
-	switch m := strings.ToUpper(c.String("object-lock")); m {
-	case "", "COMPLIANCE", "GOVERNANCE":
-		job.ObjectLock = m
-	default:
-		return cli.Exit(fmt.Sprintf("--object-lock %q: want compliance or governance", c.String("object-lock")), exitError)
-	}
-	if s := c.String("batch-bytes"); s != "" {
-		n, err := bytesize.Parse(s)
-		if err != nil || n <= 0 {
-			return cli.Exit(fmt.Sprintf("--batch-bytes %q: want a size such as 500MB or 2GiB", s), exitError)
-		}
-		job.MaxBytes = n
-	}
-	if !job.DryRun && job.Target == "" && (job.TargetIntermediate == "" || job.TargetFinal == "") {
-		return cli.Exit("no target: give --target dir://PATH, s3://BUCKET/PREFIX or vitam+https://HOST (or --target-intermediate and --target-final), or use --dry-run for the plan", exitError)
-	}
-	// The proposal appears only when the run that made it succeeded: a failed run leaves the
-	// previous proposal the archivist may be reading untouched.
-	var elim *atomicfile.Pending
-	if path := c.String("elimination"); path != "" {
-		if elim, err = atomicfile.Create(path); err != nil {
-			return cli.Exit(fmt.Sprintf("--elimination: %v", err), exitError)
-		}
-		job.Elimination = elim
-	}
+	j.Spec.Log = slog.Default()
 	prog := newRunProgress(c.App.ErrWriter, slog.Default())
 	if prog.bar != nil && !c.IsSet("log-level") {
 		// On a terminal the bar and the final summary say what the per-SIP info lines would, and
 		// those lines would tear the bar apart: only warnings and errors are printed.
-		job.Log = slog.New(slog.NewTextHandler(c.App.ErrWriter, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		j.Spec.Log = slog.New(slog.NewTextHandler(c.App.ErrWriter, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
-	job.Progress = prog.update
-	rep, runErr := pipeline.Execute(c.Context, job)
+	j.Spec.Progress = prog.update
+	rep, runErr := j.Run(c.Context)
 	prog.finish()
-	if elim != nil {
-		if runErr != nil {
-			elim.Abort()
-		} else if err := elim.Commit(); err != nil {
-			runErr = fmt.Errorf("--elimination: %w", err)
-		}
-	}
 	if errors.Is(runErr, context.Canceled) {
 		runErr = errors.New("interrupted: stopped at a safe point; the SIPs sent are recorded, run the same command again to go on")
 	}
 	if rep != nil {
-		if err := writeRunReport(c, rep, job.Elimination != nil); err != nil && runErr == nil {
+		if err := writeRunReport(c, rep, j.Elimination != ""); err != nil && runErr == nil {
 			runErr = err
 		}
 	}
-	return runExit(runErr)
+	return runExit(runError(runErr))
 }
 
 // runExit is how a run's error ends the command: exit 1 when a SIP the run wrote failed
@@ -171,7 +192,13 @@ func writeRunReport(c *cli.Context, rep *pipeline.Report, elimination bool) erro
 		enc.SetIndent("", "  ")
 		return enc.Encode(rep)
 	}
-	if err := rep.WriteSummary(c.App.Writer); err != nil {
+	o := pipeline.SummaryOptions{Lang: readerLang(c), Verbose: c.Bool("verbose")}
+	for _, f := range []string{"report", "elimination"} {
+		if path := c.String(f); path != "" && (f != "elimination" || elimination) {
+			o.Files = append(o.Files, path)
+		}
+	}
+	if err := rep.WriteSummaryWith(c.App.Writer, o); err != nil {
 		return err
 	}
 	if rep.Eliminations > 0 && !elimination {

@@ -19,6 +19,7 @@ import (
 	"github.com/versement/versement/civil"
 	"github.com/versement/versement/extract/demo"
 	"github.com/versement/versement/internal/flock"
+	"github.com/versement/versement/job"
 	"github.com/versement/versement/pipeline"
 	"github.com/versement/versement/profiles"
 	"github.com/versement/versement/schedule"
@@ -251,10 +252,12 @@ func TestScheduledRunner(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("VERSEMENT_TEST_SCHED_DSN", "sqlite:"+db)
 	r, _ := pipelineRunner(nil)
-	job := schedule.Job{Name: "apogee-nightly", Profile: "apogee", Source: schedule.SecretRef{Env: "VERSEMENT_TEST_SCHED_DSN"},
-		Targets:  map[string]string{"intermediate": "dir://" + filepath.Join(dir, "inter"), "final": "dir://" + filepath.Join(dir, "final")},
-		AsOfDate: civil.Date{Year: 2026, Month: 11, Day: 30}, StateDir: filepath.Join(dir, "state"), Batch: schedule.BatchLimits{MaxDossiers: 100}}
-	res, err := r.Run(context.Background(), job)
+	sj := schedule.Job{Name: "apogee-nightly", Source: schedule.SecretRef{Env: "VERSEMENT_TEST_SCHED_DSN"},
+		Options: job.Options{Profile: "apogee",
+			Targets: map[string]string{"intermediate": "dir://" + filepath.Join(dir, "inter"), "final": "dir://" + filepath.Join(dir, "final")},
+			Batch:   job.Batch{MaxDossiers: 100}},
+		AsOfDate: civil.Date{Year: 2026, Month: 11, Day: 30}, StateDir: filepath.Join(dir, "state")}
+	res, err := r.Run(context.Background(), sj)
 	if err != nil || res.Outcome != schedule.OK || res.SIPs < 2 || res.Dossiers["final"] == 0 {
 		t.Fatalf("run: %+v %v", res, err)
 	}
@@ -268,7 +271,7 @@ func TestScheduledRunner(t *testing.T) {
 			t.Errorf("no SIP in %s", sub)
 		}
 	}
-	if res, err = r.Run(context.Background(), job); err != nil || res.SIPs != 0 || len(res.Archived) != 0 {
+	if res, err = r.Run(context.Background(), sj); err != nil || res.SIPs != 0 || len(res.Archived) != 0 {
 		t.Errorf("second run: %+v %v", res, err)
 	}
 }

@@ -3,49 +3,42 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 
+	"github.com/versement/versement/job"
 	"github.com/versement/versement/pipeline"
-	"github.com/versement/versement/profiles"
-	"github.com/versement/versement/retention"
 	"github.com/versement/versement/schedule"
 )
 
-// pipelineRunner is the scheduler's Runner backed by the real pipeline. Each job's state (state.db, spool, ledger)
-// lives in the job's own StateDir, so its runs are exactly-once and resume after a crash.
+// pipelineRunner is the scheduler's Runner backed by the real pipeline: each run is built by
+// job.Build, as `versement run` builds its job. Each job's state (state.db, spool, ledger) lives in
+// the job's own StateDir (or the jobs file's state), so its runs are exactly-once and resume after a
+// crash.
 func pipelineRunner(*schedule.Config) (schedule.Runner, error) {
 	return schedule.RunnerFunc(runScheduledJob), nil
 }
 
-func runScheduledJob(ctx context.Context, job schedule.Job) (schedule.Result, error) {
-	p, err := profiles.Open(job.Profile)
+// scheduledOptions are the options of one run of a scheduled job: the job's, with its source
+// reference, the run's as-of date, and the job's private state folder unless the jobs file names one.
+func scheduledOptions(sj schedule.Job) job.Options {
+	o := sj.Options.Clone()
+	if s := sj.Source.Spec(); s != "" {
+		o.Source = s
+	}
+	o.AsOf = sj.AsOfDate
+	if o.State == "" {
+		o.State = sj.StateDir
+	}
+	return o
+}
+
+func runScheduledJob(ctx context.Context, sj schedule.Job) (schedule.Result, error) {
+	j, err := job.Build(scheduledOptions(sj))
 	if err != nil {
 		return schedule.Result{Outcome: schedule.Failed}, err
 	}
-	src := ""
-	switch {
-	case job.Source.Env != "":
-		src = "env:" + job.Source.Env
-	case job.Source.File != "":
-		src = "file:" + job.Source.File
-	default:
-		return schedule.Result{Outcome: schedule.Failed}, errors.New("job has no source")
-	}
-	spec := pipeline.JobSpec{Profile: p, Source: src, State: job.StateDir, AsOf: job.AsOfDate,
-		TargetIntermediate: job.Targets[string(retention.Intermediate)], TargetFinal: job.Targets[string(retention.Final)],
-		MaxDossiers: job.Batch.MaxDossiers, MaxBytes: job.Batch.MaxBytes,
-		Log: slog.Default().With("job", job.Name)}
-	// The tiers archived are those the job gives a target for.
-	for _, t := range pipeline.DefaultTiers {
-		if job.Targets[string(t)] != "" {
-			spec.Tiers = append(spec.Tiers, t)
-		}
-	}
-	if len(spec.Tiers) == 0 {
-		return schedule.Result{Outcome: schedule.Failed}, fmt.Errorf("job %s has no target", job.Name)
-	}
-	rep, err := pipeline.Execute(ctx, spec)
+	j.Spec.Log = slog.Default().With("job", sj.Name)
+	rep, err := j.Run(ctx)
 	res := schedule.Result{}
 	if rep != nil {
 		res.Dossiers, res.SIPs, res.Bytes = rep.TierCounts(), len(rep.SIPs), rep.Bytes

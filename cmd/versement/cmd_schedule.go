@@ -43,7 +43,7 @@ func init() {
 			"See docs/schedule.md for the jobs file.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "jobs", Usage: "the jobs file (YAML)", Required: true, EnvVars: []string{"VERSEMENT_JOBS"}},
-			&cli.StringFlag{Name: "state-dir", Usage: "locks, last runs and checkpoints (default: the jobs file's state_dir, else " + defaultStateDir + ")",
+			&cli.StringFlag{Name: "state-dir", Usage: "locks, last runs and the jobs' state (default: the jobs file's state_dir, else " + defaultStateDir + ")",
 				EnvVars: []string{"VERSEMENT_STATE_DIR", "STATE_DIRECTORY"}},
 			&cli.StringFlag{Name: "listen", Value: "127.0.0.1:9464", Usage: "address of /healthz and /metrics; empty to disable"},
 			&cli.StringFlag{Name: "once", Usage: "run this job now and exit", Value: ""},
@@ -119,7 +119,7 @@ func runSchedule(c *cli.Context) error {
 }
 
 // runOnce runs one job now. A run cut short by SIGTERM exits non-zero too, so that a Kubernetes
-// Job or a systemd timer retries it (the next run resumes from the checkpoint).
+// Job or a systemd timer retries it (the next run resumes from the job's state database).
 func runOnce(ctx context.Context, s *schedule.Scheduler, name string) error {
 	res, err := s.RunNow(ctx, name)
 	s.Stop()
@@ -175,7 +175,7 @@ func printCheck(c *cli.Context, cfg *schedule.Config) error {
 			t = j.Schedule.Next(t)
 			next = append(next, t.In(j.Location).Format("2006-01-02 15:04:05 MST"))
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", j.Name, j.Spec, j.Timezone, j.Profile, j.Source, j.AsOf, strings.Join(next, ", "))
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", j.Name, j.Spec, j.Timezone, j.Options.Profile, j.Source, j.AsOf, strings.Join(next, ", "))
 	}
 	if err := w.Flush(); err != nil {
 		return err
