@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/versement/versement/internal/atomicfile"
 	"github.com/versement/versement/retention"
 	"github.com/versement/versement/sip"
 	"github.com/versement/versement/transfer"
@@ -106,7 +107,7 @@ func (s *spool) commit(ctx context.Context, f *spoolFile, r sip.Record, keys []s
 	if err := os.Rename(f.tmp, path); err != nil {
 		return fail(err)
 	}
-	if err := syncDir(s.dir); err != nil {
+	if err := atomicfile.SyncDir(s.dir); err != nil {
 		return fmt.Errorf("SIP %s: %w", r.Name, err)
 	}
 	crashPoint("renamed")
@@ -313,12 +314,3 @@ func crashPoint(stage string) {
 }
 
 var crashHook func(stage string)
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
-}

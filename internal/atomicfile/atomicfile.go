@@ -82,13 +82,22 @@ func (p *Pending) Abort() {
 }
 
 func syncDir(dir, path string) error {
+	if err := SyncDir(dir); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// SyncDir makes the entries of a folder durable: a file renamed into it survives a power cut only
+// once its folder is synced.
+func SyncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+		return err
 	}
 	defer d.Close()
 	if err := d.Sync(); err != nil {
-		return fmt.Errorf("write %s: sync folder: %w", path, err)
+		return fmt.Errorf("sync folder %s: %w", dir, err)
 	}
 	return nil
 }
