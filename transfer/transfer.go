@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"net/url"
@@ -131,43 +130,6 @@ type Object struct {
 	Checksum  string // S3: x-amz-checksum-sha256 as the server computed it (base64, "-N" for multipart)
 	ModTime   time.Time
 	VersionID string
-}
-
-// Errors a caller can test with errors.Is.
-var (
-	ErrNotExist     = errors.New("not at the target")
-	ErrConflict     = errors.New("a different SIP is already stored under this name")
-	ErrNotSupported = errors.New("not supported by this target")
-	ErrRejected     = errors.New("rejected by the archive")
-	ErrDigest       = errors.New("checksum mismatch")
-)
-
-// PermanentError marks a failure that retrying cannot fix (403, BadDigest, a KO ATR, a conflict).
-type PermanentError struct{ Err error }
-
-func (e *PermanentError) Error() string { return e.Err.Error() }
-func (e *PermanentError) Unwrap() error { return e.Err }
-
-// Permanent wraps err so that the retry decorator gives up at once.
-func Permanent(err error) error {
-	if err == nil {
-		return nil
-	}
-	return &PermanentError{Err: err}
-}
-
-// TransientError marks a failure worth retrying (timeouts, resets, 5xx, SlowDown).
-type TransientError struct{ Err error }
-
-func (e *TransientError) Error() string { return e.Err.Error() }
-func (e *TransientError) Unwrap() error { return e.Err }
-
-// Transient wraps err so that the retry decorator tries again.
-func Transient(err error) error {
-	if err == nil {
-		return nil
-	}
-	return &TransientError{Err: err}
 }
 
 // CheckName refuses an object name that could reach outside a target's root once joined to it

@@ -174,7 +174,8 @@ func (t *Target) mkdirs(dir string) error {
 }
 
 // fail describes a failed file operation for the user ("dir target dir:///srv/out: cannot write
-// into /srv/out: read-only file system") and marks it permanent when waiting cannot cure it.
+// into /srv/out: read-only file system") and marks it permanent when waiting cannot cure it, or
+// transient when it is a network's passing failure (a NAS mount that timed out).
 func (t *Target) fail(what string, err error) error {
 	cause := err
 	var pe *fs.PathError
@@ -185,7 +186,7 @@ func (t *Target) fail(what string, err error) error {
 	if permanent(err) {
 		return transfer.Permanent(e)
 	}
-	return e
+	return transfer.Network(e)
 }
 
 // permanent: what no retry can cure. A full disk may be emptied by someone, but not within the

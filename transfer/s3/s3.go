@@ -466,8 +466,9 @@ func notFound(err error) bool {
 
 // classify says which failures retrying can cure, for the retry decorator, which knows nothing of
 // S3: throttling, timeouts and 5xx are transient; BadDigest and the like are digest errors; other
-// 4xx answers are permanent. Failures without an answer (connection refused or reset) are left to
-// the decorator, which knows the network's.
+// 4xx answers are permanent. Failures without an answer are transient when they are the
+// network's (connection refused or reset, timeouts: transfer.Network), and left unmarked (not
+// retried) otherwise. This is the one list of S3 error codes in versement.
 func classify(err error) error {
 	var api smithy.APIError
 	if errors.As(err, &api) {
@@ -488,7 +489,7 @@ func classify(err error) error {
 			return transfer.Permanent(err)
 		}
 	}
-	return err
+	return transfer.Network(err)
 }
 
 func nilIfEmpty(s string) *string {
