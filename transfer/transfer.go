@@ -37,6 +37,19 @@ type Resumer interface {
 	Resume(ctx context.Context, sip SIP, operation string) (Receipt, error)
 }
 
+// Indexed is implemented by targets that keep each SIP under its name and answer for it: Put is
+// idempotent by name (the same bytes there: nothing is sent, Receipt.AlreadyThere; other bytes:
+// an error wrapping ErrConflict, nothing overwritten), Stat finds a SIP by name (ErrNotExist when
+// it is not there) and List lists them. dir and s3 are; VITAM is not: it archives what it is sent
+// under identifiers of its own, its ingest API cannot be asked by name, so every Put is an ingest
+// and Stat and List answer ErrNotSupported; exactly-once there rests on the ledger. Find it with
+// As: the decorators do not claim it, they let As reach the target they wrap.
+type Indexed interface {
+	Target
+	// IndexedByName marks the capability; it does nothing.
+	IndexedByName()
+}
+
 // Prober is implemented by targets that can tell, before a run sends anything, whether a SIP could
 // be stored there: a folder that is writable, a bucket that exists and lets the credentials in. A
 // run's preflight calls it so that a read-only target fails before the plan, not 27 s later. Probe
@@ -48,8 +61,10 @@ type Prober interface {
 
 // As finds, in t and the targets it decorates (through their Unwrap() Target method), the first
 // that implements T: a capability lookup that does not depend on every decorator forwarding every
-// optional interface. The decorators of this module forward honestly anyway (a retrying target is
-// a Resumer exactly when the target it wraps is).
+// optional interface. A decorator implements a capability itself only when it must act on it
+// (retry and dryrun are Resumers exactly when the target they wrap is, forwarding Resume to it);
+// otherwise (Prober, Indexed) it does not, and As finds the wrapped target's. Callers look
+// capabilities up with As, never with a type assertion on a possibly wrapped target.
 func As[T any](t Target) (T, bool) {
 	for t != nil {
 		if v, ok := t.(T); ok {

@@ -139,7 +139,11 @@ func newTarget(root string, mode fs.FileMode) (*Target, error) {
 }
 
 func (t *Target) String() string { return "dir://" + t.root }
-func (t *Target) Close() error   { return nil }
+
+// IndexedByName: SIPs are kept under their names (transfer.Indexed).
+func (t *Target) IndexedByName() {}
+
+func (t *Target) Close() error { return nil }
 
 // dirMode is the mode of the folders a Put creates: with mode=, searchable by whoever may read
 // the SIPs (0640 → 0750); else 0777 less the umask.

@@ -201,9 +201,13 @@ func credentialsConfigured() bool {
 func (t *Target) Client() *s3.Client { return t.client }
 
 // Bucket and Key say where a SIP name lands.
-func (t *Target) Bucket() string             { return t.bucket }
-func (t *Target) Key(name string) string     { return t.prefix + name }
-func (t *Target) String() string             { return t.url }
+func (t *Target) Bucket() string         { return t.bucket }
+func (t *Target) Key(name string) string { return t.prefix + name }
+func (t *Target) String() string         { return t.url }
+
+// IndexedByName: SIPs are kept under their names (transfer.Indexed).
+func (t *Target) IndexedByName() {}
+
 func (t *Target) Close() error               { return nil }
 func (t *Target) location(key string) string { return "s3://" + t.bucket + "/" + key }
 

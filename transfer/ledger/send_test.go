@@ -1,0 +1,76 @@
+package ledger_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/versement/versement/transfer"
+	"github.com/versement/versement/transfer/dir"
+	"github.com/versement/versement/transfer/dryrun"
+	"github.com/versement/versement/transfer/ledger"
+	"github.com/versement/versement/transfer/retry"
+)
+
+// resumable is a folder target that can also resume (as VITAM does): it records the operations.
+type resumable struct {
+	transfer.Target
+	ops []string
+}
+
+func (r *resumable) Resume(_ context.Context, sip transfer.SIP, op string) (transfer.Receipt, error) {
+	r.ops = append(r.ops, op)
+	return transfer.Receipt{Target: r.String(), Name: sip.Name, Size: sip.Size, SHA256: sip.SHA256, Operation: op, ReplyCode: "OK"}, nil
+}
+
+// A SIP recorded as pending is resumed through the decorators when the target can resume, and
+// refused with the operation named when it cannot: both branches of Send run, whatever wraps
+// the target.
+func TestSendPendingThroughDecorators(t *testing.T) {
+	ctx := context.Background()
+	src := filepath.Join(t.TempDir(), "s.zip")
+	os.WriteFile(src, []byte("sip bytes"), 0o644)
+	sum, _ := transfer.FileSHA256(src)
+	for name, wrap := range map[string]func(transfer.Target) transfer.Target{
+		"bare":  func(t transfer.Target) transfer.Target { return t },
+		"retry": func(t transfer.Target) transfer.Target { return retry.Wrap(t, retry.Policy{}) },
+		// dry run wraps the folder as targets.Open does; Resume sends nothing.
+		"retry+dryrun": func(t transfer.Target) transfer.Target { return retry.Wrap(dryrun.Wrap(t), retry.Policy{}) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			d, err := dir.New(t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, canResume := range []bool{false, true} {
+				var inner transfer.Target = d
+				res := &resumable{Target: d}
+				if canResume {
+					inner = res
+				}
+				tg := wrap(inner)
+				l, err := ledger.Open(filepath.Join(t.TempDir(), "ledger.jsonl"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				pending := ledger.Entry{SIP: "s.zip", SHA256: sum, Size: 9, Target: tg.String(), Status: ledger.StatusPending,
+					Receipt: transfer.Receipt{Target: tg.String(), Name: "s.zip", Operation: "op-42"}}
+				if _, err := l.Append(pending); err != nil {
+					t.Fatal(err)
+				}
+				e, skipped, err := l.Send(ctx, tg, transfer.SIP{Name: "s.zip", Path: src}, ledger.Batch{})
+				switch {
+				case !canResume && (err == nil || !strings.Contains(err.Error(), "operation op-42 (ledger entry 1) has no known outcome yet")):
+					t.Errorf("a target that cannot resume: %+v %v", e, err)
+				case !canResume && transfer.IsTransient(err):
+					t.Errorf("the refusal is retried: %v", err)
+				case canResume && (err != nil || skipped || len(res.ops) != 1 || res.ops[0] != "op-42" || e.Status != ledger.StatusAccepted || e.Seq != 2):
+					t.Errorf("a target that resumes: %+v skipped=%v ops=%v %v", e, skipped, res.ops, err)
+				}
+				l.Close()
+			}
+		})
+	}
+}
