@@ -12,6 +12,7 @@ import (
 	"github.com/versement/versement/transfer/dryrun"
 	"github.com/versement/versement/transfer/ledger"
 	"github.com/versement/versement/transfer/retry"
+	"github.com/versement/versement/transfer/vitam"
 )
 
 // resumable is a folder target that can also resume (as VITAM does): it records the operations.
@@ -72,5 +73,21 @@ func TestSendPendingThroughDecorators(t *testing.T) {
 				l.Close()
 			}
 		})
+	}
+}
+
+// The status of an archive's receipt follows VITAM's acceptance rule, which only vitam writes.
+func TestStatusFollowsVITAMsAcceptanceRule(t *testing.T) {
+	for code, want := range map[string]string{
+		"OK": ledger.StatusAccepted, "WARNING": ledger.StatusAccepted, "Test OK": ledger.StatusAccepted, "Test WARNING": ledger.StatusAccepted,
+		"KO": ledger.StatusRejected, "FATAL": ledger.StatusRejected, "Test KO": ledger.StatusRejected, "ok": ledger.StatusRejected,
+	} {
+		e := ledger.FromReceipt(transfer.SIP{Name: "a.zip"}, transfer.Receipt{Operation: "op", ReplyCode: code})
+		if e.Status != want || (want == ledger.StatusAccepted) != vitam.Accepted(code) {
+			t.Errorf("ReplyCode %q: status %s, want %s (vitam.Accepted %v)", code, e.Status, want, vitam.Accepted(code))
+		}
+	}
+	if e := ledger.FromReceipt(transfer.SIP{Name: "a.zip"}, transfer.Receipt{Operation: "op"}); e.Status != ledger.StatusPending {
+		t.Errorf("no verdict yet: %s", e.Status)
 	}
 }

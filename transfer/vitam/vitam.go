@@ -563,9 +563,14 @@ type Event struct {
 	TypeCode, Outcome, Detail, Message string
 }
 
-// Accepted: OK or WARNING (with or without BLANK_TEST's "Test " prefix).
-func (r Reply) Accepted() bool {
-	c := strings.TrimPrefix(r.ReplyCode, "Test ")
+// Accepted says whether the reply accepts the SIP (Accepted(r.ReplyCode)).
+func (r Reply) Accepted() bool { return Accepted(r.ReplyCode) }
+
+// Accepted is VITAM's acceptance rule, the one place it is written: an ATR's ReplyCode OK or
+// WARNING (with or without BLANK_TEST's "Test " prefix) accepts the SIP; KO, FATAL or anything
+// else rejects it. The ledger records a receipt's status by it.
+func Accepted(replyCode string) bool {
+	c := strings.TrimPrefix(replyCode, "Test ")
 	return c == "OK" || c == "WARNING"
 }
 
