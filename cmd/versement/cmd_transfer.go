@@ -18,6 +18,7 @@ import (
 	"github.com/versement/versement/transfer"
 	"github.com/versement/versement/transfer/ledger"
 	"github.com/versement/versement/transfer/targets"
+	"github.com/versement/versement/transfer/vitam"
 )
 
 func init() {
@@ -107,8 +108,8 @@ func runTransfer(c *cli.Context) error {
 	if retries <= 0 {
 		retries = -1
 	}
-	opts := transfer.Options{
-		DryRun: c.Bool("dry-run"), PollInterval: c.Duration("poll-interval"), PollTimeout: c.Duration("poll-timeout"),
+	opts := targets.Options{
+		DryRun: c.Bool("dry-run"), VITAM: vitam.Options{PollInterval: c.Duration("poll-interval"), PollTimeout: c.Duration("poll-timeout")},
 		Retries: retries, Logger: slog.Default(),
 	}
 	tg, err := targets.Open(c.Context, c.String("target"), opts)

@@ -52,15 +52,35 @@ type Target struct {
 // dir:// target is a local folder, and writing under ./nas.example.org instead of the NAS would
 // go unnoticed.
 func Open(raw string) (*Target, error) {
-	root, mode, err := Parse(raw)
+	c, err := ParseURL(raw)
 	if err != nil {
 		return nil, err
 	}
-	return newTarget(root, mode)
+	return NewTarget(c)
 }
 
-// Parse checks a dir:// URL as Open does and returns the folder and the SIPs' mode (0: the
-// umask's), creating nothing.
+// Config is what a dir:// URL says. A folder target has nothing to tune beyond it.
+type Config struct {
+	Root string      // the folder, as written (relative or absolute)
+	Mode fs.FileMode // mode= of the SIPs; 0: 0666 less the umask
+}
+
+// ParseURL checks a dir:// URL as Open does, creating nothing.
+func ParseURL(raw string) (Config, error) {
+	root, mode, err := Parse(raw)
+	return Config{Root: root, Mode: mode}, err
+}
+
+// Check checks a dir:// URL as Open does, creating nothing.
+func Check(raw string) error {
+	_, err := ParseURL(raw)
+	return err
+}
+
+// NewTarget opens the folder c names, creating it if needed.
+func NewTarget(c Config) (*Target, error) { return newTarget(c.Root, c.Mode) }
+
+// Parse is ParseURL returning the folder and the SIPs' mode (0: the umask's), creating nothing.
 func Parse(raw string) (root string, mode fs.FileMode, _ error) {
 	if where := redact.Credentials(raw); where != "" {
 		return "", 0, fmt.Errorf("dir target %s: a dir:// URL names a local folder and holds no credentials (%s holds some)", transfer.Redact(raw), where)
