@@ -617,7 +617,7 @@ func (p *Packager) send(ctx context.Context, s *SIP, path string) error {
 	}
 	ts := transfer.SIP{Name: s.Name, Path: path, Size: s.Bytes, SHA256: s.Digest,
 		ManifestDigest: transfer.Digest{Algo: "SHA-512", Value: s.ManifestDigest}, MessageID: s.MessageID,
-		Meta: map[string]string{transfer.MetaProfile: p.cfg.Profile.Name, transfer.MetaClass: s.Class, transfer.MetaTier: string(s.Tier)}}
+		Origin: transfer.Origin{Profile: p.cfg.Profile.Name, Class: s.Class, Tier: string(s.Tier)}}
 	if p.cfg.ObjectLock != "" {
 		if !s.RetainUntil.IsZero() {
 			ts.Retention = &transfer.Retention{Mode: p.cfg.ObjectLock, Until: s.RetainUntil.Time(time.UTC)}

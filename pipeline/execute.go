@@ -231,7 +231,7 @@ func reconcileLedger(ctx context.Context, st *State, led *ledger.Ledger, profile
 		}
 		sip := transfer.SIP{Name: r.Name, Size: r.Bytes, SHA256: r.SHA256, MessageID: r.MessageID,
 			ManifestDigest: transfer.Digest{Algo: "SHA-512", Value: r.ManifestSHA512},
-			Meta:           map[string]string{transfer.MetaProfile: r.Profile, transfer.MetaClass: r.Class, transfer.MetaTier: r.Tier}}
+			Origin:         transfer.Origin{Profile: r.Profile, Class: r.Class, Tier: r.Tier}}
 		e, added, err := led.Reconcile(ctx, t, sip, ledger.Batch{FirstKey: r.FirstKey, LastKey: r.LastKey, Count: r.Dossiers}, r.LedgerSeq)
 		switch {
 		case errors.Is(err, transfer.ErrNotExist):

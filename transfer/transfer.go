@@ -82,15 +82,24 @@ func As[T any](t Target) (T, bool) {
 
 // SIP is one finished package on local disk, with what was computed when it was written.
 type SIP struct {
-	Name           string            // name at the target (file name or object key below the prefix), e.g. "apogee-etudiant-final-00001.zip"
-	Path           string            // the zip on local disk
-	Size           int64             // bytes; 0 means "stat the file"
-	SHA256         string            // lowercase hex of the whole zip; empty means "compute it" (the S3 target does so in the read that hashes the parts; others read once more)
-	ManifestDigest Digest            // digest of manifest.xml inside the zip (VITAM's X-Manifest-Digest-*)
-	MessageID      string            // the manifest's MessageIdentifier
-	Meta           map[string]string // profile, class, tier, …: stored as object metadata where the target can
-	Retention      *Retention        // optional S3 Object Lock retention
-	LegalHold      bool              // optional S3 Object Lock legal hold
+	Name           string     // name at the target (file name or object key below the prefix), e.g. "apogee-etudiant-final-00001.zip"
+	Path           string     // the zip on local disk
+	Size           int64      // bytes; 0 means "stat the file"
+	SHA256         string     // lowercase hex of the whole zip; empty means "compute it" (the S3 target does so in the read that hashes the parts; others read once more)
+	ManifestDigest Digest     // digest of manifest.xml inside the zip (VITAM's X-Manifest-Digest-*)
+	MessageID      string     // the manifest's MessageIdentifier
+	Origin         Origin     // where its dossiers come from: recorded in the ledger, stored as object metadata and tags where the target can
+	Retention      *Retention // optional S3 Object Lock retention
+	LegalHold      bool       // optional S3 Object Lock legal hold
+}
+
+// Origin says which profile, class and retention tier a SIP's dossiers belong to. The ledger
+// records it (profile, class, tier: what a rerun needs to be exactly-once); S3 stores it as
+// object metadata and tags, for lifecycle rules.
+type Origin struct {
+	Profile string // the profile's name, e.g. "apogee"
+	Class   string // the dossiers' class, e.g. "etudiant"; may be empty
+	Tier    string // "intermediate" or "final"
 }
 
 // Digest is an algorithm name as SEDA/VITAM spell it ("SHA-256", "SHA-512") and a lowercase hex value.
@@ -111,13 +120,6 @@ type Retention struct {
 	Mode  string
 	Until time.Time
 }
-
-// Well-known keys of SIP.Meta, also used as S3 metadata/tag names.
-const (
-	MetaProfile = "profile"
-	MetaClass   = "class"
-	MetaTier    = "tier"
-)
 
 // Receipt is what the destination acknowledged.
 type Receipt struct {

@@ -88,7 +88,7 @@ func FromReceipt(sip transfer.SIP, r transfer.Receipt) Entry {
 	e := Entry{
 		SIP: sip.Name, MessageID: sip.MessageID, ManifestDigest: sip.ManifestDigest, SHA256: sip.SHA256, Size: sip.Size,
 		Target: r.Target, Receipt: r,
-		Profile: sip.Meta[transfer.MetaProfile], Class: sip.Meta[transfer.MetaClass], Tier: sip.Meta[transfer.MetaTier],
+		Profile: sip.Origin.Profile, Class: sip.Origin.Class, Tier: sip.Origin.Tier,
 	}
 	switch {
 	case r.DryRun:

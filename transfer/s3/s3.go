@@ -309,8 +309,8 @@ func (t *Target) Put(ctx context.Context, sip transfer.SIP) (transfer.Receipt, e
 	rcpt.SHA256 = sip.SHA256
 
 	meta := map[string]string{"sha256": sip.SHA256}
-	for k, v := range sip.Meta {
-		meta[metaKey(k)] = headerSafe(v)
+	for k, v := range origin(sip.Origin) {
+		meta[k] = headerSafe(v)
 	}
 	if sip.MessageID != "" {
 		meta["message-id"] = headerSafe(sip.MessageID)
@@ -318,7 +318,7 @@ func (t *Target) Put(ctx context.Context, sip transfer.SIP) (transfer.Receipt, e
 	if sip.ManifestDigest.Value != "" {
 		meta["manifest-digest"] = sip.ManifestDigest.String()
 	}
-	tagging := tags(sip.Meta)
+	tagging := tags(sip.Origin)
 	var lockMode types.ObjectLockMode
 	var until *time.Time
 	if r := sip.Retention; r != nil {
@@ -546,15 +546,15 @@ func nilIfEmpty(s string) *string {
 	return &s
 }
 
-// metaKey makes a metadata name HTTP-header-safe: lower case letters, digits and dashes.
-func metaKey(k string) string {
-	b := []byte(strings.ToLower(k))
-	for i, c := range b {
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-			b[i] = '-'
+// origin is a SIP's Origin as metadata (and tag) names and values; empty values are left out.
+func origin(o transfer.Origin) map[string]string {
+	m := map[string]string{}
+	for k, v := range map[string]string{"profile": o.Profile, "class": o.Class, "tier": o.Tier} {
+		if v != "" {
+			m[k] = v
 		}
 	}
-	return string(b)
+	return m
 }
 
 // headerSafe percent-encodes what an HTTP header cannot carry (non-ASCII, control characters).
@@ -568,12 +568,10 @@ func headerSafe(v string) string {
 }
 
 // tags: profile, class and tier as object tags, so that lifecycle rules can select on them.
-func tags(meta map[string]string) *string {
+func tags(o transfer.Origin) *string {
 	q := url.Values{}
-	for _, k := range []string{transfer.MetaProfile, transfer.MetaClass, transfer.MetaTier} {
-		if v := meta[k]; v != "" {
-			q.Set(k, v)
-		}
+	for k, v := range origin(o) {
+		q.Set(k, v)
 	}
 	if len(q) == 0 {
 		return nil

@@ -78,7 +78,7 @@ func randomSIP(t testing.TB, name string, size int64) transfer.SIP {
 	return transfer.SIP{
 		Name: name, Path: p, SHA256: hex.EncodeToString(h.Sum(nil)), MessageID: "MSG-" + name,
 		ManifestDigest: transfer.Digest{Algo: "SHA-256", Value: strings.Repeat("ab", 32)},
-		Meta:           map[string]string{transfer.MetaProfile: "apogee", transfer.MetaClass: "etudiant", transfer.MetaTier: "final"},
+		Origin:         transfer.Origin{Profile: "apogee", Class: "etudiant", Tier: "final"},
 	}
 }
 
