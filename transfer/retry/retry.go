@@ -31,9 +31,10 @@ type Policy struct {
 // DefaultPolicy: 5 tries over about 15 s in the worst case, which rides out a server restart.
 var DefaultPolicy = Policy{Attempts: 5, Base: time.Second, Max: time.Minute}
 
-// Target is the decorator. It claims the optional capabilities (transfer.Resumer) of the
-// target it wraps, and only those: Wrap returns a type that has Resume only when the wrapped
-// target has it.
+// Target is the decorator. Of the optional capabilities it implements only transfer.Resumer,
+// and only when the target it wraps has it (Wrap returns a type that has Resume then, and only
+// then); the others (transfer.Prober, transfer.Indexed) transfer.As finds in the wrapped target
+// through Unwrap.
 type Target struct {
 	inner transfer.Target
 	p     Policy

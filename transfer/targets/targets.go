@@ -4,7 +4,9 @@
 //	s3://bucket/prefix?…        an S3 drop zone
 //	vitam+https://host:port?…   VITAM ingest-external
 //
-// Each backend parses its own URL. A URL carrying credentials in any part (user info, or a URL
+// Each backend parses its own URL (dir.ParseURL, s3.ParseURL, vitam.ParseURL) and takes its own
+// Options (Options.S3, Options.VITAM); this package only dispatches on the scheme and adds the
+// decorators. A URL carrying credentials in any part (user info, or a URL
 // with user info nested in a parameter such as endpoint= or admin=) is refused whatever its
 // scheme: credentials come from the environment or files, and a target's URL goes into logs,
 // reports, state.db and the hash-chained ledger, where a secret could never be scrubbed.
