@@ -310,11 +310,11 @@ func Build(o Options) (*Job, error) {
 	if r := o.Transfer.Retries; r != nil {
 		spec.Transfer.Retries = *r
 		if *r == 0 {
-			spec.Transfer.Retries = -1 // transfer.Options: < 0 disables, 0 is the default policy
+			spec.Transfer.Retries = -1 // targets.Options: < 0 disables, 0 is the default policy
 		}
 	}
-	spec.Transfer.PollInterval, _ = duration("", o.Transfer.PollInterval)
-	spec.Transfer.PollTimeout, _ = duration("", o.Transfer.PollTimeout)
+	spec.Transfer.VITAM.PollInterval, _ = duration("", o.Transfer.PollInterval)
+	spec.Transfer.VITAM.PollTimeout, _ = duration("", o.Transfer.PollTimeout)
 	return &Job{Spec: spec, Elimination: o.Elimination}, nil
 }
 

@@ -43,7 +43,7 @@ func TestRetries(t *testing.T) {
 			t.Fatal(err)
 		}
 		if j.Spec.Transfer.Retries != tc.want {
-			t.Errorf("retries %v: transfer.Options.Retries %d, want %d", tc.given, j.Spec.Transfer.Retries, tc.want)
+			t.Errorf("retries %v: targets.Options.Retries %d, want %d", tc.given, j.Spec.Transfer.Retries, tc.want)
 		}
 	}
 }

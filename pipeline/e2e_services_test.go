@@ -156,7 +156,7 @@ func s3Bucket(t *testing.T, bucket string, objectLock bool) (*ts3.Target, string
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 	t.Setenv("AWS_CA_BUNDLE", "")
 	u := "s3://" + bucket + "/sips?endpoint=" + s.Endpoint + "&path-style=true"
-	tg, err := ts3.Open(ctx, u, transfer.Options{})
+	tg, err := ts3.Open(ctx, u, ts3.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -351,7 +351,7 @@ func TestCrashChild(t *testing.T) {
 
 func targetsOpen(t *testing.T, u string) (transfer.Target, error) {
 	t.Helper()
-	tg, err := targets.Open(context.Background(), u, transfer.Options{Retries: -1})
+	tg, err := targets.Open(context.Background(), u, targets.Options{Retries: -1})
 	if err == nil {
 		t.Cleanup(func() { tg.Close() })
 	}

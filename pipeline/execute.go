@@ -40,7 +40,7 @@ type JobSpec struct {
 	Decommission bool
 	DryRun       bool
 	Elimination  io.Writer
-	Transfer     transfer.Options
+	Transfer     targets.Options
 	// ObjectLock, "COMPLIANCE" or "GOVERNANCE", locks each SIP at an S3 target until the latest date
 	// its dossiers' rules protect them (sip.Record.RetainUntil). Empty: no lock.
 	ObjectLock string

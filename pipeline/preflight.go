@@ -44,7 +44,7 @@ type pendingDir struct{ url string }
 // nothing: a dir:// folder that does not exist yet is not opened (opening creates it), its nearest
 // existing parent is checked instead. It returns the targets it opened, by URL, and the URLs left
 // to open.
-func probeTargets(ctx context.Context, urls []string, opts transfer.Options) (map[string]transfer.Target, []pendingDir, error) {
+func probeTargets(ctx context.Context, urls []string, opts targets.Options) (map[string]transfer.Target, []pendingDir, error) {
 	opened := map[string]transfer.Target{}
 	var later []pendingDir
 	fail := func(err error) (map[string]transfer.Target, []pendingDir, error) {

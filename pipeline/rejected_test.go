@@ -44,7 +44,7 @@ func TestRejectedSIPDoesNotBlockTheRun(t *testing.T) {
 	runJob(t, "sqlite:"+db, t.TempDir(), "dir://"+want)
 
 	archive := &rejectOnce{} // one archive for both runs: it refuses only the very first SIP
-	openTarget = func(ctx context.Context, u string, o transfer.Options) (transfer.Target, error) {
+	openTarget = func(ctx context.Context, u string, o targets.Options) (transfer.Target, error) {
 		tg, err := targets.Open(ctx, u, o)
 		if err != nil {
 			return nil, err

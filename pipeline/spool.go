@@ -245,7 +245,7 @@ func (s *spool) setAside(err error) error {
 func transferSIP(r sip.Record, path, objectLock string) transfer.SIP {
 	ts := transfer.SIP{Name: r.Name, Path: path, Size: r.Bytes, SHA256: r.Digest,
 		ManifestDigest: transfer.Digest{Algo: "SHA-512", Value: r.ManifestDigest}, MessageID: r.MessageID,
-		Meta: map[string]string{transfer.MetaProfile: r.Profile, transfer.MetaClass: r.Class, transfer.MetaTier: string(r.Tier)}}
+		Origin: transfer.Origin{Profile: r.Profile, Class: r.Class, Tier: string(r.Tier)}}
 	if objectLock != "" {
 		if !r.RetainUntil.IsZero() {
 			ts.Retention = &transfer.Retention{Mode: objectLock, Until: r.RetainUntil.Time(time.UTC)}

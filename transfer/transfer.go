@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"net/url"
@@ -38,6 +37,19 @@ type Resumer interface {
 	Resume(ctx context.Context, sip SIP, operation string) (Receipt, error)
 }
 
+// Indexed is implemented by targets that keep each SIP under its name and answer for it: Put is
+// idempotent by name (the same bytes there: nothing is sent, Receipt.AlreadyThere; other bytes:
+// an error wrapping ErrConflict, nothing overwritten), Stat finds a SIP by name (ErrNotExist when
+// it is not there) and List lists them. dir and s3 are; VITAM is not: it archives what it is sent
+// under identifiers of its own, its ingest API cannot be asked by name, so every Put is an ingest
+// and Stat and List answer ErrNotSupported; exactly-once there rests on the ledger. Find it with
+// As: the decorators do not claim it, they let As reach the target they wrap.
+type Indexed interface {
+	Target
+	// IndexedByName marks the capability; it does nothing.
+	IndexedByName()
+}
+
 // Prober is implemented by targets that can tell, before a run sends anything, whether a SIP could
 // be stored there: a folder that is writable, a bucket that exists and lets the credentials in. A
 // run's preflight calls it so that a read-only target fails before the plan, not 27 s later. Probe
@@ -49,8 +61,10 @@ type Prober interface {
 
 // As finds, in t and the targets it decorates (through their Unwrap() Target method), the first
 // that implements T: a capability lookup that does not depend on every decorator forwarding every
-// optional interface. The decorators of this module forward honestly anyway (a retrying target is
-// a Resumer exactly when the target it wraps is).
+// optional interface. A decorator implements a capability itself only when it must act on it
+// (retry and dryrun are Resumers exactly when the target they wrap is, forwarding Resume to it);
+// otherwise (Prober, Indexed) it does not, and As finds the wrapped target's. Callers look
+// capabilities up with As, never with a type assertion on a possibly wrapped target.
 func As[T any](t Target) (T, bool) {
 	for t != nil {
 		if v, ok := t.(T); ok {
@@ -68,15 +82,24 @@ func As[T any](t Target) (T, bool) {
 
 // SIP is one finished package on local disk, with what was computed when it was written.
 type SIP struct {
-	Name           string            // name at the target (file name or object key below the prefix), e.g. "apogee-etudiant-final-00001.zip"
-	Path           string            // the zip on local disk
-	Size           int64             // bytes; 0 means "stat the file"
-	SHA256         string            // lowercase hex of the whole zip; empty means "compute it" (the S3 target does so in the read that hashes the parts; others read once more)
-	ManifestDigest Digest            // digest of manifest.xml inside the zip (VITAM's X-Manifest-Digest-*)
-	MessageID      string            // the manifest's MessageIdentifier
-	Meta           map[string]string // profile, class, tier, …: stored as object metadata where the target can
-	Retention      *Retention        // optional S3 Object Lock retention
-	LegalHold      bool              // optional S3 Object Lock legal hold
+	Name           string     // name at the target (file name or object key below the prefix), e.g. "apogee-etudiant-final-00001.zip"
+	Path           string     // the zip on local disk
+	Size           int64      // bytes; 0 means "stat the file"
+	SHA256         string     // lowercase hex of the whole zip; empty means "compute it" (the S3 target does so in the read that hashes the parts; others read once more)
+	ManifestDigest Digest     // digest of manifest.xml inside the zip (VITAM's X-Manifest-Digest-*)
+	MessageID      string     // the manifest's MessageIdentifier
+	Origin         Origin     // where its dossiers come from: recorded in the ledger, stored as object metadata and tags where the target can
+	Retention      *Retention // optional S3 Object Lock retention
+	LegalHold      bool       // optional S3 Object Lock legal hold
+}
+
+// Origin says which profile, class and retention tier a SIP's dossiers belong to. The ledger
+// records it (profile, class, tier: what a rerun needs to be exactly-once); S3 stores it as
+// object metadata and tags, for lifecycle rules.
+type Origin struct {
+	Profile string // the profile's name, e.g. "apogee"
+	Class   string // the dossiers' class, e.g. "etudiant"; may be empty
+	Tier    string // "intermediate" or "final"
 }
 
 // Digest is an algorithm name as SEDA/VITAM spell it ("SHA-256", "SHA-512") and a lowercase hex value.
@@ -97,13 +120,6 @@ type Retention struct {
 	Mode  string
 	Until time.Time
 }
-
-// Well-known keys of SIP.Meta, also used as S3 metadata/tag names.
-const (
-	MetaProfile = "profile"
-	MetaClass   = "class"
-	MetaTier    = "tier"
-)
 
 // Receipt is what the destination acknowledged.
 type Receipt struct {
@@ -131,43 +147,6 @@ type Object struct {
 	Checksum  string // S3: x-amz-checksum-sha256 as the server computed it (base64, "-N" for multipart)
 	ModTime   time.Time
 	VersionID string
-}
-
-// Errors a caller can test with errors.Is.
-var (
-	ErrNotExist     = errors.New("not at the target")
-	ErrConflict     = errors.New("a different SIP is already stored under this name")
-	ErrNotSupported = errors.New("not supported by this target")
-	ErrRejected     = errors.New("rejected by the archive")
-	ErrDigest       = errors.New("checksum mismatch")
-)
-
-// PermanentError marks a failure that retrying cannot fix (403, BadDigest, a KO ATR, a conflict).
-type PermanentError struct{ Err error }
-
-func (e *PermanentError) Error() string { return e.Err.Error() }
-func (e *PermanentError) Unwrap() error { return e.Err }
-
-// Permanent wraps err so that the retry decorator gives up at once.
-func Permanent(err error) error {
-	if err == nil {
-		return nil
-	}
-	return &PermanentError{Err: err}
-}
-
-// TransientError marks a failure worth retrying (timeouts, resets, 5xx, SlowDown).
-type TransientError struct{ Err error }
-
-func (e *TransientError) Error() string { return e.Err.Error() }
-func (e *TransientError) Unwrap() error { return e.Err }
-
-// Transient wraps err so that the retry decorator tries again.
-func Transient(err error) error {
-	if err == nil {
-		return nil
-	}
-	return &TransientError{Err: err}
 }
 
 // CheckName refuses an object name that could reach outside a target's root once joined to it

@@ -15,7 +15,6 @@ import (
 	"github.com/versement/versement/pipeline"
 	"github.com/versement/versement/profiles"
 	"github.com/versement/versement/seda"
-	"github.com/versement/versement/transfer"
 	"github.com/versement/versement/transfer/ledger"
 	"github.com/versement/versement/transfer/targets"
 )
@@ -100,7 +99,7 @@ func quickstartAction(c *cli.Context) error {
 			fmt.Fprintf(w, "SIP %s does NOT verify: %v %v\n", s.Name, err, vr)
 		}
 	}
-	tg, err := targets.Open(ctx, target, transfer.Options{Retries: -1})
+	tg, err := targets.Open(ctx, target, targets.Options{Retries: -1})
 	if err != nil {
 		return cli.Exit(err.Error(), exitError)
 	}

@@ -101,7 +101,7 @@ func TestScheduledJobBuildsTheSameSpecAsRun(t *testing.T) {
 	if s.ObjectLock != "COMPLIANCE" || !s.Decommission || s.MaxDossiers != 500 || s.MaxBytes != 500_000_000 ||
 		!reflect.DeepEqual(s.Tiers, []retention.Tier{retention.Active, retention.Intermediate, retention.Final, retention.Held}) ||
 		!reflect.DeepEqual(s.Classes, []string{"etudiant"}) || s.Source != "env:APOGEE_DSN" || s.AsOf.String() != "2026-11-30" ||
-		s.Transfer.Retries != -1 || s.Transfer.PollInterval != 90*time.Second || s.Transfer.PollTimeout != 12*time.Hour ||
+		s.Transfer.Retries != -1 || s.Transfer.VITAM.PollInterval != 90*time.Second || s.Transfer.VITAM.PollTimeout != 12*time.Hour ||
 		s.State != "/etc/versement/state/apogee" || s.Ledger != "/srv/ledger/apogee.jsonl" ||
 		s.TargetFinal != "dir:///srv/archives/final" || scheduled.Elimination != "/etc/versement/elimination/apogee.csv" {
 		t.Errorf("spec %+v, elimination %s", s, scheduled.Elimination)

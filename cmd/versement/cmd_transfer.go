@@ -18,6 +18,7 @@ import (
 	"github.com/versement/versement/transfer"
 	"github.com/versement/versement/transfer/ledger"
 	"github.com/versement/versement/transfer/targets"
+	"github.com/versement/versement/transfer/vitam"
 )
 
 func init() {
@@ -107,8 +108,8 @@ func runTransfer(c *cli.Context) error {
 	if retries <= 0 {
 		retries = -1
 	}
-	opts := transfer.Options{
-		DryRun: c.Bool("dry-run"), PollInterval: c.Duration("poll-interval"), PollTimeout: c.Duration("poll-timeout"),
+	opts := targets.Options{
+		DryRun: c.Bool("dry-run"), VITAM: vitam.Options{PollInterval: c.Duration("poll-interval"), PollTimeout: c.Duration("poll-timeout")},
 		Retries: retries, Logger: slog.Default(),
 	}
 	tg, err := targets.Open(c.Context, c.String("target"), opts)
@@ -123,12 +124,7 @@ func runTransfer(c *cli.Context) error {
 		}
 		defer led.Close()
 	}
-	meta := map[string]string{}
-	for _, k := range []string{transfer.MetaProfile, transfer.MetaClass, transfer.MetaTier} {
-		if v := c.String(k); v != "" {
-			meta[k] = v
-		}
-	}
+	origin := transfer.Origin{Profile: c.String("profile"), Class: c.String("class"), Tier: c.String("tier")}
 	out := c.App.Writer
 	var refused []string
 	failed, rejected := 0, 0
@@ -136,7 +132,7 @@ func runTransfer(c *cli.Context) error {
 		if c.Context.Err() != nil {
 			break // interrupted: stop between SIPs, the ledger is consistent
 		}
-		res := transferOne(c, tg, led, path, check, meta, retention)
+		res := transferOne(c, tg, led, path, check, origin, retention)
 		switch res.Outcome {
 		case "failed":
 			failed++
@@ -166,7 +162,7 @@ func runTransfer(c *cli.Context) error {
 }
 
 // transferOne sends one SIP, after checking it with check unless that is nil.
-func transferOne(c *cli.Context, tg transfer.Target, led *ledger.Ledger, path string, check *seda.VerifyOptions, meta map[string]string, ret *transfer.Retention) transferResult {
+func transferOne(c *cli.Context, tg transfer.Target, led *ledger.Ledger, path string, check *seda.VerifyOptions, origin transfer.Origin, ret *transfer.Retention) transferResult {
 	res := transferResult{SIP: path}
 	fail := func(err error) transferResult {
 		res.Outcome, res.Error = "failed", err.Error()
@@ -193,7 +189,7 @@ func transferOne(c *cli.Context, tg transfer.Target, led *ledger.Ledger, path st
 			return res
 		}
 	}
-	sip.Meta, sip.Retention, sip.LegalHold = meta, ret, c.Bool("legal-hold")
+	sip.Origin, sip.Retention, sip.LegalHold = origin, ret, c.Bool("legal-hold")
 	var r transfer.Receipt
 	if led != nil {
 		e, skipped, err := led.Send(c.Context, tg, sip, ledger.Batch{})

@@ -207,7 +207,7 @@ func TestTransferToS3AndVerify(t *testing.T) {
 	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
 	target := "s3://depot/apogee?endpoint=" + s.Endpoint + "&path-style=true"
-	tg, err := ts3.Open(context.Background(), target, transfer.Options{})
+	tg, err := ts3.Open(context.Background(), target, ts3.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -396,7 +396,7 @@ func TestTransferToS3WithoutLedgerHashesOnce(t *testing.T) {
 	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
 	target := "s3://depot/apogee?endpoint=" + s.Endpoint + "&path-style=true"
-	tg, err := ts3.Open(context.Background(), target, transfer.Options{})
+	tg, err := ts3.Open(context.Background(), target, ts3.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -67,7 +67,7 @@ func checkLedger(ctx context.Context, w io.Writer, lc ledgerCheck) (ledger.Repor
 		if absent = absentDir(lc.Target); absent != "" {
 			opts.Target = missingFolder{url: "dir://" + absent}
 		} else {
-			tg, err := targets.Open(ctx, lc.Target, transfer.Options{})
+			tg, err := targets.Open(ctx, lc.Target, targets.Options{})
 			if err != nil {
 				return ledger.Report{}, err
 			}

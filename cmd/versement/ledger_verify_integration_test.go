@@ -13,7 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/versement/versement/internal/testsvc"
-	"github.com/versement/versement/transfer"
 	"github.com/versement/versement/transfer/ledger"
 	ts3 "github.com/versement/versement/transfer/s3"
 )
@@ -116,7 +115,7 @@ func TestVerifyLedgerS3Spelling(t *testing.T) {
 	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
 	target := "s3://depot/apogee?endpoint=" + s.Endpoint + "&path-style=true"
-	tg, err := ts3.Open(context.Background(), target, transfer.Options{})
+	tg, err := ts3.Open(context.Background(), target, ts3.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

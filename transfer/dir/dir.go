@@ -29,6 +29,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/versement/versement/internal/atomicfile"
 	"github.com/versement/versement/internal/redact"
 	"github.com/versement/versement/transfer"
 )
@@ -52,15 +53,35 @@ type Target struct {
 // dir:// target is a local folder, and writing under ./nas.example.org instead of the NAS would
 // go unnoticed.
 func Open(raw string) (*Target, error) {
-	root, mode, err := Parse(raw)
+	c, err := ParseURL(raw)
 	if err != nil {
 		return nil, err
 	}
-	return newTarget(root, mode)
+	return NewTarget(c)
 }
 
-// Parse checks a dir:// URL as Open does and returns the folder and the SIPs' mode (0: the
-// umask's), creating nothing.
+// Config is what a dir:// URL says. A folder target has nothing to tune beyond it.
+type Config struct {
+	Root string      // the folder, as written (relative or absolute)
+	Mode fs.FileMode // mode= of the SIPs; 0: 0666 less the umask
+}
+
+// ParseURL checks a dir:// URL as Open does, creating nothing.
+func ParseURL(raw string) (Config, error) {
+	root, mode, err := Parse(raw)
+	return Config{Root: root, Mode: mode}, err
+}
+
+// Check checks a dir:// URL as Open does, creating nothing.
+func Check(raw string) error {
+	_, err := ParseURL(raw)
+	return err
+}
+
+// NewTarget opens the folder c names, creating it if needed.
+func NewTarget(c Config) (*Target, error) { return newTarget(c.Root, c.Mode) }
+
+// Parse is ParseURL returning the folder and the SIPs' mode (0: the umask's), creating nothing.
 func Parse(raw string) (root string, mode fs.FileMode, _ error) {
 	if where := redact.Credentials(raw); where != "" {
 		return "", 0, fmt.Errorf("dir target %s: a dir:// URL names a local folder and holds no credentials (%s holds some)", transfer.Redact(raw), where)
@@ -139,7 +160,11 @@ func newTarget(root string, mode fs.FileMode) (*Target, error) {
 }
 
 func (t *Target) String() string { return "dir://" + t.root }
-func (t *Target) Close() error   { return nil }
+
+// IndexedByName: SIPs are kept under their names (transfer.Indexed).
+func (t *Target) IndexedByName() {}
+
+func (t *Target) Close() error { return nil }
 
 // dirMode is the mode of the folders a Put creates: with mode=, searchable by whoever may read
 // the SIPs (0640 → 0750); else 0777 less the umask.
@@ -174,7 +199,8 @@ func (t *Target) mkdirs(dir string) error {
 }
 
 // fail describes a failed file operation for the user ("dir target dir:///srv/out: cannot write
-// into /srv/out: read-only file system") and marks it permanent when waiting cannot cure it.
+// into /srv/out: read-only file system") and marks it permanent when waiting cannot cure it, or
+// transient when it is a network's passing failure (a NAS mount that timed out).
 func (t *Target) fail(what string, err error) error {
 	cause := err
 	var pe *fs.PathError
@@ -185,7 +211,7 @@ func (t *Target) fail(what string, err error) error {
 	if permanent(err) {
 		return transfer.Permanent(e)
 	}
-	return e
+	return transfer.Network(e)
 }
 
 // permanent: what no retry can cure. A full disk may be emptied by someone, but not within the
@@ -310,20 +336,11 @@ func (t *Target) Put(ctx context.Context, sip transfer.SIP) (transfer.Receipt, e
 	}
 	os.Remove(tmp.Name())
 	committed = true
-	if err := syncDir(dir); err != nil {
+	if err := atomicfile.SyncDir(dir); err != nil {
 		return rcpt, t.fail("fsync the folder "+dir, err)
 	}
 	rcpt.Time = time.Now().UTC()
 	return rcpt, nil
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
 
 // Stat hashes the stored file: a folder keeps no checksum of its own, and the auditor's question

@@ -320,3 +320,13 @@ func TestFullFolderFailsPermanently(t *testing.T) {
 		t.Fatalf("left behind: %v", n)
 	}
 }
+
+func TestParseURL(t *testing.T) {
+	c, err := dir.ParseURL("dir:///srv/depot?mode=0640")
+	if err != nil || c.Root != "/srv/depot" || c.Mode != 0o640 {
+		t.Fatalf("%+v %v", c, err)
+	}
+	if err := dir.Check("dir://nas.example.org/x"); err == nil {
+		t.Fatal("a host accepted")
+	}
+}

@@ -11,8 +11,9 @@ import (
 	"github.com/versement/versement/transfer"
 )
 
-// Target is the decorator. It claims the optional capabilities (transfer.Resumer) of the
-// target it wraps, and only those.
+// Target is the decorator. Of the optional capabilities it implements only transfer.Resumer,
+// and only when the target it wraps has it; transfer.As finds the others (transfer.Prober,
+// transfer.Indexed) in the wrapped target through Unwrap.
 type Target struct{ inner transfer.Target }
 
 // resumer is Target for a wrapped target that can resume.

@@ -236,7 +236,7 @@ func sendAll(t *testing.T, l *ledger.Ledger, tg transfer.Target, names ...string
 	for _, n := range names {
 		src := filepath.Join(t.TempDir(), n)
 		os.WriteFile(src, []byte("content of "+n), 0o644)
-		sip := transfer.SIP{Name: n, Path: src, MessageID: "MSG-" + n, Meta: map[string]string{transfer.MetaTier: "final"}}
+		sip := transfer.SIP{Name: n, Path: src, MessageID: "MSG-" + n, Origin: transfer.Origin{Tier: "final"}}
 		if _, _, err := l.Send(context.Background(), tg, sip, ledger.Batch{FirstKey: "1", LastKey: "9", Count: 9}); err != nil {
 			t.Fatal(err)
 		}
@@ -286,7 +286,7 @@ func TestTornCommittedEntryIsReRecorded(t *testing.T) {
 	}
 	// What the pipeline's state knows about each SIP it marked sent.
 	for i, sip := range sips {
-		state := transfer.SIP{Name: sip.Name, Size: sip.Size, SHA256: sip.SHA256, MessageID: sip.MessageID, Meta: sip.Meta}
+		state := transfer.SIP{Name: sip.Name, Size: sip.Size, SHA256: sip.SHA256, MessageID: sip.MessageID, Origin: sip.Origin}
 		e, added, err := l.Reconcile(ctx, tg, state, ledger.Batch{FirstKey: "1", LastKey: "9", Count: 9}, int64(i+1))
 		if err != nil || added != (i == 1) {
 			t.Fatalf("reconcile %s: %+v %v %v", sip.Name, e, added, err)

@@ -27,6 +27,7 @@ import (
 
 	"github.com/versement/versement/internal/flock"
 	"github.com/versement/versement/transfer"
+	"github.com/versement/versement/transfer/vitam"
 )
 
 // Version of the entry format, written in every entry.
@@ -73,7 +74,7 @@ type Entry struct {
 // Status values.
 const (
 	StatusStored   = "stored"   // at the target (sent now or found already there)
-	StatusAccepted = "accepted" // VITAM ATR OK or WARNING
+	StatusAccepted = "accepted" // an archive's receipt that accepts the SIP (vitam.Accepted: ATR OK or WARNING)
 	StatusRejected = "rejected" // VITAM ATR KO/FATAL: recorded so the auditor sees it; not "done"
 	StatusDryRun   = "dry-run"
 	StatusPending  = "pending" // VITAM accepted the SIP for processing but its outcome is not known yet
@@ -87,7 +88,7 @@ func FromReceipt(sip transfer.SIP, r transfer.Receipt) Entry {
 	e := Entry{
 		SIP: sip.Name, MessageID: sip.MessageID, ManifestDigest: sip.ManifestDigest, SHA256: sip.SHA256, Size: sip.Size,
 		Target: r.Target, Receipt: r,
-		Profile: sip.Meta[transfer.MetaProfile], Class: sip.Meta[transfer.MetaClass], Tier: sip.Meta[transfer.MetaTier],
+		Profile: sip.Origin.Profile, Class: sip.Origin.Class, Tier: sip.Origin.Tier,
 	}
 	switch {
 	case r.DryRun:
@@ -96,7 +97,7 @@ func FromReceipt(sip transfer.SIP, r transfer.Receipt) Entry {
 		e.Status = StatusPending
 	case r.ReplyCode == "":
 		e.Status = StatusStored
-	case r.ReplyCode == "OK" || r.ReplyCode == "WARNING" || r.ReplyCode == "Test OK" || r.ReplyCode == "Test WARNING":
+	case vitam.Accepted(r.ReplyCode): // an archive's verdict: VITAM's rule, kept in vitam
 		e.Status = StatusAccepted
 	default:
 		e.Status = StatusRejected

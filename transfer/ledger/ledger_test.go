@@ -231,7 +231,7 @@ func TestSendExactlyOnce(t *testing.T) {
 	}
 	src := filepath.Join(t.TempDir(), "s.zip")
 	os.WriteFile(src, []byte("sip bytes"), 0o644)
-	sip := transfer.SIP{Name: "s.zip", Path: src, Meta: map[string]string{transfer.MetaTier: "final"}}
+	sip := transfer.SIP{Name: "s.zip", Path: src, Origin: transfer.Origin{Tier: "final"}}
 	e, skipped, err := l.Send(ctx, tg, sip, ledger.Batch{FirstKey: "1", LastKey: "9", Count: 9})
 	if err != nil || skipped || e.Seq != 1 || e.Tier != "final" || e.Count != 9 || e.Status != ledger.StatusStored {
 		t.Fatalf("first send: %+v %v %v", e, skipped, err)

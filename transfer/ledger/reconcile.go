@@ -65,7 +65,7 @@ func (l *Ledger) Recorded(target, sip string) bool {
 //     again (for the pipeline: forget the SIP in the state so that its dossiers are archived again);
 //   - at the target with other bytes: an error wrapping transfer.ErrConflict.
 //
-// sip needs Name, SHA256 and Size; the rest (digests, message id, Meta) fills the entry.
+// sip needs Name, SHA256 and Size; the rest (digests, message id, Origin) fills the entry.
 func (l *Ledger) Reconcile(ctx context.Context, t transfer.Target, sip transfer.SIP, b Batch, stateSeq int64) (e Entry, added bool, err error) {
 	if sip.SHA256 == "" {
 		return Entry{}, false, fmt.Errorf("SIP %s: reconcile needs the SHA-256 the state recorded", sip.Name)

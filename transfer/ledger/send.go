@@ -41,7 +41,7 @@ func (l *Ledger) Send(ctx context.Context, t transfer.Target, sip transfer.SIP, 
 		if err := sip.Prepare(ctx); err != nil {
 			return Entry{}, false, err
 		}
-		res, canResume := t.(transfer.Resumer)
+		res, canResume := transfer.As[transfer.Resumer](t)
 		switch {
 		case prev.Status == StatusPending && prev.SHA256 == sip.SHA256 && canResume:
 			op := prev.Receipt.Operation

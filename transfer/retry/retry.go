@@ -2,23 +2,19 @@
 // exponential backoff and full jitter, a bounded number of times, while permanent ones fail at
 // once. Put is safe to retry because every target's Put is idempotent.
 //
-// The backends classify their own errors (transfer.Transient, transfer.Permanent): S3 knows which
-// of its error codes mean "slow down", VITAM which of its answers mean "try later". This package
-// knows only what every backend shares: the network (connection refused or reset, timeouts, an
-// answer cut short). An error number from the operating system is transient only when it is one of
-// the network's: a read-only file system, a full disk or a permission denied is not cured by
-// waiting, and retrying it only fills the log.
+// The backends classify their own errors (transfer.Transient, transfer.Permanent, and
+// transfer.Network for the network's failures): S3 knows which of its error codes mean "slow
+// down", VITAM which of its answers mean "try later", a folder that a read-only file system is not
+// cured by waiting. This package reads only those marks: an error nobody marked transient is not
+// retried.
 package retry
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math/rand/v2"
-	"net"
-	"syscall"
 	"time"
 
 	"github.com/versement/versement/transfer"
@@ -35,9 +31,10 @@ type Policy struct {
 // DefaultPolicy: 5 tries over about 15 s in the worst case, which rides out a server restart.
 var DefaultPolicy = Policy{Attempts: 5, Base: time.Second, Max: time.Minute}
 
-// Target is the decorator. It claims the optional capabilities (transfer.Resumer) of the
-// target it wraps, and only those: Wrap returns a type that has Resume only when the wrapped
-// target has it.
+// Target is the decorator. Of the optional capabilities it implements only transfer.Resumer,
+// and only when the target it wraps has it (Wrap returns a type that has Resume then, and only
+// then); the others (transfer.Prober, transfer.Indexed) transfer.As finds in the wrapped target
+// through Unwrap.
 type Target struct {
 	inner transfer.Target
 	p     Policy
@@ -137,57 +134,7 @@ func (t *Target) backoff(attempt int) time.Duration {
 	return t.p.Base/2 + time.Duration(rand.Int64N(int64(d)))
 }
 
-// Retryable says whether err is worth another try: marked transient by its backend, or a
-// failure of the network itself. Anything else (a permanent failure, a cancelled context, an
-// error number that is not the network's, an error nobody classified) is not.
-func Retryable(err error) bool {
-	if err == nil {
-		return false
-	}
-	var perm *transfer.PermanentError
-	if errors.As(err, &perm) {
-		return false
-	}
-	if errors.Is(err, context.Canceled) {
-		return false
-	}
-	var tr *transfer.TransientError
-	if errors.As(err, &tr) {
-		return true
-	}
-	if errors.Is(err, transfer.ErrConflict) || errors.Is(err, transfer.ErrRejected) || errors.Is(err, transfer.ErrDigest) ||
-		errors.Is(err, transfer.ErrNotExist) || errors.Is(err, transfer.ErrNotSupported) {
-		return false
-	}
-	// syscall.Errno satisfies net.Error (it has Timeout and Temporary), so it is judged first, by
-	// its number, wherever it comes from.
-	var errno syscall.Errno
-	if errors.As(err, &errno) {
-		return networkErrno(errno)
-	}
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-		return true
-	}
-	var dns *net.DNSError
-	if errors.As(err, &dns) {
-		return dns.IsTimeout || dns.IsTemporary
-	}
-	var oe *net.OpError
-	if errors.As(err, &oe) {
-		return true
-	}
-	// Other net.Errors (url.Error wraps every failure of an HTTP client, a bad certificate
-	// included): only a timeout.
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
-}
-
-// networkErrno says whether an error number is one of the network's passing failures.
-func networkErrno(e syscall.Errno) bool {
-	switch e {
-	case syscall.ECONNREFUSED, syscall.ECONNRESET, syscall.ECONNABORTED, syscall.EPIPE, syscall.ETIMEDOUT,
-		syscall.EHOSTUNREACH, syscall.ENETUNREACH, syscall.ENETDOWN, syscall.ENETRESET, syscall.EHOSTDOWN:
-		return true
-	}
-	return false
-}
+// Retryable says whether err is worth another try: whether the backend that returned it marked
+// it transient (transfer.Transient, transfer.Network) and nothing in it permanent. This package
+// knows no backend's error codes, nor the network's: each backend classifies its own failures.
+func Retryable(err error) bool { return transfer.IsTransient(err) }

@@ -45,14 +45,16 @@ func wrap(f *flaky, attempts int) (*Target, *[]time.Duration) {
 }
 
 func TestTransientRetriedThenSucceeds(t *testing.T) {
+	// As the backends return them: classified by the backend (transfer.Network for the
+	// network's failures, transfer.Transient for a server's "try later").
 	f := &flaky{errs: []error{
-		&net.OpError{Op: "dial", Err: &os.SyscallError{Syscall: "connect", Err: syscall.ECONNREFUSED}},
+		transfer.Network(&net.OpError{Op: "dial", Err: &os.SyscallError{Syscall: "connect", Err: syscall.ECONNREFUSED}}),
 		transfer.Transient(errors.New("S3: SlowDown: Please reduce your request rate.")),
-		fmt.Errorf("wrapped: %w", syscall.ECONNRESET),
+		transfer.Network(fmt.Errorf("wrapped: %w", syscall.ECONNRESET)),
 		// What an HTTP client returns when the server is down.
-		&url.Error{Op: "Put", URL: "https://h/x", Err: &net.OpError{Op: "dial", Err: syscall.ECONNREFUSED}},
-		fmt.Errorf("read response: %w", io.ErrUnexpectedEOF),
-		&url.Error{Op: "Get", URL: "https://h/x", Err: timeout{}},
+		transfer.Network(&url.Error{Op: "Put", URL: "https://h/x", Err: &net.OpError{Op: "dial", Err: syscall.ECONNREFUSED}}),
+		transfer.Network(fmt.Errorf("read response: %w", io.ErrUnexpectedEOF)),
+		fmt.Errorf("S3 upload: %w", transfer.Network(&url.Error{Op: "Get", URL: "https://h/x", Err: timeout{}})),
 	}}
 	tg, waits := wrap(f, 7)
 	if _, err := tg.Put(context.Background(), transfer.SIP{Name: "a"}); err != nil {
@@ -91,6 +93,14 @@ func TestPermanentFailsAtOnce(t *testing.T) {
 		// A certificate the client does not trust does not become trusted by waiting.
 		&url.Error{Op: "Post", URL: "https://vitam/ingest", Err: x509.UnknownAuthorityError{}},
 		&net.DNSError{Err: "no such host", Name: "nas.invalid", IsNotFound: true},
+		// The decorator reads only the backend's marks: a network failure no backend marked
+		// is not retried (the backends call transfer.Network).
+		&net.OpError{Op: "dial", Err: syscall.ECONNREFUSED},
+		fmt.Errorf("read response: %w", io.ErrUnexpectedEOF),
+		// Permanent wins over Transient anywhere in the chain.
+		transfer.Permanent(transfer.Transient(errors.New("503 but the backend knows better"))),
+		transfer.Transient(fmt.Errorf("x: %w", transfer.Permanent(errors.New("inner permanent")))),
+		transfer.Network(&fs.PathError{Op: "open", Path: "/srv/out/a", Err: syscall.EROFS}),
 	} {
 		f := &flaky{errs: []error{err}}
 		tg, _ := wrap(f, 5)

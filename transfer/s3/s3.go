@@ -69,47 +69,96 @@ type Target struct {
 	concurrency int
 }
 
-// Open builds the target from its URL. It fails at once, before any request, when the URL
-// carries credentials anywhere or when no credentials are configured.
+// Options tune the uploads; the zero value is usable. Where SIPs go and how the server is reached
+// is the URL's business (Config, ParseURL).
+type Options struct {
+	// PartSize and Concurrency of multipart uploads (defaults DefaultPartSize and
+	// DefaultConcurrency; parts are read from the file as they are sent, so memory does not depend
+	// on either); SIPs smaller than MultipartThreshold (default DefaultThreshold) go in one
+	// PutObject.
+	PartSize           int64
+	Concurrency        int
+	MultipartThreshold int64
+}
+
+// Config is what an s3:// URL says: s3://BUCKET/PREFIX?endpoint=…&region=…&path-style=true.
+type Config struct {
+	Bucket    string
+	Prefix    string // without surrounding slashes
+	Endpoint  string // http(s)://host:port; empty for AWS
+	Region    string // empty: AWS_REGION, else us-east-1
+	PathStyle bool
+	url       string // the URL without secrets, parameters in key order
+}
+
+// String is the URL the configuration was read from, without secrets (for a Config built by
+// hand: one written from its fields).
+func (c Config) String() string {
+	if c.url != "" {
+		return c.url
+	}
+	q := url.Values{}
+	if c.Endpoint != "" {
+		q.Set("endpoint", c.Endpoint)
+	}
+	if c.Region != "" {
+		q.Set("region", c.Region)
+	}
+	if c.PathStyle {
+		q.Set("path-style", "true")
+	}
+	u := url.URL{Scheme: "s3", Host: c.Bucket, RawQuery: q.Encode()}
+	if c.Prefix != "" {
+		u.Path = "/" + c.Prefix
+	}
+	return transfer.Redact(u.String())
+}
+
+// Open builds the target from its URL (ParseURL) and opts (New).
+func Open(ctx context.Context, raw string, opts Options) (*Target, error) {
+	c, err := ParseURL(raw)
+	if err != nil {
+		return nil, err
+	}
+	return New(ctx, c, opts)
+}
+
+// New builds the target. It fails at once, before any request, when no credentials are
+// configured: they come from the AWS SDK's standard chain only.
 //
 // The SDK retries nothing: the retry decorator (transfer/retry) is the one retry layer, so that a
 // failing request is tried --retries times with one backoff, not SDK tries × decorator tries with
 // two. With a custom endpoint (an on-premises store), the SDK never asks the EC2 instance metadata
 // service for credentials: it is AWS's, and outside AWS the request only times out.
-func Open(ctx context.Context, raw string, opts transfer.Options) (*Target, error) {
-	c, err := parse(raw)
-	if err != nil {
-		return nil, err
-	}
-	u, q, endpoint, pathStyle := c.u, c.q, c.endpoint, c.pathStyle
+func New(ctx context.Context, c Config, opts Options) (*Target, error) {
 	var loadOpts []func(*config.LoadOptions) error
-	if r := q.Get("region"); r != "" {
-		loadOpts = append(loadOpts, config.WithRegion(r))
+	if c.Region != "" {
+		loadOpts = append(loadOpts, config.WithRegion(c.Region))
 	}
-	if endpoint != "" {
+	if c.Endpoint != "" {
 		loadOpts = append(loadOpts, config.WithEC2IMDSClientEnableState(imds.ClientDisabled))
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, loadOpts...)
 	if err != nil {
-		return nil, fmt.Errorf("S3 target %s: AWS configuration: %w", transfer.Redact(raw), err)
+		return nil, fmt.Errorf("S3 target %s: AWS configuration: %w", c, err)
 	}
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1" // S3-compatible servers ignore it, but the signer needs one
 	}
 	if cfg.Credentials == nil {
-		return nil, fmt.Errorf("S3 target %s: no S3 credentials: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE", transfer.Redact(raw))
+		return nil, fmt.Errorf("S3 target %s: no S3 credentials: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE", c)
 	}
 	if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
-		if !credentialsConfigured() && endpoint != "" {
-			return nil, fmt.Errorf("S3 target %s: no S3 credentials: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE", transfer.Redact(raw))
+		if !credentialsConfigured() && c.Endpoint != "" {
+			return nil, fmt.Errorf("S3 target %s: no S3 credentials: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE", c)
 		}
-		return nil, fmt.Errorf("S3 target %s: credentials: %w", transfer.Redact(raw), err)
+		return nil, fmt.Errorf("S3 target %s: credentials: %w", c, err)
 	}
 	client := s3.NewFromConfig(cfg, func(o *s3.Options) {
-		if endpoint != "" {
-			o.BaseEndpoint = aws.String(endpoint)
+		if c.Endpoint != "" {
+			o.BaseEndpoint = aws.String(c.Endpoint)
 		}
-		o.UsePathStyle = pathStyle
+		o.UsePathStyle = c.PathStyle
 		// One retry layer: the decorator's (AWS_MAX_ATTEMPTS, which would wrap this one, is
 		// ignored too).
 		o.Retryer, o.RetryMaxAttempts = aws.NopRetryer{}, 0
@@ -119,7 +168,7 @@ func Open(ctx context.Context, raw string, opts transfer.Options) (*Target, erro
 		o.APIOptions = append(o.APIOptions, v4.SwapComputePayloadSHA256ForUnsignedPayloadMiddleware)
 	})
 	t := &Target{
-		client: client, bucket: u.Host, prefix: strings.Trim(u.Path, "/"), url: transfer.Redact(raw),
+		client: client, bucket: c.Bucket, prefix: strings.Trim(c.Prefix, "/"), url: c.String(),
 		partSize: opts.PartSize, threshold: opts.MultipartThreshold, concurrency: opts.Concurrency,
 	}
 	if t.prefix != "" {
@@ -142,47 +191,41 @@ func Open(ctx context.Context, raw string, opts transfer.Options) (*Target, erro
 
 // Check checks an s3:// URL as Open does, without reading any configuration or credentials.
 func Check(raw string) error {
-	_, err := parse(raw)
+	_, err := ParseURL(raw)
 	return err
 }
 
-type parsed struct {
-	u         *url.URL
-	q         url.Values
-	endpoint  string
-	pathStyle bool
-}
-
-func parse(raw string) (parsed, error) {
+// ParseURL reads an s3:// URL, refusing credentials in any part of it (they come from the
+// environment), unknown parameters and malformed values. It reads nothing else.
+func ParseURL(raw string) (Config, error) {
 	if where := redact.Credentials(raw); where != "" {
-		return parsed{}, fmt.Errorf("S3 target %s: credentials do not belong in the URL (%s holds some): set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE", transfer.Redact(raw), where)
+		return Config{}, fmt.Errorf("S3 target %s: credentials do not belong in the URL (%s holds some): set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE", transfer.Redact(raw), where)
 	}
 	u, err := url.Parse(raw)
 	if err != nil || u.Scheme != "s3" || u.Host == "" {
-		return parsed{}, fmt.Errorf("S3 target %q: want s3://bucket/prefix?endpoint=…&region=…&path-style=true", transfer.Redact(raw))
+		return Config{}, fmt.Errorf("S3 target %q: want s3://bucket/prefix?endpoint=…&region=…&path-style=true", transfer.Redact(raw))
 	}
 	q := u.Query()
 	for k := range q {
 		switch k {
 		case "endpoint", "region", "path-style":
 		default:
-			return parsed{}, fmt.Errorf("S3 target %s: unknown parameter %q (known: endpoint, region, path-style)", transfer.Redact(raw), k)
+			return Config{}, fmt.Errorf("S3 target %s: unknown parameter %q (known: endpoint, region, path-style)", transfer.Redact(raw), k)
 		}
 	}
-	endpoint := q.Get("endpoint")
-	if endpoint != "" {
-		eu, err := url.Parse(endpoint)
+	c := Config{Bucket: u.Host, Prefix: strings.Trim(u.Path, "/"), Endpoint: q.Get("endpoint"), Region: q.Get("region"), url: transfer.Redact(raw)}
+	if c.Endpoint != "" {
+		eu, err := url.Parse(c.Endpoint)
 		if err != nil || (eu.Scheme != "http" && eu.Scheme != "https") || eu.Host == "" {
-			return parsed{}, fmt.Errorf("S3 target %s: endpoint %q: want http(s)://host:port", transfer.Redact(raw), redact.URL(endpoint))
+			return Config{}, fmt.Errorf("S3 target %s: endpoint %q: want http(s)://host:port", transfer.Redact(raw), redact.URL(c.Endpoint))
 		}
 	}
-	pathStyle := false
 	if ps := q.Get("path-style"); ps != "" {
-		if pathStyle, err = strconv.ParseBool(ps); err != nil {
-			return parsed{}, fmt.Errorf("S3 target %s: path-style=%q: want true or false", transfer.Redact(raw), ps)
+		if c.PathStyle, err = strconv.ParseBool(ps); err != nil {
+			return Config{}, fmt.Errorf("S3 target %s: path-style=%q: want true or false", transfer.Redact(raw), ps)
 		}
 	}
-	return parsed{u: u, q: q, endpoint: endpoint, pathStyle: pathStyle}, nil
+	return c, nil
 }
 
 // credentialsConfigured says whether the environment names a source of credentials, whose own
@@ -201,9 +244,13 @@ func credentialsConfigured() bool {
 func (t *Target) Client() *s3.Client { return t.client }
 
 // Bucket and Key say where a SIP name lands.
-func (t *Target) Bucket() string             { return t.bucket }
-func (t *Target) Key(name string) string     { return t.prefix + name }
-func (t *Target) String() string             { return t.url }
+func (t *Target) Bucket() string         { return t.bucket }
+func (t *Target) Key(name string) string { return t.prefix + name }
+func (t *Target) String() string         { return t.url }
+
+// IndexedByName: SIPs are kept under their names (transfer.Indexed).
+func (t *Target) IndexedByName() {}
+
 func (t *Target) Close() error               { return nil }
 func (t *Target) location(key string) string { return "s3://" + t.bucket + "/" + key }
 
@@ -262,8 +309,8 @@ func (t *Target) Put(ctx context.Context, sip transfer.SIP) (transfer.Receipt, e
 	rcpt.SHA256 = sip.SHA256
 
 	meta := map[string]string{"sha256": sip.SHA256}
-	for k, v := range sip.Meta {
-		meta[metaKey(k)] = headerSafe(v)
+	for k, v := range origin(sip.Origin) {
+		meta[k] = headerSafe(v)
 	}
 	if sip.MessageID != "" {
 		meta["message-id"] = headerSafe(sip.MessageID)
@@ -271,7 +318,7 @@ func (t *Target) Put(ctx context.Context, sip transfer.SIP) (transfer.Receipt, e
 	if sip.ManifestDigest.Value != "" {
 		meta["manifest-digest"] = sip.ManifestDigest.String()
 	}
-	tagging := tags(sip.Meta)
+	tagging := tags(sip.Origin)
 	var lockMode types.ObjectLockMode
 	var until *time.Time
 	if r := sip.Retention; r != nil {
@@ -466,8 +513,9 @@ func notFound(err error) bool {
 
 // classify says which failures retrying can cure, for the retry decorator, which knows nothing of
 // S3: throttling, timeouts and 5xx are transient; BadDigest and the like are digest errors; other
-// 4xx answers are permanent. Failures without an answer (connection refused or reset) are left to
-// the decorator, which knows the network's.
+// 4xx answers are permanent. Failures without an answer are transient when they are the
+// network's (connection refused or reset, timeouts: transfer.Network), and left unmarked (not
+// retried) otherwise. This is the one list of S3 error codes in versement.
 func classify(err error) error {
 	var api smithy.APIError
 	if errors.As(err, &api) {
@@ -488,7 +536,7 @@ func classify(err error) error {
 			return transfer.Permanent(err)
 		}
 	}
-	return err
+	return transfer.Network(err)
 }
 
 func nilIfEmpty(s string) *string {
@@ -498,15 +546,15 @@ func nilIfEmpty(s string) *string {
 	return &s
 }
 
-// metaKey makes a metadata name HTTP-header-safe: lower case letters, digits and dashes.
-func metaKey(k string) string {
-	b := []byte(strings.ToLower(k))
-	for i, c := range b {
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-			b[i] = '-'
+// origin is a SIP's Origin as metadata (and tag) names and values; empty values are left out.
+func origin(o transfer.Origin) map[string]string {
+	m := map[string]string{}
+	for k, v := range map[string]string{"profile": o.Profile, "class": o.Class, "tier": o.Tier} {
+		if v != "" {
+			m[k] = v
 		}
 	}
-	return string(b)
+	return m
 }
 
 // headerSafe percent-encodes what an HTTP header cannot carry (non-ASCII, control characters).
@@ -520,12 +568,10 @@ func headerSafe(v string) string {
 }
 
 // tags: profile, class and tier as object tags, so that lifecycle rules can select on them.
-func tags(meta map[string]string) *string {
+func tags(o transfer.Origin) *string {
 	q := url.Values{}
-	for _, k := range []string{transfer.MetaProfile, transfer.MetaClass, transfer.MetaTier} {
-		if v := meta[k]; v != "" {
-			q.Set(k, v)
-		}
+	for k, v := range origin(o) {
+		q.Set(k, v)
 	}
 	if len(q) == 0 {
 		return nil

@@ -22,7 +22,7 @@ import (
 // the part's SHA-256), before completion, with no object stored and no multipart upload left.
 func TestMultipartFileChangedAfterHashingRefused(t *testing.T) {
 	s := testsvc.StartS3(t, testsvc.S3Options{})
-	tg := open(t, s, "depot", false, transfer.Options{PartSize: 5 << 20, MultipartThreshold: 6 << 20})
+	tg := open(t, s, "depot", false, ts3.Options{PartSize: 5 << 20, MultipartThreshold: 6 << 20})
 	for _, known := range []bool{true, false} {
 		sip := randomSIP(t, fmt.Sprintf("changed-%v.zip", known), 12<<20)
 		if !known {
@@ -72,7 +72,7 @@ func TestMultipartFileChangedAfterHashingRefused(t *testing.T) {
 // same name is a conflict.
 func TestPutWithoutKnownSHA256(t *testing.T) {
 	s := testsvc.StartS3(t, testsvc.S3Options{TLS: true})
-	tg := open(t, s, "depot", false, transfer.Options{PartSize: 5 << 20, MultipartThreshold: 6 << 20})
+	tg := open(t, s, "depot", false, ts3.Options{PartSize: 5 << 20, MultipartThreshold: 6 << 20})
 	ctx := context.Background()
 	for _, size := range []int64{4096, 5<<20 + 1, 13 << 20} { // one PutObject; threshold not reached; 3 parts
 		sip := randomSIP(t, "unknown.zip", size)

@@ -42,7 +42,7 @@ func env(t *testing.T, s *testsvc.S3) {
 	}
 }
 
-func open(t *testing.T, s *testsvc.S3, bucket string, lock bool, opts transfer.Options) *ts3.Target {
+func open(t *testing.T, s *testsvc.S3, bucket string, lock bool, opts ts3.Options) *ts3.Target {
 	t.Helper()
 	env(t, s)
 	ctx := context.Background()
@@ -78,7 +78,7 @@ func randomSIP(t testing.TB, name string, size int64) transfer.SIP {
 	return transfer.SIP{
 		Name: name, Path: p, SHA256: hex.EncodeToString(h.Sum(nil)), MessageID: "MSG-" + name,
 		ManifestDigest: transfer.Digest{Algo: "SHA-256", Value: strings.Repeat("ab", 32)},
-		Meta:           map[string]string{transfer.MetaProfile: "apogee", transfer.MetaClass: "etudiant", transfer.MetaTier: "final"},
+		Origin:         transfer.Origin{Profile: "apogee", Class: "etudiant", Tier: "final"},
 	}
 }
 
@@ -100,7 +100,7 @@ func TestPutSmallAndLargeOverHTTPAndHTTPS(t *testing.T) {
 		name := map[bool]string{false: "http", true: "https"}[tlsOn]
 		t.Run(name, func(t *testing.T) {
 			s := testsvc.StartS3(t, testsvc.S3Options{TLS: tlsOn})
-			tg := open(t, s, "depot", false, transfer.Options{})
+			tg := open(t, s, "depot", false, ts3.Options{})
 			ctx := context.Background()
 			for _, size := range sizes {
 				sip := randomSIP(t, "sip-"+name+"-"+time.Now().Format("150405.000000")+".zip", size)
@@ -154,7 +154,7 @@ func TestPutSmallAndLargeOverHTTPAndHTTPS(t *testing.T) {
 
 func TestCorruptUploadRejectedByServer(t *testing.T) {
 	s := testsvc.StartS3(t, testsvc.S3Options{})
-	tg := open(t, s, "depot", false, transfer.Options{})
+	tg := open(t, s, "depot", false, ts3.Options{})
 	sip := randomSIP(t, "corrupt.zip", 4096)
 	// The SIP's recorded SHA-256 no longer matches its bytes: as if a bit flipped after it was
 	// written. The server must refuse the upload (BadDigest) and nothing must be stored.
@@ -184,7 +184,7 @@ func TestCorruptUploadRejectedByServer(t *testing.T) {
 
 func TestCorruptMultipartAbortedBeforeCompletion(t *testing.T) {
 	s := testsvc.StartS3(t, testsvc.S3Options{})
-	tg := open(t, s, "depot", false, transfer.Options{PartSize: 5 << 20, MultipartThreshold: 6 << 20})
+	tg := open(t, s, "depot", false, ts3.Options{PartSize: 5 << 20, MultipartThreshold: 6 << 20})
 	sip := randomSIP(t, "corrupt-mp.zip", 12<<20)
 	sip.SHA256 = strings.Repeat("0", 64)
 	_, err := tg.Put(context.Background(), sip)
@@ -198,7 +198,7 @@ func TestCorruptMultipartAbortedBeforeCompletion(t *testing.T) {
 
 func TestSameNameDifferentContentIsAConflict(t *testing.T) {
 	s := testsvc.StartS3(t, testsvc.S3Options{})
-	tg := open(t, s, "depot", false, transfer.Options{})
+	tg := open(t, s, "depot", false, ts3.Options{})
 	ctx := context.Background()
 	a := randomSIP(t, "same.zip", 2048)
 	if _, err := tg.Put(ctx, a); err != nil {
@@ -217,7 +217,7 @@ func TestSameNameDifferentContentIsAConflict(t *testing.T) {
 
 func TestObjectLockPreventsDeletion(t *testing.T) {
 	s := testsvc.StartS3(t, testsvc.S3Options{})
-	tg := open(t, s, "locked", true, transfer.Options{})
+	tg := open(t, s, "locked", true, ts3.Options{})
 	ctx := context.Background()
 	sip := randomSIP(t, "locked.zip", 4096)
 	sip.Retention = &transfer.Retention{Mode: "COMPLIANCE", Until: time.Now().Add(24 * time.Hour)}
@@ -252,7 +252,7 @@ func TestServerKilledMidUploadRerunCompletes(t *testing.T) {
 		t.Skip("large upload")
 	}
 	s := testsvc.StartS3(t, testsvc.S3Options{})
-	tg := open(t, s, "depot", false, transfer.Options{PartSize: 5 << 20, MultipartThreshold: 6 << 20, Concurrency: 2})
+	tg := open(t, s, "depot", false, ts3.Options{PartSize: 5 << 20, MultipartThreshold: 6 << 20, Concurrency: 2})
 	sip := randomSIP(t, "killed.zip", 60<<20)
 	ctx := context.Background()
 	done := make(chan error, 1)
@@ -308,8 +308,8 @@ func partsOnDisk(root string) bool {
 // call, the server restarted during the backoff, one object stored.
 func TestRetryRidesOutARestart(t *testing.T) {
 	s := testsvc.StartS3(t, testsvc.S3Options{})
-	tg := open(t, s, "depot", false, transfer.Options{})
-	rt, err := targets.Open(context.Background(), tg.String(), transfer.Options{Retries: 5, RetryBackoff: 200 * time.Millisecond})
+	tg := open(t, s, "depot", false, ts3.Options{})
+	rt, err := targets.Open(context.Background(), tg.String(), targets.Options{Retries: 5, RetryBackoff: 200 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -330,12 +330,12 @@ func TestRetryRidesOutARestart(t *testing.T) {
 // Probe, the preflight: the bucket is there and the credentials may use it.
 func TestProbe(t *testing.T) {
 	s := testsvc.StartS3(t, testsvc.S3Options{})
-	tg := open(t, s, "depot", false, transfer.Options{})
+	tg := open(t, s, "depot", false, ts3.Options{})
 	ctx := context.Background()
 	if err := tg.Probe(ctx); err != nil {
 		t.Fatal(err)
 	}
-	missing, err := ts3.Open(ctx, "s3://nodepot/sips?endpoint="+s.Endpoint+"&path-style=true", transfer.Options{})
+	missing, err := ts3.Open(ctx, "s3://nodepot/sips?endpoint="+s.Endpoint+"&path-style=true", ts3.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -346,7 +346,7 @@ func TestProbe(t *testing.T) {
 		t.Fatalf("got  %v\nwant %s (permanent)", err, want)
 	}
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "wrong")
-	denied, err := ts3.Open(ctx, tg.String(), transfer.Options{})
+	denied, err := ts3.Open(ctx, tg.String(), ts3.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -370,7 +370,7 @@ func BenchmarkPut(b *testing.B) {
 			b.Setenv("AWS_CONFIG_FILE", filepath.Join(b.TempDir(), "none"))
 			b.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(b.TempDir(), "none"))
 			ctx := context.Background()
-			tg, err := ts3.Open(ctx, "s3://bench?endpoint="+s.Endpoint+"&path-style=true", transfer.Options{})
+			tg, err := ts3.Open(ctx, "s3://bench?endpoint="+s.Endpoint+"&path-style=true", ts3.Options{})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -393,9 +393,9 @@ func BenchmarkPut(b *testing.B) {
 // TLS verification stays on: without the server's CA in AWS_CA_BUNDLE, nothing is sent.
 func TestHTTPSWithoutTheCAFails(t *testing.T) {
 	s := testsvc.StartS3(t, testsvc.S3Options{TLS: true})
-	tg := open(t, s, "depot", false, transfer.Options{})
+	tg := open(t, s, "depot", false, ts3.Options{})
 	t.Setenv("AWS_CA_BUNDLE", "")
-	untrusting, err := ts3.Open(context.Background(), tg.String(), transfer.Options{})
+	untrusting, err := ts3.Open(context.Background(), tg.String(), ts3.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -411,7 +411,7 @@ func TestHTTPSWithoutTheCAFails(t *testing.T) {
 // verify --target on S3 compares the server's own checksum with the one recorded at upload.
 func TestLedgerVerifyAgainstS3Multipart(t *testing.T) {
 	s := testsvc.StartS3(t, testsvc.S3Options{})
-	tg := open(t, s, "depot", false, transfer.Options{PartSize: 5 << 20, MultipartThreshold: 6 << 20})
+	tg := open(t, s, "depot", false, ts3.Options{PartSize: 5 << 20, MultipartThreshold: 6 << 20})
 	ctx := context.Background()
 	p := filepath.Join(t.TempDir(), "ledger.jsonl")
 	l, err := ledger.Open(p)

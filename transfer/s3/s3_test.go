@@ -54,7 +54,7 @@ func TestURLErrors(t *testing.T) {
 		"s3://bucket?path-style=maybe":               `S3 target s3://bucket?path-style=maybe: path-style="maybe": want true or false`,
 		"s3://bucket?endpoint=http://h&x=1":          `S3 target s3://bucket?endpoint=http://h&x=1: unknown parameter "x" (known: endpoint, region, path-style)`,
 	} {
-		_, err := ts3.Open(context.Background(), raw, transfer.Options{})
+		_, err := ts3.Open(context.Background(), raw, ts3.Options{})
 		if err == nil || err.Error() != want {
 			t.Errorf("%s:\n got %v\nwant %s", raw, err, want)
 		}
@@ -78,7 +78,7 @@ func TestNoCredentialsNeverAsksEC2Metadata(t *testing.T) {
 	t.Setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.URL)
 	raw := "s3://depot/sips?endpoint=http://127.0.0.1:1&path-style=true"
 	start := time.Now()
-	_, err := ts3.Open(context.Background(), raw, transfer.Options{})
+	_, err := ts3.Open(context.Background(), raw, ts3.Options{})
 	want := "S3 target s3://depot/sips?endpoint=http://127.0.0.1:1&path-style=true: no S3 credentials: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE"
 	if err == nil || err.Error() != want {
 		t.Fatalf("got %v\nwant %s", err, want)
@@ -90,7 +90,7 @@ func TestNoCredentialsNeverAsksEC2Metadata(t *testing.T) {
 		t.Fatalf("Open took %v", d)
 	}
 	// Through targets.Open (what the commands call), the same message.
-	if _, err := targets.Open(context.Background(), raw, transfer.Options{}); err == nil || err.Error() != want {
+	if _, err := targets.Open(context.Background(), raw, targets.Options{}); err == nil || err.Error() != want {
 		t.Fatalf("targets.Open: got %v", err)
 	}
 }
@@ -111,7 +111,7 @@ func TestOneRetryLayer(t *testing.T) {
 	defer srv.Close()
 	raw := "s3://depot/sips?endpoint=" + srv.URL + "&path-style=true"
 
-	direct, err := ts3.Open(context.Background(), raw, transfer.Options{})
+	direct, err := ts3.Open(context.Background(), raw, ts3.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +122,7 @@ func TestOneRetryLayer(t *testing.T) {
 	}
 
 	hits.Store(0)
-	tg, err := targets.Open(context.Background(), raw, transfer.Options{Retries: 2, RetryBackoff: time.Millisecond})
+	tg, err := targets.Open(context.Background(), raw, targets.Options{Retries: 2, RetryBackoff: time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,5 +134,24 @@ func TestOneRetryLayer(t *testing.T) {
 		"https response error StatusCode: 503, RequestID: , HostID: , api error ServiceUnavailable: Service Unavailable"
 	if err == nil || err.Error() != want {
 		t.Fatalf("got  %v\nwant %s", err, want)
+	}
+}
+
+// The s3 backend reads its own URL; a Config built by hand names the same target.
+func TestParseURL(t *testing.T) {
+	raw := "s3://depot/apogee/sips/?region=eu-west-3&path-style=true&endpoint=https://s3.example.org:9000"
+	c, err := ts3.ParseURL(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := ts3.Config{Bucket: "depot", Prefix: "apogee/sips", Endpoint: "https://s3.example.org:9000", Region: "eu-west-3", PathStyle: true}
+	if c.Bucket != want.Bucket || c.Prefix != want.Prefix || c.Endpoint != want.Endpoint || c.Region != want.Region || !c.PathStyle {
+		t.Fatalf("%+v", c)
+	}
+	if c.String() != transfer.Redact(raw) {
+		t.Errorf("String %s, want %s", c, transfer.Redact(raw))
+	}
+	if got := want.String(); got != "s3://depot/apogee/sips?endpoint=https://s3.example.org:9000&path-style=true&region=eu-west-3" {
+		t.Errorf("a Config built by hand: %s", got)
 	}
 }

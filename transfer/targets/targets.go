@@ -4,7 +4,9 @@
 //	s3://bucket/prefix?…        an S3 drop zone
 //	vitam+https://host:port?…   VITAM ingest-external
 //
-// Each backend parses its own URL. A URL carrying credentials in any part (user info, or a URL
+// Each backend parses its own URL (dir.ParseURL, s3.ParseURL, vitam.ParseURL) and takes its own
+// Options (Options.S3, Options.VITAM); this package only dispatches on the scheme and adds the
+// decorators. A URL carrying credentials in any part (user info, or a URL
 // with user info nested in a parameter such as endpoint= or admin=) is refused whatever its
 // scheme: credentials come from the environment or files, and a target's URL goes into logs,
 // reports, state.db and the hash-chained ledger, where a secret could never be scrubbed.
@@ -14,10 +16,11 @@ package targets
 
 import (
 	"context"
-	"crypto/tls"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/versement/versement/internal/redact"
 	"github.com/versement/versement/transfer"
@@ -28,10 +31,35 @@ import (
 	"github.com/versement/versement/transfer/vitam"
 )
 
+// Options tune how Open builds a target: the decorators' settings here, each backend's own in
+// its field. The zero value is usable.
+type Options struct {
+	// DryRun: dir and s3 are wrapped in the dry-run decorator, which sends nothing and says what
+	// it would do; vitam sends with X-Context-Id BLANK_TEST (VITAM checks the SIP, stores
+	// nothing; vitam.Options.BlankTest).
+	DryRun bool
+	// Retries bounds the retry decorator: 0 means retry.DefaultPolicy, < 0 disables it.
+	// RetryBackoff is its first backoff (default retry.DefaultPolicy's).
+	Retries      int
+	RetryBackoff time.Duration
+	Logger       *slog.Logger
+
+	S3    s3.Options    // multipart uploads
+	VITAM vitam.Options // polling, application id
+}
+
+// Log returns the logger to use.
+func (o Options) Log() *slog.Logger {
+	if o.Logger != nil {
+		return o.Logger
+	}
+	return slog.Default()
+}
+
 // Check says whether Open would accept raw's syntax, without opening anything: no folder is
 // created, no configuration, credential or certificate is read, nothing is sent. For checking a
 // jobs file, and for the preflight of a run that must create nothing when it fails. The messages
-// are Open's.
+// are Open's: each backend parses its own URL (dir.ParseURL, s3.ParseURL, vitam.ParseURL).
 func Check(raw string) error {
 	scheme, err := precheck(raw)
 	if err != nil {
@@ -39,15 +67,11 @@ func Check(raw string) error {
 	}
 	switch scheme {
 	case "dir":
-		_, _, err = dir.Parse(raw)
+		err = dir.Check(raw)
 	case "s3":
 		err = s3.Check(raw)
 	case "vitam+https":
-		// The client certificate is not read here: an empty TLS configuration stands in for it.
-		var t *vitam.Target
-		if t, err = vitam.New(raw, transfer.Options{}, &tls.Config{}); err == nil {
-			t.Close()
-		}
+		err = vitam.Check(raw)
 	}
 	return err
 }
@@ -74,7 +98,7 @@ func precheck(raw string) (string, error) {
 
 // Open returns the target for raw, wrapped in retries (unless opts.Retries < 0) and, for dir and
 // s3, in the dry-run decorator when opts.DryRun is set (VITAM's dry run is its BLANK_TEST context).
-func Open(ctx context.Context, raw string, opts transfer.Options) (transfer.Target, error) {
+func Open(ctx context.Context, raw string, opts Options) (transfer.Target, error) {
 	// The URL first, so that a mistake in it is what the user reads, not a missing certificate.
 	if err := Check(raw); err != nil {
 		return nil, err
@@ -88,9 +112,11 @@ func Open(ctx context.Context, raw string, opts transfer.Options) (transfer.Targ
 	case "dir":
 		t, err = dir.Open(raw)
 	case "s3":
-		t, err = s3.Open(ctx, raw, opts)
+		t, err = s3.Open(ctx, raw, opts.S3)
 	case "vitam+https":
-		t, err = vitam.Open(ctx, raw, opts)
+		vo := opts.VITAM
+		vo.BlankTest = vo.BlankTest || opts.DryRun
+		t, err = vitam.Open(ctx, raw, vo)
 	}
 	if err != nil {
 		return nil, err

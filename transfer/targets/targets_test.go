@@ -31,7 +31,7 @@ func TestReadOnlyDirTargetFailsAtOnce(t *testing.T) {
 		t.Cleanup(func() { os.Chmod(root, 0o755) })
 	}
 	var logs bytes.Buffer
-	tg, err := targets.Open(context.Background(), "dir://"+root, transfer.Options{Retries: 4, RetryBackoff: time.Second,
+	tg, err := targets.Open(context.Background(), "dir://"+root, targets.Options{Retries: 4, RetryBackoff: time.Second,
 		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	if err != nil {
 		t.Fatal(err)
@@ -51,7 +51,7 @@ func TestReadOnlyDirTargetFailsAtOnce(t *testing.T) {
 
 // Only a target that can resume says so, through every decorator.
 func TestResumerOnlyWhereTheTargetHasIt(t *testing.T) {
-	for _, opts := range []transfer.Options{{}, {DryRun: true}, {Retries: -1}} {
+	for _, opts := range []targets.Options{{}, {DryRun: true}, {Retries: -1}} {
 		tg, err := targets.Open(context.Background(), "dir://"+t.TempDir(), opts)
 		if err != nil {
 			t.Fatal(err)
@@ -81,7 +81,7 @@ func TestCredentialsRefusedEverywhere(t *testing.T) {
 		"dir://u:S3KR1T@host/srv": "dir target dir://u:xxxxx@host/srv: a dir:// URL names a local folder and holds no credentials (user info holds some)",
 		"ftp://u:S3KR1T@h/x":      "target ftp://u:xxxxx@h/x: credentials do not belong in the URL (user info holds some): they come from the environment or files",
 	} {
-		_, err := targets.Open(context.Background(), raw, transfer.Options{})
+		_, err := targets.Open(context.Background(), raw, targets.Options{})
 		if err == nil || err.Error() != want {
 			t.Errorf("%s:\n got %v\nwant %s", raw, err, want)
 		}
@@ -124,7 +124,7 @@ func TestCheckCreatesNothing(t *testing.T) {
 		if err == nil || err.Error() != want {
 			t.Errorf("%s:\n got %v\nwant %s", raw, err, want)
 		}
-		if _, oerr := targets.Open(context.Background(), raw, transfer.Options{}); oerr == nil || oerr.Error() != err.Error() {
+		if _, oerr := targets.Open(context.Background(), raw, targets.Options{}); oerr == nil || oerr.Error() != err.Error() {
 			t.Errorf("%s: Open says %v, Check %v", raw, oerr, err)
 		}
 	}

@@ -24,7 +24,7 @@ import (
 func TestFaithfulIngestBuildsATRFromManifest(t *testing.T) {
 	client := vitamtest.NewClient(t, "versement client")
 	s := vitamtest.Start(t, "", client.Pool)
-	tg := target(t, s, client, "", transfer.Options{})
+	tg := target(t, s, client, "", vitam.Options{})
 	photo := bytes.Repeat([]byte{0xff, 0xd8, 0xff, 0xe0}, 5000)
 	r, err := tg.Put(context.Background(), sipWith(t, "APOGEE-ETU-final-1", "IC-000001", photo))
 	if err != nil {
@@ -39,7 +39,7 @@ func TestFaithfulIngestBuildsATRFromManifest(t *testing.T) {
 func TestFaithfulContractNotInManifest(t *testing.T) {
 	client := vitamtest.NewClient(t, "versement client")
 	s := vitamtest.Start(t, "", client.Pool)
-	tg := target(t, s, client, "", transfer.Options{})
+	tg := target(t, s, client, "", vitam.Options{})
 	_, err := tg.Put(context.Background(), sipWith(t, "M-1", "", nil))
 	if !errors.Is(err, transfer.ErrRejected) || !strings.Contains(err.Error(), "ReplyCode KO; CHECK_HEADER.CHECK_CONTRACT_INGEST KO (no ArchivalAgreement in the manifest)") {
 		t.Fatalf("want KO CONTRACT_NOT_IN_MANIFEST, got %v", err)
@@ -54,7 +54,7 @@ func TestPollingGoesToAccessExternal(t *testing.T) {
 	roots.AddCert(s.Certificate())
 	cfg := &tls.Config{Certificates: []tls.Certificate{client.Cert}, RootCAs: roots}
 	// admin= pointing at ingest-external, as the old default did: VITAM answers 404 there.
-	tg, err := vitam.New("vitam+https://"+s.Host()+"?tenant=1&poll=1ms&timeout=50ms&admin=https://"+s.Host(), transfer.Options{}, cfg)
+	tg, err := vitam.New("vitam+https://"+s.Host()+"?tenant=1&poll=1ms&timeout=50ms&admin=https://"+s.Host(), vitam.Options{}, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +64,7 @@ func TestPollingGoesToAccessExternal(t *testing.T) {
 		t.Fatalf("polling ingest-external: %v", err)
 	}
 	// The default for VITAM's ingest port is the same host on 8444.
-	tg2, err := vitam.New("vitam+https://127.0.0.1:8443?tenant=0&poll=1ms&timeout=20ms", transfer.Options{}, cfg)
+	tg2, err := vitam.New("vitam+https://127.0.0.1:8443?tenant=0&poll=1ms&timeout=20ms", vitam.Options{}, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +80,7 @@ func TestPausedFatalNeedsAdministrator(t *testing.T) {
 	client := vitamtest.NewClient(t, "versement client")
 	s := vitamtest.Start(t, "", client.Pool)
 	s.Fail = vitamtest.FailPauseFatal
-	tg := target(t, s, client, "&timeout=1h", transfer.Options{})
+	tg := target(t, s, client, "&timeout=1h", vitam.Options{})
 	start := time.Now()
 	r, err := tg.Put(context.Background(), sip(t, "M-1"))
 	if err == nil || !strings.Contains(err.Error(), "VITAM paused the operation on a FATAL step (PAUSE/FATAL): nothing more happens until VITAM's administrator resumes or cancels it; no ATR yet, and the SIP must not be sent again meanwhile") {
@@ -97,7 +97,7 @@ func TestResumeAfterPurgeFetchesATR(t *testing.T) {
 	client := vitamtest.NewClient(t, "versement client")
 	s := vitamtest.Start(t, "", client.Pool)
 	s.Running = -1
-	tg := target(t, s, client, "&timeout=30ms", transfer.Options{})
+	tg := target(t, s, client, "&timeout=30ms", vitam.Options{})
 	r, err := tg.Put(context.Background(), sip(t, "M-1"))
 	if err == nil || r.Operation == "" {
 		t.Fatalf("first Put should time out with an operation: %v", err)
@@ -105,7 +105,7 @@ func TestResumeAfterPurgeFetchesATR(t *testing.T) {
 	s.Finish()
 	s.Purge()
 	heads := s.Heads()
-	r2, err := target(t, s, client, "&timeout=1h", transfer.Options{}).Resume(context.Background(), sip(t, "M-1"), r.Operation)
+	r2, err := target(t, s, client, "&timeout=1h", vitam.Options{}).Resume(context.Background(), sip(t, "M-1"), r.Operation)
 	if err != nil || r2.ReplyCode != "OK" {
 		t.Fatalf("resume after purge: %q %v", r2.ReplyCode, err)
 	}
@@ -122,7 +122,7 @@ func TestUploadFailuresRetryOnlyWhatVITAMMarksNotStarted(t *testing.T) {
 	client := vitamtest.NewClient(t, "versement client")
 	s := vitamtest.Start(t, "", client.Pool)
 	s.Fail, s.FailTimes = vitamtest.FailEarly500, 1
-	tg := target(t, s, client, "", transfer.Options{})
+	tg := target(t, s, client, "", vitam.Options{})
 	_, err := tg.Put(context.Background(), sip(t, "M-1"))
 	var tr *transfer.TransientError
 	if !errors.As(err, &tr) || !strings.Contains(err.Error(), `500 Internal Server Error before the ingest started`) || !strings.Contains(err.Error(), `VITAM says "workspace unavailable: the ingest did not start" (code 500, context INGEST_EXTERNAL, state FATAL, message Internal Server Error)`) {
@@ -134,7 +134,7 @@ func TestUploadFailuresRetryOnlyWhatVITAMMarksNotStarted(t *testing.T) {
 	for _, mode := range []string{vitamtest.FailProxy502, vitamtest.FailProxy504} {
 		p := vitamtest.Start(t, "", client.Pool)
 		p.Fail = mode
-		tg := target(t, p, client, "", transfer.Options{})
+		tg := target(t, p, client, "", vitam.Options{})
 		r, err := tg.Put(context.Background(), sip(t, "M-2"))
 		var perm *transfer.PermanentError
 		if !errors.As(err, &perm) || r.Operation != vitam.OperationUnknown || !strings.Contains(err.Error(), `from something in front of VITAM, after the SIP may have reached it (look for an ingest of message "M-2" by application "versement" in VITAM before resending)`) {
@@ -156,7 +156,7 @@ func TestServerNameMismatch(t *testing.T) {
 	cfg := &tls.Config{Certificates: []tls.Certificate{client.Cert}, RootCAs: roots}
 	host := strings.Replace(s.Host(), "127.0.0.1", "localhost", 1) // httptest's certificate names example.com and IPs
 	names := strings.Join(s.Certificate().DNSNames, ", ")
-	tg, err := vitam.New("vitam+https://"+host+"?tenant=1&poll=1ms&admin="+s.AdminURL(), transfer.Options{}, cfg)
+	tg, err := vitam.New("vitam+https://"+host+"?tenant=1&poll=1ms&admin="+s.AdminURL(), vitam.Options{}, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +165,7 @@ func TestServerNameMismatch(t *testing.T) {
 		t.Fatalf("name mismatch: %v", err)
 	}
 	tg.Close()
-	tg, err = vitam.New("vitam+https://"+host+"?tenant=1&poll=1ms&server-name=example.com&admin="+strings.Replace(s.AdminURL(), "127.0.0.1", "localhost", 1), transfer.Options{}, cfg)
+	tg, err = vitam.New("vitam+https://"+host+"?tenant=1&poll=1ms&server-name=example.com&admin="+strings.Replace(s.AdminURL(), "127.0.0.1", "localhost", 1), vitam.Options{}, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +179,7 @@ func TestServerNameMismatch(t *testing.T) {
 func TestWrongContentTypeIs415(t *testing.T) {
 	client := vitamtest.NewClient(t, "versement client")
 	s := vitamtest.Start(t, "", client.Pool)
-	tg := target(t, s, client, "", transfer.Options{})
+	tg := target(t, s, client, "", vitam.Options{})
 	if _, err := tg.Put(context.Background(), sip(t, "M-1")); err != nil {
 		t.Fatal(err)
 	}
@@ -212,7 +212,7 @@ func TestFaithfulServerRefusesWhatCommonsCompressRefuses(t *testing.T) {
 	f.Close()
 	bad := good
 	bad.Path = old
-	tg := target(t, s, client, "", transfer.Options{})
+	tg := target(t, s, client, "", vitam.Options{})
 	if _, err := tg.Put(context.Background(), bad); err == nil || !strings.Contains(err.Error(), "PAUSE/FATAL") {
 		t.Fatalf("old layout: %v", err)
 	}
@@ -225,7 +225,7 @@ func TestFaithfulServerRefusesWhatCommonsCompressRefuses(t *testing.T) {
 func TestFaithfulManifestDigestChecked(t *testing.T) {
 	client := vitamtest.NewClient(t, "versement client")
 	s := vitamtest.Start(t, "", client.Pool)
-	tg := target(t, s, client, "", transfer.Options{})
+	tg := target(t, s, client, "", vitam.Options{})
 	bad := sip(t, "M-1")
 	bad.ManifestDigest.Value = strings.Repeat("0", 128)
 	_, err := tg.Put(context.Background(), bad)

@@ -87,13 +87,70 @@ type Target struct {
 	sleep         func(context.Context, time.Duration) error
 }
 
-// Open builds the target from its URL and the TLS files named by the environment.
-func Open(ctx context.Context, raw string, opts transfer.Options) (*Target, error) {
+// Options tune a target beyond what its URL says; the zero value is usable. The URL's
+// parameters (poll=, timeout=, application-id=) win over these defaults.
+type Options struct {
+	// BlankTest sends with X-Context-Id BLANK_TEST: VITAM checks the SIP and stores nothing
+	// (versement's dry run).
+	BlankTest bool
+	// PollInterval between status requests (default DefaultPollInterval: VITAM asks for no less
+	// than a minute); PollTimeout bounds the wait for one operation (default DefaultPollTimeout).
+	PollInterval time.Duration
+	PollTimeout  time.Duration
+	// ApplicationID is sent as X-Application-Id (default "versement").
+	ApplicationID string
+}
+
+// Config is what a vitam+https:// URL says.
+type Config struct {
+	Ingest, Admin  string // https://host:port of ingest-external and of access-external
+	Tenant         int
+	ApplicationID  string // application-id=; empty: Options.ApplicationID, else "versement"
+	AccessContract string // access-contract=, sent on the ATR download
+	ServerName     string // server-name=: the DNS name VITAM's certificates carry
+	PollInterval   time.Duration
+	PollTimeout    time.Duration
+	url            string // the URL without secrets, parameters in key order
+}
+
+// String is the URL the configuration was read from, without secrets (for a Config built by
+// hand: one written from its fields).
+func (c Config) String() string {
+	if c.url != "" {
+		return c.url
+	}
+	q := url.Values{"tenant": {strconv.Itoa(c.Tenant)}}
+	for k, v := range map[string]string{"admin": c.Admin, "application-id": c.ApplicationID, "access-contract": c.AccessContract, "server-name": c.ServerName} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	for k, d := range map[string]time.Duration{"poll": c.PollInterval, "timeout": c.PollTimeout} {
+		if d > 0 {
+			q.Set(k, d.String())
+		}
+	}
+	return transfer.Redact("vitam+https://" + strings.TrimPrefix(c.Ingest, "https://") + "?" + q.Encode())
+}
+
+// Open builds the target from its URL (ParseURL) and the TLS files named by the environment
+// (TLSConfigFromEnv). The URL is read first, so that a mistake in it is what the user reads.
+func Open(ctx context.Context, raw string, opts Options) (*Target, error) {
+	c, err := ParseURL(raw)
+	if err != nil {
+		return nil, err
+	}
 	tlsCfg, err := TLSConfigFromEnv()
 	if err != nil {
 		return nil, err
 	}
-	return New(raw, opts, tlsCfg)
+	return NewTarget(c, opts, tlsCfg)
+}
+
+// Check checks a vitam+https:// URL as Open does, reading no certificate.
+func Check(raw string) error {
+	_, err := ParseURL(raw)
+	return err
 }
 
 // TLSConfigFromEnv loads the client certificate, key and CA bundle named by the environment.
@@ -123,76 +180,110 @@ func TLSConfigFromEnv() (*tls.Config, error) {
 }
 
 // New builds the target with an explicit TLS configuration (tests; callers with their own PKI).
-func New(raw string, opts transfer.Options, tlsCfg *tls.Config) (*Target, error) {
+func New(raw string, opts Options, tlsCfg *tls.Config) (*Target, error) {
+	c, err := ParseURL(raw)
+	if err != nil {
+		return nil, err
+	}
+	return NewTarget(c, opts, tlsCfg)
+}
+
+// ParseURL reads a vitam+https:// URL: tenant (required), admin, application-id,
+// access-contract, server-name, poll, timeout. It reads nothing else.
+func ParseURL(raw string) (Config, error) {
 	u, err := url.Parse(raw)
 	if err != nil || u.Scheme != "vitam+https" || u.Host == "" {
-		return nil, fmt.Errorf("VITAM target %q: want vitam+https://host:port?tenant=N", transfer.Redact(raw))
+		return Config{}, fmt.Errorf("VITAM target %q: want vitam+https://host:port?tenant=N", transfer.Redact(raw))
 	}
 	if u.User != nil {
-		return nil, fmt.Errorf("VITAM target %s: no credentials in the URL: VITAM authenticates the client certificate (%s, %s)", transfer.Redact(raw), EnvCert, EnvKey)
+		return Config{}, fmt.Errorf("VITAM target %s: no credentials in the URL: VITAM authenticates the client certificate (%s, %s)", transfer.Redact(raw), EnvCert, EnvKey)
 	}
 	q := u.Query()
-	t := &Target{
-		ingest: "https://" + u.Host, admin: "https://" + u.Host, appID: opts.ApplicationID,
-		blankTest: opts.DryRun, poll: opts.PollInterval, timeout: opts.PollTimeout, sleep: transfer.Sleep,
-	}
+	c := Config{Ingest: "https://" + u.Host}
 	for k := range q {
 		switch k {
 		case "tenant", "admin", "application-id", "access-contract", "poll", "timeout", "server-name":
 		default:
-			return nil, fmt.Errorf("VITAM target %s: unknown parameter %q (known: tenant, admin, application-id, access-contract, poll, timeout, server-name)", transfer.Redact(raw), k)
+			return Config{}, fmt.Errorf("VITAM target %s: unknown parameter %q (known: tenant, admin, application-id, access-contract, poll, timeout, server-name)", transfer.Redact(raw), k)
 		}
 	}
-	if t.tenant, err = strconv.Atoi(q.Get("tenant")); err != nil || t.tenant < 0 {
-		return nil, fmt.Errorf("VITAM target %s: tenant=%q: want a tenant number, e.g. ?tenant=0", transfer.Redact(raw), q.Get("tenant"))
+	if c.Tenant, err = strconv.Atoi(q.Get("tenant")); err != nil || c.Tenant < 0 {
+		return Config{}, fmt.Errorf("VITAM target %s: tenant=%q: want a tenant number, e.g. ?tenant=0", transfer.Redact(raw), q.Get("tenant"))
 	}
 	if a := q.Get("admin"); a != "" {
 		au, err := url.Parse(a)
 		if err != nil || au.Scheme != "https" || au.Host == "" {
-			return nil, fmt.Errorf("VITAM target %s: admin=%q: want https://host:port of access-external", transfer.Redact(raw), a)
+			return Config{}, fmt.Errorf("VITAM target %s: admin=%q: want https://host:port of access-external", transfer.Redact(raw), a)
 		}
-		t.admin = "https://" + au.Host
+		c.Admin = "https://" + au.Host
 	} else if u.Port() == "8443" {
 		// VITAM's default deployment: ingest-external on 8443, access-external (which serves
 		// /admin-external) on 8444 of the same host.
-		t.admin = "https://" + net.JoinHostPort(u.Hostname(), "8444")
+		c.Admin = "https://" + net.JoinHostPort(u.Hostname(), "8444")
 	} else {
-		return nil, fmt.Errorf("VITAM target %s: add admin=https://HOST:PORT of access-external: VITAM answers operation status there (/admin-external, port 8444 by default), not on ingest-external", transfer.Redact(raw))
+		return Config{}, fmt.Errorf("VITAM target %s: add admin=https://HOST:PORT of access-external: VITAM answers operation status there (/admin-external, port 8444 by default), not on ingest-external", transfer.Redact(raw))
 	}
-	if v := q.Get("application-id"); v != "" {
-		t.appID = v
-	}
-	if t.appID == "" {
-		t.appID = "versement"
-	}
-	t.contract = q.Get("access-contract")
-	for name, v := range map[string]string{"application-id": t.appID, "access-contract": t.contract} {
-		if v != "" && !headerValue.MatchString(v) {
-			return nil, fmt.Errorf("VITAM target %s: %s=%q: VITAM refuses header values with other characters than A-Z a-z 0-9 . _ : - (412 Precondition Failed), at most 128", transfer.Redact(raw), name, v)
+	c.ApplicationID, c.AccessContract = q.Get("application-id"), q.Get("access-contract")
+	for _, kv := range [][2]string{{"access-contract", c.AccessContract}, {"application-id", c.ApplicationID}} {
+		if v := kv[1]; v != "" && !headerValue.MatchString(v) {
+			return Config{}, fmt.Errorf("VITAM target %s: %s=%q: VITAM refuses header values with other characters than A-Z a-z 0-9 . _ : - (412 Precondition Failed), at most 128", transfer.Redact(raw), kv[0], v)
 		}
 	}
 	if v := q.Get("server-name"); v != "" {
 		if strings.ContainsAny(v, "/:@ ") {
-			return nil, fmt.Errorf("VITAM target %s: server-name=%q: want the DNS name VITAM's certificates carry", transfer.Redact(raw), v)
+			return Config{}, fmt.Errorf("VITAM target %s: server-name=%q: want the DNS name VITAM's certificates carry", transfer.Redact(raw), v)
 		}
-		t.serverName = v
-		tlsCfg = tlsCfg.Clone()
-		tlsCfg.ServerName = v
+		c.ServerName = v
 	}
-	for name, dst := range map[string]*time.Duration{"poll": &t.poll, "timeout": &t.timeout} {
-		if v := q.Get(name); v != "" {
+	for _, p := range []struct {
+		name string
+		dst  *time.Duration
+	}{{"poll", &c.PollInterval}, {"timeout", &c.PollTimeout}} {
+		if v := q.Get(p.name); v != "" {
 			d, err := time.ParseDuration(v)
 			if err != nil || d <= 0 {
-				return nil, fmt.Errorf("VITAM target %s: %s=%q: want a duration such as 60s", transfer.Redact(raw), name, v)
+				return Config{}, fmt.Errorf("VITAM target %s: %s=%q: want a duration such as 60s", transfer.Redact(raw), p.name, v)
 			}
-			*dst = d
+			*p.dst = d
 		}
+	}
+	u.RawQuery = q.Encode()
+	c.url = transfer.Redact(u.String())
+	return c, nil
+}
+
+// NewTarget builds the target from its configuration, opts for what the URL leaves unsaid, and
+// the TLS configuration holding the client certificate.
+func NewTarget(c Config, opts Options, tlsCfg *tls.Config) (*Target, error) {
+	t := &Target{
+		ingest: c.Ingest, admin: c.Admin, tenant: c.Tenant, appID: c.ApplicationID, contract: c.AccessContract,
+		serverName: c.ServerName, blankTest: opts.BlankTest, poll: c.PollInterval, timeout: c.PollTimeout,
+		url: c.String(), sleep: transfer.Sleep,
+	}
+	if t.appID == "" {
+		t.appID = opts.ApplicationID
+		if t.appID != "" && !headerValue.MatchString(t.appID) {
+			return nil, fmt.Errorf("VITAM target %s: application id %q: VITAM refuses header values with other characters than A-Z a-z 0-9 . _ : - (412 Precondition Failed), at most 128", c, t.appID)
+		}
+	}
+	if t.appID == "" {
+		t.appID = "versement"
+	}
+	if t.poll <= 0 {
+		t.poll = opts.PollInterval
 	}
 	if t.poll <= 0 {
 		t.poll = DefaultPollInterval
 	}
 	if t.timeout <= 0 {
+		t.timeout = opts.PollTimeout
+	}
+	if t.timeout <= 0 {
 		t.timeout = DefaultPollTimeout
+	}
+	if c.ServerName != "" {
+		tlsCfg = tlsCfg.Clone()
+		tlsCfg.ServerName = c.ServerName
 	}
 	tr := &http.Transport{
 		TLSClientConfig: tlsCfg, Proxy: http.ProxyFromEnvironment,
@@ -203,8 +294,6 @@ func New(raw string, opts transfer.Options, tlsCfg *tls.Config) (*Target, error)
 		MaxIdleConnsPerHost:   4,
 	}
 	t.client = &http.Client{Transport: tr}
-	u.RawQuery = q.Encode()
-	t.url = transfer.Redact(u.String())
 	return t, nil
 }
 
@@ -563,9 +652,14 @@ type Event struct {
 	TypeCode, Outcome, Detail, Message string
 }
 
-// Accepted: OK or WARNING (with or without BLANK_TEST's "Test " prefix).
-func (r Reply) Accepted() bool {
-	c := strings.TrimPrefix(r.ReplyCode, "Test ")
+// Accepted says whether the reply accepts the SIP (Accepted(r.ReplyCode)).
+func (r Reply) Accepted() bool { return Accepted(r.ReplyCode) }
+
+// Accepted is VITAM's acceptance rule, the one place it is written: an ATR's ReplyCode OK or
+// WARNING (with or without BLANK_TEST's "Test " prefix) accepts the SIP; KO, FATAL or anything
+// else rejects it. The ledger records a receipt's status by it.
+func Accepted(replyCode string) bool {
+	c := strings.TrimPrefix(replyCode, "Test ")
 	return c == "OK" || c == "WARNING"
 }
 

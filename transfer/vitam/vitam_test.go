@@ -25,7 +25,7 @@ func atr(t *testing.T, name string) string {
 	return filepath.Join(testsvc.SharedDir(t, "samples", "vitam", "vitam-atr"), name)
 }
 
-func target(t *testing.T, s *vitamtest.Server, client vitamtest.Client, query string, opts transfer.Options) *vitam.Target {
+func target(t *testing.T, s *vitamtest.Server, client vitamtest.Client, query string, opts vitam.Options) *vitam.Target {
 	t.Helper()
 	roots := x509.NewCertPool()
 	roots.AddCert(s.Certificate())
@@ -86,7 +86,7 @@ func sipWith(t *testing.T, msgID, contract string, photo []byte) transfer.SIP {
 func TestIngestOK(t *testing.T) {
 	client := vitamtest.NewClient(t, "versement client")
 	s := vitamtest.Start(t, atr(t, "sedaArchiveTransferReply.xml"), client.Pool)
-	tg := target(t, s, client, "&application-id=nightly-42", transfer.Options{})
+	tg := target(t, s, client, "&application-id=nightly-42", vitam.Options{})
 	r, err := tg.Put(context.Background(), sip(t, "OK_texte_14BinaryMaster_fmts"))
 	if err != nil {
 		t.Fatal(err)
@@ -114,7 +114,7 @@ func TestIngestOK(t *testing.T) {
 func TestATRForAnotherMessageIsAnError(t *testing.T) {
 	client := vitamtest.NewClient(t, "versement client")
 	s := vitamtest.Start(t, atr(t, "sedaArchiveTransferReply.xml"), client.Pool)
-	tg := target(t, s, client, "", transfer.Options{})
+	tg := target(t, s, client, "", vitam.Options{})
 	_, err := tg.Put(context.Background(), sip(t, "SOME-OTHER-SIP"))
 	if err == nil || !strings.Contains(err.Error(), `the ATR answers message "OK_texte_14BinaryMaster_fmts", the SIP is "SOME-OTHER-SIP"`) {
 		t.Fatal(err)
@@ -124,7 +124,7 @@ func TestATRForAnotherMessageIsAnError(t *testing.T) {
 func TestBlankTestForDryRun(t *testing.T) {
 	client := vitamtest.NewClient(t, "versement client")
 	s := vitamtest.Start(t, atr(t, "sedaArchiveTransferReply.xml"), client.Pool)
-	tg := target(t, s, client, "", transfer.Options{DryRun: true})
+	tg := target(t, s, client, "", vitam.Options{BlankTest: true})
 	if _, err := tg.Put(context.Background(), sip(t, "")); err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +136,7 @@ func TestBlankTestForDryRun(t *testing.T) {
 func TestIngestKO(t *testing.T) {
 	client := vitamtest.NewClient(t, "versement client")
 	s := vitamtest.Start(t, atr(t, "sedaArchiveTransferReplyKO.xml"), client.Pool)
-	tg := target(t, s, client, "", transfer.Options{})
+	tg := target(t, s, client, "", vitam.Options{})
 	r, err := tg.Put(context.Background(), sip(t, "APOGEE-1"))
 	if !errors.Is(err, transfer.ErrRejected) {
 		t.Fatalf("want a rejection, got %v", err)
@@ -159,7 +159,7 @@ func TestPollingTimeout(t *testing.T) {
 	client := vitamtest.NewClient(t, "versement client")
 	s := vitamtest.Start(t, atr(t, "sedaArchiveTransferReply.xml"), client.Pool)
 	s.Running = -1
-	tg := target(t, s, client, "&poll=2ms&timeout=50ms", transfer.Options{})
+	tg := target(t, s, client, "&poll=2ms&timeout=50ms", vitam.Options{})
 	start := time.Now()
 	r, err := tg.Put(context.Background(), sip(t, ""))
 	if err == nil || !strings.Contains(err.Error(), "still RUNNING/STARTED after 50ms of polling") {
@@ -185,7 +185,7 @@ func TestRefusedCertificate(t *testing.T) {
 	intruder := vitamtest.NewClient(t, "unknown client")
 	s := vitamtest.Start(t, atr(t, "sedaArchiveTransferReply.xml"), trusted.Pool)
 	s.Ingest.Config.ErrorLog = log.New(io.Discard, "", 0)
-	tg := target(t, s, intruder, "", transfer.Options{})
+	tg := target(t, s, intruder, "", vitam.Options{})
 	_, err := tg.Put(context.Background(), sip(t, ""))
 	if err == nil || !strings.Contains(err.Error(), "TLS handshake refused") {
 		t.Fatalf("want a refused handshake, got %v", err)
@@ -205,12 +205,12 @@ func TestOpenFromEnvironment(t *testing.T) {
 	s := vitamtest.Start(t, atr(t, "sedaArchiveTransferReply.xml"), client.Pool)
 	t.Setenv(vitam.EnvCert, "")
 	t.Setenv(vitam.EnvKey, "")
-	_, err := vitam.Open(context.Background(), s.TargetURL(""), transfer.Options{})
+	_, err := vitam.Open(context.Background(), s.TargetURL(""), vitam.Options{})
 	if err == nil || !strings.Contains(err.Error(), "set VERSEMENT_VITAM_CERT and VERSEMENT_VITAM_KEY") {
 		t.Fatalf("without env: %v", err)
 	}
 	client.SetEnv(t, s)
-	tg, err := vitam.Open(context.Background(), s.TargetURL("&poll=1ms"), transfer.Options{})
+	tg, err := vitam.Open(context.Background(), s.TargetURL("&poll=1ms"), vitam.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,7 +230,7 @@ func TestURLErrors(t *testing.T) {
 		"vitam+https://h:8443?tenant=0&access-contract=<b>":      `access-contract="<b>": VITAM refuses header values`,
 		"vitam+https://h:8443?tenant=0&server-name=a/b":          `server-name="a/b": want the DNS name VITAM's certificates carry`,
 	} {
-		_, err := vitam.New(raw, transfer.Options{}, &tls.Config{})
+		_, err := vitam.New(raw, vitam.Options{}, &tls.Config{})
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: %v, want %q", raw, err, want)
 		}
@@ -262,5 +262,31 @@ func TestParseATRSamples(t *testing.T) {
 		if _, err := vitam.ParseATR(strings.NewReader(doc)); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: %v, want %q", doc, err, want)
 		}
+	}
+}
+
+// The vitam backend reads its own URL; the URL's parameters win over Options, which fill in
+// what it leaves unsaid.
+func TestParseURL(t *testing.T) {
+	c, err := vitam.ParseURL("vitam+https://ingest.example.org:8443?tenant=3&poll=90s&access-contract=AC-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Ingest != "https://ingest.example.org:8443" || c.Admin != "https://ingest.example.org:8444" || c.Tenant != 3 ||
+		c.PollInterval != 90*time.Second || c.PollTimeout != 0 || c.AccessContract != "AC-1" || c.ApplicationID != "" {
+		t.Fatalf("%+v", c)
+	}
+	if c.String() != "vitam+https://ingest.example.org:8443?access-contract=AC-1&poll=90s&tenant=3" {
+		t.Errorf("String: %s", c)
+	}
+	hand := vitam.Config{Ingest: "https://i:1", Admin: "https://a:2", Tenant: 0, PollInterval: time.Minute}
+	if hand.String() != "vitam+https://i:1?admin=https://a:2&poll=1m0s&tenant=0" {
+		t.Errorf("a Config built by hand: %s", hand)
+	}
+	if _, err := vitam.NewTarget(c, vitam.Options{ApplicationID: "nuit du"}, &tls.Config{}); err == nil || !strings.Contains(err.Error(), `application id "nuit du": VITAM refuses header values`) {
+		t.Errorf("an application id from Options is checked too: %v", err)
+	}
+	if err := vitam.Check("vitam+https://h:8443?tenant=x"); err == nil || !strings.Contains(err.Error(), `tenant="x"`) {
+		t.Errorf("Check: %v", err)
 	}
 }
