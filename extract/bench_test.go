@@ -62,7 +62,7 @@ func TestMissingTableOrColumnSaysWhich(t *testing.T) {
 }
 
 func missingCases(t *testing.T, src extract.Source) {
-	run := func(c extract.Class) error {
+	run := func(c extract.Spec) error {
 		for _, err := range src.Dossiers(context.Background(), c) {
 			if err != nil {
 				return err

@@ -50,7 +50,7 @@ func TestDialectSQL(t *testing.T) {
 			}
 			root := TableInfo{Name: "INDIVIDU", Columns: []Column{col("COD_IND"), col("LIB"), col("NOT"), col("PHO")}}
 			kid := TableInfo{Name: "INS_ADM_ANU", Columns: []Column{col("COD_ANU"), col("COD_IND"), col("NOT")}}
-			class := Class{Name: "etudiant", Root: Table{Name: "INDIVIDU", Key: "COD_IND", Where: `"COD_IND" > 0`},
+			class := Spec{Name: "etudiant", Root: Table{Name: "INDIVIDU", Key: "COD_IND", Where: `"COD_IND" > 0`},
 				Children: []Child{{Table: Table{Name: "INS_ADM_ANU"}, JoinColumn: "COD_IND", OrderBy: []string{"COD_IND", "COD_ANU"}}}}
 			rp, err := buildTablePlan(c.d, "test", root, class.Name, class.Root, "COD_IND", nil, true, nil)
 			if err != nil {

@@ -6,9 +6,9 @@ import (
 	"iter"
 )
 
-// Class describes one kind of dossier in a source: the root table whose rows are the dossiers, and
+// Spec describes one kind of dossier in a source: the root table whose rows are the dossiers, and
 // the child tables whose rows belong to them. Profiles build it; sources read it.
-type Class struct {
+type Spec struct {
 	Name     string
 	Profile  string // the profile the class comes from, for messages ("" when none)
 	Root     Table
@@ -43,7 +43,7 @@ type Child struct {
 type Dossier struct {
 	Class  string
 	Key    Value       // the root row's key value (int64 or string)
-	Tables []TableRows // the root table first, then the children in Class order, empty ones included
+	Tables []TableRows // the root table first, then the children in Spec order, empty ones included
 }
 
 // TableRows are one table's rows of one dossier.
@@ -116,12 +116,12 @@ type LOB struct {
 
 // Source yields the dossiers of a database.
 type Source interface {
-	// Dossiers streams every dossier of class (or the one Class.Only names) in ascending key
+	// Dossiers streams every dossier of class (or the one Spec.Only names) in ascending key
 	// order. It reads one snapshot of the database for the whole iteration. A run resumes through
 	// its state database (pipeline), never from a key: it reads the source again from the start.
-	Dossiers(ctx context.Context, class Class) iter.Seq2[*Dossier, error]
+	Dossiers(ctx context.Context, class Spec) iter.Seq2[*Dossier, error]
 	// Describe returns the columns of every table of class, for the data dictionary.
-	Describe(ctx context.Context, class Class) ([]TableInfo, error)
+	Describe(ctx context.Context, class Spec) ([]TableInfo, error)
 	// Dialect names the database kind ("sqlite", "postgres", "oracle").
 	Dialect() string
 	Close() error
@@ -130,7 +130,7 @@ type Source interface {
 // Counter is implemented by sources that can tell cheaply how many dossiers a class holds (the SQL
 // sources: one COUNT(*) on the root table), so that a run can show its progress as a fraction.
 type Counter interface {
-	Count(ctx context.Context, class Class) (int64, error)
+	Count(ctx context.Context, class Spec) (int64, error)
 }
 
 // TableInfo is a table's place in the data dictionary.

@@ -38,7 +38,7 @@ func TestSQLiteTextBeyondItsKindIsKept(t *testing.T) {
 	}
 	db.Close()
 	src := openSource(t, "sqlite:"+path, 0)
-	class := extract.Class{Name: "p", Root: extract.Table{Name: "P", Key: "ID"},
+	class := extract.Spec{Name: "p", Root: extract.Table{Name: "P", Key: "ID"},
 		Children: []extract.Child{{Table: extract.Table{Name: "E"}, JoinColumn: "ID", OrderBy: []string{"D"}}}}
 	rule, err := retention.Compile(retention.Rule{ID: "R", StartEvent: "date(P.D)", Active: retention.Duration{Years: 1}, FinalAction: retention.Keep, Status: retention.Verified}, retention.MonthDay{})
 	if err != nil {

@@ -76,7 +76,7 @@ func TestFoldedNamesReadAsTheProfileNamesThem(t *testing.T) {
 		t.Fatal(err)
 	}
 	pc := p.Class("etudiant")
-	class := pc.ExtractClass()
+	class := pc.ExtractSpec()
 	asOf := civil.Date{Year: 2026, Month: 12, Day: 1}
 	read := func(t *testing.T, spec string) (docs []string, decisions []string) {
 		src := openSourceWith(t, spec, extract.Options{BatchSize: 16})
@@ -195,14 +195,14 @@ func TestFoldedNamesReadAsTheProfileNamesThem(t *testing.T) {
 	}
 }
 
-// Class.Only reads one dossier, every table filtered on its key (explain), whatever the key's kind
+// Spec.Only reads one dossier, every table filtered on its key (explain), whatever the key's kind
 // and however the database spells the key column.
 func TestOnlyReadsOneDossier(t *testing.T) {
 	onEachDatabase(t, typesSetup, func(t *testing.T, spec string) {
 		for _, batched := range []bool{false, true} {
 			src := openSourceWith(t, spec, extract.Options{Batched: batched})
 			for key, want := range map[string]int{"D'ALEMBERT": 3, "a": 3, "nope": 0} {
-				class := extract.Class{Name: "t", Root: extract.Table{Name: "T", Key: "K"}, Only: key,
+				class := extract.Spec{Name: "t", Root: extract.Table{Name: "T", Key: "K"}, Only: key,
 					Children: []extract.Child{{Table: extract.Table{Name: "C"}, JoinColumn: "K"}}}
 				var got []string
 				for d, err := range src.Dossiers(context.Background(), class) {

@@ -311,7 +311,7 @@ func readBackTypes(t *testing.T, spec string, opt extract.Options) {
 	{
 		ctx := context.Background()
 		src := openSourceWith(t, spec, opt)
-		class := extract.Class{Name: "t", Root: extract.Table{Name: "T", Key: "K"},
+		class := extract.Spec{Name: "t", Root: extract.Table{Name: "T", Key: "K"},
 			Children: []extract.Child{{Table: extract.Table{Name: "C"}, JoinColumn: "K"}}}
 		rows := typeRows(src.Dialect())
 		byKey := map[string]typeRow{}

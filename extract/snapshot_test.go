@@ -98,7 +98,7 @@ func TestLOBAfterIterationEndsFailsClearly(t *testing.T) {
 	db.Close()
 	src := openSource(t, "sqlite:"+path, 10)
 	var lob *extract.LOB
-	class := extract.Class{Name: "p", Root: extract.Table{Name: "PHO_ETU", Key: "COD_IND"}}
+	class := extract.Spec{Name: "p", Root: extract.Table{Name: "PHO_ETU", Key: "COD_IND"}}
 	for d, err := range src.Dossiers(context.Background(), class) {
 		if err != nil {
 			t.Fatal(err)

@@ -57,7 +57,7 @@ type querier interface {
 // Describe describes the class's tables, named and spelled as the class names them (see names.go).
 // An optional child table the database lacks is left out (Check reports it); every missing
 // required table is reported at once, in a *MissingTablesError.
-func (s *sqlSource) Describe(ctx context.Context, class Class) ([]TableInfo, error) {
+func (s *sqlSource) Describe(ctx context.Context, class Spec) ([]TableInfo, error) {
 	tables, err := s.describeClass(ctx, s.db, class)
 	if err != nil {
 		return nil, err
@@ -74,7 +74,7 @@ func (s *sqlSource) Describe(ctx context.Context, class Class) ([]TableInfo, err
 // Check reports how the class's tables stand in the database: an error listing every missing
 // required table (a *MissingTablesError), or an ambiguous name; and a warning for each optional
 // table that is absent, which a run's plan and report print.
-func (s *sqlSource) Check(ctx context.Context, class Class) ([]Warning, error) {
+func (s *sqlSource) Check(ctx context.Context, class Spec) ([]Warning, error) {
 	tables, err := s.describeClass(ctx, s.db, class)
 	if err != nil {
 		return nil, err
@@ -104,7 +104,7 @@ func (w Warning) String() string {
 
 // Checker is implemented by sources that can check a class against the database before reading it.
 type Checker interface {
-	Check(ctx context.Context, class Class) ([]Warning, error)
+	Check(ctx context.Context, class Spec) ([]Warning, error)
 }
 
 type describedTable struct {
@@ -113,7 +113,7 @@ type describedTable struct {
 }
 
 // describeClass describes the root then each child, presented with the class's spelling.
-func (s *sqlSource) describeClass(ctx context.Context, q querier, class Class) ([]describedTable, error) {
+func (s *sqlSource) describeClass(ctx context.Context, q querier, class Spec) ([]describedTable, error) {
 	type entry struct {
 		t        Table
 		key      string
@@ -205,12 +205,12 @@ type tablePlan struct {
 }
 
 type plan struct {
-	class Class
+	class Spec
 	root  tablePlan
 	kids  []tablePlan
 }
 
-func (s *sqlSource) makePlan(ctx context.Context, q querier, class Class) (*plan, error) {
+func (s *sqlSource) makePlan(ctx context.Context, q querier, class Spec) (*plan, error) {
 	if class.Root.Name == "" || class.Root.Key == "" {
 		return nil, fmt.Errorf("class %q: the root table and its key column are required", class.Name)
 	}
@@ -347,7 +347,7 @@ func buildTablePlan(d dialect, src string, info TableInfo, className string, t T
 	return tp, nil
 }
 
-// keyLiteral writes the key of Class.Only as an SQL literal of the key's kind: a number, or text
+// keyLiteral writes the key of Spec.Only as an SQL literal of the key's kind: a number, or text
 // with its quotes doubled; a key that cannot be of that kind matches nothing.
 func keyLiteral(v Value, k Kind) string {
 	if k == KindInteger {
@@ -392,7 +392,7 @@ type run struct {
 	ended bool
 }
 
-func (s *sqlSource) Dossiers(ctx context.Context, class Class) iter.Seq2[*Dossier, error] {
+func (s *sqlSource) Dossiers(ctx context.Context, class Spec) iter.Seq2[*Dossier, error] {
 	if !s.opt.Batched && s.d.name() != "oracle" {
 		return s.streamDossiers(ctx, class)
 	}
@@ -725,7 +725,7 @@ func (l *lobReader) Close() error { l.buf, l.eof = nil, true; return nil }
 
 // Count returns how many dossiers of class the source holds (root rows passing the root's filter),
 // for a progress bar's ETA. It reads outside the iteration's snapshot: an estimate, not a promise.
-func (s *sqlSource) Count(ctx context.Context, class Class) (int64, error) {
+func (s *sqlSource) Count(ctx context.Context, class Spec) (int64, error) {
 	info, err := s.describe(ctx, s.db, class.Root.Name)
 	if err != nil {
 		return 0, err

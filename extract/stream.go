@@ -22,7 +22,7 @@ import (
 //
 // Memory: per table at most three chunks of streamChunk rows (being filled, in the channel, being
 // merged), and one dossier in the merge. Nothing grows with the tables.
-func (s *sqlSource) streamDossiers(ctx context.Context, class Class) iter.Seq2[*Dossier, error] {
+func (s *sqlSource) streamDossiers(ctx context.Context, class Spec) iter.Seq2[*Dossier, error] {
 	return func(yield func(*Dossier, error) bool) {
 		tx, err := s.begin(ctx)
 		if err != nil {

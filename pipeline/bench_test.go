@@ -118,7 +118,7 @@ func demoDossiersInMemory(b *testing.B) (*profiles.Profile, *profiles.Class, []*
 	}
 	c := &p.Classes[0]
 	var ds []*extract.Dossier
-	for d, err := range src.Dossiers(context.Background(), c.ExtractClass()) {
+	for d, err := range src.Dossiers(context.Background(), c.ExtractSpec()) {
 		if err != nil {
 			b.Fatal(err)
 		}

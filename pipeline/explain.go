@@ -76,7 +76,7 @@ func readOne(ctx context.Context, src extract.Source, c *profiles.Class, key str
 	// The source filters every table on the key, with the key column spelled as the database
 	// folds it (a base migrated with unquoted DDL has cod_ind, not COD_IND) and the key written as
 	// a literal of its kind.
-	ec := c.ExtractClass()
+	ec := c.ExtractSpec()
 	ec.Only = key
 	for d, err := range src.Dossiers(ctx, ec) {
 		if err != nil {

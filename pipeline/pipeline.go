@@ -257,7 +257,7 @@ func (r *run) class(ctx context.Context, c *profiles.Class) error {
 	log.Info("class started", "profile", cfg.Profile.Name, "class", c.Name, "rule", c.Rule, "as_of", cfg.AsOf.String())
 	if counter, ok := cfg.Source.(extract.Counter); ok && cfg.Progress != nil {
 		// One COUNT(*) on the root table, only to show an ETA: its failure costs the ETA, not the run.
-		if n, err := counter.Count(ctx, c.ExtractClass()); err == nil {
+		if n, err := counter.Count(ctx, c.ExtractSpec()); err == nil {
 			rep.expected = rep.Dossiers + n
 		} else {
 			log.Warn("no ETA: the root table could not be counted", "class", c.Name, "err", err)
@@ -348,7 +348,7 @@ func (r *run) read(ctx context.Context, c *profiles.Class, ch chan<- decided) {
 		}
 		return true
 	}
-	for d, err := range cfg.Source.Dossiers(ctx, c.ExtractClass()) {
+	for d, err := range cfg.Source.Dossiers(ctx, c.ExtractSpec()) {
 		if err != nil {
 			send(decided{err: fmt.Errorf("class %s: %w", c.Name, err)})
 			return

@@ -360,7 +360,7 @@ func TestExplain(t *testing.T) {
 		t.Fatalf("explain 17: %+v", ex)
 	}
 	// The same decision as the full run gives this dossier.
-	for d, err := range src.Dossiers(context.Background(), p.Classes[0].ExtractClass()) {
+	for d, err := range src.Dossiers(context.Background(), p.Classes[0].ExtractSpec()) {
 		if d != nil && profiles.KeyString(d.Key) != "17" {
 			continue
 		}

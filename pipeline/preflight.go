@@ -28,7 +28,7 @@ func checkSource(ctx context.Context, src extract.Source, p *profiles.Profile, n
 		return nil
 	}
 	for _, c := range classes {
-		if _, err := ch.Check(ctx, c.ExtractClass()); err != nil {
+		if _, err := ch.Check(ctx, c.ExtractSpec()); err != nil {
 			return fmt.Errorf("class %s: %w", c.Name, err)
 		}
 	}

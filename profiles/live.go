@@ -169,7 +169,7 @@ func (c *Class) checkLiveExprs(el *errorList, path string, p *Profile, held map[
 }
 
 func describeTable(ctx context.Context, src extract.Source, profile string, t extract.Table) ([]extract.Column, error) {
-	infos, err := src.Describe(ctx, extract.Class{Name: "describe", Profile: profile, Root: t})
+	infos, err := src.Describe(ctx, extract.Spec{Name: "describe", Profile: profile, Root: t})
 	if err != nil {
 		return nil, err
 	}
@@ -218,7 +218,7 @@ func checkLiveTemplate(el *errorList, field, table string, cols []extract.Column
 // own description (types, nullability, comments), with the profile's comments and meanings in place
 // of the database's where the profile gives them.
 func (c *Class) Dictionary(ctx context.Context, src extract.Source) ([]extract.TableInfo, error) {
-	infos, err := src.Describe(ctx, c.ExtractClass())
+	infos, err := src.Describe(ctx, c.ExtractSpec())
 	if err != nil {
 		return nil, err
 	}

@@ -106,7 +106,7 @@ func TestOptionalAndMissingTables(t *testing.T) {
 			}
 
 			// A run's read says the same in one pass, and the Checker gives the warnings.
-			class := p.Class("etudiant").ExtractClass()
+			class := p.Class("etudiant").ExtractSpec()
 			for _, err := range src.Dossiers(ctx, class) {
 				want := fmt.Sprintf("class \"etudiant\" of profile apogee: 2 tables not found in %s (%s):\n  builtin/apogee.yaml:%d: INS_ADM_ETP\n  builtin/apogee.yaml:%d: IND_BAC",
 					where, map[string]string{"sqlite": "SQLite ignores case in names", "postgres": "PostgreSQL folds unquoted names to lower case"}[dialect], line("INS_ADM_ETP"), line("IND_BAC"))
@@ -133,7 +133,7 @@ func optionalAbsent(t *testing.T, dialect string, line int) {
 	p, _ := profiles.Builtin("apogee")
 	ctx := context.Background()
 	src, where := demoSource(t, dialect, 30, `DROP TABLE "PHO_ETU"`)
-	class := p.Class("etudiant").ExtractClass()
+	class := p.Class("etudiant").ExtractSpec()
 	ws, err := src.(extract.Checker).Check(ctx, class)
 	looked := `looked for "PHO_ETU": SQLite ignores case in names`
 	if dialect == "postgres" {
@@ -164,7 +164,7 @@ func optionalAbsent(t *testing.T, dialect string, line int) {
 	}
 }
 
-func readWithoutPhotos(t *testing.T, ctx context.Context, src extract.Source, class extract.Class, where string) {
+func readWithoutPhotos(t *testing.T, ctx context.Context, src extract.Source, class extract.Spec, where string) {
 	n := 0
 	for d, err := range src.Dossiers(ctx, class) {
 		if err != nil {

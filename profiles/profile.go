@@ -149,9 +149,9 @@ type Keyword struct {
 	Value string `yaml:"value"`
 }
 
-// ExtractClass converts the class to what extract's sources read.
-func (c *Class) ExtractClass() extract.Class {
-	ec := extract.Class{
+// ExtractSpec converts the class to what extract's sources read.
+func (c *Class) ExtractSpec() extract.Spec {
+	ec := extract.Spec{
 		Name:    c.Name,
 		Profile: c.profile,
 		Root:    extract.Table{Name: c.Root.Table, Key: c.Root.Key, Columns: c.Root.Columns, Where: c.Root.Where, Origin: c.origin("root.table")},

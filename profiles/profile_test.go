@@ -54,7 +54,7 @@ func TestBuiltinsLoad(t *testing.T) {
 		if err != nil {
 			t.Fatalf("built-in %s shown:\n%s\nreads back with: %v", n, out, err)
 		}
-		if !reflect.DeepEqual(withoutOrigins(q.Classes[0].ExtractClass()), withoutOrigins(p.Classes[0].ExtractClass())) || q.SEDA != p.SEDA {
+		if !reflect.DeepEqual(withoutOrigins(q.Classes[0].ExtractSpec()), withoutOrigins(p.Classes[0].ExtractSpec())) || q.SEDA != p.SEDA {
 			t.Errorf("built-in %s: show output does not read back to the same profile", n)
 		}
 	}
@@ -65,7 +65,7 @@ func TestBuiltinApogeeUsesTheRealSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := p.Classes[0].ExtractClass()
+	c := p.Classes[0].ExtractSpec()
 	if c.Root.Name != "INDIVIDU" || c.Root.Key != "COD_IND" {
 		t.Errorf("root = %+v", c.Root)
 	}
@@ -85,7 +85,7 @@ func TestBuiltinApogeeUsesTheRealSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hc := h.Classes[0].ExtractClass()
+	hc := h.Classes[0].ExtractSpec()
 	joins := map[string]string{}
 	for _, ch := range hc.Children {
 		joins[ch.Name] = ch.JoinColumn
@@ -99,7 +99,7 @@ func TestBuiltinApogeeUsesTheRealSchema(t *testing.T) {
 }
 
 // withoutOrigins drops the file:line of each table, which differ between a file and its shown form.
-func withoutOrigins(c extract.Class) extract.Class {
+func withoutOrigins(c extract.Spec) extract.Spec {
 	c.Root.Origin = ""
 	c.Children = append([]extract.Child(nil), c.Children...)
 	for i := range c.Children {
@@ -125,10 +125,10 @@ func TestMinimalDefaults(t *testing.T) {
 		t.Errorf("override: %d dossiers, %d bytes", p.MaxDossiers(), p.MaxBytes())
 	}
 	// Origins say where the profile names each table, for the source's messages.
-	want := extract.Class{Name: "person", Profile: "minimal", Root: extract.Table{Name: "PERSON", Key: "ID", Origin: "min.yaml:11"},
+	want := extract.Spec{Name: "person", Profile: "minimal", Root: extract.Table{Name: "PERSON", Key: "ID", Origin: "min.yaml:11"},
 		Children: []extract.Child{{Table: extract.Table{Name: "ADDRESS", Origin: "min.yaml:13"}, JoinColumn: "PERSON_ID"}}}
-	if got := p.Classes[0].ExtractClass(); !reflect.DeepEqual(got, want) {
-		t.Errorf("ExtractClass() = %+v, want %+v", got, want)
+	if got := p.Classes[0].ExtractSpec(); !reflect.DeepEqual(got, want) {
+		t.Errorf("ExtractSpec() = %+v, want %+v", got, want)
 	}
 }
 

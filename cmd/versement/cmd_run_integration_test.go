@@ -20,9 +20,9 @@ import (
 	"github.com/versement/versement/extract/demo"
 	"github.com/versement/versement/internal/flock"
 	"github.com/versement/versement/job"
+	"github.com/versement/versement/nightly"
 	"github.com/versement/versement/pipeline"
 	"github.com/versement/versement/profiles"
-	"github.com/versement/versement/schedule"
 	"github.com/versement/versement/seda"
 )
 
@@ -252,13 +252,13 @@ func TestScheduledRunner(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("VERSEMENT_TEST_SCHED_DSN", "sqlite:"+db)
 	r, _ := pipelineRunner(nil)
-	sj := schedule.Job{Name: "apogee-nightly", Source: schedule.SecretRef{Env: "VERSEMENT_TEST_SCHED_DSN"},
+	sj := nightly.Job{Name: "apogee-nightly", Source: nightly.SecretRef{Env: "VERSEMENT_TEST_SCHED_DSN"},
 		Options: job.Options{Profile: "apogee",
 			Targets: map[string]string{"intermediate": "dir://" + filepath.Join(dir, "inter"), "final": "dir://" + filepath.Join(dir, "final")},
 			Batch:   job.Batch{MaxDossiers: 100}},
 		AsOfDate: civil.Date{Year: 2026, Month: 11, Day: 30}, StateDir: filepath.Join(dir, "state")}
 	res, err := r.Run(context.Background(), sj)
-	if err != nil || res.Outcome != schedule.OK || res.SIPs < 2 || res.Dossiers["final"] == 0 {
+	if err != nil || res.Outcome != nightly.OK || res.SIPs < 2 || res.Dossiers["final"] == 0 {
 		t.Fatalf("run: %+v %v", res, err)
 	}
 	// The first run archives every intermediate and final dossier it decides, and fails none.

@@ -6,21 +6,21 @@ import (
 	"log/slog"
 
 	"github.com/versement/versement/job"
+	"github.com/versement/versement/nightly"
 	"github.com/versement/versement/pipeline"
-	"github.com/versement/versement/schedule"
 )
 
 // pipelineRunner is the scheduler's Runner backed by the real pipeline: each run is built by
 // job.Build, as `versement run` builds its job. Each job's state (state.db, spool, ledger) lives in
 // the job's own StateDir (or the jobs file's state), so its runs are exactly-once and resume after a
 // crash.
-func pipelineRunner(*schedule.Config) (schedule.Runner, error) {
-	return schedule.RunnerFunc(runScheduledJob), nil
+func pipelineRunner(*nightly.Config) (nightly.Runner, error) {
+	return nightly.RunnerFunc(runScheduledJob), nil
 }
 
 // scheduledOptions are the options of one run of a scheduled job: the job's, with its source
 // reference, the run's as-of date, and the job's private state folder unless the jobs file names one.
-func scheduledOptions(sj schedule.Job) job.Options {
+func scheduledOptions(sj nightly.Job) job.Options {
 	o := sj.Options.Clone()
 	if s := sj.Source.Spec(); s != "" {
 		o.Source = s
@@ -32,14 +32,14 @@ func scheduledOptions(sj schedule.Job) job.Options {
 	return o
 }
 
-func runScheduledJob(ctx context.Context, sj schedule.Job) (schedule.Result, error) {
+func runScheduledJob(ctx context.Context, sj nightly.Job) (nightly.Result, error) {
 	j, err := job.Build(scheduledOptions(sj))
 	if err != nil {
-		return schedule.Result{Outcome: schedule.Failed}, err
+		return nightly.Result{Outcome: nightly.Failed}, err
 	}
 	j.Spec.Log = slog.Default().With("job", sj.Name)
 	rep, err := j.Run(ctx)
-	res := schedule.Result{}
+	res := nightly.Result{}
 	if rep != nil {
 		res.Dossiers, res.SIPs, res.Bytes = rep.TierCounts(), len(rep.SIPs), rep.Bytes
 		for _, s := range rep.SIPs {
@@ -58,11 +58,11 @@ func runScheduledJob(ctx context.Context, sj schedule.Job) (schedule.Result, err
 	res.FailedSIPs, res.FailedDossiers = pipeline.Failures(err)
 	switch {
 	case err == nil:
-		res.Outcome = schedule.OK
+		res.Outcome = nightly.OK
 	case errors.Is(err, context.Canceled) || ctx.Err() != nil:
-		res.Outcome = schedule.Interrupted
+		res.Outcome = nightly.Interrupted
 	default:
-		res.Outcome, res.Failures = schedule.Failed, 1
+		res.Outcome, res.Failures = nightly.Failed, 1
 	}
 	return res, err
 }

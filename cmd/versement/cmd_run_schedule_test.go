@@ -10,8 +10,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/versement/versement/job"
+	"github.com/versement/versement/nightly"
 	"github.com/versement/versement/retention"
-	"github.com/versement/versement/schedule"
 )
 
 // buildFromRunFlags builds the job `versement run ARGS` would run, without running it.
@@ -42,7 +42,7 @@ func buildFromRunFlags(t *testing.T, args ...string) *job.Job {
 // buildFromJobsFile builds the job the scheduler's runner would run for the first job of a jobs file.
 func buildFromJobsFile(t *testing.T, yaml string) *job.Job {
 	t.Helper()
-	cfg, err := schedule.ParseConfig("/etc/versement/jobs.yaml", []byte(yaml))
+	cfg, err := nightly.ParseConfig("/etc/versement/jobs.yaml", []byte(yaml))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +153,7 @@ func TestBadValueSameMessageInRunAndJobsFile(t *testing.T) {
 		if strings.HasPrefix(tc.yaml, "    targets:") {
 			yaml = strings.Replace(head, "    targets: {final: dir:///x}\n", tc.yaml, 1)
 		}
-		_, err := schedule.ParseConfig("jobs.yaml", []byte(yaml))
+		_, err := nightly.ParseConfig("jobs.yaml", []byte(yaml))
 		if want := tc.file + tc.msg; err == nil || err.Error() != want {
 			t.Errorf("jobs file %q: %v, want %s", tc.yaml, err, want)
 		}

@@ -17,7 +17,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/versement/versement/schedule"
+	"github.com/versement/versement/nightly"
 )
 
 // newRunner builds what one scheduled run does: the real pipeline (cmd_run_schedule.go). Tests
@@ -55,7 +55,7 @@ func init() {
 
 func runSchedule(c *cli.Context) error {
 	path := c.String("jobs")
-	cfg, err := schedule.LoadConfig(path)
+	cfg, err := nightly.LoadConfig(path)
 	if err != nil {
 		return cli.Exit(err.Error(), exitError)
 	}
@@ -76,7 +76,7 @@ func runSchedule(c *cli.Context) error {
 		return cli.Exit(fmt.Sprintf("--once %s: no such job in %s (jobs: %s)", once, cfg.File, strings.Join(names, ", ")), exitError)
 	}
 	// With --once only that job is this process's business: the others' missed runs are not reported.
-	s, err := schedule.New(cfg, runner, schedule.Options{StateDir: dir, Only: once})
+	s, err := nightly.New(cfg, runner, nightly.Options{StateDir: dir, Only: once})
 	if err != nil {
 		return cli.Exit(err.Error(), exitError)
 	}
@@ -120,22 +120,22 @@ func runSchedule(c *cli.Context) error {
 
 // runOnce runs one job now. A run cut short by SIGTERM exits non-zero too, so that a Kubernetes
 // Job or a systemd timer retries it (the next run resumes from the job's state database).
-func runOnce(ctx context.Context, s *schedule.Scheduler, name string) error {
+func runOnce(ctx context.Context, s *nightly.Scheduler, name string) error {
 	res, err := s.RunNow(ctx, name)
 	s.Stop()
 	switch {
 	case err == nil:
 		return nil
-	case res.Outcome == schedule.Interrupted:
+	case res.Outcome == nightly.Interrupted:
 		return cli.Exit(fmt.Sprintf("job %s interrupted at a safe point; run it again to resume", name), exitError)
-	case res.Outcome == schedule.Skipped:
+	case res.Outcome == nightly.Skipped:
 		return cli.Exit(fmt.Sprintf("job %s not run: %v", name, errors.Unwrap(err)), exitError)
 	default:
 		return cli.Exit(err.Error(), exitError)
 	}
 }
 
-func stateDir(c *cli.Context, cfg *schedule.Config) string {
+func stateDir(c *cli.Context, cfg *nightly.Config) string {
 	if d := c.String("state-dir"); d != "" {
 		// systemd's StateDirectory= may list several directories, separated by colons.
 		return strings.SplitN(d, ":", 2)[0]
@@ -164,7 +164,7 @@ func serveHTTP(addr string, h http.Handler) (*http.Server, error) {
 	return srv, nil
 }
 
-func printCheck(c *cli.Context, cfg *schedule.Config) error {
+func printCheck(c *cli.Context, cfg *nightly.Config) error {
 	w := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(w, "JOB\tCRON\tTIME ZONE\tPROFILE\tSOURCE\tAS OF\tNEXT RUNS\n")
 	now := time.Now()

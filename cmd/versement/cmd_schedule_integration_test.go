@@ -20,7 +20,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/versement/versement/schedule"
+	"github.com/versement/versement/nightly"
 )
 
 // The schedule command is tested as a real process receiving real signals: the test binary
@@ -38,16 +38,16 @@ func TestScheduleHelperProcess(t *testing.T) {
 	mark := func(name string) { _ = os.WriteFile(filepath.Join(marks, name), nil, 0o644) }
 	switch mode {
 	case "ok":
-		newRunner = fakeRunner(func(ctx context.Context, job schedule.Job) (schedule.Result, error) {
+		newRunner = fakeRunner(func(ctx context.Context, job nightly.Job) (nightly.Result, error) {
 			mark("ran-" + job.Name)
-			return schedule.Result{Dossiers: map[string]int{"final": 2}, SIPs: 1, Bytes: 10}, nil
+			return nightly.Result{Dossiers: map[string]int{"final": 2}, SIPs: 1, Bytes: 10}, nil
 		})
 	case "fail":
-		newRunner = fakeRunner(func(ctx context.Context, job schedule.Job) (schedule.Result, error) {
-			return schedule.Result{}, errors.New("source unreachable")
+		newRunner = fakeRunner(func(ctx context.Context, job nightly.Job) (nightly.Result, error) {
+			return nightly.Result{}, errors.New("source unreachable")
 		})
 	case "slow": // a run that stops at a safe point when cancelled
-		newRunner = fakeRunner(func(ctx context.Context, job schedule.Job) (schedule.Result, error) {
+		newRunner = fakeRunner(func(ctx context.Context, job nightly.Job) (nightly.Result, error) {
 			mark("started")
 			select {
 			case <-ctx.Done():
@@ -55,7 +55,7 @@ func TestScheduleHelperProcess(t *testing.T) {
 			}
 			time.Sleep(300 * time.Millisecond) // finish the SIP in progress, flush the ledger
 			mark("flushed")
-			return schedule.Result{SIPs: 1}, ctx.Err()
+			return nightly.Result{SIPs: 1}, ctx.Err()
 		})
 	case "resumable": // twenty items, a ledger line and a checkpoint each; stops between items
 		newRunner = fakeRunner(resumableRun)
@@ -71,7 +71,7 @@ func TestScheduleHelperProcess(t *testing.T) {
 
 // resumableRun stands for the pipeline's contract: on cancellation it stops at a safe point (after
 // the item in progress), and the next run resumes from the checkpoint in job.StateDir.
-func resumableRun(ctx context.Context, job schedule.Job) (schedule.Result, error) {
+func resumableRun(ctx context.Context, job nightly.Job) (nightly.Result, error) {
 	cp := filepath.Join(job.StateDir, "checkpoint")
 	done := 0
 	if b, err := os.ReadFile(cp); err == nil {
@@ -79,10 +79,10 @@ func resumableRun(ctx context.Context, job schedule.Job) (schedule.Result, error
 	}
 	ledger, err := os.OpenFile(filepath.Join(job.StateDir, "ledger"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
 	if err != nil {
-		return schedule.Result{}, err
+		return nightly.Result{}, err
 	}
 	defer ledger.Close()
-	res := schedule.Result{Dossiers: map[string]int{}}
+	res := nightly.Result{Dossiers: map[string]int{}}
 	for i := done + 1; i <= 20; i++ {
 		if ctx.Err() != nil {
 			return res, ctx.Err()
@@ -103,8 +103,8 @@ func resumableRun(ctx context.Context, job schedule.Job) (schedule.Result, error
 	return res, nil
 }
 
-func fakeRunner(f schedule.RunnerFunc) func(*schedule.Config) (schedule.Runner, error) {
-	return func(*schedule.Config) (schedule.Runner, error) { return f, nil }
+func fakeRunner(f nightly.RunnerFunc) func(*nightly.Config) (nightly.Runner, error) {
+	return func(*nightly.Config) (nightly.Runner, error) { return f, nil }
 }
 
 type scheduleProc struct {
@@ -195,8 +195,8 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-func getHealth(addr string) (schedule.Health, error) {
-	var h schedule.Health
+func getHealth(addr string) (nightly.Health, error) {
+	var h nightly.Health
 	resp, err := http.Get("http://" + addr + "/healthz")
 	if err != nil {
 		return h, err
@@ -254,7 +254,7 @@ func TestScheduleSIGHUPReload(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := jobs + `:3: jobs[0].cronn: unknown field "cronn"`
-	var h schedule.Health
+	var h nightly.Health
 	waitFor(t, 10*time.Second, "the refused reload in /healthz", func() bool {
 		var err error
 		h, err = getHealth(addr)
@@ -350,7 +350,7 @@ func TestScheduleOnce(t *testing.T) {
 		}
 	}
 	// A job another process is running is not run twice: --once says so and fails.
-	l, err := schedule.TryLock(filepath.Join(state, "a.lock"))
+	l, err := nightly.TryLock(filepath.Join(state, "a.lock"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -504,7 +504,7 @@ func TestScheduleOnceReportsOnlyItsJob(t *testing.T) {
 		}
 	}
 	lockA := filepath.Join(state, "a.lock")
-	l, err := schedule.TryLock(lockA) // a is running in "another process": this one
+	l, err := nightly.TryLock(lockA) // a is running in "another process": this one
 	if err != nil {
 		t.Fatal(err)
 	}

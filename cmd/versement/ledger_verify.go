@@ -53,12 +53,12 @@ func ledgerExit(ctx context.Context, w io.Writer, lc ledgerCheck) error {
 // its recorded SHA-256 and that every object there is in the ledger. It prints a report (text or
 // JSON) to w. A dir:// target whose folder does not exist is not created: every SIP recorded
 // there is reported missing.
-func checkLedger(ctx context.Context, w io.Writer, lc ledgerCheck) (ledger.Report, error) {
+func checkLedger(ctx context.Context, w io.Writer, lc ledgerCheck) (ledger.Audit, error) {
 	var opts ledger.VerifyOptions
 	if lc.Head != "" {
 		h, err := ledger.ParseHead(lc.Head)
 		if err != nil {
-			return ledger.Report{}, fmt.Errorf("--head %w", err)
+			return ledger.Audit{}, fmt.Errorf("--head %w", err)
 		}
 		opts.Head = &h
 	}
@@ -69,7 +69,7 @@ func checkLedger(ctx context.Context, w io.Writer, lc ledgerCheck) (ledger.Repor
 		} else {
 			tg, err := targets.Open(ctx, lc.Target, targets.Options{})
 			if err != nil {
-				return ledger.Report{}, err
+				return ledger.Audit{}, err
 			}
 			defer tg.Close()
 			opts.Target = tg
@@ -92,7 +92,7 @@ func checkLedger(ctx context.Context, w io.Writer, lc ledgerCheck) (ledger.Repor
 	if lc.JSON {
 		b, err := json.MarshalIndent(struct {
 			OK bool `json:"ok"`
-			ledger.Report
+			ledger.Audit
 		}{rep.OK(), rep}, "", "  ")
 		if err != nil {
 			return rep, err

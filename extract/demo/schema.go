@@ -112,11 +112,11 @@ func indexSQL(t table) string {
 
 // ApogeeClass is the student dossier: INDIVIDU by COD_IND, with its registrations, results,
 // baccalaureate, photo and thesis.
-func ApogeeClass() extract.Class {
+func ApogeeClass() extract.Spec {
 	child := func(name string, order ...string) extract.Child {
 		return extract.Child{Table: extract.Table{Name: name}, JoinColumn: "COD_IND", OrderBy: order}
 	}
-	return extract.Class{
+	return extract.Spec{
 		Name: "etudiant",
 		Root: extract.Table{Name: "INDIVIDU", Key: "COD_IND"},
 		Children: []extract.Child{
@@ -135,11 +135,11 @@ func ApogeeClass() extract.Class {
 
 // HarpegeClass is the agent dossier: INDIVIDU by NO_INDIVIDU (= NO_DOSSIER_PERS elsewhere), with
 // careers, contracts, assignments, address and bank details.
-func HarpegeClass() extract.Class {
+func HarpegeClass() extract.Spec {
 	child := func(name, join string, order ...string) extract.Child {
 		return extract.Child{Table: extract.Table{Name: name}, JoinColumn: join, OrderBy: order}
 	}
-	return extract.Class{
+	return extract.Spec{
 		Name: "agent",
 		Root: extract.Table{Name: "INDIVIDU", Key: "NO_INDIVIDU"},
 		Children: []extract.Child{
@@ -156,12 +156,12 @@ func HarpegeClass() extract.Class {
 }
 
 // Class is the dossier class of a demo profile.
-func Class(profile string) (extract.Class, error) {
+func Class(profile string) (extract.Spec, error) {
 	switch profile {
 	case Apogee:
 		return ApogeeClass(), nil
 	case Harpege:
 		return HarpegeClass(), nil
 	}
-	return extract.Class{}, fmt.Errorf("demo profile %q: want apogee or harpege", profile)
+	return extract.Spec{}, fmt.Errorf("demo profile %q: want apogee or harpege", profile)
 }

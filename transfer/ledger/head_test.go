@@ -407,7 +407,7 @@ func TestVerifyTargetSpelling(t *testing.T) {
 	}
 }
 
-func problems(rep ledger.Report) string {
+func problems(rep ledger.Audit) string {
 	var s []string
 	for _, p := range rep.Problems {
 		s = append(s, p.String())

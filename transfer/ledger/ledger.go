@@ -404,8 +404,8 @@ type HeadCheck struct {
 	OK     bool   `json:"ok"`
 }
 
-// Report is what Verify found.
-type Report struct {
+// Audit is what Verify found.
+type Audit struct {
 	Path     string      `json:"ledger"`
 	Entries  int         `json:"entries"`             // well-formed, correctly chained entries before the first break
 	Last     string      `json:"last_hash"`           // hash of the last good entry: publish it to anchor the ledger
@@ -423,7 +423,7 @@ type Report struct {
 }
 
 // OK reports whether nothing is wrong and, with a target, something was checked there.
-func (r Report) OK() bool { return len(r.Problems) == 0 && !r.TornTail && r.Unchecked == "" }
+func (r Audit) OK() bool { return len(r.Problems) == 0 && !r.TornTail && r.Unchecked == "" }
 
 // scan reads r, checking each line, calls fn for each good entry with the byte offset of its end,
 // and stops at the first broken line (everything after it is unproven).
@@ -448,8 +448,8 @@ func readLine(br *bufio.Reader, max int) ([]byte, error) {
 	}
 }
 
-func scan(r io.Reader, fn func(Entry, int64)) (Report, error) {
-	var rep Report
+func scan(r io.Reader, fn func(Entry, int64)) (Audit, error) {
+	var rep Audit
 	br := bufio.NewReaderSize(r, 64<<10)
 	prev, seq := Genesis, int64(0)
 	var off int64
@@ -511,10 +511,10 @@ func short(h string) string {
 }
 
 // Read calls fn for every good entry of the ledger at path and returns the chain report.
-func Read(path string, fn func(Entry)) (Report, error) {
+func Read(path string, fn func(Entry)) (Audit, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return Report{Path: path}, fmt.Errorf("ledger: %w", err)
+		return Audit{Path: path}, fmt.Errorf("ledger: %w", err)
 	}
 	defer f.Close()
 	rep, err := scan(f, func(e Entry, _ int64) { fn(e) })
@@ -534,7 +534,7 @@ type VerifyOptions struct {
 
 // Verify checks the chain of the ledger at path, the head file beside it, and, if target is not
 // nil, the target (see VerifyWith).
-func Verify(ctx context.Context, path string, target transfer.Target) (Report, error) {
+func Verify(ctx context.Context, path string, target transfer.Target) (Audit, error) {
 	return VerifyWith(ctx, path, VerifyOptions{Target: target})
 }
 
@@ -547,7 +547,7 @@ func Verify(ctx context.Context, path string, target transfer.Target) (Report, e
 // rejections are counted as skipped; VITAM cannot be asked for a stored SIP's checksum (its ATR is
 // the receipt), so its entries are skipped too. When not one entry could be checked at the target,
 // Report.Unchecked says why and the report is not OK.
-func VerifyWith(ctx context.Context, path string, opts VerifyOptions) (Report, error) {
+func VerifyWith(ctx context.Context, path string, opts VerifyOptions) (Audit, error) {
 	// The head first: a writer appends to the ledger before it updates the head, so a head read
 	// before the ledger is never ahead of it.
 	hpath := HeadPath(path)
@@ -589,7 +589,7 @@ func VerifyWith(ctx context.Context, path string, opts VerifyOptions) (Report, e
 	return rep, rep.checkTarget(ctx, opts.Target, ents)
 }
 
-func (rep *Report) checkHead(source string, h Head, hashes []string) {
+func (rep *Audit) checkHead(source string, h Head, hashes []string) {
 	extra, problem := h.against(hashes)
 	rep.Heads = append(rep.Heads, HeadCheck{Source: source, Head: h.String(), Extra: extra, OK: problem == ""})
 	switch {
@@ -603,7 +603,7 @@ func (rep *Report) checkHead(source string, h Head, hashes []string) {
 
 // checkTwice names the SIPs recorded as done more than once at one target: the ledger would count
 // them twice, and an archive like VITAM would have ingested them twice.
-func (rep *Report) checkTwice(ents []Entry) {
+func (rep *Audit) checkTwice(ents []Entry) {
 	first := map[key]int{}
 	keys := map[string]string{}
 	for i, e := range ents {
@@ -630,7 +630,7 @@ func (rep *Report) checkTwice(ents []Entry) {
 	}
 }
 
-func (rep *Report) checkTarget(ctx context.Context, target transfer.Target, ents []Entry) error {
+func (rep *Audit) checkTarget(ctx context.Context, target transfer.Target, ents []Entry) error {
 	rep.Target = NormalizeTarget(target.String())
 	want := targetKey(target.String())
 	// Only the latest entry per SIP counts: an earlier "rejected" superseded by "stored" is history.
@@ -728,7 +728,7 @@ func (rep *Report) checkTarget(ctx context.Context, target transfer.Target, ents
 // checkListed names the objects at the target that the ledger does not list (in any status): sent
 // behind the ledger's back, or whose entry was removed. The ledger and its head are skipped when
 // they live in a dir:// target's folder.
-func (rep *Report) checkListed(ctx context.Context, target transfer.Target, listed map[string]int) error {
+func (rep *Audit) checkListed(ctx context.Context, target transfer.Target, listed map[string]int) error {
 	own := rep.ownFiles()
 	err := target.List(ctx, func(o transfer.Object) error {
 		if _, ok := listed[o.Name]; ok || own(o.Name) {
@@ -750,7 +750,7 @@ func (rep *Report) checkListed(ctx context.Context, target transfer.Target, list
 
 // ownFiles tells the ledger's own files (the ledger, its head and the head's temporary files) when
 // they are inside the dir:// target checked.
-func (rep *Report) ownFiles() func(name string) bool {
+func (rep *Audit) ownFiles() func(name string) bool {
 	root, ok := strings.CutPrefix(rep.Target, "dir://")
 	if !ok {
 		return func(string) bool { return false }

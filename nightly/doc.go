@@ -1,4 +1,4 @@
-// Package schedule runs versement's nightly jobs: a jobs file (YAML) names, per job, when to run
+// Package nightly runs versement's nightly jobs: a jobs file (YAML) names, per job, when to run
 // (a cron spec in a time zone), what to run (profile, source, targets, as-of date, batch limits)
 // and whom to tell. The Scheduler fires the jobs with robfig/cron, never runs two runs of one job
 // at once (in one process or across processes, through a kernel lock a dead process cannot keep),
@@ -6,4 +6,4 @@
 // Prometheus /metrics.
 //
 // What a run does is behind the Runner interface: the pipeline implements it.
-package schedule
+package nightly
