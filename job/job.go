@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -16,6 +17,7 @@ import (
 	"github.com/versement/versement/civil"
 	"github.com/versement/versement/internal/atomicfile"
 	"github.com/versement/versement/internal/bytesize"
+	"github.com/versement/versement/internal/lang"
 	"github.com/versement/versement/pipeline"
 	"github.com/versement/versement/profiles"
 	"github.com/versement/versement/retention"
@@ -52,6 +54,12 @@ type Options struct {
 	Transfer   Transfer `yaml:"transfer"`
 	// Elimination is the file the elimination proposal (CSV) is written to; empty: not written.
 	Elimination string `yaml:"elimination"`
+	// Undetermined is the file every undetermined dossier is listed in, with its reason (CSV);
+	// empty: not written (the report lists the first ones).
+	Undetermined string `yaml:"undetermined"`
+	// Lang is the language of what people read (the undetermined list's header, the documents):
+	// fr or en; empty: the environment's (LC_ALL, LC_MESSAGES, LANG).
+	Lang string `yaml:"lang"`
 	// AsOf is the date retention is decided at; zero: today. A jobs file's as_of (today, today-N
 	// or a date) is resolved by the scheduler at the start of each run.
 	AsOf civil.Date `yaml:"-"`
@@ -275,6 +283,8 @@ type Job struct {
 	Spec pipeline.JobSpec
 	// Elimination is the file Run writes the elimination proposal to; "" for none.
 	Elimination string
+	// Undetermined is the file Run lists the undetermined dossiers in; "" for none.
+	Undetermined string
 }
 
 // Build checks o (as Check does), opens its profile and returns the job. Errors about a value are
@@ -315,28 +325,49 @@ func Build(o Options) (*Job, error) {
 	}
 	spec.Transfer.VITAM.PollInterval, _ = duration("", o.Transfer.PollInterval)
 	spec.Transfer.VITAM.PollTimeout, _ = duration("", o.Transfer.PollTimeout)
-	return &Job{Spec: spec, Elimination: o.Elimination}, nil
+	spec.Lang = lang.FromEnv(o.Lang)
+	return &Job{Spec: spec, Elimination: o.Elimination, Undetermined: o.Undetermined}, nil
 }
 
-// Run executes the job (pipeline.Execute). The elimination proposal appears only when the run that
-// made it succeeded: a failed run leaves the previous proposal, which the archivist may be reading,
-// untouched. The report is returned even with an error, for what was done.
+// Run executes the job (pipeline.Execute). The elimination proposal and the undetermined list
+// appear only when the run that made them succeeded: a failed run leaves the previous ones, which
+// the archivist may be reading, untouched. The report is returned even with an error, for what was
+// done.
 func (j *Job) Run(ctx context.Context) (*pipeline.Report, error) {
 	spec := j.Spec
-	var elim *atomicfile.Pending
-	if j.Elimination != "" {
-		var err error
-		if elim, err = atomicfile.Create(j.Elimination); err != nil {
-			return nil, &FieldError{Field: "elimination", Msg: err.Error(), Err: err}
+	type output struct {
+		field string
+		p     *atomicfile.Pending
+	}
+	var outs []output
+	abort := func() {
+		for _, o := range outs {
+			o.p.Abort()
 		}
-		spec.Elimination = elim
+	}
+	for _, f := range []struct {
+		field, path string
+		w           *io.Writer
+	}{{"elimination", j.Elimination, &spec.Elimination}, {"undetermined", j.Undetermined, &spec.Undetermined}} {
+		if f.path == "" {
+			continue
+		}
+		p, err := atomicfile.Create(f.path)
+		if err != nil {
+			abort()
+			return nil, &FieldError{Field: f.field, Msg: err.Error(), Err: err}
+		}
+		*f.w = p
+		outs = append(outs, output{f.field, p})
 	}
 	rep, err := pipeline.Execute(ctx, spec)
-	if elim != nil {
-		if err != nil {
-			elim.Abort()
-		} else if cerr := elim.Commit(); cerr != nil {
-			err = &FieldError{Field: "elimination", Msg: cerr.Error(), Err: cerr}
+	if err != nil {
+		abort()
+		return rep, err
+	}
+	for _, o := range outs {
+		if cerr := o.p.Commit(); cerr != nil && err == nil {
+			err = &FieldError{Field: o.field, Msg: cerr.Error(), Err: cerr}
 		}
 	}
 	return rep, err

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/text/language"
+
 	"github.com/versement/versement/civil"
 	"github.com/versement/versement/extract"
 	"github.com/versement/versement/internal/textsafe"
@@ -42,6 +44,11 @@ type Config struct {
 	DryRun bool
 	// Elimination receives the elimination proposal (CSV) for the destroy tier; nil: not written.
 	Elimination io.Writer
+	// Undetermined receives every undetermined dossier with its reason (CSV, see
+	// UndeterminedHeader); nil: not written (the report lists the first MaxUndeterminedListed).
+	Undetermined io.Writer
+	// Lang is the language of what people read; the zero Tag is English.
+	Lang language.Tag
 	// Archiver packages and sends the dossiers of the archived tiers; required unless DryRun.
 	Archiver Archiver
 	// Notices, when set, remembers what the runs warned about, so that a nightly run does not
@@ -134,6 +141,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if cfg.Elimination != nil {
 		r.elim = newEliminationWriter(cfg.Elimination)
 	}
+	if cfg.Undetermined != nil {
+		r.undet = newUndeterminedWriter(cfg.Undetermined, cfg.Lang)
+	}
 	for _, c := range classes {
 		if err = r.class(ctx, c); err != nil {
 			break
@@ -144,6 +154,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		// dossiers the report counts.
 		if ferr := r.elim.flush(); ferr != nil {
 			err = errors.Join(err, fmt.Errorf("elimination proposal: %w", ferr))
+		}
+	}
+	if r.undet != nil {
+		if ferr := r.undet.flush(); ferr != nil {
+			err = errors.Join(err, fmt.Errorf("undetermined list: %w", ferr))
 		}
 	}
 	if cfg.Archiver != nil && !cfg.DryRun {
@@ -164,6 +179,7 @@ type run struct {
 	log   *slog.Logger
 	rep   *Report
 	elim  *eliminationWriter
+	undet *undeterminedWriter
 	start time.Time
 }
 
@@ -453,6 +469,11 @@ func (r *run) consume(ctx context.Context, c *profiles.Class, d decided, undeter
 	if dec.Tier == retention.Undetermined {
 		io.WriteString(undetermined, key+"\x00"+dec.Reason+"\n")
 		log.Debug("undetermined", "class", c.Name, "key", key, "reason", dec.Reason)
+		if r.undet != nil {
+			if err := r.undet.write(c.Name, key, dec); err != nil {
+				return fmt.Errorf("undetermined list: %w", err)
+			}
+		}
 	}
 	if d.err != nil {
 		return d.err

@@ -39,6 +39,7 @@ func init() {
 			&cli.StringSliceFlag{Name: "class", Usage: "run only this class (repeatable); default: every class of the profile"},
 			&cli.StringFlag{Name: "object-lock", Usage: "S3 targets: lock each SIP (compliance or governance) until the latest date its dossiers' rules protect them (end of DUA or of access restriction), with a legal hold when one of them is held"},
 			&cli.StringFlag{Name: "elimination", Usage: "write the elimination proposal (CSV: the dossiers whose retention ends in destruction) to this file"},
+			&cli.StringFlag{Name: "undetermined", Usage: "list every undetermined dossier with its reason (CSV; French spreadsheets' layout when the language is French) in this file; the report lists the first ones"},
 			&cli.IntFlag{Name: "retries", Usage: "retries of transient transfer failures (timeouts, resets, 5xx, SlowDown); 0 disables them (default: 4)"},
 			&cli.StringFlag{Name: "poll-interval", Usage: "VITAM: time between status requests, e.g. 90s (default: 1m)"},
 			&cli.StringFlag{Name: "poll-timeout", Usage: "VITAM: how long to wait for one ingest, e.g. 12h (default: 6h)"},
@@ -59,7 +60,7 @@ func runOptions(c *cli.Context) (job.Options, error) {
 		Decommission: c.Bool("decommission"), DryRun: c.Bool("dry-run"), ObjectLock: c.String("object-lock"),
 		Batch:       job.Batch{MaxDossiers: c.Int("batch-dossiers"), MaxBytes: c.String("batch-bytes")},
 		Transfer:    job.Transfer{PollInterval: c.String("poll-interval"), PollTimeout: c.String("poll-timeout")},
-		Elimination: c.String("elimination"),
+		Elimination: c.String("elimination"), Undetermined: c.String("undetermined"), Lang: readerLangFlag(c),
 	}
 	if c.IsSet("retries") {
 		r := c.Int("retries")
@@ -103,7 +104,7 @@ var runFlags = map[string]string{
 	"profile": "--profile: ", "targets": "", "tiers": "--tiers: ", "classes": "--class: ",
 	"batch.max_dossiers": "--batch-dossiers ", "batch.max_bytes": "--batch-bytes ", "object_lock": "--object-lock ",
 	"transfer.retries": "--retries ", "transfer.poll_interval": "--poll-interval ", "transfer.poll_timeout": "--poll-timeout ",
-	"elimination": "--elimination: ", "source": "--source: ",
+	"elimination": "--elimination: ", "undetermined": "--undetermined: ", "source": "--source: ",
 }
 
 // runError says a job's error in run's terms: a value by the flag that gave it, a missing source
@@ -155,7 +156,7 @@ func runAction(c *cli.Context) error {
 		runErr = errors.New("interrupted: stopped at a safe point; the SIPs sent are recorded, run the same command again to go on")
 	}
 	if rep != nil {
-		if err := writeRunReport(c, rep, j.Elimination != ""); err != nil && runErr == nil {
+		if err := writeRunReport(c, rep, runErr == nil); err != nil && runErr == nil {
 			runErr = err
 		}
 	}
@@ -177,7 +178,8 @@ func runExit(err error) error {
 }
 
 // writeRunReport prints the report (JSON with --json, else the summary) and saves it with --report.
-func writeRunReport(c *cli.Context, rep *pipeline.Report, elimination bool) error {
+// ok says the run succeeded, and so wrote its proposal and undetermined list.
+func writeRunReport(c *cli.Context, rep *pipeline.Report, ok bool) error {
 	if path := c.String("report"); path != "" {
 		b, err := json.MarshalIndent(rep, "", "  ")
 		if err == nil {
@@ -193,15 +195,15 @@ func writeRunReport(c *cli.Context, rep *pipeline.Report, elimination bool) erro
 		return enc.Encode(rep)
 	}
 	o := pipeline.SummaryOptions{Lang: readerLang(c), Verbose: c.Bool("verbose")}
-	for _, f := range []string{"report", "elimination"} {
-		if path := c.String(f); path != "" && (f != "elimination" || elimination) {
+	for _, f := range []string{"report", "elimination", "undetermined"} {
+		if path := c.String(f); path != "" && (f == "report" || ok) {
 			o.Files = append(o.Files, path)
 		}
 	}
 	if err := rep.WriteSummaryWith(c.App.Writer, o); err != nil {
 		return err
 	}
-	if rep.Eliminations > 0 && !elimination {
+	if rep.Eliminations > 0 && c.String("elimination") == "" {
 		fmt.Fprintln(c.App.Writer, "write the elimination proposal with --elimination FILE")
 	}
 	return nil

@@ -48,13 +48,16 @@ func globalFlags() []cli.Flag {
 
 // readerLang is the language of what the command prints for a person: --lang where it is given
 // (after the command or before it), else the environment's locale.
-func readerLang(c *cli.Context) language.Tag {
+func readerLang(c *cli.Context) language.Tag { return lang.FromEnv(readerLangFlag(c)) }
+
+// readerLangFlag is --lang as given, after the command or before it; "" when it is not.
+func readerLangFlag(c *cli.Context) string {
 	for _, ctx := range c.Lineage() {
 		if ctx.IsSet("lang") {
-			return lang.FromEnv(ctx.String("lang"))
+			return ctx.String("lang")
 		}
 	}
-	return lang.FromEnv("")
+	return ""
 }
 
 func newApp() *cli.App {
