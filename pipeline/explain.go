@@ -9,8 +9,13 @@ import (
 	"sort"
 	"strings"
 
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+
 	"github.com/versement/versement/civil"
 	"github.com/versement/versement/extract"
+	"github.com/versement/versement/internal/lang"
+	"github.com/versement/versement/internal/textsafe"
 	"github.com/versement/versement/profiles"
 	"github.com/versement/versement/retention"
 )
@@ -87,45 +92,65 @@ func readOne(ctx context.Context, src extract.Source, c *profiles.Class, key str
 	return nil, nil
 }
 
-// WriteText prints an explanation for a person: the dossier, the one-line decision, the rule's
-// legal basis and what is still to confirm.
-func (e Explanation) WriteText(w io.Writer) error {
+// WriteText prints an explanation for a person, in English: the dossier, the one-line decision,
+// the rule's legal basis and what is still to confirm.
+func (e Explanation) WriteText(w io.Writer) error { return e.WriteTextIn(w, lang.English) }
+
+// WriteTextIn is WriteText in the reader's language.
+func (e Explanation) WriteTextIn(w io.Writer, tag language.Tag) error {
+	p := lang.Printer(tag)
 	var b strings.Builder
-	fmt.Fprintf(&b, "dossier %s (class %s): %s\n", e.Key, e.Class, e.Description.Title)
+	p.Fprintf(&b, "dossier %s (class %s): %s\n", textsafe.Terminal(e.Key), e.Class, textsafe.Terminal(e.Description.Title))
 	if !e.Description.StartDate.IsZero() || !e.Description.EndDate.IsZero() {
-		fmt.Fprintf(&b, "dates: %s … %s\n", dateOrDash(e.Description.StartDate), dateOrDash(e.Description.EndDate))
+		p.Fprintf(&b, "dates: %s … %s\n", dateOrDash(e.Description.StartDate), dateOrDash(e.Description.EndDate))
 	}
 	var tables []string
 	for t, n := range e.Rows {
 		tables = append(tables, fmt.Sprintf("%s %d", t, n))
 	}
 	sort.Strings(tables)
-	fmt.Fprintf(&b, "rows: %s\n", strings.Join(tables, ", "))
-	fmt.Fprintf(&b, "as of %s: %s\n", e.Decision.AsOf, e.Decision.Explain())
+	p.Fprintf(&b, "rows: %s\n", strings.Join(tables, ", "))
+	p.Fprintf(&b, "as of %s: %s\n", e.Decision.AsOf, textsafe.Terminal(e.Decision.ExplainIn(tag)))
 	if e.Tier != e.Decision.Tier {
-		fmt.Fprintf(&b, "decommission: archived as %s with its clock preserved\n", e.Tier)
+		p.Fprintf(&b, "decommission: archived as %s with its clock preserved\n", p.Sprintf(string(e.Tier)))
 	}
 	if r := e.Rule; r != nil {
-		fmt.Fprintf(&b, "rule %s: %s [%s]\n", r.ID, r.Title, statusText(r.Status))
+		p.Fprintf(&b, "rule %s: %s [%s]\n", r.ID, r.Title, statusText(p, r.Status))
 		if r.Basis != "" {
-			fmt.Fprintf(&b, "  basis: %s\n", r.Basis)
+			p.Fprintf(&b, "  basis: %s\n", r.Basis)
 		}
 		if r.Note != "" {
-			fmt.Fprintf(&b, "  note: %s\n", r.Note)
+			p.Fprintf(&b, "  note: %s\n", r.Note)
 		}
 	}
 	for _, n := range e.Description.Notes {
-		fmt.Fprintf(&b, "warning: %s\n", n)
+		p.Fprintf(&b, "warning: %s\n", textsafe.Terminal(n))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
 
-func statusText(s retention.Status) string {
+func statusText(p *message.Printer, s retention.Status) string {
 	if s == retention.ToConfirm {
-		return "TO CONFIRM by the establishment's archivist"
+		return p.Sprintf("TO CONFIRM by the establishment's archivist")
 	}
-	return string(s)
+	return p.Sprintf(string(s))
+}
+
+func init() {
+	lang.Translate(map[string]string{
+		"dossier %s (class %s): %s\n": "dossier %s (classe %s) : %s\n",
+		"dates: %s … %s\n":            "dates : %s … %s\n",
+		"rows: %s\n":                  "lignes : %s\n",
+		"as of %s: %s\n":              "au %s : %s\n",
+		"decommission: archived as %s with its clock preserved\n": "décommissionnement : archivé en %s, son délai conservé\n",
+		"rule %s: %s [%s]\n": "règle %s : %s [%s]\n",
+		"  basis: %s\n":      "  fondement : %s\n",
+		"  note: %s\n":       "  note : %s\n",
+		"warning: %s\n":      "avertissement : %s\n",
+		"TO CONFIRM by the establishment's archivist": "À CONFIRMER par l'archiviste de l'établissement",
+		"verified": "vérifiée",
+	})
 }
 
 func dateOrDash(d civil.Date) string {

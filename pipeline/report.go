@@ -118,9 +118,10 @@ type ruleKey struct {
 
 // Undetermined is a dossier no tier could be found for, and why.
 type Undetermined struct {
-	Class  string `json:"class"`
-	Key    string `json:"key"`
-	Reason string `json:"reason"`
+	Class  string             `json:"class"`
+	Key    string             `json:"key"`
+	Reason string             `json:"reason"`
+	dec    retention.Decision // for the reason in the reader's language
 }
 
 // UndeterminedClass is how many dossiers of a class are undetermined; Reason is set when every one
@@ -130,6 +131,7 @@ type UndeterminedClass struct {
 	Dossiers int64  `json:"dossiers"`
 	Reason   string `json:"reason,omitempty"`
 	mixed    bool
+	dec      retention.Decision // the first one, for the shared reason in the reader's language
 }
 
 // MaxUndeterminedListed bounds Report.Undetermined, so that a broken rule over a million dossiers
@@ -181,9 +183,9 @@ func (r *Report) count(class string, dec retention.Decision, tier retention.Tier
 	}
 	if dec.Tier == retention.Undetermined {
 		if len(r.Undetermined) < MaxUndeterminedListed {
-			r.Undetermined = append(r.Undetermined, Undetermined{Class: class, Key: dec.Key, Reason: dec.Reason})
+			r.Undetermined = append(r.Undetermined, Undetermined{Class: class, Key: dec.Key, Reason: dec.Reason, dec: dec})
 		}
-		r.undetermined(class).add(dec.Reason)
+		r.undetermined(class).add(dec)
 	}
 	for j, a := range dec.Anomalies {
 		// A decision lists each code at most once; were it not to, the dossier still counts once.
@@ -240,10 +242,11 @@ func examples(keys []string, n int64) string {
 	return strings.Join(keys, ", ") + more
 }
 
-func (u *UndeterminedClass) add(reason string) {
+func (u *UndeterminedClass) add(dec retention.Decision) {
+	reason := dec.Reason
 	switch {
 	case u.Dossiers == 0:
-		u.Reason = reason
+		u.Reason, u.dec = reason, dec
 	case !u.mixed && reason != u.Reason:
 		u.Reason, u.mixed = "", true
 	}

@@ -37,7 +37,7 @@ func (r *Report) WriteSummaryWith(w io.Writer, o SummaryOptions) error {
 	var b strings.Builder
 	r.writeHeader(&b, p)
 	r.writeTiers(&b, p)
-	r.writeUndetermined(&b, p)
+	r.writeUndetermined(&b, p, o.Lang)
 	r.writeAnomalies(&b, p)
 	r.writeSIPs(&b, p, o.Verbose)
 	r.writeRepairs(&b, p)
@@ -109,7 +109,16 @@ func (r *Report) writeTiers(b *strings.Builder, p *message.Printer) {
 	tw.Flush()
 }
 
-func (r *Report) writeUndetermined(b *strings.Builder, p *message.Printer) {
+// reasonIn is an undetermined dossier's reason in the reader's language; a report read back from
+// JSON has the English only.
+func reasonIn(tag language.Tag, reason string, dec retention.Decision) string {
+	if dec.Reason == reason {
+		return dec.ReasonIn(tag)
+	}
+	return reason
+}
+
+func (r *Report) writeUndetermined(b *strings.Builder, p *message.Printer, tag language.Tag) {
 	if len(r.UndeterminedClasses) == 0 {
 		return
 	}
@@ -118,6 +127,7 @@ func (r *Report) writeUndetermined(b *strings.Builder, p *message.Printer) {
 	for _, uc := range r.UndeterminedClasses {
 		var reasons []string
 		keys := map[string][]string{}
+		said := map[string]string{} // reason → as the reader reads it
 		listed := int64(0)
 		for _, u := range r.Undetermined {
 			if u.Class != uc.Class {
@@ -126,12 +136,13 @@ func (r *Report) writeUndetermined(b *strings.Builder, p *message.Printer) {
 			listed++
 			if _, ok := keys[u.Reason]; !ok {
 				reasons = append(reasons, u.Reason)
+				said[u.Reason] = reasonIn(tag, u.Reason, u.dec)
 			}
 			keys[u.Reason] = append(keys[u.Reason], textsafe.Terminal(u.Key))
 		}
 		if !uc.mixed && uc.Dossiers > 1 {
 			// Every one for the same reason (a rule reading a table the base lacks): one line.
-			p.Fprintf(b, "  %s, all %d undetermined dossiers: %s", uc.Class, uc.Dossiers, textsafe.Terminal(uc.Reason))
+			p.Fprintf(b, "  %s, all %d undetermined dossiers: %s", uc.Class, uc.Dossiers, textsafe.Terminal(reasonIn(tag, uc.Reason, uc.dec)))
 			if ks := keys[uc.Reason]; len(ks) > 0 {
 				p.Fprintf(b, " (%s)", examples(ks, uc.Dossiers))
 			}
@@ -141,7 +152,7 @@ func (r *Report) writeUndetermined(b *strings.Builder, p *message.Printer) {
 		// The same reason for many dossiers (a NULL date) is said once, with some of their keys.
 		for _, reason := range reasons {
 			ks := keys[reason]
-			p.Fprintf(b, "  %s: %s (%d: %s)\n", uc.Class, textsafe.Terminal(reason), len(ks), examples(ks, int64(len(ks))))
+			p.Fprintf(b, "  %s: %s (%d: %s)\n", uc.Class, textsafe.Terminal(said[reason]), len(ks), examples(ks, int64(len(ks))))
 		}
 		unlisted += uc.Dossiers - listed
 	}

@@ -2,8 +2,7 @@ package pipeline
 
 import "github.com/versement/versement/internal/lang"
 
-// The summary's French. Tiers are named as the French archives name the phases: active (courante),
-// intermediate (intermédiaire), final (définitive).
+// The summary's French (the tiers' names are retention's: retention/msg_fr.go).
 func init() {
 	lang.Translate(map[string]string{
 		"run":                       "archivage",
@@ -14,16 +13,9 @@ func init() {
 		"tier":                                  "phase",
 		"dossiers":                              "dossiers",
 		"total":                                 "total",
-		"active":                                "active",
-		"intermediate":                          "intermédiaire",
-		"final":                                 "définitive",
-		"destroy":                               "à éliminer",
-		"held":                                  "gel juridique",
-		"undetermined":                          "indéterminé",
 		" as intermediate, with their HoldRule": " en intermédiaire, avec leur HoldRule",
 		" (%d of them active, by decommission)": " (dont %d actifs, par décommissionnement)",
 		"\nby rule:\n":                          "\npar règle :\n",
-		"(to confirm)":                          "(à confirmer)",
 		"would be archived":                     "seraient archivés",
 		"archived":                              "archivés",
 		"left in place":                         "laissés en base",

@@ -30,12 +30,12 @@ func TestSummaryInFrenchAndEnglish(t *testing.T) {
 			t.Errorf("English summary lacks %q:\n%s", want, en.String())
 		}
 	}
-	for _, want := range []string{"versement : simulation (rien n'est écrit), profil apogee", "à la date du 2026-11-30", "\npar règle :\n", "  intermédiaire ", "  définitive ", "seraient archivés", "laissés en base", "fichiers écrits : rapport.json\n"} {
+	for _, want := range []string{"versement : simulation (rien n'est écrit), profil apogee", "à la date du 2026-11-30", "\npar règle :\n", "  intermédiaire ", "  définitive ", "seraient archivés", "laissés en base", "fichiers écrits : rapport.json\n", "l'événement de départ ne donne pas de date"} {
 		if !strings.Contains(fr.String(), want) {
 			t.Errorf("French summary lacks %q:\n%s", want, fr.String())
 		}
 	}
-	for _, english := range []string{"would be archived", "by rule", "left in place", "dossiers in "} {
+	for _, english := range []string{"would be archived", "by rule", "left in place", "dossiers in ", "start event gave no date"} {
 		if strings.Contains(fr.String(), english) {
 			t.Errorf("French summary still says %q:\n%s", english, fr.String())
 		}

@@ -284,7 +284,8 @@ func (r *CompiledRule) Decide(env map[string]any, key string, asOf civil.Date, h
 	birth := r.checkDates(env, asOf, &d)
 	undetermined := func(format string, a ...any) Decision {
 		d.Tier = Undetermined
-		d.Reason = fmt.Sprintf(format, a...)
+		d.reason = say(format, a...)
+		d.Reason = d.reason.String()
 		return d
 	}
 	start, err := r.eventOf(r.start, env)
@@ -369,7 +370,7 @@ func (r *CompiledRule) Decide(env map[string]any, key string, asOf civil.Date, h
 			sampleErr = err
 		}
 		d.Sampled = in
-		d.Reason = why
+		d.reason, d.Reason = why, why.String()
 	}
 
 	var hold *CompiledHold
@@ -413,7 +414,8 @@ func (r *CompiledRule) Decide(env map[string]any, key string, asOf civil.Date, h
 			return undetermined("sampling: %v", sampleErr)
 		}
 		d.SamplingUnknown = true
-		d.Reason = "sampling undetermined: " + sampleErr.Error()
+		d.reason = say("sampling undetermined: %s", sampleErr)
+		d.Reason = d.reason.String()
 	}
 	return d
 }
@@ -538,40 +540,40 @@ func (r *CompiledRule) eventOf(p *program, env map[string]any) (*Event, error) {
 
 // sample applies the criteria: kept when any selects the dossier; undetermined when none selects
 // it and one could not be read (a NULL surname must not send a dossier to destruction).
-func (r *CompiledRule) sample(env map[string]any, start civil.Date) (bool, string, error) {
+func (r *CompiledRule) sample(env map[string]any, start civil.Date) (bool, msg, error) {
 	s := r.Sampling
-	var absent []string
+	var absent msgs
 	if r.surname != nil {
 		v, err := r.surname.run(env)
 		if err != nil {
-			return false, "", err
+			return false, msg{}, err
 		}
 		name, _ := asString(v)
 		f := fold(name)
 		if f == "" {
-			absent = append(absent, "birth surname is empty")
+			absent = append(absent, say("birth surname is empty"))
 		} else {
 			for _, l := range s.Letters {
 				if strings.HasPrefix(f, fold(l)) {
-					return true, fmt.Sprintf("sampled in: surname initial %s", fold(l)), nil
+					return true, say("sampled in: surname initial %s", fold(l)), nil
 				}
 			}
 			// An initial the table does not fold (Ω, Ж, ǎ) is not "another letter": it could be
 			// B or T once transliterated, so it must not send the dossier to destruction.
 			if i, _ := utf8.DecodeRuneInString(f); i < 'A' || i > 'Z' {
-				absent = append(absent, fmt.Sprintf("birth surname initial %c has no A-Z folding", i))
+				absent = append(absent, say("birth surname initial %c has no A-Z folding", i))
 			}
 		}
 	}
 	if r.birth != nil {
 		ev, err := r.eventOf(r.birth, env)
 		if err != nil {
-			return false, "", err
+			return false, msg{}, err
 		}
 		if ev == nil {
-			absent = append(absent, "date of birth is NULL or blank")
+			absent = append(absent, say("date of birth is NULL or blank"))
 		} else if slices.Contains(s.BirthDays, ev.Date.Day) {
-			return true, fmt.Sprintf("sampled in: born on day %d", ev.Date.Day), nil
+			return true, say("sampled in: born on day %d", ev.Date.Day), nil
 		}
 	}
 	if s.YearModulo > 0 {
@@ -579,23 +581,23 @@ func (r *CompiledRule) sample(env map[string]any, start civil.Date) (bool, strin
 		if r.sampleYear != nil {
 			v, err := r.sampleYear.run(env)
 			if err != nil {
-				return false, "", err
+				return false, msg{}, err
 			}
 			if m, _ := missing(v); m {
-				absent = append(absent, "sampling year is NULL or blank")
+				absent = append(absent, say("sampling year is NULL or blank"))
 				y = -1
 			} else if y, err = toYear(v); err != nil {
-				return false, "", fmt.Errorf("%s: %v", s.YearExpr, err)
+				return false, msg{}, fmt.Errorf("%s: %v", s.YearExpr, err)
 			}
 		}
 		if y >= 0 && y%s.YearModulo == s.YearRemainder {
-			return true, fmt.Sprintf("sampled in: year %d mod %d = %d", y, s.YearModulo, s.YearRemainder), nil
+			return true, say("sampled in: year %d mod %d = %d", y, s.YearModulo, s.YearRemainder), nil
 		}
 	}
 	if len(absent) > 0 {
-		return false, "", fmt.Errorf("not selected, and %s", strings.Join(absent, ", "))
+		return false, msg{}, notSelected(absent)
 	}
-	return false, "sampled out: no criterion selects it", nil
+	return false, say("sampled out: no criterion selects it"), nil
 }
 
 // fold reduces a name to the upper-case letters the letter criterion compares: accents and case
@@ -647,3 +649,10 @@ var foldMap = func() map[rune]string {
 	}
 	return m
 }()
+
+// notSelected is a sampling that selects nothing and could not read some of its criteria.
+type notSelected msgs
+
+func (e notSelected) Error() string { return e.msg().String() }
+
+func (e notSelected) msg() msg { return say("not selected, and %s", msgs(e)) }

@@ -7,6 +7,7 @@ import (
 	"unicode"
 
 	"github.com/versement/versement/civil"
+	"github.com/versement/versement/internal/lang"
 )
 
 func day(s string) civil.Date {
@@ -307,6 +308,15 @@ func TestSampling(t *testing.T) {
 	if d.Tier != Active || !d.SamplingUnknown || d.AppraisalAction() != Keep ||
 		!strings.Contains(d.Explain(), "then sample (sampling undetermined: not selected, and birth surname is empty)") {
 		t.Errorf("active, NULL surname: %s", d.Explain())
+	}
+	// The same, as a French archivist reads it: nested reasons are translated too.
+	if fr := d.ExplainIn(lang.French); !strings.Contains(fr, "puis tri (échantillonnage indéterminé : non retenu, et le nom de naissance est vide)") ||
+		!strings.HasPrefix(fr, "active : APP-APO-IA [42] départ ") {
+		t.Errorf("active, NULL surname, in French: %s", fr)
+	}
+	if u := rule(letters).Decide(env(nil, nil), "42", asOf); u.ReasonIn(lang.French) != "échantillonnage : non retenu, et le nom de naissance est vide" ||
+		u.Reason != "sampling: not selected, and birth surname is empty" {
+		t.Errorf("undetermined reason in French %q, English %q", u.ReasonIn(lang.French), u.Reason)
 	}
 	// Without criteria, every dossier is kept and the explanation says so.
 	if d := rule(nil).Decide(env("Martin", nil), "42", asOf); !strings.Contains(d.Explain(), "sample (no criteria set: every dossier kept)") {

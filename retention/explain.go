@@ -4,6 +4,10 @@ import (
 	"fmt"
 	"strings"
 
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+
+	"github.com/versement/versement/internal/lang"
 	"github.com/versement/versement/internal/textsafe"
 )
 
@@ -12,17 +16,21 @@ import (
 //	intermediate: APP-APO-IA start 2016-08-31 (end of year 2015-2016) · DUC 3y ended 2019-08-31 · DUA 7y ends 2026-08-31 · then sample (no criteria: every dossier kept) · access ACC-PERS-50 until 2066-08-31 · source: décision Amue 27/03/2013 (to confirm)
 //
 // A rule whose status is to-confirm always says so.
-func (d Decision) Explain() string {
+func (d Decision) Explain() string { return d.ExplainIn(lang.English) }
+
+// ExplainIn is Explain in the reader's language.
+func (d Decision) ExplainIn(tag language.Tag) string {
+	p := lang.Printer(tag)
 	var parts []string
-	head := fmt.Sprintf("%s: %s", d.Tier, d.Rule)
+	head := p.Sprintf("%s: %s", p.Sprintf(string(d.Tier)), d.Rule)
 	if d.Key != "" {
 		head += " [" + textsafe.Terminal(d.Key) + "]"
 	}
 	r := d.rule
 	if d.Tier == Undetermined {
-		parts = append(parts, head+" "+d.Reason)
+		parts = append(parts, head+" "+d.ReasonIn(tag))
 	} else {
-		start := head + " start " + d.Start.String()
+		start := head + p.Sprintf(" start %s", d.Start)
 		note := d.StartNote
 		if note == "" && r != nil {
 			note = r.StartLabel
@@ -32,92 +40,92 @@ func (d Decision) Explain() string {
 		}
 		parts = append(parts, start)
 		if r != nil {
-			parts = append(parts, d.phases(r)...)
+			parts = append(parts, d.phases(p, r)...)
 		}
 		if d.AccessID != "" {
-			parts = append(parts, fmt.Sprintf("access %s until %s", d.AccessID, d.AccessEnd))
+			parts = append(parts, p.Sprintf("access %s until %s", d.AccessID, d.AccessEnd))
 		}
 	}
 	for _, a := range d.Anomalies {
-		parts = append(parts, a.String())
+		parts = append(parts, p.Sprintf("anomaly %s: %s", string(a.Code), a.Detail))
 	}
 	if r != nil && r.Basis != "" {
-		parts = append(parts, "source: "+r.Basis)
+		parts = append(parts, p.Sprintf("source: %s", r.Basis))
 	}
 	line := strings.Join(parts, " · ")
 	if d.Status == ToConfirm {
-		line += " (to confirm)"
+		line += p.Sprintf(" (to confirm)")
 	}
 	return line
 }
 
-func (d Decision) phases(r *CompiledRule) []string {
+func (d Decision) phases(p *message.Printer, r *CompiledRule) []string {
 	tense := func(end fmt.Stringer, over bool) string {
 		if over {
-			return "ended " + end.String()
+			return p.Sprintf("ended %s", end)
 		}
-		return "ends " + end.String()
+		return p.Sprintf("ends %s", end)
 	}
 	var out []string
 	switch {
 	case d.Ongoing, d.noEnd:
-		out = append(out, "active: "+d.ActiveNote)
+		out = append(out, p.Sprintf("active: %s", d.ActiveNote))
 	case r.ActiveUntil != "":
-		s := "active " + tense(d.ActiveEnd, !d.AsOf.Before(d.ActiveEnd))
+		s := p.Sprintf("active %s", tense(d.ActiveEnd, !d.AsOf.Before(d.ActiveEnd)))
 		var notes []string
 		if d.ActiveNote != "" {
 			notes = append(notes, d.ActiveNote)
 		}
 		if !d.LastDayIn.IsZero() {
-			notes = append(notes, "last day in "+d.LastDayIn.String())
+			notes = append(notes, p.Sprintf("last day in %s", d.LastDayIn))
 		}
 		if len(notes) > 0 {
 			s += " (" + strings.Join(notes, ", ") + ")"
 		}
 		out = append(out, s)
 	default:
-		out = append(out, fmt.Sprintf("DUC %s %s", r.Active, tense(d.ActiveEnd, !d.AsOf.Before(d.ActiveEnd))))
+		out = append(out, p.Sprintf("DUC %s %s", r.Active, tense(d.ActiveEnd, !d.AsOf.Before(d.ActiveEnd))))
 	}
 	dua := "DUA " + r.DUA.String()
 	if r.DUAFrom == FromStart {
-		dua += " from start"
+		dua += p.Sprintf(" from start")
 	}
 	switch {
 	case r.DUA.Unlimited:
-		dua += " (no end)"
+		dua += p.Sprintf(" (no end)")
 	case d.DUAEnd.IsZero():
-		dua += " after the active phase"
+		dua += p.Sprintf(" after the active phase")
 	default:
 		dua += " " + tense(d.DUAEnd, !d.AsOf.Before(d.DUAEnd))
 	}
 	out = append(out, dua)
 
 	final := d.Tier == Final || d.Tier == ToDestroy || d.Tier == Held
-	verb := "then "
+	verb := p.Sprintf("then ")
 	if final {
 		verb = ""
 	}
 	switch r.FinalAction {
 	case Keep:
-		out = append(out, verb+"keep")
+		out = append(out, verb+p.Sprintf("keep"))
 	case Destroy:
-		out = append(out, verb+"destroy (proposed for elimination, needs the archives' visa: R212-14)")
+		out = append(out, verb+p.Sprintf("destroy (proposed for elimination, needs the archives' visa: R212-14)"))
 	case Sample:
 		switch {
 		case !r.Sampling.HasCriteria():
-			out = append(out, verb+"sample (no criteria set: every dossier kept)")
+			out = append(out, verb+p.Sprintf("sample (no criteria set: every dossier kept)"))
 		case d.Sampled || d.SamplingUnknown:
-			out = append(out, verb+"sample ("+d.Reason+")")
+			out = append(out, verb+p.Sprintf("sample (%s)", d.reasonIn(p)))
 		default:
-			out = append(out, verb+"sample ("+d.Reason+"; proposed for elimination, needs the archives' visa: R212-14)")
+			out = append(out, verb+p.Sprintf("sample (%s; proposed for elimination, needs the archives' visa: R212-14)", d.reasonIn(p)))
 		}
 	}
 	if h := d.Hold; h != nil {
-		s := fmt.Sprintf("hold %s: %s", h.ID, h.Reason)
+		s := p.Sprintf("hold %s: %s", h.ID, h.Reason)
 		if !h.Until.IsZero() {
-			s += " (until " + h.Until.String() + ")"
+			s += p.Sprintf(" (until %s)", h.Until)
 		} else {
-			s += " (until lifted)"
+			s += p.Sprintf(" (until lifted)")
 		}
 		out = append(out, s)
 	}

@@ -307,8 +307,9 @@ type Decision struct {
 	// order, for the plan and the report to count. They never make a decision undetermined.
 	Anomalies []Anomaly
 
-	rule  *CompiledRule
-	noEnd bool // active_until gave no date, and the DUA counted from the start decided alone
+	rule   *CompiledRule
+	noEnd  bool // active_until gave no date, and the DUA counted from the start decided alone
+	reason msg  // Reason, to be printed in the reader's language
 }
 
 // AnomalyCode names a kind of data anomaly. The codes are stable: plans and reports count them.

@@ -79,7 +79,7 @@ func explainAction(c *cli.Context) error {
 		if i > 0 {
 			fmt.Fprintln(c.App.Writer)
 		}
-		if err := ex.WriteText(c.App.Writer); err != nil {
+		if err := ex.WriteTextIn(c.App.Writer, readerLang(c)); err != nil {
 			return err
 		}
 	}

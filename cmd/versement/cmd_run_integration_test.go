@@ -107,6 +107,16 @@ func TestExplainOneDossier(t *testing.T) {
 		!strings.Contains(out, "(to confirm)\n") || !strings.Contains(out, "[TO CONFIRM by the establishment's archivist]") {
 		t.Fatalf("explain: code %d\n%s", code, out)
 	}
+	// In French: the same decision, in the archivist's words.
+	t.Setenv("LANG", "fr_FR.UTF-8")
+	fr, code := run(t, "explain", "--profile", "apogee", "--source", db, "--key", "5", "--as-of", "2026-11-30")
+	if code != 0 || !strings.HasPrefix(fr, "dossier 5 (classe etudiant) : Dossier étudiant ") ||
+		!strings.Contains(fr, "au 2026-11-30 : ") || !strings.Contains(fr, " : APP-APO-IA [5] ") ||
+		!strings.Contains(fr, "(à confirmer)\n") || !strings.Contains(fr, "[À CONFIRMER par l'archiviste de l'établissement]") ||
+		strings.Contains(fr, "as of") || strings.Contains(fr, "(to confirm)") {
+		t.Fatalf("explain in French: code %d\n%s", code, fr)
+	}
+	t.Setenv("LANG", "C.UTF-8")
 	out, code = run(t, "explain", "--profile", "apogee", "--source", db, "--key", "5", "--as-of", "2026-11-30", "--json")
 	var exs []map[string]any
 	if err := json.Unmarshal([]byte(out), &exs); err != nil || code != 0 || len(exs) != 1 || exs[0]["key"] != "5" ||
