@@ -17,7 +17,10 @@ import (
 	"golang.org/x/text/language"
 
 	"github.com/versement/versement/civil"
+	"github.com/versement/versement/extract"
 	"github.com/versement/versement/internal/lang"
+	"github.com/versement/versement/profiles"
+	"github.com/versement/versement/retention"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
@@ -49,7 +52,7 @@ func demoDossiers() []EliminationDossier {
 	var ds []EliminationDossier
 	student := func(key, who string, start civil.Date, dua civil.Date) EliminationDossier {
 		return EliminationDossier{Class: "etudiants", Description: "Dossiers administratifs des étudiants", Rule: "APP-APO-ETU",
-			Key: key, Identity: who, Start: start, End: start.AddYears(3), DUAEnd: dua, Rows: 12, Bytes: 2048, Sampled: true,
+			Key: key, Identity: who, Start: start, End: start.AddYears(3), DUAEnd: dua, Rows: 12, Bytes: 2048,
 			Reason: "DUA ended " + dua.String() + "; not selected by the sampling (letters B, T)"}
 	}
 	ds = append(ds,
@@ -398,7 +401,7 @@ func TestLargeProposalSpills(t *testing.T) {
 	const n = 60_000
 	for i := range n {
 		d := EliminationDossier{Class: "etudiants", Rule: "APP-APO-ETU", Key: fmt.Sprintf("E%06d", i),
-			Identity: "NOM Prénom", Start: date(2000+i%10, time.September, 1), DUAEnd: date(2015+i%5, time.August, 31), Rows: 3, Bytes: 300, Sampled: true}
+			Identity: "NOM Prénom", Start: date(2000+i%10, time.September, 1), DUAEnd: date(2015+i%5, time.August, 31), Rows: 3, Bytes: 300}
 		if err := b.Add(d); err != nil {
 			t.Fatal(err)
 		}
@@ -488,5 +491,46 @@ func TestHTMLEscapes(t *testing.T) {
 		if !strings.Contains(s, want) {
 			t.Errorf("the page lacks %q", want)
 		}
+	}
+}
+
+// TestFromProfile proves the adapters fill a header from a built-in profile (its agencies, its
+// schedule's rules with their legal references) and a dossier from a decision, which the builder
+// then accepts: the pipeline's wiring is these calls.
+func TestFromProfile(t *testing.T) {
+	p, err := profiles.Builtin("apogee")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := HeaderFor(p, date(2026, time.March, 31))
+	if h.Archival.ID == "" || h.Transferring.ID == "" || h.Originating.ID == "" || len(h.Rules) == 0 {
+		t.Fatalf("header %+v", h)
+	}
+	for _, r := range h.Rules {
+		if r.Basis == "" || r.DUA == "" || r.FinalAction == "" {
+			t.Errorf("rule %+v lacks its basis, DUA or final action", r)
+		}
+	}
+	c := &p.Classes[0]
+	dec := retention.Decision{Tier: retention.ToDestroy, Rule: c.Rule, Key: "42", Start: date(2010, time.August, 31), DUAEnd: date(2020, time.August, 31)}
+	dossier := &extract.Dossier{Class: c.Name, Tables: []extract.TableRows{{Rows: make([][]extract.Value, 2)}, {Rows: make([][]extract.Value, 3)}}}
+	ed := EliminationDossierOf(c, dossier, profiles.Description{Title: "DUPONT Marie"}, dec, 0)
+	if ed.Rows != 5 || ed.Start != dec.Start || ed.Identity != "DUPONT Marie" || !strings.Contains(ed.Reason, "destroy") {
+		t.Errorf("dossier %+v", ed)
+	}
+	h.EmptyReason = ReasonNoSamplingCriteria
+	e := build(t, h, []EliminationDossier{ed})
+	if len(e.Lots) != 1 || e.Lots[0].Rule.ID != c.Rule || len(e.Rules) != 1 {
+		t.Errorf("lots %+v, rules %+v", e.Lots, e.Rules)
+	}
+	vh := VersementHeaderFor(p, "RUN-1", date(2026, time.March, 31))
+	if vh.Agreement != p.SEDA.ArchivalAgreement || vh.Archival != h.Archival {
+		t.Errorf("slip header %+v", vh)
+	}
+	rule, _ := p.Schedule().Rule(c.Rule)
+	dec.AccessID, dec.AccessEnd = "ACC-PERS-50", date(2060, time.August, 31)
+	vd := VersementDossierOf(c, dossier, profiles.Description{}, dec, rule.Rule, "intermediate", "SIP-1", 1000)
+	if vd.Access.End != dec.AccessEnd || vd.Rule.ID != c.Rule || vd.SIP != "SIP-1" || vd.Rows != 5 {
+		t.Errorf("slip dossier %+v", vd)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/versement/versement/civil"
+	"github.com/versement/versement/retention"
 )
 
 // lotKey groups the dossiers of a lot.
@@ -78,11 +79,13 @@ func (b *EliminationBuilder) Add(d EliminationDossier) error {
 	if end.IsZero() {
 		end = d.Start
 	}
-	k := lotKey{class: d.Class, rule: d.Rule, year: d.DUAEnd.Year, sampled: d.Sampled}
+	// A dossier of a sampling rule is proposed because the sampling did not select it.
+	sampled := r.FinalAction == string(retention.Sample)
+	k := lotKey{class: d.Class, rule: d.Rule, year: d.DUAEnd.Year, sampled: sampled}
 	l := b.lots[k]
 	if l == nil {
 		fa := "destroy"
-		if d.Sampled {
+		if sampled {
 			fa = "sample"
 		}
 		l = &lotAcc{Lot: Lot{Class: d.Class, Description: d.Description, Rule: r, DUAEndYear: d.DUAEnd.Year, FinalAction: fa}, n: len(b.order)}
@@ -148,7 +151,7 @@ func (b *EliminationBuilder) Finish() (*Elimination, error) {
 	used := map[string]bool{}
 	for i, l := range lots {
 		l.ID = fmt.Sprintf("%s/L%03d", id, i+1)
-		if l.Rule.Status == "to-confirm" {
+		if l.Rule.Status == string(retention.ToConfirm) {
 			l.Observations = append(l.Observations, obsRuleToConfirm)
 		}
 		if l.FinalAction == "sample" {

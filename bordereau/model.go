@@ -66,7 +66,6 @@ type EliminationDossier struct {
 	Rows        int64      // volume: rows of the dossier
 	Bytes       int64      // volume: bytes of its data
 	Reason      string     // why it is proposed (Decision.Explain)
-	Sampled     bool       // the rule samples and this dossier was not selected
 }
 
 // Elimination is a bordereau d'élimination: the header, its lots, the visa block, and an annex
