@@ -534,3 +534,66 @@ func TestFromProfile(t *testing.T) {
 		t.Errorf("slip dossier %+v", vd)
 	}
 }
+
+// TestJSONRoundTrip: what WriteJSON writes reads back into the model, annex included, so a machine
+// gets the same lots and ids as the page.
+func TestJSONRoundTrip(t *testing.T) {
+	e := build(t, demoHeader(), demoDossiers())
+	var b bytes.Buffer
+	if err := WriteJSON(&b, e); err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Document string `json:"document"`
+		Elimination
+		Annex []AnnexLine `json:"annex"`
+	}
+	if err := json.Unmarshal(b.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Document != "elimination" || got.ID != e.ID || len(got.Lots) != len(e.Lots) || len(got.Annex) != len(demoDossiers()) {
+		t.Fatalf("read back %s %s, %d lots, %d annex lines", got.Document, got.ID, len(got.Lots), len(got.Annex))
+	}
+	for i, l := range got.Lots {
+		if l.ID != e.Lots[i].ID || l.Start != e.Lots[i].Start || l.Dossiers != e.Lots[i].Dossiers {
+			t.Errorf("lot %d read back as %+v, want %+v", i, l, e.Lots[i])
+		}
+	}
+	if got.Annex[1].Identity != `=HYPERLINK("http://evil")` {
+		t.Errorf("JSON changed the identity to %q: only spreadsheets need it defused", got.Annex[1].Identity)
+	}
+}
+
+// TestBuilderMisuse: a finished builder takes no more dossiers, and Abort after Finish keeps the
+// document's annex.
+func TestBuilderMisuse(t *testing.T) {
+	if _, err := NewEliminationBuilder(Header{Profile: "x"}, t.TempDir()); err == nil {
+		t.Error("a proposal without a date was accepted")
+	}
+	b, err := NewEliminationBuilder(demoHeader(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Add(demoDossiers()[0]); err != nil {
+		t.Fatal(err)
+	}
+	e, err := b.Finish()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	b.Abort()
+	if err := b.Add(demoDossiers()[1]); err == nil {
+		t.Error("Add after Finish was accepted")
+	}
+	n := 0
+	for _, err := range e.Annex() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+	if n != 1 {
+		t.Errorf("annex has %d lines after Abort, want 1", n)
+	}
+}

@@ -43,6 +43,7 @@ type EliminationBuilder struct {
 	w     *bufio.Writer
 	enc   *json.Encoder
 	err   error
+	done  bool // Finish or Abort was called
 }
 
 // spilled is an annex line in the spill file: the lot's order of appearance, not yet its id.
@@ -54,6 +55,9 @@ type spilled struct {
 // NewEliminationBuilder starts a proposal. The annex is spilled to a temporary file in spillDir
 // ("" is the system's temporary folder); Finish hands it to the document, whose Close removes it.
 func NewEliminationBuilder(h Header, spillDir string) (*EliminationBuilder, error) {
+	if h.Date.IsZero() {
+		return nil, errors.New("bordereau: the proposal needs its date (Header.Date, the as-of date)")
+	}
 	rules := map[string]Rule{}
 	for _, r := range h.Rules {
 		rules[r.ID] = r
@@ -68,6 +72,9 @@ func NewEliminationBuilder(h Header, spillDir string) (*EliminationBuilder, erro
 
 // Add puts one proposed dossier in its lot and in the annex.
 func (b *EliminationBuilder) Add(d EliminationDossier) error {
+	if b.done {
+		return errors.New("bordereau: Add after Finish or Abort")
+	}
 	if b.err != nil {
 		return b.err
 	}
@@ -116,6 +123,10 @@ func (b *EliminationBuilder) Add(d EliminationDossier) error {
 // Finish closes the annex and returns the document: the lots ordered by class, rule, year of DUA
 // end and final action, each with its identifier. The builder cannot be used after.
 func (b *EliminationBuilder) Finish() (*Elimination, error) {
+	if b.done {
+		return nil, errors.New("bordereau: Finish called twice, or after Abort")
+	}
+	b.done = true
 	if b.err == nil {
 		b.err = b.w.Flush()
 	}
@@ -179,8 +190,13 @@ func (b *EliminationBuilder) Finish() (*Elimination, error) {
 	return doc, nil
 }
 
-// Abort removes the spill file of a proposal that will not be finished.
+// Abort removes the spill file of a proposal that will not be finished. After Finish it does
+// nothing: the spill file is the document's (Elimination.Close removes it).
 func (b *EliminationBuilder) Abort() {
+	if b.done {
+		return
+	}
+	b.done = true
 	b.f.Close()
 	os.Remove(b.f.Name())
 }
