@@ -163,10 +163,10 @@ func (b *EliminationBuilder) Finish() (*Elimination, error) {
 	for i, l := range lots {
 		l.ID = fmt.Sprintf("%s/L%03d", id, i+1)
 		if l.Rule.Status == string(retention.ToConfirm) {
-			l.Observations = append(l.Observations, obsRuleToConfirm)
+			l.Observations = append(l.Observations, ObsRuleToConfirm)
 		}
 		if l.FinalAction == "sample" {
-			l.Observations = append(l.Observations, obsNotSampled)
+			l.Observations = append(l.Observations, ObsNotSampled)
 		}
 		doc.lotID[l.n] = l.ID
 		doc.Lots = append(doc.Lots, l.Lot)
@@ -201,10 +201,10 @@ func (b *EliminationBuilder) Abort() {
 	os.Remove(b.f.Name())
 }
 
-// Observations the builder writes (translated by the renderers).
+// Observations of a lot, as codes (JSON keeps them; the page and the CSV write them in words).
 const (
-	obsRuleToConfirm = "rule to confirm: its values were not checked against the legal source"
-	obsNotSampled    = "not selected by the sampling"
+	ObsRuleToConfirm = "rule-to-confirm" // the rule's values were not checked against the legal source
+	ObsNotSampled    = "not-sampled"     // a sampling rule's dossiers that the sampling left out
 )
 
 // Annex reads the annex back, in the order the dossiers were added. A read error ends the

@@ -107,7 +107,7 @@ func WriteCSV(w io.Writer, doc Document, tag language.Tag) error {
 			for _, l := range d.Lots {
 				obs := make([]string, len(l.Observations))
 				for i, o := range l.Observations {
-					obs[i] = t.V(o)
+					obs[i] = t.Val("obs", o)
 				}
 				c.row(l.ID, l.Class, l.Description, t.Date(l.Start), t.Date(l.End), strconv.Itoa(l.DUAEndYear),
 					num(l.Dossiers), num(l.Rows), num(l.Bytes), t.DUA(l.Rule.DUA), l.Rule.ID, l.Rule.Basis,

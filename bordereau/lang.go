@@ -15,13 +15,15 @@ import (
 // keyed by "kind:code": English here, French registered in the catalogue under the same key so
 // that another package's "destroy" can never change what a bordereau says.
 var values = map[string][2]string{
-	"final:keep":        {"keep", "conservation"},
-	"final:destroy":     {"destroy", "destruction"},
-	"final:sample":      {"sample", "tri"},
-	"status:verified":   {"verified", "vérifiée"},
-	"status:to-confirm": {"to confirm", "à confirmer"},
-	"tier:intermediate": {"intermediate archiving", "archivage intermédiaire"},
-	"tier:final":        {"final archives", "archives définitives"},
+	"final:keep":              {"keep", "conservation"},
+	"final:destroy":           {"destroy", "destruction"},
+	"final:sample":            {"sample", "tri"},
+	"status:verified":         {"verified", "vérifiée"},
+	"status:to-confirm":       {"to confirm", "à confirmer"},
+	"tier:intermediate":       {"intermediate archiving", "archivage intermédiaire"},
+	"tier:final":              {"final archives", "archives définitives"},
+	"obs:" + ObsRuleToConfirm: {"rule to confirm: its values were not checked against the legal source", "règle à confirmer : ses valeurs n'ont pas été vérifiées sur le texte"},
+	"obs:" + ObsNotSampled:    {"not selected by the sampling", "non retenu par l'échantillonnage"},
 }
 
 func init() {
@@ -111,8 +113,6 @@ func init() {
 		"%d years":               "%d ans",
 		"%d months":              "%d mois",
 		"%d days":                "%d jours",
-		obsRuleToConfirm:         "règle à confirmer : ses valeurs n'ont pas été vérifiées sur le texte",
-		obsNotSampled:            "non retenu par l'échantillonnage",
 		ReasonNoSamplingCriteria: "la règle intégrée conserve tous les dossiers : l'échantillonnage n'a pas de critère ; renseignez `sampling:` dans votre tableau de gestion (docs/retention.md)",
 	})
 }
