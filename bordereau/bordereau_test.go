@@ -9,6 +9,7 @@ import (
 	"html"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -399,6 +400,9 @@ func TestLargeProposalSpills(t *testing.T) {
 		t.Fatal(err)
 	}
 	const n = 60_000
+	var before runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
 	for i := range n {
 		d := EliminationDossier{Class: "etudiants", Rule: "APP-APO-ETU", Key: fmt.Sprintf("E%06d", i),
 			Identity: "NOM Prénom", Start: date(2000+i%10, time.September, 1), DUAEnd: date(2015+i%5, time.August, 31), Rows: 3, Bytes: 300}
@@ -408,6 +412,14 @@ func TestLargeProposalSpills(t *testing.T) {
 	}
 	if len(b.lots) != 5 {
 		t.Errorf("%d lots in memory, want 5 (one per year of DUA end)", len(b.lots))
+	}
+	var after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	// 60,000 annex lines held in memory would be well over 6 MB; the builder holds 5 lots and a
+	// 64 KiB buffer.
+	if grown := int64(after.HeapAlloc) - int64(before.HeapAlloc); grown > 2<<20 {
+		t.Errorf("the live heap grew by %d bytes over %d dossiers: the annex is kept in memory", grown, n)
 	}
 	e, err := b.Finish()
 	if err != nil {
@@ -429,6 +441,17 @@ func TestLargeProposalSpills(t *testing.T) {
 	}
 	if i != n || e.Dossiers != n || e.Rows != 3*n {
 		t.Errorf("annex %d lines, %d dossiers, %d rows; want %d", i, e.Dossiers, e.Rows, n)
+	}
+	// The renderers stream the annex: the page and the CSV hold every dossier.
+	var page, annex countWriter
+	if err := WriteHTML(&page, e, lang.French); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteAnnexCSV(&annex, e, lang.French); err != nil {
+		t.Fatal(err)
+	}
+	if page.lines < n || annex.lines != n+1 {
+		t.Errorf("page has %d lines, annex CSV %d, want at least %d and %d", page.lines, annex.lines, n, n+1)
 	}
 	if err := e.Close(); err != nil {
 		t.Fatal(err)
@@ -596,4 +619,12 @@ func TestBuilderMisuse(t *testing.T) {
 	if n != 1 {
 		t.Errorf("annex has %d lines after Abort, want 1", n)
 	}
+}
+
+// countWriter counts the lines written through it and keeps nothing.
+type countWriter struct{ lines int }
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	c.lines += bytes.Count(p, []byte("\n"))
+	return len(p), nil
 }
