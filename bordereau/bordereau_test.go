@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"html"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -627,4 +628,38 @@ type countWriter struct{ lines int }
 func (c *countWriter) Write(p []byte) (int, error) {
 	c.lines += bytes.Count(p, []byte("\n"))
 	return len(p), nil
+}
+
+// TestFrenchComplete renders every document in French and fails on any label printed without a
+// French translation: the goldens only freeze what is printed, this says it is French ("1 year"
+// was once printed on a French page).
+func TestFrenchComplete(t *testing.T) {
+	var missing []string
+	untranslated = func(msg string) { missing = append(missing, msg) }
+	defer func() { untranslated = nil }()
+	emptyH := demoHeader()
+	emptyH.EmptyReason = ReasonNoSamplingCriteria
+	for _, doc := range []Document{build(t, demoHeader(), demoDossiers()), build(t, emptyH, nil), demoVersement(t)} {
+		for _, r := range renders {
+			var b bytes.Buffer
+			if err := r.f(&b, doc, lang.French); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if e, ok := doc.(*Elimination); ok {
+			if err := WriteAnnexCSV(io.Discard, e, lang.French); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	slices.Sort(missing)
+	if missing = slices.Compact(missing); len(missing) > 0 {
+		t.Errorf("printed in French without a translation: %q", missing)
+	}
+	tr := newTr(lang.French)
+	for dua, want := range map[string]string{"1y": "1 an", "7y": "7 ans", "1y6m": "1 an 6 mois", "1d": "1 jour", "unlimited": "illimitée", "80y": "80 ans"} {
+		if got := tr.DUA(dua); got != want {
+			t.Errorf("DUA(%q) = %q in French, want %q", dua, got, want)
+		}
+	}
 }

@@ -26,13 +26,17 @@ var values = map[string][2]string{
 	"obs:" + ObsNotSampled:    {"not selected by the sampling", "non retenu par l'échantillonnage"},
 }
 
+// french is every message a bordereau prints, with its French: what T translates.
+var french = map[string]string{}
+
+// untranslated, when set (by tests), hears of a message printed in French that has no translation.
+var untranslated func(msg string)
+
 func init() {
-	fr := map[string]string{}
 	for k, v := range values {
-		fr[k] = v[1]
+		french[k] = v[1]
 	}
-	lang.Translate(fr)
-	lang.Translate(map[string]string{
+	for k, v := range map[string]string{
 		// Titles and header block.
 		"Proposal of elimination":        "Bordereau d'élimination",
 		"Transfer slip":                  "Bordereau de versement",
@@ -110,11 +114,17 @@ func init() {
 		"Signatory":      "Signataire",
 		// Values.
 		"unlimited":              "illimitée",
+		"%d year":                "%d an",
+		"%d month":               "%d mois",
+		"%d day":                 "%d jour",
 		"%d years":               "%d ans",
 		"%d months":              "%d mois",
 		"%d days":                "%d jours",
 		ReasonNoSamplingCriteria: "la règle intégrée conserve tous les dossiers : l'échantillonnage n'a pas de critère ; renseignez `sampling:` dans votre tableau de gestion (docs/retention.md)",
-	})
+	} {
+		french[k] = v
+	}
+	lang.Translate(french)
 }
 
 // tr prints a document in one language.
@@ -126,13 +136,18 @@ type tr struct {
 func newTr(tag language.Tag) tr { return tr{p: lang.Printer(tag), fr: lang.IsFrench(tag)} }
 
 // T translates a label (a message of the catalogue, with no verb unless args are given).
-func (t tr) T(msg string, args ...any) string { return t.p.Sprintf(msg, args...) }
+func (t tr) T(msg string, args ...any) string {
+	if t.fr && untranslated != nil && french[msg] == "" {
+		untranslated(msg)
+	}
+	return t.p.Sprintf(msg, args...)
+}
 
 // V translates a value that may be a catalogue message or free text (a reason from the caller):
 // text holding a % is never used as a format.
 func (t tr) V(s string) string {
-	if s == "" || strings.Contains(s, "%") {
-		return s
+	if s == "" || strings.Contains(s, "%") || french[s] == "" {
+		return s // free text from the caller, printed as given
 	}
 	return t.p.Sprintf(s)
 }
