@@ -663,3 +663,32 @@ func TestFrenchComplete(t *testing.T) {
 		}
 	}
 }
+
+// TestUnknownBytesBlank: a dry run knows no byte size; the bordereau leaves the volume in bytes
+// blank rather than print "0 octets" for dossiers that hold rows.
+func TestUnknownBytesBlank(t *testing.T) {
+	ds := demoDossiers()
+	for i := range ds {
+		ds[i].Bytes = 0
+	}
+	e := build(t, demoHeader(), ds)
+	var b bytes.Buffer
+	if err := WriteCSV(&b, e, lang.French); err != nil {
+		t.Fatal(err)
+	}
+	rows := readCSV(t, b.Bytes())
+	head, lots := lotRows(t, rows, "Id ligne")
+	col := slices.Index(head, "Volume (octets)")
+	for _, l := range lots {
+		if l[col] != "" {
+			t.Errorf("lot %s: bytes %q, want blank", l[0], l[col])
+		}
+	}
+	var page bytes.Buffer
+	if err := WriteHTML(&page, e, lang.French); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(page.String(), "0 octets") {
+		t.Error("the page prints 0 octets for an unknown volume")
+	}
+}

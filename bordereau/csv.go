@@ -49,6 +49,14 @@ func (c *csvOut) done() error {
 
 func num(n int64) string { return strconv.FormatInt(n, 10) }
 
+// bytesCell is a volume in bytes, blank when unknown (0: a dry run renders no data object).
+func bytesCell(n int64) string {
+	if n == 0 {
+		return ""
+	}
+	return num(n)
+}
+
 // The columns a visa answers a lot with (docs/bordereaux.md): the lots' CSV carries them empty, so
 // that the archivist may fill it in and return it as the visa file.
 var visaColumns = []string{"Decision", "Visa reference", "Visa date", "Signatory"}
@@ -87,7 +95,7 @@ func WriteCSV(w io.Writer, doc Document, tag language.Tag) error {
 		c.header(T("Proposal of elimination"), "Proposal identifier", d.ID, t.Date(d.Date), d.Establishment, d.Profile, d.Originating, d.Transferring, d.Archival)
 		c.row(T("Dossiers"), num(d.Dossiers))
 		c.row(T("Rows"), num(d.Rows))
-		c.row(T("Bytes"), num(d.Bytes))
+		c.row(T("Bytes"), bytesCell(d.Bytes))
 		c.row()
 		c.row(T("Retention rules concerned"))
 		c.row(T("Rule"), T("Title"), T("DUA"), T("Final action"), T("Legal reference"), T("Status"))
@@ -110,7 +118,7 @@ func WriteCSV(w io.Writer, doc Document, tag language.Tag) error {
 					obs[i] = t.Val("obs", o)
 				}
 				c.row(l.ID, l.Class, l.Description, t.Date(l.Start), t.Date(l.End), strconv.Itoa(l.DUAEndYear),
-					num(l.Dossiers), num(l.Rows), num(l.Bytes), t.DUA(l.Rule.DUA), l.Rule.ID, l.Rule.Basis,
+					num(l.Dossiers), num(l.Rows), bytesCell(l.Bytes), t.DUA(l.Rule.DUA), l.Rule.ID, l.Rule.Basis,
 					t.Val("final", l.FinalAction), strings.Join(obs, "; "), "", "", "", "")
 			}
 		}
@@ -122,7 +130,7 @@ func WriteCSV(w io.Writer, doc Document, tag language.Tag) error {
 		c.row(T("Ingest contract"), d.Agreement)
 		c.row(T("Dossiers"), num(d.Dossiers))
 		c.row(T("Rows"), num(d.Rows))
-		c.row(T("Bytes"), num(d.Bytes))
+		c.row(T("Bytes"), bytesCell(d.Bytes))
 		c.row()
 		c.row(T("Lots"))
 		c.row(T("Line id"), T("Class"), T("Description"), T("Tier"), T("Extreme dates: start"), T("Extreme dates: end"), T("Dossiers"), T("Rows"), T("Bytes"),
@@ -135,7 +143,7 @@ func WriteCSV(w io.Writer, doc Document, tag language.Tag) error {
 			for _, a := range l.Access {
 				acc, accEnd = append(acc, a.ID), append(accEnd, t.Date(a.End))
 			}
-			c.row(l.ID, l.Class, l.Description, t.Val("tier", l.Tier), t.Date(l.Start), t.Date(l.End), num(l.Dossiers), num(l.Rows), num(l.Bytes),
+			c.row(l.ID, l.Class, l.Description, t.Val("tier", l.Tier), t.Date(l.Start), t.Date(l.End), num(l.Dossiers), num(l.Rows), bytesCell(l.Bytes),
 				strings.Join(ids, " | "), strings.Join(duas, " | "), strings.Join(fas, " | "), strings.Join(bases, " | "),
 				strings.Join(acc, " | "), strings.Join(accEnd, " | "), strings.Join(l.SIPs, " "))
 		}

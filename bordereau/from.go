@@ -60,7 +60,7 @@ func dates(desc profiles.Description, dec retention.Decision) (civil.Date, civil
 }
 
 // EliminationDossierOf is one dossier of the destroy tier as Add takes it. bytes is the size of its
-// data when known (0 otherwise: a dry run renders no data object).
+// data when known (0 otherwise: a dry run renders no data object; the bordereau prints it blank).
 func EliminationDossierOf(c *profiles.Class, d *extract.Dossier, desc profiles.Description, dec retention.Decision, bytes int64) EliminationDossier {
 	start, end := dates(desc, dec)
 	return EliminationDossier{Class: c.Name, Description: c.Description, Rule: dec.Rule, Key: dec.Key,

@@ -28,7 +28,7 @@ var page = template.Must(template.New("page").Funcs(template.FuncMap{
 	"Val": func(string, string) string { return "" }, "Date": func(any) string { return "" },
 	"Span": func(any, any) string { return "" }, "Num": func(int64) string { return "" },
 	"DUA": func(string) string { return "" }, "Agency": agencyText,
-	"VisaTitle": func(Visa) string { return "" }, "Annex": func() iter.Seq[AnnexLine] { return nil }, "Short": shortLot,
+	"VisaTitle": func(Visa) string { return "" }, "Annex": func() iter.Seq[AnnexLine] { return nil }, "Short": shortLot, "Bytes": func(int64) string { return "" },
 }).Parse(pageTemplate))
 
 // WriteHTML writes doc as one printable HTML page (A4, inline CSS, no script, nothing fetched
@@ -73,6 +73,12 @@ func WriteHTML(w io.Writer, doc Document, tag language.Tag) error {
 	}
 	tpl.Funcs(template.FuncMap{
 		"T": t.T, "V": t.V, "Val": t.Val, "Num": t.Num, "DUA": t.DUA,
+		"Bytes": func(n int64) string {
+			if n == 0 {
+				return "" // unknown: a dry run renders no data object
+			}
+			return t.Num(n)
+		},
 		"Date": t.Date, "Span": t.Span,
 		"VisaTitle": func(v Visa) string { return t.visaTitle(v, transfer) },
 		"Annex":     annex,

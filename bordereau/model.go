@@ -64,7 +64,7 @@ type EliminationDossier struct {
 	End         civil.Date // its end date; zero: Start
 	DUAEnd      civil.Date // the end of its DUA; its year groups the lot
 	Rows        int64      // volume: rows of the dossier
-	Bytes       int64      // volume: bytes of its data
+	Bytes       int64      // volume: bytes of its data; 0: unknown (printed blank)
 	Reason      string     // why it is proposed (Decision.Explain)
 }
 
