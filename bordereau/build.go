@@ -368,6 +368,18 @@ func (b *VersementBuilder) Finish() (*Versement, error) {
 	for i, k := range keys {
 		l := b.lots[k].VersementLot
 		l.ID = fmt.Sprintf("%s/V%03d", v.ID, i+1)
+		var sipBytes int64
+		for _, s := range b.sips {
+			if s.Class == k[0] && s.Tier == k[1] {
+				sipBytes += s.Bytes
+				if !slices.Contains(l.SIPs, s.ID) {
+					l.SIPs = append(l.SIPs, s.ID)
+				}
+			}
+		}
+		if l.Bytes == 0 {
+			l.Bytes = sipBytes
+		}
 		slices.Sort(l.SIPs)
 		if l.Rules == nil {
 			l.Rules = []Rule{}

@@ -177,6 +177,11 @@ type SIP struct {
 	Target    string `json:"target,omitempty"`    // where it was sent (dir://, s3://, vitam://)
 	Operation string `json:"operation,omitempty"` // the VITAM operation id, when known
 	ATR       string `json:"atr,omitempty"`       // the ATR's result (OK, KO, WARNING), when known
+	// Class and Tier, when set, put the SIP in the lot of that class and tier even when its
+	// dossiers were added without it (the pipeline knows a SIP's identifier only once it is
+	// closed); its bytes then count for a lot whose dossiers' sizes were not known.
+	Class string `json:"class,omitempty"`
+	Tier  string `json:"tier,omitempty"`
 }
 
 // Versement is a bordereau de versement: the header, one lot per class and tier, the SIPs.

@@ -57,6 +57,9 @@ type Options struct {
 	// Undetermined is the file every undetermined dossier is listed in, with its reason (CSV);
 	// empty: not written (the report lists the first ones).
 	Undetermined string `yaml:"undetermined"`
+	// Bordereaux is the folder the run writes the archivist's documents to (the proposal of
+	// elimination; the transfer slip of a run that sends), in HTML, CSV and JSON; empty: none.
+	Bordereaux string `yaml:"bordereaux"`
 	// Lang is the language of what people read (the undetermined list's header, the documents):
 	// fr or en; empty: the environment's (LC_ALL, LC_MESSAGES, LANG).
 	Lang string `yaml:"lang"`
@@ -326,6 +329,9 @@ func Build(o Options) (*Job, error) {
 	spec.Transfer.VITAM.PollInterval, _ = duration("", o.Transfer.PollInterval)
 	spec.Transfer.VITAM.PollTimeout, _ = duration("", o.Transfer.PollTimeout)
 	spec.Lang = lang.FromEnv(o.Lang)
+	if o.Bordereaux != "" {
+		spec.Documents = &pipeline.Documents{Dir: o.Bordereaux, Lang: spec.Lang}
+	}
 	return &Job{Spec: spec, Elimination: o.Elimination, Undetermined: o.Undetermined}, nil
 }
 

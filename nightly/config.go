@@ -341,7 +341,7 @@ func (v *validator) job(at string, r *rawJob, defaultTZ string) (*Job, error) {
 	if p := o.Profile; strings.ContainsRune(p, '/') || strings.HasSuffix(p, ".yaml") || strings.HasSuffix(p, ".yml") {
 		o.Profile = v.abs(p)
 	}
-	for _, p := range []*string{&o.State, &o.Ledger, &o.Elimination, &o.Undetermined} {
+	for _, p := range []*string{&o.State, &o.Ledger, &o.Elimination, &o.Undetermined, &o.Bordereaux} {
 		if *p != "" {
 			*p = v.abs(*p)
 		}

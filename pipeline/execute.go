@@ -45,8 +45,10 @@ type JobSpec struct {
 	// Undetermined receives every undetermined dossier with its reason (CSV); nil: not written.
 	Undetermined io.Writer
 	// Lang is the language of what people read (the undetermined list's header); zero: English.
-	Lang     language.Tag
-	Transfer targets.Options
+	Lang language.Tag
+	// Documents asks for the bordereaux (Config.Documents); nil: none.
+	Documents *Documents
+	Transfer  targets.Options
 	// ObjectLock, "COMPLIANCE" or "GOVERNANCE", locks each SIP at an S3 target until the latest date
 	// its dossiers' rules protect them (sip.Record.RetainUntil). Empty: no lock.
 	ObjectLock string
@@ -87,7 +89,7 @@ func Execute(ctx context.Context, job JobSpec) (rep *Report, err error) {
 		return nil, err
 	}
 	cfg := Config{Profile: p, Source: src, SourceName: extract.Redact(name), AsOf: job.AsOf, Classes: job.Classes,
-		Tiers: job.Tiers, Decommission: job.Decommission, DryRun: job.DryRun, Elimination: job.Elimination, Undetermined: job.Undetermined, Lang: job.Lang,
+		Tiers: job.Tiers, Decommission: job.Decommission, DryRun: job.DryRun, Elimination: job.Elimination, Undetermined: job.Undetermined, Lang: job.Lang, Documents: job.Documents,
 		Progress: job.Progress, Log: job.Log}.withDefaults()
 	log, asOf, tiers := cfg.Log, cfg.AsOf, cfg.Tiers
 	if job.DryRun {

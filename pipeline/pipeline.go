@@ -49,6 +49,9 @@ type Config struct {
 	Undetermined io.Writer
 	// Lang is the language of what people read; the zero Tag is English.
 	Lang language.Tag
+	// Documents, when set, asks for the bordereaux (the proposal of elimination; the transfer slip
+	// of a run that sends), written at the end of a run that succeeded.
+	Documents *Documents
 	// Archiver packages and sends the dossiers of the archived tiers; required unless DryRun.
 	Archiver Archiver
 	// Notices, when set, remembers what the runs warned about, so that a nightly run does not
@@ -144,6 +147,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if cfg.Undetermined != nil {
 		r.undet = newUndeterminedWriter(cfg.Undetermined, cfg.Lang)
 	}
+	if cfg.Documents != nil {
+		if r.docs, err = newDocuments(cfg); err != nil {
+			return nil, err
+		}
+	}
 	for _, c := range classes {
 		if err = r.class(ctx, c); err != nil {
 			break
@@ -168,6 +176,13 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		r.rep.addSIPs(sips)
 		err = errors.Join(err, cerr)
 	}
+	if r.docs != nil {
+		if err != nil {
+			r.docs.abort()
+		} else {
+			r.rep.Documents, err = r.docs.write(r.rep.SIPs)
+		}
+	}
 	r.rep.Interrupted = errors.Is(err, context.Canceled) || ctx.Err() != nil
 	r.rep.finish(r.start)
 	return r.rep, err
@@ -180,6 +195,7 @@ type run struct {
 	rep   *Report
 	elim  *eliminationWriter
 	undet *undeterminedWriter
+	docs  *documents
 	start time.Time
 }
 
@@ -397,7 +413,7 @@ func (r *run) read(ctx context.Context, c *profiles.Class, ch chan<- decided) {
 			}
 			continue
 		}
-		if (archived && !cfg.DryRun) || (dd.tier == retention.ToDestroy && r.elim != nil) {
+		if (archived && !cfg.DryRun) || (dd.tier == retention.ToDestroy && (r.elim != nil || r.docs != nil)) {
 			dd.desc, dd.err = c.DescribeEnv(d, env)
 			dd.hasDesc = true
 			if dd.err != nil {
@@ -490,10 +506,20 @@ func (r *run) consume(ctx context.Context, c *profiles.Class, d decided, undeter
 				return fmt.Errorf("elimination proposal: %w", err)
 			}
 		}
+		if tier == retention.ToDestroy && r.docs != nil {
+			if err := r.docs.proposed(c, d); err != nil {
+				return fmt.Errorf("bordereau d'élimination: %w", err)
+			}
+		}
 		if archived && !cfg.DryRun {
 			it := &Item{Class: c, Dossier: d.d, Key: key, Decision: dec, Tier: sipTier, Description: desc}
 			if err := cfg.Archiver.Archive(ctx, it); err != nil {
 				return fmt.Errorf("class %s dossier %s: %w", c.Name, key, err)
+			}
+			if r.docs != nil {
+				if err := r.docs.archived(c, d, sipTier); err != nil {
+					return fmt.Errorf("bordereau de versement: %w", err)
+				}
 			}
 		}
 	}

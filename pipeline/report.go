@@ -68,6 +68,8 @@ type Report struct {
 	// SpoolDamaged are SIPs an earlier run left in the spool whose file did not match the state's
 	// record (size or SHA-256): set aside in spool/damaged/, and written again by this run.
 	SpoolDamaged []SpoolDamaged `json:"spool_damaged,omitempty"`
+	// Documents are the bordereaux the run wrote (Config.Documents).
+	Documents []string `json:"documents,omitempty"`
 	// Interrupted: the run was stopped (SIGINT, SIGTERM) before its end; what it sent is listed.
 	Interrupted       bool    `json:"interrupted,omitempty"`
 	State             string  `json:"state,omitempty"` // the state database

@@ -49,8 +49,8 @@ func (r *Report) WriteSummaryWith(w io.Writer, o SummaryOptions) error {
 	if r.Eliminations > 0 {
 		p.Fprintf(&b, "%d dossier(s) proposed for elimination: nothing was deleted; the proposal needs the archives' visa (R212-14)\n", r.Eliminations)
 	}
-	if len(o.Files) > 0 {
-		p.Fprintf(&b, "files written: %s\n", strings.Join(o.Files, ", "))
+	if files := append(o.Files[:len(o.Files):len(o.Files)], r.Documents...); len(files) > 0 {
+		p.Fprintf(&b, "files written: %s\n", strings.Join(files, ", "))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

@@ -39,6 +39,7 @@ func init() {
 			&cli.StringSliceFlag{Name: "class", Usage: "run only this class (repeatable); default: every class of the profile"},
 			&cli.StringFlag{Name: "object-lock", Usage: "S3 targets: lock each SIP (compliance or governance) until the latest date its dossiers' rules protect them (end of DUA or of access restriction), with a legal hold when one of them is held"},
 			&cli.StringFlag{Name: "elimination", Usage: "write the elimination proposal (CSV: the dossiers whose retention ends in destruction) to this file"},
+			&cli.StringFlag{Name: "bordereaux", Usage: "write the archivist's documents to this folder: the bordereau d'élimination (the dossiers due for destruction, by lot, with the visa block) and, for a run that sends, the bordereau de versement; each in HTML (printable), CSV and JSON"},
 			&cli.StringFlag{Name: "undetermined", Usage: "list every undetermined dossier with its reason (CSV; French spreadsheets' layout when the language is French) in this file; the report lists the first ones"},
 			&cli.IntFlag{Name: "retries", Usage: "retries of transient transfer failures (timeouts, resets, 5xx, SlowDown); 0 disables them (default: 4)"},
 			&cli.StringFlag{Name: "poll-interval", Usage: "VITAM: time between status requests, e.g. 90s (default: 1m)"},
@@ -60,7 +61,7 @@ func runOptions(c *cli.Context) (job.Options, error) {
 		Decommission: c.Bool("decommission"), DryRun: c.Bool("dry-run"), ObjectLock: c.String("object-lock"),
 		Batch:       job.Batch{MaxDossiers: c.Int("batch-dossiers"), MaxBytes: c.String("batch-bytes")},
 		Transfer:    job.Transfer{PollInterval: c.String("poll-interval"), PollTimeout: c.String("poll-timeout")},
-		Elimination: c.String("elimination"), Undetermined: c.String("undetermined"), Lang: readerLangFlag(c),
+		Elimination: c.String("elimination"), Undetermined: c.String("undetermined"), Bordereaux: c.String("bordereaux"), Lang: readerLangFlag(c),
 	}
 	if c.IsSet("retries") {
 		r := c.Int("retries")
@@ -104,7 +105,7 @@ var runFlags = map[string]string{
 	"profile": "--profile: ", "targets": "", "tiers": "--tiers: ", "classes": "--class: ",
 	"batch.max_dossiers": "--batch-dossiers ", "batch.max_bytes": "--batch-bytes ", "object_lock": "--object-lock ",
 	"transfer.retries": "--retries ", "transfer.poll_interval": "--poll-interval ", "transfer.poll_timeout": "--poll-timeout ",
-	"elimination": "--elimination: ", "undetermined": "--undetermined: ", "source": "--source: ",
+	"elimination": "--elimination: ", "undetermined": "--undetermined: ", "bordereaux": "--bordereaux: ", "source": "--source: ",
 }
 
 // runError says a job's error in run's terms: a value by the flag that gave it, a missing source
