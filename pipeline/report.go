@@ -68,6 +68,13 @@ type Report struct {
 	// SpoolDamaged are SIPs an earlier run left in the spool whose file did not match the state's
 	// record (size or SHA-256): set aside in spool/damaged/, and written again by this run.
 	SpoolDamaged []SpoolDamaged `json:"spool_damaged,omitempty"`
+	// Years counts the dossiers per year of their start event and tier (the plan's first chart);
+	// a dossier without a start date (undetermined) is not in it.
+	Years []YearCount `json:"years,omitempty"`
+	// Forecast is what comes due in each of the ForecastYears years from the as-of date's: the
+	// dossiers leaving the active phase, and those reaching the end of their DUA, to be kept
+	// (final) or proposed for elimination.
+	Forecast []ForecastYear `json:"forecast,omitempty"`
 	// Documents are the bordereaux the run wrote (Config.Documents).
 	Documents []string `json:"documents,omitempty"`
 	// Interrupted: the run was stopped (SIGINT, SIGTERM) before its end; what it sent is listed.
@@ -80,6 +87,8 @@ type Report struct {
 	index     map[ruleKey]int
 	classes   map[string]int64
 	anomalies map[anomalyKey]int
+	years     map[int]map[retention.Tier]int64
+	forecast  map[int]*ForecastYear
 }
 
 // AnomalyCount is how many dossiers of a class have an anomaly with that code.
@@ -164,6 +173,7 @@ func newReport(p *profiles.Profile, cfg Config, asOf civil.Date, tiers []retenti
 
 func (r *Report) count(class string, dec retention.Decision, tier retention.Tier, archived bool) {
 	r.Dossiers++
+	r.countYears(dec, tier)
 	r.classes[class]++
 	r.Tiers[tier]++
 	k := ruleKey{class, dec.Rule, tier}
@@ -264,6 +274,7 @@ func (r *Report) addSIPs(sips []SIP) {
 
 func (r *Report) finish(start time.Time) {
 	r.Finished = time.Now().UTC()
+	r.finishYears()
 	d := time.Since(start)
 	r.Seconds = d.Seconds()
 	if r.Seconds > 0 {

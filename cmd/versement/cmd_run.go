@@ -45,6 +45,7 @@ func init() {
 			&cli.StringFlag{Name: "poll-interval", Usage: "VITAM: time between status requests, e.g. 90s (default: 1m)"},
 			&cli.StringFlag{Name: "poll-timeout", Usage: "VITAM: how long to wait for one ingest, e.g. 12h (default: 6h)"},
 			&cli.StringFlag{Name: "report", Usage: "write the run report as JSON to this file"},
+			&cli.StringFlag{Name: "plan", Usage: "write the plan (with --dry-run) or the run report as a page with charts to this HTML file: dossiers per tier by year, and what comes due in the next 20 years"},
 			&cli.BoolFlag{Name: "json", Usage: "print the report as JSON instead of the summary"},
 			&cli.BoolFlag{Name: "verbose", Usage: "list every SIP in the summary (otherwise one line says how many and where; the report has the list)"},
 		}, sourceFlags()...),
@@ -190,14 +191,27 @@ func writeRunReport(c *cli.Context, rep *pipeline.Report, ok bool) error {
 			return fmt.Errorf("--report: %w", err)
 		}
 	}
+	if path := c.String("plan"); path != "" {
+		f, err := atomicfile.Create(path)
+		if err == nil {
+			if err = rep.WritePlanHTML(f, readerLang(c)); err != nil {
+				f.Abort()
+			} else {
+				err = f.Commit()
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("--plan: %w", err)
+		}
+	}
 	if c.Bool("json") {
 		enc := json.NewEncoder(c.App.Writer)
 		enc.SetIndent("", "  ")
 		return enc.Encode(rep)
 	}
 	o := pipeline.SummaryOptions{Lang: readerLang(c), Verbose: c.Bool("verbose")}
-	for _, f := range []string{"report", "elimination", "undetermined"} {
-		if path := c.String(f); path != "" && (f == "report" || ok) {
+	for _, f := range []string{"report", "plan", "elimination", "undetermined"} {
+		if path := c.String(f); path != "" && (f == "report" || f == "plan" || ok) {
 			o.Files = append(o.Files, path)
 		}
 	}
