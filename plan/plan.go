@@ -193,11 +193,9 @@ func maxInt(a, b int64) int64 {
 
 func init() {
 	lang.Translate(map[string]string{
-		"Year":     "Année",
-		"Total":    "Total",
-		"Tier":     "Phase",
-		"Dossiers": "Dossiers",
-		"Counts":   "Effectifs",
-		"Legend":   "Légende",
+		"Year":               "Année",
+		"Total":              "Total",
+		"Tier":               "Phase",
+		"Number of dossiers": "Nombre de dossiers",
 	})
 }

@@ -5,8 +5,10 @@
 package lang
 
 import (
+	"fmt"
 	"os"
 	"strings"
+	"sync"
 
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
@@ -19,12 +21,25 @@ var (
 	French  = language.French
 )
 
-var cat = catalog.NewBuilder(catalog.Fallback(language.English))
+var (
+	cat = catalog.NewBuilder(catalog.Fallback(language.English))
+	// known are the French registered so far: one catalogue serves every package, so two packages
+	// translating one English message two ways would print whichever registered last.
+	mu    sync.Mutex
+	known = map[string]string{}
+)
 
 // Translate registers French translations of English messages: each key is the English message
-// (a fmt format), each value its French.
+// (a fmt format), each value its French. A message another package translated otherwise is a
+// programming error: it panics, naming both, when the program starts.
 func Translate(fr map[string]string) {
+	mu.Lock()
+	defer mu.Unlock()
 	for en, t := range fr {
+		if prev, ok := known[en]; ok && prev != t {
+			panic(fmt.Sprintf("lang: %q is translated twice: %q and %q; give one of them another English message", en, prev, t))
+		}
+		known[en] = t
 		if err := cat.SetString(language.French, en, t); err != nil {
 			panic("lang: " + en + ": " + err.Error())
 		}

@@ -1,6 +1,7 @@
 package lang
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -37,4 +38,15 @@ func TestPrinterTranslates(t *testing.T) {
 	if got := Printer(French).Sprintf("not in the catalogue: %s", "x"); got != "not in the catalogue: x" {
 		t.Errorf("untranslated: %q", got)
 	}
+}
+
+func TestTranslatedTwiceOtherwisePanics(t *testing.T) {
+	Translate(map[string]string{"a message": "un message"})
+	Translate(map[string]string{"a message": "un message"}) // the same twice is fine
+	defer func() {
+		if r := recover(); r == nil || !strings.Contains(r.(string), `"a message" is translated twice: "un message" and "une missive"`) {
+			t.Errorf("recovered %v", r)
+		}
+	}()
+	Translate(map[string]string{"a message": "une missive"})
 }
