@@ -333,7 +333,9 @@ func TestTransferToVITAMPendingThenResumed(t *testing.T) {
 	client.SetEnv(t, s)
 	a, _ := makeSIP(t, t.TempDir(), "a.zip", "OK_texte_14BinaryMaster_fmts")
 	led := filepath.Join(t.TempDir(), "ledger.jsonl")
-	target := s.TargetURL("&poll=1ms&timeout=30ms")
+	// The poll timeout is short, but long enough for the upload on a loaded machine: the error
+	// must be the operation still running, not a slow POST.
+	target := s.TargetURL("&poll=1ms&timeout=1s")
 	out, code := run(t, "transfer", "--target", target, "--ledger", led, a)
 	if code != exitError || !strings.Contains(out, "still RUNNING/STARTED") {
 		t.Fatalf("first run: exit %d\n%s", code, out)
