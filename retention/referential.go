@@ -130,7 +130,8 @@ func (s *Schedule) Referential() (*Referential, error) {
 		desc := r.Basis
 		switch {
 		case r.Status == ToConfirm:
-			desc = strings.TrimSpace(desc + " (to confirm)")
+			// VITAM shows RuleDescription to French archivists: the status is said in French.
+			desc = strings.TrimSpace(desc + " (à confirmer)")
 		case r.ActiveToConfirm():
 			// The text verified covers the DUA; the end of the active phase is the team's reading.
 			desc = strings.TrimSpace(desc + " ; phase active : interprétation, à confirmer")

@@ -26,7 +26,7 @@ func TestReferentialRoundTrip(t *testing.T) {
 	want := `RuleId,RuleType,RuleValue,RuleDescription,RuleDuration,RuleMeasurement
 APP-APO-IA,AppraisalRule,Dossier étudiant (tableau de gestion validé par les AD),tableau de gestion 2024 visé par les AD69,8,year
 ACC-PERS-50,AccessRule,Vie privée : 50 ans à compter du document le plus récent (L213-2 I 3°),Code du patrimoine L213-2 I 3°,50,year
-APP-APO-COPIES,AppraisalRule,Copies d'examen,(to confirm),1,year
+APP-APO-COPIES,AppraisalRule,Copies d'examen,(à confirmer),1,year
 HOL-TA-2025,HoldRule,Gel: contentieux TA Lyon n° 2025-0012,contentieux TA Lyon n° 2025-0012,,
 HOL-OPEN,HoldRule,Gel: enquête,enquête,,
 `

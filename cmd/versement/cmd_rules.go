@@ -7,8 +7,11 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v2"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
 
 	"github.com/versement/versement/internal/atomicfile"
+	"github.com/versement/versement/internal/lang"
 	"github.com/versement/versement/profiles"
 	"github.com/versement/versement/retention"
 )
@@ -37,7 +40,7 @@ func init() {
 						if i > 0 {
 							fmt.Fprintln(&b)
 						}
-						printSchedule(&b, s)
+						printSchedule(&b, s, readerLang(c))
 					}
 					_, err = c.App.Writer.Write(b.Bytes())
 					return err
@@ -136,92 +139,134 @@ func schedulesFromFlags(c *cli.Context) ([]*retention.Schedule, error) {
 	return out, nil
 }
 
-func printSchedule(w io.Writer, s *retention.Schedule) {
-	fmt.Fprintf(w, "schedule %s (%s) · academic year N ends on %s of N+1\n", s.Name, s.Source, s.YearEnd)
+func printSchedule(w io.Writer, s *retention.Schedule, tag language.Tag) {
+	p := lang.Printer(tag)
+	p.Fprintf(w, "schedule %s (%s) · academic year N ends on %s of N+1\n", s.Name, s.Source, s.YearEnd)
 	for _, r := range s.Rules {
-		status := r.StatusLabel()
-		fmt.Fprintf(w, "\n%s  %s  [%s]\n", r.ID, r.Title, status)
+		status := statusLabel(p, r.Rule)
+		p.Fprintf(w, "\n%s  %s  [%s]\n", r.ID, r.Title, status)
 		start := r.StartEvent
 		if r.StartLabel != "" {
 			start = r.StartLabel + ": " + start
 		}
-		fmt.Fprintf(w, "  start   %s\n", start)
-		active := fmt.Sprintf("%s from the start (DUC)", r.Active)
+		p.Fprintf(w, "  start   %s\n", start)
+		active := p.Sprintf("%s from the start (DUC)", r.Active)
 		if r.ActiveUntil != "" {
-			active = "until " + r.ActiveUntil
+			active = p.Sprintf("until %s", r.ActiveUntil)
 		}
 		if r.ActiveToConfirm() {
 			// The text verified gives the DUA; how long the active phase lasts is the team's reading.
-			active += " · à confirmer (interpretation)"
+			active += " · " + p.Sprintf("à confirmer (interpretation)")
 		}
-		fmt.Fprintf(w, "  active  %s\n", active)
+		p.Fprintf(w, "  active  %s\n", active)
 		if r.DUAFrom == retention.FromStart {
-			fmt.Fprintf(w, "  DUA     %s from the start\n", r.DUA)
+			p.Fprintf(w, "  DUA     %s from the start\n", r.DUA)
 		} else {
-			fmt.Fprintf(w, "  DUA     %s after the active phase\n", r.DUA)
+			p.Fprintf(w, "  DUA     %s after the active phase\n", r.DUA)
 		}
 		if !r.Ceiling.IsZero() {
-			fmt.Fprintf(w, "  ceiling %s at most for active + DUA (legal maximum)\n", r.Ceiling)
+			p.Fprintf(w, "  ceiling %s at most for active + DUA (legal maximum)\n", r.Ceiling)
 		}
 		switch {
 		case r.FinalAction == retention.Sample && !r.Sampling.HasCriteria():
-			fmt.Fprintf(w, "  final   sample, no criteria set: every dossier kept\n")
+			p.Fprintf(w, "  final   sample, no criteria set: every dossier kept\n")
 		case r.FinalAction == retention.Sample:
-			fmt.Fprintf(w, "  final   sample: %s\n", describeSampling(r.Sampling))
+			p.Fprintf(w, "  final   sample: %s\n", describeSampling(p, r.Sampling))
 		case r.FinalAction == retention.Destroy:
-			fmt.Fprintf(w, "  final   destroy (proposed for elimination; needs the archives' visa, R212-14)\n")
+			p.Fprintf(w, "  final   destroy (proposed for elimination; needs the archives' visa, R212-14)\n")
 		default:
-			fmt.Fprintf(w, "  final   %s\n", r.FinalAction)
+			p.Fprintf(w, "  final   %s\n", p.Sprintf(string(r.FinalAction)))
 		}
 		if a := r.Access; a != nil {
-			from := "the start"
+			from := p.Sprintf("the start")
 			if a.StartEvent != "" {
 				from = a.StartEvent
 			}
-			fmt.Fprintf(w, "  access  %s %s from %s", a.ID, a.Duration, from)
+			p.Fprintf(w, "  access  %s %s from %s", a.ID, a.Duration, from)
 			if a.Basis != "" {
-				fmt.Fprintf(w, " · %s", a.Basis)
+				p.Fprintf(w, " · %s", a.Basis)
 			}
 			fmt.Fprintln(w)
 		}
 		if r.Storage != "" {
-			fmt.Fprintf(w, "  storage %s (DUC %s)\n", r.Storage, r.Active)
+			p.Fprintf(w, "  storage %s (DUC %s)\n", r.Storage, r.Active)
 		}
 		if r.Basis != "" {
-			fmt.Fprintf(w, "  source  %s\n", r.Basis)
+			p.Fprintf(w, "  source  %s\n", r.Basis)
 		}
 		if r.Note != "" {
-			fmt.Fprintf(w, "  note    %s\n", r.Note)
+			p.Fprintf(w, "  note    %s\n", r.Note)
 		}
-		fmt.Fprintf(w, "  status  %s\n", status)
+		p.Fprintf(w, "  status  %s\n", status)
 	}
 	for _, h := range s.Holds {
-		until := "until lifted"
+		until := p.Sprintf("until lifted")
 		if !h.Until.IsZero() {
-			until = "until " + h.Until.String()
+			until = p.Sprintf("until %s", h.Until)
 		}
-		what := fmt.Sprintf("%d key(s)", len(h.Keys))
+		what := p.Sprintf("%d key(s)", len(h.Keys))
 		if h.Where != "" {
-			what += ", where " + h.Where
+			what += p.Sprintf(", where %s", h.Where)
 		}
-		fmt.Fprintf(w, "\nhold %s  %s · %s · %s\n", h.ID, h.Reason, what, until)
+		p.Fprintf(w, "\nhold %s  %s · %s · %s\n", h.ID, h.Reason, what, until)
 	}
 }
 
-func describeSampling(s *retention.Sampling) string {
+// statusLabel is Rule.StatusLabel in the reader's language.
+func statusLabel(p *message.Printer, r retention.Rule) string { return p.Sprintf(r.StatusLabel()) }
+
+func describeSampling(p *message.Printer, s *retention.Sampling) string {
 	var parts []string
 	if len(s.Letters) > 0 {
-		parts = append(parts, "birth surname starting with "+strings.Join(s.Letters, ", "))
+		parts = append(parts, p.Sprintf("birth surname starting with %s", strings.Join(s.Letters, ", ")))
 	}
 	if len(s.BirthDays) > 0 {
 		days := make([]string, len(s.BirthDays))
 		for i, d := range s.BirthDays {
 			days[i] = fmt.Sprint(d)
 		}
-		parts = append(parts, "born on day "+strings.Join(days, ", ")+" of the month")
+		parts = append(parts, p.Sprintf("born on day %s of the month", strings.Join(days, ", ")))
 	}
 	if s.YearModulo > 0 {
-		parts = append(parts, fmt.Sprintf("year mod %d = %d", s.YearModulo, s.YearRemainder))
+		parts = append(parts, p.Sprintf("year mod %d = %d", s.YearModulo, s.YearRemainder))
 	}
-	return "kept when " + strings.Join(parts, " or ")
+	return p.Sprintf("kept when %s", strings.Join(parts, p.Sprintf(" or ")))
+}
+
+func init() {
+	lang.Translate(map[string]string{
+		"schedule %s (%s) · academic year N ends on %s of N+1\n": "tableau de gestion %s (%s) · l'année universitaire N se termine le %s de N+1\n",
+		"\n%s  %s  [%s]\n":                      "\n%s  %s  [%s]\n",
+		"  start   %s\n":                        "  départ  %s\n",
+		"%s from the start (DUC)":               "%s depuis le départ (DUC)",
+		"until %s":                              "jusqu'à %s",
+		"à confirmer (interpretation)":          "à confirmer (interprétation)",
+		"  active  %s\n":                        "  active  %s\n",
+		"  DUA     %s from the start\n":         "  DUA     %s depuis le départ\n",
+		"  DUA     %s after the active phase\n": "  DUA     %s après la phase active\n",
+		"  ceiling %s at most for active + DUA (legal maximum)\n":                           "  plafond %s au plus pour phase active + DUA (maximum légal)\n",
+		"  final   sample, no criteria set: every dossier kept\n":                           "  sort    tri, sans critère : chaque dossier est conservé\n",
+		"  final   sample: %s\n":                                                            "  sort    tri : %s\n",
+		"  final   destroy (proposed for elimination; needs the archives' visa, R212-14)\n": "  sort    destruction (proposée à l'élimination ; soumise au visa des archives, R212-14)\n",
+		"  final   %s\n":                     "  sort    %s\n",
+		"the start":                          "le départ",
+		"  access  %s %s from %s":            "  accès   %s %s depuis %s",
+		" · %s":                              " · %s",
+		"  storage %s (DUC %s)\n":            "  DUC     %s (DUC %s)\n",
+		"  source  %s\n":                     "  source  %s\n",
+		"  note    %s\n":                     "  note    %s\n",
+		"  status  %s\n":                     "  statut  %s\n",
+		"until lifted":                       "jusqu'à sa levée",
+		"%d key(s)":                          "%d clé(s)",
+		", where %s":                         ", où %s",
+		"\nhold %s  %s · %s · %s\n":          "\ngel %s  %s · %s · %s\n",
+		"birth surname starting with %s":     "nom de naissance commençant par %s",
+		"born on day %s of the month":        "né le %s du mois",
+		"year mod %d = %d":                   "année modulo %d = %d",
+		"kept when %s":                       "conservé quand %s",
+		" or ":                               " ou ",
+		"TO CONFIRM":                         "À CONFIRMER",
+		"verified, active phase à confirmer": "vérifiée, phase active à confirmer",
+		"keep":                               "conservation",
+	})
 }

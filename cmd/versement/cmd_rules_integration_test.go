@@ -118,7 +118,7 @@ func TestRulesExport(t *testing.T) {
 	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	if len(lines) != 4 || lines[0] != "RuleId,RuleType,RuleValue,RuleDescription,RuleDuration,RuleMeasurement" ||
-		!strings.HasPrefix(lines[1], "APP-APO-IA,AppraisalRule,") || !strings.HasSuffix(lines[1], "(to confirm),7,year") ||
+		!strings.HasPrefix(lines[1], "APP-APO-IA,AppraisalRule,") || !strings.HasSuffix(lines[1], "(à confirmer),7,year") ||
 		!strings.HasPrefix(lines[2], "ACC-PERS-50,AccessRule,") || !strings.HasSuffix(lines[2], ",50,year") ||
 		!strings.HasPrefix(lines[3], "APP-HAR-DI,AppraisalRule,") || !strings.HasSuffix(lines[3], ",80,year") {
 		t.Errorf("export:\n%s", out)

@@ -33,3 +33,19 @@ func TestQuickstartSummaryFollowsTheLanguage(t *testing.T) {
 		t.Fatalf("--lang fr after the command: exit %d\n%s", code, out)
 	}
 }
+
+// rules list reads in French for a French archivist; the VITAM referential's descriptions are in
+// French whatever the language, since VITAM shows them to French archivists.
+func TestRulesListInFrench(t *testing.T) {
+	out, code := run(t, "--lang", "fr", "rules", "list", "--profile", "apogee")
+	for _, want := range []string{"tableau de gestion apogee (builtin:apogee) · l'année universitaire N se termine le 08-31 de N+1\n",
+		"[À CONFIRMER]", "  sort    tri, sans critère : chaque dossier est conservé\n", "  statut  À CONFIRMER\n"} {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("rules list in French lacks %q (exit %d):\n%s", want, code, out)
+		}
+	}
+	out, code = run(t, "rules", "export", "--format", "vitam-csv", "--profile", "apogee")
+	if code != 0 || !strings.Contains(out, "(à confirmer),7,year") || strings.Contains(out, "to confirm") {
+		t.Errorf("referential (exit %d):\n%s", code, out)
+	}
+}
