@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
@@ -29,6 +31,69 @@ type Explanation struct {
 	Tier        retention.Tier // where a run puts it (decommission mode included)
 	Rule        *retention.CompiledRule
 	Rows        map[string]int // rows per table, as read
+	// Seen are the values the rule's expressions read in the dossier, table by table (at most
+	// seenRows rows each): what explain shows so that a surprising decision can be traced to data.
+	Seen []SeenTable `json:"seen,omitempty"`
+}
+
+// SeenTable is what a rule read in one table of a dossier.
+type SeenTable struct {
+	Table   string     `json:"table"`
+	Columns []string   `json:"columns,omitempty"`
+	Rows    [][]string `json:"rows"`  // the first seenRows rows, values as text (NULL for NULL)
+	Total   int        `json:"total"` // the rows the dossier has in the table
+}
+
+// seenRows bounds the rows explain shows per table.
+const seenRows = 10
+
+// seen lists what the rule reads in the dossier.
+func seen(r *retention.CompiledRule, d *extract.Dossier) []SeenTable {
+	if r == nil {
+		return nil
+	}
+	var out []SeenTable
+	for _, tc := range profiles.RuleReads(r.Rule) {
+		st := SeenTable{Table: tc.Table, Columns: tc.Columns, Rows: [][]string{}}
+		for _, t := range d.Tables {
+			if !strings.EqualFold(t.Table, tc.Table) {
+				continue
+			}
+			idx := make([]int, len(tc.Columns))
+			for i, c := range tc.Columns {
+				idx[i] = slices.IndexFunc(t.Columns, func(col extract.Column) bool { return strings.EqualFold(col.Name, c) })
+			}
+			st.Total = len(t.Rows)
+			for _, row := range t.Rows[:min(len(t.Rows), seenRows)] {
+				vals := make([]string, len(idx))
+				for i, j := range idx {
+					vals[i] = "?"
+					if j >= 0 && j < len(row) {
+						vals[i] = valueText(row[j])
+					}
+				}
+				st.Rows = append(st.Rows, vals)
+			}
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
+// valueText is a column value as explain prints it.
+func valueText(v extract.Value) string {
+	switch x := v.(type) {
+	case nil:
+		return "NULL"
+	case string:
+		if strings.TrimSpace(x) == "" {
+			return fmt.Sprintf("%q", x)
+		}
+		return textsafe.Terminal(x)
+	case time.Time:
+		return x.Format("2006-01-02T15:04:05")
+	}
+	return textsafe.Terminal(fmt.Sprint(v))
 }
 
 // ErrNoDossier is returned by Explain when no class of the profile has a dossier with that key.
@@ -61,7 +126,7 @@ func Explain(ctx context.Context, p *profiles.Profile, src extract.Source, class
 			rows[t.Table] = len(t.Rows)
 		}
 		out = append(out, Explanation{Class: c.Name, Key: profiles.KeyString(d.Key), Description: desc,
-			Decision: dec, Tier: ArchiveTier(dec, decommission), Rule: rule, Rows: rows})
+			Decision: dec, Tier: ArchiveTier(dec, decommission), Rule: rule, Rows: rows, Seen: seen(rule, d)})
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("%w %s in profile %s", ErrNoDossier, key, p.Name)
@@ -111,6 +176,29 @@ func (e Explanation) WriteTextIn(w io.Writer, tag language.Tag) error {
 	sort.Strings(tables)
 	p.Fprintf(&b, "rows: %s\n", strings.Join(tables, ", "))
 	p.Fprintf(&b, "as of %s: %s\n", e.Decision.AsOf, textsafe.Terminal(e.Decision.ExplainIn(tag)))
+	for _, st := range e.Seen {
+		what := st.Table
+		if len(st.Columns) > 0 {
+			what += " (" + strings.Join(st.Columns, ", ") + ")"
+		}
+		if st.Total == 0 {
+			p.Fprintf(&b, "  the rule read %s: no rows\n", what)
+			continue
+		}
+		rows := make([]string, len(st.Rows))
+		for i, r := range st.Rows {
+			cells := make([]string, len(r))
+			for j, v := range r {
+				cells[j] = st.Columns[j] + "=" + v
+			}
+			rows[i] = strings.Join(cells, " ")
+		}
+		line := strings.Join(rows, "; ")
+		if st.Total > len(st.Rows) {
+			line += p.Sprintf("; and %d more rows", st.Total-len(st.Rows))
+		}
+		p.Fprintf(&b, "  the rule read %s: %s\n", what, line)
+	}
 	if e.Tier != e.Decision.Tier {
 		p.Fprintf(&b, "decommission: archived as %s with its clock preserved\n", p.Sprintf(string(e.Tier)))
 	}
@@ -144,12 +232,15 @@ func init() {
 		"rows: %s\n":                  "lignes : %s\n",
 		"as of %s: %s\n":              "au %s : %s\n",
 		"decommission: archived as %s with its clock preserved\n": "décommissionnement : archivé en %s, son délai conservé\n",
-		"rule %s: %s [%s]\n": "règle %s : %s [%s]\n",
-		"  basis: %s\n":      "  fondement : %s\n",
-		"  note: %s\n":       "  note : %s\n",
-		"warning: %s\n":      "avertissement : %s\n",
+		"rule %s: %s [%s]\n":                          "règle %s : %s [%s]\n",
+		"  basis: %s\n":                               "  fondement : %s\n",
+		"  note: %s\n":                                "  note : %s\n",
+		"warning: %s\n":                               "avertissement : %s\n",
+		"  the rule read %s: no rows\n":               "  la règle a lu %s : aucune ligne\n",
+		"  the rule read %s: %s\n":                    "  la règle a lu %s : %s\n",
+		"; and %d more rows":                          " ; et %d lignes de plus",
 		"TO CONFIRM by the establishment's archivist": "À CONFIRMER par l'archiviste de l'établissement",
-		"verified": "vérifiée",
+		"verified":                                    "vérifiée",
 	})
 }
 

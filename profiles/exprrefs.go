@@ -2,6 +2,7 @@ package profiles
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	exprast "github.com/expr-lang/expr/ast"
@@ -223,3 +224,32 @@ func ruleExprs(r retention.Rule) []ruleExpr {
 	}
 	return out
 }
+
+// RuleReads lists what a retention rule's expressions read, per table, in order of appearance:
+// the columns of each table (none when the table is read as a whole). explain shows the values
+// the rule saw in them.
+func RuleReads(r retention.Rule) []TableColumns {
+	var out []TableColumns
+	at := map[string]int{}
+	for _, e := range ruleExprs(r) {
+		for _, ref := range e.refs {
+			i, ok := at[ref.Table]
+			if !ok {
+				i = len(out)
+				at[ref.Table] = i
+				out = append(out, TableColumns{Table: ref.Table})
+			}
+			if ref.Column != "" && !slices.Contains(out[i].Columns, ref.Column) {
+				out[i].Columns = append(out[i].Columns, ref.Column)
+			}
+		}
+	}
+	return out
+}
+
+// TableColumns are columns of one table.
+type TableColumns struct {
+	Table   string
+	Columns []string
+}
+

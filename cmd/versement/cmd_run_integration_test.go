@@ -104,7 +104,9 @@ func TestExplainOneDossier(t *testing.T) {
 	out, code := run(t, "explain", "--profile", "apogee", "--source", db, "--key", "5", "--as-of", "2026-11-30")
 	if code != 0 || !strings.HasPrefix(out, "dossier 5 (class etudiant): Dossier étudiant ") ||
 		!strings.Contains(out, "as of 2026-11-30: ") || !strings.Contains(out, ": APP-APO-IA [5] ") ||
-		!strings.Contains(out, "(to confirm)\n") || !strings.Contains(out, "[TO CONFIRM by the establishment's archivist]") {
+		!strings.Contains(out, "(to confirm)\n") || !strings.Contains(out, "[TO CONFIRM by the establishment's archivist]") ||
+		!regexp.MustCompile(`\n  the rule read INS_ADM_ANU \(ETA_IAA, COD_ANU\): ETA_IAA=[A-Z] COD_ANU=[0-9]{4}`).MatchString(out) ||
+		!regexp.MustCompile(`\n  the rule read INDIVIDU \(DATE_NAI_IND\): DATE_NAI_IND=[0-9]{4}-`).MatchString(out) {
 		t.Fatalf("explain: code %d\n%s", code, out)
 	}
 	// In French: the same decision, in the archivist's words.
