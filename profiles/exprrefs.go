@@ -252,4 +252,3 @@ type TableColumns struct {
 	Table   string
 	Columns []string
 }
-
