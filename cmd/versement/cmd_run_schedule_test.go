@@ -9,6 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/versement/versement/internal/lang"
 	"github.com/versement/versement/job"
 	"github.com/versement/versement/nightly"
 	"github.com/versement/versement/retention"
@@ -77,9 +78,13 @@ func TestScheduledJobBuildsTheSameSpecAsRun(t *testing.T) {
     object_lock: compliance
     transfer: {retries: 0, poll_interval: 90s, poll_timeout: 12h}
     elimination: elimination/apogee.csv
+    undetermined: undetermined/apogee.csv
+    bordereaux: bordereaux/apogee
+    lang: fr
     as_of: 2026-11-30
 `
 	scheduled := buildFromJobsFile(t, yaml)
+	t.Setenv("LANG", "fr_FR.UTF-8") // run's language is the reader's; the job says lang: fr
 	ran := buildFromRunFlags(t, "--profile", "apogee", "--source", "env:APOGEE_DSN",
 		"--target-intermediate", "s3://archives/apogee/intermediate?endpoint=https://s3.example.org",
 		"--target-final", "dir:///srv/archives/final",
@@ -87,14 +92,15 @@ func TestScheduledJobBuildsTheSameSpecAsRun(t *testing.T) {
 		"--tiers", "active,intermediate,final,held", "--class", "etudiant", "--decommission",
 		"--batch-dossiers", "500", "--batch-bytes", "500MB", "--object-lock", "compliance",
 		"--retries", "0", "--poll-interval", "90s", "--poll-timeout", "12h",
-		"--elimination", "/etc/versement/elimination/apogee.csv", "--as-of", "2026-11-30")
+		"--elimination", "/etc/versement/elimination/apogee.csv", "--as-of", "2026-11-30",
+		"--undetermined", "/etc/versement/undetermined/apogee.csv", "--bordereaux", "/etc/versement/bordereaux/apogee")
 
 	s, r := scheduled.Spec, ran.Spec
 	if s.Profile == nil || r.Profile == nil || s.Profile.Name != "apogee" || r.Profile.Name != "apogee" {
 		t.Fatalf("profiles %v %v", s.Profile, r.Profile)
 	}
 	s.Profile, r.Profile = nil, nil
-	if !reflect.DeepEqual(s, r) || scheduled.Elimination != ran.Elimination {
+	if !reflect.DeepEqual(s, r) || scheduled.Elimination != ran.Elimination || scheduled.Undetermined != ran.Undetermined {
 		t.Errorf("scheduled job:\n%+v %s\nrun:\n%+v %s", s, scheduled.Elimination, r, ran.Elimination)
 	}
 	// And it is the job asked for.
@@ -103,7 +109,9 @@ func TestScheduledJobBuildsTheSameSpecAsRun(t *testing.T) {
 		!reflect.DeepEqual(s.Classes, []string{"etudiant"}) || s.Source != "env:APOGEE_DSN" || s.AsOf.String() != "2026-11-30" ||
 		s.Transfer.Retries != -1 || s.Transfer.VITAM.PollInterval != 90*time.Second || s.Transfer.VITAM.PollTimeout != 12*time.Hour ||
 		s.State != "/etc/versement/state/apogee" || s.Ledger != "/srv/ledger/apogee.jsonl" ||
-		s.TargetFinal != "dir:///srv/archives/final" || scheduled.Elimination != "/etc/versement/elimination/apogee.csv" {
+		s.TargetFinal != "dir:///srv/archives/final" || scheduled.Elimination != "/etc/versement/elimination/apogee.csv" ||
+		scheduled.Undetermined != "/etc/versement/undetermined/apogee.csv" || s.Documents == nil ||
+		s.Documents.Dir != "/etc/versement/bordereaux/apogee" || !lang.IsFrench(s.Documents.Lang) || !lang.IsFrench(s.Lang) {
 		t.Errorf("spec %+v, elimination %s", s, scheduled.Elimination)
 	}
 }
