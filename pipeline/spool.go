@@ -243,7 +243,9 @@ func (s *spool) setAside(err error) error {
 // transferSIP is what the target is handed for a SIP: its file, digests and origin, and the
 // Object Lock asked for (objectLock empty: none).
 func transferSIP(r sip.Record, path, objectLock string) transfer.SIP {
-	ts := transfer.SIP{Name: r.Name, Path: path, Size: r.Bytes, SHA256: r.Digest,
+	// The spool's file is synced, written to by no one and removed once sent: a target on the same
+	// file system may keep it rather than copy it (transfer.SIP.Handover).
+	ts := transfer.SIP{Name: r.Name, Path: path, Size: r.Bytes, SHA256: r.Digest, Handover: path != "",
 		ManifestDigest: transfer.Digest{Algo: "SHA-512", Value: r.ManifestDigest}, MessageID: r.MessageID,
 		Origin: transfer.Origin{Profile: r.Profile, Class: r.Class, Tier: string(r.Tier)}}
 	if objectLock != "" {

@@ -91,6 +91,12 @@ type SIP struct {
 	Origin         Origin     // where its dossiers come from: recorded in the ledger, stored as object metadata and tags where the target can
 	Retention      *Retention // optional S3 Object Lock retention
 	LegalHold      bool       // optional S3 Object Lock legal hold
+	// Handover says the file at Path is the caller's own, already synced, written to by no one
+	// and removed once Put succeeds (the pipeline's spool): a target on the same file system may
+	// keep that very file (a hard link) instead of a copy, so that its bytes are written once. A
+	// file a user gave (versement transfer) is never handed over: editing it would edit the
+	// archive.
+	Handover bool
 }
 
 // Origin says which profile, class and retention tier a SIP's dossiers belong to. The ledger
@@ -205,6 +211,11 @@ func (s *SIP) Check() error {
 
 // FileSHA256 returns the lowercase hex SHA-256 of a file.
 func FileSHA256(path string) (string, error) { return fileSHA256(context.Background(), path) }
+
+// FileSHA256Context is FileSHA256 stopping when ctx ends.
+func FileSHA256Context(ctx context.Context, path string) (string, error) {
+	return fileSHA256(ctx, path)
+}
 
 // fileSHA256 is FileSHA256 stopping when ctx ends: a SIP can be many gigabytes.
 func fileSHA256(ctx context.Context, path string) (string, error) {

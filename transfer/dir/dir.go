@@ -292,6 +292,14 @@ func (t *Target) Put(ctx context.Context, sip transfer.SIP) (transfer.Receipt, e
 	if err := t.mkdirs(dir); err != nil {
 		return rcpt, err
 	}
+	if sip.Handover {
+		if done, err := t.putByLink(ctx, sip, final); done || err != nil {
+			if err == nil {
+				rcpt.Time = time.Now().UTC()
+			}
+			return rcpt, err
+		}
+	}
 	src, err := os.Open(sip.Path)
 	if err != nil {
 		return rcpt, transfer.Permanent(err)
@@ -341,6 +349,49 @@ func (t *Target) Put(ctx context.Context, sip transfer.SIP) (transfer.Receipt, e
 	}
 	rcpt.Time = time.Now().UTC()
 	return rcpt, nil
+}
+
+// putByLink stores a handed-over SIP by linking its file into the folder: no copy, no second
+// fsync of its bytes (the spool synced them). Its SHA-256 is checked first, as a copy would be. It
+// reports false, with no error, when the folder is on another file system or takes no hard links:
+// Put then copies.
+func (t *Target) putByLink(ctx context.Context, sip transfer.SIP, final string) (bool, error) {
+	dir := filepath.Dir(final)
+	got, err := transfer.FileSHA256Context(ctx, sip.Path)
+	if err != nil {
+		if errors.Is(err, ctx.Err()) {
+			return false, err
+		}
+		return false, transfer.Permanent(err)
+	}
+	if got != sip.SHA256 {
+		return false, transfer.Permanent(fmt.Errorf("dir target: %s: %w: sha256 %s, expected %s (the SIP changed since it was written?)",
+			sip.Path, transfer.ErrDigest, got, sip.SHA256))
+	}
+	// A temporary name first, as for a copy: the mode is set before the SIP appears under its name.
+	tmp := filepath.Join(dir, tmpPrefix+strconv.FormatUint(rand.Uint64(), 36))
+	if err := os.Link(sip.Path, tmp); err != nil {
+		if errors.Is(err, syscall.EXDEV) || errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EMLINK) || errors.Is(err, syscall.ENOTSUP) {
+			return false, nil
+		}
+		return false, t.fail("link into "+dir, err)
+	}
+	defer os.Remove(tmp)
+	if t.mode != 0 {
+		if err := os.Chmod(tmp, t.mode); err != nil {
+			return false, t.fail("chmod "+tmp, err)
+		}
+	}
+	if err := os.Link(tmp, final); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return false, nil // another writer got there first: the copy path says which bytes won
+		}
+		return false, t.fail("link "+final, err)
+	}
+	if err := atomicfile.SyncDir(dir); err != nil {
+		return true, t.fail("fsync the folder "+dir, err)
+	}
+	return true, nil
 }
 
 // Stat hashes the stored file: a folder keeps no checksum of its own, and the auditor's question

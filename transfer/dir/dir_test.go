@@ -330,3 +330,80 @@ func TestParseURL(t *testing.T) {
 		t.Fatal("a host accepted")
 	}
 }
+
+// A SIP handed over (the pipeline's spool) on the folder's file system is stored as that very file,
+// its bytes written once; it is still checked against its SHA-256, and gets the folder's mode. A
+// SIP a user gave is copied.
+func TestHandoverLinksOnTheSameFileSystem(t *testing.T) {
+	ctx := context.Background()
+	base := t.TempDir()
+	tg, err := dir.Open("dir://" + base + "/depot?mode=0640")
+	if err != nil {
+		t.Fatal(err)
+	}
+	spooled := filepath.Join(base, "spool.zip")
+	os.WriteFile(spooled, []byte("PK spooled"), 0o600)
+	sum, _ := transfer.FileSHA256(spooled)
+	r, err := tg.Put(ctx, transfer.SIP{Name: "a.zip", Path: spooled, SHA256: sum, Handover: true})
+	if err != nil || r.AlreadyThere {
+		t.Fatalf("put: %+v %v", r, err)
+	}
+	src, _ := os.Stat(spooled)
+	dst, err := os.Stat(r.Location)
+	if err != nil || !os.SameFile(src, dst) || dst.Mode().Perm() != 0o640 {
+		t.Fatalf("stored %v (mode %v): not the spooled file itself", err, dst.Mode())
+	}
+	if got := entries(t, filepath.Join(base, "depot")); strings.Join(got, ",") != "a.zip" {
+		t.Errorf("the folder holds %v", got)
+	}
+	if r, err := tg.Put(ctx, transfer.SIP{Name: "a.zip", Path: spooled, SHA256: sum, Handover: true}); err != nil || !r.AlreadyThere {
+		t.Errorf("again: %+v %v", r, err)
+	}
+
+	given := sipFile(t, "b.zip", "PK given")
+	r, err = tg.Put(ctx, given)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, _ = os.Stat(given.Path)
+	if dst, _ := os.Stat(r.Location); os.SameFile(src, dst) {
+		t.Error("a file the user gave is linked, not copied: editing it would edit the archive")
+	}
+
+	damaged := filepath.Join(base, "damaged.zip")
+	os.WriteFile(damaged, []byte("PK damaged"), 0o600)
+	if _, err := tg.Put(ctx, transfer.SIP{Name: "c.zip", Path: damaged, SHA256: sum, Handover: true}); !errors.Is(err, transfer.ErrDigest) {
+		t.Errorf("a handed-over SIP that does not match its SHA-256: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(base, "depot", "c.zip")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the damaged SIP was stored: %v", err)
+	}
+}
+
+// On another file system a handed-over SIP is copied (a link cannot cross devices).
+func TestHandoverCopiesAcrossFileSystems(t *testing.T) {
+	other, err := os.MkdirTemp("/dev/shm", "versement-test-")
+	if err != nil {
+		t.Skip("no /dev/shm to put the folder on another file system")
+	}
+	defer os.RemoveAll(other)
+	spooled := filepath.Join(t.TempDir(), "spool.zip")
+	os.WriteFile(spooled, []byte("PK spooled"), 0o600)
+	a, _ := os.Stat(spooled)
+	b, _ := os.Stat(other)
+	if a.Sys().(*syscall.Stat_t).Dev == b.Sys().(*syscall.Stat_t).Dev {
+		t.Skip("/dev/shm is on the test folder's file system here")
+	}
+	tg, err := dir.New(filepath.Join(other, "depot"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, _ := transfer.FileSHA256(spooled)
+	r, err := tg.Put(context.Background(), transfer.SIP{Name: "a.zip", Path: spooled, SHA256: sum, Handover: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := transfer.FileSHA256(r.Location); got != sum {
+		t.Errorf("copied %s, want %s", got, sum)
+	}
+}
