@@ -15,7 +15,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/beevik/etree"
 	"github.com/klauspost/compress/flate"
 	sha256 "github.com/minio/sha256-simd"
 )
@@ -287,38 +286,9 @@ func (ow *ObjectWriter) Close() error {
 	}
 	ow.digest = hex.EncodeToString(ow.h.Sum(nil))
 	w.payload += ow.size
-	o := ow.obj
-	e := etree.NewElement("BinaryDataObject")
-	e.CreateAttr("id", ow.id)
-	e.CreateElement("DataObjectVersion").SetText(o.Version)
-	e.CreateElement("Uri").SetText("Content/" + o.Name)
-	md := e.CreateElement("MessageDigest")
-	md.CreateAttr("algorithm", string(w.h.DigestAlgorithm))
-	md.SetText(ow.digest)
-	if ow.size > 0 { // Size is xs:positiveInteger: an empty file cannot declare 0
-		e.CreateElement("Size").SetText(strconv.FormatInt(ow.size, 10))
-	}
-	if o.FormatLitteral != "" || o.MimeType != "" || o.FormatID != "" || o.Encoding != "" {
-		f := e.CreateElement("FormatIdentification")
-		if o.FormatLitteral != "" {
-			textElem(f, "FormatLitteral", o.FormatLitteral)
-		}
-		for _, kv := range [][2]string{{"MimeType", o.MimeType}, {"FormatId", o.FormatID}, {"Encoding", o.Encoding}} {
-			if kv[1] != "" {
-				if err := tokenElem(f, kv[0], kv[1]); err != nil {
-					return w.fail(err)
-				}
-			}
-		}
-	}
-	fi := e.CreateElement("FileInfo")
-	fn := o.Filename
-	if fn == "" {
-		fn = o.Name
-	}
-	textElem(fi, "Filename", fn)
-	if !o.LastModified.IsZero() {
-		fi.CreateElement("LastModified").SetText(o.LastModified.Format(time.RFC3339Nano))
+	e, err := ow.element(w.h.DigestAlgorithm)
+	if err != nil {
+		return w.fail(err)
 	}
 	if err := w.groups.element(e); err != nil {
 		return w.fail(err)
