@@ -7,11 +7,14 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/versement/versement/internal/testsvc"
 )
 
 // spillSIP writes a package of n objects with a bit of everything the object checks report:
@@ -91,26 +94,29 @@ func spillSIP(t *testing.T, n int) string {
 }
 
 // Spilling objects to disk past objectsInMemory changes nothing in the report: every package
-// verified with the usual threshold and with one of 4 objects gives the same findings in the same
+// verified with the usual threshold and with 2 objects in memory gives the same findings in the same
 // order, and the temporary file is gone afterwards.
 func TestVerifySpillGivesTheSameReport(t *testing.T) {
+	// Ours, and VITAM's samples (../shared beside the checkout) as zips and as unpacked folders.
 	paths := []string{spillSIP(t, 1000)}
-	samples, _ := filepath.Glob("../../shared/samples/vitam/*")
-	more, _ := filepath.Glob("../shared/samples/vitam/*")
-	for _, s := range append(samples, more...) {
-		if st, err := os.Stat(s); err == nil && st.IsDir() {
-			paths = append(paths, s)
+	samples, _ := filepath.Glob(filepath.Join(filepath.Dir(testsvc.ModuleRoot(t)), "shared", "samples", "vitam", "*", "sip.zip"))
+	for _, s := range samples {
+		dir := filepath.Join(t.TempDir(), "sip")
+		if err := unzipTo(s, dir); err != nil {
+			t.Fatal(err)
 		}
+		paths = append(paths, s, dir)
 	}
 	tmp := t.TempDir()
-	defer func(n int) { objectsInMemory = n }(objectsInMemory)
+	usual := objectsInMemory
+	defer func() { objectsInMemory = usual }()
 	for _, p := range paths {
-		objectsInMemory = 1 << 16
+		objectsInMemory = usual
 		want, err := Verify(context.Background(), p, VerifyOptions{Workers: 2, TempDir: tmp})
 		if err != nil {
 			t.Fatal(err)
 		}
-		objectsInMemory = 4
+		objectsInMemory = 2
 		got, err := Verify(context.Background(), p, VerifyOptions{Workers: 2, TempDir: tmp})
 		if err != nil {
 			t.Fatal(err)
@@ -134,4 +140,34 @@ func TestVerifySpillGivesTheSameReport(t *testing.T) {
 		}
 	}
 	t.Logf("%d packages", len(paths))
+}
+
+func unzipTo(zipPath, dir string) error {
+	zr, err := zip.OpenReader(zipPath)
+	if err != nil {
+		return err
+	}
+	defer zr.Close()
+	for _, f := range zr.File {
+		if strings.HasSuffix(f.Name, "/") {
+			continue
+		}
+		p := filepath.Join(dir, filepath.FromSlash(f.Name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		rc, err := f.Open()
+		if err != nil {
+			return err
+		}
+		b, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
 }
