@@ -89,9 +89,10 @@ func (m *manifest) kindNumber(name string) uint32 {
 	return n
 }
 
-// addID records id (already in the arena) as carried by element name, unless it is known.
-func (m *manifest) addID(id, name string) {
-	m.ids.insert(idRec{id: id, kind: m.kindNumber(name)})
+// addID records id, which is not known yet, as carried by element name, and returns the
+// manifest's copy of it.
+func (m *manifest) addID(id, name string) string {
+	return m.ids.insert(id, m.kindNumber(name))
 }
 
 // refGood says whether a reference of kind k to target resolves to the right element.
@@ -116,7 +117,7 @@ func (m *manifest) addRef(k uint8, target, from string) {
 	m.refs = append(m.refs, ref{k, m.a.add(target), from})
 }
 
-// node is id's number in the nesting graph (id is in the arena and in ids).
+// node is id's number in the nesting graph (id is in ids).
 func (m *manifest) node(id string) uint32 {
 	rec, i, _ := m.ids.find(id)
 	if rec.node == 0 {
@@ -321,11 +322,12 @@ func parseManifestInto(m *manifest, rd io.Reader, r *Report) (*manifest, error) 
 			}
 			for _, a := range t.Attr {
 				if a.Name.Local == "id" && (a.Name.Space == "" || a.Name.Space == "http://www.w3.org/XML/1998/namespace") {
-					id := m.a.add(a.Value)
+					var id string
 					if prev, dup := m.kind(a.Value); dup {
 						r.add(SevError, CodeDuplicateID, a.Value, "id %q is used by <%s> and <%s>: ids must be unique in the message", a.Value, prev, t.Name.Local)
+						id = m.a.add(a.Value)
 					} else {
-						m.addID(id, t.Name.Local)
+						id = m.addID(a.Value, t.Name.Local)
 					}
 					if a.Name.Space == "" {
 						f.id = id
@@ -459,9 +461,7 @@ func parseManifestInto(m *manifest, rd io.Reader, r *Report) (*manifest, error) 
 					} else if prev, dup := m.kind(text); dup {
 						structf(parent.id, "DataObjectGroupId %q is already the id of a <%s>", text, prev)
 					} else {
-						id := m.a.add(text)
-						flatGroups[id] = true
-						m.addID(id, "DataObjectGroup")
+						flatGroups[m.addID(text, "DataObjectGroup")] = true
 						r.Groups++
 					}
 				}
@@ -652,7 +652,7 @@ func (m *manifest) cycles(r *Report) {
 }
 
 // nodeID is the id of node n of the nesting graph.
-func (m *manifest) nodeID(n uint32) string { return m.ids.recs.at(int(m.nodes[n])).id }
+func (m *manifest) nodeID(n uint32) string { return m.ids.key(m.nodes[n]) }
 
 // obj is the object a BinaryDataObject frame describes. The pointer is good until the next object.
 func (m *manifest) obj(f *frame) *object { return m.objects.at(f.obj - 1) }

@@ -284,15 +284,15 @@ func verifyContainer(ctx context.Context, r *Report, c container, opts VerifyOpt
 
 // entry is a file of the package, in the zip or on disk.
 type entry struct {
-	name   string
-	size   int64
-	usedBy *string // the id of the first object whose Uri names it
+	name string
+	size int64
 
 	// In a zip: what its central directory says (size above is the uncompressed size).
 	offset int64 // of the local header, then, once read, of the data
 	csize  uint64
 	crc32  uint32
-	mode   fs.FileMode
+
+	usedBy uint32 // the first object whose Uri names it: 1 + its id's record, or noIDRec
 	method uint16
 	flags  uint16
 
@@ -333,7 +333,7 @@ func openZip(path string, size int64, r *Report, opts VerifyOptions) (*zipContai
 // (a finding says so). The fuzzer calls it on bytes in memory.
 func readZip(ra io.ReaderAt, size int64, r *Report, opts VerifyOptions) *zipContainer {
 	var names arena
-	all, err := readZipDir(ra, size, &names)
+	all, modes, err := readZipDir(ra, size, &names)
 	if err != nil {
 		r.add(SevError, CodeContainer, "", "not a readable zip (truncated or not a zip file): %v", err)
 		return nil
@@ -357,7 +357,7 @@ func readZip(ra io.ReaderAt, size int64, r *Report, opts VerifyOptions) *zipCont
 			continue
 		}
 		seen[strings.ToLower(name)] = name
-		mode := e.mode
+		mode := modes[i]
 		if mode&fs.ModeSymlink != 0 || mode&(fs.ModeDevice|fs.ModeNamedPipe|fs.ModeSocket|fs.ModeCharDevice) != 0 {
 			r.add(SevError, CodeLink, name, "entry is a %s, not a regular file: links are refused", kindOf(mode))
 			continue
@@ -805,8 +805,8 @@ func (v *verifier) checkBatch(ctx context.Context, first int, objs []object) err
 			continue
 		}
 		e := entries[ei]
-		if e.used && e.usedBy != nil {
-			addf(SevWarning, CodeDuplicateName, "object %s: its Uri names the same file as object %s: one file described twice", o.id, *e.usedBy)
+		if e.used && e.usedBy != 0 {
+			addf(SevWarning, CodeDuplicateName, "object %s: its Uri names the same file as object %s: one file described twice", o.id, v.userID(e.usedBy))
 		} else {
 			e.usedBy = v.idRef(o.id)
 		}
@@ -877,15 +877,24 @@ feed:
 	return nil
 }
 
-// idRef is the manifest's own copy of an object's id, which outlives the batch the object is in.
-func (v *verifier) idRef(id string) *string {
-	if rec, _, ok := v.m.ids.find(id); ok {
-		return &rec.id
+// idRef names an object's id by its record in the manifest's id table, which outlives the batch
+// the object is in.
+func (v *verifier) idRef(id string) uint32 {
+	if _, i, ok := v.m.ids.find(id); ok {
+		return i + 1
 	}
-	return &emptyID
+	return noIDRec
 }
 
-var emptyID string
+// noIDRec is an object without an id (a STRUCTURE finding) that names a file.
+const noIDRec = ^uint32(0)
+
+func (v *verifier) userID(ref uint32) string {
+	if ref == noIDRec {
+		return ""
+	}
+	return v.m.ids.key(ref - 1)
+}
 
 func (v *verifier) entryKey(i uint32) string { return v.c.entries()[i].name }
 

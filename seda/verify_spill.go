@@ -147,7 +147,7 @@ func readObject(br *bufio.Reader, a *arena, m *manifest, tmp *[]byte) (object, e
 		switch k {
 		case 0:
 			if rec, _, ok := m.ids.find(s); ok {
-				o.id = rec.id
+				o.id = m.ids.id(rec)
 			} else {
 				o.id = a.add(s)
 			}

@@ -1,6 +1,10 @@
 package seda
 
-import "hash/maphash"
+import (
+	"encoding/binary"
+	"hash/maphash"
+	"unsafe"
+)
 
 // chunked is an append-only list in fixed chunks: growing it never copies (a slice that doubles
 // holds its old and new arrays at once, 3× its size, at the moment it grows).
@@ -25,12 +29,47 @@ func (c *chunked[T]) at(i int) *T { return &c.chunks[i/chunkLen][i%chunkLen] }
 
 func (c *chunked[T]) len() int { return c.n }
 
-// idRec is what the manifest says about an id: the element that carries it (its first one: a
-// second is a DUPLICATE_ID) and, when it is a unit of the nesting graph, its node number.
+// idRec is what the manifest says about an id: where its bytes are (idBytes), the element that
+// carries it (its first one: a second is a DUPLICATE_ID) and, when it is a unit of the nesting
+// graph, its node number. 16 bytes: a string header alone would be as much.
 type idRec struct {
-	id   string // in the manifest's arena
-	kind uint32 // element name, in manifest.kinds
-	node uint32 // 0: not in the graph
+	chunk, off uint32 // in idTable.bytes
+	kind       uint32 // element name, in manifest.kinds
+	node       uint32 // 0: not in the graph
+}
+
+// idBytes holds ids back to back, each after its length (uvarint), in chunks that never move.
+type idBytes struct {
+	chunks [][]byte
+	cur    int // the chunk being filled, when there is one (cur < len(chunks))
+}
+
+func (b *idBytes) add(s string) (chunk, off uint32) {
+	need := binary.MaxVarintLen64 + len(s)
+	if need > arenaChunk/8 { // a long id gets a chunk of its own
+		b.chunks = append(b.chunks, binary.AppendUvarint(make([]byte, 0, need), uint64(len(s))))
+		c := len(b.chunks) - 1
+		b.chunks[c] = append(b.chunks[c], s...)
+		return uint32(c), 0
+	}
+	if len(b.chunks) == 0 || b.cur >= len(b.chunks) || len(b.chunks[b.cur])+need > cap(b.chunks[b.cur]) {
+		b.chunks = append(b.chunks, make([]byte, 0, arenaChunk))
+		b.cur = len(b.chunks) - 1
+	}
+	c := &b.chunks[b.cur]
+	off = uint32(len(*c))
+	*c = binary.AppendUvarint(*c, uint64(len(s)))
+	*c = append(*c, s...)
+	return uint32(b.cur), off
+}
+
+func (b *idBytes) get(chunk, off uint32) string {
+	c := b.chunks[chunk][off:]
+	n, k := binary.Uvarint(c)
+	if n == 0 {
+		return ""
+	}
+	return unsafe.String(&c[k], int(n))
 }
 
 // strIndex finds strings kept elsewhere (a record's id, an entry's name) by number: open
@@ -85,14 +124,18 @@ func (x *strIndex) place(slot uint32, key func(uint32) string) {
 	x.slots[i] = slot
 }
 
-// idTable maps ids to their records: about 30 bytes an id with its record, where a Go
-// map[string] of the same takes about 50.
+// idTable maps ids to their records: about 30 bytes an id with its record and its bytes, where a
+// Go map[string] of the same takes about 50 plus the string's own allocation.
 type idTable struct {
 	index strIndex
 	recs  chunked[idRec]
+	bytes idBytes
 }
 
-func (t *idTable) key(i uint32) string { return t.recs.at(int(i)).id }
+// id is the text of an id, kept in the table (its string points into the table's chunks).
+func (t *idTable) id(r *idRec) string { return t.bytes.get(r.chunk, r.off) }
+
+func (t *idTable) key(i uint32) string { return t.id(t.recs.at(int(i))) }
 
 // find gives id's record and its number.
 func (t *idTable) find(id string) (*idRec, uint32, bool) {
@@ -103,7 +146,9 @@ func (t *idTable) find(id string) (*idRec, uint32, bool) {
 	return t.recs.at(int(i)), i, true
 }
 
-// insert adds a record for an id that is not in the table.
-func (t *idTable) insert(r idRec) {
-	t.index.insert(uint32(t.recs.add(r)), t.key)
+// insert adds an id that is not in the table, and returns the table's copy of it.
+func (t *idTable) insert(id string, kind uint32) string {
+	c, off := t.bytes.add(id)
+	t.index.insert(uint32(t.recs.add(idRec{chunk: c, off: off, kind: kind})), t.key)
+	return t.bytes.get(c, off)
 }

@@ -8,6 +8,7 @@ import (
 	"hash"
 	"hash/crc32"
 	"io"
+	"io/fs"
 )
 
 // The verifier reads a zip's central directory itself, one record at a time, into compact entries
@@ -30,38 +31,42 @@ type zipDirEnd struct {
 	records, size, offset uint64
 }
 
-// readZipDir reads the central directory of the zip in ra into entries.
-func readZipDir(ra io.ReaderAt, size int64, a *arena) (*chunked[entry], error) {
+// readZipDir reads the central directory of the zip in ra into entries, and their modes (only the
+// listing needs them).
+func readZipDir(ra io.ReaderAt, size int64, a *arena) (*chunked[entry], []fs.FileMode, error) {
 	end, baseOffset, err := readZipDirEnd(ra, size)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	rs := io.NewSectionReader(ra, 0, size)
 	if _, err := rs.Seek(baseOffset+int64(end.offset), io.SeekStart); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	buf := bufio.NewReader(rs)
 	list := &chunked[entry]{}
+	var modes []fs.FileMode
 	var e entry
 	for {
 		e = entry{}
-		err = readZipDirHeader(&e, buf, a)
+		var mode fs.FileMode
+		err = readZipDirHeader(&e, &mode, buf, a)
 		if err == zip.ErrFormat || err == io.ErrUnexpectedEOF {
 			break
 		}
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		e.offset += baseOffset
 		list.add(e)
+		modes = append(modes, mode)
 	}
 	if uint16(list.len()) != uint16(end.records) { // only 16 bits, as archive/zip
-		return nil, err
+		return nil, nil, err
 	}
-	return list, nil
+	return list, modes, nil
 }
 
-func readZipDirHeader(e *entry, r io.Reader, a *arena) error {
+func readZipDirHeader(e *entry, mode *fs.FileMode, r io.Reader, a *arena) error {
 	var buf [zipDirHeaderLen]byte
 	if _, err := io.ReadFull(r, buf[:]); err != nil {
 		return err
@@ -87,7 +92,7 @@ func readZipDirHeader(e *entry, r io.Reader, a *arena) error {
 	}
 	e.name = a.addBytes(d[:nameLen])
 	fh := zip.FileHeader{Name: e.name, CreatorVersion: creatorVersion, ExternalAttrs: externalAttrs}
-	e.mode = fh.Mode()
+	*mode = fh.Mode()
 	needUSize, needCSize, needOffset := usize == ^uint32(0), csize == ^uint32(0), e.offset == int64(^uint32(0))
 	for extra := d[nameLen : nameLen+extraLen]; len(extra) >= 4; {
 		tag, n := binary.LittleEndian.Uint16(extra), int(binary.LittleEndian.Uint16(extra[2:]))
@@ -185,7 +190,8 @@ func readZipDirEnd(r io.ReaderAt, size int64) (*zipDirEnd, int64, error) {
 	// where offset 0 puts it.
 	if base > 0 {
 		off := int64(d.offset)
-		if readZipDirHeader(&entry{}, io.NewSectionReader(r, off, size-off), &arena{}) == nil {
+		var mode fs.FileMode
+		if readZipDirHeader(&entry{}, &mode, io.NewSectionReader(r, off, size-off), &arena{}) == nil {
 			base = 0
 		}
 	}
