@@ -7,8 +7,10 @@
 #
 #   bench/verify-memory.sh [MiB...]          # default: 16 64 256
 #   OLD=<commit> bench/verify-memory.sh      # also the versement of that commit, for a before/after
+#   SHAPE=terse bench/verify-memory.sh       # bench/mkterse.py's manifest: ~535 bytes an object
+#                                            # (mksip's: ~740), so more objects per MiB
 #
-# Needs go, unzip, GNU time (/usr/bin/time); git and tar with OLD.
+# Needs go, unzip, GNU time (/usr/bin/time); git and tar with OLD; python3 with SHAPE=terse.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=$(mktemp -d /tmp/versement-verifymem.XXXXXX)
@@ -25,23 +27,26 @@ fi
 [ $# -gt 0 ] || set -- 16 64 256
 
 manifest_bytes() { unzip -l "$1" manifest.xml | awk '/manifest.xml/ {print $1}'; }
+mk() { # mk OUT N
+  if [ "${SHAPE:-mksip}" = terse ]; then python3 bench/mkterse.py "$1" "$2"; else "$work/mksip" -out "$1" -files "$2" -size 16 -kind json >/dev/null; fi
+}
 # Two small SIPs give the bytes per object and the fixed part.
-"$work/mksip" -out "$work/a.zip" -files 1000 -size 16 -kind json >/dev/null
-"$work/mksip" -out "$work/b.zip" -files 2000 -size 16 -kind json >/dev/null
+mk "$work/a.zip" 1000
+mk "$work/b.zip" 2000
 m1=$(manifest_bytes "$work/a.zip")
 m2=$(manifest_bytes "$work/b.zip")
 per=$(((m2 - m1) / 1000))
 fixed=$((m1 - 1000 * per))
 
 grep -m1 'model name' /proc/cpuinfo | sed 's/.*: /cpu: /'
-echo "cores: $(nproc), load: $(cut -d' ' -f1-3 /proc/loadavg), $per manifest bytes per object"
+echo "cores: $(nproc), load: $(cut -d' ' -f1-3 /proc/loadavg), shape ${SHAPE:-mksip}: $per manifest bytes per object"
 printf '%-14s %8s %14s %9s %13s %13s %9s %9s\n' binary manifest manifest_bytes objects peak_rss_MiB peak_rss_MB wall_s user_s
 for mib in "$@"; do
   # Ids get longer with more objects (GOT-n, BDO-n, AU-n): estimate, then trim until it fits.
   target=$((mib * 1048576))
   n=$(((target - fixed) / per))
   while :; do
-    "$work/mksip" -out "$work/s.zip" -files "$n" -size 16 -kind json >/dev/null
+    mk "$work/s.zip" "$n"
     m=$(manifest_bytes "$work/s.zip")
     [ "$m" -gt "$target" ] || break
     n=$((n - (m - target) / per - 1))
