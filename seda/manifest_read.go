@@ -21,25 +21,113 @@ const (
 )
 
 // manifest is what the verifier keeps of a manifest: objects to hash, ids and references. Its size is
-// proportional to the manifest's, which MaxManifestBytes bounds.
+// proportional to the manifest's, which MaxManifestBytes bounds, and kept small per object
+// (bench/verify-memory.sh): every string kept is in one arena; ids map to two numbers; a reference
+// whose target is already known (the usual order: groups before the units that reference them) is
+// checked as it is read and not kept.
 type manifest struct {
-	objects []*object
-	ids     map[string]string // id -> element name
-	refs    []ref
-	// names interns element names and algorithms: the same few strings, once each, instead of one
-	// allocation per id of a manifest that can hold a million.
+	a       arena
+	objects objectStore
+	// entryName gives the package's own string for a file name, so that Uris cost no copy.
+	entryName func(string) (string, bool)
+	ids       idTable
+	kinds     []string // element names carrying ids, by number
+	kindNum   map[string]uint32
+	// refs are the references left to resolve at the end (target not yet seen, or of the wrong
+	// kind), and every ArchiveUnitRefId (the cycle check needs them), in document order.
+	refs []ref
+	// names interns algorithms: the same few strings, once each.
 	names map[string]string
 	// children are the units nested in a unit; with ArchiveUnitRefId references they make the
-	// graph that must have no cycle (VITAM refuses a unit that is its own ancestor).
-	children []edge
+	// graph that must have no cycle (VITAM refuses a unit that is its own ancestor). Units in it
+	// are numbered (idRec.node); nodes gives a number's id record.
+	children chunked[edge]
+	nodes    []uint32
 }
 
-type edge struct{ from, to string }
+type edge struct{ from, to uint32 }
+
+// Reference kinds.
+const (
+	refGroup     uint8 = iota // DataObjectGroupReferenceId
+	refFlatGroup              // flat DataObjectGroupReferenceId
+	refObject                 // DataObjectReferenceId
+	refUnit                   // ArchiveUnitRefId
+)
+
+var refNames = [...]string{"DataObjectGroupReferenceId", "flat DataObjectGroupReferenceId", "DataObjectReferenceId", "ArchiveUnitRefId"}
+
+// refWant is the element each kind of reference must point to.
+var refWant = [...][]string{{"DataObjectGroup"}, {"DataObjectGroup"}, {"BinaryDataObject", "PhysicalDataObject"}, {"ArchiveUnit"}}
 
 type ref struct {
-	kind   string // DataObjectGroupReferenceId, DataObjectReferenceId, ArchiveUnitRefId
+	kind   uint8
 	target string
 	from   string // id of the referring unit or object
+}
+
+// kindName is the element name of an id's carrier, or "" for an unknown id.
+func (m *manifest) kind(id string) (string, bool) {
+	rec, _, ok := m.ids.find(id)
+	if !ok {
+		return "", false
+	}
+	return m.kinds[rec.kind], true
+}
+
+func (m *manifest) kindNumber(name string) uint32 {
+	if n, ok := m.kindNum[name]; ok {
+		return n
+	}
+	if m.kindNum == nil {
+		m.kindNum = map[string]uint32{}
+	}
+	n := uint32(len(m.kinds))
+	name = strings.Clone(name)
+	m.kinds = append(m.kinds, name)
+	m.kindNum[name] = n
+	return n
+}
+
+// addID records id, which is not known yet, as carried by element name, and returns the
+// manifest's copy of it.
+func (m *manifest) addID(id, name string) string {
+	return m.ids.insert(id, m.kindNumber(name))
+}
+
+// refGood says whether a reference of kind k to target resolves to the right element.
+func (m *manifest) refGood(k uint8, target string) bool {
+	got, ok := m.kind(target)
+	if !ok {
+		return false
+	}
+	for _, w := range refWant[k] {
+		if got == w {
+			return true
+		}
+	}
+	return false
+}
+
+// addRef checks a reference as it is read, and keeps it if it cannot be settled yet.
+func (m *manifest) addRef(k uint8, target, from string) {
+	if k != refUnit && m.refGood(k, target) {
+		return
+	}
+	m.refs = append(m.refs, ref{k, m.a.add(target), from})
+}
+
+// node is id's number in the nesting graph (id is in ids).
+func (m *manifest) node(id string) uint32 {
+	rec, i, _ := m.ids.find(id)
+	if rec.node == 0 {
+		if len(m.nodes) == 0 {
+			m.nodes = append(m.nodes, 0)
+		}
+		rec.node = uint32(len(m.nodes))
+		m.nodes = append(m.nodes, i)
+	}
+	return rec.node
 }
 
 // seqRule is one element of an XSD sequence: name, min and max occurrences (-1: unbounded).
@@ -96,7 +184,7 @@ type frame struct {
 	track    bool
 	id       string
 	text     strings.Builder
-	obj      *object
+	obj      int    // for a BinaryDataObject: its number in manifest.objects, from 1
 	group    string // for DataObjectGroup: its id
 	hasLevel bool
 	hasTitle bool
@@ -120,6 +208,11 @@ func (f *frame) child(name string) {
 // parseManifest reads a manifest as a stream. It returns nil when the XML cannot be read (findings
 // say why); structural problems are findings on a returned manifest.
 func parseManifest(rd io.Reader, r *Report) (*manifest, error) {
+	return parseManifestInto(&manifest{}, rd, r)
+}
+
+// parseManifestInto is parseManifest into a manifest set up by the verifier (spill, entry names).
+func parseManifestInto(m *manifest, rd io.Reader, r *Report) (*manifest, error) {
 	// Other producers write ISO-8859-1, Windows-1252 or UTF-16 manifests, which are well-formed
 	// XML: they are decoded (and named in a warning), not called malformed.
 	br := bufio.NewReader(rd)
@@ -144,7 +237,6 @@ func parseManifest(rd io.Reader, r *Report) (*manifest, error) {
 		r.add(SevWarning, CodeEncoding, r.Manifest, "manifest is encoded in %s: read as such; VITAM and versement write UTF-8", label)
 		return enc.NewDecoder().Reader(in), nil
 	}
-	m := &manifest{ids: map[string]string{}}
 	var stack []*frame
 	ns := ""
 	rootSeen := false
@@ -230,13 +322,15 @@ func parseManifest(rd io.Reader, r *Report) (*manifest, error) {
 			}
 			for _, a := range t.Attr {
 				if a.Name.Local == "id" && (a.Name.Space == "" || a.Name.Space == "http://www.w3.org/XML/1998/namespace") {
-					if prev, dup := m.ids[a.Value]; dup {
+					var id string
+					if prev, dup := m.kind(a.Value); dup {
 						r.add(SevError, CodeDuplicateID, a.Value, "id %q is used by <%s> and <%s>: ids must be unique in the message", a.Value, prev, t.Name.Local)
+						id = m.a.add(a.Value)
 					} else {
-						m.ids[a.Value] = m.intern(t.Name.Local)
+						id = m.addID(a.Value, t.Name.Local)
 					}
 					if a.Name.Space == "" {
-						f.id = a.Value
+						f.id = id
 					}
 				}
 			}
@@ -250,15 +344,13 @@ func parseManifest(rd io.Reader, r *Report) (*manifest, error) {
 				if f.id == "" {
 					structf("", "an ArchiveUnit has no id")
 				} else if parent != nil && parent.name == "ArchiveUnit" && parent.id != "" {
-					m.children = append(m.children, edge{parent.id, f.id})
+					m.children.add(edge{m.node(parent.id), m.node(f.id)})
 				}
 			case "DataObjectGroup":
 				r.Groups++
 				f.group = f.id
 			case "BinaryDataObject":
-				o := &object{id: f.id, size: -1}
-				f.obj = o
-				m.objects = append(m.objects, o)
+				f.obj = m.objects.add(object{id: f.id, size: -1}) + 1
 				if f.id == "" {
 					structf("", "a BinaryDataObject has no id")
 				}
@@ -270,14 +362,15 @@ func parseManifest(rd io.Reader, r *Report) (*manifest, error) {
 							algo = a.Value
 						}
 					}
+					o := m.obj(parent)
 					if algo == "" {
-						structf(parent.obj.id, "object %s: MessageDigest has no algorithm attribute", parent.obj.id)
+						structf(o.id, "object %s: MessageDigest has no algorithm attribute", o.id)
 					}
-					parent.obj.algo = m.intern(algo)
+					o.algo = m.intern(algo)
 				}
 			case "Attachment":
 				if inParent("BinaryDataObject") {
-					parent.obj.attachment = true
+					m.obj(parent).attachment = true
 				}
 			}
 			stack = append(stack, f)
@@ -339,7 +432,7 @@ func parseManifest(rd io.Reader, r *Report) (*manifest, error) {
 				}
 			case "ArchiveUnitRefId":
 				if parent != nil && parent.name == "ArchiveUnit" {
-					m.refs = append(m.refs, ref{"ArchiveUnitRefId", text, parent.id})
+					m.addRef(refUnit, text, parent.id)
 				}
 			case "DataObjectGroupReferenceId", "DataObjectReferenceId":
 				if parent == nil {
@@ -351,45 +444,59 @@ func parseManifest(rd io.Reader, r *Report) (*manifest, error) {
 					if len(stack) >= 2 {
 						from = stack[len(stack)-2].id
 					}
-					m.refs = append(m.refs, ref{f.name, text, from})
+					k := refGroup
+					if f.name == "DataObjectReferenceId" {
+						k = refObject
+					}
+					m.addRef(k, text, from)
 				case "BinaryDataObject", "PhysicalDataObject":
 					if f.name == "DataObjectGroupReferenceId" {
-						m.refs = append(m.refs, ref{"flat DataObjectGroupReferenceId", text, parent.id})
+						m.addRef(refFlatGroup, text, parent.id)
 					}
 				}
 			case "DataObjectGroupId":
 				if parent != nil && (parent.name == "BinaryDataObject" || parent.name == "PhysicalDataObject") {
 					if flatGroups[text] {
 						structf(parent.id, "object %s: DataObjectGroupId %q is declared twice (later objects of a group use DataObjectGroupReferenceId)", parent.id, text)
-					} else if prev, dup := m.ids[text]; dup {
+					} else if prev, dup := m.kind(text); dup {
 						structf(parent.id, "DataObjectGroupId %q is already the id of a <%s>", text, prev)
 					} else {
-						flatGroups[text] = true
-						m.ids[text] = "DataObjectGroup"
+						flatGroups[m.addID(text, "DataObjectGroup")] = true
 						r.Groups++
 					}
 				}
 			case "Uri":
-				if parent != nil && parent.obj != nil {
-					parent.obj.uri = text
+				if parent != nil && parent.obj != 0 {
+					m.obj(parent).uri = m.canonicalURI(text, &m.objects.a)
 				}
 			case "MessageDigest":
-				if parent != nil && parent.obj != nil {
-					parent.obj.value = text
+				if parent != nil && parent.obj != 0 {
+					m.obj(parent).setDigest(&m.objects.a, text)
 				}
 			case "Size":
-				if parent != nil && parent.obj != nil {
+				if parent != nil && parent.obj != 0 {
+					o := m.obj(parent)
 					n, err := strconv.ParseInt(text, 10, 64)
 					if err != nil || n <= 0 {
-						structf(parent.obj.id, "object %s: Size %q is not a positive integer", parent.obj.id, truncate(text, 40))
+						structf(o.id, "object %s: Size %q is not a positive integer", o.id, truncate(text, 40))
 					} else {
-						parent.obj.size = n
+						o.size = n
 					}
 				}
 			case "BinaryDataObject":
-				if o := f.obj; o != nil && (o.uri != "" || o.attachment) && o.value == "" {
+				if f.obj == 0 {
+					break
+				}
+				if o := m.obj(f); (o.uri != "" || o.attachment) && o.value == "" {
 					structf(o.id, "object %s has a Uri or an Attachment but no MessageDigest", o.id)
 				}
+				keep := m.objects.len() // objects before the first still open are finished
+				for _, g := range stack {
+					if g.obj != 0 {
+						keep = min(keep, g.obj-1)
+					}
+				}
+				m.objects.finished(keep)
 			}
 		}
 	}
@@ -410,30 +517,20 @@ func firstWord(s string) string {
 
 // resolve checks that every reference points to an element of the right kind.
 func (m *manifest) resolve(r *Report) {
-	want := map[string][]string{
-		"DataObjectGroupReferenceId":      {"DataObjectGroup"},
-		"flat DataObjectGroupReferenceId": {"DataObjectGroup"},
-		"DataObjectReferenceId":           {"BinaryDataObject", "PhysicalDataObject"},
-		"ArchiveUnitRefId":                {"ArchiveUnit"},
-	}
 	n := 0
 	for _, rf := range m.refs {
-		kind, ok := m.ids[rf.target]
-		good := false
-		for _, w := range want[rf.kind] {
-			good = good || kind == w
-		}
-		if good {
+		if m.refGood(rf.kind, rf.target) {
 			continue
 		}
 		n++
 		if n > 50 {
 			continue
 		}
-		if !ok {
-			r.add(SevError, CodeDanglingRef, rf.from, "%s %q (in %s) points to no element of the manifest", rf.kind, rf.target, rf.from)
+		name := refNames[rf.kind]
+		if kind, ok := m.kind(rf.target); !ok {
+			r.add(SevError, CodeDanglingRef, rf.from, "%s %q (in %s) points to no element of the manifest", name, rf.target, rf.from)
 		} else {
-			r.add(SevError, CodeDanglingRef, rf.from, "%s %q (in %s) points to a <%s>, want %s", rf.kind, rf.target, rf.from, kind, strings.Join(want[rf.kind], " or "))
+			r.add(SevError, CodeDanglingRef, rf.from, "%s %q (in %s) points to a <%s>, want %s", name, rf.target, rf.from, kind, strings.Join(refWant[rf.kind], " or "))
 		}
 	}
 	if n > 50 {
@@ -462,33 +559,62 @@ func unsupported(n xml.Name) string {
 
 // cycles finds units that are their own ancestors through nesting and ArchiveUnitRefId, and
 // names the path of each cycle once. Iterative, so a deep or hostile graph cannot exhaust the
-// stack; memory is proportional to the number of units.
+// stack; memory is a few bytes per unit (the graph as arrays of node numbers).
 func (m *manifest) cycles(r *Report) {
-	next := map[string][]string{}
-	for _, e := range m.children {
-		next[e.from] = append(next[e.from], e.to)
-	}
+	var refEdges []edge
 	for _, rf := range m.refs {
-		if rf.kind == "ArchiveUnitRefId" && rf.from != "" && m.ids[rf.target] == "ArchiveUnit" {
-			next[rf.from] = append(next[rf.from], rf.target)
+		if rf.kind == refUnit && rf.from != "" {
+			if k, _ := m.kind(rf.target); k == "ArchiveUnit" {
+				refEdges = append(refEdges, edge{m.node(rf.from), m.node(rf.target)})
+			}
 		}
 	}
+	if m.children.len()+len(refEdges) == 0 {
+		return
+	}
+	n := len(m.nodes)
+	edges := func(yield func(edge) bool) {
+		for i := range m.children.len() {
+			if !yield(*m.children.at(i)) {
+				return
+			}
+		}
+		for _, e := range refEdges {
+			if !yield(e) {
+				return
+			}
+		}
+	}
+	// Each node's successors, children first then references, in document order.
+	first := make([]uint32, n+1)
+	for e := range edges {
+		first[e.from+1]++
+	}
+	for i := 1; i <= n; i++ {
+		first[i] += first[i-1]
+	}
+	next := make([]uint32, m.children.len()+len(refEdges))
+	fill := append([]uint32(nil), first[:n]...)
+	for e := range edges {
+		next[fill[e.from]] = e.to
+		fill[e.from]++
+	}
+	succ := func(id uint32) []uint32 { return next[first[id]:first[id+1]] }
 	const (
 		unseen = iota
 		onPath
 		done
 	)
-	state := map[string]int{}
+	state := make([]uint8, n)
 	found := 0
-	starts := make([]string, 0, len(next))
-	for id := range next {
-		starts = append(starts, id)
+	var starts []uint32
+	for id := 1; id < n; id++ {
+		if first[id+1] > first[id] {
+			starts = append(starts, uint32(id))
+		}
 	}
-	sort.Strings(starts)
-	type step struct {
-		id string
-		i  int
-	}
+	sort.Slice(starts, func(i, j int) bool { return m.nodeID(starts[i]) < m.nodeID(starts[j]) })
+	type step struct{ id, i uint32 }
 	for _, start := range starts {
 		if state[start] != unseen {
 			continue
@@ -497,12 +623,12 @@ func (m *manifest) cycles(r *Report) {
 		state[start] = onPath
 		for len(path) > 0 {
 			top := &path[len(path)-1]
-			if top.i >= len(next[top.id]) {
+			if s := succ(top.id); int(top.i) >= len(s) {
 				state[top.id] = done
 				path = path[:len(path)-1]
 				continue
 			}
-			to := next[top.id][top.i]
+			to := succ(top.id)[top.i]
 			top.i++
 			switch state[to] {
 			case unseen:
@@ -514,16 +640,22 @@ func (m *manifest) cycles(r *Report) {
 					var ids []string
 					for j := range path {
 						if path[j].id == to || len(ids) > 0 {
-							ids = append(ids, path[j].id)
+							ids = append(ids, m.nodeID(path[j].id))
 						}
 					}
-					ids = append(ids, to)
-					r.add(SevError, CodeCycle, to, "ArchiveUnit %s is its own ancestor: %s (VITAM refuses a cycle)", to, strings.Join(ids, " → "))
+					ids = append(ids, m.nodeID(to))
+					r.add(SevError, CodeCycle, m.nodeID(to), "ArchiveUnit %s is its own ancestor: %s (VITAM refuses a cycle)", m.nodeID(to), strings.Join(ids, " → "))
 				}
 			}
 		}
 	}
 }
+
+// nodeID is the id of node n of the nesting graph.
+func (m *manifest) nodeID(n uint32) string { return m.ids.key(m.nodes[n]) }
+
+// obj is the object a BinaryDataObject frame describes. The pointer is good until the next object.
+func (m *manifest) obj(f *frame) *object { return m.objects.at(f.obj - 1) }
 
 func (m *manifest) intern(s string) string {
 	if v, ok := m.names[s]; ok {

@@ -51,6 +51,10 @@ type VerifyOptions struct {
 	MaxExpanded int64
 	// Workers hash objects in parallel (default GOMAXPROCS).
 	Workers int
+	// TempDir is where a large manifest's objects wait to be checked, past 16,384 of them, in one
+	// temporary file removed before Verify returns (default os.TempDir(); if it cannot be
+	// written, they stay in memory).
+	TempDir string
 }
 
 // Severity of a finding: errors make the package fail, warnings are reported only.
@@ -282,10 +286,19 @@ func verifyContainer(ctx context.Context, r *Report, c container, opts VerifyOpt
 type entry struct {
 	name string
 	size int64
+
+	// In a zip: what its central directory says (size above is the uncompressed size).
+	offset int64 // of the local header, then, once read, of the data
+	csize  uint64
+	crc32  uint32
+
+	usedBy uint32 // the first object whose Uri names it: 1 + its id's record, or noIDRec
+	method uint16
+	flags  uint16
+
 	// bomb is set when the entry must not be expanded.
 	bomb bool
 	used bool
-	zf   *zip.File // in a zip
 }
 
 type container interface {
@@ -298,7 +311,7 @@ type container interface {
 
 type zipContainer struct {
 	f    *os.File
-	zr   *zip.Reader
+	ra   io.ReaderAt
 	list []*entry
 }
 
@@ -319,22 +332,23 @@ func openZip(path string, size int64, r *Report, opts VerifyOptions) (*zipContai
 // readZip lists a zip's entries and applies the container checks; nil when it is no readable zip
 // (a finding says so). The fuzzer calls it on bytes in memory.
 func readZip(ra io.ReaderAt, size int64, r *Report, opts VerifyOptions) *zipContainer {
-	zr, err := zip.NewReader(ra, size)
-	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
+	var names arena
+	all, modes, err := readZipDir(ra, size, &names)
+	if err != nil {
 		r.add(SevError, CodeContainer, "", "not a readable zip (truncated or not a zip file): %v", err)
 		return nil
 	}
-	zr.RegisterDecompressor(zip.Deflate, newPooledInflater)
-	zc := &zipContainer{zr: zr}
+	zc := &zipContainer{ra: ra}
 	seen := map[string]string{}
 	type span struct {
 		start, end int64
-		name       string
+		e          *entry
 	}
 	var spans []span
 	var expanded uint64 // declared bytes of highly compressed entries accepted so far
-	for _, zf := range zr.File {
-		name := zf.Name
+	for i := range all.len() {
+		e := all.at(i)
+		name := e.name
 		if !checkName(name, r) {
 			continue
 		}
@@ -343,12 +357,12 @@ func readZip(ra io.ReaderAt, size int64, r *Report, opts VerifyOptions) *zipCont
 			continue
 		}
 		seen[strings.ToLower(name)] = name
-		mode := zf.Mode()
+		mode := modes[i]
 		if mode&fs.ModeSymlink != 0 || mode&(fs.ModeDevice|fs.ModeNamedPipe|fs.ModeSocket|fs.ModeCharDevice) != 0 {
 			r.add(SevError, CodeLink, name, "entry is a %s, not a regular file: links are refused", kindOf(mode))
 			continue
 		}
-		if zf.Flags&0x1 != 0 {
+		if e.flags&0x1 != 0 {
 			r.add(SevError, CodeEncrypted, name, "entry is encrypted: it cannot be verified")
 			continue
 		}
@@ -358,34 +372,34 @@ func readZip(ra io.ReaderAt, size int64, r *Report, opts VerifyOptions) *zipCont
 			}
 			continue
 		}
-		e := &entry{name: name, size: int64(zf.UncompressedSize64)}
-		if zf.UncompressedSize64 > 1<<20 && float64(zf.UncompressedSize64) > opts.MaxRatio*float64(max(zf.CompressedSize64, 1)) {
-			if expanded+zf.UncompressedSize64 > uint64(opts.MaxExpanded) {
-				r.add(SevWarning, CodeNotExpanded, name, "declares %d bytes from %d compressed: not expanded, since highly compressed entries (above %.0f:1) would expand past %s in all; to check it, raise --max-expanded", zf.UncompressedSize64, zf.CompressedSize64, opts.MaxRatio, bytesize.Format(opts.MaxExpanded))
+		usize := uint64(e.size)
+		if usize > 1<<20 && float64(usize) > opts.MaxRatio*float64(max(e.csize, 1)) {
+			if expanded+usize > uint64(opts.MaxExpanded) {
+				r.add(SevWarning, CodeNotExpanded, name, "declares %d bytes from %d compressed: not expanded, since highly compressed entries (above %.0f:1) would expand past %s in all; to check it, raise --max-expanded", usize, e.csize, opts.MaxRatio, bytesize.Format(opts.MaxExpanded))
 				e.bomb = true
 			} else {
-				expanded += zf.UncompressedSize64
+				expanded += usize
 			}
 		}
-		if zf.Method == zip.Store && zf.Flags&0x8 != 0 {
+		if e.method == zip.Store && e.flags&0x8 != 0 {
 			r.add(SevWarning, CodeVitam, name, "STORED entry with a data descriptor: VITAM reads uploads as a stream (commons-compress ZipArchiveInputStream) and fails its first ingest step on it (\"Unsupported feature data descriptor used in entry\"); write the SIP again with this version of versement")
 		}
-		if off, err := zf.DataOffset(); err == nil {
-			spans = append(spans, span{off, off + int64(zf.CompressedSize64), name})
+		if off, err := e.bodyOffset(ra); err == nil {
+			e.offset = off
+			spans = append(spans, span{off, off + int64(e.csize), e})
 		} else {
 			r.add(SevError, CodeContainer, name, "entry header unreadable: %v", err)
 			e.bomb = true
 		}
-		e.zf = zf
 		zc.list = append(zc.list, e)
 	}
 	// Entries sharing compressed bytes are the "overlapping" zip bomb: refuse them.
 	sort.Slice(spans, func(i, j int) bool { return spans[i].start < spans[j].start })
 	for i := 1; i < len(spans); i++ {
 		if spans[i].start < spans[i-1].end {
-			r.add(SevError, CodeZipBomb, spans[i].name, "entry data overlaps %s's: a crafted zip (overlapping zip bomb)", spans[i-1].name)
+			r.add(SevError, CodeZipBomb, spans[i].e.name, "entry data overlaps %s's: a crafted zip (overlapping zip bomb)", spans[i-1].e.name)
 			for _, e := range zc.list {
-				if e.zf.Name == spans[i].name || e.zf.Name == spans[i-1].name {
+				if e.name == spans[i].e.name || e.name == spans[i-1].e.name {
 					e.bomb = true
 				}
 			}
@@ -492,16 +506,8 @@ func checkName(name string, r *Report) bool {
 func (z *zipContainer) entries() []*entry { return z.list }
 
 func (z *zipContainer) open(e *entry) (io.ReadCloser, error) {
-	zf := e.zf
-	if zf.Method == zip.Store {
-		// The digest is a stronger check than the CRC: reading raw saves a pass over stored bytes.
-		r, err := zf.OpenRaw()
-		if err != nil {
-			return nil, err
-		}
-		return io.NopCloser(r), nil
-	}
-	return zf.Open()
+	// The digest is a stronger check than the CRC: STORED entries are read raw, saving a pass.
+	return openZipEntry(z.ra, e)
 }
 
 func (z *zipContainer) close() {
@@ -576,16 +582,17 @@ type verifier struct {
 	r      *Report
 	c      container
 	opts   VerifyOptions
-	byName map[string]*entry
+	byName strIndex // entry names, to their index in c.entries()
 	m      *manifest
 }
 
 func (v *verifier) run(ctx context.Context) error {
 	r := v.r
 	var manifests []*entry
-	v.byName = map[string]*entry{}
-	for _, e := range v.c.entries() {
-		v.byName[e.name] = e
+	for i, e := range v.c.entries() {
+		if _, dup := v.byName.find(e.name, v.entryKey); !dup {
+			v.byName.insert(uint32(i), v.entryKey)
+		}
 		top, rest, nested := strings.Cut(e.name, "/")
 		switch {
 		case !nested && manifestName.MatchString(top):
@@ -639,7 +646,9 @@ func (v *verifier) run(ctx context.Context) error {
 	}
 	h256, h512 := sha256.New(), sha512.New()
 	lr := &io.LimitedReader{R: rc, N: v.opts.MaxManifestBytes + 1}
-	m, perr := parseManifest(newTextCap(io.TeeReader(lr, io.MultiWriter(h256, h512)), maxLeafBytes), r)
+	m := &manifest{entryName: v.entryName, objects: objectStore{dir: v.opts.TempDir, spill: true}}
+	defer m.objects.remove()
+	m, perr := parseManifestInto(m, newTextCap(io.TeeReader(lr, io.MultiWriter(h256, h512)), maxLeafBytes), r)
 	if perr == nil {
 		// Hash to the end even if the parser stopped at the root end tag.
 		_, perr = io.Copy(io.MultiWriter(h256, h512), lr)
@@ -705,17 +714,45 @@ func (v *verifier) unreferenced() {
 	}
 }
 
-// object is a BinaryDataObject as the manifest declares it.
+// object is a BinaryDataObject as the manifest declares it. Its strings are in the manifest's arena.
 type object struct {
-	id, uri, algo, value string
-	size                 int64 // -1: not declared
-	attachment           bool
+	id, uri, algo string
+	// value is the MessageDigest as written, or its bytes when it is lowercase hex (hexValue): the
+	// usual case, in half the room.
+	value      string
+	hexValue   bool
+	attachment bool
+	size       int64 // -1: not declared
+}
+
+func (o *object) setDigest(a *arena, text string) {
+	if len(text) >= 2 && len(text)%2 == 0 && strings.ToLower(text) == text {
+		if b, err := hex.DecodeString(text); err == nil {
+			o.value, o.hexValue = a.addBytes(b), true
+			return
+		}
+	}
+	o.value, o.hexValue = a.add(text), false
+}
+
+// digest is the MessageDigest as written.
+func (o *object) digest() string {
+	if o.hexValue {
+		return hex.EncodeToString([]byte(o.value))
+	}
+	return o.value
 }
 
 type result struct {
 	findings []Finding
 	bytes    int64
 	ok       bool
+}
+
+// objFinding is a finding about objects[i]; they are reported in object order.
+type objFinding struct {
+	i int
+	f Finding
 }
 
 func newHasher(algo string) hash.Hash {
@@ -735,54 +772,58 @@ func newHasher(algo string) hash.Hash {
 }
 
 func (v *verifier) checkObjects(ctx context.Context) error {
-	objs := v.m.objects
-	v.r.Objects = len(objs)
-	results := make([]result, len(objs))
-	type job struct {
-		i int
-		e *entry
-		h hash.Hash
-	}
+	v.r.Objects = v.m.objects.len()
+	return v.m.objects.batches(v.m, func(first int, objs []object) error { return v.checkBatch(ctx, first, objs) })
+}
+
+// checkBatch checks objects first, first+1…: each against the listing, then their bytes. Nothing
+// is kept per object but its job (two numbers) and the findings there are: what the listing finds,
+// then what hashing finds, merged in object order.
+func (v *verifier) checkBatch(ctx context.Context, first int, objs []object) error {
+	type job struct{ i, e int32 }
 	var jobs []job
-	usedBy := map[*entry]string{}
-	for i, o := range objs {
-		res := &results[i]
+	var listed []objFinding
+	entries := v.c.entries()
+	for i := range objs {
+		o := &objs[i]
 		addf := func(sev Severity, code, format string, args ...any) {
-			res.findings = append(res.findings, Finding{sev, code, o.uri, fmt.Sprintf(format, args...)})
+			listed = append(listed, objFinding{i, Finding{sev, code, o.uri, fmt.Sprintf(format, args...)}})
 		}
 		if o.attachment {
-			res.findings = append(res.findings, Finding{SevWarning, CodeNotChecked, o.id, "object is an inline Attachment: its digest is not checked"})
+			listed = append(listed, objFinding{i, Finding{SevWarning, CodeNotChecked, o.id, "object is an inline Attachment: its digest is not checked"}})
 			continue
 		}
 		if strings.TrimSpace(o.uri) == "" {
 			// In a transfer, a file the manifest describes must be somewhere: the package cannot be
 			// OK with its object unchecked.
-			res.findings = append(res.findings, Finding{SevError, CodeMissingFile, o.id, fmt.Sprintf("object %s has no Uri (empty or missing) and no Attachment: nothing says which file it is", o.id)})
+			listed = append(listed, objFinding{i, Finding{SevError, CodeMissingFile, o.id, fmt.Sprintf("object %s has no Uri (empty or missing) and no Attachment: nothing says which file it is", o.id)}})
 			continue
 		}
-		e := v.lookup(o.uri)
-		if e == nil {
+		ei := v.lookup(o.uri)
+		if ei < 0 {
 			addf(SevError, CodeMissingFile, "object %s: its Uri names no file in the package%s", o.id, v.nearName(o.uri))
 			continue
 		}
-		if prev, dup := usedBy[e]; dup {
-			addf(SevWarning, CodeDuplicateName, "object %s: its Uri names the same file as object %s: one file described twice", o.id, prev)
+		e := entries[ei]
+		if e.used && e.usedBy != 0 {
+			addf(SevWarning, CodeDuplicateName, "object %s: its Uri names the same file as object %s: one file described twice", o.id, v.userID(e.usedBy))
 		} else {
-			usedBy[e] = o.id
+			e.usedBy = v.idRef(o.id)
 		}
 		e.used = true
-		h := newHasher(o.algo)
-		if h == nil {
+		if newHasher(o.algo) == nil {
 			addf(SevError, CodeUnknownAlgo, "object %s: digest algorithm %q is not one of MD5, SHA-1, SHA-256, SHA-384, SHA-512", o.id, o.algo)
 			continue
 		}
 		if e.bomb {
 			continue // already reported
 		}
-		jobs = append(jobs, job{i, e, h})
+		jobs = append(jobs, job{int32(i), int32(ei)})
 	}
 	ch := make(chan job)
 	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var hashed []objFinding
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	for w := 0; w < min(v.opts.Workers, max(len(jobs), 1)); w++ {
@@ -793,14 +834,22 @@ func (v *verifier) checkObjects(ctx context.Context) error {
 			defer hashBufs.Put(bp)
 			buf := *bp
 			for j := range ch {
-				res := v.hashOne(ctx, objs[j.i], j.e, j.h, buf)
-				res.findings = append(results[j.i].findings, res.findings...) // keep what the listing found
-				results[j.i] = res
+				o := &objs[j.i]
+				res := v.hashOne(ctx, o, entries[j.e], newHasher(o.algo), buf)
+				mu.Lock()
+				for _, f := range res.findings {
+					hashed = append(hashed, objFinding{int(j.i), f})
+				}
+				v.r.PayloadBytes += res.bytes
+				if res.ok {
+					v.r.ObjectsVerified++
+				}
+				mu.Unlock()
 			}
 		}()
 	}
 	// Biggest first, so that one large file does not run alone at the end.
-	sort.SliceStable(jobs, func(a, b int) bool { return jobs[a].e.size > jobs[b].e.size })
+	sort.SliceStable(jobs, func(a, b int) bool { return entries[jobs[a].e].size > entries[jobs[b].e].size })
 feed:
 	for _, j := range jobs {
 		select {
@@ -814,29 +863,63 @@ feed:
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	for _, res := range results {
-		for _, f := range res.findings {
-			v.r.addFinding(f)
-		}
-		v.r.PayloadBytes += res.bytes
-		if res.ok {
-			v.r.ObjectsVerified++
+	// One worker hashes an object and adds its findings together: a stable sort keeps their order.
+	sort.SliceStable(hashed, func(a, b int) bool { return hashed[a].i < hashed[b].i })
+	for len(listed) > 0 || len(hashed) > 0 {
+		if len(hashed) == 0 || len(listed) > 0 && listed[0].i <= hashed[0].i {
+			v.r.addFinding(listed[0].f)
+			listed = listed[1:]
+		} else {
+			v.r.addFinding(hashed[0].f)
+			hashed = hashed[1:]
 		}
 	}
 	return nil
 }
 
-func (v *verifier) lookup(uri string) *entry {
+// idRef names an object's id by its record in the manifest's id table, which outlives the batch
+// the object is in.
+func (v *verifier) idRef(id string) uint32 {
+	if _, i, ok := v.m.ids.find(id); ok {
+		return i + 1
+	}
+	return noIDRec
+}
+
+// noIDRec is an object without an id (a STRUCTURE finding) that names a file.
+const noIDRec = ^uint32(0)
+
+func (v *verifier) userID(ref uint32) string {
+	if ref == noIDRec {
+		return ""
+	}
+	return v.m.ids.key(ref - 1)
+}
+
+func (v *verifier) entryKey(i uint32) string { return v.c.entries()[i].name }
+
+// entryName is the package's own string for a file name.
+func (v *verifier) entryName(name string) (string, bool) {
+	if i, ok := v.byName.find(name, v.entryKey); ok {
+		return v.c.entries()[i].name, true
+	}
+	return "", false
+}
+
+// lookup is the index of the entry a Uri names, or -1.
+func (v *verifier) lookup(uri string) int {
 	u := strings.TrimPrefix(uri, "./")
-	if e := v.byName[u]; e != nil {
-		return e
+	if i, ok := v.byName.find(u, v.entryKey); ok {
+		return int(i)
 	}
 	if strings.Contains(u, "%") {
 		if d, err := url.PathUnescape(u); err == nil {
-			return v.byName[d]
+			if i, ok := v.byName.find(d, v.entryKey); ok {
+				return int(i)
+			}
 		}
 	}
-	return nil
+	return -1
 }
 
 // nearName says which file the Uri probably meant when one differs only by case or by Unicode
@@ -891,16 +974,17 @@ func (v *verifier) hashOne(ctx context.Context, o *object, e *entry, h hash.Hash
 	res.bytes = n
 	got := h.Sum(nil)
 	ok := true
-	want, form, derr := decodeDigest(o.value, h.Size())
+	value := o.digest()
+	want, form, derr := decodeDigest(value, h.Size())
 	digestOK := derr == nil && bytes.Equal(want, got)
 	switch {
-	case strings.TrimSpace(o.value) == "":
+	case strings.TrimSpace(value) == "":
 		ok = false // the missing MessageDigest is already a STRUCTURE finding
 	case derr != nil:
 		addf(SevError, CodeBadDigestValue, "object %s: %v", o.id, derr)
 		ok = false
 	case !bytes.Equal(want, got):
-		addf(SevError, CodeDigestMismatch, "object %s: %s is %s, the manifest says %s", o.id, o.algo, hex.EncodeToString(got), o.value)
+		addf(SevError, CodeDigestMismatch, "object %s: %s is %s, the manifest says %s", o.id, o.algo, hex.EncodeToString(got), value)
 		ok = false
 	case form != "hex":
 		addf(SevWarning, CodeVitam, "object %s: digest written as %s; VITAM compares lowercase hex strings and would refuse it", o.id, form)

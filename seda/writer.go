@@ -2,106 +2,22 @@ package seda
 
 import (
 	"archive/zip"
-	"bufio"
 	"crypto/sha512"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash"
 	"io"
-	"os"
 	"path"
 	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
-	"github.com/beevik/etree"
 	"github.com/klauspost/compress/flate"
 	sha256 "github.com/minio/sha256-simd"
-	"github.com/versement/versement/civil"
 )
-
-// DigestAlgorithm names a digest as SEDA's MessageDigest@algorithm spells it.
-type DigestAlgorithm string
-
-// Digest algorithms VITAM accepts. The writer produces SHA-256 (default) or SHA-512; the verifier
-// reads all five.
-const (
-	MD5    DigestAlgorithm = "MD5"
-	SHA1   DigestAlgorithm = "SHA-1"
-	SHA256 DigestAlgorithm = "SHA-256"
-	SHA384 DigestAlgorithm = "SHA-384"
-	SHA512 DigestAlgorithm = "SHA-512"
-)
-
-// CodeListVersions are the message's CodeListVersions; empty fields are left out (every child is
-// optional since 2.1). HoldRule is written only from 2.2 on.
-type CodeListVersions struct {
-	Reply, MessageDigestAlgorithm, MimeType, Encoding, FileFormat, CompressionAlgorithm,
-	DataObjectVersion, StorageRule, AppraisalRule, AccessRule, DisseminationRule, ReuseRule,
-	ClassificationRule, HoldRule, AcquisitionInformation, AuthorizationReason, Relationship string
-}
-
-// Header is what the ArchiveTransfer says about itself and the whole package.
-type Header struct {
-	Version            Version   // V21, V22 or V23 (default V22)
-	MessageIdentifier  string    // required; deterministic ids let a re-run recognise its SIPs
-	Date               time.Time // required; also the timestamp of every zip entry, so output is reproducible
-	Comment            string
-	ArchivalAgreement  string // the VITAM ingest contract; VITAM refuses a SIP without it
-	CodeListVersions   CodeListVersions
-	ArchivalAgency     string // identifier, required
-	TransferringAgency string // identifier, required
-
-	// ManagementMetadata.
-	ArchivalProfile             string
-	LegalStatus                 string // "Public Archive", "Private Archive" or "Public and Private Archive"
-	OriginatingAgencyIdentifier string
-	SubmissionAgencyIdentifier  string
-	Management                  Management // package-wide default rules
-
-	DigestAlgorithm DigestAlgorithm // SHA256 (default) or SHA512
-}
-
-// Object describes one data object (one file under Content/).
-type Object struct {
-	// Group is the DataObjectGroup to put the object in: "" starts a new group; an earlier
-	// ObjectWriter's Group() adds to that group, which must be the one written last (a group's
-	// objects are written one after another).
-	Group          GroupID
-	Name           string // file name under Content/: [A-Za-z0-9._-] only, unique in the package
-	Version        string // DataObjectVersion; default "BinaryMaster_1"
-	MimeType       string
-	FormatID       string // PRONOM PUID, e.g. fmt/817 (JSON), fmt/43 (JPEG)
-	FormatLitteral string
-	Encoding       string
-	Filename       string    // FileInfo/Filename; default Name
-	LastModified   time.Time // FileInfo/LastModified; zero leaves it out
-}
-
-// GroupID is the id of a DataObjectGroup the writer made.
-type GroupID string
-
-// Summary is what Close reports about the package it wrote.
-type Summary struct {
-	Version           Version
-	MessageIdentifier string
-	DigestAlgorithm   DigestAlgorithm // of the objects' MessageDigest
-	// ManifestSHA512 is the lowercase hex SHA-512 of manifest.xml: send it as VITAM's
-	// X-Manifest-Digest-Value with X-Manifest-Digest-Algo: SHA-512 (VITAM's own algorithm).
-	ManifestSHA512 string
-	ManifestSHA256 string // the same manifest's SHA-256, for ledgers that use SHA-256
-	ManifestSize   int64
-	Objects        int
-	Groups         int
-	Units          int
-	PayloadBytes   int64  // sum of the objects' sizes (uncompressed)
-	ZipSHA256      string // lowercase hex SHA-256 of the whole zip as written (S3 x-amz-checksum-sha256, ledger)
-	ZipSize        int64
-}
 
 // Option tunes a Writer.
 type Option func(*options)
@@ -370,38 +286,9 @@ func (ow *ObjectWriter) Close() error {
 	}
 	ow.digest = hex.EncodeToString(ow.h.Sum(nil))
 	w.payload += ow.size
-	o := ow.obj
-	e := etree.NewElement("BinaryDataObject")
-	e.CreateAttr("id", ow.id)
-	e.CreateElement("DataObjectVersion").SetText(o.Version)
-	e.CreateElement("Uri").SetText("Content/" + o.Name)
-	md := e.CreateElement("MessageDigest")
-	md.CreateAttr("algorithm", string(w.h.DigestAlgorithm))
-	md.SetText(ow.digest)
-	if ow.size > 0 { // Size is xs:positiveInteger: an empty file cannot declare 0
-		e.CreateElement("Size").SetText(strconv.FormatInt(ow.size, 10))
-	}
-	if o.FormatLitteral != "" || o.MimeType != "" || o.FormatID != "" || o.Encoding != "" {
-		f := e.CreateElement("FormatIdentification")
-		if o.FormatLitteral != "" {
-			textElem(f, "FormatLitteral", o.FormatLitteral)
-		}
-		for _, kv := range [][2]string{{"MimeType", o.MimeType}, {"FormatId", o.FormatID}, {"Encoding", o.Encoding}} {
-			if kv[1] != "" {
-				if err := tokenElem(f, kv[0], kv[1]); err != nil {
-					return w.fail(err)
-				}
-			}
-		}
-	}
-	fi := e.CreateElement("FileInfo")
-	fn := o.Filename
-	if fn == "" {
-		fn = o.Name
-	}
-	textElem(fi, "Filename", fn)
-	if !o.LastModified.IsZero() {
-		fi.CreateElement("LastModified").SetText(o.LastModified.Format(time.RFC3339Nano))
+	e, err := ow.element(w.h.DigestAlgorithm)
+	if err != nil {
+		return w.fail(err)
 	}
 	if err := w.groups.element(e); err != nil {
 		return w.fail(err)
@@ -448,51 +335,6 @@ func (w *Writer) closeGroup() error {
 	}
 	return nil
 }
-
-// Unit is an ArchiveUnit.
-type Unit struct {
-	ArchiveUnitProfile string
-	Management         Management
-	Content            Content
-	Groups             []GroupID // DataObjectGroupReferenceId, one DataObjectReference each
-}
-
-// Content is the descriptive part of a unit. DescriptionLevel and Title are required (VITAM
-// refuses units without them, although the XSD does not); the rest is left out when empty.
-type Content struct {
-	DescriptionLevel                    string // Fonds, Subfonds, Class, Collection, Series, Subseries, RecordGrp, SubGrp, File, Item, OtherLevel
-	Title                               string
-	FilePlanPosition                    []string
-	OriginatingSystemID                 []string // e.g. the dossier's key in the source database
-	ArchivalAgencyArchiveUnitIdentifier []string
-	Description                         string
-	Type                                string
-	DocumentType                        string
-	Language                            []string // xsd:language, e.g. "fr"
-	DescriptionLanguage                 string
-	Status                              string
-	Tags                                []string
-	Keywords                            []Keyword
-	OriginatingAgency                   string // identifier
-	SubmissionAgency                    string // identifier
-	Source                              string
-	CreatedDate                         civil.Date
-	StartDate                           civil.Date
-	EndDate                             civil.Date
-}
-
-// Keyword is a Keyword of a unit's Content.
-type Keyword struct {
-	Content   string
-	Reference string
-	Type      string // corpname, famname, geogname, name, occupation, persname, subject, genreform, function
-}
-
-var (
-	levels   = map[string]bool{"Fonds": true, "Subfonds": true, "Class": true, "Collection": true, "Series": true, "Subseries": true, "RecordGrp": true, "SubGrp": true, "File": true, "Item": true, "OtherLevel": true}
-	keyTypes = map[string]bool{"corpname": true, "famname": true, "geogname": true, "name": true, "occupation": true, "persname": true, "subject": true, "genreform": true, "function": true}
-	language = regexp.MustCompile(`^[a-zA-Z]{1,8}(-[a-zA-Z0-9]{1,8})*$`)
-)
 
 // OpenUnit starts an ArchiveUnit: units added until the matching CloseUnit are its children. It
 // returns the unit's id (AU-n).
@@ -545,40 +387,6 @@ func (w *Writer) AddUnit(u Unit) (string, error) {
 	return id, w.CloseUnit()
 }
 
-func (w *Writer) unitChildren(u Unit) ([]*etree.Element, error) {
-	var out []*etree.Element
-	if u.ArchiveUnitProfile != "" {
-		e := etree.NewElement("ArchiveUnitProfile")
-		v, err := token("ArchiveUnitProfile", u.ArchiveUnitProfile)
-		if err != nil {
-			return nil, err
-		}
-		e.SetText(v)
-		out = append(out, e)
-	}
-	if !u.Management.IsZero() {
-		m := etree.NewElement("Management")
-		if err := u.Management.appendTo(m, w.h.Version); err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	c, err := u.Content.element()
-	if err != nil {
-		return nil, err
-	}
-	out = append(out, c)
-	for _, g := range u.Groups {
-		if !w.groupExists(g) {
-			return nil, fmt.Errorf("seda: DataObjectGroup %q does not exist: reference groups returned by ObjectWriter.Group()", g)
-		}
-		r := etree.NewElement("DataObjectReference")
-		r.CreateElement("DataObjectGroupReferenceId").SetText(string(g))
-		out = append(out, r)
-	}
-	return out, nil
-}
-
 func (w *Writer) groupExists(g GroupID) bool {
 	n, ok := strings.CutPrefix(string(g), "GOT-")
 	if !ok {
@@ -586,95 +394,6 @@ func (w *Writer) groupExists(g GroupID) bool {
 	}
 	i, err := strconv.Atoi(n)
 	return err == nil && i >= 1 && i <= w.nGroups && strconv.Itoa(i) == n
-}
-
-func (c Content) element() (*etree.Element, error) {
-	e := etree.NewElement("Content")
-	if !levels[c.DescriptionLevel] {
-		return nil, fmt.Errorf("seda: DescriptionLevel %q: want one of Fonds, Subfonds, Class, Collection, Series, Subseries, RecordGrp, SubGrp, File, Item, OtherLevel", c.DescriptionLevel)
-	}
-	e.CreateElement("DescriptionLevel").SetText(c.DescriptionLevel)
-	title, _ := CleanText(c.Title)
-	if strings.TrimSpace(title) == "" {
-		return nil, errors.New("seda: Title is empty (VITAM requires a title on every unit)")
-	}
-	e.CreateElement("Title").SetText(title)
-	for _, l := range []struct {
-		name string
-		vs   []string
-	}{{"FilePlanPosition", c.FilePlanPosition}, {"OriginatingSystemId", c.OriginatingSystemID}, {"ArchivalAgencyArchiveUnitIdentifier", c.ArchivalAgencyArchiveUnitIdentifier}} {
-		for _, v := range l.vs {
-			if err := tokenElem(e, l.name, v); err != nil {
-				return nil, err
-			}
-		}
-	}
-	if c.Description != "" {
-		textElem(e, "Description", c.Description)
-	}
-	if c.Type != "" {
-		textElem(e, "Type", c.Type)
-	}
-	if c.DocumentType != "" {
-		textElem(e, "DocumentType", c.DocumentType)
-	}
-	for _, l := range c.Language {
-		if !language.MatchString(l) {
-			return nil, fmt.Errorf("seda: Language %q is not a language tag (e.g. fr, en-GB)", l)
-		}
-		e.CreateElement("Language").SetText(l)
-	}
-	if c.DescriptionLanguage != "" {
-		if !language.MatchString(c.DescriptionLanguage) {
-			return nil, fmt.Errorf("seda: DescriptionLanguage %q is not a language tag (e.g. fr)", c.DescriptionLanguage)
-		}
-		e.CreateElement("DescriptionLanguage").SetText(c.DescriptionLanguage)
-	}
-	if c.Status != "" {
-		if err := tokenElem(e, "Status", c.Status); err != nil {
-			return nil, err
-		}
-	}
-	for _, t := range c.Tags {
-		if err := tokenElem(e, "Tag", t); err != nil {
-			return nil, err
-		}
-	}
-	for _, k := range c.Keywords {
-		ke := e.CreateElement("Keyword")
-		textElem(ke, "KeywordContent", k.Content)
-		if k.Reference != "" {
-			if err := tokenElem(ke, "KeywordReference", k.Reference); err != nil {
-				return nil, err
-			}
-		}
-		if k.Type != "" {
-			if !keyTypes[k.Type] {
-				return nil, fmt.Errorf("seda: KeywordType %q: want corpname, famname, geogname, name, occupation, persname, subject, genreform or function", k.Type)
-			}
-			ke.CreateElement("KeywordType").SetText(k.Type)
-		}
-	}
-	for _, a := range []struct{ name, id string }{{"OriginatingAgency", c.OriginatingAgency}, {"SubmissionAgency", c.SubmissionAgency}} {
-		if a.id != "" {
-			if err := tokenElem(e.CreateElement(a.name), "Identifier", a.id); err != nil {
-				return nil, err
-			}
-		}
-	}
-	if c.Source != "" {
-		textElem(e, "Source", c.Source)
-	}
-	for _, d := range []struct {
-		name string
-		d    civil.Date
-	}{{"CreatedDate", c.CreatedDate}, {"StartDate", c.StartDate}, {"EndDate", c.EndDate}} {
-		if !d.d.IsZero() && !d.d.Valid() {
-			return nil, fmt.Errorf("seda: %s %+v does not exist", d.name, d.d)
-		}
-		dateElem(e, d.name, d.d)
-	}
-	return e, nil
 }
 
 // Close writes manifest.xml and the zip's directory, and reports the package. It fails if an object
@@ -734,247 +453,6 @@ func (w *Writer) Abort() {
 	w.cleanup()
 }
 
-func (w *Writer) writeManifest(out io.Writer) error {
-	bw := bufio.NewWriterSize(out, 64<<10)
-	h := w.h
-	fmt.Fprintf(bw, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ArchiveTransfer xmlns=\"%s\">\n", h.Version.Namespace())
-	var head []*etree.Element
-	if h.Comment != "" {
-		e := etree.NewElement("Comment")
-		v, _ := CleanText(h.Comment)
-		e.SetText(v)
-		head = append(head, e)
-	}
-	head = append(head, simple("Date", h.Date.Format("2006-01-02T15:04:05Z07:00")))
-	mid, _ := token("MessageIdentifier", h.MessageIdentifier)
-	head = append(head, simple("MessageIdentifier", mid))
-	if h.ArchivalAgreement != "" {
-		v, err := token("ArchivalAgreement", h.ArchivalAgreement)
-		if err != nil {
-			return err
-		}
-		head = append(head, simple("ArchivalAgreement", v))
-	}
-	clv, err := h.CodeListVersions.element()
-	if err != nil {
-		return err
-	}
-	head = append(head, clv)
-	for _, e := range head {
-		if err := writeElement(bw, e); err != nil {
-			return err
-		}
-	}
-	io.WriteString(bw, "<DataObjectPackage>\n")
-	if err := w.groups.copyTo(bw); err != nil {
-		return err
-	}
-	io.WriteString(bw, "<DescriptiveMetadata>\n")
-	if err := w.units.copyTo(bw); err != nil {
-		return err
-	}
-	io.WriteString(bw, "</DescriptiveMetadata>\n")
-	mm := etree.NewElement("ManagementMetadata")
-	for _, kv := range [][2]string{{"ArchivalProfile", h.ArchivalProfile}, {"LegalStatus", h.LegalStatus}, {"OriginatingAgencyIdentifier", h.OriginatingAgencyIdentifier}, {"SubmissionAgencyIdentifier", h.SubmissionAgencyIdentifier}} {
-		if kv[1] != "" {
-			if err := tokenElem(mm, kv[0], kv[1]); err != nil {
-				return err
-			}
-		}
-	}
-	if err := h.Management.appendTo(mm, h.Version); err != nil {
-		return err
-	}
-	if err := writeElement(bw, mm); err != nil {
-		return err
-	}
-	io.WriteString(bw, "</DataObjectPackage>\n")
-	for _, a := range [][2]string{{"ArchivalAgency", h.ArchivalAgency}, {"TransferringAgency", h.TransferringAgency}} {
-		e := etree.NewElement(a[0])
-		if err := tokenElem(e, "Identifier", a[1]); err != nil {
-			return err
-		}
-		if err := writeElement(bw, e); err != nil {
-			return err
-		}
-	}
-	io.WriteString(bw, "</ArchiveTransfer>\n")
-	return bw.Flush()
-}
-
-func (c CodeListVersions) element() (*etree.Element, error) {
-	e := etree.NewElement("CodeListVersions")
-	for _, kv := range [][2]string{
-		{"ReplyCodeListVersion", c.Reply}, {"MessageDigestAlgorithmCodeListVersion", c.MessageDigestAlgorithm},
-		{"MimeTypeCodeListVersion", c.MimeType}, {"EncodingCodeListVersion", c.Encoding},
-		{"FileFormatCodeListVersion", c.FileFormat}, {"CompressionAlgorithmCodeListVersion", c.CompressionAlgorithm},
-		{"DataObjectVersionCodeListVersion", c.DataObjectVersion}, {"StorageRuleCodeListVersion", c.StorageRule},
-		{"AppraisalRuleCodeListVersion", c.AppraisalRule}, {"AccessRuleCodeListVersion", c.AccessRule},
-		{"DisseminationRuleCodeListVersion", c.DisseminationRule}, {"ReuseRuleCodeListVersion", c.ReuseRule},
-		{"ClassificationRuleCodeListVersion", c.ClassificationRule}, {"HoldRuleCodeListVersion", c.HoldRule},
-		{"AcquisitionInformationCodeListVersion", c.AcquisitionInformation},
-		{"AuthorizationReasonCodeListVersion", c.AuthorizationReason}, {"RelationshipCodeListVersion", c.Relationship},
-	} {
-		if kv[1] != "" {
-			if err := tokenElem(e, kv[0], kv[1]); err != nil {
-				return nil, err
-			}
-		}
-	}
-	return e, nil
-}
-
-func simple(name, text string) *etree.Element {
-	e := etree.NewElement(name)
-	e.SetText(text)
-	return e
-}
-
-var (
-	writeSettings  = etree.WriteSettings{CanonicalText: true, CanonicalAttrVal: true}
-	indentSettings = &etree.IndentSettings{Spaces: 1, PreserveLeafWhitespace: true, SuppressTrailingWhitespace: true}
-)
-
-// writeElement writes e indented within itself (auditors read manifests), leaving text untouched.
-func writeElement(bw *bufio.Writer, e *etree.Element) error {
-	if plainTree(e) {
-		// The common case (every unit and object group): the same bytes as etree's indentation
-		// below, written in one pass without inserting indentation tokens into the tree (that was
-		// a tenth of a run's allocations).
-		writePlain(bw, e, 1)
-		return bw.WriteByte('\n')
-	}
-	doc := etree.NewDocument()
-	doc.SetRoot(e)
-	doc.IndentWithSettings(indentSettings)
-	e.WriteTo(bw, &writeSettings)
-	return bw.WriteByte('\n')
-}
-
-// plainTree says whether writePlain writes e as etree would: only elements and plain text, and no
-// element with both text and element children (etree's indentation of mixed content, comments or
-// CDATA is left to etree).
-func plainTree(e *etree.Element) bool {
-	text, elems := false, false
-	for _, c := range e.Child {
-		switch c := c.(type) {
-		case *etree.Element:
-			if !plainTree(c) {
-				return false
-			}
-			elems = true
-		case *etree.CharData:
-			if c.IsCData() || c.IsWhitespace() {
-				return false
-			}
-			text = true
-		default:
-			return false
-		}
-	}
-	return !(text && elems)
-}
-
-// writePlain writes a plainTree element at depth (1 for the element written) the way
-// etree.Document.IndentWithSettings(indentSettings) then WriteTo(writeSettings) does: element
-// children each on a line indented by one space per level, text inline, canonical escaping.
-func writePlain(bw *bufio.Writer, e *etree.Element, depth int) {
-	bw.WriteByte('<')
-	writeName(bw, e.Space, e.Tag)
-	for _, a := range e.Attr {
-		bw.WriteByte(' ')
-		writeName(bw, a.Space, a.Key)
-		bw.WriteString(`="`)
-		escapeXML(bw, a.Value, true)
-		bw.WriteByte('"')
-	}
-	if len(e.Child) == 0 {
-		bw.WriteString("/>")
-		return
-	}
-	bw.WriteByte('>')
-	elems := false
-	for _, c := range e.Child {
-		switch c := c.(type) {
-		case *etree.Element:
-			elems = true
-			writeIndent(bw, depth)
-			writePlain(bw, c, depth+1)
-		case *etree.CharData:
-			escapeXML(bw, c.Data, false)
-		}
-	}
-	if elems {
-		writeIndent(bw, depth-1)
-	}
-	bw.WriteString("</")
-	writeName(bw, e.Space, e.Tag)
-	bw.WriteByte('>')
-}
-
-func writeName(bw *bufio.Writer, space, name string) {
-	if space != "" {
-		bw.WriteString(space)
-		bw.WriteByte(':')
-	}
-	bw.WriteString(name)
-}
-
-func writeIndent(bw *bufio.Writer, n int) {
-	bw.WriteByte('\n')
-	for range n {
-		bw.WriteByte(' ')
-	}
-}
-
-// escapeXML escapes text (attr false) or a double-quoted attribute value (attr true) as etree's
-// canonical write settings do: characters XML cannot hold become U+FFFD.
-func escapeXML(bw *bufio.Writer, s string, attr bool) {
-	last := 0
-	for i := 0; i < len(s); {
-		r, width := utf8.DecodeRuneInString(s[i:])
-		i += width
-		var esc string
-		switch r {
-		case '&':
-			esc = "&amp;"
-		case '<':
-			esc = "&lt;"
-		case '>':
-			if attr {
-				continue
-			}
-			esc = "&gt;"
-		case '"':
-			if !attr {
-				continue
-			}
-			esc = "&quot;"
-		case '\t':
-			if !attr {
-				continue
-			}
-			esc = "&#x9;"
-		case '\n':
-			if !attr {
-				continue
-			}
-			esc = "&#xA;"
-		case '\r':
-			esc = "&#xD;"
-		default:
-			if xmlChar(r) && !(r == utf8.RuneError && width == 1) {
-				continue
-			}
-			esc = "\uFFFD"
-		}
-		bw.WriteString(s[last : i-width])
-		bw.WriteString(esc)
-		last = i
-	}
-	bw.WriteString(s[last:])
-}
-
 func (w *Writer) newHash() hash.Hash {
 	if w.h.DigestAlgorithm == SHA512 {
 		return sha512.New()
@@ -1020,42 +498,6 @@ func storeAsIs(mime, name string) bool {
 		return true
 	}
 	return false
-}
-
-// spill holds one part of the manifest (groups or units) on disk until Close.
-type spill struct {
-	f *os.File
-	*bufio.Writer
-}
-
-func newSpill(dir, what string) (*spill, error) {
-	f, err := os.CreateTemp(dir, "seda-"+what+"-*.xml")
-	if err != nil {
-		return nil, fmt.Errorf("seda: temporary file for the manifest's %s: %w", what, err)
-	}
-	return &spill{f: f, Writer: bufio.NewWriterSize(f, 64<<10)}, nil
-}
-
-func (s *spill) element(e *etree.Element) error { return writeElement(s.Writer, e) }
-
-func (s *spill) copyTo(w io.Writer) error {
-	if err := s.Flush(); err != nil {
-		return err
-	}
-	if _, err := s.f.Seek(0, io.SeekStart); err != nil {
-		return err
-	}
-	_, err := io.Copy(w, s.f)
-	return err
-}
-
-func (s *spill) remove() {
-	if s == nil || s.f == nil {
-		return
-	}
-	s.f.Close()
-	os.Remove(s.f.Name())
-	s.f = nil
 }
 
 // countHash counts and hashes (SHA-256) everything written to w.
