@@ -93,7 +93,8 @@ func (sp *spool) verify(ctx context.Context, s sip.Record, path string) error {
 	if verifyHook != nil {
 		verifyHook(path)
 	}
-	vr, err := seda.Verify(ctx, path, seda.VerifyOptions{})
+	// Past 16,384 objects verify spills to disk: into the spool, not the system's /tmp.
+	vr, err := seda.Verify(ctx, path, seda.VerifyOptions{TempDir: sp.tmpDir()})
 	if err != nil {
 		if ctx.Err() != nil {
 			return err

@@ -507,6 +507,10 @@ type countHash struct {
 	n int64
 }
 
+// Written is how many bytes of the package have reached the writer given to NewWriter so far (the
+// zip writer buffers a few kilobytes): what a batcher compares with its byte limit.
+func (w *Writer) Written() int64 { return w.out.n }
+
 func newCountHash(w io.Writer) *countHash { return &countHash{w: w, h: sha256.New()} }
 
 func (c *countHash) Write(p []byte) (int, error) {

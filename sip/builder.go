@@ -69,7 +69,6 @@ const ManifestAllowance = 1536
 type Builder struct {
 	spec        Spec
 	render      Rendering
-	cw          countWriter
 	w           *seda.Writer
 	keys        []string
 	keySum      hash.Hash // of the keys, in order: with the as-of date, what names the SIP
@@ -87,17 +86,6 @@ type Builder struct {
 	lobReader *bufio.Reader
 }
 
-type countWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
-}
-
 // NewBuilder starts a SIP on w: the data dictionary, then the series unit its dossiers go under.
 func NewBuilder(w io.Writer, s Spec) (*Builder, error) {
 	if s.Profile == nil || s.Class == nil || s.AsOf.IsZero() {
@@ -107,7 +95,6 @@ func NewBuilder(w io.Writer, s Spec) (*Builder, error) {
 	if b.render == nil {
 		b.render = JSON
 	}
-	b.cw.w = w
 	p, c := s.Profile, s.Class
 	date := time.Date(s.AsOf.Year, time.Month(s.AsOf.Month), s.AsOf.Day, 0, 0, 0, 0, time.UTC)
 	// The message identifier names the dossiers: Close sets it, once the last key is known.
@@ -115,7 +102,7 @@ func NewBuilder(w io.Writer, s Spec) (*Builder, error) {
 	if s.TempDir != "" {
 		opts = append(opts, seda.WithTempDir(s.TempDir))
 	}
-	sw, err := seda.NewWriter(&b.cw, Header(p, fmt.Sprintf("%s-%s-%s", FileSafe(p.Name), FileSafe(c.Name), s.Tier), date), opts...)
+	sw, err := seda.NewWriter(w, Header(p, fmt.Sprintf("%s-%s-%s", FileSafe(p.Name), FileSafe(c.Name), s.Tier), date), opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +133,7 @@ func (b *Builder) fail(err error) error {
 func (b *Builder) Dossiers() int { return len(b.keys) }
 
 // Size is the SIP's size so far, with the manifest allowance of its dossiers.
-func (b *Builder) Size() int64 { return b.cw.n + int64(len(b.keys))*ManifestAllowance }
+func (b *Builder) Size() int64 { return b.w.Written() + int64(len(b.keys))*ManifestAllowance }
 
 // Cost is what adding d would add to Size, estimated from its rendering and its LOBs' sizes.
 func (b *Builder) Cost(ctx context.Context, d Dossier) (int64, error) {

@@ -82,8 +82,8 @@ func worstExit(a, b error) error {
 
 // verifyMemoryLimit is the soft memory limit verify sets for itself (unless GOMEMLIMIT is set):
 // what it keeps of a manifest is proportional to the manifest, and without a limit Go lets the
-// heap grow to twice that before collecting. Measured on a 178 MB manifest (240,000 objects):
-// peak RSS 519 MB without, 309 MB with, in the same time.
+// heap grow to twice that before collecting. With it, verify peaks at 195–240 MB on a manifest at
+// the 256 MiB limit (360,000–500,000 objects; bench/verify-memory.sh, bench/README.md).
 const verifyMemoryLimit = 256 << 20
 
 func verifyPackages(c *cli.Context) error {
