@@ -211,6 +211,15 @@ func (w *Writer) writeManifest(out io.Writer) error {
 		return err
 	}
 	io.WriteString(bw, "<DescriptiveMetadata>\n")
+	if w.first != nil {
+		children, err := w.unitChildren(*w.first)
+		if err != nil {
+			return fmt.Errorf("unit AU-1 (%q): %w", w.first.Content.Title, err)
+		}
+		if err := w.writeUnitHead(bw, "AU-1", children); err != nil {
+			return err
+		}
+	}
 	if err := w.units.copyTo(bw); err != nil {
 		return err
 	}

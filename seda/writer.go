@@ -2,6 +2,7 @@ package seda
 
 import (
 	"archive/zip"
+	"bufio"
 	"crypto/sha512"
 	"encoding/hex"
 	"errors"
@@ -15,8 +16,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/beevik/etree"
 	"github.com/klauspost/compress/flate"
 	sha256 "github.com/minio/sha256-simd"
+
+	"github.com/versement/versement/civil"
 )
 
 // Option tunes a Writer.
@@ -58,8 +62,12 @@ type Writer struct {
 	groupVersions     map[string]bool // DataObjectVersions of the group being written
 	open              *ObjectWriter
 	stack             []string // ids of open units
-	err               error
-	closed            bool
+	// first is the first unit opened (a SIP's series unit), kept to be written at Close: its
+	// dates extrêmes are those of the units under it, known once they are written
+	// (SetFirstUnitDates).
+	first  *Unit
+	err    error
+	closed bool
 }
 
 // NewWriter starts a SIP written to w. Nothing is written to w until the first object, and the
@@ -351,16 +359,43 @@ func (w *Writer) OpenUnit(u Unit) (string, error) {
 		return "", fmt.Errorf("unit %s (%q): %w", id, u.Content.Title, err)
 	}
 	w.nUnits++
-	if _, err := fmt.Fprintf(w.units, "<ArchiveUnit id=\"%s\">\n", id); err != nil {
+	w.stack = append(w.stack, id)
+	if w.nUnits == 1 {
+		w.first = &u
+		return id, nil
+	}
+	if err := w.writeUnitHead(w.units.Writer, id, children); err != nil {
 		return "", w.fail(err)
 	}
+	return id, nil
+}
+
+func (w *Writer) writeUnitHead(out *bufio.Writer, id string, children []*etree.Element) error {
+	if _, err := fmt.Fprintf(out, "<ArchiveUnit id=\"%s\">\n", id); err != nil {
+		return err
+	}
 	for _, c := range children {
-		if err := w.units.element(c); err != nil {
-			return "", w.fail(err)
+		if err := writeElement(out, c); err != nil {
+			return err
 		}
 	}
-	w.stack = append(w.stack, id)
-	return id, nil
+	return nil
+}
+
+// SetFirstUnitDates sets the StartDate and EndDate of the first unit opened (a series), which are
+// written at Close: the dates extrêmes of what was put under it. Zero dates leave it without.
+func (w *Writer) SetFirstUnitDates(start, end civil.Date) error {
+	if err := w.usable(); err != nil {
+		return err
+	}
+	if w.first == nil {
+		return errors.New("seda: SetFirstUnitDates before any unit was opened")
+	}
+	if !start.IsZero() && !end.IsZero() && end.Before(start) {
+		return fmt.Errorf("unit AU-1 (%q): EndDate %s is before StartDate %s", w.first.Content.Title, end, start)
+	}
+	w.first.Content.StartDate, w.first.Content.EndDate = start, end
+	return nil
 }
 
 // CloseUnit ends the unit opened last.

@@ -74,6 +74,9 @@ type Builder struct {
 	keySum      hash.Hash // of the keys, in order: with the as-of date, what names the SIP
 	retainUntil civil.Date
 	legalHold   bool
+	// start and end are the dates extrêmes of the dossiers added: the series unit's StartDate and
+	// EndDate, as the bordereau de versement gives them.
+	start, end civil.Date
 	// doc is the rendering of the dossier Cost was last asked about (as the SIP's next one), so
 	// that Add does not render it twice.
 	doc    bytes.Buffer
@@ -218,6 +221,16 @@ func (b *Builder) Add(ctx context.Context, d Dossier) error {
 		b.retainUntil = u
 	}
 	b.legalHold = b.legalHold || d.Decision.Hold != nil
+	start, end := d.Description.StartDate, d.Description.EndDate
+	if end.IsZero() {
+		end = start
+	}
+	if !start.IsZero() && (b.start.IsZero() || start.Before(b.start)) {
+		b.start = start
+	}
+	if end.After(b.end) {
+		b.end = end
+	}
 	return nil
 }
 
@@ -278,6 +291,9 @@ func (b *Builder) Close() (Record, error) {
 	s := b.spec
 	id := ID(s.Profile.Name, s.Class.Name, s.Tier, s.AsOf, b.keySum.Sum(nil))
 	if err := b.w.SetMessageIdentifier(id); err != nil {
+		return Record{}, b.fail(err)
+	}
+	if err := b.w.SetFirstUnitDates(b.start, b.end); err != nil {
 		return Record{}, b.fail(err)
 	}
 	if err := b.w.CloseUnit(); err != nil {

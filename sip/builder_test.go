@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -108,5 +109,55 @@ func TestSniff(t *testing.T) {
 		if got := Sniff(c.head); got != c.want {
 			t.Errorf("Sniff(%q) = %+v, want %+v", c.head, got, c.want)
 		}
+	}
+}
+
+// The series unit carries the dates extrêmes of its dossiers, as the bordereau de versement does:
+// the earliest start and the latest end (a dossier without an end counts by its start).
+func TestSeriesCarriesTheDatesExtremes(t *testing.T) {
+	ctx := context.Background()
+	p, err := profiles.Builtin("apogee")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "sip.zip")
+	f, _ := os.Create(path)
+	b, err := NewBuilder(f, Spec{Profile: p, Class: &p.Classes[0], Tier: retention.Final, AsOf: day("2026-06-30"), Dictionary: []byte("{}"), TempDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, dates := range [][2]string{{"1995-09-01", "1998-08-31"}, {"1991-09-15", ""}, {"2001-09-01", "2003-07-01"}} {
+		key := fmt.Sprint(i + 1)
+		desc := profiles.Description{Title: "Dossier " + key, StartDate: day(dates[0])}
+		if dates[1] != "" {
+			desc.EndDate = day(dates[1])
+		}
+		d := &extract.Dossier{Class: "etudiant", Key: int64(i + 1), Tables: []extract.TableRows{{Table: "INDIVIDU", Columns: []extract.Column{{Name: "COD_IND"}}, Rows: [][]extract.Value{{int64(i + 1)}}}}}
+		if err := b.Add(ctx, Dossier{Data: d, Key: key, Decision: retention.Decision{Tier: retention.Final}, Description: desc}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	rc, err := zr.Open("manifest.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := io.ReadAll(rc)
+	rc.Close()
+	series := string(m)[strings.Index(string(m), `<ArchiveUnit id="AU-1">`):]
+	series = series[:strings.Index(series, `<ArchiveUnit id="AU-2">`)]
+	if !strings.Contains(series, "<StartDate>1991-09-15</StartDate>") || !strings.Contains(series, "<EndDate>2003-07-01</EndDate>") {
+		t.Errorf("the series unit:\n%s", series)
+	}
+	if vr, err := seda.Verify(ctx, path, seda.VerifyOptions{}); err != nil || !vr.OK() {
+		t.Errorf("verify: %v %+v", err, vr)
 	}
 }
