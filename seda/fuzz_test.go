@@ -18,7 +18,7 @@ func FuzzParseManifest(f *testing.F) {
 		f.Add(manifestOf(f, sip))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		r := &Report{Manifest: "manifest.xml"}
+		r := &Verification{Manifest: "manifest.xml"}
 		m, err := parseManifest(bytes.NewReader(data), r)
 		if err != nil {
 			t.Fatalf("parseManifest returned an error instead of a finding: %v", err)
@@ -43,7 +43,7 @@ func FuzzVerifyZip(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		// In memory, as Verify reads a file after its checks: a file per input made the fuzzer
 		// spend its time in the file system.
-		r := &Report{Path: "fuzz.zip", Container: "zip", XSD: "not checked", Findings: []Finding{}}
+		r := &Verification{Path: "fuzz.zip", Container: "zip", XSD: "not checked", Findings: []Finding{}}
 		if zc := readZip(bytes.NewReader(data), int64(len(data)), r, opts); zc != nil {
 			if _, err := verifyContainer(context.Background(), r, zc, opts); err != nil {
 				t.Fatalf("a readable zip gave an error instead of findings: %v", err)

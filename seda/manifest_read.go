@@ -207,12 +207,12 @@ func (f *frame) child(name string) {
 
 // parseManifest reads a manifest as a stream. It returns nil when the XML cannot be read (findings
 // say why); structural problems are findings on a returned manifest.
-func parseManifest(rd io.Reader, r *Report) (*manifest, error) {
+func parseManifest(rd io.Reader, r *Verification) (*manifest, error) {
 	return parseManifestInto(&manifest{}, rd, r)
 }
 
 // parseManifestInto is parseManifest into a manifest set up by the verifier (spill, entry names).
-func parseManifestInto(m *manifest, rd io.Reader, r *Report) (*manifest, error) {
+func parseManifestInto(m *manifest, rd io.Reader, r *Verification) (*manifest, error) {
 	// Other producers write ISO-8859-1, Windows-1252 or UTF-16 manifests, which are well-formed
 	// XML: they are decoded (and named in a warning), not called malformed.
 	br := bufio.NewReader(rd)
@@ -516,7 +516,7 @@ func firstWord(s string) string {
 }
 
 // resolve checks that every reference points to an element of the right kind.
-func (m *manifest) resolve(r *Report) {
+func (m *manifest) resolve(r *Verification) {
 	n := 0
 	for _, rf := range m.refs {
 		if m.refGood(rf.kind, rf.target) {
@@ -560,7 +560,7 @@ func unsupported(n xml.Name) string {
 // cycles finds units that are their own ancestors through nesting and ArchiveUnitRefId, and
 // names the path of each cycle once. Iterative, so a deep or hostile graph cannot exhaust the
 // stack; memory is a few bytes per unit (the graph as arrays of node numbers).
-func (m *manifest) cycles(r *Report) {
+func (m *manifest) cycles(r *Verification) {
 	var refEdges []edge
 	for _, rf := range m.refs {
 		if rf.kind == refUnit && rf.from != "" {

@@ -76,7 +76,7 @@ func TestVerifyLongTextNodeIsCapped(t *testing.T) {
 	long := bytes.Repeat([]byte("Observations. "), 1500000) // 21 MB
 	doc := append([]byte(`<ArchiveTransfer xmlns="fr:gouv:culture:archivesdefrance:seda:v2.2"><Comment>`), long...)
 	doc = append(doc, []byte(`</Comment><Date>2025-01-01T00:00:00</Date><MessageIdentifier>M</MessageIdentifier></ArchiveTransfer>`)...)
-	r := &Report{Manifest: "manifest.xml"}
+	r := &Verification{Manifest: "manifest.xml"}
 	cr := &countingReader{r: newTextCap(bytes.NewReader(doc), maxLeafBytes)}
 	if _, err := parseManifest(cr, r); err != nil {
 		t.Fatal(err)

@@ -112,8 +112,8 @@ type Finding struct {
 	Message  string   `json:"message"`
 }
 
-// Report is the result of verifying one package.
-type Report struct {
+// Verification is the result of verifying one package.
+type Verification struct {
 	Path              string  `json:"path"`
 	Container         string  `json:"container"` // "zip" or "folder"
 	Version           Version `json:"seda_version,omitempty"`
@@ -143,11 +143,11 @@ const maxPerCode = 1000
 // Complete reports whether the package was read whole: false when some entries were past the
 // expansion budget, or when it is not a SEDA 2.x transfer (Unsupported), so that it is neither
 // damaged nor proven whole.
-func (r *Report) Complete() bool { return r.perCode[CodeNotExpanded] == 0 && r.Unsupported == "" }
+func (r *Verification) Complete() bool { return r.perCode[CodeNotExpanded] == 0 && r.Unsupported == "" }
 
 // Blocking lists what stops the package from being sent: its errors, then the entries it could
 // not read (NOT_EXPANDED, UNSUPPORTED). Empty when the package is OK and Complete.
-func (r *Report) Blocking() []Finding {
+func (r *Verification) Blocking() []Finding {
 	var errs, unread []Finding
 	for _, f := range r.Findings {
 		switch {
@@ -161,7 +161,7 @@ func (r *Report) Blocking() []Finding {
 }
 
 // OK reports whether the package holds: no finding of severity error.
-func (r *Report) OK() bool {
+func (r *Verification) OK() bool {
 	for _, f := range r.Findings {
 		if f.Severity == SevError {
 			return false
@@ -170,7 +170,7 @@ func (r *Report) OK() bool {
 	return true
 }
 
-func (r *Report) add(sev Severity, code, where, format string, args ...any) {
+func (r *Verification) add(sev Severity, code, where, format string, args ...any) {
 	r.addFinding(Finding{sev, code, where, fmt.Sprintf(format, args...)})
 }
 
@@ -185,7 +185,7 @@ func limitFor(sev Severity) int {
 	return maxPerCode
 }
 
-func (r *Report) addFinding(f Finding) {
+func (r *Verification) addFinding(f Finding) {
 	if r.perCode == nil {
 		r.perCode = map[string]int{}
 	}
@@ -196,7 +196,7 @@ func (r *Report) addFinding(f Finding) {
 }
 
 // finish adds one line per code whose findings were capped.
-func (r *Report) finish() {
+func (r *Verification) finish() {
 	sevOf := map[string]Severity{}
 	for _, f := range r.Findings {
 		if _, ok := sevOf[f.Code]; !ok {
@@ -218,9 +218,9 @@ func (r *Report) finish() {
 
 // Verify checks a SEDA 2.1–2.3 SIP, as a zip file or an unpacked folder, from any producer. It
 // streams: nothing is unpacked to disk and memory is bounded by the manifest size limit. A damaged
-// package gives a Report with findings and a nil error; the error is for a package that could not
+// package gives a Verification with findings and a nil error; the error is for a package that could not
 // be read at all (no such file, permission denied) or a cancelled ctx.
-func Verify(ctx context.Context, path string, opts VerifyOptions) (*Report, error) {
+func Verify(ctx context.Context, path string, opts VerifyOptions) (*Verification, error) {
 	opts = opts.withDefaults()
 	st, err := os.Stat(path)
 	if err != nil {
@@ -231,7 +231,7 @@ func Verify(ctx context.Context, path string, opts VerifyOptions) (*Report, erro
 	if !st.Mode().IsRegular() && !st.IsDir() {
 		return nil, fmt.Errorf("verify %s: a %s, not a SIP file or folder", path, kindOf(st.Mode()))
 	}
-	r := &Report{Path: path, XSD: "not checked", Findings: []Finding{}}
+	r := &Verification{Path: path, XSD: "not checked", Findings: []Finding{}}
 	var c container
 	if st.IsDir() {
 		r.Container = "folder"
@@ -273,7 +273,7 @@ func (o VerifyOptions) withDefaults() VerifyOptions {
 	return o
 }
 
-func verifyContainer(ctx context.Context, r *Report, c container, opts VerifyOptions) (*Report, error) {
+func verifyContainer(ctx context.Context, r *Verification, c container, opts VerifyOptions) (*Verification, error) {
 	v := &verifier{r: r, c: c, opts: opts}
 	if err := v.run(ctx); err != nil {
 		return nil, err
@@ -315,7 +315,7 @@ type zipContainer struct {
 	list []*entry
 }
 
-func openZip(path string, size int64, r *Report, opts VerifyOptions) (*zipContainer, error) {
+func openZip(path string, size int64, r *Verification, opts VerifyOptions) (*zipContainer, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("verify %s: %w", path, err)
@@ -331,7 +331,7 @@ func openZip(path string, size int64, r *Report, opts VerifyOptions) (*zipContai
 
 // readZip lists a zip's entries and applies the container checks; nil when it is no readable zip
 // (a finding says so). The fuzzer calls it on bytes in memory.
-func readZip(ra io.ReaderAt, size int64, r *Report, opts VerifyOptions) *zipContainer {
+func readZip(ra io.ReaderAt, size int64, r *Verification, opts VerifyOptions) *zipContainer {
 	var names arena
 	all, modes, err := readZipDir(ra, size, &names)
 	if err != nil {
@@ -472,7 +472,7 @@ func kindOf(m fs.FileMode) string {
 var driveLetter = regexp.MustCompile(`^[A-Za-z]:`)
 
 // checkName reports whether a zip entry name is safe to consider; unsafe ones get a finding.
-func checkName(name string, r *Report) bool {
+func checkName(name string, r *Verification) bool {
 	bad := ""
 	switch {
 	case name == "":
@@ -523,7 +523,7 @@ type dirContainer struct {
 	list []*entry
 }
 
-func openDir(path string, r *Report) (*dirContainer, error) {
+func openDir(path string, r *Verification) (*dirContainer, error) {
 	// os.Root confines every open to the folder: a link or name cannot reach outside it.
 	root, err := os.OpenRoot(path)
 	if err != nil {
@@ -579,7 +579,7 @@ func (d *dirContainer) close() { d.root.Close() }
 var manifestName = regexp.MustCompile(`^([a-zA-Z0-9_\-]{0,56}[_-])?manifest\.xml$`)
 
 type verifier struct {
-	r      *Report
+	r      *Verification
 	c      container
 	opts   VerifyOptions
 	byName strIndex // entry names, to their index in c.entries()

@@ -113,7 +113,7 @@ func TestVerifyRefusesNamedPipe(t *testing.T) {
 func TestVerifyXSDFindingsNameTheElement(t *testing.T) {
 	xsdDir := testsvc.SharedDir(t, "seda-xsd")
 	p, _ := writeSIP(t, seda.V22, 1)
-	edit := func(old, new string) *seda.Report {
+	edit := func(old, new string) *seda.Verification {
 		out := rewriteZip(t, p, func(name string, data []byte) []byte {
 			if name == "manifest.xml" {
 				return bytes.Replace(data, []byte(old), []byte(new), 1)

@@ -16,7 +16,7 @@ import (
 	"github.com/versement/versement/seda"
 )
 
-func verify(t testing.TB, path string, opts seda.VerifyOptions) *seda.Report {
+func verify(t testing.TB, path string, opts seda.VerifyOptions) *seda.Verification {
 	t.Helper()
 	r, err := seda.Verify(context.Background(), path, opts)
 	if err != nil {
@@ -25,7 +25,7 @@ func verify(t testing.TB, path string, opts seda.VerifyOptions) *seda.Report {
 	return r
 }
 
-func wantWarning(t testing.TB, r *seda.Report, code, where, msg string) {
+func wantWarning(t testing.TB, r *seda.Verification, code, where, msg string) {
 	t.Helper()
 	for _, f := range r.Findings {
 		if f.Code == code && f.Severity == seda.SevWarning && f.Where == where && f.Message == msg {
@@ -35,7 +35,7 @@ func wantWarning(t testing.TB, r *seda.Report, code, where, msg string) {
 	t.Fatalf("no warning %s at %q with %q; findings: %+v", code, where, msg, r.Findings)
 }
 
-func wantFinding(t testing.TB, r *seda.Report, code, where, msg string) {
+func wantFinding(t testing.TB, r *seda.Verification, code, where, msg string) {
 	t.Helper()
 	for _, f := range r.Findings {
 		if f.Code == code && f.Severity == seda.SevError && strings.Contains(f.Where, where) && strings.Contains(f.Message, msg) {

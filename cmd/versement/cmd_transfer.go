@@ -225,7 +225,7 @@ func transferOne(c *cli.Context, tg transfer.Target, led *ledger.Ledger, path st
 }
 
 // refusal is what makes rep refuse its SIP, its first blocking findings; nil when it may be sent.
-func refusal(rep *seda.Report) []seda.Finding {
+func refusal(rep *seda.Verification) []seda.Finding {
 	if rep.OK() && rep.Complete() {
 		return nil
 	}
@@ -233,7 +233,7 @@ func refusal(rep *seda.Report) []seda.Finding {
 	return b[:min(len(b), shownFindings)]
 }
 
-func refusalText(rep *seda.Report, shown []seda.Finding) string {
+func refusalText(rep *seda.Verification, shown []seda.Finding) string {
 	var b strings.Builder
 	total := 0
 	if rep.OK() {

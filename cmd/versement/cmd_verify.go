@@ -46,9 +46,9 @@ func init() {
 
 // verifyOutcome is one PATH's result: a report, or the reason it could not be read.
 type verifyOutcome struct {
-	Path   string       `json:"path"`
-	Report *seda.Report `json:"report,omitempty"`
-	Error  string       `json:"error,omitempty"`
+	Path   string             `json:"path"`
+	Report *seda.Verification `json:"report,omitempty"`
+	Error  string             `json:"error,omitempty"`
 }
 
 func verifyAction(c *cli.Context) error {

@@ -87,7 +87,7 @@ func TestVerifyCommand(t *testing.T) {
 		Packages []struct {
 			Path   string
 			Error  string
-			Report *seda.Report
+			Report *seda.Verification
 		}
 	}
 	// run appends the command's error after what it printed; stdout alone must be one JSON document.
