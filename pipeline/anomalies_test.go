@@ -125,7 +125,7 @@ func TestAnomaliesCountedInPlanAndReport(t *testing.T) {
 	}
 
 	// explain names them too, in its JSON.
-	ex, err := Explain(ctx, builtin(t, "harpege"), src, "", "8", asOf, false)
+	ex, err := Explain(ctx, builtin(t, "harpege"), src, ExplainQuery{Key: "8", AsOf: asOf})
 	if err != nil {
 		t.Fatal(err)
 	}

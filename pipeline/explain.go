@@ -99,9 +99,17 @@ func valueText(v extract.Value) string {
 // ErrNoDossier is returned by Explain when no class of the profile has a dossier with that key.
 var ErrNoDossier = errors.New("no dossier with that key")
 
-// Explain reads the dossier whose key is key (in every class of the profile, or in the one named)
-// and decides it as of asOf.
-func Explain(ctx context.Context, p *profiles.Profile, src extract.Source, class, key string, asOf civil.Date, decommission bool) ([]Explanation, error) {
+// ExplainQuery names the dossier Explain reads: its key, in every class of the profile or in the one
+// named, decided as of AsOf (in decommission mode when Decommission is set).
+type ExplainQuery struct {
+	Class, Key   string
+	AsOf         civil.Date
+	Decommission bool
+}
+
+// Explain reads the dossier q names and decides it.
+func Explain(ctx context.Context, p *profiles.Profile, src extract.Source, q ExplainQuery) ([]Explanation, error) {
+	class, key, asOf, decommission := q.Class, q.Key, q.AsOf, q.Decommission
 	classes, err := selectClasses(p, nonEmpty(class))
 	if err != nil {
 		return nil, err

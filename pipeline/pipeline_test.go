@@ -352,7 +352,7 @@ func TestExplain(t *testing.T) {
 	src := openDemo(t)
 	p := builtin(t, "apogee")
 	asOf := civil.Date{Year: 2026, Month: 11, Day: 30}
-	ex, err := Explain(context.Background(), p, src, "", "17", asOf, false)
+	ex, err := Explain(context.Background(), p, src, ExplainQuery{Key: "17", AsOf: asOf})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -383,11 +383,11 @@ func TestExplain(t *testing.T) {
 		!strings.Contains(text, "rule APP-APO-IA: Données personnelles du traitement Apogée (dossier étudiant) [TO CONFIRM by the establishment's archivist]") {
 		t.Errorf("explain text:\n%s", text)
 	}
-	if _, err := Explain(context.Background(), p, src, "", "999999", asOf, false); err == nil ||
+	if _, err := Explain(context.Background(), p, src, ExplainQuery{Key: "999999", AsOf: asOf}); err == nil ||
 		err.Error() != "no dossier with that key 999999 in profile apogee" {
 		t.Errorf("unknown key: %v", err)
 	}
-	if _, err := Explain(context.Background(), p, src, "", "x'; DROP TABLE INDIVIDU; --", asOf, false); err == nil {
+	if _, err := Explain(context.Background(), p, src, ExplainQuery{Key: "x'; DROP TABLE INDIVIDU; --", AsOf: asOf}); err == nil {
 		t.Errorf("a text key on an integer column matched something")
 	}
 }

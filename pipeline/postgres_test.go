@@ -42,7 +42,7 @@ func TestDryRunOnPostgreSQL(t *testing.T) {
 		t.Errorf("tiers = %v (%d dossiers, %s), SQL says %v", rep.Tiers, rep.Dossiers, rep.Dialect, want)
 	}
 	// explain filters the root query on the key: quoted names and an integer literal in PostgreSQL.
-	ex, err := Explain(ctx, builtin(t, "apogee"), src, "etudiant", "17", asOf, false)
+	ex, err := Explain(ctx, builtin(t, "apogee"), src, ExplainQuery{Class: "etudiant", Key: "17", AsOf: asOf})
 	if err != nil || len(ex) != 1 || ex[0].Key != "17" || ex[0].Rows["INDIVIDU"] != 1 {
 		t.Errorf("explain on PostgreSQL: %v %+v", err, ex)
 	}

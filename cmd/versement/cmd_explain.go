@@ -66,7 +66,7 @@ func explainAction(c *cli.Context) error {
 		return err
 	}
 	defer src.Close()
-	exs, err := pipeline.Explain(c.Context, p, src, c.String("class"), c.String("key"), asOf, c.Bool("decommission"))
+	exs, err := pipeline.Explain(c.Context, p, src, pipeline.ExplainQuery{Class: c.String("class"), Key: c.String("key"), AsOf: asOf, Decommission: c.Bool("decommission")})
 	if err != nil {
 		return cli.Exit(err.Error(), exitError)
 	}
