@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/csv"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/versement/versement/civil"
 	"github.com/versement/versement/extract"
+	"github.com/versement/versement/internal/lang"
 	"github.com/versement/versement/internal/textsafe"
 	"github.com/versement/versement/profiles"
 	"github.com/versement/versement/retention"
@@ -142,7 +142,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	r := &run{cfg: cfg, log: cfg.Log, rep: newReport(p, cfg, cfg.AsOf, cfg.Tiers), start: time.Now()}
 	if cfg.Elimination != nil {
-		r.elim = newEliminationWriter(cfg.Elimination)
+		r.elim = newEliminationWriter(cfg.Elimination, cfg.Lang)
 	}
 	if cfg.Undetermined != nil {
 		r.undet = newUndeterminedWriter(cfg.Undetermined, cfg.Lang)
@@ -533,37 +533,26 @@ func (r *run) consume(ctx context.Context, c *profiles.Class, d decided, undeter
 	return nil
 }
 
-// EliminationHeader is the first line of the elimination proposal CSV.
+// EliminationHeader is the first line of the elimination proposal CSV (run --elimination), in
+// English; French readers get it translated, laid out as French spreadsheets open it (see
+// csvList). The bordereau d'élimination (run --bordereaux) is the document the archivist signs.
 var EliminationHeader = []string{"class", "key", "identity", "rule", "status", "start", "dua_end", "reason"}
 
-type eliminationWriter struct {
-	w *csv.Writer
-	n int
+func init() {
+	lang.Translate(map[string]string{"identity": "identité", "status": "statut", "start": "début", "dua_end": "fin_dua"})
 }
 
-func newEliminationWriter(w io.Writer) *eliminationWriter {
-	return &eliminationWriter{w: csv.NewWriter(w)}
+type eliminationWriter struct {
+	*csvList
+	lang language.Tag
+}
+
+func newEliminationWriter(w io.Writer, tag language.Tag) *eliminationWriter {
+	return &eliminationWriter{csvList: newCSVList(w, tag, EliminationHeader), lang: tag}
 }
 
 func (e *eliminationWriter) write(c *profiles.Class, key string, desc profiles.Description, dec retention.Decision) error {
-	if e.n == 0 {
-		if err := e.w.Write(EliminationHeader); err != nil {
-			return err
-		}
-	}
-	e.n++
-	return e.w.Write([]string{c.Name, textsafe.CSVCell(key), textsafe.CSVCell(desc.Title), dec.Rule, string(dec.Status), dateText(dec.Start), dateText(dec.DUAEnd), dec.Explain()})
-}
-
-func (e *eliminationWriter) flush() error {
-	if e.n == 0 {
-		// An empty proposal still says what its columns are.
-		if err := e.w.Write(EliminationHeader); err != nil {
-			return err
-		}
-	}
-	e.w.Flush()
-	return e.w.Error()
+	return e.row(c.Name, textsafe.CSVCell(key), textsafe.CSVCell(desc.Title), dec.Rule, string(dec.Status), dateText(dec.Start), dateText(dec.DUAEnd), textsafe.CSVCell(dec.ExplainIn(e.lang)))
 }
 
 func dateText(d civil.Date) string {

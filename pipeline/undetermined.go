@@ -5,7 +5,6 @@ import (
 	"io"
 
 	"golang.org/x/text/language"
-	"golang.org/x/text/message"
 
 	"github.com/versement/versement/internal/lang"
 	"github.com/versement/versement/internal/textsafe"
@@ -13,8 +12,7 @@ import (
 )
 
 // UndeterminedHeader is the first line of the undetermined list (run --undetermined FILE), in
-// English; French readers get it translated, with the separator and byte-order mark French
-// spreadsheets expect.
+// English; French readers get it translated (see csvList).
 var UndeterminedHeader = []string{"class", "key", "rule", "reason"}
 
 func init() {
@@ -24,51 +22,66 @@ func init() {
 // undeterminedWriter lists every undetermined dossier of a run, with its reason, in key order
 // within each class: the report keeps the first MaxUndeterminedListed only.
 type undeterminedWriter struct {
-	out io.Writer
-	w   *csv.Writer
-	p   *message.Printer
-	fr  bool
-	n   int
+	*csvList
+	lang language.Tag
 }
 
 func newUndeterminedWriter(w io.Writer, tag language.Tag) *undeterminedWriter {
-	u := &undeterminedWriter{out: w, w: csv.NewWriter(w), p: lang.Printer(tag), fr: lang.IsFrench(tag)}
-	if u.fr {
-		u.w.Comma, u.w.UseCRLF = ';', true
-	}
-	return u
-}
-
-func (u *undeterminedWriter) header() error {
-	if u.fr {
-		if _, err := io.WriteString(u.out, "\ufeff"); err != nil {
-			return err
-		}
-	}
-	h := make([]string, len(UndeterminedHeader))
-	for i, c := range UndeterminedHeader {
-		h[i] = u.p.Sprintf(c)
-	}
-	return u.w.Write(h)
+	return &undeterminedWriter{csvList: newCSVList(w, tag, UndeterminedHeader), lang: tag}
 }
 
 func (u *undeterminedWriter) write(class, key string, dec retention.Decision) error {
-	if u.n == 0 {
-		if err := u.header(); err != nil {
-			return err
-		}
-	}
-	u.n++
-	return u.w.Write([]string{class, textsafe.CSVCell(key), dec.Rule, textsafe.CSVCell(dec.Reason)})
+	return u.row(class, textsafe.CSVCell(key), dec.Rule, textsafe.CSVCell(dec.ReasonIn(u.lang)))
 }
 
-func (u *undeterminedWriter) flush() error {
-	if u.n == 0 {
-		// An empty list still says what its columns are.
-		if err := u.header(); err != nil {
+// csvList is a list a person opens in a spreadsheet: its header in the reader's language, and in
+// French the ';' separator, CRLF and byte-order mark French spreadsheets expect. A list with no
+// row still says what its columns are.
+type csvList struct {
+	out    io.Writer
+	w      *csv.Writer
+	fr     bool
+	header []string
+	n      int
+}
+
+func newCSVList(w io.Writer, tag language.Tag, header []string) *csvList {
+	l := &csvList{out: w, w: csv.NewWriter(w), fr: lang.IsFrench(tag)}
+	p := lang.Printer(tag)
+	for _, c := range header {
+		l.header = append(l.header, p.Sprintf(c))
+	}
+	if l.fr {
+		l.w.Comma, l.w.UseCRLF = ';', true
+	}
+	return l
+}
+
+func (l *csvList) writeHeader() error {
+	if l.fr {
+		if _, err := io.WriteString(l.out, "\ufeff"); err != nil {
 			return err
 		}
 	}
-	u.w.Flush()
-	return u.w.Error()
+	return l.w.Write(l.header)
+}
+
+func (l *csvList) row(cells ...string) error {
+	if l.n == 0 {
+		if err := l.writeHeader(); err != nil {
+			return err
+		}
+	}
+	l.n++
+	return l.w.Write(cells)
+}
+
+func (l *csvList) flush() error {
+	if l.n == 0 {
+		if err := l.writeHeader(); err != nil {
+			return err
+		}
+	}
+	l.w.Flush()
+	return l.w.Error()
 }

@@ -82,7 +82,8 @@ func checkGolden(t *testing.T, got []byte, name string) {
 func TestRunWritesTheBordereauDElimination(t *testing.T) {
 	dir := t.TempDir()
 	prof, db, docs := samplingProfile(t, dir), seededDemo(t, 200), filepath.Join(dir, "bordereaux")
-	out, code := run(t, "--lang", "fr", "run", "--profile", prof, "--source", db, "--dry-run", "--as-of", "2026-11-30", "--bordereaux", docs, "--json")
+	proposal := filepath.Join(dir, "proposition.csv")
+	out, code := run(t, "--lang", "fr", "run", "--profile", prof, "--source", db, "--dry-run", "--as-of", "2026-11-30", "--bordereaux", docs, "--json", "--elimination", proposal)
 	if code != 0 {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
@@ -104,6 +105,12 @@ func TestRunWritesTheBordereauDElimination(t *testing.T) {
 	}
 	if rep.Tiers["destroy"] == 0 || lots != rep.Tiers["destroy"] || len(e.Lots) < 2 || e.EmptyReason != "" {
 		t.Fatalf("%d dossiers in %d lots, the report has %d to destroy", lots, len(e.Lots), rep.Tiers["destroy"])
+	}
+	// The machine list (--elimination) follows the language too.
+	csv, _ := os.ReadFile(proposal)
+	if !strings.HasPrefix(string(csv), "\ufeffclasse;clé;identité;règle;statut;début;fin_dua;motif\r\n") || int64(strings.Count(string(csv), "\r\n")) != lots+1 ||
+		!strings.Contains(string(csv), "non retenu par l'échantillonnage") {
+		t.Errorf("French elimination list:\n%.400s", csv)
 	}
 	for _, f := range []string{pipeline.EliminationFile + ".json", pipeline.EliminationFile + ".csv", pipeline.EliminationFile + ".html", pipeline.EliminationAnnexFile} {
 		got, err := os.ReadFile(filepath.Join(docs, f))
