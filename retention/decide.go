@@ -338,7 +338,7 @@ func (r *CompiledRule) Decide(env map[string]any, key string, asOf civil.Date, h
 		if !(r.DUAFrom == FromStart && r.OpenPastDUA == DUAEndWins && duaOver) {
 			return undetermined("end of active phase gave no date (%s)", r.ActiveUntil)
 		}
-		d.ActiveNote = "no end of activity recorded"
+		d.ActiveNote = noteNoEnd
 		d.noEnd = true
 	}
 
@@ -591,7 +591,7 @@ func (r *CompiledRule) sample(env map[string]any, start civil.Date) (bool, msg, 
 			}
 		}
 		if y >= 0 && y%s.YearModulo == s.YearRemainder {
-			return true, say("sampled in: year %d mod %d = %d", y, s.YearModulo, s.YearRemainder), nil
+			return true, say("sampled in: year %s mod %d = %d", year(y), s.YearModulo, s.YearRemainder), nil
 		}
 	}
 	if len(absent) > 0 {

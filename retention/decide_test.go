@@ -303,6 +303,12 @@ func TestSampling(t *testing.T) {
 	if d := rule(modulo).Decide(e, "42", asOf); d.Tier != Final || d.Reason != "sampled in: year 2015 mod 5 = 0" {
 		t.Errorf("year 2015: %s %q", d.Tier, d.Reason)
 	}
+	// In French the years keep their digits (a printer groups numbers: 2015 is not "2 015"), the
+	// durations are words, and the notes are translated.
+	if fr := rule(modulo).Decide(e, "42", asOf).ExplainIn(lang.French); !strings.Contains(fr, "retenu par l'échantillonnage : année 2015 modulo 5 = 0") ||
+		!strings.Contains(fr, "(fin de l'année 2014-2015)") || !strings.Contains(fr, "DUC 3 ans terminée le") || !strings.Contains(fr, "DUA 7 ans terminée le") {
+		t.Errorf("in French: %s", fr)
+	}
 	// An active dossier with a NULL surname stays active, says so, and is not marked for destruction.
 	d := rule(letters).Decide(env(nil, nil), "42", day("2017-01-01"))
 	if d.Tier != Active || !d.SamplingUnknown || d.AppraisalAction() != Keep ||

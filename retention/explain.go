@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"golang.org/x/text/language"
-	"golang.org/x/text/message"
 
 	"github.com/versement/versement/internal/lang"
 	"github.com/versement/versement/internal/textsafe"
@@ -31,7 +30,7 @@ func (d Decision) ExplainIn(tag language.Tag) string {
 		parts = append(parts, head+" "+d.ReasonIn(tag))
 	} else {
 		start := head + p.Sprintf(" start %s", d.Start)
-		note := d.StartNote
+		note := noteIn(tag, d.StartNote)
 		if note == "" && r != nil {
 			note = r.StartLabel
 		}
@@ -40,7 +39,7 @@ func (d Decision) ExplainIn(tag language.Tag) string {
 		}
 		parts = append(parts, start)
 		if r != nil {
-			parts = append(parts, d.phases(p, r)...)
+			parts = append(parts, d.phases(tag, r)...)
 		}
 		if d.AccessID != "" {
 			parts = append(parts, p.Sprintf("access %s until %s", d.AccessID, d.AccessEnd))
@@ -59,7 +58,8 @@ func (d Decision) ExplainIn(tag language.Tag) string {
 	return line
 }
 
-func (d Decision) phases(p *message.Printer, r *CompiledRule) []string {
+func (d Decision) phases(tag language.Tag, r *CompiledRule) []string {
+	p := lang.Printer(tag)
 	tense := func(end fmt.Stringer, over bool) string {
 		if over {
 			return p.Sprintf("ended %s", end)
@@ -69,12 +69,12 @@ func (d Decision) phases(p *message.Printer, r *CompiledRule) []string {
 	var out []string
 	switch {
 	case d.Ongoing, d.noEnd:
-		out = append(out, p.Sprintf("active: %s", d.ActiveNote))
+		out = append(out, p.Sprintf("active: %s", noteIn(tag, d.ActiveNote)))
 	case r.ActiveUntil != "":
 		s := p.Sprintf("active %s", tense(d.ActiveEnd, !d.AsOf.Before(d.ActiveEnd)))
 		var notes []string
 		if d.ActiveNote != "" {
-			notes = append(notes, d.ActiveNote)
+			notes = append(notes, noteIn(tag, d.ActiveNote))
 		}
 		if !d.LastDayIn.IsZero() {
 			notes = append(notes, p.Sprintf("last day in %s", d.LastDayIn))
@@ -84,9 +84,9 @@ func (d Decision) phases(p *message.Printer, r *CompiledRule) []string {
 		}
 		out = append(out, s)
 	default:
-		out = append(out, p.Sprintf("DUC %s %s", r.Active, tense(d.ActiveEnd, !d.AsOf.Before(d.ActiveEnd))))
+		out = append(out, p.Sprintf("DUC %s %s", r.Active.In(tag), tense(d.ActiveEnd, !d.AsOf.Before(d.ActiveEnd))))
 	}
-	dua := "DUA " + r.DUA.String()
+	dua := "DUA " + r.DUA.In(tag)
 	if r.DUAFrom == FromStart {
 		dua += p.Sprintf(" from start")
 	}
@@ -115,9 +115,9 @@ func (d Decision) phases(p *message.Printer, r *CompiledRule) []string {
 		case !r.Sampling.HasCriteria():
 			out = append(out, verb+p.Sprintf("sample (no criteria set: every dossier kept)"))
 		case d.Sampled || d.SamplingUnknown:
-			out = append(out, verb+p.Sprintf("sample (%s)", d.reasonIn(p)))
+			out = append(out, verb+p.Sprintf("sample (%s)", d.ReasonIn(tag)))
 		default:
-			out = append(out, verb+p.Sprintf("sample (%s; proposed for elimination, needs the archives' visa: R212-14)", d.reasonIn(p)))
+			out = append(out, verb+p.Sprintf("sample (%s; proposed for elimination, needs the archives' visa: R212-14)", d.ReasonIn(tag)))
 		}
 	}
 	if h := d.Hold; h != nil {

@@ -33,6 +33,7 @@ type Ongoing struct{ Note string }
 const (
 	noteEndNULL  = "an end date is NULL (still running)"
 	noteEndBlank = "an end date is blank text (still running)"
+	noteNoEnd    = "no end of activity recorded"
 )
 
 // missing reports whether v is a value the engine reads as "no date": NULL, text that is empty or

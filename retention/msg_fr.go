@@ -33,7 +33,12 @@ func init() {
 		"sampling year is NULL or blank":              "l'année d'échantillonnage est NULL ou vide",
 		"sampled in: surname initial %s":              "retenu par l'échantillonnage : initiale du nom %s",
 		"sampled in: born on day %d":                  "retenu par l'échantillonnage : né le %d du mois",
-		"sampled in: year %d mod %d = %d":             "retenu par l'échantillonnage : année %d modulo %d = %d",
+		"sampled in: year %s mod %d = %d":             "retenu par l'échantillonnage : année %s modulo %d = %d",
+		"end of year %s-%s":                           "fin de l'année %s-%s",
+		"%s after %s":                                 "%s après %s",
+		"no end of activity recorded":                 "aucune fin d'activité enregistrée",
+		"an end date is NULL (still running)":         "une date de fin est NULL (toujours en cours)",
+		"an end date is blank text (still running)":   "une date de fin est un texte vide (toujours en cours)",
 		"sampled out: no criterion selects it":        "non retenu par l'échantillonnage : aucun critère ne le sélectionne",
 
 		// Explain.
