@@ -39,29 +39,43 @@ func FuzzVerifyZip(f *testing.F) {
 	for _, sip := range seedSIPs(f) {
 		f.Add(sip)
 	}
-	opts := VerifyOptions{MaxManifestBytes: 1 << 20, Workers: 1}.withDefaults()
-	f.Fuzz(func(t *testing.T, data []byte) {
-		// In memory, as Verify reads a file after its checks: a file per input made the fuzzer
-		// spend its time in the file system.
-		r := &Verification{Path: "fuzz.zip", Container: "zip", XSD: "not checked", Findings: []Finding{}}
-		if zc := readZip(bytes.NewReader(data), int64(len(data)), r, opts); zc != nil {
-			if _, err := verifyContainer(context.Background(), r, zc, opts); err != nil {
-				t.Fatalf("a readable zip gave an error instead of findings: %v", err)
-			}
-		} else {
-			r.finish()
+	f.Fuzz(func(t *testing.T, data []byte) { verifyZipInMemory(t, data) })
+}
+
+// fuzzOptions bound what one input may expand: a mutated deflate stream can grow to the default
+// budget (gigabytes), and one such input took seconds.
+var fuzzOptions = VerifyOptions{MaxManifestBytes: 1 << 20, MaxExpanded: 4 << 20, Workers: 1}.withDefaults()
+
+// verifyZipInMemory is one input of FuzzVerifyZip. In memory, as Verify reads a file after its
+// checks: a file per input made the fuzzer spend its time in the file system.
+func verifyZipInMemory(t testing.TB, data []byte) {
+	r := &Verification{Path: "fuzz.zip", Container: "zip", XSD: "not checked", Findings: []Finding{}}
+	if zc := readZip(bytes.NewReader(data), int64(len(data)), r, fuzzOptions); zc != nil {
+		if _, err := verifyContainer(context.Background(), r, zc, fuzzOptions); err != nil {
+			t.Fatalf("a readable zip gave an error instead of findings: %v", err)
 		}
-		if len(data) < 22 && r.OK() {
-			t.Fatal("a file too short to be a zip verified OK")
-		}
-	})
+	} else {
+		r.finish()
+	}
+	if len(data) < 22 && r.OK() {
+		t.Fatal("a file too short to be a zip verified OK")
+	}
+}
+
+// BenchmarkFuzzVerifyZipInput is the cost of one of FuzzVerifyZip's inputs (the writer's seed):
+// what bounds how many the fuzzer tries a second.
+func BenchmarkFuzzVerifyZipInput(b *testing.B) {
+	seed := seedSIPs(b)[1]
+	for b.Loop() {
+		verifyZipInMemory(b, seed)
+	}
 }
 
 // seedSIPs are small seeds made at run time, so that the fuzzer mutates what matters (a few
 // hundred bytes of headers and manifest, not kilobytes of payload) and runs thousands of inputs
 // a second: the smallest SIP that verifies, stored so that its bytes are not hidden behind Deflate,
 // and the same from the writer. VITAM's samples are exercised by the ordinary tests.
-func seedSIPs(f *testing.F) [][]byte {
+func seedSIPs(f testing.TB) [][]byte {
 	var tiny bytes.Buffer
 	zw := zip.NewWriter(&tiny)
 	for _, e := range []struct{ name, data string }{

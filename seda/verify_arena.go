@@ -14,6 +14,13 @@ type arena struct{ cur []byte }
 
 const arenaChunk = 256 << 10
 
+// nextChunk is the size of an arena's next chunk: small first and doubling up to arenaChunk, so
+// that a small package (and each of a fuzzer's thousands of inputs) does not clear 256 KiB it
+// will not use.
+func nextChunk(prev, need int) int {
+	return max(min(arenaChunk, 2*prev), 4<<10, need)
+}
+
 func (a *arena) add(s string) string {
 	if s == "" {
 		return ""
@@ -22,7 +29,7 @@ func (a *arena) add(s string) string {
 		return strings.Clone(s)
 	}
 	if len(a.cur)+len(s) > cap(a.cur) {
-		a.cur = make([]byte, 0, arenaChunk)
+		a.cur = make([]byte, 0, nextChunk(cap(a.cur), len(s)))
 	}
 	start := len(a.cur)
 	a.cur = append(a.cur, s...)

@@ -53,7 +53,11 @@ func (b *idBytes) add(s string) (chunk, off uint32) {
 		return uint32(c), 0
 	}
 	if len(b.chunks) == 0 || b.cur >= len(b.chunks) || len(b.chunks[b.cur])+need > cap(b.chunks[b.cur]) {
-		b.chunks = append(b.chunks, make([]byte, 0, arenaChunk))
+		prev := 0
+		if len(b.chunks) > 0 && b.cur < len(b.chunks) {
+			prev = cap(b.chunks[b.cur])
+		}
+		b.chunks = append(b.chunks, make([]byte, 0, nextChunk(prev, need)))
 		b.cur = len(b.chunks) - 1
 	}
 	c := &b.chunks[b.cur]
