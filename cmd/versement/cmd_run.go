@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v2"
+	"golang.org/x/text/language"
 
 	"github.com/versement/versement/internal/atomicfile"
 	"github.com/versement/versement/job"
@@ -192,15 +193,7 @@ func writeRunReport(c *cli.Context, rep *pipeline.Report, ok bool) error {
 		}
 	}
 	if path := c.String("plan"); path != "" {
-		f, err := atomicfile.Create(path)
-		if err == nil {
-			if err = rep.WritePlanHTML(f, readerLang(c)); err != nil {
-				f.Abort()
-			} else {
-				err = f.Commit()
-			}
-		}
-		if err != nil {
+		if err := writePlanFile(path, rep, readerLang(c)); err != nil {
 			return fmt.Errorf("--plan: %w", err)
 		}
 	}
@@ -222,4 +215,17 @@ func writeRunReport(c *cli.Context, rep *pipeline.Report, ok bool) error {
 		fmt.Fprintln(c.App.Writer, "write the elimination proposal with --elimination FILE")
 	}
 	return nil
+}
+
+// writePlanFile writes the report as a page with charts (Report.WritePlanHTML), replaced whole.
+func writePlanFile(path string, rep *pipeline.Report, tag language.Tag) error {
+	f, err := atomicfile.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := rep.WritePlanHTML(f, tag); err != nil {
+		f.Abort()
+		return err
+	}
+	return f.Commit()
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -20,8 +21,14 @@ func TestQuickstartSummaryFollowsTheLanguage(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("LANG", "fr_FR.UTF-8")
 	out, code := run(t, "quickstart", "--dir", dir, "--dossiers", "300", "--as-of", "2026-06-30")
-	if code != 0 || !strings.Contains(out, "versement : archivage, profil apogee") || !strings.Contains(out, "\npar règle :\n") {
+	if code != 0 || !strings.Contains(out, "versement : archivage, profil apogee") || !strings.Contains(out, "\npar règle :\n") ||
+		!strings.Contains(out, "\noù regarder ensuite :\n") || !strings.Contains(out, "les bordereaux (à imprimer) : "+filepath.Join(dir, "bordereaux", "bordereau-versement.html")) {
 		t.Fatalf("LANG=fr_FR.UTF-8: exit %d\n%s", code, out)
+	}
+	for _, f := range []string{"bordereaux/bordereau-versement.html", "bordereaux/bordereau-elimination.csv", "plan.html"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("quickstart wrote no %s: %v", f, err)
+		}
 	}
 	out, code = run(t, "--lang", "en", "quickstart", "--dir", dir, "--as-of", "2026-06-30")
 	if code != 0 || !strings.Contains(out, "versement run: profile apogee") || strings.Contains(out, "par règle") {
