@@ -172,3 +172,23 @@ func TestRunWritesTheBordereauDeVersement(t *testing.T) {
 		t.Errorf("the slip's page does not give SIP %s's SHA-256", rep.SIPs[0].ID)
 	}
 }
+
+// Under the built-in schedule nothing is due: the proposal says why, in every output (golden
+// files, French and English).
+func TestRunWritesAnEmptyBordereauThatSaysWhy(t *testing.T) {
+	db := seededDemo(t, 200)
+	for _, l := range []string{"fr", "en"} {
+		docs := filepath.Join(t.TempDir(), "bordereaux")
+		out, code := run(t, "--lang", l, "run", "--profile", "apogee", "--source", db, "--dry-run", "--as-of", "2026-11-30", "--bordereaux", docs)
+		if code != 0 {
+			t.Fatalf("%s: exit %d\n%s", l, code, out)
+		}
+		for _, f := range []string{pipeline.EliminationFile + ".json", pipeline.EliminationFile + ".csv", pipeline.EliminationFile + ".html"} {
+			got, err := os.ReadFile(filepath.Join(docs, f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkGolden(t, got, "builtin-"+l+"-"+f)
+		}
+	}
+}
