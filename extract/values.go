@@ -223,9 +223,9 @@ var (
 		"2006-01-02T15:04Z07:00",
 		"2006-01-02 15:04Z07:00",
 	}
-	wallLayouts = []string{
-		"2006-01-02T15:04:05.999999999",
+	wallLayouts = []string{ // no text matches two of them: the most common (SQL's) first
 		"2006-01-02 15:04:05.999999999",
+		"2006-01-02T15:04:05.999999999",
 		"2006-01-02 15:04",
 		"2006-01-02T15:04",
 		"2006-01-02",
@@ -235,9 +235,14 @@ var (
 // parseTimestampZone reads timestamp text, saying whether it carries a zone.
 func parseTimestampZone(s string) (t time.Time, zoned, ok bool) {
 	s = strings.TrimSpace(s)
-	for _, l := range zonedLayouts {
-		if t, err := time.Parse(l, s); err == nil {
-			return t, true, true
+	// Every zoned layout writes its zone as Z or a signed offset after the 10-character date: text
+	// with neither cannot match one, and trying (each failure builds an error) was 7 % of a run's CPU
+	// on Apogée, whose timestamps carry no zone.
+	if len(s) > 10 && strings.ContainsAny(s[10:], "Z+-") {
+		for _, l := range zonedLayouts {
+			if t, err := time.Parse(l, s); err == nil {
+				return t, true, true
+			}
 		}
 	}
 	for _, l := range wallLayouts {
