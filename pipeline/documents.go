@@ -15,6 +15,7 @@ import (
 	"github.com/versement/versement/internal/lang"
 	"github.com/versement/versement/profiles"
 	"github.com/versement/versement/retention"
+	"github.com/versement/versement/sip"
 )
 
 // Documents asks a run for the documents the archivist signs (docs/bordereaux.md): the bordereau
@@ -30,17 +31,20 @@ type Documents struct {
 const (
 	EliminationFile      = "bordereau-elimination"            // .html, .csv, .json
 	EliminationAnnexFile = "bordereau-elimination-annexe.csv" // one line per dossier
-	VersementFile        = "bordereau-versement"              // .html, .csv, .json
+	// VersementFile is followed by "-", the run's identifier and .html, .csv or .json: a slip is
+	// the record of one run, and the next run must not replace it.
+	VersementFile = "bordereau-versement"
 )
 
 // documents is what a run gathers for its documents, in constant memory (the proposal's dossiers
 // are spilled by the builder).
 type documents struct {
-	cfg  Documents
-	p    *profiles.Profile
-	elim *bordereau.EliminationBuilder
-	vers *bordereau.VersementBuilder
-	dry  bool
+	cfg   Documents
+	p     *profiles.Profile
+	elim  *bordereau.EliminationBuilder
+	vers  *bordereau.VersementBuilder
+	runID string
+	sent  int // dossiers added to the slip
 }
 
 func newDocuments(cfg Config) (*documents, error) {
@@ -55,28 +59,18 @@ func newDocuments(cfg Config) (*documents, error) {
 	if err != nil {
 		return nil, fmt.Errorf("documents: %w", err)
 	}
-	docs := &documents{cfg: *d, p: cfg.Profile, elim: eb, dry: cfg.DryRun}
+	docs := &documents{cfg: *d, p: cfg.Profile, elim: eb}
 	if !cfg.DryRun {
 		vh := bordereau.VersementHeaderFor(cfg.Profile, runID(cfg.Profile, time.Now()), cfg.AsOf)
 		vh.Establishment = d.Establishment
-		docs.vers = bordereau.NewVersementBuilder(vh)
+		docs.vers, docs.runID = bordereau.NewVersementBuilder(vh), vh.RunID
 	}
 	return docs, nil
 }
 
 // runID names a run on its transfer slip: the profile and the time it started.
 func runID(p *profiles.Profile, t time.Time) string {
-	return fmt.Sprintf("VERS-%s-%s", sipSafe(p.Name), t.UTC().Format("20060102T150405Z"))
-}
-
-func sipSafe(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-			b[i] = '_'
-		}
-	}
-	return string(b)
+	return fmt.Sprintf("VERS-%s-%s", sip.FileSafe(p.Name), t.UTC().Format("20060102T150405Z"))
 }
 
 // emptyReason is what an empty proposal says: why no dossier is due.
@@ -115,6 +109,7 @@ func (d *documents) archived(c *profiles.Class, dd decided, tier retention.Tier)
 			rule = r.Rule
 		}
 	}
+	d.sent++
 	return d.vers.Add(bordereau.VersementDossierOf(c, dd.d, dd.desc, dd.dec, rule, string(tier), "", 0))
 }
 
@@ -161,7 +156,8 @@ func (d *documents) write(sips []SIP) ([]string, error) {
 	if err := put(EliminationAnnexFile, func(w io.Writer) error { return bordereau.WriteAnnexCSV(w, e, d.cfg.Lang) }); err != nil {
 		return written, err
 	}
-	if d.vers == nil {
+	// A run that sent nothing new (a rerun, SIPs an earlier run had sent) has no slip of its own.
+	if d.vers == nil || d.sent == 0 {
 		return written, nil
 	}
 	for _, s := range sips {
@@ -172,5 +168,5 @@ func (d *documents) write(sips []SIP) ([]string, error) {
 	if err != nil {
 		return written, fmt.Errorf("bordereau de versement: %w", err)
 	}
-	return written, three(VersementFile, v)
+	return written, three(VersementFile+"-"+d.runID, v)
 }

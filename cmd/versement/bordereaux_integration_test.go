@@ -125,27 +125,41 @@ func TestRunWritesTheBordereauDElimination(t *testing.T) {
 }
 
 // The built-in schedule proposes nothing, and the proposal says why rather than a header alone;
-// a run that sends writes its transfer slip, whose lots and SIPs are the report's.
+// a run that sends writes its transfer slip, whose lots and SIPs are the report's. A slip is one
+// run's record: a rerun that sends nothing new writes none and leaves the first in place.
 func TestRunWritesTheBordereauDeVersement(t *testing.T) {
 	dir := t.TempDir()
 	db, docs := seededDemo(t, 600), filepath.Join(dir, "bordereaux")
-	out, code := run(t, "run", "--profile", "apogee", "--source", db, "--as-of", "2026-11-30", "--target", "dir://"+filepath.Join(dir, "archives"),
-		"--state", filepath.Join(dir, "state"), "--bordereaux", docs, "--report", filepath.Join(dir, "report.json"))
-	if code != 0 || !strings.Contains(out, filepath.Join(docs, pipeline.VersementFile+".html")) {
-		t.Fatalf("exit %d\n%s", code, out)
+	runOnce := func() (pipeline.Report, string) {
+		out, code := run(t, "run", "--profile", "apogee", "--source", db, "--as-of", "2026-11-30", "--target", "dir://"+filepath.Join(dir, "archives"),
+			"--state", filepath.Join(dir, "state"), "--bordereaux", docs, "--report", filepath.Join(dir, "report.json"))
+		if code != 0 {
+			t.Fatalf("exit %d\n%s", code, out)
+		}
+		var rep pipeline.Report
+		b, _ := os.ReadFile(filepath.Join(dir, "report.json"))
+		if err := json.Unmarshal(b, &rep); err != nil {
+			t.Fatal(err)
+		}
+		return rep, out
 	}
-	var rep pipeline.Report
-	b, _ := os.ReadFile(filepath.Join(dir, "report.json"))
-	if err := json.Unmarshal(b, &rep); err != nil {
-		t.Fatal(err)
+	rep, out := runOnce()
+	slip := ""
+	for _, f := range rep.Documents {
+		if strings.HasPrefix(filepath.Base(f), pipeline.VersementFile+"-VERS-apogee-") && strings.HasSuffix(f, ".json") {
+			slip = strings.TrimSuffix(f, ".json")
+		}
+	}
+	if slip == "" || !strings.Contains(out, slip+".html") {
+		t.Fatalf("no slip among %v\n%s", rep.Documents, out)
 	}
 	var e bordereau.Elimination
-	b, _ = os.ReadFile(filepath.Join(docs, pipeline.EliminationFile+".json"))
+	b, _ := os.ReadFile(filepath.Join(docs, pipeline.EliminationFile+".json"))
 	if err := json.Unmarshal(b, &e); err != nil || len(e.Lots) != 0 || e.EmptyReason != bordereau.ReasonNoSamplingCriteria {
 		t.Errorf("empty proposal: %v, %d lots, reason %q", err, len(e.Lots), e.EmptyReason)
 	}
 	var v bordereau.Versement
-	b, _ = os.ReadFile(filepath.Join(docs, pipeline.VersementFile+".json"))
+	b, _ = os.ReadFile(slip + ".json")
 	if err := json.Unmarshal(b, &v); err != nil {
 		t.Fatal(err)
 	}
@@ -167,9 +181,15 @@ func TestRunWritesTheBordereauDeVersement(t *testing.T) {
 	if v.Dossiers != rep.Archived || len(v.SIPs) != len(rep.SIPs) || lotSIPs != len(rep.SIPs) || bytes != rep.Bytes {
 		t.Errorf("slip: %d dossiers, %d SIPs (%d in lots), %d bytes; report: %d archived, %d SIPs, %d bytes", v.Dossiers, len(v.SIPs), lotSIPs, bytes, rep.Archived, len(rep.SIPs), rep.Bytes)
 	}
-	html, _ := os.ReadFile(filepath.Join(docs, pipeline.VersementFile+".html"))
+	html, _ := os.ReadFile(slip + ".html")
 	if !strings.Contains(string(html), rep.SIPs[0].Digest) {
 		t.Errorf("the slip's page does not give SIP %s's SHA-256", rep.SIPs[0].ID)
+	}
+
+	again, _ := runOnce()
+	slips, _ := filepath.Glob(filepath.Join(docs, pipeline.VersementFile+"-*.json"))
+	if again.Archived != 0 || len(slips) != 1 || slips[0] != slip+".json" {
+		t.Errorf("after a rerun that sent nothing: %d archived, slips %v (want only %s.json)", again.Archived, slips, slip)
 	}
 }
 

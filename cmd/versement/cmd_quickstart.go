@@ -124,7 +124,7 @@ func quickstartAction(c *cli.Context) error {
 	pr.Fprintf(w, "  the ledger:               versement verify --ledger %s --target %s\n", rep.Ledger, target)
 	pr.Fprintf(w, "  a SIP:                    versement verify %s/NAME.zip\n", archives)
 	pr.Fprintf(w, "  the elimination proposal: %s\n", elimPath)
-	pr.Fprintf(w, "  the bordereaux (to print): %s\n", filepath.Join(docs, pipeline.VersementFile+".html"))
+	pr.Fprintf(w, "  the bordereaux (to print): %s\n", docs+string(filepath.Separator))
 	plan := filepath.Join(dir, "plan.html")
 	if err := writePlanFile(plan, rep, tag); err != nil {
 		return cli.Exit(err.Error(), exitError)

@@ -22,12 +22,12 @@ func TestQuickstartSummaryFollowsTheLanguage(t *testing.T) {
 	t.Setenv("LANG", "fr_FR.UTF-8")
 	out, code := run(t, "quickstart", "--dir", dir, "--dossiers", "300", "--as-of", "2026-06-30")
 	if code != 0 || !strings.Contains(out, "versement : archivage, profil apogee") || !strings.Contains(out, "\npar règle :\n") ||
-		!strings.Contains(out, "\noù regarder ensuite :\n") || !strings.Contains(out, "les bordereaux (à imprimer) : "+filepath.Join(dir, "bordereaux", "bordereau-versement.html")) {
+		!strings.Contains(out, "\noù regarder ensuite :\n") || !strings.Contains(out, "les bordereaux (à imprimer) : "+filepath.Join(dir, "bordereaux")+"/\n") {
 		t.Fatalf("LANG=fr_FR.UTF-8: exit %d\n%s", code, out)
 	}
-	for _, f := range []string{"bordereaux/bordereau-versement.html", "bordereaux/bordereau-elimination.csv", "plan.html"} {
-		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
-			t.Errorf("quickstart wrote no %s: %v", f, err)
+	for _, f := range []string{"bordereaux/bordereau-versement-VERS-apogee-*.html", "bordereaux/bordereau-elimination.csv", "plan.html"} {
+		if m, _ := filepath.Glob(filepath.Join(dir, f)); len(m) != 1 {
+			t.Errorf("quickstart wrote %d files %s, want 1", len(m), f)
 		}
 	}
 	out, code = run(t, "--lang", "en", "quickstart", "--dir", dir, "--as-of", "2026-06-30")
