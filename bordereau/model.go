@@ -14,6 +14,7 @@ package bordereau
 
 import (
 	"github.com/versement/versement/civil"
+	"strings"
 )
 
 // Agency is a service named on a bordereau: its identifier (the SEDA agency identifier) and name.
@@ -175,7 +176,7 @@ type SIP struct {
 	Bytes     int64  `json:"bytes"`
 	Dossiers  int64  `json:"dossiers"`
 	Target    string `json:"target,omitempty"`    // where it was sent (dir://, s3://, vitam://)
-	Operation string `json:"operation,omitempty"` // the VITAM operation id, when known
+	Operation string `json:"operation,omitempty"` // the VITAM operation id, when known (a VITAM target only)
 	ATR       string `json:"atr,omitempty"`       // the ATR's result (OK, KO, WARNING), when known
 	// Class and Tier, when set, put the SIP in the lot of that class and tier even when its
 	// dossiers were added without it (the pipeline knows a SIP's identifier only once it is
@@ -217,3 +218,7 @@ type VersementLot struct {
 	Access      []Access   `json:"access,omitempty"`
 	SIPs        []string   `json:"sips"`
 }
+
+// ToVITAM says whether the SIP went to VITAM, the only target with an operation and an ATR: for a
+// folder or a bucket the slip leaves those cells empty rather than "not known yet".
+func (s SIP) ToVITAM() bool { return strings.HasPrefix(s.Target, "vitam") }
