@@ -15,9 +15,6 @@ import (
 	"github.com/versement/versement/internal/textsafe"
 )
 
-// bom makes spreadsheets read the file as UTF-8 (Excel reads it as Windows-1252 without).
-const bom = "\uFEFF"
-
 // csvOut writes what French spreadsheets open as they are: UTF-8 with a BOM, ';' between cells,
 // CRLF line ends; every cell defused (textsafe.CSVCell) so that a name never runs as a formula.
 type csvOut struct {
@@ -26,12 +23,10 @@ type csvOut struct {
 }
 
 func newCSV(w io.Writer, tag language.Tag) (*csvOut, error) {
-	if _, err := io.WriteString(w, bom); err != nil {
+	c, err := textsafe.SpreadsheetCSV(w)
+	if err != nil {
 		return nil, err
 	}
-	c := csv.NewWriter(w)
-	c.Comma = ';'
-	c.UseCRLF = true
 	return &csvOut{w: c, t: newTr(tag)}, nil
 }
 

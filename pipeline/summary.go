@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -191,7 +192,7 @@ func (r *Report) writeSIPs(b *strings.Builder, p *message.Printer, verbose bool)
 	var targets []string
 	recovered := 0
 	for _, s := range r.SIPs {
-		if s.Target != "" && !strings.Contains(strings.Join(targets, "\x00"), s.Target) {
+		if s.Target != "" && !slices.Contains(targets, s.Target) {
 			targets = append(targets, s.Target)
 		}
 		if s.Recovered {

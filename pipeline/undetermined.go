@@ -35,8 +35,8 @@ func (u *undeterminedWriter) write(class, key string, dec retention.Decision) er
 }
 
 // csvList is a list a person opens in a spreadsheet: its header in the reader's language, and in
-// French the ';' separator, CRLF and byte-order mark French spreadsheets expect. A list with no
-// row still says what its columns are.
+// French laid out as French spreadsheets open it (textsafe.SpreadsheetCSV); English keeps the
+// comma layout scripts read. A list with no row still says what its columns are.
 type csvList struct {
 	out    io.Writer
 	w      *csv.Writer
@@ -46,22 +46,23 @@ type csvList struct {
 }
 
 func newCSVList(w io.Writer, tag language.Tag, header []string) *csvList {
-	l := &csvList{out: w, w: csv.NewWriter(w), fr: lang.IsFrench(tag)}
+	l := &csvList{out: w, fr: lang.IsFrench(tag)}
 	p := lang.Printer(tag)
 	for _, c := range header {
 		l.header = append(l.header, p.Sprintf(c))
-	}
-	if l.fr {
-		l.w.Comma, l.w.UseCRLF = ';', true
 	}
 	return l
 }
 
 func (l *csvList) writeHeader() error {
 	if l.fr {
-		if _, err := io.WriteString(l.out, "\ufeff"); err != nil {
+		c, err := textsafe.SpreadsheetCSV(l.out)
+		if err != nil {
 			return err
 		}
+		l.w = c
+	} else {
+		l.w = csv.NewWriter(l.out)
 	}
 	return l.w.Write(l.header)
 }
