@@ -18,6 +18,7 @@ type textCap struct {
 	state   int
 	run     int    // bytes of the current text, comment or CDATA run passed on
 	quote   byte   // inside a tag: the quote of the attribute value being read, or 0
+	pi      bool   // the tag is a processing instruction: it ends at "?>", and a '>' or a quote in it is text
 	tail    []byte // the last bytes of markup seen: "<!--", "<![CDATA[", "-->", "]]>" span reads
 	pending []byte // text held back so that a cut can be made on a clean boundary
 	out     []byte // ready to be read, from off on
@@ -96,7 +97,7 @@ func (c *textCap) process(p []byte) {
 			p = p[i:]
 			c.feed(p[0])
 			p = p[1:]
-		case c.state == capTag && c.quote == 0 && !bytes.HasPrefix(c.tail, []byte("<!")) && len(c.tail) > 1:
+		case c.state == capTag && c.quote == 0 && !c.pi && !bytes.HasPrefix(c.tail, []byte("<!")) && !bytes.HasPrefix(c.tail, []byte("<?")) && len(c.tail) > 1:
 			// Inside an element's tag (not a comment, CDATA or declaration): up to a quote or '>'.
 			i := bytes.IndexAny(p, "\"'>")
 			if i < 0 {
@@ -137,6 +138,12 @@ func (c *textCap) feed(b byte) {
 		c.emit(b)
 		c.markup(b)
 		switch {
+		case c.pi:
+			if bytes.HasSuffix(c.tail, []byte("?>")) {
+				c.startRun(capText)
+			}
+		case len(c.tail) == 2 && c.tail[0] == '<' && b == '?':
+			c.pi = true
 		case c.quote != 0:
 			if b == c.quote {
 				c.quote = 0
@@ -156,7 +163,7 @@ func (c *textCap) feed(b byte) {
 }
 
 func (c *textCap) startRun(state int) {
-	c.state, c.run, c.dropped, c.quote = state, 0, false, 0
+	c.state, c.run, c.dropped, c.quote, c.pi = state, 0, false, 0, false
 	c.tail = c.tail[:0]
 }
 
