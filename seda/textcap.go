@@ -16,12 +16,13 @@ type textCap struct {
 	r       io.Reader
 	limit   int
 	state   int
-	run     int    // bytes of the current text, comment or CDATA run passed on
-	quote   byte   // inside a tag: the quote of the attribute value being read, or 0
-	pi      bool   // the tag is a processing instruction: it ends at "?>", and a '>' or a quote in it is text
-	tail    []byte // the last bytes of markup seen: "<!--", "<![CDATA[", "-->", "]]>" span reads
-	pending []byte // text held back so that a cut can be made on a clean boundary
-	out     []byte // ready to be read, from off on
+	run     int       // bytes of the current text, comment or CDATA run passed on
+	quote   byte      // inside a tag: the quote of the attribute value being read, or 0
+	pi      bool      // the tag is a processing instruction: it ends at "?>", and a '>' or a quote in it is text
+	dir     directive // the tag is a directive (<!DOCTYPE …>): it ends where encoding/xml ends it
+	tail    []byte    // the last bytes of markup seen: "<!--", "<![CDATA[", "-->", "]]>" span reads
+	pending []byte    // text held back so that a cut can be made on a clean boundary
+	out     []byte    // ready to be read, from off on
 	off     int
 	dropped bool // the current run was cut: bytes are skipped until it ends
 	buf     []byte
@@ -97,7 +98,7 @@ func (c *textCap) process(p []byte) {
 			p = p[i:]
 			c.feed(p[0])
 			p = p[1:]
-		case c.state == capTag && c.quote == 0 && !c.pi && !bytes.HasPrefix(c.tail, []byte("<!")) && !bytes.HasPrefix(c.tail, []byte("<?")) && len(c.tail) > 1:
+		case c.state == capTag && c.quote == 0 && !c.pi && !c.dir.on && !bytes.HasPrefix(c.tail, []byte("<!")) && !bytes.HasPrefix(c.tail, []byte("<?")) && len(c.tail) > 1:
 			// Inside an element's tag (not a comment, CDATA or declaration): up to a quote or '>'.
 			i := bytes.IndexAny(p, "\"'>")
 			if i < 0 {
@@ -142,8 +143,15 @@ func (c *textCap) feed(b byte) {
 			if bytes.HasSuffix(c.tail, []byte("?>")) {
 				c.startRun(capText)
 			}
+		case c.dir.on:
+			if c.dir.end(b) {
+				c.startRun(capText)
+			}
 		case len(c.tail) == 2 && c.tail[0] == '<' && b == '?':
 			c.pi = true
+		case len(c.tail) == 3 && c.tail[0] == '<' && c.tail[1] == '!' && b != '-' && b != '[':
+			// A directive; its first byte is content whatever it is, as encoding/xml reads it.
+			c.dir = directive{on: true, lt: -1}
 		case c.quote != 0:
 			if b == c.quote {
 				c.quote = 0
@@ -163,7 +171,7 @@ func (c *textCap) feed(b byte) {
 }
 
 func (c *textCap) startRun(state int) {
-	c.state, c.run, c.dropped, c.quote, c.pi = state, 0, false, 0, false
+	c.state, c.run, c.dropped, c.quote, c.pi, c.dir = state, 0, false, 0, false, directive{}
 	c.tail = c.tail[:0]
 }
 
@@ -243,4 +251,51 @@ func (c *textCap) cut() {
 	c.out = append(c.out, p...)
 	c.pending = c.pending[:0]
 	c.dropped = true
+}
+
+// directive follows a directive's bytes as encoding/xml's Decoder does, to know where it ends: at a
+// '>' outside quotes and outside nested '<' … '>', a comment inside skipped whole.
+type directive struct {
+	on      bool
+	quote   byte
+	depth   int
+	lt      int  // after a '<' outside quotes: how much of "!--" followed (0..2); -1 otherwise
+	comment bool // inside <!-- … --> within the directive
+	b0, b1  byte // the comment's last two bytes
+}
+
+// end takes one byte of the directive (after its first) and says whether it ends it.
+func (d *directive) end(b byte) bool {
+	if d.comment {
+		if d.b0 == '-' && d.b1 == '-' && b == '>' {
+			d.comment = false
+		}
+		d.b0, d.b1 = d.b1, b
+		return false
+	}
+	if d.lt >= 0 {
+		if b == "!--"[d.lt] {
+			if d.lt++; d.lt == 3 {
+				d.lt, d.comment, d.b0, d.b1 = -1, true, 0, 0
+			}
+			return false
+		}
+		// Not a comment: the '<' nests, and b is read as any other byte, end test aside.
+		d.lt = -1
+		d.depth++
+	} else if d.quote == 0 && b == '>' && d.depth == 0 {
+		return true
+	}
+	switch {
+	case b == d.quote:
+		d.quote = 0
+	case d.quote != 0:
+	case b == '\'' || b == '"':
+		d.quote = b
+	case b == '>':
+		d.depth--
+	case b == '<':
+		d.lt = 0
+	}
+	return false
 }
