@@ -16,6 +16,8 @@ import (
 type classTemplates struct {
 	title, description *template.Template
 	keywords           []*template.Template
+	identifiers        []*template.Template  // one per Content.Identifiers
+	person             [4]*template.Template // first name, birth name, usage name, birth date; nil when not mapped
 }
 
 // templateFuncs are the functions a Content template may call, beyond text/template's own.
@@ -112,9 +114,20 @@ type Description struct {
 	Keywords    []RenderedKeyword
 	StartDate   civil.Date // zero when not mapped or NULL
 	EndDate     civil.Date
+	Identifiers []Identifier // the searchable identifiers that are not empty, in the profile's order
+	Person      Person
 	// Notes say why a date is missing when its expression failed on this dossier (a dirty row):
 	// the dossier is still described and archived, and the run logs the note.
 	Notes []string
+}
+
+// Identifier is one searchable identifier of a dossier: COD_ETU 20000001.
+type Identifier struct{ Name, Value string }
+
+// Person is the person a dossier is about.
+type Person struct {
+	FirstName, BirthName, UsageName string
+	BirthDate                       civil.Date // zero when not mapped, NULL or not a date
 }
 
 // RenderedKeyword is one Keyword of a dossier.
@@ -212,6 +225,18 @@ func (c *Class) DescribeEnv(d *extract.Dossier, env map[string]any) (Description
 			out.Keywords = append(out.Keywords, RenderedKeyword{Type: c.Content.Keywords[i].Type, Content: s})
 		}
 	}
+	for i, t := range c.tpl.identifiers {
+		s, err := execute(t, row)
+		if err != nil {
+			return out, fmt.Errorf("class %s: content.identifiers[%d].value: %w", c.Name, i, err)
+		}
+		if s != "" {
+			out.Identifiers = append(out.Identifiers, Identifier{Name: c.Content.Identifiers[i].Name, Value: s})
+		}
+	}
+	if err := c.describePerson(&out, row); err != nil {
+		return out, err
+	}
 	if c.dates != nil && (c.dates.start != nil || c.dates.end != nil) {
 		if env == nil {
 			env = d.Env()
@@ -231,6 +256,41 @@ func (c *Class) DescribeEnv(d *extract.Dossier, env map[string]any) (Description
 		}
 	}
 	return out, nil
+}
+
+func (c *Class) describePerson(out *Description, row map[string]any) error {
+	var v [4]string
+	for i, t := range c.tpl.person {
+		if t == nil {
+			continue
+		}
+		s, err := execute(t, row)
+		if err != nil {
+			return fmt.Errorf("class %s: content.person.%s: %w", c.Name, personFields[i], err)
+		}
+		v[i] = s
+	}
+	out.Person = Person{FirstName: v[0], BirthName: v[1], UsageName: v[2]}
+	if v[3] != "" {
+		// A DATE column renders as 2000-01-16 or '2000-01-16 00:00:00' when the base keeps text.
+		d, err := civil.Parse(v[3][:min(len(v[3]), 10)])
+		if err != nil || !d.Valid() {
+			out.Notes = append(out.Notes, fmt.Sprintf("content.person.birth_date: %q is not a date: left out of the manifest", v[3]))
+		} else {
+			out.Person.BirthDate = d
+		}
+	}
+	return nil
+}
+
+// personFields are the YAML keys of PersonSpec, in classTemplates.person's order.
+var personFields = [4]string{"first_name", "birth_name", "usage_name", "birth_date"}
+
+func (p *PersonSpec) texts() [4]string {
+	if p == nil {
+		return [4]string{}
+	}
+	return [4]string{p.FirstName, p.BirthName, p.UsageName, p.BirthDate}
 }
 
 func execute(t *template.Template, row map[string]any) (string, error) {
@@ -262,6 +322,23 @@ func (c *Class) compileTemplates() error {
 			return err
 		}
 		ct.keywords = append(ct.keywords, t)
+	}
+	for i, id := range c.Content.Identifiers {
+		t, err := compileTemplate(fmt.Sprintf("identifier%d", i), id.Value)
+		if err != nil {
+			return err
+		}
+		ct.identifiers = append(ct.identifiers, t)
+	}
+	for i, text := range c.Content.Person.texts() {
+		if text == "" {
+			continue
+		}
+		t, err := compileTemplate(personFields[i], text)
+		if err != nil {
+			return err
+		}
+		ct.person[i] = t
 	}
 	c.tpl = ct
 	return nil

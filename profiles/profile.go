@@ -141,6 +141,26 @@ type Content struct {
 	StartDate   string    `yaml:"start_date,omitempty"`
 	EndDate     string    `yaml:"end_date,omitempty"`
 	Keywords    []Keyword `yaml:"keywords,omitempty"`
+	// Identifiers and Person are what a consultation searches on. They are written in each unit
+	// (OriginatingAgencyArchiveUnitIdentifier "NAME:value"; the person as an Agent from SEDA 2.2)
+	// so that the consultation index can be rebuilt from the manifests alone.
+	Identifiers []IdentifierSpec `yaml:"identifiers,omitempty"`
+	Person      *PersonSpec      `yaml:"person,omitempty"`
+}
+
+// IdentifierSpec names one searchable identifier of a dossier and gives the template of its value.
+type IdentifierSpec struct {
+	Name  string `yaml:"name"`  // e.g. COD_ETU, INE: letters, digits, '_' and '-'
+	Value string `yaml:"value"` // e.g. '{{.COD_ETU}}'
+}
+
+// PersonSpec gives the templates of the person a dossier is about. BirthDate must render as an
+// ISO date (YYYY-MM-DD…), which a DATE column does.
+type PersonSpec struct {
+	FirstName string `yaml:"first_name,omitempty"`
+	BirthName string `yaml:"birth_name,omitempty"`
+	UsageName string `yaml:"usage_name,omitempty"`
+	BirthDate string `yaml:"birth_date,omitempty"`
 }
 
 // Keyword is a SEDA Keyword: a type (persname, subject, …) and a template giving its content.

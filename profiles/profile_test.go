@@ -2,6 +2,7 @@ package profiles
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -164,6 +165,11 @@ func TestErrors(t *testing.T) {
 			[]string{"p.yaml:17: classes[0].content.start_date: bad expression: unexpected token EOF (1:20)"}},
 		{"expression reading an unknown table", "      title: 'Person {{.NAME}} ({{.ID}})'\n", "      title: 'Person {{.NAME}} ({{.ID}})'\n      end_date: 'latest(map(ADRESS, .MOVED))'\n",
 			[]string{"p.yaml:17: classes[0].content.end_date: ADRESS is not a table of this class (it reads PERSON, ADDRESS)"}},
+		{"bad identifiers and person", "      title: 'Person {{.NAME}} ({{.ID}})'\n", "      title: 'Person {{.NAME}} ({{.ID}})'\n      identifiers:\n        - {name: 'N° étudiant', value: '{{.ID}}'}\n        - {name: ID, value: '{{.ID}}'}\n        - {name: ID}\n      person: {birth_date: '{{.BORN}'}\n",
+			[]string{"p.yaml:18: classes[0].content.identifiers[0].name: \"N° étudiant\": want letters, digits, '_' or '-' (COD_ETU, INE)",
+				"p.yaml:20: classes[0].content.identifiers[2].name: \"ID\" is given twice",
+				"p.yaml:20: classes[0].content.identifiers[2].value: missing: the identifier's template, such as '{{.ID}}'",
+				"p.yaml:21: classes[0].content.person.birth_date: bad template: bad character U+007D '}'"}},
 		{"unknown rule", "    rule: APP-APO-IA\n", "    rule: APP-APO-XX\n",
 			[]string{"p.yaml:10: classes[0].rule: schedule apogee has no rule APP-APO-XX (it has APP-APO-IA)"}},
 		{"unknown built-in schedule", "  schedule: apogee\n", "  schedule: apogée\n",
@@ -241,8 +247,8 @@ func TestDescribe(t *testing.T) {
 	}
 	d := &extract.Dossier{Class: "etudiant", Key: int64(42), Tables: []extract.TableRows{{
 		Table:   "INDIVIDU",
-		Columns: []extract.Column{{Name: "COD_IND"}, {Name: "COD_ETU"}, {Name: "LIB_NOM_PAT_IND"}, {Name: "LIB_PR1_IND"}, {Name: "DATE_NAI_IND"}},
-		Rows:    [][]extract.Value{{int64(42), "21001234", "D'ARTAGNAN", extract.InvalidText("Ren\xe9"), civil.Date{Year: 1999, Month: 2, Day: 28}}},
+		Columns: []extract.Column{{Name: "COD_IND"}, {Name: "COD_ETU"}, {Name: "LIB_NOM_PAT_IND"}, {Name: "LIB_PR1_IND"}, {Name: "DATE_NAI_IND"}, {Name: "COD_NNE_IND"}, {Name: "LIB_NOM_USU_IND"}},
+		Rows:    [][]extract.Value{{int64(42), "21001234", "D'ARTAGNAN", extract.InvalidText("Ren\xe9"), civil.Date{Year: 1999, Month: 2, Day: 28}, nil, "DUMAS"}},
 	}}}
 	desc, err := p.Classes[0].Describe(d)
 	if err != nil {
@@ -256,6 +262,19 @@ func TestDescribe(t *testing.T) {
 	}
 	if len(desc.Keywords) != 2 || desc.Keywords[0] != (RenderedKeyword{"persname", "D'ARTAGNAN Ren\uFFFD"}) {
 		t.Errorf("keywords = %+v", desc.Keywords)
+	}
+	// The searchable identifiers leave out the empty ones (a NULL INE); the person is what a
+	// consultation finds the dossier by.
+	if fmt.Sprint(desc.Identifiers) != "[{COD_ETU 21001234}]" {
+		t.Errorf("identifiers = %+v", desc.Identifiers)
+	}
+	if want := (Person{FirstName: "Ren\uFFFD", BirthName: "D'ARTAGNAN", UsageName: "DUMAS", BirthDate: civil.Date{Year: 1999, Month: 2, Day: 28}}); desc.Person != want {
+		t.Errorf("person = %+v, want %+v", desc.Person, want)
+	}
+	// A birth date kept as text that is not a date is left out, with a note.
+	d.Tables[0].Rows[0][4] = extract.KeptText{Text: "31/02/1999"}
+	if desc, _ = p.Classes[0].Describe(d); !desc.Person.BirthDate.IsZero() || len(desc.Notes) == 0 || desc.Notes[0] != `content.person.birth_date: "31/02/1999" is not a date: left out of the manifest` {
+		t.Errorf("bad birth date: person %+v, notes %q", desc.Person, desc.Notes)
 	}
 	// A timestamp reads as a date when it is midnight, else with its time.
 	d.Tables[0].Rows[0][4] = time.Date(1999, 2, 28, 0, 0, 0, 0, time.UTC)
@@ -285,8 +304,8 @@ func TestDescribeDates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	root := extract.TableRows{Table: "INDIVIDU", Columns: []extract.Column{{Name: "COD_IND"}, {Name: "COD_ETU"}, {Name: "LIB_NOM_PAT_IND"}, {Name: "LIB_PR1_IND"}, {Name: "DATE_NAI_IND"}},
-		Rows: [][]extract.Value{{int64(7), "7", "X", "Y", nil}}}
+	root := extract.TableRows{Table: "INDIVIDU", Columns: []extract.Column{{Name: "COD_IND"}, {Name: "COD_ETU"}, {Name: "LIB_NOM_PAT_IND"}, {Name: "LIB_PR1_IND"}, {Name: "DATE_NAI_IND"}, {Name: "COD_NNE_IND"}, {Name: "LIB_NOM_USU_IND"}},
+		Rows: [][]extract.Value{{int64(7), "7", "X", "Y", nil, nil, nil}}}
 	iaa := extract.TableRows{Table: "INS_ADM_ANU", Columns: []extract.Column{{Name: "COD_ANU"}, {Name: "COD_IND"}, {Name: "DAT_CRE_IAA"}},
 		Rows: [][]extract.Value{{"2017", int64(7), civil.Date{Year: 2017, Month: 9, Day: 5}}, {"2015", int64(7), civil.Date{Year: 2015, Month: 9, Day: 10}}}}
 	d := &extract.Dossier{Class: "etudiant", Key: int64(7), Tables: []extract.TableRows{root, iaa}}

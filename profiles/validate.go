@@ -27,6 +27,8 @@ var (
 	legalStatus  = []string{"Public Archive", "Private Archive", "Public and Private Archive"}
 	digests      = []string{"SHA-256", "SHA-512"}
 	dialects     = []string{"sqlite", "postgres", "oracle"}
+	// identifierName keeps an identifier's name readable in "NAME:value" and in a search form.
+	identifierName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]{0,31}$`)
 	// keywordTypes are SEDA's KeywordType code list.
 	keywordTypes = []string{"corpname", "famname", "geogname", "name", "occupation", "persname", "subject", "genreform", "function"}
 )
@@ -276,6 +278,36 @@ func (c *Class) validateContent(el *errorList, path string) {
 			continue
 		}
 		ct.keywords = append(ct.keywords, t)
+	}
+	names := map[string]bool{}
+	for i, id := range c.Content.Identifiers {
+		ip := fmt.Sprintf("identifiers[%d]", i)
+		switch {
+		case !identifierName.MatchString(id.Name):
+			el.add(path+"."+ip+".name", "%q: want letters, digits, '_' or '-' (COD_ETU, INE)", id.Name)
+		case names[id.Name]:
+			el.add(path+"."+ip+".name", "%q is given twice", id.Name)
+		}
+		names[id.Name] = true
+		if id.Value == "" {
+			el.add(path+"."+ip+".value", "missing: the identifier's template, such as '{{.%s}}'", orKey(c.Root.Key))
+			ok = false
+			continue
+		}
+		t := check(ip+".value", id.Value)
+		if t == nil {
+			ok = false
+			continue
+		}
+		ct.identifiers = append(ct.identifiers, t)
+	}
+	for i, text := range c.Content.Person.texts() {
+		if text == "" {
+			continue
+		}
+		if ct.person[i] = check("person."+personFields[i], text); ct.person[i] == nil {
+			ok = false
+		}
 	}
 	if ct.title != nil && ok {
 		c.tpl = ct

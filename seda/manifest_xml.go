@@ -70,7 +70,7 @@ func (w *Writer) unitChildren(u Unit) ([]*etree.Element, error) {
 		}
 		out = append(out, m)
 	}
-	c, err := u.Content.element()
+	c, err := u.Content.element(w.h.Version)
 	if err != nil {
 		return nil, err
 	}
@@ -86,7 +86,7 @@ func (w *Writer) unitChildren(u Unit) ([]*etree.Element, error) {
 	return out, nil
 }
 
-func (c Content) element() (*etree.Element, error) {
+func (c Content) element(v Version) (*etree.Element, error) {
 	e := etree.NewElement("Content")
 	if !levels[c.DescriptionLevel] {
 		return nil, fmt.Errorf("seda: DescriptionLevel %q: want one of Fonds, Subfonds, Class, Collection, Series, Subseries, RecordGrp, SubGrp, File, Item, OtherLevel", c.DescriptionLevel)
@@ -100,7 +100,7 @@ func (c Content) element() (*etree.Element, error) {
 	for _, l := range []struct {
 		name string
 		vs   []string
-	}{{"FilePlanPosition", c.FilePlanPosition}, {"OriginatingSystemId", c.OriginatingSystemID}, {"ArchivalAgencyArchiveUnitIdentifier", c.ArchivalAgencyArchiveUnitIdentifier}} {
+	}{{"FilePlanPosition", c.FilePlanPosition}, {"OriginatingSystemId", c.OriginatingSystemID}, {"ArchivalAgencyArchiveUnitIdentifier", c.ArchivalAgencyArchiveUnitIdentifier}, {"OriginatingAgencyArchiveUnitIdentifier", c.OriginatingAgencyArchiveUnitIdentifier}} {
 		for _, v := range l.vs {
 			if err := tokenElem(e, l.name, v); err != nil {
 				return nil, err
@@ -160,6 +160,17 @@ func (c Content) element() (*etree.Element, error) {
 			}
 		}
 	}
+	for _, a := range c.Agents {
+		if a.IsZero() {
+			continue
+		}
+		if v == V21 {
+			return nil, errors.New("seda: Agent needs SEDA 2.2 or later (the message is SEDA 2.1)")
+		}
+		if err := a.appendTo(e.CreateElement("Agent")); err != nil {
+			return nil, err
+		}
+	}
 	if c.Source != "" {
 		textElem(e, "Source", c.Source)
 	}
@@ -173,6 +184,23 @@ func (c Content) element() (*etree.Element, error) {
 		dateElem(e, d.name, d.d)
 	}
 	return e, nil
+}
+
+// appendTo writes the agent's fields in AgentType's order (FirstName, BirthName, FullName,
+// GivenName, Gender, BirthDate…).
+func (a Agent) appendTo(e *etree.Element) error {
+	for _, f := range []struct{ name, text string }{{"FirstName", a.FirstName}, {"BirthName", a.BirthName}, {"GivenName", a.GivenName}} {
+		if f.text != "" {
+			textElem(e, f.name, f.text)
+		}
+	}
+	if !a.BirthDate.IsZero() {
+		if !a.BirthDate.Valid() {
+			return fmt.Errorf("seda: Agent BirthDate %+v does not exist", a.BirthDate)
+		}
+		e.CreateElement("BirthDate").SetText(a.BirthDate.String())
+	}
+	return nil
 }
 
 func (w *Writer) writeManifest(out io.Writer) error {

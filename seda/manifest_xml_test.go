@@ -171,7 +171,8 @@ func collapse(s string) string {
 func (g *modelGen) content(level string) Content {
 	c := Content{DescriptionLevel: level, Title: g.tok(),
 		FilePlanPosition: g.toks(1), OriginatingSystemID: g.toks(2), ArchivalAgencyArchiveUnitIdentifier: g.toks(1),
-		Description: g.optText(), Type: g.optText(), DocumentType: g.optText(), Status: g.optTok(), Tags: g.toks(2),
+		OriginatingAgencyArchiveUnitIdentifier: g.toks(2),
+		Description:                            g.optText(), Type: g.optText(), DocumentType: g.optText(), Status: g.optTok(), Tags: g.toks(2),
 		OriginatingAgency: g.optTok(), SubmissionAgency: g.optTok(), Source: g.optText(),
 		CreatedDate: g.date(), StartDate: g.date(), EndDate: g.date()}
 	if g.maybe() {
@@ -184,6 +185,9 @@ func (g *modelGen) content(level string) Content {
 			k.Type = []string{"corpname", "famname", "geogname", "name", "occupation", "persname", "subject", "genreform", "function"}[g.r.IntN(9)]
 		}
 		c.Keywords = append(c.Keywords, k)
+	}
+	if g.v != V21 && g.maybe() {
+		c.Agents = append(c.Agents, Agent{FirstName: g.text(), BirthName: g.optText(), GivenName: g.optText(), BirthDate: g.date()})
 	}
 	if !c.StartDate.IsZero() && !c.EndDate.IsZero() && c.EndDate.Before(c.StartDate) {
 		c.StartDate, c.EndDate = c.EndDate, c.StartDate
@@ -400,4 +404,23 @@ func sameMultiset(a, b []string) bool {
 	slices.Sort(a)
 	slices.Sort(b)
 	return slices.Equal(a, b)
+}
+
+// SEDA 2.1 has no Agent: writing one there would give a manifest its XSD refuses.
+func TestAgentNeedsSEDA22(t *testing.T) {
+	c := Content{DescriptionLevel: "File", Title: "t", Agents: []Agent{{FirstName: "Hervé", BirthDate: civil.Date{Year: 2000, Month: 1, Day: 16}}}}
+	if _, err := c.element(V21); err == nil || err.Error() != "seda: Agent needs SEDA 2.2 or later (the message is SEDA 2.1)" {
+		t.Errorf("2.1: err = %v", err)
+	}
+	e, err := c.element(V22)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := e.FindElement("Agent"); a == nil || a.FindElement("FirstName").Text() != "Hervé" || a.FindElement("BirthDate").Text() != "2000-01-16" {
+		t.Errorf("2.2: no Agent with the first name and birth date")
+	}
+	c.Agents[0].BirthDate = civil.Date{Year: 2001, Month: 2, Day: 29}
+	if _, err := c.element(V22); err == nil || !strings.Contains(err.Error(), "Agent BirthDate") {
+		t.Errorf("impossible birth date: err = %v", err)
+	}
 }

@@ -102,20 +102,39 @@ type Content struct {
 	FilePlanPosition                    []string
 	OriginatingSystemID                 []string // e.g. the dossier's key in the source database
 	ArchivalAgencyArchiveUnitIdentifier []string
-	Description                         string
-	Type                                string
-	DocumentType                        string
-	Language                            []string // xsd:language, e.g. "fr"
-	DescriptionLanguage                 string
-	Status                              string
-	Tags                                []string
-	Keywords                            []Keyword
-	OriginatingAgency                   string // identifier
-	SubmissionAgency                    string // identifier
-	Source                              string
-	CreatedDate                         civil.Date
-	StartDate                           civil.Date
-	EndDate                             civil.Date
+	// OriginatingAgencyArchiveUnitIdentifier are the producer's identifiers of the unit. versement
+	// writes the dossier's searchable identifiers there as "NAME:value" (COD_ETU:20000001), so that
+	// a consultation index can be rebuilt from the manifests alone and VITAM's DSL finds the unit.
+	OriginatingAgencyArchiveUnitIdentifier []string
+	Description                            string
+	Type                                   string
+	DocumentType                           string
+	Language                               []string // xsd:language, e.g. "fr"
+	DescriptionLanguage                    string
+	Status                                 string
+	Tags                                   []string
+	Keywords                               []Keyword
+	OriginatingAgency                      string // identifier
+	SubmissionAgency                       string // identifier
+	// Agents are the persons the unit is about (SEDA 2.2+ Agent; the writer refuses them in 2.1).
+	Agents      []Agent
+	Source      string
+	CreatedDate civil.Date
+	StartDate   civil.Date
+	EndDate     civil.Date
+}
+
+// Agent is a person a unit is about, as SEDA's AgentType names it (the fields versement fills).
+type Agent struct {
+	FirstName string
+	BirthName string
+	GivenName string // SEDA's GivenName is the name in use (nom d'usage), not the first name
+	BirthDate civil.Date
+}
+
+// IsZero reports whether the agent says nothing.
+func (a Agent) IsZero() bool {
+	return a.FirstName == "" && a.BirthName == "" && a.GivenName == "" && a.BirthDate.IsZero()
 }
 
 // Keyword is a Keyword of a unit's Content.

@@ -27,7 +27,10 @@ func Header(p *profiles.Profile, messageID string, date time.Time) seda.Header {
 }
 
 // Content is the Content of a dossier's ArchiveUnit (DescriptionLevel File): the rendered title,
-// description, keywords and dates, and the dossier's key as OriginatingSystemId.
+// description, keywords and dates, the dossier's key as OriginatingSystemId, its searchable
+// identifiers as OriginatingAgencyArchiveUnitIdentifier "NAME:value" and, from SEDA 2.2 on, its
+// person as an Agent (SEDA 2.1 has no Agent: the person's names stay in the keywords only). These
+// are what ReadUnit gives back and what the consultation index is rebuilt from.
 func Content(p *profiles.Profile, key string, d profiles.Description) seda.Content {
 	c := seda.Content{
 		DescriptionLevel:    "File",
@@ -41,6 +44,13 @@ func Content(p *profiles.Profile, key string, d profiles.Description) seda.Conte
 	}
 	for _, k := range d.Keywords {
 		c.Keywords = append(c.Keywords, seda.Keyword{Content: k.Content, Type: k.Type})
+	}
+	for _, id := range d.Identifiers {
+		c.OriginatingAgencyArchiveUnitIdentifier = append(c.OriginatingAgencyArchiveUnitIdentifier, id.Name+":"+id.Value)
+	}
+	a := seda.Agent{FirstName: d.Person.FirstName, BirthName: d.Person.BirthName, GivenName: d.Person.UsageName, BirthDate: d.Person.BirthDate}
+	if !a.IsZero() && seda.Version(p.SEDA.Version) != seda.V21 {
+		c.Agents = []seda.Agent{a}
 	}
 	return c
 }
