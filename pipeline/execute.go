@@ -55,6 +55,9 @@ type JobSpec struct {
 	Progress   func(Progress)
 	OnSIP      func(SIP)
 	Log        *slog.Logger
+	// Index learns where each dossier of every SIP sent is, for consultation; nil: the state
+	// folder's index (DefaultIndex), opened by Execute.
+	Index Indexer
 }
 
 // openTarget opens a target URL; tests replace it to put a misbehaving archive in front of a real one.
@@ -185,7 +188,7 @@ func Execute(ctx context.Context, job JobSpec) (rep *Report, err error) {
 	}
 	defer led.Close()
 	sp := &spool{dir: filepath.Join(job.State, "spool"), profile: p.Name, state: st, ledger: led,
-		targets: targetsByTier, objectLock: job.ObjectLock, log: log, onSIP: job.OnSIP}
+		targets: targetsByTier, objectLock: job.ObjectLock, log: log, onSIP: job.OnSIP, index: job.Index}
 	fixed, err := sp.reconcileLedger(ctx, opened)
 	if err != nil {
 		return nil, err

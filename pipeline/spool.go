@@ -37,6 +37,8 @@ type spool struct {
 	objectLock string
 	log        *slog.Logger
 	onSIP      func(SIP)
+	// index learns where each dossier of a sent SIP is (nil: no consultation index).
+	index Indexer
 
 	sent []SIP
 	// rejected are the SIPs the archive refused (a VITAM KO): they stay in the spool, the run goes
@@ -45,6 +47,13 @@ type spool struct {
 	rejected []error
 	damaged  []SpoolDamaged
 	bytes    atomic.Int64
+}
+
+// Indexer records, for consultation, where each dossier of a SIP now at a target is. IndexSIP is
+// given the SIP as sent (Path is the spooled file, still there) and the target's receipt; it is
+// called again with the same SIP after a crash, so it must be idempotent.
+type Indexer interface {
+	IndexSIP(ctx context.Context, sip transfer.SIP, r transfer.Receipt) error
 }
 
 // spoolFile is a SIP being written in the spool.
@@ -289,6 +298,14 @@ func (s *spool) send(ctx context.Context, rs *SIP, path string) error {
 		return &SIPError{SIP: rs.Name, Dossiers: rs.Dossiers, Err: fmt.Errorf("SIP %s: the target answered %s (ledger entry %d); it stays in the spool %s", rs.Name, e.Status, e.Seq, s.dir)}
 	}
 	crashPoint("ledgered")
+	if s.index != nil {
+		// Before the state marks it sent: a crash in between sends nothing again (the ledger has
+		// it) but indexes it again, so that no dossier archived is missing from the index.
+		if err := s.index.IndexSIP(ctx, transferSIP(rs.Record, path, ""), e.Receipt); err != nil {
+			return &SIPError{SIP: rs.Name, Dossiers: rs.Dossiers, Err: fmt.Errorf("SIP %s is at %s (ledger entry %d) but could not be indexed for consultation: %w (it stays in the spool %s; the next run indexes it)", rs.Name, t, e.Seq, err, s.dir)}
+		}
+		crashPoint("indexed")
+	}
 	if err := s.state.sent(ctx, rs.Name, t.String(), e.Seq); err != nil {
 		return err
 	}
