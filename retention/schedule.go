@@ -410,3 +410,23 @@ func (fr fileRule) rule() (Rule, string, error) {
 
 // Describe is the file name without directories, for messages.
 func (s *Schedule) Describe() string { return filepath.Base(s.Source) }
+
+// PeriodEnd is the end of the period a rule of the schedule sets, counted from start as a SIP's
+// Management writes it: an appraisal rule's DUA from its StartDate, an access rule's restriction
+// from its own StartDate. ok is false for a rule the schedule does not have or one without a
+// period (an unlimited DUA). It is how a manifest read back, which names rules but not their
+// durations, gives the end of the DUA and the date a dossier becomes communicable.
+func (s *Schedule) PeriodEnd(ruleID string, start civil.Date) (end civil.Date, ok bool) {
+	if start.IsZero() {
+		return civil.Date{}, false
+	}
+	for _, r := range s.Rules {
+		switch {
+		case r.ID == ruleID && !r.DUA.IsZero():
+			return r.DUA.AddTo(start), true
+		case r.Access != nil && r.Access.ID == ruleID && !r.Access.Duration.IsZero():
+			return r.Access.Duration.AddTo(start), true
+		}
+	}
+	return civil.Date{}, false
+}

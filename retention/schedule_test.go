@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/versement/versement/civil"
 )
 
 const goodSchedule = `schedule: univ-x
@@ -189,5 +191,26 @@ func TestScheduleErrors(t *testing.T) {
 	}
 	if _, err := LoadSchedule(filepath.Join(t.TempDir(), "none.yaml")); err == nil || !strings.HasPrefix(err.Error(), "schedule: open ") {
 		t.Errorf("missing file: %v", err)
+	}
+}
+
+func TestPeriodEnd(t *testing.T) {
+	s, err := BuiltinSchedule("apogee")
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := civil.Date{Year: 2025, Month: 8, Day: 31}
+	for _, tc := range []struct {
+		rule string
+		want string
+		ok   bool
+	}{{"APP-APO-IA", "2032-08-31", true}, {"ACC-PERS-50", "2075-08-31", true}, {"APP-NOPE", "", false}} {
+		end, ok := s.PeriodEnd(tc.rule, start)
+		if ok != tc.ok || (ok && end.String() != tc.want) {
+			t.Errorf("PeriodEnd(%s) = %v, %v; want %s, %v", tc.rule, end, ok, tc.want, tc.ok)
+		}
+	}
+	if _, ok := s.PeriodEnd("APP-APO-IA", civil.Date{}); ok {
+		t.Error("a rule without start date has an end")
 	}
 }
