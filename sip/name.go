@@ -38,3 +38,25 @@ func FileSafe(s string) string {
 	}
 	return b.String()
 }
+
+// ParseID reads back what an ID says of a SIP of profile: its class (one of classes) and its
+// tier, from a name with or without .zip. ok is false for a name that is not one of profile's
+// SIPs (another profile's, or another producer's). Class names may hold '-', so the class is
+// matched against the profile's, longest first.
+func ParseID(name, profile string, classes []string) (class string, tier retention.Tier, ok bool) {
+	rest, found := strings.CutPrefix(strings.TrimSuffix(name, ".zip"), FileSafe(profile)+"-")
+	if !found {
+		return "", "", false
+	}
+	best := ""
+	for _, c := range classes {
+		if r, found := strings.CutPrefix(rest, FileSafe(c)+"-"); found && len(c) > len(best) {
+			for _, t := range []retention.Tier{retention.Intermediate, retention.Final} {
+				if h, found := strings.CutPrefix(r, string(t)+"-"); found && len(h) == 16 && strings.Trim(h, "0123456789abcdef") == "" {
+					best, tier = c, t
+				}
+			}
+		}
+	}
+	return best, tier, best != ""
+}

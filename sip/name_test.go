@@ -67,3 +67,22 @@ func TestFileSafe(t *testing.T) {
 		t.Errorf("FileSafe of 100 bytes is %d bytes long, want 64", len(got))
 	}
 }
+
+func TestParseID(t *testing.T) {
+	asOf := civil.Date{Year: 2026, Month: 6, Day: 30}
+	for _, tc := range []struct {
+		class string
+		tier  retention.Tier
+	}{{"etudiant", retention.Final}, {"etudiant-these", retention.Intermediate}, {"agent", retention.Intermediate}} {
+		id := ID("apogee", tc.class, tc.tier, asOf, []byte("1\x002"))
+		class, tier, ok := ParseID(id+".zip", "apogee", []string{"etudiant", "etudiant-these", "agent"})
+		if !ok || class != tc.class || tier != tc.tier {
+			t.Errorf("ParseID(%s) = %q, %q, %v", id, class, tier, ok)
+		}
+	}
+	for _, name := range []string{"harpege-agent-final-0123456789abcdef.zip", "apogee-etudiant-final-xyz.zip", "apogee-etudiant-active-0123456789abcdef.zip", "manifest.xml"} {
+		if _, _, ok := ParseID(name, "apogee", []string{"etudiant"}); ok {
+			t.Errorf("ParseID(%s) is one of apogee's SIPs", name)
+		}
+	}
+}
