@@ -1,0 +1,67 @@
+package server
+
+import "github.com/versement/versement/internal/lang"
+
+// The pages' French. Keys are the English the pages show to an English browser.
+func init() {
+	lang.Translate(map[string]string{
+		"Consultation of archived dossiers":                                                   "Consultation des dossiers archivés",
+		"Every search and every consultation is recorded in the access log, with its motive.": "Chaque recherche et chaque consultation est inscrite au journal des accès, avec son motif.",
+		"Sign off":                                 "Se déconnecter",
+		"Sign on to the consultation":              "Connexion à la consultation",
+		"Sign on with the establishment's account": "Se connecter avec son compte de l'établissement",
+		"Sign on through the establishment's portal, then open this page again.": "Connectez-vous par le portail de l'établissement, puis rouvrez cette page.",
+		"Demonstration on this machine only:":                                    "Démonstration sur ce poste seulement :",
+		"Sign on as the demo user":                                               "Se connecter comme utilisateur de démonstration",
+		"Your session has ended: sign on again.":                                 "Votre session a pris fin : reconnectez-vous.",
+		"The demo user may only sign on from this machine.":                      "L'utilisateur de démonstration ne peut se connecter que depuis ce poste.",
+		"Sign-on through the establishment's provider failed: sign on again.":    "La connexion par le fournisseur d'identité de l'établissement a échoué : reconnectez-vous.",
+
+		"Search for a dossier":                                  "Rechercher un dossier",
+		"Motive of the consultation (required)":                 "Motif de la consultation (obligatoire)",
+		"Motive category":                                       "Catégorie",
+		"— choose —":                                            "— choisir —",
+		"Details (request reference, requester…)":               "Précisions (référence de la demande, demandeur…)",
+		"Dossier sought":                                        "Dossier recherché",
+		"Surname or given name":                                 "Nom ou prénom",
+		"Identifier (student number, INE, staff number)":        "Identifiant (numéro d'étudiant, INE, matricule)",
+		"Date of birth":                                         "Date de naissance",
+		"Year of registration":                                  "Année d'inscription",
+		"Search the archives":                                   "Rechercher",
+		"Dossiers found":                                        "Dossiers trouvés",
+		"Fiche of the dossier":                                  "Fiche du dossier",
+		"Open the fiche":                                        "Ouvrir la fiche",
+		"There are more matches than shown: narrow the search.": "Il y a plus de dossiers que ceux affichés : précisez la recherche.",
+		"No dossier matches.":                                   "Aucun dossier ne correspond.",
+		"Choose the category of the motive.":                    "Choisissez la catégorie du motif.",
+		"Give the details of the motive.":                       "Précisez le motif.",
+		"The details of the motive are too long (1000 characters at most).":                  "Les précisions du motif sont trop longues (1000 caractères au plus).",
+		"The date of birth is not a date (day/month/year).":                                  "La date de naissance n'est pas une date (jour/mois/année).",
+		"The year of registration is not a year.":                                            "L'année d'inscription n'est pas une année.",
+		"Give a name, an identifier or a year of registration.":                              "Indiquez un nom, un identifiant ou une année d'inscription.",
+		"You have made many searches in a short time: wait a minute before searching again.": "Vous avez fait beaucoup de recherches en peu de temps : patientez une minute avant de recommencer.",
+
+		"Download the objects":       "Télécharger les objets",
+		"Who consulted this dossier": "Qui a consulté ce dossier",
+		"Search again":               "Nouvelle recherche",
+		"To print: Ctrl+P (A4).":     "Pour imprimer : Ctrl+P (A4).",
+		"Access log of the dossier":  "Journal des accès au dossier",
+		"No access recorded.":        "Aucun accès enregistré.",
+		"Back to the fiche":          "Retour à la fiche",
+		"Back to the search":         "Retour à la recherche",
+
+		"Request not understood":            "Requête incomprise",
+		"Access refused":                    "Accès refusé",
+		"Page not found":                    "Page introuvable",
+		"Too many searches":                 "Trop de recherches",
+		"The server failed":                 "Erreur du serveur",
+		"There is no page at this address.": "Il n'y a pas de page à cette adresse.",
+		"The server could not answer. Try again later; if it goes on, tell the administrator.": "Le serveur n'a pas pu répondre. Réessayez plus tard ; si cela continue, prévenez l'administrateur.",
+		"The form could not be read.": "Le formulaire n'a pas pu être lu.",
+		"This form has expired or was not sent from this site: open the page again and start over.": "Ce formulaire a expiré ou n'a pas été envoyé depuis ce site : rouvrez la page et recommencez.",
+		"This form was sent from another site: it is refused.":                                      "Ce formulaire a été envoyé depuis un autre site : il est refusé.",
+		"This link has expired or belongs to another session: search again.":                        "Ce lien a expiré ou appartient à une autre session : refaites la recherche.",
+		"This dossier is not in the archives, or no longer.":                                        "Ce dossier n'est pas, ou plus, dans les archives.",
+		"Your roles do not allow this consultation.":                                                "Vos rôles ne permettent pas cette consultation.",
+	})
+}
