@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -174,6 +175,12 @@ func demoConfig() server.Config {
 
 func newEnv(t *testing.T, cfg server.Config) *env {
 	t.Helper()
+	return newEnvOn(t, nil, cfg)
+}
+
+// newEnvOn serves on ln when not nil (a test that needs the address before the server exists).
+func newEnvOn(t *testing.T, ln net.Listener, cfg server.Config) *env {
+	t.Helper()
 	e := &env{t: t, fake: &fakeConsultation{}, clock: &clock{t: time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC)}, log: &syncBuffer{}}
 	if cfg.Now == nil {
 		cfg.Now = e.clock.Now
@@ -183,7 +190,12 @@ func newEnv(t *testing.T, cfg server.Config) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.srv = httptest.NewServer(s)
+	e.srv = httptest.NewUnstartedServer(s)
+	if ln != nil {
+		e.srv.Listener.Close()
+		e.srv.Listener = ln
+	}
+	e.srv.Start()
 	t.Cleanup(e.srv.Close)
 	e.client = newClient(t)
 	return e

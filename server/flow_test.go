@@ -209,7 +209,7 @@ func TestNoPersonalDataInTheServerLog(t *testing.T) {
 	e.get("/fiche/" + hs[1] + "?nom=Dupont")
 
 	log := e.log.String()
-	for _, secret := range []string{"Dupont", "DUPONT", "Éléonore", "21904567", "1990", "RGPD", "2026-118", "ref-apogee", hs[0], hs[1], "photo", "agent.archives", csrf} {
+	for _, secret := range []string{"Dupont", "DUPONT", "Éléonore", "21904567", "1990-04-12", "avril 1990", "RGPD", "2026-118", "ref-apogee", hs[0], hs[1], "photo", "agent.archives", csrf} {
 		if strings.Contains(log, secret) {
 			t.Errorf("the server log holds %q:\n%s", secret, log)
 		}
