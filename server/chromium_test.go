@@ -62,7 +62,8 @@ func (b *browserLog) reset() ([]string, []string) {
 func TestInChromium(t *testing.T) {
 	ctx := testsvc.Chromium(t)
 	pdftotext := testsvc.Pdftotext(t)
-	e, _, _ := oidcEnv(t, true)
+	// The browser asks for English; an archives service's configuration says French.
+	e, _, _ := oidcEnv(t, true, func(c *server.Config) { c.Lang = "fr" })
 	var bl browserLog
 	if err := chromedp.Listen(ctx, bl.listen); err != nil {
 		t.Fatal(err)
@@ -96,13 +97,23 @@ func TestInChromium(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("q-text"), "Dupont"),
 		chromedp.Click(chromedp.CSS(`form.search button[type=submit]`)),
 		chromedp.WaitVisible(chromedp.CSS(`section.results table`)),
+	)
+	if err != nil {
+		t.Fatalf("search: %v", err)
+	}
+	shoot(t, ctx, "results.png")
+	err = chromedp.Do(ctx,
 		chromedp.Click(chromedp.CSS(`section.results a[href^="/fiche/"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`article.fiche`)),
 	)
 	if err != nil {
-		t.Fatalf("search and fiche: %v", err)
+		t.Fatalf("fiche: %v", err)
 	}
+	shoot(t, ctx, "fiche.png")
 	title, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`article.fiche h1`)))
+	if lang, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.documentElement.lang`)); err != nil || lang != "fr" {
+		t.Fatalf("page language %q: %v", lang, err)
+	}
 	if err != nil || title != "Fiche de DUPONT Éléonore" {
 		t.Fatalf("fiche title %q: %v", title, err)
 	}
@@ -172,5 +183,23 @@ func TestInChromium(t *testing.T) {
 	msg, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`p.notice`)))
 	if err != nil || msg != "Les archives définitives ne sont consultables que par le service d'archives." {
 		t.Errorf("refusal page says %q: %v", msg, err)
+	}
+}
+
+// EnvScreenshots names a folder where TestInChromium leaves its screenshots (for the README).
+const EnvScreenshots = "VERSEMENT_TEST_SCREENSHOTS"
+
+func shoot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	dir := os.Getenv(EnvScreenshots)
+	if dir == "" {
+		return
+	}
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
+		t.Fatal(err)
 	}
 }

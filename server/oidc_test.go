@@ -96,7 +96,7 @@ func startProvider(t *testing.T, redirect string, inIDToken bool) (string, *pkce
 }
 
 // oidcEnv is our server, on its own loopback listener, signing on through the provider.
-func oidcEnv(t *testing.T, inIDToken bool) (*env, string, *pkceSeen) {
+func oidcEnv(t *testing.T, inIDToken bool, tune ...func(*server.Config)) (*env, string, *pkceSeen) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -104,9 +104,13 @@ func oidcEnv(t *testing.T, inIDToken bool) (*env, string, *pkceSeen) {
 	}
 	base := "http://" + ln.Addr().String()
 	issuer, pkce := startProvider(t, base+"/login/oidc/callback", inIDToken)
-	e := newEnvOn(t, ln, server.Config{Addr: ln.Addr().String(), OIDC: &server.OIDCConfig{
+	cfg := server.Config{Addr: ln.Addr().String(), OIDC: &server.OIDCConfig{
 		Issuer: issuer, ClientID: "versement", ClientSecret: "client-secret-for-tests",
-	}})
+	}}
+	for _, f := range tune {
+		f(&cfg)
+	}
+	e := newEnvOn(t, ln, cfg)
 	return e, issuer, pkce
 }
 

@@ -25,11 +25,14 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	s.renderLogin(w, rc, http.StatusOK)
 }
 
-// renderLogin shows the ways to sign on; its session (anonymous) holds the demo form's token.
+// renderLogin shows the ways to sign on. Only the demo form needs a session (for its token):
+// without it, a visitor's login page stores nothing, so that loading it in a loop fills no memory.
 func (s *Server) renderLogin(w http.ResponseWriter, rc *reqCtx, status int) {
-	if err := s.anonymousSession(w, rc.r, rc); err != nil {
-		s.serverError(w, rc, "session store", err)
-		return
+	if s.cfg.Demo != nil {
+		if err := s.anonymousSession(w, rc.r, rc); err != nil {
+			s.serverError(w, rc, "session store", err)
+			return
+		}
 	}
 	v := s.newView(rc, rc.p.Sprintf("Sign on to the consultation"))
 	v.Login = loginView{OIDC: s.oidc != nil, Proxy: s.cfg.Proxy != nil, Demo: s.cfg.Demo != nil}

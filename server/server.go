@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"sync"
 	"time"
 )
@@ -97,8 +98,15 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 	return s.Serve(ctx, ln)
 }
 
-// Serve is ListenAndServe on a listener the caller opened on cfg.Addr.
+// Serve is ListenAndServe on a listener the caller opened on cfg.Addr. A listener that is not on
+// loopback is refused when the configuration is only fit for loopback (plain HTTP, demo user).
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	if !s.cfg.tls || s.cfg.Demo != nil {
+		ap, err := netip.ParseAddrPort(ln.Addr().String())
+		if err != nil || !ap.Addr().IsLoopback() {
+			return fmt.Errorf("listener %s is not on loopback: plain HTTP and the demo user are only for 127.0.0.1 or ::1", ln.Addr())
+		}
+	}
 	hs := &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: 10 * time.Second,

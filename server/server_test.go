@@ -363,3 +363,32 @@ func TestTLSListenerCookiesAndHSTS(t *testing.T) {
 		t.Errorf("cookie %q has a Domain", ck)
 	}
 }
+
+func TestServeRefusesAListenerOffLoopbackForTheDemo(t *testing.T) {
+	s, err := server.New(context.Background(), demoConfig(), &fakeConsultation{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "0.0.0.0:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	err = s.Serve(context.Background(), ln)
+	want := "listener " + ln.Addr().String() + " is not on loopback: plain HTTP and the demo user are only for 127.0.0.1 or ::1"
+	if err == nil || err.Error() != want {
+		t.Fatalf("error %v, want %q", err, want)
+	}
+}
+
+func TestLoginPageStoresNothingWithoutTheDemoForm(t *testing.T) {
+	e := newEnv(t, proxyConfig("10.0.0.0/8"))
+	resp, err := http.Get(e.srv.URL + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if c := resp.Header.Get("Set-Cookie"); c != "" {
+		t.Fatalf("the login page set %q", c)
+	}
+}
