@@ -63,7 +63,7 @@ type OIDCConfig struct {
 	// UserClaim names the claim of User.ID (default "sub"); GroupsClaim the claim of
 	// User.Groups (default "groups"), read from the ID token, or from userinfo when absent there.
 	UserClaim, GroupsClaim string
-	// HTTPClient talks to the provider; default http.DefaultClient. TLS verification stays on:
+	// HTTPClient talks to the provider; default a client with a 30 s timeout. TLS verification stays on:
 	// give a client whose RootCAs hold the provider's CA (OIDCFromEnv does from
 	// VERSEMENT_OIDC_CA_FILE).
 	HTTPClient *http.Client
@@ -163,6 +163,10 @@ func check(cfg Config) (*settings, error) {
 	if o := cfg.OIDC; o != nil {
 		if o.Issuer == "" || o.ClientID == "" || o.ClientSecret == "" {
 			return nil, errors.New("OIDC: the issuer, client id and client secret are all needed")
+		}
+		iss, err := url.Parse(o.Issuer)
+		if err != nil || (iss.Scheme != "https" && !(iss.Scheme == "http" && isLoopbackHost(iss.Hostname()))) {
+			return nil, fmt.Errorf("OIDC issuer %q: want https:// (plain http only on loopback, for tests)", o.Issuer)
 		}
 	}
 	if s.Demo != nil && s.Demo.User == "" {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
@@ -28,7 +29,8 @@ func newOIDCFlow(ctx context.Context, st *settings) (*oidcFlow, error) {
 	o := st.OIDC
 	f := &oidcFlow{client: o.HTTPClient, userClaim: o.UserClaim, groups: o.GroupsClaim}
 	if f.client == nil {
-		f.client = http.DefaultClient
+		// A provider that does not answer must not hold a sign-on (and its goroutine) forever.
+		f.client = &http.Client{Timeout: 30 * time.Second}
 	}
 	if f.userClaim == "" {
 		f.userClaim = "sub"

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"crypto/tls"
 	"net"
 	"net/http"
 	"net/url"
@@ -212,5 +213,43 @@ func TestOIDCCallbackWithAForgedState(t *testing.T) {
 	}
 	if !strings.Contains(e.log.String(), `"step":"state"`) {
 		t.Errorf("no warning for the state:\n%s", e.log.String())
+	}
+}
+
+// The provider over TLS: its certificate is checked, and VERSEMENT_OIDC_CA_FILE is how a
+// private CA is given.
+func TestOIDCProviderCertificateIsVerified(t *testing.T) {
+	certFile, keyFile, _ := certFiles(t)
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	issuer := "https://" + raw.Addr().String() + "/"
+	st := groupsStorage{Storage: storage.NewStorageWithClients(storage.NewUserStore(issuer),
+		map[string]*storage.Client{"versement": storage.WebClient("versement", "s", "http://127.0.0.1:1/login/oidc/callback")}), pkce: &pkceSeen{}}
+	hs := &http.Server{Handler: exampleop.SetupServer(issuer, st, nil, false)}
+	go func() { _ = hs.Serve(tls.NewListener(raw, &tls.Config{Certificates: []tls.Certificate{cert}})) }()
+	t.Cleanup(func() { _ = hs.Close() })
+
+	env := map[string]string{server.EnvOIDCIssuer: issuer, server.EnvOIDCClientID: "versement", server.EnvOIDCClientSecret: "s"}
+	get := func(k string) string { return env[k] }
+	o, err := server.OIDCFromEnv(get)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := server.Config{Addr: "127.0.0.1:0", OIDC: o}
+	if _, err := server.New(context.Background(), cfg, &fakeConsultation{}, nil); err == nil || !strings.Contains(err.Error(), "x509: certificate signed by unknown authority") {
+		t.Fatalf("a provider with an unknown CA: %v", err)
+	}
+	env[server.EnvOIDCCAFile] = certFile
+	if cfg.OIDC, err = server.OIDCFromEnv(get); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := server.New(context.Background(), cfg, &fakeConsultation{}, nil); err != nil {
+		t.Fatalf("with the provider's CA: %v", err)
 	}
 }

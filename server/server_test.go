@@ -280,6 +280,8 @@ func TestConfigRefusals(t *testing.T) {
 			"trusted proxy: no proxy address is trusted"},
 		{"half TLS", server.Config{Addr: "127.0.0.1:8443", CertFile: "c.pem", Demo: &server.DemoConfig{}},
 			"TLS needs both a certificate file and a key file"},
+		{"OIDC over plain HTTP elsewhere", server.Config{Addr: "127.0.0.1:8080", OIDC: &server.OIDCConfig{Issuer: "http://idp.univ.example/", ClientID: "versement", ClientSecret: "s"}},
+			`OIDC issuer "http://idp.univ.example/": want https:// (plain http only on loopback, for tests)`},
 		{"OIDC without secret", server.Config{Addr: "127.0.0.1:8080", OIDC: &server.OIDCConfig{Issuer: "https://idp.example/", ClientID: "versement"}},
 			"OIDC: the issuer, client id and client secret are all needed"},
 	}
