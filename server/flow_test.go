@@ -42,7 +42,7 @@ func TestSearchOpenFicheDownloadAndAccessLog(t *testing.T) {
 	if f.status != 200 {
 		t.Fatalf("fiche: %d\n%s", f.status, f.body)
 	}
-	mustContain(t, f, "<h1>Fiche de DUPONT Éléonore</h1>", "<dd>ref-apogee-42</dd>", `href="/fiche/`+hs[0]+`/object/0" download>Photo (JPEG)</a>`,
+	mustContain(t, f, "<h1>Fiche de DUPONT Éléonore</h1>", `<p class="motive">Consulté pour : Droit d&#39;accès — Demande RGPD n° 2026-118</p>`, "<dd>ref-apogee-42</dd>", `href="/fiche/`+hs[0]+`/object/0" download>Photo (JPEG)</a>`,
 		`href="/fiche/`+hs[0]+`/access-log">Qui a consulté ce dossier</a>`)
 	if got := f.header.Get("Cache-Control"); got != "no-store" {
 		t.Errorf("fiche Cache-Control %q", got)
@@ -77,8 +77,8 @@ func TestSearchOpenFicheDownloadAndAccessLog(t *testing.T) {
 	}
 	e.client = mine
 	e.clock.Advance(31 * time.Minute)
-	if p := e.get("/"); p.url.Path != "/login" {
-		t.Fatalf("idle 31 min: %s", p.url.Path)
+	if p := e.get("/"); p.status != http.StatusUnauthorized {
+		t.Fatalf("idle 31 min: %d", p.status)
 	}
 }
 

@@ -41,6 +41,7 @@ func init() {
 		"Give a name, an identifier or a year of registration.":                              "Indiquez un nom, un identifiant ou une année d'inscription.",
 		"You have made many searches in a short time: wait a minute before searching again.": "Vous avez fait beaucoup de recherches en peu de temps : patientez une minute avant de recommencer.",
 
+		"Consulted for:":             "Consulté pour :",
 		"Download the objects":       "Télécharger les objets",
 		"Who consulted this dossier": "Qui a consulté ce dossier",
 		"Search again":               "Nouvelle recherche",

@@ -182,7 +182,12 @@ func (s *Server) fiche(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 		return
 	}
 	v := s.newView(rc, f.Title)
-	v.Fiche = &ficheView{Fiche: f, Handle: id}
+	v.Fiche = &ficheView{Fiche: f, Handle: id, MotiveLabel: h.Motive.Category, MotiveText: h.Motive.Text}
+	for _, m := range s.c.Motives(rc.tag) {
+		if m.ID == h.Motive.Category {
+			v.Fiche.MotiveLabel = m.Label
+		}
+	}
 	s.render(w, rc, http.StatusOK, "fiche", v)
 }
 

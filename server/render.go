@@ -80,6 +80,8 @@ type resultRow struct {
 type ficheView struct {
 	Fiche  Fiche
 	Handle string
+	// The motive the fiche was opened for, printed with it.
+	MotiveLabel, MotiveText string
 }
 
 func (s *Server) newView(rc *reqCtx, title string) *view {

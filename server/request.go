@@ -47,7 +47,8 @@ func (s *Server) handle(mux *http.ServeMux, pattern string, needUser bool, fn pa
 			return
 		}
 		if needUser && rc.user() == nil {
-			if r.Method == http.MethodGet {
+			// An ended session is told so where it ended; a newcomer goes to the login page.
+			if r.Method == http.MethodGet && !rc.expired {
 				http.Redirect(w, r, "/login", http.StatusSeeOther)
 				return
 			}
@@ -139,7 +140,8 @@ func (s *Server) setCookie(w http.ResponseWriter, id string) {
 // trusted proxy names.
 func (s *Server) loadSession(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {
 	now := s.cfg.Now()
-	s.sweep(now)
+	// Swept after this request's own session is looked at, so that it is told it expired.
+	defer s.sweep(now)
 	ctx := r.Context()
 	if c, err := r.Cookie(s.cookieName()); err == nil && c.Value != "" {
 		sess, err := s.cfg.Sessions.Get(ctx, c.Value)

@@ -167,6 +167,9 @@ func TestSessionIdleAndAbsoluteTimeouts(t *testing.T) {
 		t.Fatalf("after 14 min: %s", p.url.Path)
 	}
 	e.clock.Advance(15 * time.Minute)
+	if p := e.get("/"); p.status != http.StatusUnauthorized || !strings.Contains(p.body, "Votre session a pris fin : reconnectez-vous.") {
+		t.Fatalf("/ after 15 min idle: %d\n%s", p.status, p.body)
+	}
 	p := e.post("/search", searchForm(csrf))
 	if p.status != http.StatusUnauthorized {
 		t.Fatalf("search after 15 min idle: %d, want 401", p.status)
@@ -185,8 +188,8 @@ func TestSessionIdleAndAbsoluteTimeouts(t *testing.T) {
 		}
 	}
 	e.clock.Advance(10 * time.Minute)
-	if p := e.get("/"); p.url.Path != "/login" {
-		t.Fatalf("after 8 h: %s, want the login page", p.url.Path)
+	if p := e.get("/"); p.status != http.StatusUnauthorized || !strings.Contains(p.body, "<h1>Connexion à la consultation</h1>") {
+		t.Fatalf("after 8 h: %d, want the login page", p.status)
 	}
 }
 
