@@ -19,7 +19,7 @@ func TestSearchOpenFicheDownloadAndAccessLog(t *testing.T) {
 	if p.status != 200 {
 		t.Fatalf("search: %d\n%s", p.status, p.body)
 	}
-	mustContain(t, p, "<h2>Dossiers trouvés</h2>", "<td>DUPONT Éléonore</td>", ">Ouvrir la fiche</a>", `<option value="access" selected>`)
+	mustContain(t, p, "<h2>Dossiers trouvés</h2>", "<td>DUPONT Éléonore</td>", ">Ouvrir la fiche</a>", "/access-log\">Accès</a>", `<option value="access" selected>`)
 	q := e.fake.searches[0]
 	if q.Text != "Dupont-Éléonore" || q.Identifier != "21904567" || !q.Born.Equal(time.Date(1990, 4, 12, 0, 0, 0, 0, time.UTC)) || q.Year != 0 {
 		t.Fatalf("query %+v", q)
