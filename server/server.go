@@ -117,12 +117,14 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		// log is the only log this server writes.
 		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
+	done := make(chan error, 1)
 	if s.cfg.tls {
 		hs.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{*s.cfg.cert}}
-		ln = tls.NewListener(ln, hs.TLSConfig)
+		// ServeTLS, not a tls.Listener: it offers HTTP/2 as well.
+		go func() { done <- hs.ServeTLS(ln, "", "") }()
+	} else {
+		go func() { done <- hs.Serve(ln) }()
 	}
-	done := make(chan error, 1)
-	go func() { done <- hs.Serve(ln) }()
 	select {
 	case err := <-done:
 		return err
