@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -221,5 +222,46 @@ func TestNoPersonalDataInTheServerLog(t *testing.T) {
 	}
 	if n := strings.Count(log, `"msg":"http request"`); n < 8 {
 		t.Errorf("%d request lines, want one per request:\n%s", n, log)
+	}
+}
+
+// failingStore is a shared session store that is down.
+type failingStore struct{}
+
+func (failingStore) Get(context.Context, string) (*server.Session, error) {
+	return nil, errors.New("session store: connection refused")
+}
+func (failingStore) Put(context.Context, *server.Session) error {
+	return errors.New("session store: connection refused")
+}
+func (failingStore) Delete(context.Context, string) error {
+	return errors.New("session store: connection refused")
+}
+
+func TestASessionStoreDownGivesTheServerErrorPage(t *testing.T) {
+	cfg := demoConfig()
+	cfg.Sessions = failingStore{}
+	e := newEnv(t, cfg)
+	p := e.get("/login")
+	if p.status != http.StatusInternalServerError {
+		t.Fatalf("%d", p.status)
+	}
+	mustContain(t, p, "<h1>Erreur du serveur</h1>")
+	if strings.Contains(p.body, "connection refused") {
+		t.Fatal("the cause reached the page")
+	}
+}
+
+func TestAnOversizedFormIsRefused(t *testing.T) {
+	e := newEnv(t, demoConfig())
+	v := searchForm(csrfOf(t, e.signOnDemo()))
+	v.Set("text", strings.Repeat("x", 70<<10))
+	p := e.post("/search", v)
+	if p.status != http.StatusBadRequest {
+		t.Fatalf("%d", p.status)
+	}
+	mustContain(t, p, "Le formulaire n&#39;a pas pu être lu.")
+	if e.fake.searchCount() != 0 {
+		t.Fatal("an oversized form reached the consultation")
 	}
 }
