@@ -20,6 +20,7 @@ import (
 	"github.com/versement/versement/extract"
 	"github.com/versement/versement/profiles"
 	"github.com/versement/versement/retention"
+	"github.com/versement/versement/seda"
 	sipb "github.com/versement/versement/sip"
 	"github.com/versement/versement/transfer"
 	"github.com/versement/versement/transfer/vitam"
@@ -353,5 +354,83 @@ func TestDIPLargerThanTheCapFails(t *testing.T) {
 	_, err = a.DIP(ctx, op)
 	if err == nil || !strings.Contains(err.Error(), "bytes, more than the 100 allowed") {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// A unit's own rules come back from #management, read from the SIP's Management.
+func TestFoundUnitCarriesItsRules(t *testing.T) {
+	ctx := context.Background()
+	client := vitamtest.NewClient(t, "versement client")
+	s := vitamtest.Start(t, "", client.Pool)
+	s.AddAccessContract(2, vitamtest.AccessContract{Identifier: "AC-ALL", EveryOriginatingAgency: true, EveryDataObjectVersion: true})
+	p := filepath.Join(t.TempDir(), "sip.zip")
+	f, _ := os.Create(p)
+	sw, err := seda.NewWriter(f, seda.Header{MessageIdentifier: "M-RULES", Date: time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC),
+		ArchivalAgreement: "IC-000001", ArchivalAgency: "AD-TEST", TransferringAgency: "UNIV-TEST", OriginatingAgencyIdentifier: "UNIV-SCOL"}, seda.WithTempDir(t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	start, _ := civil.Parse("2020-08-31")
+	if _, err := sw.AddUnit(seda.Unit{Content: seda.Content{DescriptionLevel: "File", Title: "D7", OriginatingSystemID: []string{"7"}},
+		Management: seda.Management{Appraisal: &seda.AppraisalRule{RuleGroup: seda.RuleGroup{Rules: []seda.RuleRef{{Rule: "APP-APO-IA", StartDate: start}}}, FinalAction: seda.AppraisalKeep},
+			Access: &seda.RuleGroup{Rules: []seda.RuleRef{{Rule: "ACC-PERS-50", StartDate: start}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := sw.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if _, err := target(t, s, client, "", vitam.Options{}).Put(ctx, transfer.SIP{Name: "sip.zip", Path: p, MessageID: "M-RULES", ManifestDigest: transfer.Digest{Algo: "SHA-512", Value: sum.ManifestSHA512}}); err != nil {
+		t.Fatal(err)
+	}
+	us, err := accessClient(t, s, client, "&access-contract=AC-ALL").FindUnits(ctx, vitam.UnitQuery{OriginatingSystemID: "7"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := us[0]
+	app, acc := u.Rules["AppraisalRule"], u.Rules["AccessRule"]
+	if u.ObjectGroup != "" || u.OriginatingAgency != "UNIV-SCOL" || app.FinalAction != "Keep" || len(app.Rules) != 1 || app.Rules[0] != (vitam.Rule{Rule: "APP-APO-IA", StartDate: "2020-08-31"}) ||
+		len(acc.Rules) != 1 || acc.Rules[0].Rule != "ACC-PERS-50" {
+		t.Errorf("unit %+v", u)
+	}
+	// A DIP of a unit without objects: VITAM's WARNING, still a DIP, with its manifest only.
+	a := accessClient(t, s, client, "&access-contract=AC-ALL")
+	op, err := a.ExportDIP(ctx, []string{u.SystemID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err := a.DIP(ctx, op)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	b, _ := io.ReadAll(rc)
+	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil || len(zr.File) != 1 || zr.File[0].Name != "manifest.xml" {
+		t.Fatalf("DIP %v %v", zr, err)
+	}
+}
+
+// A DIP of units the contract does not show: the export ends KO and says where to look.
+func TestDIPOfUnitsOutsideTheContractEndsKO(t *testing.T) {
+	ctx := context.Background()
+	s, client, _ := ingested(t, scolarite, vitamtest.AccessContract{Identifier: "AC-DRH", OriginatingAgencies: []string{"ETAB-DRH"}})
+	us, err := accessClient(t, s, client, "&access-contract=AC-SCOL").FindUnits(ctx, vitam.UnitQuery{OriginatingSystemID: "43"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	op, err := accessClient(t, s, client, "&access-contract=AC-DRH").ExportDIP(ctx, []string{us[0].SystemID})
+	want := "VITAM DIP export operation " + op + " ended COMPLETED/KO: its logbook says why (GET /access-external/v1/logbookoperations/" + op + ")"
+	if op == "" || err == nil || err.Error() != want {
+		t.Fatalf("got %q %v\nwant %s", op, err, want)
+	}
+}
+
+func TestEmptyQueryIsRefusedBeforeSending(t *testing.T) {
+	s, client, _ := ingested(t, scolarite)
+	_, err := accessClient(t, s, client, "&access-contract=AC-SCOL").FindUnits(context.Background(), vitam.UnitQuery{OriginatingAgency: "ETAB-SCOL"})
+	if err == nil || err.Error() != "VITAM search: give an OriginatingSystemId or an identifier: VITAM would return every unit the contract shows" || len(s.AccessRequests()) != 0 {
+		t.Fatalf("got %v, %d requests", err, len(s.AccessRequests()))
 	}
 }
