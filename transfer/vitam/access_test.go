@@ -434,3 +434,22 @@ func TestEmptyQueryIsRefusedBeforeSending(t *testing.T) {
 		t.Fatalf("got %v, %d requests", err, len(s.AccessRequests()))
 	}
 }
+
+// OpenAccess takes the certificate from the environment, as Open does for ingest; the URL is read
+// first, so that a missing contract is said before any file is looked for.
+func TestOpenAccessFromTheEnvironment(t *testing.T) {
+	s, client, _ := ingested(t, scolarite)
+	t.Setenv(vitam.EnvCert, "")
+	if _, err := vitam.OpenAccess(context.Background(), s.TargetURL(""), vitam.Options{}); err == nil || !strings.Contains(err.Error(), "add access-contract=IDENTIFIER") {
+		t.Fatalf("got %v", err)
+	}
+	client.SetEnv(t, s)
+	a, err := vitam.OpenAccess(context.Background(), strings.Replace(s.TargetURL("&access-contract=AC-SCOL"), "tenant=1", "tenant=2", 1), vitam.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if us, err := a.FindUnits(context.Background(), vitam.UnitQuery{OriginatingSystemID: "42"}); err != nil || len(us) != 1 || us[0].ObjectGroup == "" {
+		t.Fatalf("%+v %v", us, err)
+	}
+}
