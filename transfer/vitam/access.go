@@ -23,15 +23,17 @@ import (
 // answering nothing on /access-external without a contract the certificate's context allows.
 type Access struct {
 	t *Target
-	// MaxDIP bounds the bytes DIP reads (default DefaultMaxDIP): the zip comes from the network.
-	MaxDIP int64
+	// MaxDIP bounds the bytes DIP reads (default DefaultMaxDIP), MaxObject those Object reads
+	// (default DefaultMaxObject): both come from the network.
+	MaxDIP, MaxObject int64
 }
 
 // Limits on what access-external sends back.
 const (
-	DefaultMaxDIP  = 16 << 30
-	maxSearchReply = 32 << 20
-	maxUnits       = 10000 // VITAM's default $limit (GlobalDatas.LIMIT_LOAD) and a DIP's maximum
+	DefaultMaxDIP    = 16 << 30
+	DefaultMaxObject = 4 << 30
+	maxSearchReply   = 32 << 20
+	maxUnits         = 10000 // VITAM's default $limit (GlobalDatas.LIMIT_LOAD) and a DIP's maximum
 )
 
 // ErrAccessDenied marks VITAM's refusal of the access contract (401/403): unknown to the
@@ -65,7 +67,7 @@ func NewAccess(c Config, opts Options, tlsCfg *tls.Config) (*Access, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Access{t: t, MaxDIP: DefaultMaxDIP}, nil
+	return &Access{t: t, MaxDIP: DefaultMaxDIP, MaxObject: DefaultMaxObject}, nil
 }
 
 func needContract(c Config) error {
@@ -374,14 +376,14 @@ func (a *Access) DIP(ctx context.Context, op string) (io.ReadCloser, error) {
 		resp.Body.Close()
 		return nil, transfer.Permanent(fmt.Errorf("VITAM DIP of operation %s: %d bytes, more than the %d allowed", op, resp.ContentLength, limit))
 	}
-	return &cappedBody{rc: resp.Body, left: limit, op: op, limit: limit}, nil
+	return &cappedBody{rc: resp.Body, left: limit, what: "VITAM DIP of operation " + op, limit: limit}, nil
 }
 
-// cappedBody fails, rather than truncates, a DIP longer than the cap.
+// cappedBody fails, rather than truncates, a body longer than the cap.
 type cappedBody struct {
 	rc          io.ReadCloser
 	left, limit int64
-	op          string
+	what        string
 }
 
 func (c *cappedBody) Read(p []byte) (int, error) {
@@ -391,7 +393,7 @@ func (c *cappedBody) Read(p []byte) (int, error) {
 		for {
 			n, err := c.rc.Read(one[:])
 			if n > 0 {
-				return 0, transfer.Permanent(fmt.Errorf("VITAM DIP of operation %s: more than the %d bytes allowed", c.op, c.limit))
+				return 0, transfer.Permanent(fmt.Errorf("%s: more than the %d bytes allowed", c.what, c.limit))
 			}
 			if err != nil {
 				return 0, err
@@ -412,6 +414,10 @@ func (c *cappedBody) Close() error { return c.rc.Close() }
 // contract, JSON in. It returns the response and its X-Request-Id; failures to get an answer
 // are classified as the ingest client's are.
 func (a *Access) do(ctx context.Context, method, path string, body []byte, accept string, overrideGET bool) (*http.Response, string, error) {
+	return a.doHeaders(ctx, method, path, body, accept, overrideGET, nil)
+}
+
+func (a *Access) doHeaders(ctx context.Context, method, path string, body []byte, accept string, overrideGET bool, extra map[string]string) (*http.Response, string, error) {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
@@ -428,6 +434,9 @@ func (a *Access) do(ctx context.Context, method, path string, body []byte, accep
 	}
 	if overrideGET {
 		req.Header.Set("X-Http-Method-Override", http.MethodGet)
+	}
+	for k, v := range extra {
+		req.Header.Set(k, v)
 	}
 	resp, err := a.t.client.Do(req)
 	if err != nil {

@@ -453,3 +453,43 @@ func TestOpenAccessFromTheEnvironment(t *testing.T) {
 		t.Fatalf("%+v %v", us, err)
 	}
 }
+
+// The document a DIP leaves out (BinaryMaster_1 beside the photo's BinaryMaster_2) is reached by
+// the unit's binary download, byte for byte; a usage the contract does not allow is refused, a
+// version the group lacks is not found.
+func TestObjectReachesEveryVersion(t *testing.T) {
+	ctx := context.Background()
+	s, client, sipObjects := ingested(t, scolarite)
+	a := accessClient(t, s, client, "&access-contract=AC-SCOL")
+	us, err := a.FindUnits(ctx, vitam.UnitQuery{OriginatingSystemID: "42"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for v, name := range map[int]string{1: "D000001-42.json", 2: "D000001-42.INDIVIDU.PHOTO.1.jpg"} {
+		rc, info, err := a.Object(ctx, us[0].SystemID, "BinaryMaster", v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil || !bytes.Equal(b, sipObjects[name]) || info.Filename != name || info.Size != int64(len(b)) {
+			t.Errorf("BinaryMaster_%d: %d bytes, %+v, %v; want the SIP's %s (%d bytes)", v, len(b), info, err, name, len(sipObjects[name]))
+		}
+	}
+	r := s.AccessRequests()[1]
+	if r.Header.Get("X-Qualifier") != "BinaryMaster" || r.Header.Get("X-Version") != "1" && r.Header.Get("X-Version") != "2" || r.Header.Get("Accept") != "application/octet-stream" || r.Header.Get("X-Access-Contract-Id") != "AC-SCOL" {
+		t.Errorf("object request headers %v", r.Header)
+	}
+	_, _, err = a.Object(ctx, us[0].SystemID, "Dissemination", 1)
+	if !errors.Is(err, vitam.ErrAccessDenied) || !strings.Contains(err.Error(), `VITAM says "Qualifier not allowed"`) {
+		t.Errorf("Dissemination under AC-SCOL: %v", err)
+	}
+	_, _, err = a.Object(ctx, us[0].SystemID, "BinaryMaster", 3)
+	if !errors.Is(err, transfer.ErrNotExist) || !strings.Contains(err.Error(), "VITAM object BinaryMaster_3 of unit "+us[0].SystemID+" at ") {
+		t.Errorf("BinaryMaster_3: %v", err)
+	}
+	a.MaxObject = 10
+	if _, _, err := a.Object(ctx, us[0].SystemID, "BinaryMaster", 1); err == nil || !strings.Contains(err.Error(), "more than the 10 allowed") {
+		t.Errorf("capped: %v", err)
+	}
+}

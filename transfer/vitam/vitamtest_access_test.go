@@ -1,6 +1,7 @@
 package vitam_test
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"io"
@@ -8,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/versement/versement/transfer/vitam"
 	"github.com/versement/versement/transfer/vitam/vitamtest"
 )
 
@@ -48,5 +50,34 @@ func TestTestServerRefusesAsVITAMDoes(t *testing.T) {
 		if resp.StatusCode != tc.code || string(b) != tc.body || len(resp.Header.Get("X-Request-Id")) != 36 {
 			t.Errorf("contract %q override %q: %d %s (request id %q)\nwant %d %s", tc.contract, tc.override, resp.StatusCode, b, resp.Header.Get("X-Request-Id"), tc.code, tc.body)
 		}
+	}
+}
+
+// DIP exports are polled where ingests are, and say what they are (X-Context-Id EXPORT_DIP).
+func TestTestServerPollsDIPExportsAsOperations(t *testing.T) {
+	ctx := context.Background()
+	s, client, _ := ingested(t, scolarite)
+	a := accessClient(t, s, client, "&access-contract=AC-SCOL")
+	us, err := a.FindUnits(ctx, vitam.UnitQuery{OriginatingSystemID: "43"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	op, err := a.ExportDIP(ctx, []string{us[0].SystemID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(s.Certificate())
+	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{Certificates: []tls.Certificate{client.Cert}, RootCAs: roots}}}
+	defer hc.CloseIdleConnections()
+	req, _ := http.NewRequest("HEAD", s.AdminURL()+"/admin-external/v1/operations/"+op, nil)
+	req.Header.Set("X-Tenant-Id", "2")
+	resp, err := hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("X-Context-Id") != "EXPORT_DIP" || resp.Header.Get("X-Global-Execution-State") != "COMPLETED" || resp.Header.Get("X-Global-Execution-Status") != "OK" {
+		t.Errorf("HEAD %s: %d %v", op, resp.StatusCode, resp.Header)
 	}
 }

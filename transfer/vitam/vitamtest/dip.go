@@ -15,7 +15,7 @@ import (
 // 202 with an ItemStatus and the operation id in X-Request-Id, the operation then polled on
 // HEAD /admin-external/v1/operations/{id} like an ingest (context EXPORT_DIP). The DIP is built
 // at once from the units the contract shows; a query that selects none ends the operation KO
-// [VITAM's outcome for an empty selection is not documented].
+// (CreateManifest#checkNumberOfUnit: "the DSL query has no result").
 func (s *Server) exportDIP(w http.ResponseWriter, r *http.Request) {
 	tenant, c, body, ok := s.accessRequest(w, r)
 	if !ok {
@@ -104,10 +104,12 @@ func (c contextWriter) WriteHeader(code int) {
 // buildDIP writes the DIP zip as VITAM's export does (ManifestBuilder, StoreDIP): manifest.xml,
 // an ArchiveDeliveryRequestReply holding only the DataObjectPackage (the minimal DIP of v1),
 // then Content/<object id>.<extension of the SIP's Uri>. Objects are those of the usages the
-// contract allows and, per usage, only the last version ("si pour un usage donné le groupe
-// d'objets techniques comprend plusieurs versions, c'est l'objet technique correspondant à la
-// dernière version qui sera exporté", VITAM's documentation of the DIP). Their MessageDigest is
-// the SHA-512 VITAM computed at ingest.
+// contract allows and, per usage, only the last version, as VITAM's documentation of the DIP
+// (« Structuration des DIP », V6) says: "si pour un usage donné le groupe d'objets techniques
+// comprend plusieurs versions, c'est l'objet technique correspondant à la dernière version qui
+// sera exporté". [uncertain: the older worker code read (ManifestBuilder, ObjectGroupMapper with
+// javax JAXB) wrote every version; 7.0.1's was not read.] Their MessageDigest is the SHA-512
+// VITAM computed at ingest.
 func buildDIP(op string, units []*unit, c AccessContract) ([]byte, int) {
 	var m bytes.Buffer
 	m.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n")

@@ -164,6 +164,7 @@ func (s *Server) startAccess(t testing.TB, access *http.ServeMux) {
 	access.HandleFunc("POST /access-external/v1/units", s.searchUnits)
 	access.HandleFunc("POST /access-external/v1/dipexport", s.exportDIP)
 	access.HandleFunc("GET /access-external/v1/dipexport/{id}/dip", s.getDIP)
+	access.HandleFunc("GET /access-external/v1/units/{idu}/objects", s.getObject)
 }
 
 // indexIngest wraps the ingest POST: once the workflow accepted the SIP, its units are indexed
