@@ -27,12 +27,18 @@ func TestTestServerRefusesAsVITAMDoes(t *testing.T) {
 		contract, override string
 		code               int
 		body               string
+		dsl                string
 	}{
-		{"", "GET", 401, `{"code":"000700","context":"{\"Name\":\"vitamtest\",\"Role\":\"access-external\",\"ServerId\":1,\"SiteId\":1,\"GlobalPlatformId\":1}","description":"Access contract null not found in the context for the tenant id :2","httpCode":401,"message":"Internal Security Filter Unauthorized","state":"INTERNAL_SECURITY_UNAUTHORIZED"}`},
-		{"AC-SCOL", "", 400, `{"code":"000601","context":"Vitam","description":"POST /units without X-Http-Method-Override: GET is a mass update, whose DSL needs $action","httpCode":400,"message":"Dsl query is not valid.","state":"Business"}`},
-		{"AC-SCOL", "GET", 200, `{"$context":{"$query":[],"$projection":{}},"$facetResults":[],"$hits":{"limit":10000,"offset":0,"size":0,"total":0},"$results":[],"httpCode":200}`},
+		{"", "GET", 401, `{"code":"000700","context":"{\"Name\":\"vitamtest\",\"Role\":\"access-external\",\"ServerId\":1,\"SiteId\":1,\"GlobalPlatformId\":1}","description":"Access contract null not found in the context for the tenant id :2","httpCode":401,"message":"Internal Security Filter Unauthorized","state":"INTERNAL_SECURITY_UNAUTHORIZED"}`, ""},
+		{"AC-SCOL", "", 400, `{"code":"000601","context":"Vitam","description":"POST /units without X-Http-Method-Override: GET is a mass update, whose DSL needs $action","httpCode":400,"message":"Dsl query is not valid.","state":"Business"}`, ""},
+		{"AC-SCOL", "GET", 400, `{"code":"000601","context":"Vitam","description":"field _id: names starting with _ are forbidden","httpCode":400,"message":"Dsl query is not valid.","state":"Business"}`, `{"$query":[{"$eq":{"_id":"x"}}],"$projection":{}}`},
+		{"AC-SCOL", "GET", 400, `{"code":"000601","context":"Vitam","description":"$projection is required","httpCode":400,"message":"Dsl query is not valid.","state":"Business"}`, `{"$query":[]}`},
+		{"AC-SCOL", "GET", 200, `{"$context":{"$query":[],"$projection":{}},"$facetResults":[],"$hits":{"limit":10000,"offset":0,"size":0,"total":0},"$results":[],"httpCode":200}`, ""},
 	} {
-		req, _ := http.NewRequest("POST", s.AdminURL()+"/access-external/v1/units", strings.NewReader(`{"$query":[],"$projection":{}}`))
+		if tc.dsl == "" {
+			tc.dsl = `{"$query":[],"$projection":{}}`
+		}
+		req, _ := http.NewRequest("POST", s.AdminURL()+"/access-external/v1/units", strings.NewReader(tc.dsl))
 		req.Header.Set("X-Tenant-Id", "2")
 		req.Header.Set("Content-Type", "application/json")
 		if tc.contract != "" {

@@ -61,16 +61,19 @@ func (s *Server) accessRequest(w http.ResponseWriter, r *http.Request) (tenant i
 
 // selectMultiple is VITAM's SELECT_MULTIPLE DSL, the body of a unit search and of a DIP export.
 type selectMultiple struct {
-	Roots      []string                      `json:"$roots"`
-	Query      []json.RawMessage             `json:"$query"`
-	Filter     *struct{ Offset, Limit *int } `json:"$filter"`
+	Roots  []string          `json:"$roots"`
+	Query  []json.RawMessage `json:"$query"`
+	Filter *struct {
+		Offset *int `json:"$offset"`
+		Limit  *int `json:"$limit"`
+	} `json:"$filter"`
 	Projection *struct {
 		Fields map[string]int `json:"$fields"`
 	} `json:"$projection"`
 }
 
 // parseSelect checks the body as the DSL schema does: known keys only, $projection present, no
-// field starting with '_'. unknown lists operators this fake does not evaluate.
+// field name starting with '_'. A chain of several root queries is not evaluated here.
 func parseSelect(body []byte) (selectMultiple, string) {
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(body, &top); err != nil {
@@ -86,29 +89,41 @@ func parseSelect(body []byte) (selectMultiple, string) {
 	if _, ok := top["$projection"]; !ok {
 		return selectMultiple{}, "$projection is required"
 	}
-	if strings.Contains(string(body), `"_`) {
-		return selectMultiple{}, "field names starting with _ are forbidden"
+	var tree any
+	json.Unmarshal(body, &tree)
+	if f := underscoreKey(tree); f != "" {
+		return selectMultiple{}, "field " + f + ": names starting with _ are forbidden"
 	}
 	var q selectMultiple
-	var f struct {
-		Offset *int `json:"$offset"`
-		Limit  *int `json:"$limit"`
-	}
-	if raw, ok := top["$filter"]; ok {
-		if err := json.Unmarshal(raw, &f); err != nil {
-			return q, "$filter: " + err.Error()
-		}
-		q.Filter = &struct{ Offset, Limit *int }{f.Offset, f.Limit}
-	}
-	delete(top, "$filter")
-	rest, _ := json.Marshal(top)
-	if err := json.Unmarshal(rest, &q); err != nil {
+	if err := json.Unmarshal(body, &q); err != nil {
 		return q, err.Error()
 	}
 	if len(q.Query) > 1 {
 		return q, "vitamtest evaluates one root query, not a chain of " + strconv.Itoa(len(q.Query))
 	}
 	return q, ""
+}
+
+// underscoreKey is the first object key starting with '_' in a JSON tree, or "".
+func underscoreKey(v any) string {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, sub := range x {
+			if strings.HasPrefix(k, "_") {
+				return k
+			}
+			if f := underscoreKey(sub); f != "" {
+				return f
+			}
+		}
+	case []any:
+		for _, sub := range x {
+			if f := underscoreKey(sub); f != "" {
+				return f
+			}
+		}
+	}
+	return ""
 }
 
 // match evaluates one DSL query on a unit's JSON document.

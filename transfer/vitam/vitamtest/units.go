@@ -62,6 +62,7 @@ type AccessRequest struct {
 // accessState is what access-external knows: the contracts, the units indexed from accepted
 // ingests, the DIPs built. It lives beside the Server (looked up by it) and shares its mutex.
 type accessState struct {
+	t         testing.TB
 	contracts map[int]map[string]AccessContract
 	units     map[int][]*unit // per tenant, in ingest order
 	systemIDs map[string]map[string]string
@@ -156,7 +157,7 @@ func (s *Server) AccessRequests() []AccessRequest {
 // startAccess registers access-external's /access-external endpoints and the state behind them.
 func (s *Server) startAccess(t testing.TB, access *http.ServeMux) {
 	accessStates.Store(s, &accessState{
-		contracts: map[int]map[string]AccessContract{}, units: map[int][]*unit{},
+		t: t, contracts: map[int]map[string]AccessContract{}, units: map[int][]*unit{},
 		systemIDs: map[string]map[string]string{}, dips: map[string]*dip{},
 	})
 	t.Cleanup(func() { accessStates.Delete(s) })
@@ -190,13 +191,14 @@ func (s *Server) indexIngest(next http.HandlerFunc) http.HandlerFunc {
 		var tenant int
 		fmt.Sscan(r.Header.Get("X-Tenant-Id"), &tenant)
 		units, err := readUnits(body)
-		if err != nil {
-			// The faithful ingest accepted it: a SIP this index cannot read is a test bug.
-			panic(fmt.Sprintf("vitamtest: indexing the units of operation %s: %v", id, err))
-		}
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		a := s.acc()
+		if err != nil {
+			// The faithful ingest accepted it: a SIP this index cannot read is a test bug.
+			a.t.Errorf("vitamtest: indexing the units of operation %s: %v", id, err)
+			return
+		}
 		ids := map[string]string{}
 		byManifest := map[string]*unit{}
 		for _, u := range units {
