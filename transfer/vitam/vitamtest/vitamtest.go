@@ -106,10 +106,11 @@ func Start(t testing.TB, atrFile string, clientCA *x509.CertPool) *Server {
 		}
 	}
 	ingest := http.NewServeMux()
-	ingest.HandleFunc("POST /ingest-external/v1/ingests", s.post)
+	ingest.HandleFunc("POST /ingest-external/v1/ingests", s.indexIngest(s.post))
 	ingest.HandleFunc("GET /ingest-external/v1/ingests/{id}/archivetransferreply", s.getATR)
 	access := http.NewServeMux()
-	access.HandleFunc("HEAD /admin-external/v1/operations/{id}", s.head)
+	access.HandleFunc("HEAD /admin-external/v1/operations/{id}", s.headOperation(s.head))
+	s.startAccess(t, access)
 	s.Ingest = startTLS(t, ingest, clientCA)
 	s.Access = startTLS(t, access, clientCA)
 	return s
