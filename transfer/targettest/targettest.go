@@ -62,6 +62,8 @@ func Run(t *testing.T, s Suite) {
 		{"Resume", testResume},
 		{"DryRunSendsNothing", testDryRun},
 		{"CapabilitiesThroughDecorators", testCapabilities},
+		{"Open", testOpen},
+		{"OpenMissing", testOpenMissing},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.f(t, s) })
 	}
@@ -336,7 +338,8 @@ func capabilities(tg transfer.Target) string {
 	_, r := transfer.As[transfer.Resumer](tg)
 	_, p := transfer.As[transfer.Prober](tg)
 	_, i := transfer.As[transfer.Indexed](tg)
-	return fmt.Sprintf("Resumer %v, Prober %v, Indexed %v", r, p, i)
+	_, o := transfer.As[transfer.Opener](tg)
+	return fmt.Sprintf("Resumer %v, Prober %v, Indexed %v, Opener %v", r, p, i, o)
 }
 
 // ZipSIP writes a small zip holding a manifest and one object, with bytes that depend on name
