@@ -81,7 +81,6 @@ func (r repeatReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-
 // retrieved is what reading one dossier cost.
 type retrieved struct {
 	unit        sip.Unit
