@@ -381,25 +381,15 @@ func (ou *openUnit) field(path, text string) error {
 			u.Management.Appraisal = &AppraisalRule{}
 		}
 		a := u.Management.Appraisal
-		switch {
-		case strings.HasSuffix(path, "/Rule") && a.Rule == "":
-			a.Rule = text
-		case strings.HasSuffix(path, "/StartDate") && a.StartDate == "":
-			a.StartDate = text
-		case strings.HasSuffix(path, "/FinalAction"):
+		if strings.HasSuffix(path, "/FinalAction") {
 			a.FinalAction = text
 		}
+		firstRule(path, text, &a.Rule, &a.StartDate)
 	case "Management/AccessRule/Rule", "Management/AccessRule/StartDate":
 		if u.Management.Access == nil {
 			u.Management.Access = &AccessRule{}
 		}
-		a := u.Management.Access
-		switch {
-		case strings.HasSuffix(path, "/Rule") && a.Rule == "":
-			a.Rule = text
-		case strings.HasSuffix(path, "/StartDate") && a.StartDate == "":
-			a.StartDate = text
-		}
+		firstRule(path, text, &u.Management.Access.Rule, &u.Management.Access.StartDate)
 	case "DataObjectReference/DataObjectGroupReferenceId":
 		ou.groupRef = append(ou.groupRef, text)
 		n = len(ou.groupRef)
@@ -411,4 +401,14 @@ func (ou *openUnit) field(path, text string) error {
 		return fmt.Errorf("unit %s has more than %d %s: refused", truncateText(u.ID, 80), maxPerUnit, path)
 	}
 	return nil
+}
+
+// firstRule keeps a category's first Rule and first StartDate: a category may list several.
+func firstRule(path, text string, rule, start *string) {
+	switch {
+	case strings.HasSuffix(path, "/Rule") && *rule == "":
+		*rule = text
+	case strings.HasSuffix(path, "/StartDate") && *start == "":
+		*start = text
+	}
 }

@@ -1,16 +1,13 @@
 package targettest
 
 import (
-	"archive/zip"
 	"bytes"
 	"context"
 	"errors"
 	"io"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/versement/versement/transfer"
 	"github.com/versement/versement/transfer/dryrun"
@@ -99,41 +96,15 @@ func testOpenMissing(t *testing.T, s Suite) {
 // bytes), large enough that reads cross a target's block boundaries.
 func LargeZipSIP(t *testing.T, name string, size int) transfer.SIP {
 	t.Helper()
-	p := filepath.Join(t.TempDir(), filepath.Base(name))
-	f, err := os.Create(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	zw := zip.NewWriter(f)
 	payload := make([]byte, size)
 	rng := rand.New(rand.NewPCG(uint64(size), 1))
 	for i := range payload {
 		payload[i] = byte(rng.Uint32())
 	}
 	manifest := `<?xml version="1.0" encoding="UTF-8"?><ArchiveTransfer xmlns="fr:gouv:culture:archivesdefrance:seda:v2.1"><MessageIdentifier>CONFORMANCE-OPEN</MessageIdentifier></ArchiveTransfer>`
-	for _, e := range []struct {
-		name string
-		data []byte
-	}{{"Content/big.bin", payload}, {"manifest.xml", []byte(manifest)}} {
-		w, err := zw.CreateHeader(&zip.FileHeader{Name: e.name, Method: zip.Store, Modified: time.Date(2026, 12, 4, 0, 0, 0, 0, time.UTC)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.Write(e.data)
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
-	sum, err := transfer.FileSHA256(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fi, _ := os.Stat(p)
-	return transfer.SIP{Name: name, Path: p, Size: fi.Size(), SHA256: sum, MessageID: "CONFORMANCE-OPEN",
-		Origin: transfer.Origin{Profile: "conformance", Class: "test", Tier: "final"}}
+	sip := storedZip(t, name, [][2]string{{"Content/big.bin", string(payload)}, {"manifest.xml", manifest}})
+	sip.MessageID = "CONFORMANCE-OPEN"
+	return sip
 }
 
 func retryAndDry(tg transfer.Target) transfer.Target {
