@@ -78,6 +78,7 @@ type scanner struct {
 	obj     *Object           // the BinaryDataObject being read
 	groupID string            // the DataObjectGroup being read
 	units   []*openUnit
+	fnErr   error // what fn returned, handed back as it is
 }
 
 type openUnit struct {
@@ -105,7 +106,7 @@ func (r *Reader) scan(ctx context.Context, head *TransferHeader, fn func(Unit) e
 	if lr.N <= 0 {
 		return fmt.Errorf("SIP: manifest is larger than the limit of %d bytes", MaxManifestBytes)
 	}
-	if err != nil && !errors.Is(err, errFound) && !errors.Is(err, ctx.Err()) {
+	if err != nil && err != s.fnErr && !errors.Is(err, ctx.Err()) {
 		return fmt.Errorf("%s: %s: %w", r.name(), r.manifest.Name, err)
 	}
 	return err
@@ -140,8 +141,12 @@ func (s *scanner) run(ctx context.Context, rd io.Reader) error {
 			}
 			return nil
 		}
-		if err != nil {
+		var syntax *xml.SyntaxError
+		switch {
+		case errors.As(err, &syntax):
 			return fmt.Errorf("not well-formed XML: %w", err)
+		case err != nil:
+			return err // the zip's or the target's: a read error, not the manifest's
 		}
 		switch t := tok.(type) {
 		case xml.Directive:
@@ -320,7 +325,11 @@ func (s *scanner) endUnit(ou *openUnit) error {
 	if len(ou.u.Objects) > maxPerUnit {
 		return fmt.Errorf("unit %s references more than %d objects: refused", truncateText(ou.u.ID, 80), maxPerUnit)
 	}
-	return s.fn(ou.u)
+	if err := s.fn(ou.u); err != nil {
+		s.fnErr = err
+		return err
+	}
+	return nil
 }
 
 // field takes one element of a unit, at path below the unit.

@@ -407,3 +407,31 @@ func TestReadUnsafeNames(t *testing.T) {
 		}
 	}
 }
+
+// Units stops at its callback's first error and returns it; a cancelled context stops a pass.
+func TestReadUnitsStops(t *testing.T) {
+	path, _ := writerSIP(t, seda.SHA256)
+	r := openFile(t, path)
+	stop := errors.New("enough")
+	n := 0
+	if err := r.Units(context.Background(), func(Unit) error { n++; return stop }); err != stop || n != 1 {
+		t.Errorf("Units with a failing callback: %d calls, %v", n, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := r.Unit(ctx, "3001"); !errors.Is(err, context.Canceled) {
+		t.Errorf("Unit with a cancelled context: %v", err)
+	}
+	u, err := r.Unit(context.Background(), "3001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err := r.Object(ctx, u.Objects[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	if _, err := io.ReadAll(rc); !errors.Is(err, context.Canceled) {
+		t.Errorf("Object read with a cancelled context: %v", err)
+	}
+}
