@@ -55,7 +55,8 @@ func (t *Target) OpenWith(ctx context.Context, name string, o ReadOptions) (tran
 	}
 	etag, version := head.ETag, head.VersionId
 	where := t.location(key)
-	fetch := func(ctx context.Context, off, n int64) ([]byte, error) {
+	fetch := func(ctx context.Context, off int64, p []byte) (int, error) {
+		n := int64(len(p))
 		out, err := t.client.GetObject(ctx, &s3.GetObjectInput{
 			Bucket: &t.bucket, Key: &key, IfMatch: etag, VersionId: version,
 			Range: aws.String("bytes=" + strconv.FormatInt(off, 10) + "-" + strconv.FormatInt(off+n-1, 10)),
@@ -65,15 +66,14 @@ func (t *Target) OpenWith(ctx context.Context, name string, o ReadOptions) (tran
 			o.DisableLogOutputChecksumValidationSkipped = true
 		})
 		if err != nil {
-			return nil, readFailed(where, off, n, err)
+			return 0, readFailed(where, off, n, err)
 		}
 		defer out.Body.Close()
-		buf := make([]byte, n)
-		got, err := io.ReadFull(out.Body, buf)
+		got, err := io.ReadFull(out.Body, p)
 		if err != nil {
-			return buf[:got], transfer.Network(fmt.Errorf("S3 %s: bytes %d-%d: %d bytes received: %w", where, off, off+n-1, got, err))
+			return got, transfer.Network(fmt.Errorf("S3 %s: bytes %d-%d: %d bytes received: %w", where, off, off+n-1, got, err))
 		}
-		return buf, nil
+		return got, nil
 	}
 	return newBlob(ctx, aws.ToInt64(head.ContentLength), o, fetch), nil
 }
@@ -99,7 +99,7 @@ type blob struct {
 	size      int64
 	blockSize int64
 	max       int
-	fetch     func(ctx context.Context, off, n int64) ([]byte, error)
+	fetch     func(ctx context.Context, off int64, p []byte) (int, error)
 
 	mu     sync.Mutex
 	blocks map[int64]*block
@@ -115,7 +115,7 @@ type block struct {
 	used uint64 // blob.tick at the last read: the least recently used goes first
 }
 
-func newBlob(ctx context.Context, size int64, o ReadOptions, fetch func(context.Context, int64, int64) ([]byte, error)) *blob {
+func newBlob(ctx context.Context, size int64, o ReadOptions, fetch func(context.Context, int64, []byte) (int, error)) *blob {
 	if o.BlockSize <= 0 {
 		o.BlockSize = DefaultReadBlockSize
 	}
@@ -138,10 +138,15 @@ func (b *blob) Close() error {
 	return nil
 }
 
-// ReadAt follows io.ReaderAt: fewer bytes than asked only with an error, io.EOF at the end.
+// ReadAt follows io.ReaderAt: fewer bytes than asked only with an error, io.EOF at the end. A
+// read of two blocks or more (a large STORED object read in big pieces) is one request for
+// exactly its bytes, not cached: blocks are for the small reads of a directory or an inflater.
 func (b *blob) ReadAt(p []byte, off int64) (int, error) {
 	if off < 0 {
 		return 0, errors.New("S3 read: negative offset")
+	}
+	if int64(len(p)) >= 2*b.blockSize && off < b.size {
+		return b.direct(p, off)
 	}
 	n := 0
 	for n < len(p) && off+int64(n) < b.size {
@@ -157,6 +162,21 @@ func (b *blob) ReadAt(p []byte, off int64) (int, error) {
 		return n, io.EOF
 	}
 	return n, nil
+}
+
+// direct reads p at off with one request of its own.
+func (b *blob) direct(p []byte, off int64) (int, error) {
+	if err := b.ctx.Err(); err != nil {
+		return 0, err
+	}
+	want := p[:min(int64(len(p)), b.size-off)]
+	b.requests.Add(1)
+	n, err := b.fetch(b.ctx, off, want)
+	b.bytes.Add(int64(n))
+	if err == nil && len(want) < len(p) {
+		err = io.EOF
+	}
+	return n, err
 }
 
 // block returns block i's bytes, fetching them unless they are cached or being fetched.
@@ -185,8 +205,10 @@ func (b *blob) block(i int64) ([]byte, error) {
 	off := i * b.blockSize
 	n := min(b.blockSize, b.size-off)
 	b.requests.Add(1)
-	blk.data, blk.err = b.fetch(b.ctx, off, n)
-	b.bytes.Add(int64(len(blk.data)))
+	blk.data = make([]byte, n)
+	got, err := b.fetch(b.ctx, off, blk.data)
+	blk.data, blk.err = blk.data[:got], err
+	b.bytes.Add(int64(got))
 	if blk.err != nil {
 		b.mu.Lock()
 		if b.blocks[i] == blk {

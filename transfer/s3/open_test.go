@@ -20,15 +20,15 @@ type fakeObject struct {
 	delay   time.Duration
 }
 
-func (f *fakeObject) fetch(_ context.Context, off, n int64) ([]byte, error) {
+func (f *fakeObject) fetch(_ context.Context, off int64, p []byte) (int, error) {
 	time.Sleep(f.delay)
 	f.mu.Lock()
 	f.fetches[off]++
 	f.mu.Unlock()
 	if f.fail.Load() {
-		return nil, errors.New("connection reset")
+		return 0, errors.New("connection reset")
 	}
-	return append([]byte(nil), f.data[off:off+n]...), nil
+	return copy(p, f.data[off:]), nil
 }
 
 func newFake(size int) *fakeObject {
@@ -103,5 +103,21 @@ func TestBlobFailureAndCancel(t *testing.T) {
 	}
 	if _, err := b.ReadAt(buf, -1); err == nil {
 		t.Error("negative offset accepted")
+	}
+}
+
+// A read of two blocks or more is one request for exactly its bytes, and fills no block.
+func TestBlobLargeReadsDirect(t *testing.T) {
+	f := newFake(10_000)
+	b := newBlob(context.Background(), int64(len(f.data)), ReadOptions{BlockSize: 1024}, f.fetch)
+	buf := make([]byte, 3000)
+	if n, err := b.ReadAt(buf, 100); n != 3000 || err != nil || !bytes.Equal(buf, f.data[100:3100]) {
+		t.Fatalf("large read: %d %v", n, err)
+	}
+	if n, err := b.ReadAt(buf, 8000); n != 2000 || err != io.EOF || !bytes.Equal(buf[:n], f.data[8000:]) {
+		t.Fatalf("large read over the end: %d %v", n, err)
+	}
+	if st := b.Stats(); st.Requests != 2 || st.Bytes != 5000 || len(b.blocks) != 0 {
+		t.Errorf("%+v, %d blocks cached; want 2 requests of exactly 5000 bytes, nothing cached", st, len(b.blocks))
 	}
 }
