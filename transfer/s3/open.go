@@ -164,19 +164,55 @@ func (b *blob) ReadAt(p []byte, off int64) (int, error) {
 	return n, nil
 }
 
-// direct reads p at off with one request of its own.
+// direct reads p at off: what cached blocks hold at its start from them, the rest with one
+// request of its own.
 func (b *blob) direct(p []byte, off int64) (int, error) {
 	if err := b.ctx.Err(); err != nil {
 		return 0, err
 	}
 	want := p[:min(int64(len(p)), b.size-off)]
-	b.requests.Add(1)
-	n, err := b.fetch(b.ctx, off, want)
-	b.bytes.Add(int64(n))
-	if err == nil && len(want) < len(p) {
-		err = io.EOF
+	n := 0
+	for n < len(want) {
+		at := off + int64(n)
+		data, ok := b.cached(at / b.blockSize)
+		if !ok {
+			break
+		}
+		n += copy(want[n:], data[at-at/b.blockSize*b.blockSize:])
 	}
-	return n, err
+	if n < len(want) {
+		b.requests.Add(1)
+		got, err := b.fetch(b.ctx, off+int64(n), want[n:])
+		b.bytes.Add(int64(got))
+		if n += got; err != nil {
+			return n, err
+		}
+	}
+	if len(want) < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+// cached returns block i's bytes if they are there, fetched.
+func (b *blob) cached(i int64) ([]byte, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	blk, ok := b.blocks[i]
+	if !ok {
+		return nil, false
+	}
+	select {
+	case <-blk.done:
+	default:
+		return nil, false
+	}
+	if blk.err != nil || int64(len(blk.data)) < min(b.blockSize, b.size-i*b.blockSize) {
+		return nil, false
+	}
+	b.tick++
+	blk.used = b.tick
+	return blk.data, true
 }
 
 // block returns block i's bytes, fetching them unless they are cached or being fetched.

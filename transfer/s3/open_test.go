@@ -121,3 +121,20 @@ func TestBlobLargeReadsDirect(t *testing.T) {
 		t.Errorf("%+v, %d blocks cached; want 2 requests of exactly 5000 bytes, nothing cached", st, len(b.blocks))
 	}
 }
+
+// A large read takes what cached blocks hold at its start from them.
+func TestBlobLargeReadUsesCachedStart(t *testing.T) {
+	f := newFake(10_000)
+	b := newBlob(context.Background(), int64(len(f.data)), ReadOptions{BlockSize: 1024}, f.fetch)
+	small := make([]byte, 10)
+	if _, err := b.ReadAt(small, 1500); err != nil { // caches block 1 (1024-2047)
+		t.Fatal(err)
+	}
+	buf := make([]byte, 4000)
+	if n, err := b.ReadAt(buf, 1100); n != 4000 || err != nil || !bytes.Equal(buf, f.data[1100:5100]) {
+		t.Fatalf("large read: %d %v", n, err)
+	}
+	if st := b.Stats(); st.Requests != 2 || st.Bytes != 1024+(5100-2048) || f.fetches[2048] != 1 {
+		t.Errorf("%+v, fetches %v; want block 1, then 2048-5099 in one request", st, f.fetches)
+	}
+}
