@@ -164,8 +164,8 @@ func (b *blob) ReadAt(p []byte, off int64) (int, error) {
 	return n, nil
 }
 
-// direct reads p at off: what cached blocks hold at its start from them, the rest with one
-// request of its own.
+// direct reads p at off: what cached blocks hold at its start and at its end from them, the rest
+// with one request of its own.
 func (b *blob) direct(p []byte, off int64) (int, error) {
 	if err := b.ctx.Err(); err != nil {
 		return 0, err
@@ -180,14 +180,27 @@ func (b *blob) direct(p []byte, off int64) (int, error) {
 		}
 		n += copy(want[n:], data[at-at/b.blockSize*b.blockSize:])
 	}
-	if n < len(want) {
+	end := len(want)
+	for end > n { // and at its end: a photo just before the manifest ends in the blocks it filled
+		last := off + int64(end) - 1
+		i := last / b.blockSize
+		data, ok := b.cached(i)
+		if !ok {
+			break
+		}
+		from := max(i*b.blockSize, off+int64(n))
+		copy(want[from-off:end], data[from-i*b.blockSize:])
+		end = int(from - off)
+	}
+	if n < end {
 		b.requests.Add(1)
-		got, err := b.fetch(b.ctx, off+int64(n), want[n:])
+		got, err := b.fetch(b.ctx, off+int64(n), want[n:end])
 		b.bytes.Add(int64(got))
-		if n += got; err != nil {
-			return n, err
+		if err != nil {
+			return n + got, err
 		}
 	}
+	n = len(want)
 	if len(want) < len(p) {
 		return n, io.EOF
 	}

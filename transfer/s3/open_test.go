@@ -138,3 +138,22 @@ func TestBlobLargeReadUsesCachedStart(t *testing.T) {
 		t.Errorf("%+v, fetches %v; want block 1, then 2048-5099 in one request", st, f.fetches)
 	}
 }
+
+// ... and at its end.
+func TestBlobLargeReadUsesCachedEnd(t *testing.T) {
+	f := newFake(10_000)
+	b := newBlob(context.Background(), int64(len(f.data)), ReadOptions{BlockSize: 1024}, f.fetch)
+	small := make([]byte, 10)
+	for _, off := range []int64{9500, 8500} { // caches blocks 9 (9216-9999) and 8 (8192-9215)
+		if _, err := b.ReadAt(small, off); err != nil {
+			t.Fatal(err)
+		}
+	}
+	buf := make([]byte, 6000) // over the end
+	if n, err := b.ReadAt(buf, 5000); n != 5000 || err != io.EOF || !bytes.Equal(buf[:n], f.data[5000:]) {
+		t.Fatalf("large read to the end: %d %v", n, err)
+	}
+	if st := b.Stats(); st.Requests != 3 || st.Bytes != 10_000-9216+1024+(8192-5000) || f.fetches[5000] != 1 {
+		t.Errorf("%+v, fetches %v; want blocks 9 and 8, then 5000-8191 in one request", st, f.fetches)
+	}
+}
