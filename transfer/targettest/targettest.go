@@ -62,6 +62,8 @@ func Run(t *testing.T, s Suite) {
 		{"Resume", testResume},
 		{"DryRunSendsNothing", testDryRun},
 		{"CapabilitiesThroughDecorators", testCapabilities},
+		{"Open", testOpen},
+		{"OpenMissing", testOpenMissing},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.f(t, s) })
 	}
@@ -336,22 +338,34 @@ func capabilities(tg transfer.Target) string {
 	_, r := transfer.As[transfer.Resumer](tg)
 	_, p := transfer.As[transfer.Prober](tg)
 	_, i := transfer.As[transfer.Indexed](tg)
-	return fmt.Sprintf("Resumer %v, Prober %v, Indexed %v", r, p, i)
+	_, o := transfer.As[transfer.Opener](tg)
+	return fmt.Sprintf("Resumer %v, Prober %v, Indexed %v, Opener %v", r, p, i, o)
 }
 
 // ZipSIP writes a small zip holding a manifest and one object, with bytes that depend on name
 // and variant, and returns it as a SIP with its size, SHA-256, manifest digest and origin.
 func ZipSIP(t *testing.T, name string, variant int) transfer.SIP {
 	t.Helper()
+	msgID := fmt.Sprintf("CONFORMANCE-%s-%d", filepath.Base(name), variant)
+	manifest := `<?xml version="1.0" encoding="UTF-8"?><ArchiveTransfer xmlns="fr:gouv:culture:archivesdefrance:seda:v2.1"><MessageIdentifier>` + msgID + `</MessageIdentifier></ArchiveTransfer>`
+	sip := storedZip(t, name, [][2]string{{"manifest.xml", manifest}, {"Content/D1.json", fmt.Sprintf(`{"variant":%d}`, variant)}})
+	md := sha256.Sum256([]byte(manifest))
+	sip.MessageID = msgID
+	sip.ManifestDigest = transfer.Digest{Algo: "SHA-256", Value: hex.EncodeToString(md[:])}
+	return sip
+}
+
+// storedZip writes the entries (name, bytes), STORED, into a zip named after name and returns it
+// as a SIP with its size, SHA-256 and origin.
+func storedZip(t *testing.T, name string, entries [][2]string) transfer.SIP {
+	t.Helper()
 	p := filepath.Join(t.TempDir(), filepath.Base(name))
 	f, err := os.Create(p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	msgID := fmt.Sprintf("CONFORMANCE-%s-%d", filepath.Base(name), variant)
-	manifest := `<?xml version="1.0" encoding="UTF-8"?><ArchiveTransfer xmlns="fr:gouv:culture:archivesdefrance:seda:v2.1"><MessageIdentifier>` + msgID + `</MessageIdentifier></ArchiveTransfer>`
 	zw := zip.NewWriter(f)
-	for _, e := range [][2]string{{"manifest.xml", manifest}, {"Content/D1.json", fmt.Sprintf(`{"variant":%d}`, variant)}} {
+	for _, e := range entries {
 		w, err := zw.CreateHeader(&zip.FileHeader{Name: e[0], Method: zip.Store, Modified: time.Date(2026, 12, 4, 0, 0, 0, 0, time.UTC)})
 		if err != nil {
 			t.Fatal(err)
@@ -369,10 +383,5 @@ func ZipSIP(t *testing.T, name string, variant int) transfer.SIP {
 		t.Fatal(err)
 	}
 	fi, _ := os.Stat(p)
-	md := sha256.Sum256([]byte(manifest))
-	return transfer.SIP{
-		Name: name, Path: p, Size: fi.Size(), SHA256: sum, MessageID: msgID,
-		ManifestDigest: transfer.Digest{Algo: "SHA-256", Value: hex.EncodeToString(md[:])},
-		Origin:         transfer.Origin{Profile: "conformance", Class: "test", Tier: "final"},
-	}
+	return transfer.SIP{Name: name, Path: p, Size: fi.Size(), SHA256: sum, Origin: transfer.Origin{Profile: "conformance", Class: "test", Tier: "final"}}
 }
