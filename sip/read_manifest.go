@@ -119,7 +119,8 @@ func parseManifest(ctx context.Context, rd io.Reader, head *TransferHeader, fn f
 }
 
 func (s *scanner) run(ctx context.Context, rd io.Reader) error {
-	d := xml.NewDecoder(rd)
+	// encoding/xml hands out a text node whole: the cap keeps a hostile one from costing its size.
+	d := xml.NewDecoder(seda.CapText(rd, maxText))
 	d.Strict = true
 	d.CharsetReader = func(label string, in io.Reader) (io.Reader, error) {
 		enc, err := ianaindex.IANA.Encoding(label)

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/versement/versement/extract"
 	"github.com/versement/versement/profiles"
@@ -433,5 +434,25 @@ func TestReadUnitsStops(t *testing.T) {
 	defer rc.Close()
 	if _, err := io.ReadAll(rc); !errors.Is(err, context.Canceled) {
 		t.Errorf("Object read with a cancelled context: %v", err)
+	}
+}
+
+// A huge text node in an untrusted manifest is cut before encoding/xml holds it: the unit reads,
+// with its title shortened to the reader's bound.
+func TestReadCapsHugeText(t *testing.T) {
+	huge := strings.Repeat("é", 3<<20)
+	doc := `<?xml version="1.0"?><ArchiveTransfer xmlns="fr:gouv:culture:archivesdefrance:seda:v2.2"><DataObjectPackage><DescriptiveMetadata>` +
+		`<ArchiveUnit id="AU-1"><Content><DescriptionLevel>File</DescriptionLevel><Title>` + huge + `</Title><OriginatingSystemId>7</OriginatingSystemId></Content></ArchiveUnit>` +
+		`</DescriptiveMetadata></DataObjectPackage></ArchiveTransfer>`
+	var h TransferHeader
+	var got []Unit
+	if err := parseManifest(context.Background(), strings.NewReader(doc), &h, func(u Unit) error { got = append(got, u); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || len(got[0].OriginatingSystemIDs) != 1 || got[0].OriginatingSystemIDs[0] != "7" {
+		t.Fatalf("units: %+v", len(got))
+	}
+	if n := len(got[0].Title); n > maxText || n == 0 || !utf8.ValidString(got[0].Title) {
+		t.Errorf("title of %d bytes (valid UTF-8: %v), want at most %d", n, utf8.ValidString(got[0].Title), maxText)
 	}
 }
