@@ -27,8 +27,8 @@ type Link struct {
 // Format describes one kind of entry E: how to reach its chain fields and how messages name what
 // it is written in. One Format value serves every Open, Read and Verify of that kind.
 //
-// E's JSON encoding (encoding/json) must end with its "hash" field: a struct whose last field is
-// `Hash string `json:"hash"“.
+// E's JSON encoding (encoding/json) must end with its "hash" field: E is a struct whose last
+// field is a string tagged json:"hash".
 type Format[E any] struct {
 	Name      string      // how messages name the file: "ledger", "access log"
 	EntryName string      // how they name an entry, with its article: "a ledger entry"
