@@ -37,7 +37,12 @@ func (d Decision) Message(tag language.Tag) string {
 	case ReasonNoRole:
 		return pr.Sprintf("your groups give you no role in the roles file")
 	case ReasonTierNotConsulted:
-		return pr.Sprintf("%s dossiers cannot be consulted here: only intermediate and final archives can", pr.Sprintf(d.tier))
+		tier := d.tier
+		switch tier { // retention's tier names, which it translates; anything else as it is
+		case "active", "destroy", "held", "undetermined":
+			tier = pr.Sprintf(tier)
+		}
+		return pr.Sprintf("%s dossiers cannot be consulted here: only intermediate and final archives can", tier)
 	case ReasonProfileNotAllowed:
 		return pr.Sprintf("your roles (%s) do not cover profile %s", roles, d.profile)
 	case ReasonClassNotAllowed:

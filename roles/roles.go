@@ -172,6 +172,26 @@ func (p *Policy) MayConsult(u User, profile, class, tier string) Decision {
 	return d
 }
 
+// Scope is everything u may consult: the grants of all their roles, in file order (nil for a nil
+// policy or a user without a role). A search filters the index with it, so that a list never
+// shows a dossier its reader may not open; each dossier opened is still decided by MayConsult.
+func (p *Policy) Scope(u User) []Grant {
+	if p == nil {
+		return nil
+	}
+	var gs []Grant
+	for _, r := range p.rolesOf(u) {
+		gs = append(gs, r.Consult...)
+	}
+	return gs
+}
+
+// Covers reports whether the grant covers a dossier of profile, class and tier.
+func (g Grant) Covers(profile, class, tier string) bool {
+	p, c, t := g.covers(profile, class, tier)
+	return p && c && t
+}
+
 // MayReadLog says whether u may list the accesses to a dossier.
 func (p *Policy) MayReadLog(u User) Decision {
 	var d Decision

@@ -69,6 +69,23 @@ func TestMayConsult(t *testing.T) {
 	}
 }
 
+// A search is limited to what its reader may open.
+func TestScope(t *testing.T) {
+	p := example(t)
+	sc := p.Scope(roles.User{ID: "x", Groups: []string{"scolarite", "drh"}})
+	if len(sc) != 2 || sc[0].Profile != "apogee" || sc[1].Profile != "harpege" ||
+		!sc[0].Covers("apogee", "etudiant", "intermediate") || sc[0].Covers("apogee", "etudiant", "final") || sc[0].Covers("apogee", "doctorant", "intermediate") ||
+		!sc[1].Covers("harpege", "agent", "intermediate") {
+		t.Errorf("%+v", sc)
+	}
+	if sc := p.Scope(archives); len(sc) != 1 || !sc[0].Covers("harpege", "agent", "final") {
+		t.Errorf("archives: %+v", sc)
+	}
+	if p.Scope(dpo) != nil || p.Scope(nobody) != nil || (*roles.Policy)(nil).Scope(archives) != nil {
+		t.Error("a scope without consult grants")
+	}
+}
+
 func TestMayReadLog(t *testing.T) {
 	p := example(t)
 	for u, want := range map[*roles.User]string{&archives: "", &dpo: "", &scol: roles.ReasonLogNotAllowed, &nobody: roles.ReasonNoRole} {
@@ -97,6 +114,8 @@ func TestDecisionMessages(t *testing.T) {
 		{p.MayReadLog(scol), "your roles (scolarite) do not allow reading the access log", "vos rôles (scolarite) ne permettent pas de lire le journal des accès"},
 		{(*roles.Policy)(nil).MayReadLog(scol), "no roles file: nobody may consult archived dossiers", "aucun fichier de rôles : personne ne peut consulter les dossiers archivés"},
 		{p.MayConsult(archives, "apogee", "etudiant", "intermediate"), "allowed (role archives)", "autorisé (rôle archives)"},
+		{p.MayConsult(archives, "apogee", "etudiant", "%d"), "%d dossiers cannot be consulted here: only intermediate and final archives can",
+			"les dossiers en phase %d ne se consultent pas ici : seules les archives intermédiaires et définitives le peuvent"},
 	} {
 		if got := tc.d.Message(lang.English); got != tc.en {
 			t.Errorf("en: %s\nwant %s", got, tc.en)
