@@ -25,10 +25,11 @@ func init() {
 			"duplicate names; a well-formed SEDA manifest with unique ids and resolved references; every\n" +
 			"BinaryDataObject's file present with the declared size and digest (MD5, SHA-1, SHA-256, SHA-384,\n" +
 			"SHA-512; hex or base64); no unreferenced file. --xsd-dir adds full validation against the\n" +
-			"official XSDs. --ledger FILE checks a transfer ledger's hash chain and its head (ledger.head\n" +
-			"beside it, and --head COUNT:HASH), and with --target URL that every SIP it lists is there with\n" +
-			"its recorded checksum and every object there is in it. Exit status: 0 everything holds, 1 a\n" +
-			"package or the ledger is damaged, 2 something could not be read or the call was wrong.",
+			"official XSDs. --ledger FILE checks a transfer ledger's or an access log's hash chain and its\n" +
+			"head (ledger.head or access.head beside it, and --head COUNT:HASH), and for a transfer ledger\n" +
+			"with --target URL that every SIP it lists is there with its recorded checksum and every object\n" +
+			"there is in it. Exit status: 0 everything holds, 1 a package or the ledger is damaged, 2\n" +
+			"something could not be read or the call was wrong.",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "json", Usage: "print one JSON document (reports and errors) instead of text"},
 			&cli.StringFlag{Name: "xsd-dir", Usage: "folder of the official SEDA XSDs (seda-2.N/seda-2.N-main.xsd): validate manifests against them", EnvVars: []string{"VERSEMENT_XSD_DIR"}},
@@ -36,8 +37,8 @@ func init() {
 			&cli.Float64Flag{Name: "max-ratio", Value: 200, Usage: "zip entries expanding more than this many times count against --max-expanded"},
 			&cli.StringFlag{Name: "max-expanded", Value: "64GiB", Usage: "expand at most this much of highly compressed entries in all (zip bombs); past it, entries are not checked"},
 			&cli.IntFlag{Name: "workers", Usage: "files hashed in parallel (default: the number of CPUs)"},
-			&cli.StringFlag{Name: "ledger", Usage: "also check this transfer ledger: its hash chain, entry by entry"},
-			&cli.StringFlag{Name: "target", Usage: "with --ledger: check that every SIP the ledger lists is at this target URL with its recorded checksum, and that the ledger lists every object there"},
+			&cli.StringFlag{Name: "ledger", Usage: "also check this transfer ledger or access log (told apart by its first entry): its hash chain, entry by entry, and its head"},
+			&cli.StringFlag{Name: "target", Usage: "with --ledger (a transfer ledger): check that every SIP the ledger lists is at this target URL with its recorded checksum, and that the ledger lists every object there"},
 			&cli.StringFlag{Name: "head", Usage: "with --ledger: a head published elsewhere (COUNT:HASH or HASH, from a run report or a notification) that the ledger must still hold"},
 		},
 		Action: verifyAction,

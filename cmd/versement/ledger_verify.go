@@ -13,12 +13,15 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/versement/versement/accesslog"
+	"github.com/versement/versement/chain"
 	"github.com/versement/versement/transfer"
 	"github.com/versement/versement/transfer/ledger"
 	"github.com/versement/versement/transfer/targets"
 )
 
-// ledgerCheck is what `versement verify --ledger FILE [--target URL] [--head COUNT:HASH]` asks.
+// ledgerCheck is what `versement verify --ledger FILE [--target URL] [--head COUNT:HASH]` asks;
+// FILE is a transfer ledger or an access log.
 type ledgerCheck struct {
 	Path, Target, Head string
 	JSON               bool
@@ -37,31 +40,73 @@ func verifyLedger(ctx context.Context, w io.Writer, ledgerPath, targetURL string
 // checked.
 func ledgerExit(ctx context.Context, w io.Writer, lc ledgerCheck) error {
 	rep, err := checkLedger(ctx, w, lc)
+	what := rep.Kind.noun()
 	switch {
 	case err != nil:
-		return cli.Exit("verify: ledger "+lc.Path+": "+err.Error(), exitError)
+		return cli.Exit("verify: "+what+" "+lc.Path+": "+err.Error(), exitError)
 	case len(rep.Problems) > 0 || rep.TornTail:
-		return cli.Exit("verify: ledger "+lc.Path+" does not hold", exitFindings)
+		return cli.Exit("verify: "+what+" "+lc.Path+" does not hold", exitFindings)
 	case rep.Unchecked != "":
 		return cli.Exit("verify: ledger "+lc.Path+": nothing was checked at the target: "+rep.Unchecked, exitFindings)
 	}
 	return nil
 }
 
-// checkLedger verifies the ledger's hash chain, the head file beside it and the head given with
-// --head, and, with a target URL, that every SIP the ledger records as stored there is there with
-// its recorded SHA-256 and that every object there is in the ledger. It prints a report (text or
-// JSON) to w. A dir:// target whose folder does not exist is not created: every SIP recorded
-// there is reported missing.
-func checkLedger(ctx context.Context, w io.Writer, lc ledgerCheck) (ledger.Audit, error) {
-	var opts ledger.VerifyOptions
-	if lc.Head != "" {
-		h, err := ledger.ParseHead(lc.Head)
-		if err != nil {
-			return ledger.Audit{}, fmt.Errorf("--head %w", err)
-		}
-		opts.Head = &h
+// logKind is what --ledger was given: both are hash-chained files in package chain's format.
+type logKind string
+
+const (
+	transferLedger logKind = "transfer-ledger"
+	accessLog      logKind = "access-log"
+)
+
+func (k logKind) noun() string {
+	if k == accessLog {
+		return "access log"
 	}
+	return "ledger"
+}
+
+// ledgerReport is what verify found in either kind of file; the target's fields are the transfer
+// ledger's only.
+type ledgerReport struct {
+	Kind logKind `json:"kind"`
+	ledger.Audit
+}
+
+// checkLedger verifies a transfer ledger or an access log (told apart by its first entry, see
+// accesslog.IsAccessLog): its hash chain, the head file beside it and the head given with --head;
+// for a transfer ledger with a target URL, also that every SIP the ledger records as stored there
+// is there with its recorded SHA-256 and that every object there is in the ledger. It prints a
+// report (text or JSON) to w. A dir:// target whose folder does not exist is not created: every
+// SIP recorded there is reported missing.
+func checkLedger(ctx context.Context, w io.Writer, lc ledgerCheck) (ledgerReport, error) {
+	var head *chain.Head
+	if lc.Head != "" {
+		h, err := chain.ParseHead(lc.Head)
+		if err != nil {
+			return ledgerReport{}, fmt.Errorf("--head %w", err)
+		}
+		head = &h
+	}
+	// A file that cannot be opened is left to the ledger's reader, which says so.
+	if isAccess, _ := accesslog.IsAccessLog(lc.Path); isAccess {
+		rep := ledgerReport{Kind: accessLog}
+		if lc.Target != "" {
+			return rep, fmt.Errorf("is an access log: --target checks the SIPs a transfer ledger lists")
+		}
+		a, err := accesslog.Verify(ctx, lc.Path, head)
+		rep.Audit = ledger.Audit{Path: a.Path, Entries: a.Entries, Last: a.Last, Heads: a.Heads, TornTail: a.TornTail, Notes: a.Notes}
+		for _, p := range a.Problems {
+			rep.Problems = append(rep.Problems, ledger.Problem{Line: p.Line, Reason: p.Reason})
+		}
+		if err != nil {
+			return rep, err
+		}
+		return rep, printLedgerReport(w, lc, rep)
+	}
+	rep := ledgerReport{Kind: transferLedger}
+	opts := ledger.VerifyOptions{Head: head}
 	absent := ""
 	if lc.Target != "" {
 		if absent = absentDir(lc.Target); absent != "" {
@@ -69,13 +114,14 @@ func checkLedger(ctx context.Context, w io.Writer, lc ledgerCheck) (ledger.Audit
 		} else {
 			tg, err := targets.Open(ctx, lc.Target, targets.Options{})
 			if err != nil {
-				return ledger.Audit{}, err
+				return rep, err
 			}
 			defer tg.Close()
 			opts.Target = tg
 		}
 	}
-	rep, err := ledger.VerifyWith(ctx, lc.Path, opts)
+	a, err := ledger.VerifyWith(ctx, lc.Path, opts)
+	rep.Audit = a
 	if err != nil {
 		return rep, err
 	}
@@ -86,21 +132,31 @@ func checkLedger(ctx context.Context, w io.Writer, lc ledgerCheck) (ledger.Audit
 			rep.Unchecked += " (" + note + ")"
 		}
 	}
+	return rep, printLedgerReport(w, lc, rep)
+}
+
+// printLedgerReport prints what verify found, as text or JSON; the first line says which kind of
+// file it read.
+func printLedgerReport(w io.Writer, lc ledgerCheck, rep ledgerReport) error {
 	if rep.Problems == nil {
 		rep.Problems = []ledger.Problem{}
 	}
 	if lc.JSON {
 		b, err := json.MarshalIndent(struct {
 			OK bool `json:"ok"`
-			ledger.Audit
+			ledgerReport
 		}{rep.OK(), rep}, "", "  ")
 		if err != nil {
-			return rep, err
+			return err
 		}
 		_, err = fmt.Fprintln(w, string(b))
-		return rep, err
+		return err
 	}
-	fmt.Fprintf(w, "ledger %s: %d entries chained", lc.Path, rep.Entries)
+	what := "transfer ledger"
+	if rep.Kind == accessLog {
+		what = "access log"
+	}
+	fmt.Fprintf(w, "%s %s: %d entries chained", what, lc.Path, rep.Entries)
 	if rep.Last != "" {
 		fmt.Fprintf(w, ", last hash %s", rep.Last)
 	}
@@ -131,7 +187,7 @@ func checkLedger(ctx context.Context, w io.Writer, lc ledgerCheck) (ledger.Audit
 	if rep.OK() {
 		fmt.Fprintln(w, "OK")
 	}
-	return rep, nil
+	return nil
 }
 
 // absentDir is the folder of a dir:// URL when it does not exist: verify must not create it (as

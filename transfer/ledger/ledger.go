@@ -1,6 +1,8 @@
 // Package ledger is the append-only record of what was sent where: one JSON object per line,
 // fsync'd after each append, each entry holding the SHA-256 of the previous one, so that changing,
-// removing or reordering any line breaks the chain at that line.
+// removing or reordering any line breaks the chain at that line. The chain, its head file and
+// their checks are package chain's, shared with the access log; this package holds what a
+// transfer entry means (a SIP at a target) and what can be checked at a target.
 //
 // One process writes a ledger at a time: Open takes an exclusive flock on the file and fails at
 // once if another process holds it. Readers (Verify, Read) take no lock: they only ever see whole,
@@ -8,24 +10,15 @@
 package ledger
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"io/fs"
-	"log/slog"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/versement/versement/internal/flock"
+	"github.com/versement/versement/chain"
 	"github.com/versement/versement/transfer"
 	"github.com/versement/versement/transfer/vitam"
 )
@@ -34,7 +27,7 @@ import (
 const Version = 1
 
 // Genesis is the Prev of the first entry.
-const Genesis = "0000000000000000000000000000000000000000000000000000000000000000"
+const Genesis = chain.Genesis
 
 // Entry is one line of the ledger. "hash" is the line's last field; the hash covers the line's
 // bytes exactly as written, with the hash value itself left empty ("hash":""), so checking it
@@ -105,17 +98,34 @@ func FromReceipt(sip transfer.SIP, r transfer.Receipt) Entry {
 	return e
 }
 
+// format is the transfer ledger's entry as package chain reads and writes it.
+var format = &chain.Format[Entry]{
+	Name:      "ledger",
+	EntryName: "a ledger entry",
+	Version:   Version,
+	Perm:      0o644, // it holds SIP names and digests, no personal data: an auditor may read it
+	HeadFrom:  "from a run report",
+	Writer:    "run",
+	Link: func(e *Entry) chain.Link {
+		return chain.Link{V: e.V, Seq: e.Seq, Time: e.Time, Prev: e.Prev, Hash: e.Hash}
+	},
+	SetLink: func(e *Entry, l chain.Link) { e.V, e.Seq, e.Time, e.Prev, e.Hash = l.V, l.Seq, l.Time, l.Prev, l.Hash },
+	Ref: func(e *Entry) string {
+		if e.SIP == "" {
+			return ""
+		}
+		return "SIP " + e.SIP
+	},
+	TailRef: sipOf,
+}
+
 // Ledger is an open ledger, the single writer.
 type Ledger struct {
 	mu    sync.Mutex
-	f     *os.File
-	path  string
-	last  string
-	seq   int64
+	log   *chain.Log[Entry]
 	index map[key]int // (target key, sip) → position in entries of the latest entry
 	ents  []Entry
 	keys  map[string]string // target URL → targetKey, computed once per spelling
-	cut   *Cut
 }
 
 type key struct{ target, sip string }
@@ -134,103 +144,18 @@ type key struct{ target, sip string }
 // it is cut all the same, so that the runs can go on, and Cut says which SIP it described: the
 // caller re-records it (Reconcile) from its own records.
 func Open(path string) (*Ledger, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	l := &Ledger{index: map[key]int{}, keys: map[string]string{}}
+	log, err := chain.Open(context.Background(), path, format, l.add)
 	if err != nil {
-		return nil, fmt.Errorf("ledger: %w", err)
-	}
-	if err := flock.TryLock(f); err != nil {
-		f.Close()
-		if errors.Is(err, flock.ErrLocked) {
-			return nil, fmt.Errorf("ledger %s is in use by another process", path)
-		}
-		return nil, fmt.Errorf("ledger %s: %w", path, err)
-	}
-	l, err := open(f, path)
-	if err != nil {
-		f.Close()
 		return nil, err
 	}
+	l.log = log
 	return l, nil
-}
-
-func open(f *os.File, path string) (*Ledger, error) {
-	l := &Ledger{f: f, path: path, last: Genesis, index: map[key]int{}, keys: map[string]string{}}
-	var good int64
-	rep, err := scan(f, func(e Entry, end int64) {
-		l.add(e)
-		good = end
-	})
-	if err != nil {
-		return nil, fmt.Errorf("ledger %s: %w", path, err)
-	}
-	if !rep.OK() && !rep.TornTail {
-		return nil, fmt.Errorf("ledger %s is damaged, refusing to append: %s (run versement verify --ledger)", path, rep.Problems[0])
-	}
-	hpath := HeadPath(path)
-	head, herr := ReadHead(hpath)
-	hashes := make([]string, len(l.ents))
-	for i, e := range l.ents {
-		hashes[i] = e.Hash
-	}
-	var torn []byte
-	if rep.TornTail {
-		torn = tail(f, good)
-	}
-	switch {
-	case errors.Is(herr, fs.ErrNotExist):
-		if len(l.ents) > 0 {
-			slog.Warn("ledger: no head file beside the ledger (a ledger written by an older version); writing one", "ledger", path, "head", hpath)
-		}
-	case herr != nil:
-		return nil, fmt.Errorf("ledger %s: %w; refusing to append (restore it, or remove it to accept the ledger as it is)", path, herr)
-	default:
-		if _, problem := head.against(hashes); problem != "" {
-			if !rep.TornTail || head.Entries != int64(len(l.ents))+1 {
-				return nil, fmt.Errorf("ledger %s does not match its head: %s %s; refusing to append (run versement verify --ledger; restore the ledger from a backup, or remove %s to accept it as it is)",
-					path, hpath, problem, hpath)
-			}
-			l.cut = &Cut{Line: rep.Entries + 1, SIP: sipOf(torn), Committed: true}
-		}
-	}
-	if rep.TornTail {
-		if l.cut == nil {
-			l.cut = &Cut{Line: rep.Entries + 1, SIP: sipOf(torn)}
-		}
-		if l.cut.Committed {
-			slog.Warn("ledger: the last line is incomplete, but the head shows it was a committed entry; cutting it off: the SIP it described must be recorded again",
-				"ledger", path, "line", l.cut.Line, "sip", l.cut.SIP)
-		} else {
-			slog.Warn("ledger: cutting off a torn last line left by an interrupted append", "ledger", path, "line", l.cut.Line, "sip", l.cut.SIP)
-		}
-		if err := f.Truncate(good); err != nil {
-			return nil, fmt.Errorf("ledger %s: %w", path, err)
-		}
-		if err := f.Sync(); err != nil {
-			return nil, err
-		}
-	}
-	if _, err := f.Seek(good, io.SeekStart); err != nil {
-		return nil, err
-	}
-	if herr != nil || head != l.head() {
-		if err := writeHead(hpath, l.head()); err != nil {
-			return nil, fmt.Errorf("ledger %s: head: %w", path, err)
-		}
-	}
-	return l, nil
-}
-
-// tail returns up to 64 KiB of the file from off: the torn line.
-func tail(f *os.File, off int64) []byte {
-	b := make([]byte, 64<<10)
-	n, _ := f.ReadAt(b, off)
-	return b[:n]
 }
 
 func (l *Ledger) add(e Entry) {
 	l.ents = append(l.ents, e)
 	l.index[key{l.key(e.Target), e.SIP}] = len(l.ents) - 1
-	l.last, l.seq = e.Hash, e.Seq
 }
 
 // key is targetKey, remembered: a ledger names a few targets thousands of times.
@@ -243,96 +168,23 @@ func (l *Ledger) key(target string) string {
 	return k
 }
 
-func (l *Ledger) head() Head { return Head{Entries: int64(len(l.ents)), Hash: l.last} }
-
 // Head is where the ledger ends now: put it in the run's report (and its notifications) so that an
 // auditor can later check, with `verify --ledger FILE --head COUNT:HASH`, that nothing was removed
 // from the ledger's end nor the chain recomputed since.
-func (l *Ledger) Head() Head {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.head()
-}
+func (l *Ledger) Head() Head { return l.log.Head() }
 
 // Append writes e (Seq, Time, Prev, Hash and V are filled in; Target is normalised), fsyncs,
 // updates the head file, and returns it.
 func (l *Ledger) Append(e Entry) (Entry, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.f == nil {
-		return e, errors.New("ledger is closed")
-	}
-	e.V, e.Seq, e.Prev = Version, l.seq+1, l.last
 	e.Target = NormalizeTarget(e.Target)
-	if e.Time.IsZero() {
-		e.Time = time.Now().UTC()
-	}
-	line, h, err := encode(e)
+	e, err := l.log.Append(e)
 	if err != nil {
 		return e, err
 	}
-	e.Hash = h
-	off, err := l.f.Seek(0, io.SeekCurrent)
-	if err != nil {
-		return e, fmt.Errorf("ledger %s: %w", l.path, err)
-	}
-	if _, err := l.f.Write(line); err != nil {
-		// Take back a partial line (disk full…), so that the next append does not follow garbage.
-		if terr := l.f.Truncate(off); terr == nil {
-			l.f.Seek(off, io.SeekStart)
-		}
-		return e, fmt.Errorf("ledger %s: %w", l.path, err)
-	}
-	if err := l.f.Sync(); err != nil {
-		return e, fmt.Errorf("ledger %s: fsync: %w", l.path, err)
-	}
 	l.add(e)
-	// The entry is committed whatever happens to the head: a head left one entry behind is what a
-	// crash at this point leaves too, and the next append or Open brings it up to date.
-	if err := writeHead(HeadPath(l.path), l.head()); err != nil {
-		slog.Warn("ledger: the entry is recorded, but the head file could not be updated", "ledger", l.path, "seq", e.Seq, "err", err)
-	}
 	return e, nil
-}
-
-// hashTail is how every line ends before its hash is filled in.
-var hashTail = []byte(`,"hash":""}`)
-
-// encode returns the line (with newline) and the entry's hash.
-func encode(e Entry) ([]byte, string, error) {
-	e.Hash = ""
-	b, err := json.Marshal(e)
-	if err != nil {
-		return nil, "", err
-	}
-	if !bytes.HasSuffix(b, hashTail) {
-		return nil, "", errors.New("ledger: internal error: hash is not the last field")
-	}
-	sum := sha256.Sum256(b)
-	h := hex.EncodeToString(sum[:])
-	line := make([]byte, 0, len(b)+len(h)+1)
-	line = append(line, b[:len(b)-2]...) // up to `"hash":"`
-	line = append(line, h...)
-	line = append(line, '"', '}', '\n')
-	return line, h, nil
-}
-
-// lineHash recomputes the hash of a written line (without its newline): the SHA-256 of the line
-// with the value of its final "hash" field removed. ok is false if the line does not end that way.
-func lineHash(body []byte) (recorded, computed string, ok bool) {
-	const hexLen = 2 * sha256.Size
-	if len(body) < hexLen+len(`,"hash":"`)+2 || !bytes.HasSuffix(body, []byte(`"}`)) {
-		return "", "", false
-	}
-	valStart := len(body) - 2 - hexLen
-	if !bytes.Equal(body[valStart-len(`,"hash":"`):valStart], []byte(`,"hash":"`)) {
-		return "", "", false
-	}
-	recorded = string(body[valStart : len(body)-2])
-	h := sha256.New()
-	h.Write(body[:valStart])
-	h.Write([]byte(`"}`))
-	return recorded, hex.EncodeToString(h.Sum(nil)), true
 }
 
 // Lookup returns the latest entry for sip at target (a URL as Target.String() gives it, in any
@@ -362,19 +214,10 @@ func (l *Ledger) Entries(fn func(Entry) error) error {
 }
 
 // Path is where the ledger lives.
-func (l *Ledger) Path() string { return l.path }
+func (l *Ledger) Path() string { return l.log.Path() }
 
 // Close releases the lock.
-func (l *Ledger) Close() error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.f == nil {
-		return nil
-	}
-	err := l.f.Close()
-	l.f = nil
-	return err
-}
+func (l *Ledger) Close() error { return l.log.Close() }
 
 // Problem is one finding, at a line of the ledger file (1-based), or about the ledger as a whole
 // (Line 0: its head, an object at the target that it does not list).
@@ -397,12 +240,7 @@ func (p Problem) String() string {
 }
 
 // HeadCheck is one head the ledger was checked against.
-type HeadCheck struct {
-	Source string `json:"source"` // the head file's path, or "--head" for one given by the caller
-	Head   string `json:"head"`   // COUNT:HASH or HASH
-	Extra  int64  `json:"appended_since"`
-	OK     bool   `json:"ok"`
-}
+type HeadCheck = chain.HeadCheck
 
 // Audit is what Verify found.
 type Audit struct {
@@ -425,101 +263,19 @@ type Audit struct {
 // OK reports whether nothing is wrong and, with a target, something was checked there.
 func (r Audit) OK() bool { return len(r.Problems) == 0 && !r.TornTail && r.Unchecked == "" }
 
-// scan reads r, checking each line, calls fn for each good entry with the byte offset of its end,
-// and stops at the first broken line (everything after it is unproven).
-// maxLine bounds one entry: real ones are well under 4 KiB, and a ledger handed to an auditor must
-// not make verify read gigabytes into memory looking for a newline.
-const maxLine = 1 << 20
-
-var errLongLine = errors.New("line too long")
-
-// readLine is bufio.Reader.ReadBytes('\n') that gives up with errLongLine past max bytes.
-func readLine(br *bufio.Reader, max int) ([]byte, error) {
-	var line []byte
-	for {
-		chunk, err := br.ReadSlice('\n')
-		if len(line)+len(chunk) > max {
-			return nil, errLongLine
-		}
-		line = append(line, chunk...)
-		if err != bufio.ErrBufferFull {
-			return line, err
-		}
+// audit is a chain's findings in the ledger's terms: a problem's entry is a SIP.
+func audit(c chain.Audit) Audit {
+	a := Audit{Path: c.Path, Entries: c.Entries, Last: c.Last, Heads: c.Heads, TornTail: c.TornTail, Notes: c.Notes}
+	for _, p := range c.Problems {
+		a.Problems = append(a.Problems, Problem{Line: p.Line, SIP: strings.TrimPrefix(p.Ref, "SIP "), Reason: p.Reason})
 	}
-}
-
-func scan(r io.Reader, fn func(Entry, int64)) (Audit, error) {
-	var rep Audit
-	br := bufio.NewReaderSize(r, 64<<10)
-	prev, seq := Genesis, int64(0)
-	var off int64
-	for lineNo := 1; ; lineNo++ {
-		line, err := readLine(br, maxLine)
-		if len(line) == 0 && err == io.EOF {
-			break
-		}
-		if errors.Is(err, errLongLine) {
-			rep.Problems = append(rep.Problems, Problem{Line: lineNo, Reason: fmt.Sprintf("longer than %d bytes: not a ledger entry", maxLine)})
-			break
-		}
-		if err != nil && err != io.EOF {
-			return rep, err
-		}
-		off += int64(len(line))
-		if err == io.EOF { // no newline: an append that did not finish
-			rep.TornTail = true
-			rep.Problems = append(rep.Problems, Problem{Line: lineNo, Reason: "incomplete last line (an append was interrupted)"})
-			break
-		}
-		var e Entry
-		body := line[:len(line)-1]
-		dec := json.NewDecoder(bytes.NewReader(body))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&e); err != nil {
-			rep.Problems = append(rep.Problems, Problem{Line: lineNo, Reason: "not a ledger entry: " + err.Error()})
-			break
-		}
-		recorded, h, ok := lineHash(body)
-		switch {
-		case dec.InputOffset() != int64(len(body)):
-			rep.Problems = append(rep.Problems, Problem{Line: lineNo, SIP: e.SIP, Reason: "data after the entry on the same line"})
-		case !ok:
-			rep.Problems = append(rep.Problems, Problem{Line: lineNo, SIP: e.SIP, Reason: `the line does not end with its "hash" field: the entry was altered`})
-		case h != recorded || recorded != e.Hash:
-			rep.Problems = append(rep.Problems, Problem{Line: lineNo, SIP: e.SIP, Reason: fmt.Sprintf("content does not match its hash (recorded %s, computed %s): the entry was altered", short(recorded), short(h))})
-		case e.Prev != prev:
-			rep.Problems = append(rep.Problems, Problem{Line: lineNo, SIP: e.SIP, Reason: fmt.Sprintf("previous-entry hash %s does not match line %d's hash %s: an entry was removed, inserted or reordered", short(e.Prev), lineNo-1, short(prev))})
-		case e.Seq != seq+1:
-			rep.Problems = append(rep.Problems, Problem{Line: lineNo, SIP: e.SIP, Reason: fmt.Sprintf("sequence number %d, expected %d", e.Seq, seq+1)})
-		}
-		if len(rep.Problems) > 0 {
-			break
-		}
-		prev, seq = e.Hash, e.Seq
-		rep.Entries++
-		rep.Last = e.Hash
-		fn(e, off)
-	}
-	return rep, nil
-}
-
-func short(h string) string {
-	if len(h) > 12 {
-		return h[:12] + "…"
-	}
-	return h
+	return a
 }
 
 // Read calls fn for every good entry of the ledger at path and returns the chain report.
 func Read(path string, fn func(Entry)) (Audit, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return Audit{Path: path}, fmt.Errorf("ledger: %w", err)
-	}
-	defer f.Close()
-	rep, err := scan(f, func(e Entry, _ int64) { fn(e) })
-	rep.Path = path
-	return rep, err
+	rep, err := chain.Read(context.Background(), path, format, fn)
+	return audit(rep), err
 }
 
 // VerifyOptions say what, besides its hash chain, a ledger is checked against.
@@ -548,57 +304,17 @@ func Verify(ctx context.Context, path string, target transfer.Target) (Audit, er
 // the receipt), so its entries are skipped too. When not one entry could be checked at the target,
 // Report.Unchecked says why and the report is not OK.
 func VerifyWith(ctx context.Context, path string, opts VerifyOptions) (Audit, error) {
-	// The head first: a writer appends to the ledger before it updates the head, so a head read
-	// before the ledger is never ahead of it.
-	hpath := HeadPath(path)
-	fileHead, herr := ReadHead(hpath)
 	var ents []Entry
-	rep, err := Read(path, func(e Entry) { ents = append(ents, e) })
+	c, err := chain.Verify(ctx, path, format, opts.Head, func(e Entry) { ents = append(ents, e) })
+	rep := audit(c)
 	if err != nil {
 		return rep, err
-	}
-	chained := len(rep.Problems) == 0 || rep.TornTail
-	if chained {
-		hashes := make([]string, len(ents))
-		for i, e := range ents {
-			hashes[i] = e.Hash
-		}
-		switch {
-		case errors.Is(herr, fs.ErrNotExist) && len(ents) > 0 && opts.Head == nil:
-			rep.Problems = append(rep.Problems, Problem{Reason: fmt.Sprintf("%s is missing: nothing shows whether entries were removed from the end of the ledger (give --head COUNT:HASH from a run report to check against a head published elsewhere)", hpath)})
-		case errors.Is(herr, fs.ErrNotExist) && len(ents) > 0:
-			rep.Notes = append(rep.Notes, hpath+" is missing")
-		case errors.Is(herr, fs.ErrNotExist):
-		case herr != nil:
-			rep.Problems = append(rep.Problems, Problem{Reason: herr.Error()})
-		default:
-			rep.checkHead(hpath, fileHead, hashes)
-			if rep.TornTail && fileHead.Entries == int64(len(ents))+1 {
-				torn := &rep.Problems[0]
-				torn.Reason = "incomplete last line, which " + hpath + " counts as a committed entry: the line was damaged or cut, not left by an interrupted append"
-			}
-		}
-		if opts.Head != nil {
-			rep.checkHead("--head", *opts.Head, hashes)
-		}
 	}
 	rep.checkTwice(ents)
 	if opts.Target == nil {
 		return rep, nil
 	}
 	return rep, rep.checkTarget(ctx, opts.Target, ents)
-}
-
-func (rep *Audit) checkHead(source string, h Head, hashes []string) {
-	extra, problem := h.against(hashes)
-	rep.Heads = append(rep.Heads, HeadCheck{Source: source, Head: h.String(), Extra: extra, OK: problem == ""})
-	switch {
-	case problem != "":
-		rep.Problems = append(rep.Problems, Problem{Reason: source + " " + problem})
-	case extra > 0 && source != "--head":
-		// Published heads fall behind as the ledger grows; the file beside it should not.
-		rep.Notes = append(rep.Notes, fmt.Sprintf("%s records %d entries, the ledger has %d and extends it: the head was not updated after the last append (an interrupted run; the next run updates it)", source, h.Entries, len(hashes)))
-	}
 }
 
 // checkTwice names the SIPs recorded as done more than once at one target: the ledger would count
@@ -766,4 +482,11 @@ func (rep *Audit) ownFiles() func(name string) bool {
 		return p == abs || p == hpath ||
 			(filepath.Dir(p) == filepath.Dir(hpath) && strings.HasPrefix(filepath.Base(p), "."+filepath.Base(hpath)+".tmp"))
 	}
+}
+
+func short(h string) string {
+	if len(h) > 12 {
+		return h[:12] + "…"
+	}
+	return h
 }

@@ -22,12 +22,11 @@ type Cut struct {
 
 // Cut says what Open cut off the end of the ledger, if anything.
 func (l *Ledger) Cut() (Cut, bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.cut == nil {
+	c, ok := l.log.Cut()
+	if !ok {
 		return Cut{}, false
 	}
-	return *l.cut, true
+	return Cut{Line: c.Line, SIP: c.Ref, Committed: c.Committed}, true
 }
 
 var sipField = regexp.MustCompile(`"sip":"((?:[^"\\]|\\.)*)"`)
