@@ -1,0 +1,303 @@
+package index
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Search returns the entries matching q, best first: fewest edits, then birth year, then the
+// order entries were recorded in.
+func (s *SQLite) Search(ctx context.Context, q Query) ([]Match, error) {
+	q, err := q.Normalize()
+	if err != nil {
+		return nil, err
+	}
+	top := newTop(q.Limit)
+	switch {
+	case q.Identifier != "":
+		err = s.searchIdentifier(ctx, q, top)
+	case q.Name != "":
+		err = s.searchName(ctx, q, top)
+	default:
+		err = s.searchYear(ctx, q, top)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("index %s: search: %w", s.path, err)
+	}
+	out := make([]Match, 0, len(top.c))
+	for _, c := range top.c {
+		var doc []byte
+		if err := s.rd.doc.QueryRowContext(ctx, c.id).Scan(&doc); err != nil {
+			return nil, fmt.Errorf("index %s: search: %w", s.path, err)
+		}
+		e, err := decodeEntry(doc)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Match{Entry: e, Score: score(c.edits), Edits: c.edits, Reason: c.reason, Why: why(c.reason, c.edits, c.idName, q)})
+	}
+	return out, nil
+}
+
+// candidate is an entry read for a search, before it is known to match.
+type candidate struct {
+	id, by     int64
+	profile    string
+	born       string
+	yFrom, yTo int
+	toks       string
+	edits      int
+	reason     Reason
+	idName     string
+}
+
+func scanCandidate(rows *sql.Rows, c *candidate, extra ...any) error {
+	return rows.Scan(append([]any{&c.id, &c.by, &c.profile, &c.born, &c.yFrom, &c.yTo, &c.toks}, extra...)...)
+}
+
+// top keeps the best limit candidates, ordered by (edits, birth year, id): memory is the limit's,
+// whatever the number of entries read.
+type top struct {
+	limit int
+	c     []candidate
+}
+
+func newTop(limit int) *top { return &top{limit: limit} }
+
+func less(a, b candidate) bool {
+	if a.edits != b.edits {
+		return a.edits < b.edits
+	}
+	if a.by != b.by {
+		return a.by < b.by
+	}
+	return a.id < b.id
+}
+
+func (t *top) full() bool { return len(t.c) >= t.limit }
+
+// beaten reports whether every candidate ranked at or after c would be left out.
+func (t *top) beaten(c candidate) bool { return t.full() && less(t.c[len(t.c)-1], c) }
+
+func (t *top) add(c candidate) {
+	i, found := slices.BinarySearchFunc(t.c, c, func(a, b candidate) int {
+		switch {
+		case less(a, b):
+			return -1
+		case less(b, a):
+			return 1
+		}
+		return 0
+	})
+	if found { // the same entry reached through another token: same rank, already kept
+		return
+	}
+	if i >= t.limit {
+		return
+	}
+	t.c = slices.Insert(t.c, i, c)
+	if len(t.c) > t.limit {
+		t.c = t.c[:t.limit]
+	}
+}
+
+// searchIdentifier finds the entries one of whose identifiers, or whose key, is q.Identifier.
+func (s *SQLite) searchIdentifier(ctx context.Context, q Query, t *top) error {
+	var nq nameQuery
+	if q.Name != "" {
+		nq = newNameQuery(q.Name)
+	}
+	for _, st := range []struct {
+		stmt   *sql.Stmt
+		reason Reason
+	}{{s.rd.keys, ReasonKey}, {s.rd.idents, ReasonIdentifier}} {
+		rows, err := st.stmt.QueryContext(ctx, q.Identifier)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			c := candidate{reason: st.reason}
+			if err := scanCandidate(rows, &c, &c.idName); err != nil {
+				rows.Close()
+				return err
+			}
+			if !narrows(q, c.profile, c.born, c.yFrom, c.yTo) {
+				continue
+			}
+			if q.Name != "" {
+				e, ok := nq.cost(strings.Fields(c.toks))
+				if !ok {
+					continue
+				}
+				c.edits = e
+			}
+			c.by = 0 // exact identifiers rank in the order entries were recorded
+			t.add(c)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// searchYear lists the entries registered in q.Year, in the order they were recorded.
+func (s *SQLite) searchYear(ctx context.Context, q Query, t *top) error {
+	rows, err := s.rd.years.QueryContext(ctx, q.Year)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() && !t.full() {
+		c := candidate{reason: ReasonYear}
+		if err := scanCandidate(rows, &c); err != nil {
+			return err
+		}
+		if narrows(q, c.profile, c.born, c.yFrom, c.yTo) {
+			c.by = 0
+			t.add(c)
+		}
+	}
+	return rows.Err()
+}
+
+// token is a vocabulary token a searched span matched.
+type token struct {
+	id, df int64
+	text   string
+	edits  int
+}
+
+// lookup finds the vocabulary tokens within the span's tolerated edits.
+func (s *SQLite) lookup(ctx context.Context, sp span) ([]token, error) {
+	if sp.edits == 0 {
+		var t token
+		err := s.rd.vocab.QueryRowContext(ctx, sp.text).Scan(&t.id, &t.text, &t.df)
+		if err == sql.ErrNoRows {
+			return nil, nil
+		}
+		return []token{t}, err
+	}
+	list, err := json.Marshal(deletes(sp.text, sp.edits))
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.rd.fuzzy.QueryContext(ctx, string(list))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []token
+	for rows.Next() {
+		var t token
+		if err := rows.Scan(&t.id, &t.text, &t.df); err != nil {
+			return nil, err
+		}
+		if t.edits = Distance(sp.text, t.text, sp.edits); t.edits <= sp.edits {
+			out = append(out, t)
+		}
+	}
+	return out, rows.Err()
+}
+
+// searchName finds entries by name. Every entry that matches holds, for each word of the query,
+// a token matching a span that contains the word; so the entries are read through the spans of one
+// word alone, the word whose own matches are held by fewest entries, and each is then checked
+// against the whole query. Tokens are read fewest edits first, and each token's entries in rank
+// order, so the reading stops once no later entry could rank in the limit.
+func (s *SQLite) searchName(ctx context.Context, q Query, t *top) error {
+	nq := newNameQuery(q.Name)
+	// The driving word: the single-word span whose tokens are rarest.
+	found := map[int][]token{} // span index → tokens
+	drive, best := -1, int64(-1)
+	for i, sp := range nq.spans {
+		if sp.to-sp.from != 1 {
+			continue
+		}
+		toks, err := s.lookup(ctx, sp)
+		if err != nil {
+			return err
+		}
+		found[i] = toks
+		var df int64
+		for _, tk := range toks {
+			df += tk.df
+		}
+		if best < 0 || df < best {
+			drive, best = sp.from, df
+		}
+	}
+	var toks []token
+	seen := map[int64]bool{}
+	for i, sp := range nq.spans {
+		if sp.from > drive || sp.to <= drive {
+			continue
+		}
+		got, ok := found[i]
+		if !ok {
+			var err error
+			if got, err = s.lookup(ctx, sp); err != nil {
+				return err
+			}
+		}
+		for _, tk := range got {
+			if !seen[tk.id] {
+				seen[tk.id] = true
+				toks = append(toks, tk)
+			}
+		}
+	}
+	slices.SortStableFunc(toks, func(a, b token) int { return a.edits - b.edits })
+	byFrom, byTo := 0, 9999
+	if q.Born != "" {
+		byFrom = yearOf(q.Born)
+		byTo = byFrom
+	}
+	for _, tk := range toks {
+		if t.beaten(candidate{edits: tk.edits, by: -1}) {
+			break
+		}
+		if err := s.readPostings(ctx, q, nq, tk, byFrom, byTo, t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *SQLite) readPostings(ctx context.Context, q Query, nq nameQuery, tk token, byFrom, byTo int, t *top) error {
+	rows, err := s.rd.postings.QueryContext(ctx, tk.id, byFrom, byTo)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c candidate
+		if err := scanCandidate(rows, &c); err != nil {
+			return err
+		}
+		// The rows come by birth year then id and none can cost less than its token: once
+		// the limit's last beats (token's edits, this row), it beats every row after.
+		if t.beaten(candidate{edits: tk.edits, by: c.by, id: c.id}) {
+			break
+		}
+		if !narrows(q, c.profile, c.born, c.yFrom, c.yTo) {
+			continue
+		}
+		e, ok := nq.cost(strings.Fields(c.toks))
+		if !ok {
+			continue
+		}
+		c.edits = e
+		c.reason = ReasonName
+		if e > 0 {
+			c.reason = ReasonNameFuzzy
+		}
+		t.add(c)
+	}
+	return rows.Err()
+}
