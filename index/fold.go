@@ -81,6 +81,10 @@ const MaxNameParts = 8
 // queryParts are the folded words of a searched name, in the order typed.
 func queryParts(name string) []string { return strings.Fields(Fold(name)) }
 
+// maxFieldWords caps the words of one name field an entry is found by: a "name" of more words is
+// a data error, and must not cost an entry hundreds of rows.
+const maxFieldWords = 12
+
 // maxJoined caps the parts of one name field that are joined into concatenated tokens: a name of
 // more parts than that is noise, and the token count must stay small.
 const maxJoined = 6
@@ -88,7 +92,7 @@ const maxJoined = 6
 // NameTokens are the tokens a person's names are found by: the folded words of each name
 // (FirstName, BirthName, UsageName), and each run of two or more consecutive words of one name
 // written together, so that "LE GOFF" is also found as "legoff" and "Jean-Pierre" as "jeanpierre".
-// Each token appears once, in first-seen order.
+// Each token appears once, in first-seen order; a field counts its first maxFieldWords words.
 func NameTokens(p Person) []string {
 	var out []string
 	seen := map[string]bool{}
@@ -100,6 +104,9 @@ func NameTokens(p Person) []string {
 	}
 	for _, name := range []string{p.BirthName, p.UsageName, p.FirstName} {
 		parts := queryParts(name)
+		if len(parts) > maxFieldWords {
+			parts = parts[:maxFieldWords]
+		}
 		for _, t := range parts {
 			add(t)
 		}
