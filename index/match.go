@@ -153,3 +153,9 @@ func narrows(q Query, profile, born string, yFrom, yTo int) bool {
 	}
 	return true
 }
+
+// NameCost reports whether a searched name matches a person's names, and with how many edits: the
+// rule every store applies to the entries it reads.
+func NameCost(name string, p Person) (edits int, ok bool) {
+	return newNameQuery(name).cost(NameTokens(p))
+}

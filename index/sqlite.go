@@ -22,7 +22,9 @@ const applicationID = 0x76727369
 
 // The tables. Names are found through their folded tokens (vocab, one row per distinct token
 // with the number of entries holding it) and postings, ordered by token then birth year so
-// that "name + born" reads only the rows of that year. Typos are found by the symmetric-delete
+// that "name + born" reads only the rows of that year. An entry's row holds only what a search
+// narrows and checks by; its whole Entry (JSON) is in docs, read for the matches kept, so that
+// the rows a search reads are small and many to a page. Typos are found by the symmetric-delete
 // method: dels maps every string made by deleting up to Edits letters of a token to the token, so
 // a misspelt name finds its candidates by index lookups and only those are compared. FTS5 is
 // in modernc's build but matches prefixes and trigrams, not edit distance, so it would still
@@ -34,9 +36,9 @@ CREATE TABLE entries(
 	profile TEXT NOT NULL, key TEXT NOT NULL,
 	born TEXT NOT NULL, by INTEGER NOT NULL,
 	y_from INTEGER NOT NULL, y_to INTEGER NOT NULL,
-	toks TEXT NOT NULL,
-	doc BLOB NOT NULL
+	toks TEXT NOT NULL
 );
+CREATE TABLE docs(id INTEGER PRIMARY KEY, doc BLOB NOT NULL);
 CREATE UNIQUE INDEX entries_key ON entries(key, profile);
 CREATE TABLE idents(value TEXT NOT NULL, entry INTEGER NOT NULL, name TEXT NOT NULL,
 	PRIMARY KEY (value, entry, name)) WITHOUT ROWID;
@@ -216,8 +218,8 @@ func (rs *readStmts) prepare(ctx context.Context, db *sql.DB) error {
 		sql string
 	}{
 		{&rs.count, `SELECT count(*) FROM entries`},
-		{&rs.get, `SELECT doc FROM entries WHERE key = ? AND profile = ?`},
-		{&rs.doc, `SELECT doc FROM entries WHERE id = ?`},
+		{&rs.get, `SELECT d.doc FROM entries e JOIN docs d ON d.id = e.id WHERE e.key = ? AND e.profile = ?`},
+		{&rs.doc, `SELECT doc FROM docs WHERE id = ?`},
 		{&rs.vocab, `SELECT id, tok, df FROM vocab WHERE tok = ?`},
 		{&rs.fuzzy, `SELECT DISTINCT v.id, v.tok, v.df FROM dels d JOIN vocab v ON v.id = d.tok
 			WHERE d.del IN (SELECT value FROM json_each(?))`},

@@ -15,13 +15,13 @@ const maxYears = 100
 
 // writeStmts are Put's and Forget's statements, bound to one transaction.
 type writeStmts struct {
-	find, insert, delEntry  *sql.Stmt
-	addIdent, delIdent      *sql.Stmt
-	addYear, delYear        *sql.Stmt
-	addTok, dropTok, delTok *sql.Stmt
-	addDel, delDel          *sql.Stmt
-	addPosting, delPosting  *sql.Stmt
-	tx                      *sql.Tx
+	find, insert, delEntry, addDoc, delDoc *sql.Stmt
+	addIdent, delIdent                     *sql.Stmt
+	addYear, delYear                       *sql.Stmt
+	addTok, dropTok, delTok                *sql.Stmt
+	addDel, delDel                         *sql.Stmt
+	addPosting, delPosting                 *sql.Stmt
+	tx                                     *sql.Tx
 }
 
 func (s *SQLite) begin(ctx context.Context) (*writeStmts, error) {
@@ -34,9 +34,11 @@ func (s *SQLite) begin(ctx context.Context) (*writeStmts, error) {
 		st  **sql.Stmt
 		sql string
 	}{
-		{&ws.find, `SELECT id, by, y_from, y_to, toks, doc FROM entries WHERE key = ? AND profile = ?`},
-		{&ws.insert, `INSERT INTO entries(profile, key, born, by, y_from, y_to, toks, doc) VALUES (?,?,?,?,?,?,?,?)`},
+		{&ws.find, `SELECT e.id, e.by, e.y_from, e.y_to, e.toks, d.doc FROM entries e JOIN docs d ON d.id = e.id WHERE e.key = ? AND e.profile = ?`},
+		{&ws.insert, `INSERT INTO entries(profile, key, born, by, y_from, y_to, toks) VALUES (?,?,?,?,?,?,?)`},
+		{&ws.addDoc, `INSERT INTO docs(id, doc) VALUES (?,?)`},
 		{&ws.delEntry, `DELETE FROM entries WHERE id = ?`},
+		{&ws.delDoc, `DELETE FROM docs WHERE id = ?`},
 		{&ws.addIdent, `INSERT OR IGNORE INTO idents(value, entry, name) VALUES (?,?,?)`},
 		{&ws.delIdent, `DELETE FROM idents WHERE value = ? AND entry = ?`},
 		{&ws.addYear, `INSERT OR IGNORE INTO years(year, entry) VALUES (?,?)`},
@@ -61,7 +63,7 @@ func (s *SQLite) begin(ctx context.Context) (*writeStmts, error) {
 
 // end closes the statements and rolls back unless committed.
 func (ws *writeStmts) end() {
-	for _, st := range []*sql.Stmt{ws.find, ws.insert, ws.delEntry, ws.addIdent, ws.delIdent, ws.addYear, ws.delYear,
+	for _, st := range []*sql.Stmt{ws.find, ws.insert, ws.delEntry, ws.addDoc, ws.delDoc, ws.addIdent, ws.delIdent, ws.addYear, ws.delYear,
 		ws.addTok, ws.dropTok, ws.delTok, ws.addDel, ws.delDel, ws.addPosting, ws.delPosting} {
 		if st != nil {
 			st.Close()
@@ -123,12 +125,15 @@ func (ws *writeStmts) add(ctx context.Context, e Entry) error {
 	by := yearOf(e.Person.BirthDate)
 	yFrom, yTo := registration(e)
 	toks := NameTokens(e.Person)
-	res, err := ws.insert.ExecContext(ctx, e.Profile, e.Key, e.Person.BirthDate, by, yFrom, yTo, strings.Join(toks, " "), doc)
+	res, err := ws.insert.ExecContext(ctx, e.Profile, e.Key, e.Person.BirthDate, by, yFrom, yTo, strings.Join(toks, " "))
 	if err != nil {
 		return err
 	}
 	id, err := res.LastInsertId()
 	if err != nil {
+		return err
+	}
+	if _, err := ws.addDoc.ExecContext(ctx, id, doc); err != nil {
 		return err
 	}
 	for _, x := range e.Identifiers {
@@ -210,6 +215,9 @@ func (ws *writeStmts) remove(ctx context.Context, profile, key string) error {
 				return err
 			}
 		}
+	}
+	if _, err := ws.delDoc.ExecContext(ctx, id); err != nil {
+		return err
 	}
 	_, err = ws.delEntry.ExecContext(ctx, id)
 	return err
