@@ -315,8 +315,17 @@ func runCLI(ctx context.Context, sqlite3, plain string, qs []query) ([]time.Dura
 			continue
 		}
 		if rest, ok := strings.CutPrefix(line, "Run Time: real "); ok {
-			f, _ := strconv.ParseFloat(strings.Fields(rest)[0], 64)
-			lat = append(lat, time.Duration(f*float64(time.Second)))
+			// "0.012 user 0.011234 sys 0.000100": real is printed to the millisecond only, user
+			// and sys to the microsecond; sqlite3 is one thread reading cached pages, so
+			// user+sys is its time when real rounds below it.
+			f := strings.Fields(rest)
+			var real, user, sys float64
+			if len(f) >= 5 {
+				real, _ = strconv.ParseFloat(f[0], 64)
+				user, _ = strconv.ParseFloat(f[2], 64)
+				sys, _ = strconv.ParseFloat(f[4], 64)
+			}
+			lat = append(lat, time.Duration(max(real, user+sys)*float64(time.Second)))
 		}
 	}
 	if len(lat) != len(qs) {
