@@ -240,6 +240,15 @@ func (rs *readStmts) prepare(ctx context.Context, db *sql.DB) error {
 	return nil
 }
 
+// in returns the statements bound to a read transaction.
+func (rs *readStmts) in(ctx context.Context, tx *sql.Tx) *readStmts {
+	return &readStmts{
+		count: tx.StmtContext(ctx, rs.count), get: tx.StmtContext(ctx, rs.get), doc: tx.StmtContext(ctx, rs.doc),
+		vocab: tx.StmtContext(ctx, rs.vocab), fuzzy: tx.StmtContext(ctx, rs.fuzzy), postings: tx.StmtContext(ctx, rs.postings),
+		idents: tx.StmtContext(ctx, rs.idents), keys: tx.StmtContext(ctx, rs.keys), years: tx.StmtContext(ctx, rs.years),
+	}
+}
+
 func (rs *readStmts) close() {
 	for _, st := range []*sql.Stmt{rs.count, rs.get, rs.doc, rs.vocab, rs.fuzzy, rs.postings, rs.idents, rs.keys, rs.years} {
 		if st != nil {

@@ -16,14 +16,22 @@ func (s *SQLite) Search(ctx context.Context, q Query) ([]Match, error) {
 	if err != nil {
 		return nil, err
 	}
+	// One read transaction: the candidates and the entries then read are of one snapshot,
+	// though a run replaces entries meanwhile.
+	tx, err := s.r.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("index %s: search: %w", s.path, err)
+	}
+	defer tx.Rollback()
+	rd := s.rd.in(ctx, tx)
 	top := newTop(q.Limit)
 	switch {
 	case q.Identifier != "":
-		err = s.searchIdentifier(ctx, q, top)
+		err = rd.searchIdentifier(ctx, q, top)
 	case q.Name != "":
-		err = s.searchName(ctx, q, top)
+		err = rd.searchName(ctx, q, top)
 	default:
-		err = s.searchYear(ctx, q, top)
+		err = rd.searchYear(ctx, q, top)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("index %s: search: %w", s.path, err)
@@ -31,7 +39,7 @@ func (s *SQLite) Search(ctx context.Context, q Query) ([]Match, error) {
 	out := make([]Match, 0, len(top.c))
 	for _, c := range top.c {
 		var doc []byte
-		if err := s.rd.doc.QueryRowContext(ctx, c.id).Scan(&doc); err != nil {
+		if err := rd.doc.QueryRowContext(ctx, c.id).Scan(&doc); err != nil {
 			return nil, fmt.Errorf("index %s: search: %w", s.path, err)
 		}
 		e, err := decodeEntry(doc)
@@ -106,7 +114,7 @@ func (t *top) add(c candidate) {
 }
 
 // searchIdentifier finds the entries one of whose identifiers, or whose key, is q.Identifier.
-func (s *SQLite) searchIdentifier(ctx context.Context, q Query, t *top) error {
+func (rd *readStmts) searchIdentifier(ctx context.Context, q Query, t *top) error {
 	var nq nameQuery
 	if q.Name != "" {
 		nq = newNameQuery(q.Name)
@@ -114,7 +122,7 @@ func (s *SQLite) searchIdentifier(ctx context.Context, q Query, t *top) error {
 	for _, st := range []struct {
 		stmt   *sql.Stmt
 		reason Reason
-	}{{s.rd.keys, ReasonKey}, {s.rd.idents, ReasonIdentifier}} {
+	}{{rd.keys, ReasonKey}, {rd.idents, ReasonIdentifier}} {
 		rows, err := st.stmt.QueryContext(ctx, q.Identifier)
 		if err != nil {
 			return err
@@ -147,8 +155,8 @@ func (s *SQLite) searchIdentifier(ctx context.Context, q Query, t *top) error {
 }
 
 // searchYear lists the entries registered in q.Year, in the order they were recorded.
-func (s *SQLite) searchYear(ctx context.Context, q Query, t *top) error {
-	rows, err := s.rd.years.QueryContext(ctx, q.Year)
+func (rd *readStmts) searchYear(ctx context.Context, q Query, t *top) error {
+	rows, err := rd.years.QueryContext(ctx, q.Year)
 	if err != nil {
 		return err
 	}
@@ -174,10 +182,10 @@ type token struct {
 }
 
 // lookup finds the vocabulary tokens within the span's tolerated edits.
-func (s *SQLite) lookup(ctx context.Context, sp span) ([]token, error) {
+func (rd *readStmts) lookup(ctx context.Context, sp span) ([]token, error) {
 	if sp.edits == 0 {
 		var t token
-		err := s.rd.vocab.QueryRowContext(ctx, sp.text).Scan(&t.id, &t.text, &t.df)
+		err := rd.vocab.QueryRowContext(ctx, sp.text).Scan(&t.id, &t.text, &t.df)
 		if err == sql.ErrNoRows {
 			return nil, nil
 		}
@@ -187,7 +195,7 @@ func (s *SQLite) lookup(ctx context.Context, sp span) ([]token, error) {
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.rd.fuzzy.QueryContext(ctx, string(list))
+	rows, err := rd.fuzzy.QueryContext(ctx, string(list))
 	if err != nil {
 		return nil, err
 	}
@@ -210,7 +218,7 @@ func (s *SQLite) lookup(ctx context.Context, sp span) ([]token, error) {
 // word alone, the word whose own matches are held by fewest entries, and each is then checked
 // against the whole query. Tokens are read fewest edits first, and each token's entries in rank
 // order, so the reading stops once no later entry could rank in the limit.
-func (s *SQLite) searchName(ctx context.Context, q Query, t *top) error {
+func (rd *readStmts) searchName(ctx context.Context, q Query, t *top) error {
 	nq := newNameQuery(q.Name)
 	// The driving word: the single-word span whose tokens are rarest.
 	found := map[int][]token{} // span index → tokens
@@ -219,7 +227,7 @@ func (s *SQLite) searchName(ctx context.Context, q Query, t *top) error {
 		if sp.to-sp.from != 1 {
 			continue
 		}
-		toks, err := s.lookup(ctx, sp)
+		toks, err := rd.lookup(ctx, sp)
 		if err != nil {
 			return err
 		}
@@ -233,7 +241,7 @@ func (s *SQLite) searchName(ctx context.Context, q Query, t *top) error {
 		}
 	}
 	var toks []token
-	seen := map[int64]bool{}
+	seen := map[int64]int{} // token id → index in toks
 	for i, sp := range nq.spans {
 		if sp.from > drive || sp.to <= drive {
 			continue
@@ -241,15 +249,19 @@ func (s *SQLite) searchName(ctx context.Context, q Query, t *top) error {
 		got, ok := found[i]
 		if !ok {
 			var err error
-			if got, err = s.lookup(ctx, sp); err != nil {
+			if got, err = rd.lookup(ctx, sp); err != nil {
 				return err
 			}
 		}
 		for _, tk := range got {
-			if !seen[tk.id] {
-				seen[tk.id] = true
-				toks = append(toks, tk)
+			// Two spans may reach one token at different distances: the fewer edits is its
+			// bound, or the reading below could stop before an entry that ranks in.
+			if j, ok := seen[tk.id]; ok {
+				toks[j].edits = min(toks[j].edits, tk.edits)
+				continue
 			}
+			seen[tk.id] = len(toks)
+			toks = append(toks, tk)
 		}
 	}
 	slices.SortStableFunc(toks, func(a, b token) int { return a.edits - b.edits })
@@ -262,15 +274,15 @@ func (s *SQLite) searchName(ctx context.Context, q Query, t *top) error {
 		if t.beaten(candidate{edits: tk.edits, by: -1}) {
 			break
 		}
-		if err := s.readPostings(ctx, q, nq, tk, byFrom, byTo, t); err != nil {
+		if err := rd.readPostings(ctx, q, nq, tk, byFrom, byTo, t); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (s *SQLite) readPostings(ctx context.Context, q Query, nq nameQuery, tk token, byFrom, byTo int, t *top) error {
-	rows, err := s.rd.postings.QueryContext(ctx, tk.id, byFrom, byTo)
+func (rd *readStmts) readPostings(ctx context.Context, q Query, nq nameQuery, tk token, byFrom, byTo int, t *top) error {
+	rows, err := rd.postings.QueryContext(ctx, tk.id, byFrom, byTo)
 	if err != nil {
 		return err
 	}

@@ -43,6 +43,7 @@ func Run(t *testing.T, open Open) {
 		{"Limit", testLimit},
 		{"BadQueries", testBadQueries},
 		{"Concurrent", testConcurrent},
+		{"SearchWhileReplacing", testSearchWhileReplacing},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			s := open(t)
@@ -490,4 +491,47 @@ func testConcurrent(t *testing.T, s index.Store) {
 		t.Errorf("%d Paul Bernard, want %d", len(got), writers*batches*per)
 	}
 	wantKeys(t, s, index.Query{Identifier: "w1-9-19"}, "apogee/w1-9-19")
+}
+
+// testSearchWhileReplacing: a dossier archived again while it is searched for is always found
+// once, never an error, never twice (a search sees one state of the index).
+func testSearchWhileReplacing(t *testing.T, s index.Store) {
+	ctx := context.Background()
+	sample := Sample()
+	put(t, s, sample...)
+	done := make(chan error, 1)
+	go func() {
+		for i := range 100 {
+			e := sample[0]
+			e.SIP = fmt.Sprintf("apogee-%04d.zip", i)
+			if err := s.Put(ctx, e); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	for n := 0; ; n++ {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n == 0 {
+				t.Log("the writer finished before the first search")
+			}
+			return
+		default:
+		}
+		for _, q := range []index.Query{{Name: "Hervé Richard", Born: "1990"}, {Identifier: "20000001"}, {Year: 2009, Profile: "apogee"}} {
+			ms, err := s.Search(ctx, q)
+			if err != nil {
+				t.Fatalf("%+v while replacing: %v", q, err)
+			}
+			got := keys(ms)
+			if once := slices.DeleteFunc(slices.Clone(got), func(k string) bool { return k != "apogee/1001" }); len(once) != 1 {
+				t.Fatalf("%+v while replacing: %v", q, got)
+			}
+		}
+	}
 }
