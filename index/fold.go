@@ -92,17 +92,19 @@ const maxJoined = 6
 // NameTokens are the tokens a person's names are found by: the folded words of each name
 // (FirstName, BirthName, UsageName), and each run of two or more consecutive words of one name
 // written together, so that "LE GOFF" is also found as "legoff" and "Jean-Pierre" as "jeanpierre".
-// Each token appears once, in first-seen order; a field counts its first maxFieldWords words.
+// A token appears once per name, in first-seen order: twice when two names hold it (Marie
+// MARIE), for a query word matches a token of its own. A name counts its first maxFieldWords
+// words.
 func NameTokens(p Person) []string {
 	var out []string
-	seen := map[string]bool{}
-	add := func(t string) {
-		if t != "" && !seen[t] {
-			seen[t] = true
-			out = append(out, t)
-		}
-	}
 	for _, name := range []string{p.BirthName, p.UsageName, p.FirstName} {
+		seen := map[string]bool{}
+		add := func(t string) {
+			if t != "" && !seen[t] {
+				seen[t] = true
+				out = append(out, t)
+			}
+		}
 		parts := queryParts(name)
 		if len(parts) > maxFieldWords {
 			parts = parts[:maxFieldWords]

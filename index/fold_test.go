@@ -42,6 +42,9 @@ func TestNameTokens(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("NameTokens = %q\nwant %q", got, want)
 	}
+	if got := NameTokens(Person{FirstName: "Marie", BirthName: "MARIE", UsageName: "Marie Marie"}); !slices.Equal(got, []string{"marie", "marie", "mariemarie", "marie"}) {
+		t.Errorf("repeated names: %q", got)
+	}
 	if got := NameTokens(Person{}); len(got) != 0 {
 		t.Errorf("no names: %q", got)
 	}
@@ -174,7 +177,7 @@ func TestDeletesFindEveryNeighbour(t *testing.T) {
 func TestNameQueryCost(t *testing.T) {
 	toks := NameTokens(Person{FirstName: "Hervé", BirthName: "LE GOFF"})
 	for name, want := range map[string]int{
-		"herve le goff": 0, "legoff herve": 0, "le goff": 0, "hevre legof": 2, "richard": -1, "le": 0, "goff herve zz": -1, "goff herve x": 1, /* "hervex" is 1 edit from "herve" */
+		"herve le goff": 0, "legoff herve": 0, "le goff": 0, "hevre legof": 2, "richard": -1, "le": 0, "goff herve zz": -1, "herve herve": -1, "goff le": 0, "le le goff": -1, "goff herve x": 1, /* "hervex" is 1 edit from "herve" */
 	} {
 		got, ok := newNameQuery(name).cost(toks)
 		if !ok {

@@ -12,6 +12,7 @@ import (
 type nameQuery struct {
 	parts []string
 	spans []span
+	from  [][]int // from[i]: the indexes of the spans starting at part i
 }
 
 type span struct {
@@ -22,46 +23,83 @@ type span struct {
 
 func newNameQuery(name string) nameQuery {
 	q := nameQuery{parts: queryParts(name)}
+	q.from = make([][]int, len(q.parts))
 	for i := range q.parts {
 		for j := i + 1; j <= len(q.parts) && j-i <= maxJoined; j++ {
 			t := strings.Join(q.parts[i:j], "")
+			q.from[i] = append(q.from[i], len(q.spans))
 			q.spans = append(q.spans, span{from: i, to: j, text: t, edits: Edits(len([]rune(t)))})
 		}
 	}
 	return q
 }
 
-// cost is the fewest edits that make the query's parts a subset of tokens, or ok=false.
+// cost is the fewest edits that match the query's parts to distinct tokens of an entry, or
+// ok=false. Distinct: "Marie Marie" needs a person with two names Marie, so that a misspelt
+// "Mrie Marie" finds Marie MARIE rather than every Marie. The search is a depth-first walk over
+// the ways to cut the query into spans, each given an unused token; exact tokens are tried first
+// and a walk stops once it cannot beat the best, so the common case is a few comparisons. The
+// walk is capped (maxSteps) against adversarial names; past the cap the best found so far holds.
 func (q nameQuery) cost(tokens []string) (edits int, ok bool) {
-	const none = 1 << 30
-	best := make([]int, len(q.parts)+1)
-	for i := range best {
-		best[i] = none
+	if len(tokens) > 64 {
+		tokens = tokens[:64]
 	}
-	best[0] = 0
-	// spans are ordered by from, so best[from] is final when a span starting there is read.
-	for _, s := range q.spans {
-		if best[s.from] == none {
-			continue
+	const unknown, far = -1, 1 << 20
+	dist := make([]int, len(q.spans)*len(tokens)) // span × token → edits, far, or unknown
+	for i := range dist {
+		dist[i] = unknown
+	}
+	d := func(si, ti int) int {
+		k := si*len(tokens) + ti
+		if dist[k] == unknown {
+			sp := q.spans[si]
+			if e := Distance(sp.text, tokens[ti], sp.edits); e <= sp.edits {
+				dist[k] = e
+			} else {
+				dist[k] = far
+			}
 		}
-		c := none
-		for _, t := range tokens {
-			if d := Distance(s.text, t, s.edits); d <= s.edits && d < c {
-				c = d
-				if d == 0 {
-					break
+		return dist[k]
+	}
+	best, steps := far, 0
+	var walk func(pos int, used uint64, acc int)
+	walk = func(pos int, used uint64, acc int) {
+		if acc >= best || steps > maxSteps {
+			return
+		}
+		steps++
+		if pos == len(q.parts) {
+			best = acc
+			return
+		}
+		for _, si := range q.from[pos] {
+			// Exact tokens first: they make the bound that cuts the rest.
+			for pass := 0; pass < 2; pass++ {
+				for ti := range tokens {
+					if used&(1<<ti) != 0 {
+						continue
+					}
+					e := d(si, ti)
+					if e == far || (pass == 0) != (e == 0) {
+						continue
+					}
+					walk(q.spans[si].to, used|1<<ti, acc+e)
+					if best == 0 {
+						return
+					}
 				}
 			}
 		}
-		if c != none && best[s.from]+c < best[s.to] {
-			best[s.to] = best[s.from] + c
-		}
 	}
-	if best[len(q.parts)] == none {
+	walk(0, 0, 0)
+	if best == far {
 		return 0, false
 	}
-	return best[len(q.parts)], true
+	return best, true
 }
+
+// maxSteps caps the walk of one entry against one query.
+const maxSteps = 2000
 
 // score is a match's Score for a number of edits: 1 exact, then ½, ⅓…
 func score(edits int) float64 { return 1 / float64(1+edits) }

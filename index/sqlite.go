@@ -206,7 +206,7 @@ func decodeEntry(doc []byte) (Entry, error) {
 
 // readStmts are the statements searches run, prepared once.
 type readStmts struct {
-	count, get, doc, vocab, fuzzy, postings, idents, keys, years *sql.Stmt
+	count, get, doc, vocab, fuzzy, postings, filtered, idents, keys, years *sql.Stmt
 }
 
 // candidateCols are what a search reads of an entry to narrow and rank it without decoding it.
@@ -225,6 +225,10 @@ func (rs *readStmts) prepare(ctx context.Context, db *sql.DB) error {
 			WHERE d.del IN (SELECT value FROM json_each(?))`},
 		{&rs.postings, `SELECT ` + candidateCols + ` FROM postings p JOIN entries e ON e.id = p.entry
 			WHERE p.tok = ? AND p.by BETWEEN ? AND ? ORDER BY p.by, p.entry`},
+		{&rs.filtered, `SELECT ` + candidateCols + ` FROM postings p JOIN entries e ON e.id = p.entry
+			WHERE p.tok = ? AND p.by BETWEEN ? AND ?
+			AND EXISTS (SELECT 1 FROM postings f WHERE f.tok IN (SELECT value FROM json_each(?)) AND f.by = p.by AND f.entry = p.entry)
+			ORDER BY p.by, p.entry`},
 		{&rs.idents, `SELECT ` + candidateCols + `, i.name FROM idents i JOIN entries e ON e.id = i.entry
 			WHERE i.value = ? ORDER BY e.id`},
 		{&rs.keys, `SELECT ` + candidateCols + `, '' FROM entries e WHERE e.key = ? ORDER BY e.id`},
@@ -244,13 +248,13 @@ func (rs *readStmts) prepare(ctx context.Context, db *sql.DB) error {
 func (rs *readStmts) in(ctx context.Context, tx *sql.Tx) *readStmts {
 	return &readStmts{
 		count: tx.StmtContext(ctx, rs.count), get: tx.StmtContext(ctx, rs.get), doc: tx.StmtContext(ctx, rs.doc),
-		vocab: tx.StmtContext(ctx, rs.vocab), fuzzy: tx.StmtContext(ctx, rs.fuzzy), postings: tx.StmtContext(ctx, rs.postings),
+		vocab: tx.StmtContext(ctx, rs.vocab), fuzzy: tx.StmtContext(ctx, rs.fuzzy), postings: tx.StmtContext(ctx, rs.postings), filtered: tx.StmtContext(ctx, rs.filtered),
 		idents: tx.StmtContext(ctx, rs.idents), keys: tx.StmtContext(ctx, rs.keys), years: tx.StmtContext(ctx, rs.years),
 	}
 }
 
 func (rs *readStmts) close() {
-	for _, st := range []*sql.Stmt{rs.count, rs.get, rs.doc, rs.vocab, rs.fuzzy, rs.postings, rs.idents, rs.keys, rs.years} {
+	for _, st := range []*sql.Stmt{rs.count, rs.get, rs.doc, rs.vocab, rs.fuzzy, rs.postings, rs.filtered, rs.idents, rs.keys, rs.years} {
 		if st != nil {
 			st.Close()
 		}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -160,7 +161,7 @@ func (ws *writeStmts) add(ctx context.Context, e Entry) error {
 		}
 	}
 	ids := make([]int64, 0, len(toks))
-	for _, t := range toks {
+	for _, t := range distinct(toks) {
 		var tok, df int64
 		if err := ws.addTok.QueryRowContext(ctx, t).Scan(&tok, &df); err != nil {
 			return err
@@ -211,7 +212,7 @@ func (ws *writeStmts) remove(ctx context.Context, profile, key string) error {
 			return err
 		}
 	}
-	for _, t := range strings.Fields(toks) {
+	for _, t := range distinct(strings.Fields(toks)) {
 		var tok, df int64
 		if err := ws.dropTok.QueryRowContext(ctx, t).Scan(&tok, &df); err != nil {
 			return fmt.Errorf("token of the entry: %w", err)
@@ -235,4 +236,16 @@ func (ws *writeStmts) remove(ctx context.Context, profile, key string) error {
 	}
 	_, err = ws.delEntry.ExecContext(ctx, id)
 	return err
+}
+
+// distinct are toks without repeats: a token two names hold (Marie MARIE) is one posting and
+// counts one entry.
+func distinct(toks []string) []string {
+	out := make([]string, 0, len(toks))
+	for _, t := range toks {
+		if !slices.Contains(out, t) {
+			out = append(out, t)
+		}
+	}
+	return out
 }

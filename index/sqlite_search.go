@@ -1,6 +1,7 @@
 package index
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -220,9 +221,16 @@ func (rd *readStmts) lookup(ctx context.Context, sp span) ([]token, error) {
 // order, so the reading stops once no later entry could rank in the limit.
 func (rd *readStmts) searchName(ctx context.Context, q Query, t *top) error {
 	nq := newNameQuery(q.Name)
-	// The driving word: the single-word span whose tokens are rarest.
+	// The driving word is the one whose tokens are held by fewest entries: its postings are
+	// read. The filter word is the next rarest: a posting is kept only if its entry also holds
+	// one of the filter word's tokens, checked in postings (tokens, year, entry is its key)
+	// before the entry's row is read: at 1M entries those row reads were most of a search.
 	found := map[int][]token{} // span index → tokens
-	drive, best := -1, int64(-1)
+	type word struct {
+		at int
+		df int64
+	}
+	var words []word
 	for i, sp := range nq.spans {
 		if sp.to-sp.from != 1 {
 			continue
@@ -232,36 +240,36 @@ func (rd *readStmts) searchName(ctx context.Context, q Query, t *top) error {
 			return err
 		}
 		found[i] = toks
-		var df int64
+		w := word{at: sp.from}
 		for _, tk := range toks {
-			df += tk.df
+			w.df += tk.df
 		}
-		if best < 0 || df < best {
-			drive, best = sp.from, df
-		}
+		words = append(words, w)
 	}
-	var toks []token
-	seen := map[int64]int{} // token id → index in toks
-	for i, sp := range nq.spans {
-		if sp.from > drive || sp.to <= drive {
-			continue
+	slices.SortStableFunc(words, func(a, b word) int { return cmp.Compare(a.df, b.df) })
+	toks, err := rd.wordTokens(ctx, nq, words[0].at, found)
+	if err != nil {
+		return err
+	}
+	var filter string // JSON list of token ids, or "" for no filter
+	if len(words) > 1 && words[1].at != words[0].at {
+		ft, err := rd.wordTokens(ctx, nq, words[1].at, found)
+		if err != nil {
+			return err
 		}
-		got, ok := found[i]
-		if !ok {
-			var err error
-			if got, err = rd.lookup(ctx, sp); err != nil {
+		if len(ft) == 0 {
+			return nil // the filter word matches nothing: no entry can match
+		}
+		if len(ft) <= maxFilterTokens {
+			ids := make([]int64, len(ft))
+			for i, tk := range ft {
+				ids[i] = tk.id
+			}
+			b, err := json.Marshal(ids)
+			if err != nil {
 				return err
 			}
-		}
-		for _, tk := range got {
-			// Two spans may reach one token at different distances: the fewer edits is its
-			// bound, or the reading below could stop before an entry that ranks in.
-			if j, ok := seen[tk.id]; ok {
-				toks[j].edits = min(toks[j].edits, tk.edits)
-				continue
-			}
-			seen[tk.id] = len(toks)
-			toks = append(toks, tk)
+			filter = string(b)
 		}
 	}
 	slices.SortStableFunc(toks, func(a, b token) int { return a.edits - b.edits })
@@ -274,15 +282,55 @@ func (rd *readStmts) searchName(ctx context.Context, q Query, t *top) error {
 		if t.beaten(candidate{edits: tk.edits, by: -1}) {
 			break
 		}
-		if err := rd.readPostings(ctx, q, nq, tk, byFrom, byTo, t); err != nil {
+		if err := rd.readPostings(ctx, q, nq, tk, byFrom, byTo, filter, t); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (rd *readStmts) readPostings(ctx context.Context, q Query, nq nameQuery, tk token, byFrom, byTo int, t *top) error {
-	rows, err := rd.postings.QueryContext(ctx, tk.id, byFrom, byTo)
+// maxFilterTokens caps the filter word's tokens: each is one lookup per posting read, and past
+// a few dozen reading the entry's row costs less.
+const maxFilterTokens = 24
+
+// wordTokens are the tokens of every span that contains the word at: an entry that matches
+// holds one of them. A token two spans reach keeps the fewer edits, which the reading uses as the
+// bound below which no entry of that token can rank.
+func (rd *readStmts) wordTokens(ctx context.Context, nq nameQuery, at int, found map[int][]token) ([]token, error) {
+	var toks []token
+	seen := map[int64]int{} // token id → index in toks
+	for i, sp := range nq.spans {
+		if sp.from > at || sp.to <= at {
+			continue
+		}
+		got, ok := found[i]
+		if !ok {
+			var err error
+			if got, err = rd.lookup(ctx, sp); err != nil {
+				return nil, err
+			}
+			found[i] = got
+		}
+		for _, tk := range got {
+			if j, ok := seen[tk.id]; ok {
+				toks[j].edits = min(toks[j].edits, tk.edits)
+				continue
+			}
+			seen[tk.id] = len(toks)
+			toks = append(toks, tk)
+		}
+	}
+	return toks, nil
+}
+
+func (rd *readStmts) readPostings(ctx context.Context, q Query, nq nameQuery, tk token, byFrom, byTo int, filter string, t *top) error {
+	var rows *sql.Rows
+	var err error
+	if filter == "" {
+		rows, err = rd.postings.QueryContext(ctx, tk.id, byFrom, byTo)
+	} else {
+		rows, err = rd.filtered.QueryContext(ctx, tk.id, byFrom, byTo, filter)
+	}
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -35,6 +36,9 @@ func main() {
 	queries := flag.Int("queries", 200, "queries of each kind")
 	cli := flag.Int("cli", 10, "queries of each kind the sqlite3 CLI runs")
 	sqlite3 := flag.String("sqlite3", "sqlite3", "the sqlite3 CLI")
+	profile := flag.String("cpuprofile", "", "write a CPU profile of the searches here")
+	only := flag.String("kind", "", "run only this kind of query")
+	slowest := flag.Int("slowest", 0, "print the slowest queries of each kind (synthetic names)")
 	flag.Parse()
 	if *path == "" {
 		fail(fmt.Errorf("-index is required"))
@@ -56,20 +60,47 @@ func main() {
 	defer s.Close()
 	qs := makeQueries(g, *n, *queries)
 	var ms runtime.MemStats
+	if *profile != "" {
+		f, err := os.Create(*profile)
+		if err != nil {
+			fail(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fail(err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	for _, kind := range kinds {
+		if *only != "" && kind != *only {
+			continue
+		}
 		var lat []time.Duration
+		type slow struct {
+			d time.Duration
+			q index.Query
+			n int
+		}
+		var slows []slow
 		found, total := 0, 0
 		for _, q := range qs[kind] {
 			t0 := time.Now()
 			res, err := s.Search(ctx, q.Query)
 			lat = append(lat, time.Since(t0))
+			slows = append(slows, slow{lat[len(lat)-1], q.Query, len(res)})
 			if err != nil {
 				fail(fmt.Errorf("%s: %w", kind, err))
 			}
 			total++
 			if slices.ContainsFunc(res, func(m index.Match) bool { return m.Entry.Key == q.key }) {
 				found++
+			} else if *slowest > 0 {
+				e, _ := s.Get(ctx, "apogee", q.key)
+				fmt.Printf("  missed %s: %+v (%d matches) looked for %+v\n", kind, q.Query, len(res), e.Person)
 			}
+		}
+		slices.SortFunc(slows, func(a, b slow) int { return int(b.d - a.d) })
+		for _, x := range slows[:min(*slowest, len(slows))] {
+			fmt.Printf("  slow %s %.1f ms, %d matches: %+v\n", kind, float64(x.d.Microseconds())/1000, x.n, x.q)
 		}
 		p := percentiles(lat)
 		fmt.Printf("versement kind=%s n=%d p50=%.2f p95=%.2f p99=%.2f recall=%.1f%%\n", kind, total, p[0], p[1], p[2], 100*float64(found)/float64(total))

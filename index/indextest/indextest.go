@@ -42,6 +42,7 @@ func Run(t *testing.T, open Open) {
 		{"Year", testYear},
 		{"Limit", testLimit},
 		{"BadQueries", testBadQueries},
+		{"RepeatedName", testRepeatedName},
 		{"Concurrent", testConcurrent},
 		{"SearchWhileReplacing", testSearchWhileReplacing},
 	} {
@@ -534,4 +535,23 @@ func testSearchWhileReplacing(t *testing.T, s index.Store) {
 			}
 		}
 	}
+}
+
+// testRepeatedName: each word typed matches a name of its own, so "Marie Marie" is a person with
+// two names Marie, and a misspelt "Mrie Marie" finds her rather than every Marie.
+func testRepeatedName(t *testing.T, s index.Store) {
+	e := func(key, first, birth string) index.Entry {
+		return index.Entry{Profile: "apogee", Key: key, Person: index.Person{FirstName: first, BirthName: birth, BirthDate: "2002-12-15"}}
+	}
+	put(t, s, e("1", "Marie", "MARIE"), e("2", "Marie", "DURAND"), e("3", "Anne", "MARIE"), e("4", "Marie-Marie", "DUPONT"))
+	wantKeys(t, s, index.Query{Name: "Marie", Born: "2002"}, "apogee/1", "apogee/2", "apogee/3", "apogee/4")
+	ms := wantKeys(t, s, index.Query{Name: "Marie Marie", Born: "2002"}, "apogee/1", "apogee/4")
+	if len(ms) == 2 && (ms[0].Edits != 0 || ms[1].Edits != 0) {
+		t.Errorf("Marie Marie: edits %d, %d", ms[0].Edits, ms[1].Edits)
+	}
+	ms = wantKeys(t, s, index.Query{Name: "Mrie Marie", Born: "2002"}, "apogee/1", "apogee/4")
+	if len(ms) == 2 && ms[0].Edits != 1 {
+		t.Errorf("Mrie Marie: edits %d", ms[0].Edits)
+	}
+	wantKeys(t, s, index.Query{Name: "Durand Durand"})
 }
