@@ -244,3 +244,14 @@ func FuzzDistance(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkNameCost(b *testing.B) {
+	q := newNameQuery("Marie-Hélène Le Goff")
+	toks := NameTokens(Person{FirstName: "Marie-Hélène", BirthName: "LE GOFF", UsageName: "DUPONT"})
+	other := NameTokens(Person{FirstName: "Marine", BirthName: "LEGOUT"})
+	b.ReportAllocs()
+	for b.Loop() {
+		q.cost(toks)
+		q.cost(other)
+	}
+}

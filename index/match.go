@@ -44,8 +44,14 @@ func (q nameQuery) cost(tokens []string) (edits int, ok bool) {
 	if len(tokens) > 64 {
 		tokens = tokens[:64]
 	}
-	const unknown, far = -1, 1 << 20
-	dist := make([]int, len(q.spans)*len(tokens)) // span × token → edits, far, or unknown
+	const unknown, far = -1, 100
+	var buf [512]int8 // span × token → edits, far, or unknown; on the stack for most queries
+	var dist []int8
+	if n := len(q.spans) * len(tokens); n <= len(buf) {
+		dist = buf[:n]
+	} else {
+		dist = make([]int8, n)
+	}
 	for i := range dist {
 		dist[i] = unknown
 	}
@@ -54,14 +60,14 @@ func (q nameQuery) cost(tokens []string) (edits int, ok bool) {
 		if dist[k] == unknown {
 			sp := q.spans[si]
 			if e := Distance(sp.text, tokens[ti], sp.edits); e <= sp.edits {
-				dist[k] = e
+				dist[k] = int8(e)
 			} else {
 				dist[k] = far
 			}
 		}
-		return dist[k]
+		return int(dist[k])
 	}
-	best, steps := far, 0
+	best, steps := int(far), 0
 	var walk func(pos int, used uint64, acc int)
 	walk = func(pos int, used uint64, acc int) {
 		if acc >= best || steps > maxSteps {
