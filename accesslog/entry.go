@@ -35,9 +35,12 @@ const (
 	ResultOK       Result = "ok"
 	ResultRefused  Result = "refused"   // the user may not (Reason says why)
 	ResultNotFound Result = "not-found" // no such dossier, or a search that found nothing
+	// ResultFailed: allowed, but the dossier could not be read (its SIP unreachable, or its bytes
+	// not those the manifest declares): nothing was shown. Reason says what failed.
+	ResultFailed Result = "failed"
 )
 
-var results = []Result{ResultOK, ResultRefused, ResultNotFound}
+var results = []Result{ResultOK, ResultRefused, ResultNotFound, ResultFailed}
 
 // How a user was authenticated (User.Via).
 const (
@@ -92,6 +95,8 @@ type Entry struct {
 	// A search's criteria (field → value as typed: "name": "Dupont", "born": "1990") and every
 	// dossier it returned: a data subject's "who read my record" includes who saw it in a list.
 	Criteria map[string]string `json:"criteria,omitempty"`
+	// Object is the file a download took (its name in the SIP), or "" for the whole dossier.
+	Object string `json:"object,omitempty"`
 	Found    []Dossier         `json:"found,omitempty"`
 
 	Motive Motive `json:"motive,omitzero"`

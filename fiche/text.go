@@ -36,7 +36,7 @@ func (f *Fiche) WriteText(w io.Writer, tag language.Tag) error {
 		line(t.T("Access rule"), t.T("%s, from %s, communicable from %s", c.AccessRule, t.date(c.AccessStart), t.date(c.AccessEnd)))
 	}
 	line(t.T("Package (SIP)"), c.SIP+" (SHA-256 "+c.SIPDigest+")")
-	line(t.T("Target"), c.Target)
+	line(t.T("Kept at"), c.Target)
 	if c.Operation != "" {
 		line(t.T("VITAM operation"), c.Operation)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/versement/versement/civil"
 	"github.com/versement/versement/extract"
+	"github.com/versement/versement/index"
 	"github.com/versement/versement/profiles"
 	"github.com/versement/versement/retention"
 	"github.com/versement/versement/transfer"
@@ -62,6 +63,27 @@ type JobSpec struct {
 
 // openTarget opens a target URL; tests replace it to put a misbehaving archive in front of a real one.
 var openTarget = targets.Open
+
+// DefaultIndex is the consultation index of a state folder (package index): every run puts in it
+// where each dossier it sent is.
+func DefaultIndex(stateDir string) string { return filepath.Join(stateDir, "index.db") }
+
+// RuleEnds gives, from the profile's schedule, the end of a rule's period counted from the start
+// a manifest records (YYYY-MM-DD; "" when the schedule cannot say): what the index records of
+// each dossier as the end of its DUA and of its access restriction.
+func RuleEnds(p *profiles.Profile) func(rule, start string) string {
+	s := p.Schedule()
+	return func(rule, start string) string {
+		d, err := civil.Parse(start)
+		if err != nil || s == nil {
+			return ""
+		}
+		if end, ok := s.PeriodEnd(rule, d); ok {
+			return end.String()
+		}
+		return ""
+	}
+}
 
 // DefaultLedger is the ledger file of a state folder when JobSpec.Ledger is empty.
 func DefaultLedger(stateDir string) string { return filepath.Join(stateDir, "ledger.jsonl") }
@@ -187,8 +209,17 @@ func Execute(ctx context.Context, job JobSpec) (rep *Report, err error) {
 		return nil, err
 	}
 	defer led.Close()
+	ix := job.Index
+	if ix == nil {
+		store, err := index.Open(ctx, DefaultIndex(job.State))
+		if err != nil {
+			return nil, err
+		}
+		defer store.Close()
+		ix = &index.Recorder{Store: store, Ends: RuleEnds(p)}
+	}
 	sp := &spool{dir: filepath.Join(job.State, "spool"), profile: p.Name, state: st, ledger: led,
-		targets: targetsByTier, objectLock: job.ObjectLock, log: log, onSIP: job.OnSIP, index: job.Index}
+		targets: targetsByTier, objectLock: job.ObjectLock, log: log, onSIP: job.OnSIP, index: ix}
 	fixed, err := sp.reconcileLedger(ctx, opened)
 	if err != nil {
 		return nil, err

@@ -197,6 +197,7 @@ func init() {
 		"download of its objects":                                             "téléchargement",
 		"listing of its accesses":                                             "lecture de ses accès",
 		"access granted":                                                      "accordé",
+		"could not be read: %s":                                               "n'a pu être lu : %s",
 		"access refused: %s":                                                  "refusé : %s",
 		"dossier not found":                                                   "introuvable",
 		"%d accesses; this listing is itself recorded (entry %d of the access log).\n": "%d accès ; cette lecture est elle-même enregistrée (entrée %d du journal des accès).\n",
@@ -251,6 +252,8 @@ func resultLabel(pr *message.Printer, e accesslog.Entry) string {
 		return pr.Sprintf("access refused: %s", e.Reason)
 	case accesslog.ResultNotFound:
 		return pr.Sprintf("dossier not found")
+	case accesslog.ResultFailed:
+		return pr.Sprintf("could not be read: %s", e.Reason)
 	}
 	return string(e.Result)
 }

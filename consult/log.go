@@ -1,0 +1,111 @@
+package consult
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"golang.org/x/text/language"
+
+	"github.com/versement/versement/accesslog"
+	"github.com/versement/versement/internal/lang"
+	"github.com/versement/versement/server"
+	"github.com/versement/versement/sip"
+	"github.com/versement/versement/transfer"
+)
+
+// record writes one access in the log; an access that cannot be logged is not done: the error
+// stops the caller before anything is shown.
+func (s *Service) record(ctx context.Context, req Request, a access) error {
+	e := accesslog.Entry{
+		User:      accesslog.User(req.User),
+		Client:    req.Client,
+		Operation: accesslog.Operation(a.op),
+		Profile:   a.profile, Class: a.class, Tier: a.tier, Key: a.key,
+		Motive: accesslog.Motive{Category: req.Motive.Category, Text: req.Motive.Text},
+		Result: accesslog.Result(a.result), Reason: a.reason,
+	}
+	e.Object = a.object
+	if q := a.criteria; q != nil {
+		e.Criteria = map[string]string{}
+		for k, v := range map[string]string{"profile": q.Profile, "identifier": q.Identifier, "name": q.Name, "born": q.Born} {
+			if v != "" {
+				e.Criteria[k] = v
+			}
+		}
+		if q.Year != 0 {
+			e.Criteria["year"] = strconv.Itoa(q.Year)
+		}
+		e.Found = a.returned
+	}
+	if _, err := s.Log.Append(ctx, e); err != nil {
+		return fmt.Errorf("consult: the access could not be logged, so it was not done: %w", err)
+	}
+	return nil
+}
+
+// Accesses lists every access to one dossier (who read it, when, why), for a person allowed to
+// read the access log; the listing is itself logged.
+func (s *Service) Accesses(ctx context.Context, req Request, profile, key string) ([]accesslog.Entry, error) {
+	a := access{op: OpAccessLog, profile: profile, key: key}
+	if d := s.Policy.MayReadLog(req.User); !d.Allowed {
+		a.result, a.reason = ResultRefused, d.Reason
+		if err := s.record(ctx, req, a); err != nil {
+			return nil, err
+		}
+		return nil, &Refusal{Reason: d.Reason, Message: d.Message(s.Lang)}
+	}
+	var out []accesslog.Entry
+	if err := s.Log.ForKey(ctx, profile, key, func(e accesslog.Entry) error {
+		out = append(out, e)
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("consult: the access log: %w", err)
+	}
+	a.result = ResultOK
+	if err := s.record(ctx, req, a); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// reasonOf is what the access log says of a failure: its kind, not its text, which may name
+// files and values.
+func reasonOf(err error) string {
+	switch {
+	case errors.Is(err, sip.ErrDigest):
+		return "digest-mismatch"
+	case errors.Is(err, sip.ErrNoUnit):
+		return "unit-not-in-sip"
+	case errors.Is(err, transfer.ErrNotExist):
+		return "sip-not-at-target"
+	}
+	return "read-error"
+}
+
+// accessTable is the listing as the pages show it.
+func accessTable(tag language.Tag, es []accesslog.Entry) server.Table {
+	t := lang.Printer(tag)
+	tb := server.Table{Columns: []string{t.Sprintf("When"), t.Sprintf("Who"), t.Sprintf("Operation"), t.Sprintf("Motive"), t.Sprintf("Result")}}
+	for _, e := range es {
+		when := e.Time.Local().Format("2006-01-02 15:04:05")
+		if tag == lang.French {
+			when = e.Time.Local().Format("02/01/2006 15:04:05")
+		}
+		who := e.User.ID
+		if e.User.Name != "" && e.User.Name != e.User.ID {
+			who += " (" + e.User.Name + ")"
+		}
+		motive := e.Motive.Category
+		if e.Motive.Text != "" {
+			motive += " : " + e.Motive.Text
+		}
+		result := word(tag, "result", string(e.Result))
+		if e.Reason != "" {
+			result += " (" + e.Reason + ")"
+		}
+		tb.Rows = append(tb.Rows, []string{when, who, word(tag, "op", string(e.Operation)), motive, result})
+	}
+	return tb
+}
