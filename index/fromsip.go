@@ -11,6 +11,7 @@ import (
 
 	"github.com/versement/versement/sip"
 	"github.com/versement/versement/transfer"
+	"github.com/versement/versement/transfer/dir"
 )
 
 // Where is what the index records of a SIP beyond its manifest: which profile, class and tier it
@@ -100,7 +101,7 @@ func (rc *Recorder) IndexSIP(ctx context.Context, s transfer.SIP, r transfer.Rec
 		when = rc.Now()
 	}
 	w := Where{Profile: s.Origin.Profile, Class: s.Origin.Class, Tier: s.Origin.Tier, SIP: s.Name, SIPDigest: s.SHA256,
-		Target: r.Target, Operation: r.Operation, SystemIDs: ATRSystemIDs(r.ATR), Archived: when, Ends: rc.Ends}
+		Target: dir.AbsURL(r.Target), Operation: r.Operation, SystemIDs: ATRSystemIDs(r.ATR), Archived: when, Ends: rc.Ends}
 	return PutAll(ctx, rc.Store, func(fn func(Entry) error) error { return FromSIP(ctx, sr, w, fn) })
 }
 

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -15,6 +17,8 @@ import (
 	"github.com/versement/versement/profiles"
 	"github.com/versement/versement/sip"
 	"github.com/versement/versement/transfer"
+	"github.com/versement/versement/transfer/dir"
+	"github.com/versement/versement/transfer/ledger"
 	"github.com/versement/versement/transfer/targets"
 )
 
@@ -36,6 +40,7 @@ func init() {
 				&cli.StringFlag{Name: "target", Required: true, Usage: "where the SIPs are: dir://PATH or s3://BUCKET/PREFIX"},
 				&cli.StringFlag{Name: "state", Value: "versement-state", Usage: "state folder: the index is STATE/index.db"},
 				&cli.StringFlag{Name: "index", Usage: "the index file; default STATE/index.db"},
+				&cli.StringFlag{Name: "ledger", Usage: "the transfer ledger giving each SIP's SHA-256 (dir:// and S3 listings do not); default STATE/ledger.jsonl when it exists"},
 			},
 			Action: indexRebuildAction,
 		}},
@@ -66,7 +71,13 @@ func indexRebuildAction(c *cli.Context) error {
 	if path == "" {
 		path = pipeline.DefaultIndex(c.String("state"))
 	}
-	res, err := runIndexRebuild(c.Context, indexRebuildOptions{Profile: p, Target: c.String("target"), Index: path})
+	lp := c.String("ledger")
+	if lp == "" {
+		if d := pipeline.DefaultLedger(c.String("state")); fileExists(d) {
+			lp = d
+		}
+	}
+	res, err := runIndexRebuild(c.Context, indexRebuildOptions{Profile: p, Target: dir.AbsURL(c.String("target")), Index: path, Ledger: lp})
 	if err != nil {
 		return cli.Exit("index rebuild: "+err.Error(), exitError)
 	}
@@ -97,6 +108,17 @@ func runIndexRebuild(ctx context.Context, opts indexRebuildOptions) (indexRebuil
 		classes = append(classes, c.Name)
 	}
 	ends := pipeline.RuleEnds(opts.Profile)
+	// The SHA-256 of each SIP, which the fiche shows: the ledger recorded it when it was sent.
+	digests := map[string]string{}
+	if opts.Ledger != "" {
+		if _, err := ledger.Read(opts.Ledger, func(e ledger.Entry) {
+			if e.Done() {
+				digests[e.SIP] = e.SHA256
+			}
+		}); err != nil {
+			return res, err
+		}
+	}
 	err = t.List(ctx, func(o transfer.Object) error {
 		class, tier, ok := sip.ParseID(o.Name, opts.Profile.Name, classes)
 		if !ok || !strings.HasSuffix(o.Name, ".zip") {
@@ -112,7 +134,7 @@ func runIndexRebuild(ctx context.Context, opts indexRebuildOptions) (indexRebuil
 		if err != nil {
 			return fmt.Errorf("SIP %s: %w", o.Name, err)
 		}
-		w := index.Where{Profile: opts.Profile.Name, Class: class, Tier: string(tier), SIP: o.Name, SIPDigest: o.SHA256,
+		w := index.Where{Profile: opts.Profile.Name, Class: class, Tier: string(tier), SIP: o.Name, SIPDigest: cmp.Or(o.SHA256, digests[o.Name]),
 			Target: t.String(), Archived: o.ModTime, Ends: ends}
 		n := 0
 		err = index.PutAll(ctx, st, func(fn func(index.Entry) error) error {
@@ -131,3 +153,7 @@ func runIndexRebuild(ctx context.Context, opts indexRebuildOptions) (indexRebuil
 	return res, err
 }
 
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}

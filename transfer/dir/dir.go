@@ -457,3 +457,23 @@ func (t *Target) List(ctx context.Context, fn func(transfer.Object) error) error
 	}
 	return nil
 }
+
+// AbsURL is raw with its folder made absolute (dir://archives → dir:///srv/…/archives), and raw
+// itself when it is not a dir:// URL or does not parse: what records that outlive the working
+// folder (the consultation index) keep, so that a dossier is found again from anywhere.
+func AbsURL(raw string) string {
+	root, _, err := Parse(raw)
+	if err != nil || filepath.IsAbs(root) {
+		return raw
+	}
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return raw
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return raw
+	}
+	u.Host, u.Path, u.RawPath = "", abs, ""
+	return u.String()
+}

@@ -407,3 +407,18 @@ func TestHandoverCopiesAcrossFileSystems(t *testing.T) {
 		t.Errorf("copied %s, want %s", got, sum)
 	}
 }
+
+func TestAbsURL(t *testing.T) {
+	wd, _ := os.Getwd()
+	for in, want := range map[string]string{
+		"dir://archives":         "dir://" + filepath.Join(wd, "archives"),
+		"dir://./a/b?mode=0640":  "dir://" + filepath.Join(wd, "a/b") + "?mode=0640",
+		"dir:///srv/archives":    "dir:///srv/archives",
+		"s3://bucket/prefix":     "s3://bucket/prefix",
+		"dir://host.example:22/": "dir://host.example:22/",
+	} {
+		if got := dir.AbsURL(in); got != want {
+			t.Errorf("AbsURL(%s) = %s, want %s", in, got, want)
+		}
+	}
+}
