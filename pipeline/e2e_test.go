@@ -18,9 +18,11 @@ import (
 	"testing"
 
 	"github.com/versement/versement/civil"
+	"github.com/versement/versement/index"
 	"github.com/versement/versement/internal/testsvc"
 	"github.com/versement/versement/retention"
 	"github.com/versement/versement/seda"
+	"github.com/versement/versement/sip"
 	"github.com/versement/versement/transfer"
 	"github.com/versement/versement/transfer/ledger"
 	"github.com/versement/versement/transfer/targets"
@@ -130,6 +132,8 @@ type snapshot struct {
 	Ledger []string
 	State  map[string]int64
 	Names  []string
+	// Index is, for every dossier of every SIP at the target, the SIP the index says it is in.
+	Index []string
 }
 
 func takeSnapshot(t *testing.T, state, targetDir string) snapshot {
@@ -166,7 +170,46 @@ func takeSnapshot(t *testing.T, state, targetDir string) snapshot {
 	if err != nil || len(pend) > 0 {
 		t.Fatalf("SIPs still spooled: %v %v", pend, err)
 	}
+	s.Index = indexOf(t, state, names)
 	return s
+}
+
+// indexOf reads every dossier unit of the SIPs and says where the state's index puts it: a dossier
+// archived but missing from the index is a failure.
+func indexOf(t *testing.T, state string, sips []string) []string {
+	t.Helper()
+	ctx := context.Background()
+	ix, err := index.Open(ctx, DefaultIndex(state))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	var out []string
+	for _, p := range sips {
+		f, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fi, _ := f.Stat()
+		r, err := sip.Open(ctx, f, fi.Size())
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = index.FromSIP(ctx, r, index.Where{Profile: "apogee"}, func(e index.Entry) error {
+			got, err := ix.Get(ctx, "apogee", e.Key)
+			if err != nil {
+				return fmt.Errorf("dossier %s of %s: %w", e.Key, filepath.Base(p), err)
+			}
+			out = append(out, e.Key+" "+got.Tier+" "+got.SIP)
+			return nil
+		})
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 func equalSnapshots(t *testing.T, what string, got, want snapshot) {
@@ -176,6 +219,9 @@ func equalSnapshots(t *testing.T, what string, got, want snapshot) {
 	}
 	if !slices.Equal(got.Ledger, want.Ledger) {
 		t.Errorf("%s: ledgers differ:\n got %v\nwant %v", what, got.Ledger, want.Ledger)
+	}
+	if !slices.Equal(got.Index, want.Index) {
+		t.Errorf("%s: indexes differ:\n got %d entries %.300v\nwant %d entries %.300v", what, len(got.Index), got.Index, len(want.Index), want.Index)
 	}
 	if fmt.Sprint(got.State) != fmt.Sprint(want.State) || !slices.Equal(got.Names, want.Names) {
 		t.Errorf("%s: states differ: got %v %v, want %v %v", what, got.State, got.Names, want.State, want.Names)
@@ -259,7 +305,7 @@ func TestCrashResume(t *testing.T) {
 	if len(ref.SIPs) < 4 {
 		t.Fatalf("only %d SIPs", len(ref.SIPs))
 	}
-	for _, stage := range []string{"renamed", "spooled", "ledgered", "sent", "spooled+lost"} {
+	for _, stage := range []string{"renamed", "spooled", "ledgered", "indexed", "sent", "spooled+lost"} {
 		t.Run(stage, func(t *testing.T) {
 			stage, lost := strings.CutSuffix(stage, "+lost")
 			state, out := t.TempDir(), t.TempDir()
@@ -282,7 +328,7 @@ func TestCrashResume(t *testing.T) {
 				os.Remove(zips[0])
 			}
 			rep := runJob(t, "sqlite:"+db, state, "dir://"+out)
-			if (stage == "spooled" && !lost) || stage == "ledgered" {
+			if (stage == "spooled" && !lost) || stage == "ledgered" || stage == "indexed" {
 				if len(rep.SIPs) == 0 || !rep.SIPs[0].Recovered {
 					t.Errorf("the rerun did not report the SIP left in the spool: %+v", rep.SIPs)
 				}
