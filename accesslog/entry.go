@@ -96,8 +96,8 @@ type Entry struct {
 	// dossier it returned: a data subject's "who read my record" includes who saw it in a list.
 	Criteria map[string]string `json:"criteria,omitempty"`
 	// Object is the file a download took (its name in the SIP), or "" for the whole dossier.
-	Object string `json:"object,omitempty"`
-	Found    []Dossier         `json:"found,omitempty"`
+	Object string    `json:"object,omitempty"`
+	Found  []Dossier `json:"found,omitempty"`
 
 	Motive Motive `json:"motive,omitzero"`
 	Result Result `json:"result"`

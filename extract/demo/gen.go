@@ -1,7 +1,11 @@
 package demo
 
 import (
+	"bytes"
 	"fmt"
+	"image"
+	"image/color"
+	"image/jpeg"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -123,22 +127,39 @@ func (g *gen) comment() any {
 	return nil
 }
 
-// photo returns a small JPEG: real SOI/APP0 JFIF/EOI markers around pseudo-random content, a few kB.
+// photo returns a small real JPEG (a portrait's silhouette on a coloured background), so that a
+// consultation shows it. It draws from the generator exactly as the noise it replaced did, so that
+// every other value of the demo base stays the same.
 func (g *gen) photo() []byte {
 	n := 1500 + g.r.IntN(3000)
-	b := make([]byte, 0, n+24)
-	b = append(b, 0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, 'J', 'F', 'I', 'F', 0x00, 0x01, 0x01, 0x00, 0x00, 0x48, 0x00, 0x48, 0x00, 0x00)
-	for len(b) < n {
+	var seed [2]uint64
+	for i := 0; i < (n-20+7)/8; i++ {
 		v := g.r.Uint64()
-		for k := 0; k < 8; k++ {
-			c := byte(v >> (8 * k))
-			if c == 0xFF {
-				c = 0xFE
-			}
-			b = append(b, c)
+		if i < len(seed) {
+			seed[i] = v
 		}
 	}
-	return append(b, 0xFF, 0xD9)
+	const w, h = 60, 80
+	bg := color.RGBA{uint8(150 + seed[0]%90), uint8(150 + seed[0]>>8%90), uint8(150 + seed[0]>>16%90), 255}
+	fg := color.RGBA{uint8(40 + seed[1]%60), uint8(40 + seed[1]>>8%60), uint8(40 + seed[1]>>16%60), 255}
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	headR := 13 + int(seed[1]>>24%4)
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			dx, dy := x-w/2, y-30
+			hx, hy := float64(x-w/2)/26, float64(y-h)/30 // shoulders: an ellipse cut by the frame
+			c := bg
+			if dx*dx+dy*dy <= headR*headR || hx*hx+hy*hy <= 1 {
+				c = fg
+			}
+			img.SetRGBA(x, y, c)
+		}
+	}
+	var b bytes.Buffer
+	if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: 80}); err != nil {
+		panic(err) // encoding an in-memory image does not fail
+	}
+	return b.Bytes()
 }
 
 func (g *gen) student() {
