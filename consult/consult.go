@@ -46,12 +46,17 @@ type Service struct {
 	// OpenTarget opens the target a SIP is at, from the URL the index recorded (without secrets:
 	// the credentials come from the environment, as for a run). Targets are opened once and kept.
 	OpenTarget func(ctx context.Context, url string) (transfer.Target, error)
-	Now        func() time.Time
+	// OpenArchive opens VITAM's access API for a dossier archived there, from the target URL the
+	// index recorded (its access-contract= names the contract); nil: vitam.OpenAccess, with the
+	// certificates from the environment.
+	OpenArchive func(ctx context.Context, url string) (Archive, error)
+	Now         func() time.Time
 	// Lang is the language of what people read: refusals, sheets.
 	Lang language.Tag
 
-	mu      sync.Mutex
-	targets map[string]transfer.Target
+	mu       sync.Mutex
+	targets  map[string]transfer.Target
+	archives map[string]Archive
 }
 
 // Request is who asks and why.
@@ -73,7 +78,10 @@ func (s *Service) Close() error {
 	for _, t := range s.targets {
 		errs = append(errs, t.Close())
 	}
-	s.targets = nil
+	for _, a := range s.archives {
+		errs = append(errs, a.Close())
+	}
+	s.targets, s.archives = nil, nil
 	return errors.Join(errs...)
 }
 

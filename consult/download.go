@@ -123,9 +123,7 @@ func (s *Service) Package(ctx context.Context, req Request, profile, key string,
 		SIP: e.SIP, SIPSHA256: e.SIPDigest, Target: e.Target, Unit: d.unit.ID, Exported: s.now().UTC().Truncate(time.Second), By: req.User.ID}
 	objects := d.unit.Objects
 	if d.series != nil {
-		for _, o := range d.series.Objects {
-			objects = append(objects, o) // the data dictionary: what the columns mean
-		}
+		objects = append(objects, d.series.Objects...) // the data dictionary: what the columns mean
 	}
 	for _, o := range objects {
 		if err := copyObject(ctx, zw, d, o); err != nil {

@@ -109,6 +109,9 @@ func isDocument(o sip.Object) bool {
 // the dictionary and the images kept for the sheet; a mismatch fails the whole reading: nothing
 // is shown of a dossier whose bytes are not those archived.
 func (s *Service) read(ctx context.Context, e index.Entry) (*fiche.Fiche, error) {
+	if isVITAM(e.Target) {
+		return s.readVITAM(ctx, e)
+	}
 	d, err := s.open(ctx, e)
 	if err != nil {
 		return nil, err

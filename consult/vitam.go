@@ -1,0 +1,145 @@
+package consult
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"strings"
+
+	"github.com/versement/versement/fiche"
+	"github.com/versement/versement/index"
+	"github.com/versement/versement/transfer"
+	"github.com/versement/versement/transfer/vitam"
+)
+
+// Archive is VITAM's access API as a consultation uses it (vitam.Access).
+type Archive interface {
+	FindUnits(ctx context.Context, q vitam.UnitQuery) ([]vitam.FoundUnit, error)
+	Object(ctx context.Context, unitID, usage string, version int) (io.ReadCloser, vitam.ObjectInfo, error)
+	Close() error
+}
+
+// isVITAM tells a target URL the index recorded for VITAM.
+func isVITAM(url string) bool { return strings.HasPrefix(url, "vitam+") }
+
+func (s *Service) archive(ctx context.Context, url string) (Archive, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if a, ok := s.archives[url]; ok {
+		return a, nil
+	}
+	open := s.OpenArchive
+	if open == nil {
+		open = func(ctx context.Context, url string) (Archive, error) {
+			return vitam.OpenAccess(ctx, url, vitam.Options{})
+		}
+	}
+	a, err := open(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	if s.archives == nil {
+		s.archives = map[string]Archive{}
+	}
+	s.archives[url] = a
+	return a, nil
+}
+
+// readVITAM reads a dossier archived in VITAM: its unit found by its key and first identifier
+// (access-external, under the URL's access contract), each object fetched by its version and
+// checked against the size and digest its SIP's manifest declared, which the index kept: VITAM's
+// answer is not taken on trust either. The class's dictionary stays in the series unit, which
+// the API cannot reach from a dossier's: the sheet labels columns by their names.
+func (s *Service) readVITAM(ctx context.Context, e index.Entry) (*fiche.Fiche, error) {
+	a, err := s.archive(ctx, e.Target)
+	if err != nil {
+		return nil, fmt.Errorf("consult: VITAM %s: %w", e.Target, err)
+	}
+	q := vitam.UnitQuery{OriginatingSystemID: e.Key, Limit: 10}
+	if len(e.Identifiers) > 0 {
+		q.Identifiers = []string{e.Identifiers[0].Name + ":" + e.Identifiers[0].Value}
+	}
+	units, err := a.FindUnits(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("consult: VITAM %s: the unit of dossier %s/%s: %w", e.Target, e.Profile, e.Key, err)
+	}
+	var u *vitam.FoundUnit
+	for i := range units {
+		if e.SystemID != "" && units[i].SystemID == e.SystemID || e.SystemID == "" && (e.Operation == "" || units[i].Operation == e.Operation) {
+			u = &units[i]
+			break
+		}
+	}
+	if u == nil {
+		return nil, fmt.Errorf("consult: VITAM %s: %w: no unit of the ingest %s for dossier %s/%s", e.Target, transfer.ErrNotExist, e.Operation, e.Profile, e.Key)
+	}
+	var doc []byte
+	var objects []fiche.Object
+	for i, o := range e.Objects {
+		// The writer numbers a dossier's objects BinaryMaster_1 (its document), _2… (its LOBs),
+		// in the order the manifest, and so the index, lists them.
+		keep := i == 0 || strings.HasPrefix(o.MIME, "image/")
+		data, err := fetchChecked(ctx, a, u.SystemID, i+1, o, keep)
+		if err != nil {
+			return nil, fmt.Errorf("consult: VITAM %s, dossier %s/%s: %w", e.Target, e.Profile, e.Key, err)
+		}
+		if i == 0 {
+			doc, data = data, nil
+		}
+		objects = append(objects, fiche.Object{Name: strings.TrimPrefix(o.Name, "Content/"), MIME: o.MIME, Size: o.Size, Algorithm: o.Algorithm, Digest: o.Digest, Verified: true, Data: data})
+	}
+	if doc == nil {
+		return nil, fmt.Errorf("consult: VITAM %s: the dossier %s/%s has no object in the index", e.Target, e.Profile, e.Key)
+	}
+	c := fiche.Context{Profile: e.Profile, Class: e.Class, Tier: e.Tier, Key: e.Key, Rule: e.Rule, FinalAction: e.FinalAction, RuleStart: e.RuleStart,
+		DUAEnd: e.DUAEnd, AccessRule: e.AccessRule, AccessStart: e.AccessStart, AccessEnd: e.AccessEnd,
+		SIP: e.SIP, SIPDigest: e.SIPDigest, Target: e.Target, Operation: u.Operation}
+	for _, id := range e.Identifiers {
+		c.Identifiers = append(c.Identifiers, id.Name+" "+id.Value)
+	}
+	return fiche.Build(strings.NewReader(string(doc)), nil, c, e.Title, objects)
+}
+
+// fetchChecked reads BinaryMaster_version of a unit whole and checks it against o; keep says
+// whether to return the bytes.
+func fetchChecked(ctx context.Context, a Archive, unit string, version int, o index.Object, keep bool) ([]byte, error) {
+	rc, _, err := a.Object(ctx, unit, "BinaryMaster", version)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	var h hash.Hash
+	switch o.Algorithm {
+	case "SHA-256":
+		h = sha256.New()
+	case "SHA-512":
+		h = sha512.New()
+	default:
+		return nil, fmt.Errorf("object %s: digest %s cannot be checked here", o.Name, o.Algorithm)
+	}
+	var buf []byte
+	w := io.Writer(h)
+	if keep {
+		w = io.MultiWriter(h, writerFunc(func(p []byte) { buf = append(buf, p...) }))
+	}
+	n, err := io.Copy(w, io.LimitReader(rc, o.Size+1))
+	if err != nil {
+		return nil, err
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); n != o.Size || !strings.EqualFold(got, o.Digest) {
+		return nil, fmt.Errorf("object %s: %w: VITAM gave %d bytes with %s %s, the manifest declared %d bytes with %s", o.Name, errDigest, n, o.Algorithm, got, o.Size, o.Digest)
+	}
+	return buf, nil
+}
+
+// errDigest is VITAM's bytes not matching the manifest; reasonOf logs it as such.
+var errDigest = errors.New("the object does not match its manifest")
+
+type writerFunc func(p []byte)
+
+func (f writerFunc) Write(p []byte) (int, error) { f(p); return len(p), nil }
