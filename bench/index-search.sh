@@ -45,7 +45,7 @@ for k in id name+born typo+year name-alone unaccented+year; do
   ratio=-; cp50=-; cp95=-; crec=-
   if [ -n "$c" ]; then
     cp50=$(field p50 "$c"); cp95=$(field p95 "$c"); crec=$(sed -n 's/.*recall=\([0-9.]*%\).*/\1/p' <<<"$c")
-    ratio=$(echo "scale=1; $cp50 / $(field p50 "$v")" | bc -l 2>/dev/null || echo -)x
+    ratio=$(awk -v a="$cp50" -v b="$(field p50 "$v")" 'BEGIN { if (b > 0) printf "%.1fx", a / b; else print "-" }')
   fi
   printf '%-16s %9s %9s %9s %8s   %9s %9s %8s   %10s\n' "$k" "$(field p50 "$v")" "$(field p95 "$v")" "$(field p99 "$v")" \
     "$(sed -n 's/.*recall=\([0-9.]*%\).*/\1/p' <<<"$v")" "$cp50" "$cp95" "$crec" "$ratio"

@@ -3,7 +3,6 @@ package index
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -23,8 +22,8 @@ const applicationID = 0x76727369
 // The tables. Names are found through their folded tokens (vocab, one row per distinct token
 // with the number of entries holding it) and postings, ordered by token then birth year so
 // that "name + born" reads only the rows of that year. An entry's row holds only what a search
-// narrows and checks by; its whole Entry (JSON) is in docs, read for the matches kept, so that
-// the rows a search reads are small and many to a page. Typos are found by the symmetric-delete
+// narrows and checks by; its whole Entry (JSON, deflated: doc_codec.go) is in docs, read for
+// the matches kept, so that the rows a search reads are small and many to a page. Typos are found by the symmetric-delete
 // method: dels maps every string made by deleting up to Edits letters of a token to the token, so
 // a misspelt name finds its candidates by index lookups and only those are compared. FTS5 is
 // in modernc's build but matches prefixes and trigrams, not edit distance, so it would still
@@ -194,14 +193,6 @@ func (s *SQLite) Get(ctx context.Context, profile, key string) (Entry, error) {
 		return Entry{}, fmt.Errorf("index %s: %w", s.path, err)
 	}
 	return decodeEntry(doc)
-}
-
-func decodeEntry(doc []byte) (Entry, error) {
-	var e Entry
-	if err := json.Unmarshal(doc, &e); err != nil {
-		return Entry{}, fmt.Errorf("index: an entry is unreadable: %w", err)
-	}
-	return e, nil
 }
 
 // readStmts are the statements searches run, prepared once.

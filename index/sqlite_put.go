@@ -121,7 +121,7 @@ func (s *SQLite) Forget(ctx context.Context, profile, key string) error {
 }
 
 func (ws *writeStmts) add(ctx context.Context, e Entry) error {
-	doc, err := json.Marshal(e)
+	doc, err := encodeEntry(e)
 	if err != nil {
 		return err
 	}
