@@ -2,13 +2,16 @@ package consult
 
 import (
 	"archive/zip"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
+	"github.com/versement/versement/index"
 	"github.com/versement/versement/sip"
 )
 
@@ -32,6 +35,9 @@ func (s *Service) Object(ctx context.Context, req Request, profile, key, name st
 		return nil, err
 	}
 	a.class, a.tier = e.Class, e.Tier
+	if isVITAM(e.Target) {
+		return s.objectVITAM(ctx, req, a, e, name)
+	}
 	d, err := s.open(ctx, e)
 	if err != nil {
 		return nil, s.failed(ctx, req, a, err)
@@ -61,6 +67,33 @@ func (s *Service) Object(ctx context.Context, req Request, profile, key, name st
 	return nil, fmt.Errorf("%w: the dossier %s/%s has no object %s", ErrNotFound, profile, key, name)
 }
 
+// objectVITAM reads one object of a dossier archived in VITAM, checked whole before it is handed
+// over (VITAM's stream cannot be checked as it goes: its digest is only known at the end).
+func (s *Service) objectVITAM(ctx context.Context, req Request, a access, e index.Entry, name string) (*Download, error) {
+	found := false
+	_, objs, err := s.vitamObjects(ctx, e, func(_ int, o index.Object) (bool, bool) {
+		ok := strings.TrimPrefix(o.Name, "Content/") == name
+		found = found || ok
+		return ok, ok
+	})
+	if err == nil && !found {
+		a.result = ResultNotFound
+		if err := s.record(ctx, req, a); err != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: the dossier %s/%s has no object %s", ErrNotFound, e.Profile, e.Key, name)
+	}
+	if err != nil {
+		return nil, s.failed(ctx, req, a, err)
+	}
+	a.result = ResultOK
+	if err := s.record(ctx, req, a); err != nil {
+		return nil, err
+	}
+	o := objs[0]
+	return &Download{Name: o.Name, MIME: o.MIME, Size: o.Size, ReadCloser: io.NopCloser(bytes.NewReader(o.Data))}, nil
+}
+
 type closeBoth struct {
 	io.ReadCloser
 	d *dossier
@@ -88,11 +121,33 @@ func (s *Service) Package(ctx context.Context, req Request, profile, key string,
 		return err
 	}
 	a.class, a.tier = e.Class, e.Tier
-	d, err := s.open(ctx, e)
-	if err != nil {
-		return s.failed(ctx, req, a, err)
+	var objects []sip.Object
+	var title, unit string
+	var fetched map[string][]byte // VITAM: the objects read and checked, by URI
+	if isVITAM(e.Target) {
+		u, objs, err := s.vitamObjects(ctx, e, func(int, index.Object) (bool, bool) { return true, true })
+		if err != nil {
+			return s.failed(ctx, req, a, err)
+		}
+		title, unit, fetched = e.Title, u.SystemID, map[string][]byte{}
+		for _, o := range objs {
+			uri := "Content/" + o.Name
+			objects = append(objects, sip.Object{URI: uri, MIME: o.MIME, Size: o.Size, Algorithm: o.Algorithm, Digest: o.Digest})
+			fetched[uri] = o.Data
+		}
 	}
-	defer d.Close()
+	var d *dossier
+	if fetched == nil {
+		var err error
+		if d, err = s.open(ctx, e); err != nil {
+			return s.failed(ctx, req, a, err)
+		}
+		defer d.Close()
+		title, unit, objects = d.unit.Title, d.unit.ID, d.unit.Objects
+		if d.series != nil {
+			objects = append(objects, d.series.Objects...) // the data dictionary: what the columns mean
+		}
+	}
 	a.result = ResultOK
 	if err := s.record(ctx, req, a); err != nil {
 		return err
@@ -119,14 +174,18 @@ func (s *Service) Package(ctx context.Context, req Request, profile, key string,
 		Exported  time.Time `json:"exported"`
 		By        string    `json:"exported_by"`
 		Objects   []item    `json:"objects"`
-	}{Format: "versement-dossier-export/1", Profile: e.Profile, Class: e.Class, Tier: e.Tier, Key: e.Key, Title: d.unit.Title,
-		SIP: e.SIP, SIPSHA256: e.SIPDigest, Target: e.Target, Unit: d.unit.ID, Exported: s.now().UTC().Truncate(time.Second), By: req.User.ID}
-	objects := d.unit.Objects
-	if d.series != nil {
-		objects = append(objects, d.series.Objects...) // the data dictionary: what the columns mean
-	}
+	}{Format: "versement-dossier-export/1", Profile: e.Profile, Class: e.Class, Tier: e.Tier, Key: e.Key, Title: title,
+		SIP: e.SIP, SIPSHA256: e.SIPDigest, Target: e.Target, Unit: unit, Exported: s.now().UTC().Truncate(time.Second), By: req.User.ID}
 	for _, o := range objects {
-		if err := copyObject(ctx, zw, d, o); err != nil {
+		if data, ok := fetched[o.URI]; ok {
+			fw, err := zw.CreateHeader(&zip.FileHeader{Name: o.URI, Method: zip.Deflate})
+			if err == nil {
+				_, err = fw.Write(data)
+			}
+			if err != nil {
+				return err
+			}
+		} else if err := copyObject(ctx, zw, d, o); err != nil {
 			return fmt.Errorf("consult: SIP %s: %w", e.SIP, err)
 		}
 		man.Objects = append(man.Objects, item{Name: objectName(o), MIME: o.MIME, Size: o.Size, Algorithm: o.Algorithm, Digest: o.Digest})

@@ -1,6 +1,7 @@
 package consult
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"crypto/sha512"
@@ -56,9 +57,31 @@ func (s *Service) archive(ctx context.Context, url string) (Archive, error) {
 // answer is not taken on trust either. The class's dictionary stays in the series unit, which
 // the API cannot reach from a dossier's: the sheet labels columns by their names.
 func (s *Service) readVITAM(ctx context.Context, e index.Entry) (*fiche.Fiche, error) {
+	u, objects, err := s.vitamObjects(ctx, e, func(i int, o index.Object) (read, keep bool) {
+		return true, i == 0 || strings.HasPrefix(o.MIME, "image/")
+	})
+	if err != nil {
+		return nil, err
+	}
+	doc := objects[0].Data
+	objects[0].Data = nil
+	c := fiche.Context{Profile: e.Profile, Class: e.Class, Tier: e.Tier, Key: e.Key, Rule: e.Rule, FinalAction: e.FinalAction, RuleStart: e.RuleStart,
+		DUAEnd: e.DUAEnd, AccessRule: e.AccessRule, AccessStart: e.AccessStart, AccessEnd: e.AccessEnd,
+		SIP: e.SIP, SIPDigest: e.SIPDigest, Target: e.Target, Operation: u.Operation}
+	for _, id := range e.Identifiers {
+		c.Identifiers = append(c.Identifiers, id.Name+" "+id.Value)
+	}
+	return fiche.Build(bytes.NewReader(doc), nil, c, e.Title, objects)
+}
+
+// vitamObjects finds the dossier's unit in VITAM and reads the objects pick asks for (keep: with
+// their bytes), each checked against the manifest's size and digest the index kept. The writer
+// numbers a dossier's objects BinaryMaster_1 (its document), _2… (its LOBs), in the order the
+// manifest, and so the index, lists them.
+func (s *Service) vitamObjects(ctx context.Context, e index.Entry, pick func(i int, o index.Object) (read, keep bool)) (*vitam.FoundUnit, []fiche.Object, error) {
 	a, err := s.archive(ctx, e.Target)
 	if err != nil {
-		return nil, fmt.Errorf("consult: VITAM %s: %w", e.Target, err)
+		return nil, nil, fmt.Errorf("consult: VITAM %s: %w", e.Target, err)
 	}
 	q := vitam.UnitQuery{OriginatingSystemID: e.Key, Limit: 10}
 	if len(e.Identifiers) > 0 {
@@ -66,7 +89,7 @@ func (s *Service) readVITAM(ctx context.Context, e index.Entry) (*fiche.Fiche, e
 	}
 	units, err := a.FindUnits(ctx, q)
 	if err != nil {
-		return nil, fmt.Errorf("consult: VITAM %s: the unit of dossier %s/%s: %w", e.Target, e.Profile, e.Key, err)
+		return nil, nil, fmt.Errorf("consult: VITAM %s: the unit of dossier %s/%s: %w", e.Target, e.Profile, e.Key, err)
 	}
 	var u *vitam.FoundUnit
 	for i := range units {
@@ -76,33 +99,24 @@ func (s *Service) readVITAM(ctx context.Context, e index.Entry) (*fiche.Fiche, e
 		}
 	}
 	if u == nil {
-		return nil, fmt.Errorf("consult: VITAM %s: %w: no unit of the ingest %s for dossier %s/%s", e.Target, transfer.ErrNotExist, e.Operation, e.Profile, e.Key)
+		return nil, nil, fmt.Errorf("consult: VITAM %s: %w: no unit of the ingest %s for dossier %s/%s", e.Target, transfer.ErrNotExist, e.Operation, e.Profile, e.Key)
 	}
-	var doc []byte
+	if len(e.Objects) == 0 {
+		return nil, nil, fmt.Errorf("consult: VITAM %s: the dossier %s/%s has no object in the index", e.Target, e.Profile, e.Key)
+	}
 	var objects []fiche.Object
 	for i, o := range e.Objects {
-		// The writer numbers a dossier's objects BinaryMaster_1 (its document), _2… (its LOBs),
-		// in the order the manifest, and so the index, lists them.
-		keep := i == 0 || strings.HasPrefix(o.MIME, "image/")
+		read, keep := pick(i, o)
+		if !read {
+			continue
+		}
 		data, err := fetchChecked(ctx, a, u.SystemID, i+1, o, keep)
 		if err != nil {
-			return nil, fmt.Errorf("consult: VITAM %s, dossier %s/%s: %w", e.Target, e.Profile, e.Key, err)
-		}
-		if i == 0 {
-			doc, data = data, nil
+			return nil, nil, fmt.Errorf("consult: VITAM %s, dossier %s/%s: %w", e.Target, e.Profile, e.Key, err)
 		}
 		objects = append(objects, fiche.Object{Name: strings.TrimPrefix(o.Name, "Content/"), MIME: o.MIME, Size: o.Size, Algorithm: o.Algorithm, Digest: o.Digest, Verified: true, Data: data})
 	}
-	if doc == nil {
-		return nil, fmt.Errorf("consult: VITAM %s: the dossier %s/%s has no object in the index", e.Target, e.Profile, e.Key)
-	}
-	c := fiche.Context{Profile: e.Profile, Class: e.Class, Tier: e.Tier, Key: e.Key, Rule: e.Rule, FinalAction: e.FinalAction, RuleStart: e.RuleStart,
-		DUAEnd: e.DUAEnd, AccessRule: e.AccessRule, AccessStart: e.AccessStart, AccessEnd: e.AccessEnd,
-		SIP: e.SIP, SIPDigest: e.SIPDigest, Target: e.Target, Operation: u.Operation}
-	for _, id := range e.Identifiers {
-		c.Identifiers = append(c.Identifiers, id.Name+" "+id.Value)
-	}
-	return fiche.Build(strings.NewReader(string(doc)), nil, c, e.Title, objects)
+	return u, objects, nil
 }
 
 // fetchChecked reads BinaryMaster_version of a unit whole and checks it against o; keep says

@@ -213,3 +213,60 @@ func jsonOf(t *testing.T, v any) string {
 	}
 	return string(b)
 }
+
+// TestConsultDamagedSIP: a SIP altered where it is kept shows nothing of the dossier: the object
+// whose bytes differ from the manifest fails the consultation, which the access log records as
+// failed, with why.
+func TestConsultDamagedSIP(t *testing.T) {
+	dir, inter, _ := consultDemo(t)
+	t.Chdir(dir)
+	sipPath := filepath.Join(dir, "archives", inter.SIP)
+	doc := inter.Objects[0].Name
+	rewriteZip(t, sipPath, doc, func(b []byte) []byte { return bytes.Replace(b, []byte(`"format"`), []byte(`"FORMAT"`), 1) })
+	state := filepath.Join(dir, "versement-state")
+	out, code := run(t, "consult", "--state", state, "--as", "agent.sco", "--groups", "scolarite", "--motive-category", "verification-diplome", "--motive", "demande du 03/12/2026",
+		"--profile", "apogee", "--key", inter.Key)
+	if code != 2 || strings.Contains(out, inter.Title) || !strings.Contains(out, "does not match the manifest") {
+		t.Errorf("consult of a damaged SIP: exit %d\n%s", code, out)
+	}
+	var last accesslog.Entry
+	accesslog.Read(context.Background(), filepath.Join(state, "access-log.jsonl"), func(e accesslog.Entry) { last = e })
+	if last.Operation != accesslog.OpView || last.Result != accesslog.ResultFailed || last.Reason != "digest-mismatch" || last.Key != inter.Key {
+		t.Errorf("the access log's last entry: %+v", last)
+	}
+}
+
+// rewriteZip rewrites the zip at path with the entry name's bytes changed by fn (same name,
+// same method), as someone altering an archive would.
+func rewriteZip(t *testing.T, path, name string, fn func([]byte) []byte) {
+	t.Helper()
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(rc)
+		rc.Close()
+		if f.Name == name {
+			b = fn(b)
+		}
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: f.Name, Method: f.Method, Modified: f.Modified})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(b)
+	}
+	zr.Close()
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

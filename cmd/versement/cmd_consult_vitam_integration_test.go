@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"strings"
@@ -52,7 +54,8 @@ func TestConsultVITAM(t *testing.T) {
 		t.Fatalf("no VITAM entry with a photo in the index: %+v", e)
 	}
 	out, code := run(t, "consult", "--state", state, "--as", "archiviste", "--groups", "archives", "--motive-category", "controle-audit", "--motive", "contrôle du 04/12/2026",
-		"--lang", "fr", "--profile", "apogee", "--key", e.Key, "--html", filepath.Join(dir, "fiche.html"))
+		"--lang", "fr", "--profile", "apogee", "--key", e.Key, "--html", filepath.Join(dir, "fiche.html"),
+		"--objects", filepath.Join(dir, "objs"), "--zip", filepath.Join(dir, "dossier.zip"))
 	if code != 0 || !strings.Contains(out, e.Title) || !strings.Contains(out, "2 objets sur 2 lus et vérifiés") || !strings.Contains(out, "Opération VITAM") {
 		t.Fatalf("consult from VITAM: exit %d\n%s", code, out)
 	}
@@ -71,8 +74,20 @@ func TestConsultVITAM(t *testing.T) {
 			objects++
 		}
 	}
-	if finds != 1 || objects != 2 {
-		t.Errorf("%d searches and %d object reads at VITAM, want 1 and 2", finds, objects)
+	// The fiche, then each object downloaded, then the zip: each time the unit and its objects.
+	if finds != 4 || objects != 2+2+2 {
+		t.Errorf("%d searches and %d object reads at VITAM, want 4 and 6", finds, objects)
+	}
+	for _, o := range e.Objects {
+		name := strings.TrimPrefix(o.Name, "Content/")
+		got, err := os.ReadFile(filepath.Join(dir, "objs", name))
+		sum := sha256.Sum256(got)
+		if err != nil || hex.EncodeToString(sum[:]) != o.Digest {
+			t.Errorf("object %s downloaded from VITAM: %v, SHA-256 %x, the manifest says %s", name, err, sum, o.Digest)
+		}
+		if z := zipEntry(t, filepath.Join(dir, "dossier.zip"), o.Name); string(z) != string(got) {
+			t.Errorf("the dossier's zip: %s differs", o.Name)
+		}
 	}
 	if page, _ := os.ReadFile(filepath.Join(dir, "fiche.html")); !strings.Contains(string(page), `<img class="photo"`) {
 		t.Errorf("the printable fiche shows no photo")
