@@ -79,7 +79,7 @@ type Recorder struct {
 }
 
 // putBatch is how many entries one transaction puts.
-const putBatch = 1000
+const putBatch = 250
 
 // IndexSIP indexes the dossiers of a SIP now at a target.
 func (rc *Recorder) IndexSIP(ctx context.Context, s transfer.SIP, r transfer.Receipt) error {

@@ -71,7 +71,7 @@ func Open(ctx context.Context, path string) (*SQLite, error) {
 		return fail(err)
 	}
 	base := "file:" + strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path) +
-		"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-16384)"
+		"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-4096)"
 	// _txlock=immediate: a write transaction takes the write lock when it begins, so two writers
 	// queue on busy_timeout instead of one failing when it upgrades from reading.
 	w, err := sql.Open("sqlite", base+"&_txlock=immediate")

@@ -165,6 +165,7 @@ func (a *batcher) Close(ctx context.Context, discard bool) ([]SIP, error) {
 		}
 	}
 	errs = append(errs, a.spool.rejected...)
+	errs = append(errs, a.spool.waitIndexed())
 	return a.spool.sent, errors.Join(errs...)
 }
 

@@ -321,14 +321,12 @@ func TestCrashResume(t *testing.T) {
 			}
 			if lost {
 				// Someone removed the spooled SIP before the rerun: its dossiers are archived again.
-				zips, _ := filepath.Glob(filepath.Join(state, "spool", "*.zip"))
-				if len(zips) != 1 {
-					t.Fatalf("spool: %v", zips)
+				if err := os.Remove(filepath.Join(state, "spool", spooledOne(t, state))); err != nil {
+					t.Fatal(err)
 				}
-				os.Remove(zips[0])
 			}
 			rep := runJob(t, "sqlite:"+db, state, "dir://"+out)
-			if (stage == "spooled" && !lost) || stage == "ledgered" || stage == "indexed" {
+			if (stage == "spooled" && !lost) || stage == "ledgered" {
 				if len(rep.SIPs) == 0 || !rep.SIPs[0].Recovered {
 					t.Errorf("the rerun did not report the SIP left in the spool: %+v", rep.SIPs)
 				}
@@ -342,6 +340,22 @@ func TestCrashResume(t *testing.T) {
 			}
 		})
 	}
+}
+
+// spooledOne is the one SIP a crash left spooled and not sent (a SIP sent but not yet indexed
+// may be in the spool beside it: it is not the one).
+func spooledOne(t *testing.T, state string) string {
+	t.Helper()
+	st, err := OpenState(context.Background(), state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	pend, err := st.pending(context.Background(), "apogee")
+	if err != nil || len(pend) != 1 {
+		t.Fatalf("spooled: %v %v", pend, err)
+	}
+	return pend[0].Name
 }
 
 // TestCancelResume: a cancelled run (Ctrl-C, SIGTERM) stops at a safe point, discards its

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -37,8 +38,14 @@ type spool struct {
 	objectLock string
 	log        *slog.Logger
 	onSIP      func(SIP)
-	// index learns where each dossier of a sent SIP is (nil: no consultation index).
-	index Indexer
+	// index learns where each dossier of a sent SIP is (nil: no consultation index). A worker
+	// indexes the SIPs sent while the run goes on: a sent SIP's file stays in the spool until it
+	// is indexed, and reconcile indexes those a crash left there.
+	index   Indexer
+	idx     chan indexJob
+	idxDone chan struct{}
+	idxMu   sync.Mutex
+	idxErrs []error
 
 	sent []SIP
 	// rejected are the SIPs the archive refused (a VITAM KO): they stay in the spool, the run goes
@@ -187,6 +194,21 @@ func (s *spool) reconcile(ctx context.Context) error {
 		if e.IsDir() || known[e.Name()] {
 			continue
 		}
+		if s.index != nil && strings.HasSuffix(e.Name(), ".zip") {
+			// A SIP sent and marked so, that a crash left before it was indexed.
+			r, sent, err := s.state.sentSIP(ctx, e.Name())
+			if err != nil {
+				return err
+			}
+			if le, ok := s.ledger.Lookup(r.Target, r.Name); sent && ok && le.Done() {
+				s.log.Info("indexing a SIP an earlier run sent but did not index", "sip", r.Name)
+				s.indexNow(ctx, indexJob{sip: transferSIP(r.Record, filepath.Join(s.dir, e.Name()), ""), receipt: le.Receipt})
+				if err := s.waitIndexed(); err != nil {
+					return err
+				}
+				continue
+			}
+		}
 		if strings.HasSuffix(e.Name(), ".part") || strings.HasSuffix(e.Name(), ".zip") {
 			s.log.Info("removing an unfinished SIP from the spool", "file", e.Name())
 			if err := os.Remove(filepath.Join(s.dir, e.Name())); err != nil {
@@ -298,19 +320,13 @@ func (s *spool) send(ctx context.Context, rs *SIP, path string) error {
 		return &SIPError{SIP: rs.Name, Dossiers: rs.Dossiers, Err: fmt.Errorf("SIP %s: the target answered %s (ledger entry %d); it stays in the spool %s", rs.Name, e.Status, e.Seq, s.dir)}
 	}
 	crashPoint("ledgered")
-	if s.index != nil {
-		// Before the state marks it sent: a crash in between sends nothing again (the ledger has
-		// it) but indexes it again, so that no dossier archived is missing from the index.
-		if err := s.index.IndexSIP(ctx, transferSIP(rs.Record, path, ""), e.Receipt); err != nil {
-			return &SIPError{SIP: rs.Name, Dossiers: rs.Dossiers, Err: fmt.Errorf("SIP %s is at %s (ledger entry %d) but could not be indexed for consultation: %w (it stays in the spool %s; the next run indexes it)", rs.Name, t, e.Seq, err, s.dir)}
-		}
-		crashPoint("indexed")
-	}
 	if err := s.state.sent(ctx, rs.Name, t.String(), e.Seq); err != nil {
 		return err
 	}
-	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
-		s.log.Warn("could not remove a sent SIP from the spool", "path", path, "err", err)
+	if s.index != nil {
+		s.indexLater(ctx, indexJob{sip: transferSIP(rs.Record, path, ""), receipt: e.Receipt})
+	} else {
+		s.removeSent(path)
 	}
 	rs.Target, rs.Receipt, rs.LedgerSeq, rs.AlreadySent = t.String(), e.Receipt, e.Seq, skipped
 	rs.Location = e.Receipt.Location
@@ -322,6 +338,59 @@ func (s *spool) send(ctx context.Context, rs *SIP, path string) error {
 		s.onSIP(*rs)
 	}
 	return nil
+}
+
+// indexJob is a sent SIP to index: its file is still in the spool.
+type indexJob struct {
+	sip     transfer.SIP
+	receipt transfer.Receipt
+}
+
+// indexLater hands a sent SIP to the index worker, started at the first one. The queue holds one
+// SIP: a run that produces faster than it indexes waits, so memory does not grow.
+func (s *spool) indexLater(ctx context.Context, j indexJob) {
+	if s.idx == nil {
+		s.idx, s.idxDone = make(chan indexJob, 1), make(chan struct{})
+		go func() {
+			defer close(s.idxDone)
+			for j := range s.idx {
+				s.indexNow(ctx, j)
+			}
+		}()
+	}
+	s.idx <- j
+}
+
+// indexNow indexes a sent SIP and removes it from the spool. A failure leaves it there, for the
+// next run's reconcile to index, and is kept for waitIndexed to report.
+func (s *spool) indexNow(ctx context.Context, j indexJob) {
+	if err := s.index.IndexSIP(ctx, j.sip, j.receipt); err != nil {
+		s.idxMu.Lock()
+		s.idxErrs = append(s.idxErrs, fmt.Errorf("SIP %s is at %s but could not be indexed for consultation: %w (it stays in the spool %s; the next run indexes it)", j.sip.Name, j.receipt.Target, err, s.dir))
+		s.idxMu.Unlock()
+		return
+	}
+	crashPoint("indexed")
+	s.removeSent(j.sip.Path)
+}
+
+// waitIndexed waits for the index worker to finish the SIPs handed to it and says which could not
+// be indexed. It is called once, when no SIP is sent any more.
+func (s *spool) waitIndexed() error {
+	if s.idx != nil {
+		close(s.idx)
+		<-s.idxDone
+		s.idx = nil
+	}
+	s.idxMu.Lock()
+	defer s.idxMu.Unlock()
+	return errors.Join(s.idxErrs...)
+}
+
+func (s *spool) removeSent(path string) {
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		s.log.Warn("could not remove a sent SIP from the spool", "path", path, "err", err)
+	}
 }
 
 // crashPoint is called at each step of finishing a SIP; tests set crashHook to kill the process

@@ -189,6 +189,15 @@ func (s *State) pending(ctx context.Context, profile string) ([]stateSIP, error)
 	return s.sips(ctx, `WHERE profile=? AND status=? ORDER BY name`, profile, sipSpooled)
 }
 
+// sentSIP is the row of a SIP the state marks sent, if it does.
+func (s *State) sentSIP(ctx context.Context, name string) (stateSIP, bool, error) {
+	rows, err := s.sips(ctx, `WHERE name=? AND status=?`, name, sipSent)
+	if err != nil || len(rows) == 0 {
+		return stateSIP{}, false, err
+	}
+	return rows[0], true, nil
+}
+
 // eachSent calls fn for every SIP of profile the state marks sent, in name order, reading one row
 // at a time (a state may record many thousands). fn must not use the state: its one connection is
 // busy with the rows.

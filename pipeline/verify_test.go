@@ -154,11 +154,7 @@ func TestDamagedSpooledSIPIsRebuilt(t *testing.T) {
 			if b, err := cmd.CombinedOutput(); err == nil {
 				t.Fatalf("the child was not killed:\n%s", b)
 			}
-			spooled := zips(t, filepath.Join(state, "spool"))
-			if len(spooled) != 1 {
-				t.Fatalf("spool after the crash: %v", spooled)
-			}
-			name := spooled[0]
+			name := spooledOne(t, state)
 			path := filepath.Join(state, "spool", name)
 			sum, err := transfer.FileSHA256(path)
 			if err != nil {

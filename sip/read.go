@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/versement/versement/seda"
 )
@@ -49,7 +50,10 @@ type Reader struct {
 	ra       io.ReaderAt
 	files    map[string]*zip.File // entries with safe names; nil value: the name is there twice
 	manifest *zip.File
-	header   TransferHeader
+
+	mu         sync.Mutex
+	header     TransferHeader
+	headerRead bool
 }
 
 // TransferHeader is what the manifest says about the whole SIP.
@@ -63,11 +67,10 @@ type TransferHeader struct {
 	TransferringAgency string // Identifier
 }
 
-// Open reads the zip's central directory and the manifest's header. It reads the manifest to its
-// end (the agencies follow the package), keeping only the header; Units and Unit read it again.
-// Through an S3 Blob the second pass costs no bytes while the compressed manifest and the
-// directory fit in its block cache (2 MiB by default: about 7,000 dossiers); past that they are
-// fetched twice.
+// Open reads the zip's central directory and finds the manifest; it reads none of the manifest:
+// the first pass over it (Units, or Header) does, and a pass that goes to the end keeps the
+// header (the agencies follow the package, so the header is only known at the end). An index fed
+// from every SIP a run sends reads each manifest once.
 func Open(ctx context.Context, ra io.ReaderAt, size int64) (*Reader, error) {
 	zr, err := zip.NewReader(ra, size)
 	if err != nil && !errors.Is(err, zip.ErrInsecurePath) { // names are checked below
@@ -100,9 +103,6 @@ func Open(ctx context.Context, ra io.ReaderAt, size int64) (*Reader, error) {
 	if r.manifest.UncompressedSize64 > MaxManifestBytes {
 		return nil, fmt.Errorf("SIP: manifest is %d bytes, above the limit of %d", r.manifest.UncompressedSize64, MaxManifestBytes)
 	}
-	if err := r.scan(ctx, &r.header, nil); err != nil {
-		return nil, err
-	}
 	return r, nil
 }
 
@@ -121,13 +121,45 @@ func safeEntryName(name string) bool {
 	return true
 }
 
-// Header is the manifest's header.
-func (r *Reader) Header() TransferHeader { return r.header }
+// Header is the manifest's header: read by a pass over the whole manifest, unless a Units pass
+// already went to its end.
+func (r *Reader) Header(ctx context.Context) (TransferHeader, error) {
+	r.mu.Lock()
+	h, done := r.header, r.headerRead
+	r.mu.Unlock()
+	if done {
+		return h, nil
+	}
+	if err := r.scan(ctx, &h, nil); err != nil {
+		return TransferHeader{}, err
+	}
+	r.setHeader(h)
+	return h, nil
+}
+
+func (r *Reader) setHeader(h TransferHeader) {
+	r.mu.Lock()
+	r.header, r.headerRead = h, true
+	r.mu.Unlock()
+}
 
 // Units calls fn for every ArchiveUnit of the manifest, a unit once its end tag is read: the
 // units nested in a unit come before it. It stops at fn's first error and returns it.
 func (r *Reader) Units(ctx context.Context, fn func(Unit) error) error {
-	return r.scan(ctx, nil, fn)
+	var h TransferHeader
+	err := r.scan(ctx, &h, fn)
+	if err == nil {
+		r.setHeader(h)
+	} else if h.MessageIdentifier != "" {
+		// A pass stopped early (Unit found its unit) has read the identifier, which comes first:
+		// errors name the SIP by it.
+		r.mu.Lock()
+		if !r.headerRead {
+			r.header.MessageIdentifier = h.MessageIdentifier
+		}
+		r.mu.Unlock()
+	}
+	return err
 }
 
 // errFound stops a pass once the unit asked for is read.
@@ -224,10 +256,13 @@ func (r *Reader) entry(uri string) (*zip.File, error) {
 // name is how errors name the SIP: by its MessageIdentifier once read (shortened: it is the
 // package's own text).
 func (r *Reader) name() string {
-	if r.header.MessageIdentifier == "" {
+	r.mu.Lock()
+	id := r.header.MessageIdentifier
+	r.mu.Unlock()
+	if id == "" {
 		return "SIP"
 	}
-	return "SIP " + truncateText(r.header.MessageIdentifier, 100)
+	return "SIP " + truncateText(id, 100)
 }
 
 func truncateText(s string, n int) string {

@@ -107,7 +107,11 @@ func (r *Reader) scan(ctx context.Context, head *TransferHeader, fn func(Unit) e
 		return fmt.Errorf("SIP: manifest is larger than the limit of %d bytes", MaxManifestBytes)
 	}
 	if err != nil && err != s.fnErr && !errors.Is(err, ctx.Err()) {
-		return fmt.Errorf("%s: %s: %w", r.name(), r.manifest.Name, err)
+		name := r.name()
+		if head != nil && head.MessageIdentifier != "" { // read before the fault
+			name = "SIP " + truncateText(head.MessageIdentifier, 100)
+		}
+		return fmt.Errorf("%s: %s: %w", name, r.manifest.Name, err)
 	}
 	return err
 }
