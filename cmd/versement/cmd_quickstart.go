@@ -131,6 +131,7 @@ func quickstartAction(c *cli.Context) error {
 	}
 	pr.Fprintf(w, "  the run as pictures:       %s\n", plan)
 	pr.Fprintf(w, "  one dossier's decision:   versement explain --profile apogee --source %s --key 1\n", db)
+	pr.Fprintf(w, "  consult the archives:     versement serve --demo --state %s   (http://127.0.0.1:8080/)\n", state)
 	pr.Fprintf(w, "  the rules:                versement rules list --profile apogee\n")
 	pr.Fprintf(w, "  your own database:        versement run --profile apogee --source env:APOGEE_DSN --target dir://PATH --dry-run\n")
 	return nil
@@ -167,6 +168,7 @@ func init() {
 		"  the run as pictures:       %s\n":                                                                                  "  le versement en images :   %s\n",
 		"  the elimination proposal: %s\n":                                                                                   "  la proposition d'élimination : %s\n",
 		"  one dossier's decision:   versement explain --profile apogee --source %s --key 1\n":                               "  la décision d'un dossier : versement explain --profile apogee --source %s --key 1\n",
+		"  consult the archives:     versement serve --demo --state %s   (http://127.0.0.1:8080/)\n":                         "  consulter les archives :   versement serve --demo --state %s   (http://127.0.0.1:8080/)\n",
 		"  the rules:                versement rules list --profile apogee\n":                                                "  les règles :               versement rules list --profile apogee\n",
 		"  your own database:        versement run --profile apogee --source env:APOGEE_DSN --target dir://PATH --dry-run\n": "  votre propre base :        versement run --profile apogee --source env:APOGEE_DSN --target dir://CHEMIN --dry-run\n",
 	})
