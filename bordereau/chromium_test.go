@@ -3,7 +3,6 @@ package bordereau
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"image/png"
 	"net/http"
 	"net/http/httptest"
@@ -15,48 +14,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/log"
-	"github.com/chromedp/cdproto/network"
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"github.com/versement/versement/internal/lang"
 	"github.com/versement/versement/internal/testsvc"
 )
-
-// browserLog records what a tab asked for and complained about.
-type browserLog struct {
-	mu       sync.Mutex
-	requests []string
-	errors   []string
-}
-
-func (b *browserLog) listen(ev any) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	switch ev := ev.(type) {
-	case *network.EventRequestWillBeSent:
-		b.requests = append(b.requests, ev.Request.URL)
-	case *log.EventEntryAdded:
-		if ev.Entry.Level == log.EntryLevelError {
-			b.errors = append(b.errors, fmt.Sprintf("log %s: %s %s", ev.Entry.Source, ev.Entry.Text, ev.Entry.URL))
-		}
-	case *runtime.EventConsoleAPICalled:
-		if ev.Type == "error" || ev.Type == "assert" {
-			b.errors = append(b.errors, fmt.Sprintf("console.%s", ev.Type))
-		}
-	case *runtime.EventExceptionThrown:
-		b.errors = append(b.errors, "exception: "+ev.ExceptionDetails.Text)
-	}
-}
-
-func (b *browserLog) reset() ([]string, []string) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	r, e := b.requests, b.errors
-	b.requests, b.errors = nil, nil
-	return r, e
-}
 
 // TestInChromium opens the bordereaux in headless Chromium as an archivist would print them: the
 // page loads with no console error and asks for nothing but itself (no font, script or image from
@@ -92,10 +54,7 @@ func TestInChromium(t *testing.T) {
 	}))
 	defer srv.Close()
 
-	var bl browserLog
-	if err := chromedp.Listen(ctx, bl.listen); err != nil {
-		t.Fatal(err)
-	}
+	bl := testsvc.WatchBrowser(t, ctx)
 	dir := t.TempDir()
 	type want struct {
 		visa  []string // text of the visa block, on one page
@@ -142,7 +101,7 @@ func TestInChromium(t *testing.T) {
 			if err := os.WriteFile(base+".pdf", pdf, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			requests, errs := bl.reset()
+			requests, errs := bl.Reset()
 			for _, r := range requests {
 				if r != url {
 					t.Errorf("the page asked for %s besides itself", r)

@@ -1,10 +1,9 @@
 package consult
 
 import (
-	"fmt"
-
 	"golang.org/x/text/language"
 
+	"github.com/versement/versement/fiche"
 	"github.com/versement/versement/internal/lang"
 )
 
@@ -27,16 +26,14 @@ func init() {
 }
 
 var words = map[string][2]string{
-	"tier:intermediate": {"intermediate archiving", "archivage intermédiaire"},
-	"tier:final":        {"final archives", "archives définitives"},
-	"op:search":         {"search", "recherche"},
-	"op:view":           {"view", "consultation"},
-	"op:download":       {"download", "téléchargement"},
-	"op:access-log":     {"access log read", "lecture du journal des accès"},
-	"result:ok":         {"done", "effectuée"},
-	"result:refused":    {"refused", "refusée"},
-	"result:not-found":  {"not found", "introuvable"},
-	"result:error":      {"failed", "échec"},
+	"op:search":        {"search", "recherche"},
+	"op:view":          {"view", "consultation"},
+	"op:download":      {"download", "téléchargement"},
+	"op:access-log":    {"access log read", "lecture du journal des accès"},
+	"result:ok":        {"done", "effectuée"},
+	"result:refused":   {"refused", "refusée"},
+	"result:not-found": {"not found", "introuvable"},
+	"result:failed":    {"failed", "échec"},
 }
 
 func word(tag language.Tag, kind, code string) string {
@@ -49,21 +46,8 @@ func word(tag language.Tag, kind, code string) string {
 	return code
 }
 
-func tierIn(tag language.Tag, tier string) string { return word(tag, "tier", tier) }
+func tierIn(tag language.Tag, tier string) string { return fiche.Tier(tag, tier) }
 
-func dateIn(tag language.Tag, d string) string {
-	if tag != lang.French || len(d) != 10 {
-		return d
-	}
-	return d[8:10] + "/" + d[5:7] + "/" + d[:4]
-}
+func dateIn(tag language.Tag, d string) string { return fiche.Date(tag, d) }
 
-func sizeIn(n int64) string {
-	switch {
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
-}
+func sizeIn(n int64) string { return fiche.Size(n) }

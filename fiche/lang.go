@@ -119,3 +119,12 @@ func (t tr) size(n int64) string {
 	}
 	return fmt.Sprintf("%d B", n)
 }
+
+// Tier is the archiving tier as a person of the language reads it ("archivage intermédiaire").
+func Tier(tag language.Tag, tier string) string { return newTr(tag).value("tier", tier) }
+
+// Date is an ISO date (or timestamp) as a person of the language writes it (16/01/2000).
+func Date(tag language.Tag, iso string) string { return newTr(tag).date(iso) }
+
+// Size is a byte count for people (4.2 KiB).
+func Size(n int64) string { return tr{}.size(n) }

@@ -9,12 +9,9 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/network"
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"github.com/versement/versement/civil"
@@ -45,24 +42,7 @@ func TestPlanInChromium(t *testing.T) {
 		w.Write(page.Bytes())
 	}))
 	defer srv.Close()
-	var mu sync.Mutex
-	var requests, errs []string
-	if err := chromedp.Listen(ctx, func(ev any) {
-		mu.Lock()
-		defer mu.Unlock()
-		switch ev := ev.(type) {
-		case *network.EventRequestWillBeSent:
-			requests = append(requests, ev.Request.URL)
-		case *runtime.EventConsoleAPICalled:
-			if ev.Type == "error" {
-				errs = append(errs, "console.error")
-			}
-		case *runtime.EventExceptionThrown:
-			errs = append(errs, ev.ExceptionDetails.Text)
-		}
-	}); err != nil {
-		t.Fatal(err)
-	}
+	bl := testsvc.WatchBrowser(t, ctx)
 	tctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	url := srv.URL + "/plan.html"
@@ -105,8 +85,7 @@ func TestPlanInChromium(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	mu.Lock()
-	defer mu.Unlock()
+	requests, errs := bl.Reset()
 	for _, r := range requests {
 		if r != url {
 			t.Errorf("the page asked for %s besides itself", r)

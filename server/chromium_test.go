@@ -2,58 +2,19 @@ package server_test
 
 import (
 	"context"
-	"fmt"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/log"
-	"github.com/chromedp/cdproto/network"
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"github.com/versement/versement/internal/testsvc"
 	"github.com/versement/versement/server"
 )
-
-// browserLog records what the tab asked for and complained about.
-type browserLog struct {
-	mu       sync.Mutex
-	requests []string
-	errors   []string
-}
-
-func (b *browserLog) listen(ev any) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	switch ev := ev.(type) {
-	case *network.EventRequestWillBeSent:
-		b.requests = append(b.requests, ev.Request.URL)
-	case *log.EventEntryAdded:
-		if ev.Entry.Level == log.EntryLevelError {
-			b.errors = append(b.errors, fmt.Sprintf("log %s: %s %s", ev.Entry.Source, ev.Entry.Text, ev.Entry.URL))
-		}
-	case *runtime.EventConsoleAPICalled:
-		if ev.Type == "error" || ev.Type == "assert" {
-			b.errors = append(b.errors, "console."+string(ev.Type))
-		}
-	case *runtime.EventExceptionThrown:
-		b.errors = append(b.errors, "exception: "+ev.ExceptionDetails.Text)
-	}
-}
-
-func (b *browserLog) reset() ([]string, []string) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	r, e := b.requests, b.errors
-	b.requests, b.errors = nil, nil
-	return r, e
-}
 
 // TestInChromium signs on through the OIDC provider in headless Chromium, searches with a motive,
 // opens a fiche, prints it on A4 and opens its access log: no console error (a CSP violation is
@@ -64,10 +25,7 @@ func TestInChromium(t *testing.T) {
 	pdftotext := testsvc.Pdftotext(t)
 	// The browser asks for English; an archives service's configuration says French.
 	e, _, _ := oidcEnv(t, true, func(c *server.Config) { c.Lang = "fr" })
-	var bl browserLog
-	if err := chromedp.Listen(ctx, bl.listen); err != nil {
-		t.Fatal(err)
-	}
+	bl := testsvc.WatchBrowser(t, ctx)
 	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
 	defer cancel()
 
@@ -84,7 +42,7 @@ func TestInChromium(t *testing.T) {
 		t.Fatalf("sign-on: %v", err)
 	}
 	// The provider's pages are not ours to judge (its favicon is a 404); ours are.
-	_, errs := bl.reset()
+	_, errs := bl.Reset()
 	for _, m := range errs {
 		if strings.Contains(m, e.srv.URL) {
 			t.Errorf("error on our pages while signing on: %s", m)
@@ -158,7 +116,7 @@ func TestInChromium(t *testing.T) {
 	if err != nil {
 		t.Fatalf("access log: %v", err)
 	}
-	requests, errs := bl.reset()
+	requests, errs := bl.Reset()
 	if len(errs) > 0 {
 		t.Errorf("console errors: %q", errs)
 	}

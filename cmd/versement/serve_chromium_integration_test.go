@@ -7,12 +7,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/network"
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"github.com/versement/versement/accesslog"
@@ -62,24 +59,7 @@ func TestServeQuickstartInChromium(t *testing.T) {
 	hs := httptest.NewServer(s)
 	defer hs.Close()
 
-	var mu sync.Mutex
-	var requests, problems []string
-	if err := chromedp.Listen(ctx, func(ev any) {
-		mu.Lock()
-		defer mu.Unlock()
-		switch ev := ev.(type) {
-		case *network.EventRequestWillBeSent:
-			requests = append(requests, ev.Request.URL)
-		case *runtime.EventExceptionThrown:
-			problems = append(problems, ev.ExceptionDetails.Text)
-		case *runtime.EventConsoleAPICalled:
-			if ev.Type == "error" {
-				problems = append(problems, "console.error")
-			}
-		}
-	}); err != nil {
-		t.Fatal(err)
-	}
+	bl := testsvc.WatchBrowser(t, ctx)
 	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
 	defer cancel()
 	err = chromedp.Do(ctx,
@@ -132,7 +112,7 @@ func TestServeQuickstartInChromium(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	mu.Lock()
+	requests, problems := bl.Reset()
 	for _, r := range requests {
 		if !strings.HasPrefix(r, hs.URL+"/") && !strings.HasPrefix(r, "data:") {
 			t.Errorf("a request to another origin: %s", r)
@@ -141,7 +121,6 @@ func TestServeQuickstartInChromium(t *testing.T) {
 	if len(problems) > 0 {
 		t.Errorf("the pages had errors: %v", problems)
 	}
-	mu.Unlock()
 	seen := false
 	if err := lg.ForKey(context.Background(), inter.Profile, inter.Key, func(e accesslog.Entry) error {
 		seen = seen || (e.Operation == accesslog.OpView && e.Result == accesslog.ResultOK && e.User.ID == "demo")

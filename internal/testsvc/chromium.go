@@ -2,11 +2,16 @@ package testsvc
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
+	"sync"
 	"testing"
 	"time"
 
+	cdplog "github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 )
 
@@ -95,4 +100,52 @@ func Pdftotext(t testing.TB) string {
 		Unavailable(t, "pdftotext not on PATH (Debian package poppler-utils)")
 	}
 	return p
+}
+
+// BrowserLog records what a headless tab asked for and complained about: the requests it sent and
+// its errors (console.error and assert, exceptions, the browser's own error log, where a CSP
+// violation shows). Every page test checks that a page fetches nothing from elsewhere and has no
+// error; WatchBrowser starts one on the tab of ctx.
+type BrowserLog struct {
+	mu       sync.Mutex
+	requests []string
+	errors   []string
+}
+
+// WatchBrowser starts recording the tab of ctx (testsvc.Chromium's).
+func WatchBrowser(t testing.TB, ctx context.Context) *BrowserLog {
+	t.Helper()
+	b := &BrowserLog{}
+	if err := chromedp.Listen(ctx, b.listen); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func (b *BrowserLog) listen(ev any) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	switch ev := ev.(type) {
+	case *network.EventRequestWillBeSent:
+		b.requests = append(b.requests, ev.Request.URL)
+	case *cdplog.EventEntryAdded:
+		if ev.Entry.Level == cdplog.EntryLevelError {
+			b.errors = append(b.errors, fmt.Sprintf("log %s: %s %s", ev.Entry.Source, ev.Entry.Text, ev.Entry.URL))
+		}
+	case *runtime.EventConsoleAPICalled:
+		if ev.Type == "error" || ev.Type == "assert" {
+			b.errors = append(b.errors, "console."+string(ev.Type))
+		}
+	case *runtime.EventExceptionThrown:
+		b.errors = append(b.errors, "exception: "+ev.ExceptionDetails.Text)
+	}
+}
+
+// Reset returns the requests and errors recorded since the last Reset, and forgets them.
+func (b *BrowserLog) Reset() (requests, errors []string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	requests, errors = b.requests, b.errors
+	b.requests, b.errors = nil, nil
+	return requests, errors
 }
