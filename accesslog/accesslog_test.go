@@ -115,7 +115,8 @@ func TestAppendRefusesAnIncompleteEntry(t *testing.T) {
 		want string
 	}{
 		{func(e *accesslog.Entry) { e.Operation = "print" }, `operation "print" is not one of search, view, download, access-log`},
-		{func(e *accesslog.Entry) { e.Result = "" }, `result "" is not one of ok, refused, not-found`},
+		{func(e *accesslog.Entry) { e.Result = "" }, `result "" is not one of ok, refused, not-found, failed`},
+		{func(e *accesslog.Entry) { e.Result, e.Reason = accesslog.ResultFailed, "" }, `a failure says why (reason)`},
 		{func(e *accesslog.Entry) { e.User.ID = " " }, "no user id"},
 		{func(e *accesslog.Entry) { e.User.Via = "kerberos" }, `user.via "kerberos" is not one of oidc, proxy, local, cli`},
 		{func(e *accesslog.Entry) { e.Key = "" }, "a view names its dossier: profile and key"},

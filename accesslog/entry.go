@@ -147,6 +147,9 @@ func (e *Entry) check() error {
 	if e.Result == ResultRefused && e.Reason == "" {
 		bad = append(bad, "a refusal says why (reason)")
 	}
+	if e.Result == ResultFailed && e.Reason == "" {
+		bad = append(bad, "a failure says why (reason)")
+	}
 	if e.Result == ResultOK && (e.Operation == OpView || e.Operation == OpDownload) && e.Motive.Category == "" {
 		bad = append(bad, fmt.Sprintf("a %s that was allowed has a motive", e.Operation))
 	}
