@@ -4,11 +4,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/versement/versement/contracts"
 	"github.com/versement/versement/index"
 	"github.com/versement/versement/roles"
 	"github.com/versement/versement/transfer/vitam/vitamtest"
@@ -20,10 +22,20 @@ import (
 func TestConsultVITAM(t *testing.T) {
 	client := vitamtest.NewClient(t, "versement")
 	s := vitamtest.Start(t, "", client.Pool)
-	s.AddAccessContract(1, vitamtest.AccessContract{Identifier: "AC-ARCHIVES", EveryOriginatingAgency: true, EveryDataObjectVersion: true})
-	client.SetEnv(t, s)
-	target := s.TargetURL("&poll=1ms&access-contract=AC-ARCHIVES&application-id=versement-consult")
+	// The archives service's access contract, as versement contracts export writes it for VITAM.
 	dir := t.TempDir()
+	if out, code := run(t, "contracts", "export", "--profile", "apogee", "--dir", dir); code != 0 {
+		t.Fatalf("contracts export: %d\n%s", code, out)
+	}
+	var acs []contracts.Access
+	if b, err := os.ReadFile(filepath.Join(dir, "access-contracts.json")); err != nil || json.Unmarshal(b, &acs) != nil || len(acs) != 2 {
+		t.Fatalf("access-contracts.json: %v %+v", err, acs)
+	}
+	ac := acs[1]
+	s.AddAccessContract(1, vitamtest.AccessContract{Identifier: ac.Identifier, OriginatingAgencies: ac.OriginatingAgencies,
+		EveryOriginatingAgency: ac.EveryOriginatingAgency, DataObjectVersion: ac.DataObjectVersion, EveryDataObjectVersion: ac.EveryDataObjectVersion})
+	client.SetEnv(t, s)
+	target := s.TargetURL("&poll=1ms&access-contract=" + ac.Identifier + "&application-id=versement-consult")
 	db, state := filepath.Join(dir, "apogee.db"), filepath.Join(dir, "state")
 	if out, code := run(t, "demo-db", "--profile", "apogee", "--dossiers", "60", "--out", db); code != 0 {
 		t.Fatalf("demo-db: %d\n%s", code, out)
@@ -61,7 +73,7 @@ func TestConsultVITAM(t *testing.T) {
 	}
 	var finds, objects int
 	for _, r := range s.AccessRequests() {
-		if r.Header.Get("X-Access-Contract-Id") != "AC-ARCHIVES" || r.Header.Get("X-Tenant-Id") != "1" {
+		if r.Header.Get("X-Access-Contract-Id") != ac.Identifier || r.Header.Get("X-Tenant-Id") != "1" {
 			t.Errorf("%s %s: contract %q, tenant %q", r.Method, r.Path, r.Header.Get("X-Access-Contract-Id"), r.Header.Get("X-Tenant-Id"))
 		}
 		switch {
