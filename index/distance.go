@@ -15,38 +15,8 @@ func Distance(a, b string, max int) int {
 	if d := len(ra) - len(rb); d > max || -d > max {
 		return max + 1
 	}
-	// Three rows of the dynamic programme: the transposition looks two rows back.
 	n := len(rb)
-	prev2 := make([]int, n+1)
-	prev := make([]int, n+1)
-	cur := make([]int, n+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		low := cur[0]
-		for j := 1; j <= n; j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			v := min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				v = min(v, prev2[j-2]+1)
-			}
-			cur[j] = v
-			low = min(low, v)
-		}
-		if low > max {
-			return max + 1
-		}
-		prev2, prev, cur = prev, cur, prev2
-	}
-	if prev[n] > max {
-		return max + 1
-	}
-	return prev[n]
+	return alignment(ra, rb, max, make([]int, n+1), make([]int, n+1), make([]int, n+1))
 }
 
 // rowBuf is a row of distanceASCII's programme, on the stack: a search checks thousands of
@@ -62,13 +32,19 @@ func ascii(s string) bool {
 	return true
 }
 
-// distanceASCII is Distance for ASCII strings, b shorter than a rowBuf.
+// distanceASCII is Distance for ASCII strings, b shorter than a rowBuf: its rows on the stack.
 func distanceASCII(a, b string, max int) int {
 	if d := len(a) - len(b); d > max || -d > max {
 		return max + 1
 	}
 	var r0, r1, r2 rowBuf
-	prev2, prev, cur := &r0, &r1, &r2
+	n := len(b)
+	return alignment([]byte(a), []byte(b), max, r0[:n+1], r1[:n+1], r2[:n+1])
+}
+
+// alignment is the optimal-string-alignment programme over letters (bytes of ASCII text, or runes), on
+// three rows of len(b)+1 given by the caller: the transposition looks two rows back.
+func alignment[E byte | rune](a, b []E, max int, prev2, prev, cur []int) int {
 	n := len(b)
 	for j := 0; j <= n; j++ {
 		prev[j] = j

@@ -255,3 +255,10 @@ func BenchmarkNameCost(b *testing.B) {
 		q.cost(other)
 	}
 }
+
+// A search checks thousands of short ASCII tokens: checking one allocates nothing.
+func TestDistanceASCIIAllocatesNothing(t *testing.T) {
+	if n := testing.AllocsPerRun(100, func() { Distance("dupont", "dupond", 2) }); n != 0 {
+		t.Errorf("Distance allocates %v times per call", n)
+	}
+}
