@@ -385,3 +385,95 @@ func TestTestServerRefusesEliminationBodies(t *testing.T) {
 		t.Errorf("dossier 101 after a KO action: %v", err)
 	}
 }
+
+// ingestUnits writes a SIP of ETAB-SCOL with the project's SEDA writer (SEDA 2.2, holds included)
+// and ingests it.
+func ingestUnits(t *testing.T, s *vitamtest.Server, client vitamtest.Client, msgID string, units []seda.Unit) {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), msgID+".zip")
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sw, err := seda.NewWriter(f, seda.Header{MessageIdentifier: msgID, Date: time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC),
+		ArchivalAgreement: "IC-000001", ArchivalAgency: "AD-TEST", TransferringAgency: "ETAB-SCOL", OriginatingAgencyIdentifier: "ETAB-SCOL"}, seda.WithTempDir(t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range units {
+		if _, err := sw.AddUnit(u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sum, err := sw.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err := target(t, s, client, "", vitam.Options{}).Put(context.Background(), transfer.SIP{Name: msgID + ".zip", Path: p, MessageID: msgID,
+		ManifestDigest: transfer.Digest{Algo: "SHA-512", Value: sum.ManifestSHA512}}); err != nil || r.ReplyCode != "OK" {
+		t.Fatalf("ingest: %+v %v", r, err)
+	}
+}
+
+// A legal hold still running blocks a destruction (CONFLICT, BLOCKED_BY_HOLD_RULE) and the
+// action spares the unit; a hold ended does not; a DUA ending on the elimination date has ended.
+func TestEliminationHoldsAndTheDUAsLastDay(t *testing.T) {
+	ctx := context.Background()
+	client := vitamtest.NewClient(t, "versement client")
+	s := vitamtest.Start(t, "", client.Pool)
+	s.AddAccessContract(2, scolarite)
+	s.SetRuleDurations(map[string]string{"APP-APO-IA": "7Y"})
+	date := func(s string) civil.Date { d, _ := civil.Parse(s); return d }
+	unit := func(key, start string, holds ...seda.HoldRule) seda.Unit {
+		return seda.Unit{Content: seda.Content{DescriptionLevel: "File", Title: "Dossier " + key, OriginatingSystemID: []string{key}},
+			Management: seda.Management{Appraisal: &seda.AppraisalRule{RuleGroup: seda.RuleGroup{Rules: []seda.RuleRef{{Rule: "APP-APO-IA", StartDate: date(start)}}}, FinalAction: seda.AppraisalDestroy}, Hold: holds}}
+	}
+	ingestUnits(t, s, client, "M-HOLD", []seda.Unit{
+		unit("201", "2015-08-31", seda.HoldRule{Rule: "HLD-CONTENTIEUX", StartDate: date("2025-01-01")}),
+		unit("202", "2019-12-04"),
+		unit("203", "2015-08-31", seda.HoldRule{Rule: "HLD-CONTENTIEUX", StartDate: date("2024-01-01"), EndDate: date("2026-01-01")}),
+	})
+	a := accessClient(t, s, client, "&access-contract=AC-SCOL")
+	ids := map[string]string{}
+	var all []string
+	for _, k := range []string{"201", "202", "203"} {
+		us, err := a.FindUnits(ctx, vitam.UnitQuery{OriginatingSystemID: k})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[k] = us[0].SystemID
+		all = append(all, us[0].SystemID)
+	}
+	op, err := a.EliminationAnalysis(ctx, all, "2026-12-04")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, want := range map[string]vitamtest.EliminationResult{
+		"201": {OperationID: op, GlobalStatus: "CONFLICT", EndDate: "2022-08-31", FinalAction: "Destroy", ExtendedInfo: []string{"BLOCKED_BY_HOLD_RULE"}},
+		"202": {OperationID: op, GlobalStatus: "DESTROY", EndDate: "2026-12-04", FinalAction: "Destroy"},
+		"203": {OperationID: op, GlobalStatus: "DESTROY", EndDate: "2022-08-31", FinalAction: "Destroy"},
+	} {
+		if got := s.EliminationResults(ids[k]); !reflect.DeepEqual(got, []vitamtest.EliminationResult{want}) {
+			t.Errorf("dossier %s: %+v, want %+v", k, got, want)
+		}
+	}
+	op, err = a.EliminationAction(ctx, all, "2026-12-04")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := a.EliminationReport(ctx, op)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, o := range rep {
+		got[o.ID] = o.Status
+	}
+	if want := map[string]string{ids["201"]: "GLOBAL_STATUS_CONFLICT", ids["202"]: "DELETED", ids["203"]: "DELETED"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("report %v, want %v", got, want)
+	}
+	if _, err := a.FindUnits(ctx, vitam.UnitQuery{OriginatingSystemID: "201"}); err != nil {
+		t.Errorf("held dossier after the action: %v", err)
+	}
+}

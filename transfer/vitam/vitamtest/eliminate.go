@@ -3,6 +3,7 @@ package vitamtest
 import (
 	"bytes"
 	"encoding/json"
+	"encoding/xml"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -19,8 +20,9 @@ type EliminationResult struct {
 	GlobalStatus string // KEEP, DESTROY or CONFLICT (EliminationGlobalStatus)
 	// EndDate is the latest end date of the unit's appraisal rules, as the rule referential's
 	// durations give it; "" when one has no start date or an unknown or unlimited duration.
-	EndDate     string
-	FinalAction string
+	EndDate      string
+	FinalAction  string
+	ExtendedInfo []string // ExtendedInfoType values: BLOCKED_BY_HOLD_RULE
 }
 
 // elimState is what the elimination endpoints add to the access side: the rule referential's
@@ -216,28 +218,42 @@ func parseBatch(raw json.RawMessage) (selectMultiple, *int, string) {
 	return selectMultiple{Roots: d.Roots, Query: d.Query}, d.Threshold, ""
 }
 
-// analyse decides a unit at date as the analysis does: its appraisal rules are its own or, when
-// it has none, its nearest ancestor's (inheritance simplified: no PreventInheritance); the end
-// date is the latest of StartDate + the rule's duration; DESTROY when that date is before the
-// analysis date and the final action is Destroy, KEEP otherwise (no rule, a rule without a start
-// date or an end, a rule still running, Keep). CONFLICT needs units of several producers, which
-// vitamtest does not attach.
+// analyse decides a unit at date as VITAM's EliminationAnalysisService does, for one producer:
+// the appraisal rules are the unit's and its ancestors' (inherited, the nearest of one rule id
+// winning; PreventInheritance is not read), the final action the nearest one declared. KEEP when
+// there is no rule, a rule has no end date (no start date, a duration the referential lacks or
+// unlimited), the analysis date is before an end date, or the final action is not Destroy;
+// otherwise DESTROY, unless a hold rule (HoldRule, SEDA 2.2) is active at the date: CONFLICT
+// with BLOCKED_BY_HOLD_RULE. A hold is active until its HoldEndDate, or StartDate + its
+// duration, and for ever without either [uncertain: HoldRuleUtils was not read]. The other
+// CONFLICTs need units of several producers, which vitamtest does not attach.
 func (s *Server) analyse(tenant int, u *unit, date time.Time) EliminationResult {
 	res := EliminationResult{GlobalStatus: "KEEP"}
-	var cat *ruleCategory
-	for v, seen := u, 0; v != nil && cat == nil && seen < 64; v, seen = s.unitByID(tenant, v.parent), seen+1 {
-		for i := range v.rules {
-			if v.rules[i].name == "AppraisalRule" && len(v.rules[i].rules) > 0 {
-				cat = &v.rules[i]
+	seen := map[string]bool{}
+	var rules []map[string]string
+	var holds []hold
+	for v, depth := u, 0; v != nil && depth < 64; v, depth = s.unitByID(tenant, v.parent), depth+1 {
+		for _, c := range v.rules {
+			if c.name != "AppraisalRule" {
+				continue
+			}
+			for _, r := range c.rules {
+				if !seen[r["Rule"]] {
+					seen[r["Rule"]] = true
+					rules = append(rules, r)
+				}
+			}
+			if res.FinalAction == "" {
+				res.FinalAction = c.finalAction
 			}
 		}
+		holds = append(holds, holdRules(v.managementXML)...)
 	}
-	if cat == nil {
+	if len(rules) == 0 {
 		return res
 	}
-	res.FinalAction = cat.finalAction
 	var end time.Time
-	for _, r := range cat.rules {
+	for _, r := range rules {
 		start, err := time.Parse(time.DateOnly, r["StartDate"])
 		if err != nil {
 			return res
@@ -251,10 +267,65 @@ func (s *Server) analyse(tenant int, u *unit, date time.Time) EliminationResult 
 		}
 	}
 	res.EndDate = end.Format(time.DateOnly)
-	if end.Before(date) && cat.finalAction == "Destroy" {
-		res.GlobalStatus = "DESTROY"
+	// VITAM keeps a unit when the date is before an end date: a rule ending on the date itself
+	// has ended (areAppraisalRuleEndDatesReached).
+	if date.Before(end) || res.FinalAction != "Destroy" {
+		return res
+	}
+	res.GlobalStatus = "DESTROY"
+	for _, h := range holds {
+		if s.holdActive(h, date) {
+			res.GlobalStatus, res.ExtendedInfo = "CONFLICT", []string{"BLOCKED_BY_HOLD_RULE"}
+			break
+		}
 	}
 	return res
+}
+
+// hold is one HoldRule of a unit's Management.
+type hold struct{ rule, start, end string }
+
+// holdRules reads the HoldRule rules of a Management block as the SIP gave it; vitamtest's index
+// keeps of each category only Rule and StartDate, and a hold's end is HoldEndDate.
+func holdRules(management []byte) []hold {
+	var m struct {
+		Holds []struct {
+			Rules  []string `xml:"Rule"`
+			Starts []string `xml:"StartDate"`
+			Ends   []string `xml:"HoldEndDate"`
+		} `xml:"HoldRule"`
+	}
+	if xml.Unmarshal(append(append([]byte("<Management>"), management...), "</Management>"...), &m) != nil {
+		return nil
+	}
+	var out []hold
+	for _, h := range m.Holds {
+		for i, r := range h.Rules {
+			x := hold{rule: r}
+			// One rule per HoldRule block is what versement writes; with several, dates are
+			// paired by position.
+			if i < len(h.Starts) {
+				x.start = h.Starts[i]
+			}
+			if i < len(h.Ends) {
+				x.end = h.Ends[i]
+			}
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func (s *Server) holdActive(h hold, date time.Time) bool {
+	if end, err := time.Parse(time.DateOnly, h.end); err == nil {
+		return date.Before(end)
+	}
+	start, err := time.Parse(time.DateOnly, h.start)
+	if err != nil {
+		return true
+	}
+	end, ok := addDuration(start, s.elim().durations[h.rule])
+	return !ok || date.Before(end)
 }
 
 var durationRE = regexp.MustCompile(`^(\d{1,4})([YMD])$`)
@@ -288,15 +359,19 @@ func (s *Server) unitByID(tenant int, id string) *unit {
 
 // eliminateUnits is the action: the units the analysis at date says DESTROY are removed with
 // their object groups, unless a unit not removed still has them as parent
-// (NON_DESTROYABLE_HAS_CHILD_UNITS); the others stay (GLOBAL_STATUS_KEEP). It writes the batch
+// (NON_DESTROYABLE_HAS_CHILD_UNITS); the others stay (GLOBAL_STATUS_KEEP, GLOBAL_STATUS_CONFLICT
+// for a hold). It writes the batch
 // report and says whether a unit was spared.
 func (s *Server) eliminateUnits(tenant int, c AccessContract, op string, units []*unit, date time.Time) (spared bool) {
 	status := map[*unit]string{}
 	doomed := map[string]bool{}
 	for _, u := range units {
-		if s.analyse(tenant, u, date).GlobalStatus == "DESTROY" {
+		switch s.analyse(tenant, u, date).GlobalStatus {
+		case "DESTROY":
 			status[u], doomed[u.id] = "DELETED", true
-		} else {
+		case "CONFLICT":
+			status[u] = "GLOBAL_STATUS_CONFLICT"
+		default:
 			status[u] = "GLOBAL_STATUS_KEEP"
 		}
 	}
