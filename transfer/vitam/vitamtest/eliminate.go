@@ -428,7 +428,7 @@ func (s *Server) eliminateUnits(tenant int, c AccessContract, op string, units [
 	if spared {
 		outcome = "WARNING"
 	}
-	put(map[string]any{"tenant": tenant, "evId": op, "evType": "ELIMINATION_ACTION", "outcome": outcome, "outDetail": "ELIMINATION_ACTION." + outcome,
+	put(map[string]any{"tenant": tenant, "evId": op, "evType": "ELIMINATION_ACTION", "outcome": outcome, "outDetail": "",
 		"outMsg": "", "rightsStatementIdentifier": map[string]string{"AccessContract": c.Identifier}, "evDetData": map[string]any{}})
 	put(map[string]any{"reportType": "ELIMINATION_ACTION", "vitamResults": counts, "extendedInfo": map[string]any{}})
 	put(map[string]any{})
