@@ -111,6 +111,7 @@ func Start(t testing.TB, atrFile string, clientCA *x509.CertPool) *Server {
 	access := http.NewServeMux()
 	access.HandleFunc("HEAD /admin-external/v1/operations/{id}", s.headOperation(s.head))
 	s.startAccess(t, access)
+	s.startElimination(access)
 	s.Ingest = startTLS(t, ingest, clientCA)
 	s.Access = startTLS(t, access, clientCA)
 	return s
