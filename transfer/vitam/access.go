@@ -307,7 +307,7 @@ func (a *Access) ExportDIP(ctx context.Context, unitIDs []string) (string, error
 	if op == "" {
 		return "", transfer.Permanent(fmt.Errorf("VITAM DIP export at %s: 202 without X-Request-Id", a.t.admin))
 	}
-	state, status, err := a.wait(ctx, op)
+	state, status, err := a.wait(ctx, op, "the export", "fetch its DIP later")
 	if err != nil {
 		return op, transfer.Permanent(fmt.Errorf("VITAM DIP export operation %s: %w", op, err))
 	}
@@ -317,9 +317,10 @@ func (a *Access) ExportDIP(ctx context.Context, unitIDs []string) (string, error
 	return op, nil
 }
 
-// wait polls the operation until COMPLETED. An id the status service does not know yet is polled
-// again until the timeout, as a blip is.
-func (a *Access) wait(ctx context.Context, op string) (state, status string, err error) {
+// wait polls an access operation until COMPLETED. An id the status service does not know yet is
+// polled again until the timeout, as a blip is. what names the operation for the person reading
+// ("the export", "the elimination action"), later what to do when polling gives up.
+func (a *Access) wait(ctx context.Context, op, what, later string) (state, status string, err error) {
 	deadline := time.Now().Add(a.t.timeout)
 	var lastErr error
 	for {
@@ -330,7 +331,7 @@ func (a *Access) wait(ctx context.Context, op string) (state, status string, err
 		var perm *transfer.PermanentError
 		switch {
 		case err != nil && state == "PAUSE":
-			return state, status, fmt.Errorf("VITAM paused the export on a %s step (PAUSE/%s): nothing more happens until VITAM's administrator resumes or cancels it", status, status)
+			return state, status, fmt.Errorf("VITAM paused %s on a %s step (PAUSE/%s): nothing more happens until VITAM's administrator resumes or cancels it", what, status, status)
 		case err != nil && (errors.As(err, &perm) || ctx.Err() != nil):
 			return state, status, err
 		case err != nil:
@@ -339,9 +340,9 @@ func (a *Access) wait(ctx context.Context, op string) (state, status string, err
 			return state, status, nil
 		}
 		if time.Now().After(deadline) {
-			msg := fmt.Sprintf("still %s/%s after %s of polling; it may still finish: fetch its DIP later", state, status, a.t.timeout)
+			msg := fmt.Sprintf("still %s/%s after %s of polling; it may still finish: %s", state, status, a.t.timeout, later)
 			if lastErr != nil {
-				msg = fmt.Sprintf("no verdict after %s of polling (last error: %v); it may still finish: fetch its DIP later", a.t.timeout, lastErr)
+				msg = fmt.Sprintf("no verdict after %s of polling (last error: %v); it may still finish: %s", a.t.timeout, lastErr, later)
 			}
 			return state, status, errors.New(msg)
 		}

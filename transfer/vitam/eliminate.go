@@ -72,7 +72,7 @@ func (a *Access) eliminate(ctx context.Context, kind string, unitIDs []string, d
 	if op == "" {
 		return "", transfer.Permanent(fmt.Errorf("%s at %s: %s without X-Request-Id", what, a.t.admin, resp.Status))
 	}
-	state, status, err := a.wait(ctx, op)
+	state, status, err := a.wait(ctx, op, "the elimination "+kind, "look the operation up in VITAM's logbook before asking again")
 	if err != nil {
 		return op, transfer.Permanent(fmt.Errorf("%s operation %s: %w", what, op, err))
 	}
