@@ -3,6 +3,7 @@ package fiche
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
@@ -128,3 +129,10 @@ func Date(tag language.Tag, iso string) string { return newTr(tag).date(iso) }
 
 // Size is a byte count for people (4.2 KiB).
 func Size(n int64) string { return tr{}.size(n) }
+
+// PrintedBy is the footer of a printed sheet: when, by whom, and that its personal data serve
+// the stated purpose only.
+func PrintedBy(tag language.Tag, when time.Time, who string) string {
+	t := newTr(tag)
+	return t.T("Printed from the archives on %s by %s. Personal data: for the stated purpose only.", t.date(when.Format("2006-01-02T15:04")), who)
+}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 	"golang.org/x/text/language"
@@ -221,7 +222,7 @@ func consultKey(c *cli.Context, env *consultEnv) error {
 		return consultExit(err)
 	}
 	if p := c.String("html"); p != "" {
-		footer := lang.Printer(env.tag).Sprintf("Printed from the archives by %s, motive: %s", env.req.User.ID, env.req.Motive.Category)
+		footer := fiche.PrintedBy(env.tag, time.Now(), env.req.User.ID)
 		if err := writeAtomic(p, func(w io.Writer) error { return f.WritePage(w, env.tag, footer) }); err != nil {
 			return cli.Exit("consult: "+err.Error(), exitError)
 		}

@@ -107,8 +107,9 @@ func TestConsultQuickstart(t *testing.T) {
 	if man := zipEntry(t, zipPath, "manifest.json"); !bytes.Contains(man, []byte(`"sip": "`+inter.SIP+`"`)) {
 		t.Errorf("the zip's manifest does not name the SIP:\n%s", man)
 	}
-	if page, _ := os.ReadFile(htmlPath); !bytes.Contains(page, []byte(`<html lang="fr">`)) || !bytes.Contains(page, []byte(`<img class="photo"`)) {
-		t.Errorf("the printable fiche has no French page or no photo")
+	if page, _ := os.ReadFile(htmlPath); !bytes.Contains(page, []byte(`<html lang="fr">`)) || !bytes.Contains(page, []byte(`<img class="photo"`)) ||
+		!bytes.Contains(page, []byte("Édité depuis les archives le ")) || !bytes.Contains(page, []byte(" par agent.sco.")) {
+		t.Errorf("the printable fiche has no French page, no photo or no French footer naming who printed it")
 	}
 
 	// The same dossier by name and birth date, and with a typo in the name.
