@@ -74,7 +74,7 @@ func (s *Service) Accesses(ctx context.Context, req Request, profile, key string
 // files and values.
 func reasonOf(err error) string {
 	switch {
-	case errors.Is(err, sip.ErrDigest), errors.Is(err, errDigest):
+	case errors.Is(err, sip.ErrDigest):
 		return "digest-mismatch"
 	case errors.Is(err, sip.ErrNoUnit):
 		return "unit-not-in-sip"

@@ -3,17 +3,13 @@ package consult
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"crypto/sha512"
-	"encoding/hex"
-	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"strings"
 
 	"github.com/versement/versement/fiche"
 	"github.com/versement/versement/index"
+	"github.com/versement/versement/sip"
 	"github.com/versement/versement/transfer"
 	"github.com/versement/versement/transfer/vitam"
 )
@@ -119,41 +115,22 @@ func (s *Service) vitamObjects(ctx context.Context, e index.Entry, pick func(i i
 	return u, objects, nil
 }
 
-// fetchChecked reads BinaryMaster_version of a unit whole and checks it against o; keep says
-// whether to return the bytes.
+// fetchChecked reads BinaryMaster_version of a unit whole, checked against o (sip.Checked: the
+// bytes VITAM gives must be those the SIP's manifest declared); keep says whether to return them.
 func fetchChecked(ctx context.Context, a Archive, unit string, version int, o index.Object, keep bool) ([]byte, error) {
 	rc, _, err := a.Object(ctx, unit, "BinaryMaster", version)
 	if err != nil {
 		return nil, err
 	}
-	defer rc.Close()
-	var h hash.Hash
-	switch o.Algorithm {
-	case "SHA-256":
-		h = sha256.New()
-	case "SHA-512":
-		h = sha512.New()
-	default:
-		return nil, fmt.Errorf("object %s: digest %s cannot be checked here", o.Name, o.Algorithm)
-	}
-	var buf []byte
-	w := io.Writer(h)
-	if keep {
-		w = io.MultiWriter(h, writerFunc(func(p []byte) { buf = append(buf, p...) }))
-	}
-	n, err := io.Copy(w, io.LimitReader(rc, o.Size+1))
+	cr, err := sip.Checked(ctx, rc, sip.Object{URI: o.Name, Algorithm: o.Algorithm, Digest: o.Digest, Size: o.Size}, "object "+o.Name+" from VITAM")
 	if err != nil {
+		rc.Close()
 		return nil, err
 	}
-	if got := hex.EncodeToString(h.Sum(nil)); n != o.Size || !strings.EqualFold(got, o.Digest) {
-		return nil, fmt.Errorf("object %s: %w: VITAM gave %d bytes with %s %s, the manifest declared %d bytes with %s", o.Name, errDigest, n, o.Algorithm, got, o.Size, o.Digest)
+	defer cr.Close()
+	if !keep {
+		_, err = io.Copy(io.Discard, cr)
+		return nil, err
 	}
-	return buf, nil
+	return io.ReadAll(cr)
 }
-
-// errDigest is VITAM's bytes not matching the manifest; reasonOf logs it as such.
-var errDigest = errors.New("the object does not match its manifest")
-
-type writerFunc func(p []byte)
-
-func (f writerFunc) Write(p []byte) (int, error) { f(p); return len(p), nil }

@@ -192,11 +192,7 @@ func (r *Reader) Unit(ctx context.Context, key string) (Unit, error) {
 // error wrapping ErrDigest instead of io.EOF when the size or the digest differ. A caller that
 // shows the bytes keeps them until io.EOF.
 func (r *Reader) Object(ctx context.Context, o Object) (io.ReadCloser, error) {
-	h, err := newDigest(o.Algorithm)
-	if err != nil {
-		return nil, fmt.Errorf("%s: object %s: %w", r.name(), o.ID, err)
-	}
-	want, err := decodeDigestValue(o.Digest, h.Size())
+	h, want, err := expected(o)
 	if err != nil {
 		return nil, fmt.Errorf("%s: object %s: %w", r.name(), o.ID, err)
 	}

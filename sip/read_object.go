@@ -45,6 +45,28 @@ func decodeDigestValue(s string, size int) ([]byte, error) {
 	return nil, fmt.Errorf("digest %q is neither hex nor base64 of a %d-byte digest", truncateText(s, 140), size)
 }
 
+// Checked wraps the bytes of object o, from wherever they come (a SIP's zip entry, an archive's
+// download of the same object), so that they are checked against o's Size and digest as they are
+// read: never a byte past Size, and the read that reaches the end fails with an error wrapping
+// ErrDigest if they differ. what names the object in errors.
+func Checked(ctx context.Context, rc io.ReadCloser, o Object, what string) (io.ReadCloser, error) {
+	h, want, err := expected(o)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return &checkedReader{ctx: ctx, rc: rc, h: h, want: want, size: o.Size, what: what}, nil
+}
+
+// expected is the hash to compute over o's bytes and the digest it must give.
+func expected(o Object) (hash.Hash, []byte, error) {
+	h, err := newDigest(o.Algorithm)
+	if err != nil {
+		return nil, nil, err
+	}
+	want, err := decodeDigestValue(o.Digest, h.Size())
+	return h, want, err
+}
+
 // checkedReader hands over an object's bytes up to the manifest's Size and checks size and digest
 // at the end.
 type checkedReader struct {
