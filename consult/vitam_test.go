@@ -17,7 +17,9 @@ import (
 // archive answers every object read with body.
 type archive struct{ body string }
 
-func (a archive) FindUnits(context.Context, vitam.UnitQuery) ([]vitam.FoundUnit, error) { return nil, nil }
+func (a archive) FindUnits(context.Context, vitam.UnitQuery) ([]vitam.FoundUnit, error) {
+	return nil, nil
+}
 func (a archive) Object(context.Context, string, string, int) (io.ReadCloser, vitam.ObjectInfo, error) {
 	return io.NopCloser(strings.NewReader(a.body)), vitam.ObjectInfo{}, nil
 }
