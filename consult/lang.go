@@ -17,33 +17,20 @@ func init() {
 		"Tier":           "Phase",
 		"Why it matched": "Correspondance",
 		"The whole dossier (zip, with its manifest)": "Le dossier complet (zip, avec son manifeste)",
-		"When":      "Date",
-		"Who":       "Qui",
-		"Operation": "Opération",
-		"Motive":    "Motif",
-		"Result":    "Résultat",
+		"When":                    "Date",
+		"Who":                     "Qui",
+		"Operation":               "Opération",
+		"Motive":                  "Motif",
+		"Result":                  "Résultat",
+		"search (returned it)":    "recherche (l'a trouvé)",
+		"view of the fiche":       "consultation de la fiche",
+		"download of its objects": "téléchargement",
+		"listing of its accesses": "lecture de ses accès",
+		"access granted":          "accordé",
+		"could not be read: %s":   "n'a pu être lu : %s",
+		"access refused: %s":      "refusé : %s",
+		"dossier not found":       "introuvable",
 	})
-}
-
-var words = map[string][2]string{
-	"op:search":        {"search", "recherche"},
-	"op:view":          {"view", "consultation"},
-	"op:download":      {"download", "téléchargement"},
-	"op:access-log":    {"access log read", "lecture du journal des accès"},
-	"result:ok":        {"done", "effectuée"},
-	"result:refused":   {"refused", "refusée"},
-	"result:not-found": {"not found", "introuvable"},
-	"result:failed":    {"failed", "échec"},
-}
-
-func word(tag language.Tag, kind, code string) string {
-	if w, ok := words[kind+":"+code]; ok {
-		if tag == lang.French {
-			return w[1]
-		}
-		return w[0]
-	}
-	return code
 }
 
 func tierIn(tag language.Tag, tier string) string { return fiche.Tier(tag, tier) }

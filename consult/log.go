@@ -7,9 +7,11 @@ import (
 	"strconv"
 
 	"golang.org/x/text/language"
+	"golang.org/x/text/message"
 
 	"github.com/versement/versement/accesslog"
 	"github.com/versement/versement/internal/lang"
+	"github.com/versement/versement/roles"
 	"github.com/versement/versement/server"
 	"github.com/versement/versement/sip"
 	"github.com/versement/versement/transfer"
@@ -84,28 +86,74 @@ func reasonOf(err error) string {
 	return "read-error"
 }
 
+// AccessRow is one access to a dossier as a person reads it, in tag's language: when, who (and
+// how they signed on), what (a search that returned the dossier, a view, a download, a listing),
+// why (the roles file's label of the motive, in French, and its text), and with what result. A
+// search's criteria and the other dossiers it returned are not shown: they are not this
+// dossier's. The CLI's access-log and the server's page show the same rows.
+func AccessRow(tag language.Tag, policy *roles.Policy, e accesslog.Entry) []string {
+	pr := lang.Printer(tag)
+	// With its offset: a log read years later, or from another time zone, says when it was.
+	when := e.Time.Local().Format("2006-01-02 15:04:05 -0700")
+	who := e.User.ID + " (" + e.User.Via + ")"
+	if e.User.Name != "" && e.User.Name != e.User.ID {
+		who = e.User.ID + " (" + e.User.Name + ", " + e.User.Via + ")"
+	}
+	return []string{when, who, operationLabel(pr, e.Operation), motiveLabel(tag, policy, e.Motive), resultLabel(pr, e)}
+}
+
+func operationLabel(pr *message.Printer, op accesslog.Operation) string {
+	switch op {
+	case accesslog.OpSearch:
+		return pr.Sprintf("search (returned it)")
+	case accesslog.OpView:
+		return pr.Sprintf("view of the fiche")
+	case accesslog.OpDownload:
+		return pr.Sprintf("download of its objects")
+	case accesslog.OpAccessLog:
+		return pr.Sprintf("listing of its accesses")
+	}
+	return string(op)
+}
+
+func resultLabel(pr *message.Printer, e accesslog.Entry) string {
+	switch e.Result {
+	case accesslog.ResultOK:
+		return pr.Sprintf("access granted")
+	case accesslog.ResultRefused:
+		return pr.Sprintf("access refused: %s", e.Reason)
+	case accesslog.ResultNotFound:
+		return pr.Sprintf("dossier not found")
+	case accesslog.ResultFailed:
+		return pr.Sprintf("could not be read: %s", e.Reason)
+	}
+	return string(e.Result)
+}
+
+// motiveLabel is the motive as a person reads it: in French, the category's label from the roles
+// file; in English, its id; then the text.
+func motiveLabel(tag language.Tag, policy *roles.Policy, m accesslog.Motive) string {
+	if m.Category == "" && m.Text == "" {
+		return "—"
+	}
+	cat := m.Category
+	if lang.IsFrench(tag) {
+		if known, ok := policy.Motive(m.Category); ok {
+			cat = known.Label
+		}
+	}
+	if m.Text == "" {
+		return cat
+	}
+	return cat + " — " + m.Text
+}
+
 // accessTable is the listing as the pages show it.
-func accessTable(tag language.Tag, es []accesslog.Entry) server.Table {
+func accessTable(tag language.Tag, policy *roles.Policy, es []accesslog.Entry) server.Table {
 	t := lang.Printer(tag)
 	tb := server.Table{Columns: []string{t.Sprintf("When"), t.Sprintf("Who"), t.Sprintf("Operation"), t.Sprintf("Motive"), t.Sprintf("Result")}}
 	for _, e := range es {
-		when := e.Time.Local().Format("2006-01-02 15:04:05")
-		if tag == lang.French {
-			when = e.Time.Local().Format("02/01/2006 15:04:05")
-		}
-		who := e.User.ID
-		if e.User.Name != "" && e.User.Name != e.User.ID {
-			who += " (" + e.User.Name + ")"
-		}
-		motive := e.Motive.Category
-		if e.Motive.Text != "" {
-			motive += " : " + e.Motive.Text
-		}
-		result := word(tag, "result", string(e.Result))
-		if e.Reason != "" {
-			result += " (" + e.Reason + ")"
-		}
-		tb.Rows = append(tb.Rows, []string{when, who, word(tag, "op", string(e.Operation)), motive, result})
+		tb.Rows = append(tb.Rows, AccessRow(tag, policy, e))
 	}
 	return tb
 }

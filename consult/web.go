@@ -192,5 +192,5 @@ func (w Web) AccessLog(ctx context.Context, u server.User, r string, m server.Mo
 	if err != nil {
 		return server.Table{}, webError(err)
 	}
-	return accessTable(w.Lang, rows), nil
+	return accessTable(w.Lang, w.Policy, rows), nil
 }

@@ -15,9 +15,9 @@ import (
 
 	"github.com/urfave/cli/v2"
 	"golang.org/x/text/language"
-	"golang.org/x/text/message"
 
 	"github.com/versement/versement/accesslog"
+	"github.com/versement/versement/consult"
 	"github.com/versement/versement/internal/lang"
 	"github.com/versement/versement/internal/textsafe"
 	"github.com/versement/versement/roles"
@@ -189,17 +189,9 @@ func cliUser(as string, groups []string) (cliWho, error) {
 
 func init() {
 	lang.Translate(map[string]string{
-		"access-log: refused: %s (the refusal is recorded in the access log)": "access-log : refusé : %s (le refus est enregistré dans le journal des accès)",
-		"accesses to dossier %s/%s (access log %s):\n":                        "accès au dossier %s/%s (journal des accès %s) :\n",
-		"WHEN\tWHO\tOPERATION\tMOTIVE\tRESULT\n":                              "DATE\tQUI\tOPÉRATION\tMOTIF\tRÉSULTAT\n",
-		"search (returned it)":                                                "recherche (l'a trouvé)",
-		"view of the fiche":                                                   "consultation de la fiche",
-		"download of its objects":                                             "téléchargement",
-		"listing of its accesses":                                             "lecture de ses accès",
-		"access granted":                                                      "accordé",
-		"could not be read: %s":                                               "n'a pu être lu : %s",
-		"access refused: %s":                                                  "refusé : %s",
-		"dossier not found":                                                   "introuvable",
+		"access-log: refused: %s (the refusal is recorded in the access log)":          "access-log : refusé : %s (le refus est enregistré dans le journal des accès)",
+		"accesses to dossier %s/%s (access log %s):\n":                                 "accès au dossier %s/%s (journal des accès %s) :\n",
+		"WHEN\tWHO\tOPERATION\tMOTIVE\tRESULT\n":                                       "DATE\tQUI\tOPÉRATION\tMOTIF\tRÉSULTAT\n",
 		"%d accesses; this listing is itself recorded (entry %d of the access log).\n": "%d accès ; cette lecture est elle-même enregistrée (entrée %d du journal des accès).\n",
 	})
 }
@@ -214,66 +206,17 @@ func printAccesses(o accessLogOptions, policy *roles.Policy, recorded accesslog.
 	tw := tabwriter.NewWriter(o.Out, 0, 0, 2, ' ', 0)
 	pr.Fprintf(tw, "WHEN\tWHO\tOPERATION\tMOTIVE\tRESULT\n")
 	for _, e := range accesses {
-		who := e.User.ID
-		if e.User.Name != "" {
-			who += " (" + e.User.Name + ", " + e.User.Via + ")"
-		} else {
-			who += " (" + e.User.Via + ")"
+		row := consult.AccessRow(o.Lang, policy, e)
+		for i := range row {
+			row[i] = safe(row[i])
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.Time.Local().Format("2006-01-02 15:04:05 -0700"), safe(who),
-			operationLabel(pr, e.Operation), safe(motiveLabel(o.Lang, policy, e.Motive)), resultLabel(pr, e))
+		fmt.Fprintln(tw, strings.Join(row, "\t"))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	_, err := pr.Fprintf(o.Out, "%d accesses; this listing is itself recorded (entry %d of the access log).\n", len(accesses), recorded.Seq)
 	return err
-}
-
-func operationLabel(pr *message.Printer, op accesslog.Operation) string {
-	switch op {
-	case accesslog.OpSearch:
-		return pr.Sprintf("search (returned it)")
-	case accesslog.OpView:
-		return pr.Sprintf("view of the fiche")
-	case accesslog.OpDownload:
-		return pr.Sprintf("download of its objects")
-	case accesslog.OpAccessLog:
-		return pr.Sprintf("listing of its accesses")
-	}
-	return string(op)
-}
-
-func resultLabel(pr *message.Printer, e accesslog.Entry) string {
-	switch e.Result {
-	case accesslog.ResultOK:
-		return pr.Sprintf("access granted")
-	case accesslog.ResultRefused:
-		return pr.Sprintf("access refused: %s", e.Reason)
-	case accesslog.ResultNotFound:
-		return pr.Sprintf("dossier not found")
-	case accesslog.ResultFailed:
-		return pr.Sprintf("could not be read: %s", e.Reason)
-	}
-	return string(e.Result)
-}
-
-// motiveLabel is the motive as a person reads it: in French, the category's label from the roles
-// file; in English, its id; then the text.
-func motiveLabel(tag language.Tag, policy *roles.Policy, m accesslog.Motive) string {
-	if m.Category == "" && m.Text == "" {
-		return "—"
-	}
-	cat := m.Category
-	if lang.IsFrench(tag) {
-		if known, ok := policy.Motive(m.Category); ok {
-			cat = known.Label
-		}
-	}
-	if m.Text == "" {
-		return cat
-	}
-	return cat + " — " + m.Text
 }
 
 // accessJSON is one access as the JSON listing shows it: what a data subject is owed, without a
