@@ -112,6 +112,23 @@ func TestServeQuickstartInChromium(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Who read this dossier: the page lists the view just made, in the CLI's words.
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`a[href$="/access-log"]`)), chromedp.WaitVisible(chromedp.CSS(`main table`))); err != nil {
+		t.Fatal(err)
+	}
+	listing, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`main table`)))
+	if err != nil || !strings.Contains(listing, "consultation de la fiche") || !strings.Contains(listing, "demo (local)") || !strings.Contains(listing, "Attestation demandée le 03/12/2026") {
+		t.Errorf("the access-log page: %v\n%s", err, listing)
+	}
+	if dir := os.Getenv("VERSEMENT_TEST_SCREENSHOTS"); dir != "" {
+		png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+		if err == nil {
+			err = os.WriteFile(filepath.Join(dir, "access-log-quickstart.png"), png, 0o644)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 	requests, problems := bl.Reset()
 	for _, r := range requests {
 		if !strings.HasPrefix(r, hs.URL+"/") && !strings.HasPrefix(r, "data:") {
