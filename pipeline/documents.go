@@ -122,15 +122,7 @@ func (d *documents) write(sips []SIP) ([]string, error) {
 	var written []string
 	put := func(name string, render func(io.Writer) error) error {
 		path := filepath.Join(d.cfg.Dir, name)
-		f, err := atomicfile.Create(path)
-		if err != nil {
-			return err
-		}
-		if err := render(f); err != nil {
-			f.Abort()
-			return fmt.Errorf("%s: %w", path, err)
-		}
-		if err := f.Commit(); err != nil {
+		if err := atomicfile.Write(path, render); err != nil {
 			return err
 		}
 		written = append(written, path)

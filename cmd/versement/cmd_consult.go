@@ -223,7 +223,7 @@ func consultKey(c *cli.Context, env *consultEnv) error {
 	}
 	if p := c.String("html"); p != "" {
 		footer := fiche.PrintedBy(env.tag, time.Now(), env.req.User.ID)
-		if err := writeAtomic(p, func(w io.Writer) error { return f.WritePage(w, env.tag, footer) }); err != nil {
+		if err := atomicfile.Write(p, func(w io.Writer) error { return f.WritePage(w, env.tag, footer) }); err != nil {
 			return cli.Exit("consult: "+err.Error(), exitError)
 		}
 	}
@@ -233,7 +233,7 @@ func consultKey(c *cli.Context, env *consultEnv) error {
 		}
 	}
 	if p := c.String("zip"); p != "" {
-		if err := writeAtomic(p, func(w io.Writer) error { return env.svc.Package(c.Context, env.req, profile, key, w) }); err != nil {
+		if err := atomicfile.Write(p, func(w io.Writer) error { return env.svc.Package(c.Context, env.req, profile, key, w) }); err != nil {
 			return consultExit(err)
 		}
 	}
@@ -243,20 +243,6 @@ func consultKey(c *cli.Context, env *consultEnv) error {
 		return enc.Encode(f)
 	}
 	return f.WriteText(c.App.Writer, env.tag)
-}
-
-// writeAtomic writes path through fn: all of it or, when fn fails, nothing (a download whose
-// digest did not match leaves no file).
-func writeAtomic(path string, fn func(w io.Writer) error) error {
-	p, err := atomicfile.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := fn(p); err != nil {
-		p.Abort()
-		return err
-	}
-	return p.Commit()
 }
 
 // consultObjects writes each object of the dossier into dir under its name in the SIP, each one
@@ -273,7 +259,7 @@ func consultObjects(ctx context.Context, env *consultEnv, profile, key, dir stri
 		if err != nil {
 			return err
 		}
-		err = writeAtomic(filepath.Join(dir, o.Name), func(w io.Writer) error { _, err := io.Copy(w, d); return err })
+		err = atomicfile.Write(filepath.Join(dir, o.Name), func(w io.Writer) error { _, err := io.Copy(w, d); return err })
 		d.Close()
 		if err != nil {
 			return err

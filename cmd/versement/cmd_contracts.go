@@ -9,6 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/versement/versement/contracts"
+	"github.com/versement/versement/internal/atomicfile"
 	"github.com/versement/versement/profiles"
 )
 
@@ -60,7 +61,7 @@ func runContractsExport(p *profiles.Profile, dir string) error {
 	for name, write := range map[string]func(io.Writer) error{
 		"ingest-contracts.json": set.WriteIngest, "access-contracts.json": set.WriteAccess, "agencies.csv": set.WriteAgencies,
 	} {
-		if err := writeAtomic(filepath.Join(dir, name), write); err != nil {
+		if err := atomicfile.Write(filepath.Join(dir, name), write); err != nil {
 			return err
 		}
 	}

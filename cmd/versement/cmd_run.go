@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"strings"
 
@@ -219,13 +220,5 @@ func writeRunReport(c *cli.Context, rep *pipeline.Report, ok bool) error {
 
 // writePlanFile writes the report as a page with charts (Report.WritePlanHTML), replaced whole.
 func writePlanFile(path string, rep *pipeline.Report, tag language.Tag) error {
-	f, err := atomicfile.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := rep.WritePlanHTML(f, tag); err != nil {
-		f.Abort()
-		return err
-	}
-	return f.Commit()
+	return atomicfile.Write(path, func(w io.Writer) error { return rep.WritePlanHTML(w, tag) })
 }

@@ -4,6 +4,7 @@ package atomicfile
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 )
@@ -100,4 +101,18 @@ func SyncDir(dir string) error {
 		return fmt.Errorf("sync folder %s: %w", dir, err)
 	}
 	return nil
+}
+
+// Write writes path through fn: all of it, replaced whole, or — when fn fails — nothing, and
+// whatever was there before stays (a download whose digest did not match leaves no file).
+func Write(path string, fn func(w io.Writer) error) error {
+	p, err := Create(path)
+	if err != nil {
+		return err
+	}
+	if err := fn(p); err != nil {
+		p.Abort()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return p.Commit()
 }

@@ -1,6 +1,8 @@
 package atomicfile
 
 import (
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -64,5 +66,22 @@ func TestPendingCommitAndAbort(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
 		t.Errorf("temporary files left: %v", entries)
+	}
+}
+
+func TestWriteKeepsTheOldFileWhenFnFails(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "f")
+	if err := Write(path, func(w io.Writer) error { _, err := io.WriteString(w, "old"); return err }); err != nil {
+		t.Fatal(err)
+	}
+	err := Write(path, func(w io.Writer) error { io.WriteString(w, "half"); return errors.New("digest mismatch") })
+	if err == nil || err.Error() != "write "+path+": digest mismatch" {
+		t.Errorf("err = %v", err)
+	}
+	if b, _ := os.ReadFile(path); string(b) != "old" {
+		t.Errorf("the file holds %q", b)
+	}
+	if ents, _ := os.ReadDir(filepath.Dir(path)); len(ents) != 1 {
+		t.Errorf("left %d files", len(ents))
 	}
 }
