@@ -39,6 +39,9 @@ type Entry struct {
 	Time   time.Time `json:"time"`
 	Prev   string    `json:"prev"` // Hash of the previous entry (Genesis for the first)
 	Status string    `json:"status"`
+	// Kind is empty for a SIP at a target, KindVisa or KindElimination for the steps of an
+	// elimination (elimination.go).
+	Kind string `json:"kind,omitempty"`
 
 	SIP            string          `json:"sip"` // SIP id: its name at the target
 	MessageID      string          `json:"message_id,omitempty"`
@@ -56,6 +59,14 @@ type Entry struct {
 	Count    int    `json:"count,omitempty"` // dossiers in the SIP
 
 	Receipt transfer.Receipt `json:"receipt"`
+
+	// An elimination's links: Replaces names the SIP a rewritten one replaces (on the new SIP's
+	// stored entry), Visa the visa it was done under (on that entry and on a deleted or locked
+	// one), LockedUntil when a locked SIP may be deleted.
+	Replaces    string       `json:"replaces,omitempty"`
+	Visa        string       `json:"visa,omitempty"`
+	LockedUntil *time.Time   `json:"locked_until,omitempty"`
+	Elimination *Elimination `json:"elimination,omitempty"`
 
 	// Note says why an entry was written other than by sending (re-recorded from the run state
 	// after the ledger lost the entry, for example).
@@ -155,6 +166,9 @@ func Open(path string) (*Ledger, error) {
 
 func (l *Ledger) add(e Entry) {
 	l.ents = append(l.ents, e)
+	if e.SIP == "" {
+		return
+	}
 	l.index[key{l.key(e.Target), e.SIP}] = len(l.ents) - 1
 }
 
@@ -311,6 +325,7 @@ func VerifyWith(ctx context.Context, path string, opts VerifyOptions) (Audit, er
 		return rep, err
 	}
 	rep.checkTwice(ents)
+	rep.checkVisas(ents)
 	if opts.Target == nil {
 		return rep, nil
 	}
@@ -356,6 +371,9 @@ func (rep *Audit) checkTarget(ctx context.Context, target transfer.Target, ents 
 	perTarget := map[string]int{}
 	statuses := map[string]int{}
 	for i, e := range ents {
+		if e.SIP == "" {
+			continue
+		}
 		tk, ok := keys[e.Target]
 		if !ok {
 			tk = targetKey(e.Target)
@@ -373,11 +391,20 @@ func (rep *Audit) checkTarget(ctx context.Context, target transfer.Target, ents 
 	before := len(rep.Problems)
 	unsupported := 0
 	for i, e := range ents {
+		if e.SIP == "" {
+			continue
+		}
 		if keys[e.Target] != want || latest[e.SIP] != i {
 			rep.Skipped++
 			continue
 		}
-		if e.Status != StatusStored {
+		if e.Status == StatusDeleted {
+			if err := rep.checkDeleted(ctx, target, i+1, e); err != nil {
+				return err
+			}
+			continue
+		}
+		if e.Status != StatusStored && e.Status != StatusLocked {
 			statuses[e.Status]++
 			rep.Skipped++
 			continue
@@ -437,6 +464,24 @@ func (rep *Audit) checkTarget(ctx context.Context, target transfer.Target, ents 
 		}
 		rep.Unchecked = fmt.Sprintf("none of the %d SIPs recorded for %s is recorded as stored there (%s): only stored SIPs can be checked at a target (VITAM's receipt is its ATR)",
 			len(latest), rep.Target, strings.Join(st, ", "))
+	}
+	return nil
+}
+
+// checkDeleted checks that a SIP the ledger records as deleted under a visa is gone.
+func (rep *Audit) checkDeleted(ctx context.Context, target transfer.Target, line int, e Entry) error {
+	_, err := target.Stat(ctx, e.SIP)
+	switch {
+	case errors.Is(err, transfer.ErrNotExist):
+		rep.Checked++
+	case errors.Is(err, transfer.ErrNotSupported):
+		rep.Skipped++
+	case err == nil:
+		rep.Problems = append(rep.Problems, Problem{Line: line, SIP: e.SIP, Reason: fmt.Sprintf("recorded as deleted under visa %q but still at %s", e.Visa, rep.Target)})
+	case ctx.Err() != nil:
+		return ctx.Err()
+	default:
+		rep.Problems = append(rep.Problems, Problem{Line: line, SIP: e.SIP, Reason: "could not check at the target: " + err.Error()})
 	}
 	return nil
 }

@@ -12,6 +12,9 @@ import (
 type Batch struct {
 	FirstKey, LastKey string
 	Count             int
+	// Replaces and Visa link a SIP rewritten by an elimination to the SIP it replaces and the
+	// visa it was rewritten under.
+	Replaces, Visa string
 }
 
 // Send transfers sip to t exactly once as far as this ledger knows, and records the outcome:
@@ -70,6 +73,7 @@ func (l *Ledger) Send(ctx context.Context, t transfer.Target, sip transfer.SIP, 
 	}
 	e = FromReceipt(sip, r)
 	e.FirstKey, e.LastKey, e.Count = b.FirstKey, b.LastKey, b.Count
+	e.Replaces, e.Visa = b.Replaces, b.Visa
 	if r.DryRun {
 		return e, false, perr // a dry run leaves no trace in the ledger
 	}
