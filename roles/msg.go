@@ -19,9 +19,10 @@ func init() {
 		"your roles (%s) do not give access to final archives of profile %s: they are consulted through the archives service": "vos rôles (%s) ne donnent pas accès aux archives définitives du profil %s : elles se consultent par le service d'archives",
 		"your roles (%s) do not allow reading the access log":                                                                 "vos rôles (%s) ne permettent pas de lire le journal des accès",
 		"allowed (role %s)": "autorisé (rôle %s)",
-		"a motive is required: choose a category (%s) and say why":                        "un motif est obligatoire : choisissez une catégorie (%s) et précisez pourquoi",
-		"motive category %q is not one of: %s":                                            "la catégorie de motif %q n'est pas dans la liste : %s",
-		"the motive's text is too short: say in a few words why (at least %d characters)": "le texte du motif est trop court : dites en quelques mots pourquoi (%d caractères au moins)",
+		"your roles (%s) are not the archives service's: only its head's visa allows an elimination (Code du patrimoine R212-14)": "vos rôles (%s) ne sont pas ceux du service d'archives : seul le visa de son responsable autorise une élimination (Code du patrimoine, art. R212-14)",
+		"a motive is required: choose a category (%s) and say why":                                                                "un motif est obligatoire : choisissez une catégorie (%s) et précisez pourquoi",
+		"motive category %q is not one of: %s":                                                                                    "la catégorie de motif %q n'est pas dans la liste : %s",
+		"the motive's text is too short: say in a few words why (at least %d characters)":                                         "le texte du motif est trop court : dites en quelques mots pourquoi (%d caractères au moins)",
 	})
 }
 
@@ -54,6 +55,8 @@ func (d Decision) Message(tag language.Tag) string {
 		return pr.Sprintf("your roles (%s) do not give access to intermediate archives of profile %s", roles, d.profile)
 	case ReasonLogNotAllowed:
 		return pr.Sprintf("your roles (%s) do not allow reading the access log", roles)
+	case ReasonNotArchives:
+		return pr.Sprintf("your roles (%s) are not the archives service's: only its head's visa allows an elimination (Code du patrimoine R212-14)", roles)
 	}
 	return d.Reason
 }

@@ -106,6 +106,7 @@ const (
 	ReasonClassNotAllowed   = "class-not-allowed"      // the profile, but not this class
 	ReasonTierNotAllowed    = "tier-not-allowed"       // the profile and class, but not this tier
 	ReasonLogNotAllowed     = "access-log-not-allowed" // no role of the user may read the access log
+	ReasonNotArchives       = "not-archives-service"   // no role of the user is the archives service's
 )
 
 // rolesOf returns the user's roles, in file order.
@@ -212,6 +213,31 @@ func (p *Policy) MayReadLog(u User) Decision {
 		}
 	}
 	d.Reason = ReasonLogNotAllowed
+	return d
+}
+
+// MayRecordVisa says whether u may record the archives' visa on a proposal of elimination: only
+// a role of the archives service (archives_service: true) may, as only its head signs the visa
+// (Code du patrimoine R212-14). That the person is not the one who proposed is the caller's check.
+func (p *Policy) MayRecordVisa(u User) Decision {
+	var d Decision
+	if p == nil {
+		d.Reason = ReasonNoPolicy
+		return d
+	}
+	rs := p.rolesOf(u)
+	d.Roles = names(rs)
+	if len(rs) == 0 {
+		d.Reason = ReasonNoRole
+		return d
+	}
+	for _, r := range rs {
+		if r.ArchivesService {
+			d.Allowed, d.Role = true, r.Name
+			return d
+		}
+	}
+	d.Reason = ReasonNotArchives
 	return d
 }
 

@@ -95,6 +95,19 @@ func TestMayReadLog(t *testing.T) {
 	}
 }
 
+// Only the archives service records a visa on a proposal of elimination.
+func TestMayRecordVisa(t *testing.T) {
+	p := example(t)
+	for u, want := range map[*roles.User]string{&archives: "", &dpo: roles.ReasonNotArchives, &scol: roles.ReasonNotArchives, &nobody: roles.ReasonNoRole} {
+		if d := p.MayRecordVisa(*u); d.Allowed != (want == "") || d.Reason != want {
+			t.Errorf("%s: %+v, want %q", u.ID, d, want)
+		}
+	}
+	if d := (*roles.Policy)(nil).MayRecordVisa(archives); d.Reason != roles.ReasonNoPolicy {
+		t.Errorf("no policy: %+v", d)
+	}
+}
+
 // A refusal says why to the person, in their language.
 func TestDecisionMessages(t *testing.T) {
 	p := example(t)
@@ -114,6 +127,8 @@ func TestDecisionMessages(t *testing.T) {
 		{p.MayReadLog(scol), "your roles (scolarite) do not allow reading the access log", "vos rôles (scolarite) ne permettent pas de lire le journal des accès"},
 		{(*roles.Policy)(nil).MayReadLog(scol), "no roles file: nobody may consult archived dossiers", "aucun fichier de rôles : personne ne peut consulter les dossiers archivés"},
 		{p.MayConsult(archives, "apogee", "etudiant", "intermediate"), "allowed (role archives)", "autorisé (rôle archives)"},
+		{p.MayRecordVisa(dpo), "your roles (dpo) are not the archives service's: only its head's visa allows an elimination (Code du patrimoine R212-14)",
+			"vos rôles (dpo) ne sont pas ceux du service d'archives : seul le visa de son responsable autorise une élimination (Code du patrimoine, art. R212-14)"},
 		{p.MayConsult(archives, "apogee", "etudiant", "%d"), "%d dossiers cannot be consulted here: only intermediate and final archives can",
 			"les dossiers en phase %d ne se consultent pas ici : seules les archives intermédiaires et définitives le peuvent"},
 	} {
