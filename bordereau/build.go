@@ -156,7 +156,7 @@ func (b *EliminationBuilder) Finish() (*Elimination, error) {
 	id := fmt.Sprintf("ELIM-%s-%s-%s", idPart(b.h.Profile), compact(b.h.Date), strings.ToUpper(hex.EncodeToString(dig.Sum(nil))[:8]))
 	doc := &Elimination{
 		ID: id, Profile: b.h.Profile, Establishment: b.h.Establishment, Date: b.h.Date,
-		Originating: b.h.Originating, Transferring: b.h.Transferring, Archival: b.h.Archival,
+		Originating: b.h.Originating, Transferring: b.h.Transferring, Archival: b.h.Archival, ProposedBy: b.h.ProposedBy,
 		Lots: []Lot{}, annex: b.f.Name(), lotID: make([]string, len(b.order)),
 	}
 	used := map[string]bool{}

@@ -45,6 +45,10 @@ type Header struct {
 	// Rules are the retention rules the run knows; the document cites those of its lots (all of
 	// them when nothing is due).
 	Rules []Rule
+	// ProposedBy is who made the proposal (the system user of the run): the visa is recorded by
+	// someone else (four eyes). Not part of the identifier: the same dossiers are the same
+	// proposal whoever ran it.
+	ProposedBy string
 	// EmptyReason says why nothing is due when no dossier is proposed; a document with no lot and
 	// no reason is refused by Finish. ReasonNoSamplingCriteria is translated; other reasons are
 	// printed as given (translate them with internal/lang first).
@@ -79,6 +83,7 @@ type Elimination struct {
 	Originating   Agency     `json:"originating_agency"`
 	Transferring  Agency     `json:"transferring_agency"`
 	Archival      Agency     `json:"archival_agency"`
+	ProposedBy    string     `json:"proposed_by,omitempty"`
 	Rules         []Rule     `json:"rules"`
 	Lots          []Lot      `json:"lots"`
 	// EmptyReason is set when there is no lot.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/user"
 	"path/filepath"
 	"time"
 
@@ -25,6 +26,10 @@ type Documents struct {
 	Dir           string       // the folder they are written to (created if needed)
 	Lang          language.Tag // the reader's language; the zero Tag is English
 	Establishment string       // the établissement, printed in the header
+	// ProposedBy is who runs the proposal (the system user), recorded in the bordereau
+	// d'élimination's JSON so that the visa's import can check it is someone else; empty: the
+	// system user running the process.
+	ProposedBy string
 }
 
 // The documents' file names, in Documents.Dir.
@@ -54,6 +59,12 @@ func newDocuments(cfg Config) (*documents, error) {
 	}
 	h := bordereau.HeaderFor(cfg.Profile, cfg.AsOf)
 	h.Establishment = d.Establishment
+	h.ProposedBy = d.ProposedBy
+	if h.ProposedBy == "" {
+		if u, err := user.Current(); err == nil {
+			h.ProposedBy = u.Username
+		}
+	}
 	h.EmptyReason = emptyReason(cfg.Profile, cfg.AsOf, d.Lang)
 	eb, err := bordereau.NewEliminationBuilder(h, d.Dir)
 	if err != nil {
