@@ -48,6 +48,15 @@ func ParseID(name, profile string, classes []string) (class string, tier retenti
 	if !found {
 		return "", "", false
 	}
+	// A SIP rewritten by eliminations (RewrittenID) keeps its name and adds "-E" and 8 hex
+	// digits per elimination.
+	for {
+		i := strings.LastIndex(rest, "-E")
+		if i < 0 || len(rest)-i != 10 || strings.Trim(rest[i+2:], "0123456789ABCDEF") != "" {
+			break
+		}
+		rest = rest[:i]
+	}
 	best := ""
 	for _, c := range classes {
 		if r, found := strings.CutPrefix(rest, FileSafe(c)+"-"); found && len(c) > len(best) {
@@ -59,4 +68,17 @@ func ParseID(name, profile string, classes []string) (class string, tier retenti
 		}
 	}
 	return best, tier, best != ""
+}
+
+// RewrittenID is the ID of a SIP rewritten without some of its dossiers under a visa (package
+// eliminate): the old ID, "-E", and 8 hex digits of a digest of the visa and the keys dropped, in
+// order. The same elimination of the same SIP gives the same name, so a rerun after a crash
+// sends the same SIP again, not a second one; ParseID reads it as the old SIP's class and tier.
+func RewrittenID(old, visa string, dropped []string) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "versement-rewrite/1\x00%s", visa)
+	for _, k := range dropped {
+		fmt.Fprintf(h, "\x00%s", k)
+	}
+	return strings.TrimSuffix(old, ".zip") + "-E" + strings.ToUpper(hex.EncodeToString(h.Sum(nil))[:8])
 }

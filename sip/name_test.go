@@ -75,12 +75,21 @@ func TestParseID(t *testing.T) {
 		tier  retention.Tier
 	}{{"etudiant", retention.Final}, {"etudiant-these", retention.Intermediate}, {"agent", retention.Intermediate}} {
 		id := ID("apogee", tc.class, tc.tier, asOf, []byte("1\x002"))
-		class, tier, ok := ParseID(id+".zip", "apogee", []string{"etudiant", "etudiant-these", "agent"})
-		if !ok || class != tc.class || tier != tc.tier {
-			t.Errorf("ParseID(%s) = %q, %q, %v", id, class, tier, ok)
+		// Rewritten once, then twice, by eliminations: still that class and tier.
+		once := RewrittenID(id+".zip", "V-2026-1", []string{"42"})
+		twice := RewrittenID(once, "V-2027-3", []string{"43", "44"})
+		if once == RewrittenID(id, "V-2026-1", []string{"43"}) || once != RewrittenID(id, "V-2026-1", []string{"42"}) {
+			t.Errorf("RewrittenID does not name the visa and the keys: %s", once)
+		}
+		for _, n := range []string{id, once, twice} {
+			class, tier, ok := ParseID(n+".zip", "apogee", []string{"etudiant", "etudiant-these", "agent"})
+			if !ok || class != tc.class || tier != tc.tier {
+				t.Errorf("ParseID(%s) = %q, %q, %v", n, class, tier, ok)
+			}
 		}
 	}
-	for _, name := range []string{"harpege-agent-final-0123456789abcdef.zip", "apogee-etudiant-final-xyz.zip", "apogee-etudiant-active-0123456789abcdef.zip", "manifest.xml"} {
+	for _, name := range []string{"harpege-agent-final-0123456789abcdef.zip", "apogee-etudiant-final-xyz.zip", "apogee-etudiant-active-0123456789abcdef.zip", "manifest.xml",
+		"apogee-etudiant-final-0123456789abcdef-E1234.zip", "apogee-etudiant-final-0123456789abcdef-e12345678.zip"} {
 		if _, _, ok := ParseID(name, "apogee", []string{"etudiant"}); ok {
 			t.Errorf("ParseID(%s) is one of apogee's SIPs", name)
 		}
