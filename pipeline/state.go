@@ -67,7 +67,7 @@ func OpenState(ctx context.Context, dir string) (*State, error) {
 		return nil, fmt.Errorf("state %s: %w", path, err)
 	}
 	db.SetMaxOpenConns(1)
-	if _, err := db.ExecContext(ctx, stateSchema); err != nil {
+	if _, err := db.ExecContext(ctx, stateSchema+elimSchema); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("state %s: %w", path, err)
 	}
