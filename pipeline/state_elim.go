@@ -54,8 +54,7 @@ func (s *State) SIP(ctx context.Context, name string) (StateSIP, bool, error) {
 	if err != nil || len(rows) == 0 {
 		return StateSIP{}, false, err
 	}
-	r := rows[0]
-	return StateSIP{Record: r.Record, Status: r.Status, Target: r.Target, LedgerSeq: r.LedgerSeq}, true, nil
+	return StateSIP(rows[0]), true, nil
 }
 
 // Located is where the state says a dossier is archived.
