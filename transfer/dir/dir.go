@@ -425,6 +425,32 @@ func (t *Target) Stat(ctx context.Context, name string) (transfer.Object, error)
 	return transfer.Object{Name: name, Size: fi.Size(), SHA256: hex.EncodeToString(h.Sum(nil)), ModTime: fi.ModTime()}, nil
 }
 
+// Delete removes the SIP, then syncs the folder, so that the ledger's "deleted" that follows is
+// never ahead of the disk.
+func (t *Target) Delete(ctx context.Context, name string) error {
+	if err := transfer.CheckName(name); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	p := t.path(name)
+	if err := os.Remove(p); errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%s: %w", p, transfer.ErrNotExist)
+	} else if err != nil {
+		return t.fail("cannot delete "+p, err)
+	}
+	d, err := os.Open(filepath.Dir(p))
+	if err != nil {
+		return t.fail("cannot sync "+filepath.Dir(p), err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return t.fail("cannot sync "+filepath.Dir(p), err)
+	}
+	return nil
+}
+
 // List walks the folder in name order, skipping temporary files. It does not hash (use Stat).
 func (t *Target) List(ctx context.Context, fn func(transfer.Object) error) error {
 	var objs []transfer.Object

@@ -59,6 +59,17 @@ func (t *Target) Put(ctx context.Context, sip transfer.SIP) (transfer.Receipt, e
 	return r, nil
 }
 
+// Delete deletes nothing: it says whether the SIP is there to delete (nil), is not (an error
+// wrapping ErrNotExist), or the wrapped target cannot delete (ErrNotSupported). It is on the
+// decorator so that transfer.As never reaches the wrapped target's real Delete in a dry run.
+func (t *Target) Delete(ctx context.Context, name string) error {
+	if _, ok := transfer.As[transfer.Deleter](t.inner); !ok {
+		return fmt.Errorf("delete %s at %s: %w", name, t, transfer.ErrNotSupported)
+	}
+	_, err := t.inner.Stat(ctx, name)
+	return err
+}
+
 func (t *Target) Stat(ctx context.Context, name string) (transfer.Object, error) {
 	return t.inner.Stat(ctx, name)
 }

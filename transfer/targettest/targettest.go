@@ -62,6 +62,7 @@ func Run(t *testing.T, s Suite) {
 		{"Resume", testResume},
 		{"DryRunSendsNothing", testDryRun},
 		{"CapabilitiesThroughDecorators", testCapabilities},
+		{"Delete", testDelete},
 		{"Open", testOpen},
 		{"OpenMissing", testOpenMissing},
 	} {
@@ -384,4 +385,50 @@ func storedZip(t *testing.T, name string, entries [][2]string) transfer.SIP {
 	}
 	fi, _ := os.Stat(p)
 	return transfer.SIP{Name: name, Path: p, Size: fi.Size(), SHA256: sum, Origin: transfer.Origin{Profile: "conformance", Class: "test", Tier: "final"}}
+}
+
+// testDelete: a deleted SIP is gone from Stat and List, a second Delete says ErrNotExist (what a
+// rerun of an elimination reads as done), a name reaching outside the target is refused, the
+// name can be used again, and a dry run deletes nothing.
+func testDelete(t *testing.T, s Suite) {
+	tg := open(t, s)
+	del, ok := transfer.As[transfer.Deleter](tg)
+	if !ok {
+		t.Skip("the target is not a transfer.Deleter")
+	}
+	ctx := context.Background()
+	sip := s.SIP(t, "del-00001.zip", 0)
+	if _, err := tg.Put(ctx, sip); err != nil {
+		t.Fatal(err)
+	}
+	if err := dryrun.Wrap(tg).(transfer.Deleter).Delete(ctx, sip.Name); err != nil {
+		t.Fatalf("dry-run Delete of a stored SIP: %v", err)
+	}
+	if _, err := tg.Stat(ctx, sip.Name); err != nil {
+		t.Fatalf("a dry-run Delete deleted the SIP: Stat = %v", err)
+	}
+	if err := del.Delete(ctx, sip.Name); err != nil {
+		t.Fatalf("Delete: %v", err)
+	}
+	if _, err := tg.Stat(ctx, sip.Name); !errors.Is(err, transfer.ErrNotExist) {
+		t.Errorf("Stat after Delete = %v, want ErrNotExist", err)
+	}
+	err := tg.List(ctx, func(o transfer.Object) error {
+		if o.Name == sip.Name {
+			return fmt.Errorf("the list still shows %s", o.Name)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Error(err)
+	}
+	if err := del.Delete(ctx, sip.Name); !errors.Is(err, transfer.ErrNotExist) {
+		t.Errorf("second Delete = %v, want ErrNotExist", err)
+	}
+	if err := del.Delete(ctx, "../outside.zip"); err == nil {
+		t.Error("Delete of ../outside.zip succeeded")
+	}
+	if _, err := tg.Put(ctx, s.SIP(t, "del-00001.zip", 1)); err != nil {
+		t.Errorf("Put after Delete: %v", err)
+	}
 }
