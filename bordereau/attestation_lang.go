@@ -82,7 +82,7 @@ var attestationFrench = map[string]string{
 	"Dossiers and their outcome":                  "Dossiers et leur sort",
 	"None.":                                       "Aucun.",
 	"These dossiers were never archived: versement deletes no source data. The application's administrator deletes them from its base (the list of their keys is a CSV file of its own).": "Ces dossiers n'ont jamais été archivés : versement ne supprime aucune donnée de la source. L'administrateur de l'application les supprime de sa base (la liste de leurs clés est un fichier CSV à part).",
-	"%d dossiers wait for the Object Lock of their SIP to end: a later execution destroys them.":                                                                                          "%d dossiers attendent la fin du verrou (Object Lock) de leur SIP : une exécution ultérieure les détruira.",
+	"Dossiers waiting for the Object Lock of their SIP to end: %d. A later execution destroys them.":                                                                                      "Dossiers en attente de la fin du verrou (Object Lock) de leur SIP : %d. Une exécution ultérieure les détruira.",
 	"Certificate":     "Certification",
 	certificateDone:   "Les dossiers listés ci-dessus comme détruits ont été détruits le %s sous le visa %s du %s donné par le service d'archives (Code du patrimoine, art. R212-14), leur durée de conservation étant échue (RGPD, art. 5.1.e : limitation de la conservation).",
 	certificateDryRun: "Simulation : rien n'a été détruit. Les dossiers listés ci-dessus comme détruits sont ceux qu'une exécution le %s sous le visa %s du %s détruirait (Code du patrimoine, art. R212-14 ; RGPD, art. 5.1.e).",

@@ -35,8 +35,12 @@ var attestationPage = template.Must(template.New("attestation").Funcs(template.F
 // reason is why a dossier was spared, in words when the code is known.
 func (t tr) reason(d AttestationDossier) string { return t.Val("spare", d.Reason) }
 
-// detail is a dossier's detail, a date in the reader's format.
+// detail is a dossier's detail: a date in the reader's format, the new tier of a dossier the
+// schedule no longer destroys in words.
 func (t tr) detail(d AttestationDossier) string {
+	if d.Reason == "tier-changed" {
+		return t.Val("tier", d.Detail)
+	}
 	if day, err := civil.Parse(d.Detail); err == nil {
 		return t.Date(day)
 	}
