@@ -447,3 +447,53 @@ func TestLedgerVerifyAgainstS3Multipart(t *testing.T) {
 		t.Fatalf("%+v %v", rep, err)
 	}
 }
+
+// Delete of a SIP under Object Lock says until when, and deletes nothing of it; once the lock's
+// date has passed, every version goes.
+func TestDeleteUnderObjectLock(t *testing.T) {
+	s := testsvc.StartS3(t, testsvc.S3Options{})
+	tg := open(t, s, "locked-delete", true, ts3.Options{})
+	ctx := context.Background()
+	until := time.Now().Add(48 * time.Hour).UTC()
+	sip := randomSIP(t, "apogee-etudiant-intermediate-00001.zip", 4096)
+	sip.Retention = &transfer.Retention{Mode: "COMPLIANCE", Until: until}
+	if _, err := tg.Put(ctx, sip); err != nil {
+		t.Fatal(err)
+	}
+	err := tg.Delete(ctx, sip.Name)
+	want := "SIP apogee-etudiant-intermediate-00001.zip: under S3 Object Lock (COMPLIANCE) until " + until.Format(time.DateOnly) + ": to destroy when the lock ends"
+	var locked *transfer.LockedError
+	if !errors.As(err, &locked) || err.Error() != want {
+		t.Fatalf("Delete = %v, want %q", err, want)
+	}
+	if obj, err := tg.Stat(ctx, sip.Name); err != nil || obj.SHA256 != sip.SHA256 {
+		t.Fatalf("after the refused delete: %+v %v", obj, err)
+	}
+
+	held := randomSIP(t, "apogee-etudiant-intermediate-00002.zip", 4096)
+	held.LegalHold = true
+	if _, err := tg.Put(ctx, held); err != nil {
+		t.Fatal(err)
+	}
+	if err := tg.Delete(ctx, held.Name); !errors.As(err, &locked) || locked.Mode != "legal hold" {
+		t.Fatalf("Delete under a legal hold = %v", err)
+	}
+
+	short := randomSIP(t, "apogee-etudiant-intermediate-00003.zip", 4096)
+	short.Retention = &transfer.Retention{Mode: "GOVERNANCE", Until: time.Now().Add(2 * time.Second)}
+	if _, err := tg.Put(ctx, short); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(3 * time.Second)
+	if err := tg.Delete(ctx, short.Name); err != nil {
+		t.Fatalf("Delete after the lock's date: %v", err)
+	}
+	key := tg.Key(short.Name)
+	vs, err := tg.Client().ListObjectVersions(ctx, &s3.ListObjectVersionsInput{Bucket: aws.String("locked-delete"), Prefix: aws.String(key)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(vs.Versions)+len(vs.DeleteMarkers) != 0 {
+		t.Errorf("after Delete, %d versions and %d delete markers remain", len(vs.Versions), len(vs.DeleteMarkers))
+	}
+}
