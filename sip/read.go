@@ -50,6 +50,9 @@ type Reader struct {
 	ra       io.ReaderAt
 	files    map[string]*zip.File // entries with safe names; nil value: the name is there twice
 	manifest *zip.File
+	// entries are all of the zip's entries, unsafe names too, in the order of its directory: a
+	// rewrite keeps that order, and must see what the other methods skip to refuse it.
+	entries []*zip.File
 
 	mu         sync.Mutex
 	header     TransferHeader
@@ -76,7 +79,7 @@ func Open(ctx context.Context, ra io.ReaderAt, size int64) (*Reader, error) {
 	if err != nil && !errors.Is(err, zip.ErrInsecurePath) { // names are checked below
 		return nil, fmt.Errorf("SIP: not a readable zip: %w", err)
 	}
-	r := &Reader{ra: ra, files: map[string]*zip.File{}}
+	r := &Reader{ra: ra, files: map[string]*zip.File{}, entries: zr.File}
 	var manifests []string
 	for _, f := range zr.File {
 		if !safeEntryName(f.Name) {
