@@ -673,8 +673,13 @@ func (r *Reader) copyManifest(ctx context.Context, out io.Writer, mc *manifestCo
 					ws := string(win.bytes(pos, start))
 					tag := string(win.bytes(start, end))
 					prefix := strings.TrimSuffix(qname(tag), "Date")
+					// Date may bind its own prefix: Comment, its sibling, then binds it too.
+					decl := ""
+					if strings.Contains(tag, "xmlns") {
+						decl = fmt.Sprintf(` xmlns%s="%s"`, strings.TrimSuffix(":"+prefix, ":"), textEscaper.Replace(t.Name.Space))
+					}
 					emit(start)
-					write("<", prefix, "Comment>", textEscaper.Replace(mc.comment), "</", prefix, "Comment>", ws)
+					write("<", prefix, "Comment", decl, ">", textEscaper.Replace(mc.comment), "</", prefix, "Comment>", ws)
 				}
 				mc.seenDate = true
 				replace(stack, start, end, mc.date)

@@ -470,3 +470,94 @@ func TestRewriteNarrowsTheSeriesDates(t *testing.T) {
 		t.Error("a kept dossier's own dates were touched")
 	}
 }
+
+// withManifest is the SIP at in with its manifest edited and extra entries appended.
+func withManifest(t *testing.T, in string, edit func([]byte) []byte, extra ...string) string {
+	t.Helper()
+	zr, err := zip.OpenReader(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	path := filepath.Join(t.TempDir(), "edited.zip")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zw := zip.NewWriter(f)
+	for _, e := range zr.File {
+		if e.Name != "manifest.xml" {
+			if err := zw.Copy(e); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		w, err := zw.Create(e.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(edit(manifestOf(t, in)))
+	}
+	for _, name := range extra {
+		if _, err := zw.Create(name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// A SIP a rewrite cannot be sure to cut right is refused, not half-cut: a dropped dossier whose
+// group is not in the package (its files would stay), a name Open skips, another encoding than
+// UTF-8 (the copy would not be the original's bytes), a DOCTYPE.
+func TestRewriteRefusesWhatItCannotCutSafely(t *testing.T) {
+	in, _ := rewriteSIP(t)
+	opts := RewriteOptions{Drop: dropKeys("12"), MessageID: "elim", Date: rewriteDate}
+	for _, c := range []struct {
+		name, want string
+		path       string
+	}{
+		{"missing group", "GOT-3", withManifest(t, in, func(m []byte) []byte {
+			return bytes.Replace(m, []byte(`<DataObjectGroup id="GOT-3">`), []byte(`<DataObjectGroup id="GOT-X">`), 1)
+		})},
+		{"unsafe name", "unsafe name", withManifest(t, in, func(m []byte) []byte { return m }, "../escape.txt")},
+		{"latin-1", "encoding", withManifest(t, in, func(m []byte) []byte {
+			return bytes.Replace(m, []byte(`encoding="UTF-8"`), []byte(`encoding="ISO-8859-1"`), 1)
+		})},
+		{"doctype", "DOCTYPE", withManifest(t, in, func(m []byte) []byte {
+			return bytes.Replace(m, []byte("?>\n"), []byte("?>\n<!DOCTYPE ArchiveTransfer>\n"), 1)
+		})},
+	} {
+		if _, _, err := rewriteTo(t, c.path, opts); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want one saying %q", c.name, err, c.want)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := Rewrite(ctx, openFile(t, in), io.Discard, opts); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: %v", err)
+	}
+}
+
+// The header may use a prefix for SEDA's namespace: the Comment set goes in with the same one.
+func TestRewritePrefixedHeader(t *testing.T) {
+	in, _ := rewriteSIP(t)
+	prefixed := withManifest(t, in, func(m []byte) []byte {
+		m = bytes.Replace(m, []byte("<Date>"), []byte(`<seda:Date xmlns:seda="fr:gouv:culture:archivesdefrance:seda:v2.2">`), 1)
+		return bytes.Replace(m, []byte("</Date>"), []byte("</seda:Date>"), 1)
+	})
+	out, _, err := rewriteTo(t, prefixed, RewriteOptions{Drop: dropKeys("12"), MessageID: "elim", Date: rewriteDate, Comment: "pourquoi"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := manifestOf(t, out)
+	if !bytes.Contains(m, []byte(`<seda:Comment xmlns:seda="fr:gouv:culture:archivesdefrance:seda:v2.2">pourquoi</seda:Comment>`+"\n"+`<seda:Date xmlns:seda="fr:gouv:culture:archivesdefrance:seda:v2.2">2026-12-08T00:00:00Z</seda:Date>`)) {
+		t.Errorf("header:\n%s", m[:min(len(m), 500)])
+	}
+	if h, err := openFile(t, out).Header(context.Background()); err != nil || h.Comment != "pourquoi" || h.Date != "2026-12-08T00:00:00Z" {
+		t.Errorf("header %+v, %v", h, err)
+	}
+}
