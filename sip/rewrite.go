@@ -26,7 +26,8 @@ import (
 // stream and only the cuts and the header's identifier, date and comment differ.
 //
 // A SIP may be hundreds of megabytes of manifest, so no pass holds the manifest: three passes
-// stream it. The first reads the units and decides, per dossier, whether it goes; the second
+// stream it (the copy pass holds a token at a time; its texts are not capped, since they are
+// copied, so a hostile text node costs its size, within MaxManifestBytes). The first reads the units and decides, per dossier, whether it goes; the second
 // reads the object groups (which come before the units) to learn which zip entries go with the
 // dropped dossiers; the third copies the manifest into the new zip, cutting. What they keep is a
 // set of group ids and one of zip entries, no larger than the zip's directory archive/zip holds
@@ -59,7 +60,8 @@ var errStop = errors.New("stop")
 // groups and their files. A dossier unit is a child of a top-level unit (the builder's series),
 // its key its first Content/OriginatingSystemId; units nested in a dropped one go with it, and a
 // group goes only if no kept unit references it. Kept entries are copied raw, in their order, and
-// the manifest takes its place among them. Same SIP and options: same bytes.
+// the manifest takes its place among them. Same SIP and options: same bytes. After an error, what
+// was written to w is the caller's to discard.
 func Rewrite(ctx context.Context, r *Reader, w io.Writer, opts RewriteOptions) (RewriteResult, error) {
 	if opts.Drop == nil {
 		return RewriteResult{}, errors.New("sip: rewrite: no Drop function")
@@ -305,6 +307,14 @@ func (r *Reader) walk(ctx context.Context, m *manifestStream, fn func(tok xml.To
 	}
 }
 
+// Paths of the package's parts, made once: the passes test them at every element.
+var (
+	pathDescriptive = []string{"ArchiveTransfer", "DataObjectPackage", "DescriptiveMetadata"}
+	pathGroup       = []string{"ArchiveTransfer", "DataObjectPackage", "DataObjectGroup"}
+	pathObject      = []string{"ArchiveTransfer", "DataObjectPackage", "BinaryDataObject"}
+	pathGroupObject = []string{"ArchiveTransfer", "DataObjectPackage", "DataObjectGroup", "BinaryDataObject"}
+)
+
 // is says whether stack, from base on, is exactly names.
 func is(stack []string, base int, names ...string) bool {
 	if len(stack)-base != len(names) || base < 0 {
@@ -465,20 +475,19 @@ func (r *Reader) planObjects(ctx context.Context, p *rewritePlan) error {
 		objDepth                                 int
 		uri                                      strings.Builder
 	)
-	pkg := []string{"ArchiveTransfer", "DataObjectPackage"}
 	err = r.walk(ctx, m, func(tok xml.Token, stack []string, _, _ int64) error {
 		switch t := tok.(type) {
 		case xml.StartElement:
 			switch {
-			case is(stack, 0, append(pkg, "DescriptiveMetadata")...):
+			case is(stack, 0, pathDescriptive...):
 				return errStop
-			case is(stack, 0, append(pkg, "DataObjectGroup")...):
+			case is(stack, 0, pathGroup...):
 				id := attr(t, "id")
 				groupDropped = p.dropIDs[id]
 				if groupDropped {
 					found[id] = true
 				}
-			case is(stack, 0, append(pkg, "BinaryDataObject")...), is(stack, 0, append(pkg, "DataObjectGroup", "BinaryDataObject")...):
+			case is(stack, 0, pathObject...), is(stack, 0, pathGroupObject...):
 				id := attr(t, "id")
 				objDropped = groupDropped && len(stack) == 4 || p.dropIDs[id]
 				if p.dropIDs[id] {
@@ -496,7 +505,7 @@ func (r *Reader) planObjects(ctx context.Context, p *rewritePlan) error {
 		case xml.EndElement:
 			reading = false
 			switch {
-			case is(stack, 0, append(pkg, "DataObjectGroup")...):
+			case is(stack, 0, pathGroup...):
 				groupDropped = false
 			case inObj && len(stack) == objDepth:
 				inObj = false
@@ -614,7 +623,6 @@ func (r *Reader) copyManifest(ctx context.Context, out io.Writer, mc *manifestCo
 		cut(end)
 		skipDepth = len(stack)
 	}
-	pkg := []string{"ArchiveTransfer", "DataObjectPackage"}
 	err = r.walk(ctx, m, func(tok xml.Token, stack []string, start, end int64) error {
 		switch t := tok.(type) {
 		case xml.StartElement:
@@ -634,8 +642,8 @@ func (r *Reader) copyManifest(ctx context.Context, out io.Writer, mc *manifestCo
 				mc.droppedSeen++
 				cut(end) // with the whitespace before it
 				skipDepth = len(stack)
-			case is(stack, 0, append(pkg, "DataObjectGroup")...) && p.dropIDs[attr(t, "id")],
-				(is(stack, 0, append(pkg, "BinaryDataObject")...) || is(stack, 0, append(pkg, "DataObjectGroup", "BinaryDataObject")...)) && p.dropIDs[attr(t, "id")]:
+			case is(stack, 0, pathGroup...) && p.dropIDs[attr(t, "id")],
+				(is(stack, 0, pathObject...) || is(stack, 0, pathGroupObject...)) && p.dropIDs[attr(t, "id")]:
 				if name == "BinaryDataObject" {
 					mc.objects++
 				}
