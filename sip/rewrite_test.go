@@ -561,3 +561,33 @@ func TestRewritePrefixedHeader(t *testing.T) {
 		t.Errorf("header %+v, %v", h, err)
 	}
 }
+
+// Another producer's SIP (VITAM's flat SEDA 2.1 sample: tabs, prefixes, a directory entry) is
+// copied as it is too: a rewrite that drops nothing changes only the header's Date.
+func TestRewriteVITAMSampleVerbatim(t *testing.T) {
+	in := filepath.Join(testsvc.SharedDir(t, "samples", "vitam", "vitam-2.1-3_UNITS_2_GOTS"), "sip.zip")
+	h, err := openFile(t, in).Header(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, res, err := rewriteTo(t, in, RewriteOptions{Drop: dropKeys(), MessageID: h.MessageIdentifier, Date: time.Date(2016, 10, 18, 14, 52, 27, 0, time.UTC)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Kept != 2 || res.Dropped != 0 { // the two ArchiveUnitRefId units under ID14
+		t.Errorf("result %+v", res)
+	}
+	want := bytes.Replace(manifestOf(t, in), []byte("<Date>2016-10-18T14:52:27</Date>"), []byte("<Date>2016-10-18T14:52:27Z</Date>"), 1)
+	if got := manifestOf(t, out); !bytes.Equal(got, want) {
+		t.Errorf("manifest:\n%s", got)
+	}
+	before, after := rawEntries(t, in), rawEntries(t, out)
+	if len(before) != len(after) {
+		t.Fatalf("%d entries, want %d", len(after), len(before))
+	}
+	for i := range before {
+		if before[i].name != after[i].name || before[i].name != "manifest.xml" && !bytes.Equal(before[i].raw, after[i].raw) {
+			t.Errorf("entry %d: %s, want %s", i, after[i].name, before[i].name)
+		}
+	}
+}
