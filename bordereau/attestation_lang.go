@@ -27,6 +27,13 @@ func init() {
 		"spare:not-found":    {"not in the SIP the state names", "absent du SIP où l'état le situe"},
 		"spare:locked":       {"its SIP is under Object Lock: destroyed when the lock ends", "son SIP est verrouillé (Object Lock) : détruit à la fin du verrou"},
 		"spare:not-sent":     {"its rewritten SIP is not yet at the target", "son SIP réécrit n'est pas encore à destination"},
+		"spare:vitam-kept":   {"VITAM kept it (its rules or holds there)", "conservé par VITAM (ses règles ou gels y sont en cours)"},
+		// What a dossier the schedule no longer destroys has become (its Detail).
+		"tier:active":        {"active: the service still needs it", "base active : le service en a encore besoin"},
+		"tier:held":          {"under a legal hold", "sous gel"},
+		"tier:undetermined":  {"undetermined as of the execution", "indéterminé à la date de l'exécution"},
+		"tier:class-removed": {"its class is no longer in the profile", "sa classe n'est plus dans le profil"},
+		"tier:rule-changed":  {"its rule changed since the proposal: to propose again", "sa règle a changé depuis la proposition : à proposer de nouveau"},
 		"oldsip:deleted":     {"deleted", "supprimé"},
 		"oldsip:pending":     {"not deleted yet", "pas encore supprimé"},
 		"vitam:analysis":     {"elimination analysis", "analyse d'élimination"},

@@ -31,6 +31,11 @@ CREATE TABLE IF NOT EXISTS replaced (
 const (
 	sipReplaced = "replaced" // its rewrite is stored, or every dossier in it was destroyed
 
+	// SIPSent and SIPReplaced are the sips table's statuses an elimination reads: a SIP
+	// recorded at its target, and one an elimination replaced.
+	SIPSent     = sipSent
+	SIPReplaced = sipReplaced
+
 	ReplacedToDelete = "to-delete" // the old SIP is still at its target, to be deleted
 	ReplacedLocked   = "locked"    // its target's Object Lock keeps it until locked_until
 	ReplacedDeleted  = "deleted"   // gone from its target

@@ -1,0 +1,159 @@
+package eliminate
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+
+	"github.com/versement/versement/index"
+	"github.com/versement/versement/internal/atomicfile"
+	"github.com/versement/versement/sip"
+)
+
+// vitamOp is an elimination operation VITAM ran for this execution.
+type vitamOp struct {
+	Kind   string `json:"kind"` // analysis or action
+	ID     string `json:"id"`
+	Status string `json:"status"`
+	Units  int    `json:"units"`
+}
+
+// vitamBatch is what the proposal's folder keeps of VITAM's action once it has ended, so that a
+// rerun reads its report instead of asking VITAM to destroy the same units again.
+type vitamBatch struct {
+	Visa       string            `json:"visa"`
+	Analysis   string            `json:"analysis"`
+	Action     string            `json:"action"`
+	Units      map[string]string `json:"units"` // SystemId → dossier key
+	SIPOfUnits map[string]string `json:"sip_of_units"`
+}
+
+// vitamUnit is one dossier archived in VITAM that the plan destroys.
+type vitamUnit struct{ sip, key, systemID, profile string }
+
+// eliminateInVITAM asks VITAM to eliminate the dossiers the plan destroys among those it
+// archived: the units' SystemIds come from the ATRs, through the index; VITAM analyses, then
+// acts, and its report says which units it deleted; those are recorded destroyed in the state.
+// VITAM re-checks each unit's own rules and holds and spares what it must: its verdict wins.
+func (ex *execution) eliminateInVITAM(ctx context.Context, names []string) error {
+	batchFile := ex.path("vitam-" + sip.FileSafe(ex.v.Reference) + ".json")
+	var units []vitamUnit
+	var missing []vitamUnit
+	for _, n := range names {
+		s, _, err := ex.st.SIP(ctx, n)
+		if err != nil {
+			return err
+		}
+		for _, k := range ex.pl.bySIP[n] {
+			u := vitamUnit{sip: n, key: k, profile: s.Profile}
+			if ex.o.Index != nil {
+				e, err := ex.o.Index.Get(ctx, s.Profile, k)
+				if err != nil && !errors.Is(err, index.ErrNotFound) {
+					return err
+				}
+				u.systemID = e.SystemID
+			}
+			if u.systemID == "" {
+				missing = append(missing, u)
+				continue
+			}
+			units = append(units, u)
+		}
+	}
+	for _, u := range missing {
+		ex.vitamSpared = append(ex.vitamSpared, vitamSpare{key: u.key, sip: u.sip, reason: "not-found", detail: "no VITAM SystemId in the index"})
+	}
+	if len(units) == 0 {
+		return nil
+	}
+	if ex.o.Access == nil {
+		return refuse("%d dossier(s) to destroy are archived in VITAM: give VITAM's access (--vitam-access vitam+https://…?access-contract=ID), with a contract that allows elimination", len(units))
+	}
+	var b vitamBatch
+	if data, err := os.ReadFile(batchFile); err == nil {
+		if err := json.Unmarshal(data, &b); err != nil || b.Visa != ex.v.Reference {
+			return fmt.Errorf("elimination: %s: not this visa's VITAM operations", batchFile)
+		}
+	}
+	date := ex.o.AsOf.String()
+	if b.Action == "" {
+		ids := make([]string, 0, len(units))
+		b = vitamBatch{Visa: ex.v.Reference, Units: map[string]string{}, SIPOfUnits: map[string]string{}}
+		for _, u := range units {
+			ids = append(ids, u.systemID)
+			b.Units[u.systemID], b.SIPOfUnits[u.systemID] = u.key, u.sip
+		}
+		slices.Sort(ids)
+		if ex.o.DryRun {
+			op, err := ex.o.Access.EliminationAnalysis(ctx, ids, date)
+			if err != nil {
+				return fmt.Errorf("elimination: %w", err)
+			}
+			ex.ops = append(ex.ops, vitamOp{Kind: "analysis", ID: op, Status: "OK", Units: len(ids)})
+			for _, u := range units {
+				ex.vitamDestroyed = append(ex.vitamDestroyed, vitamSpare{key: u.key, sip: u.sip})
+			}
+			return nil
+		}
+		op, err := ex.o.Access.EliminationAnalysis(ctx, ids, date)
+		if err != nil {
+			return fmt.Errorf("elimination: %w", err)
+		}
+		b.Analysis = op
+		act, err := ex.o.Access.EliminationAction(ctx, ids, date)
+		if err != nil {
+			return fmt.Errorf("elimination: %w", err)
+		}
+		b.Action = act
+		data, _ := json.MarshalIndent(b, "", "  ")
+		if err := atomicfile.WriteFile(batchFile, data); err != nil {
+			return err
+		}
+	}
+	report, err := ex.o.Access.EliminationReport(ctx, b.Action)
+	if err != nil {
+		return fmt.Errorf("elimination: %w", err)
+	}
+	ex.ops = append(ex.ops, vitamOp{Kind: "analysis", ID: b.Analysis, Status: "OK", Units: len(b.Units)}, vitamOp{Kind: "action", ID: b.Action, Status: "OK", Units: len(b.Units)})
+	status := map[string]string{}
+	for _, o := range report {
+		if o.Type == "Unit" {
+			status[o.ID] = o.Status
+		}
+	}
+	bySIP := map[string][]string{}
+	for id, key := range b.Units {
+		s := b.SIPOfUnits[id]
+		switch st := status[id]; st {
+		case "DELETED":
+			bySIP[s] = append(bySIP[s], key)
+			ex.vitamDestroyed = append(ex.vitamDestroyed, vitamSpare{key: key, sip: s})
+		default:
+			if st == "" {
+				st = "not in the action's report"
+			}
+			ex.vitamSpared = append(ex.vitamSpared, vitamSpare{key: key, sip: s, reason: "vitam-kept", detail: st})
+		}
+	}
+	for s, keys := range bySIP {
+		slices.Sort(keys)
+		if err := ex.st.Destroyed(ctx, s, keys, ex.v.Reference, ex.o.Now()); err != nil {
+			return err
+		}
+		if ex.o.Index != nil {
+			sp, _, _ := ex.st.SIP(ctx, s)
+			for _, k := range keys {
+				if err := ex.o.Index.Forget(ctx, sp.Profile, k); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// vitamSpare is a dossier of a VITAM SIP and what VITAM did with it.
+type vitamSpare struct{ key, sip, reason, detail string }
