@@ -1,27 +1,36 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"os/user"
 	"path/filepath"
 
 	"github.com/urfave/cli/v2"
 	"golang.org/x/text/language"
 
+	"github.com/versement/versement/civil"
 	"github.com/versement/versement/eliminate"
+	"github.com/versement/versement/extract"
+	"github.com/versement/versement/index"
 	"github.com/versement/versement/internal/lang"
 	"github.com/versement/versement/pipeline"
 	"github.com/versement/versement/roles"
+	"github.com/versement/versement/transfer"
 	"github.com/versement/versement/transfer/ledger"
+	"github.com/versement/versement/transfer/targets"
+	"github.com/versement/versement/transfer/vitam"
 )
 
 func init() {
 	register(&cli.Command{
 		Name:  "eliminate",
-		Usage: "after the archives' visa on a proposal of elimination: record it",
+		Usage: "after the archives' visa on a proposal of elimination: record it, then destroy what it accepts",
 		Description: "Nothing is destroyed without the archives service's visa (Code du patrimoine R212-14).\n" +
 			"import-visa records the visa on a bordereau d'élimination in the ledger, checked against the\n" +
-			"proposal. Its execution in the archive is not built yet (issue #16).",
+			"proposal; execute applies it in the archive and writes the attestation d'élimination\n" +
+			"(docs/elimination.md).",
 		Subcommands: []*cli.Command{{
 			Name:      "import-visa",
 			Usage:     "record the archives' visa on a proposal of elimination",
@@ -40,12 +49,41 @@ func init() {
 				&cli.StringSliceFlag{Name: "groups", Usage: "with --as: that user's groups, comma-separated"},
 			},
 			Action: eliminateImportAction,
+		}, {
+			Name:  "execute",
+			Usage: "destroy what a recorded visa accepts, and write the attestation d'élimination",
+			Description: "Re-decides every dossier of the accepted lots as of --as-of (a hold put since the proposal, a\n" +
+				"rule changed: the dossier is spared and the attestation says why), rewrites each SIP holding a\n" +
+				"destroyed dossier without it, verifies, sends and records the rewrite, then deletes the old SIP\n" +
+				"(a SIP under S3 Object Lock stays until its date: run execute again then). Dossiers archived in\n" +
+				"VITAM are eliminated by VITAM (--vitam-access). Dossiers still in the source are listed for the\n" +
+				"application's DBA: versement deletes no source data. Killed at any point, run it again: it ends\n" +
+				"as an uninterrupted run would. --dry-run decides, rewrites and verifies, and changes nothing.",
+			Flags: append([]cli.Flag{
+				&cli.StringFlag{Name: "visa", Required: true, Usage: "the visa's reference, as import-visa recorded it"},
+				&cli.StringFlag{Name: "profile", Required: true, Usage: "the proposal's profile, as it is now (its schedule and holds re-decide)"},
+				&cli.StringFlag{Name: "state", Value: "versement-state", Usage: "the state folder of the runs that archived the dossiers"},
+				&cli.StringFlag{Name: "ledger", Usage: "the ledger; default STATE/ledger.jsonl"},
+				&cli.StringFlag{Name: "index", Usage: "the consultation index, which forgets destroyed dossiers; default STATE/index.db when it exists"},
+				&cli.StringFlag{Name: "out", Value: "bordereaux", Usage: "folder of the attestation d'élimination"},
+				&cli.StringFlag{Name: "as-of", Usage: "decide as of this date (YYYY-MM-DD) instead of today"},
+				&cli.BoolFlag{Name: "dry-run", Usage: "decide, rewrite and verify; send, delete and record nothing (an attestation marked simulation)"},
+				&cli.StringFlag{Name: "vitam-access", Usage: "VITAM's access API (vitam+https://HOST?tenant=N&access-contract=ID), for dossiers archived in VITAM"},
+				&cli.StringFlag{Name: "object-lock", Usage: "COMPLIANCE or GOVERNANCE: lock each rewritten SIP as the run locked the one it replaces"},
+				&cli.StringFlag{Name: "xsd-dir", Usage: "folder of the official SEDA XSDs (seda-2.N/seda-2.N-main.xsd): each rewritten SIP is also validated against its schema", EnvVars: []string{"VERSEMENT_XSD_DIR"}},
+			}, sourceFlags()...),
+			Action: eliminateExecuteAction,
 		}},
 	})
 	lang.Translate(map[string]string{
 		"visa %s recorded for proposal %s (ledger entry %d): %d lot(s) accepted (%d dossiers), %d refused, %d not answered\n": "visa %s enregistré pour la proposition %s (entrée %d du journal) : %d lot(s) accepté(s) (%d dossiers), %d refusé(s), %d sans réponse\n",
 		"visa %s was already recorded for proposal %s (ledger entry %d): nothing changed\n":                                   "le visa %s était déjà enregistré pour la proposition %s (entrée %d du journal) : rien n'a changé\n",
 		"eliminate: %s": "eliminate : %s",
+		"visa %s executed: %d dossier(s) destroyed, %d spared, %d still in the source (for the DBA); %d SIP(s) rewritten; ledger entry %d\n": "visa %s exécuté : %d dossier(s) détruit(s), %d non éliminé(s), %d encore dans la source (pour l'administrateur) ; %d SIP réécrit(s) ; entrée %d du journal\n",
+		"simulation of visa %s: %d dossier(s) would be destroyed, %d spared, %d still in the source; nothing was changed\n":                  "simulation du visa %s : %d dossier(s) seraient détruits, %d non éliminé(s), %d encore dans la source ; rien n'a été modifié\n",
+		"visa %s was executed before (ledger entry %d): nothing left to do\n":                                                                "le visa %s a déjà été exécuté (entrée %d du journal) : plus rien à faire\n",
+		"%d old SIP(s) under Object Lock: to destroy when the lock ends; run execute again then\n":                                           "%d ancien(s) SIP sous verrou (Object Lock) : à détruire à la fin du verrou ; relancez execute à cette date\n",
+		"attestation: %s\n": "attestation : %s\n",
 	})
 }
 
@@ -119,6 +157,122 @@ func runEliminateImport(c *cli.Context, o eliminateImportOptions) error {
 	} else {
 		fmt.Fprint(w, pr.Sprintf("visa %s recorded for proposal %s (ledger entry %d): %d lot(s) accepted (%d dossiers), %d refused, %d not answered\n",
 			res.Visa.Reference, res.Proposal.ID, res.Entry.Seq, res.Accepted, res.Dossiers, res.Refused, res.Unanswered))
+	}
+	return nil
+}
+
+// eliminateExecuteOptions are `versement eliminate execute`'s.
+type eliminateExecuteOptions struct {
+	Visa, State, Ledger, Index, Out, VITAMAccess, ObjectLock, XSD string
+	AsOf                                                          civil.Date
+	DryRun                                                        bool
+	Lang                                                          language.Tag
+}
+
+func eliminateExecuteAction(c *cli.Context) error {
+	asOf, err := asOfFlag(c)
+	if err != nil {
+		return err
+	}
+	o := eliminateExecuteOptions{Visa: c.String("visa"), State: c.String("state"), Ledger: c.String("ledger"), Index: c.String("index"),
+		Out: c.String("out"), VITAMAccess: c.String("vitam-access"), ObjectLock: c.String("object-lock"), XSD: c.String("xsd-dir"),
+		AsOf: asOf, DryRun: c.Bool("dry-run"), Lang: readerLang(c)}
+	switch o.ObjectLock {
+	case "", "COMPLIANCE", "GOVERNANCE":
+	default:
+		return cli.Exit(fmt.Sprintf("eliminate execute: --object-lock %q: want COMPLIANCE or GOVERNANCE", o.ObjectLock), exitError)
+	}
+	return runEliminateExecute(c, o)
+}
+
+func runEliminateExecute(c *cli.Context, o eliminateExecuteOptions) error {
+	ctx := c.Context
+	pr := lang.Printer(o.Lang)
+	fail := func(err error) error {
+		var m interface{ Message(language.Tag) string }
+		if errors.As(err, &m) {
+			return cli.Exit(pr.Sprintf("eliminate: %s", m.Message(o.Lang)), exitError)
+		}
+		return cli.Exit(pr.Sprintf("eliminate: %s", err.Error()), exitError)
+	}
+	p, err := loadProfile(c)
+	if err != nil {
+		return err
+	}
+	if o.Ledger == "" {
+		o.Ledger = pipeline.DefaultLedger(o.State)
+	}
+	if o.Index == "" {
+		if d := pipeline.DefaultIndex(o.State); fileExists(d) {
+			o.Index = d
+		}
+	}
+	var src extract.Source
+	// The source is read only when named: after a decommission it is gone, and the proposal and
+	// the profile decide alone (a dossier under a hold with a where expression is then spared).
+	if c.String("source") != "" {
+		s, _, err := openSource(ctx, c, p)
+		if err != nil {
+			return err
+		}
+		defer s.Close()
+		src = s
+	}
+	lock, err := pipeline.LockState(o.State, o.Ledger)
+	if err != nil {
+		return fail(err)
+	}
+	defer lock.Close()
+	led, err := ledger.Open(o.Ledger)
+	if err != nil {
+		return fail(err)
+	}
+	defer led.Close()
+	var ix index.Store
+	if o.Index != "" {
+		s, err := index.Open(ctx, o.Index)
+		if err != nil {
+			return fail(err)
+		}
+		defer s.Close()
+		ix = s
+	}
+	var acc *vitam.Access
+	if o.VITAMAccess != "" {
+		a, err := vitam.OpenAccess(ctx, o.VITAMAccess, vitam.Options{})
+		if err != nil {
+			return fail(err)
+		}
+		defer a.Close()
+		acc = a
+	}
+	executor := ""
+	if u, err := user.Current(); err == nil {
+		executor = u.Username
+	}
+	res, err := eliminate.Execute(ctx, eliminate.ExecuteOptions{Visa: o.Visa, State: o.State, Ledger: led, Profile: p, Source: src, Index: ix,
+		OpenTarget: func(ctx context.Context, raw string) (transfer.Target, error) {
+			return targets.Open(ctx, raw, targets.Options{DryRun: o.DryRun})
+		},
+		Access: acc, ObjectLock: o.ObjectLock, Out: o.Out, AsOf: o.AsOf, DryRun: o.DryRun, Executor: executor, XSDDir: o.XSD, Lang: o.Lang})
+	if err != nil {
+		return fail(err)
+	}
+	w := c.App.Writer
+	switch {
+	case res.NothingToDo:
+		fmt.Fprint(w, pr.Sprintf("visa %s was executed before (ledger entry %d): nothing left to do\n", o.Visa, res.Entry.Seq))
+	case o.DryRun:
+		fmt.Fprint(w, pr.Sprintf("simulation of visa %s: %d dossier(s) would be destroyed, %d spared, %d still in the source; nothing was changed\n", o.Visa, res.Destroyed, res.Spared, res.InSource))
+	default:
+		fmt.Fprint(w, pr.Sprintf("visa %s executed: %d dossier(s) destroyed, %d spared, %d still in the source (for the DBA); %d SIP(s) rewritten; ledger entry %d\n",
+			o.Visa, res.Destroyed, res.Spared, res.InSource, res.Rewritten, res.Entry.Seq))
+	}
+	if res.Locked > 0 {
+		fmt.Fprint(w, pr.Sprintf("%d old SIP(s) under Object Lock: to destroy when the lock ends; run execute again then\n", res.Locked))
+	}
+	for _, f := range res.Files {
+		fmt.Fprint(w, pr.Sprintf("attestation: %s\n", f))
 	}
 	return nil
 }

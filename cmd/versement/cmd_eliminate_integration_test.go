@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/versement/versement/internal/testsvc"
 	"github.com/versement/versement/pipeline"
 )
 
@@ -60,4 +61,70 @@ func TestEliminateImportVisa(t *testing.T) {
 		t.Fatalf("a visa without reference: exit %d\n%s", code, out)
 	}
 	t.Logf("refusal: %s", out)
+}
+
+// The whole loop as an archivist and ops type it, in French: two runs archive then propose, the
+// visa is recorded, a simulation changes nothing, the execution destroys and attests, a second
+// one has nothing left to do; every SIP at the target verifies against the XSD, and the ledger
+// verifies against the target.
+func TestEliminateExecute(t *testing.T) {
+	dir := t.TempDir()
+	prof, db := samplingProfile(t, dir), seededDemo(t, 120)
+	state, arch, docs, out := filepath.Join(dir, "state"), filepath.Join(dir, "archive"), filepath.Join(dir, "bordereaux"), filepath.Join(dir, "attestations")
+	for _, asOf := range []string{"2016-06-30", "2026-11-30"} {
+		if o, code := run(t, "run", "--profile", prof, "--source", db, "--as-of", asOf, "--target", "dir://"+arch, "--state", state, "--bordereaux", docs, "--batch-dossiers", "6"); code != 0 {
+			t.Fatalf("run as of %s: exit %d\n%s", asOf, code, o)
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(docs, pipeline.EliminationFile+".csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(b), "\n")
+	for i, l := range lines {
+		if l = strings.TrimSuffix(l, "\r"); strings.Contains(l, "/L0") && strings.HasSuffix(l, ";;;;") {
+			lines[i] = strings.TrimSuffix(l, ";;;;") + ";accepté;AD-2026-17;2026-12-01;Claire Dupont, directrice des archives\r"
+		}
+	}
+	visa := filepath.Join(dir, "visa.csv")
+	if err := os.WriteFile(visa, []byte(strings.Join(lines, "\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if o, code := run(t, "eliminate", "import-visa", "--proposal", filepath.Join(docs, pipeline.EliminationFile+".json"), "--state", state, visa); code != 0 {
+		t.Fatalf("import-visa: exit %d\n%s", code, o)
+	}
+	before, _ := filepath.Glob(filepath.Join(arch, "*.zip"))
+	exec := []string{"--lang", "fr", "eliminate", "execute", "--visa", "AD-2026-17", "--profile", prof, "--source", db, "--state", state, "--out", out, "--as-of", "2026-12-02"}
+	o, code := run(t, append(exec, "--dry-run")...)
+	if code != 0 || !strings.Contains(o, "simulation du visa AD-2026-17 : ") || !strings.Contains(o, "rien n'a été modifié") {
+		t.Fatalf("dry run: exit %d\n%s", code, o)
+	}
+	if after, _ := filepath.Glob(filepath.Join(arch, "*.zip")); strings.Join(after, " ") != strings.Join(before, " ") {
+		t.Fatalf("the dry run changed the archive: %v → %v", before, after)
+	}
+	o, code = run(t, exec...)
+	if code != 0 || !strings.Contains(o, "visa AD-2026-17 exécuté : ") || !strings.Contains(o, "attestation : "+filepath.Join(out, "attestation-elimination-AD-2026-17.html")) ||
+		!strings.Contains(o, "cles-a-supprimer-source-AD-2026-17.csv") {
+		t.Fatalf("execute: exit %d\n%s", code, o)
+	}
+	t.Logf("execute: %s", o)
+	o, code = run(t, exec...)
+	if code != 0 || !strings.Contains(o, "le visa AD-2026-17 a déjà été exécuté") {
+		t.Fatalf("execute again: exit %d\n%s", code, o)
+	}
+	after, _ := filepath.Glob(filepath.Join(arch, "*.zip"))
+	if len(after) == 0 || strings.Join(after, " ") == strings.Join(before, " ") {
+		t.Fatalf("the archive did not change: %v", after)
+	}
+	xsd := testsvc.SharedDir(t, "seda-xsd")
+	if o, code := run(t, append([]string{"verify", "--xsd-dir", xsd}, after...)...); code != 0 || strings.Contains(o, "XSD not checked") {
+		t.Fatalf("verify the SIPs after the execution: exit %d\n%s", code, o)
+	}
+	if o, code := run(t, "verify", "--ledger", filepath.Join(state, "ledger.jsonl"), "--target", "dir://"+arch); code != 0 {
+		t.Fatalf("verify --ledger --target: exit %d\n%s", code, o)
+	}
+	keys, err := os.ReadFile(filepath.Join(out, "cles-a-supprimer-source-AD-2026-17.csv"))
+	if err != nil || !strings.HasPrefix(string(keys), "\ufeffClasse;Clé;Lot;Fin de DUA\r\n") {
+		t.Errorf("the DBA's list of source keys:\n%.300s", keys)
+	}
 }
