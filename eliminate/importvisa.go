@@ -33,7 +33,10 @@ const (
 
 // ImportOptions say what ImportVisa reads and who records it.
 type ImportOptions struct {
-	Visa     string // the visa file (CSV or JSON)
+	Visa string // the visa file (CSV or JSON)
+	// Decision, when not nil, is the visa itself (entered in the web UI) instead of a file; it
+	// is checked as a file's would be.
+	Decision *Visa
 	Proposal string // the bordereau d'élimination's JSON the visa answers
 	State    string // the state folder
 	Ledger   *ledger.Ledger
@@ -97,13 +100,18 @@ func ImportVisa(ctx context.Context, o ImportOptions) (*Imported, error) {
 	if o.Now.IsZero() {
 		o.Now = time.Now()
 	}
-	f, err := os.Open(o.Visa)
-	if err != nil {
-		return nil, fmt.Errorf("visa: %w", err)
-	}
-	v, err := ParseVisa(f, filepath.Base(o.Visa))
-	f.Close()
-	if err != nil {
+	v := o.Decision
+	if v == nil {
+		f, err := os.Open(o.Visa)
+		if err != nil {
+			return nil, fmt.Errorf("visa: %w", err)
+		}
+		v, err = ParseVisa(f, filepath.Base(o.Visa))
+		f.Close()
+		if err != nil {
+			return nil, err
+		}
+	} else if err := v.check(); err != nil {
 		return nil, err
 	}
 	p, err := ReadProposal(o.Proposal)

@@ -345,3 +345,37 @@ func parseDate(s string) (civil.Date, error) {
 	}
 	return civil.Parse(s)
 }
+
+// check refuses a visa given whole (the web UI's form) that a file would not pass: no reference,
+// no date, no lot answered, a lot answered twice or of another proposal.
+func (v *Visa) check() error {
+	switch {
+	case strings.TrimSpace(v.Reference) == "":
+		return refuse("the visa has no reference: nothing is destroyed without the archives' visa number")
+	case v.Date.IsZero():
+		return refuse("visa %s has no date", v.Reference)
+	case len(v.Lines) == 0:
+		return refuse("visa %s answers no lot", v.Reference)
+	}
+	seen := map[string]bool{}
+	for _, a := range v.Lines {
+		if !strings.HasPrefix(a.Line, v.Proposal+"/L") {
+			return refuse("visa %s answers lot %s, which is not of proposal %s", v.Reference, a.Line, v.Proposal)
+		}
+		if seen[a.Line] {
+			return refuse("visa %s answers lot %s twice", v.Reference, a.Line)
+		}
+		seen[a.Line] = true
+	}
+	return nil
+}
+
+func init() {
+	lang.Translate(map[string]string{
+		"the visa has no reference: nothing is destroyed without the archives' visa number": "le visa n'a pas de référence : rien n'est détruit sans le numéro du visa des archives",
+		"visa %s has no date":                                 "le visa %s n'a pas de date",
+		"visa %s answers no lot":                              "le visa %s ne répond à aucun lot",
+		"visa %s answers lot %s, which is not of proposal %s": "le visa %s répond au lot %s, qui n'est pas de la proposition %s",
+		"visa %s answers lot %s twice":                        "le visa %s répond deux fois au lot %s",
+	})
+}
