@@ -43,6 +43,10 @@ type Config struct {
 	SearchRate  rate.Limit
 	SearchBurst int
 
+	// Eliminations, when not nil, adds the pages of the proposals of elimination: their review
+	// and the archives' visa recorded in a form (/eliminations).
+	Eliminations Eliminations
+
 	// Sessions keeps the sessions; default NewMemoryStore().
 	Sessions SessionStore
 	// Now is the clock (tests); default time.Now.

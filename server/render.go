@@ -33,7 +33,7 @@ func parsePages() (*pages, error) {
 		return nil, err
 	}
 	ps := &pages{byName: map[string]*template.Template{}}
-	for _, name := range []string{"login", "search", "fiche", "accesslog", "error"} {
+	for _, name := range []string{"login", "search", "fiche", "accesslog", "error", "eliminations", "proposal"} {
 		t, err := template.Must(base.Clone()).ParseFS(templateFS, "templates/"+name+".html")
 		if err != nil {
 			return nil, err
@@ -57,6 +57,11 @@ type view struct {
 	Fiche  *ficheView
 	Log    *Table
 	Handle string
+
+	// Elim: the server has the pages of the proposals of elimination (a link in the header).
+	Elim      bool
+	Proposals []ProposalSummary
+	Proposal  *proposalView
 }
 
 type loginView struct{ OIDC, Proxy, Demo bool }
@@ -85,7 +90,7 @@ type ficheView struct {
 }
 
 func (s *Server) newView(rc *reqCtx, title string) *view {
-	v := &view{L: rc.p, Lang: "fr", Title: title}
+	v := &view{L: rc.p, Lang: "fr", Title: title, Elim: s.cfg.Eliminations != nil}
 	if !lang.IsFrench(rc.tag) {
 		v.Lang = "en"
 	}

@@ -66,6 +66,12 @@ func (s *Server) routes() http.Handler {
 	s.handle(mux, "GET /fiche/{h}", true, s.fiche)
 	s.handle(mux, "GET /fiche/{h}/object/{n}", true, s.download)
 	s.handle(mux, "GET /fiche/{h}/access-log", true, s.accessLog)
+	if s.cfg.Eliminations != nil {
+		s.handle(mux, "GET /eliminations", true, s.proposalsPage)
+		s.handle(mux, "GET /eliminations/{id}", true, s.proposalPage)
+		s.handle(mux, "GET /eliminations/{id}/bordereau", true, s.bordereauPage)
+		s.handle(mux, "POST /eliminations/{id}/visa", true, s.recordVisa)
+	}
 	s.handle(mux, "GET /login", false, s.loginPage)
 	s.handle(mux, "POST /login/demo", false, s.demoLogin)
 	s.handle(mux, "GET /login/oidc", false, s.oidcStart)
