@@ -122,7 +122,7 @@ func TestEliminationsListAndReview(t *testing.T) {
 	}
 	mustContain(t, p, "<h1>Proposition d&#39;élimination "+proposalID+"</h1>",
 		"<dt>Service producteur</dt><dd>Scolarité (SCOL)</dd>",
-		"<td>"+proposalID+"/L002</td><td>examens</td><td>APP-APO-EXA (DUA 5y)</td><td>2024</td><td>12</td><td>tri</td><td>non retenu par l&#39;échantillonnage</td>",
+		"<td>L002</td><td>examens</td><td>APP-APO-EXA (DUA 5y)</td><td>2024</td><td>12</td><td>tri</td><td>non retenu par l&#39;échantillonnage</td>",
 		`<form method="post" action="/eliminations/`+proposalID+`/visa" class="visa">`,
 		`name="decision-0" value="accepted"`, `name="decision-1" value="refused"`, `id="d-1-n" name="decision-1" value="" checked`,
 		`name="reference"`, `name="date" type="date" value="2026-12-04"`, `name="signatory"`,

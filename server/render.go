@@ -7,6 +7,7 @@ import (
 	"errors"
 	"html/template"
 	"net/http"
+	"strings"
 
 	"golang.org/x/text/message"
 
@@ -27,6 +28,8 @@ func parsePages() (*pages, error) {
 	funcs := template.FuncMap{
 		// t translates an English message of messages.go; messages have no verbs.
 		"t": func(p *message.Printer, key string) string { return p.Sprintf(key) },
+		// lotLine is a lot's line as the paper bordereau numbers it: L001 of its proposal.
+		"lotLine": func(lot, proposal string) string { return strings.TrimPrefix(lot, proposal+"/") },
 	}
 	base, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")
 	if err != nil {

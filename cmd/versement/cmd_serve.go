@@ -1,17 +1,30 @@
 package main
 
 import (
+	"cmp"
+	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/netip"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 
 	"github.com/urfave/cli/v2"
+	"golang.org/x/text/language"
 
+	"github.com/versement/versement/civil"
 	"github.com/versement/versement/consult"
+	"github.com/versement/versement/eliminate"
+	"github.com/versement/versement/internal/lang"
+	"github.com/versement/versement/pipeline"
 	"github.com/versement/versement/roles"
 	"github.com/versement/versement/server"
+	"github.com/versement/versement/transfer/ledger"
 )
 
 func init() {
@@ -24,7 +37,10 @@ func init() {
 			"headers (--proxy-user-header, --trusted-proxy), or --demo: a local user for a demonstration,\n" +
 			"refused unless --addr is a loopback address. TLS with --cert and --key; plain HTTP only on\n" +
 			"loopback. The roles file decides who may see what; every search, view, download and refusal\n" +
-			"goes to the access log.",
+			"goes to the access log. At /eliminations, the archives service reviews the proposals of\n" +
+			"elimination (--bordereaux, and those kept in STATE/eliminations/) and records the visa on them,\n" +
+			"as `versement eliminate import-visa` does: in the ledger, checked against the roles file (an\n" +
+			"archives-service role, not the one who proposed).",
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "addr", Value: "127.0.0.1:8080", Usage: "listening address host:port"},
 			&cli.StringFlag{Name: "cert", Usage: "TLS certificate chain (PEM)"},
@@ -35,6 +51,8 @@ func init() {
 			&cli.StringFlag{Name: "proxy-groups-header", Usage: "the proxy's header of the user's groups (separated by ';')"},
 			&cli.StringSliceFlag{Name: "trusted-proxy", Usage: "address or CIDR of a reverse proxy whose headers are believed (repeat)"},
 			&cli.BoolFlag{Name: "demo", Usage: "a local user 'demo' who may consult everything (loopback only); without --roles, an embedded demo roles file"},
+			&cli.StringFlag{Name: "bordereaux", Value: "bordereaux", Usage: "folder where the runs write the bordereau d'élimination: its proposal is reviewed and visaed at /eliminations"},
+			&cli.StringFlag{Name: "ledger", Usage: "the ledger the visas are recorded in; default STATE/ledger.jsonl"},
 		}, consultFlags()...),
 		Action: serveAction,
 	})
@@ -87,6 +105,11 @@ func serveAction(c *cli.Context) error {
 		return cli.Exit("serve: "+err.Error(), exitError)
 	}
 	defer env.Close()
+	led := c.String("ledger")
+	if led == "" {
+		led = pipeline.DefaultLedger(c.String("state"))
+	}
+	cfg.Eliminations = &serveEliminations{State: c.String("state"), Ledger: led, Bordereaux: c.String("bordereaux"), Policy: env.svc.Policy}
 	s, err := server.New(c.Context, cfg, consult.Web{Service: env.svc, Lang: env.tag}, slog.Default())
 	if err != nil {
 		return cli.Exit("serve: "+err.Error(), exitError)
@@ -113,3 +136,333 @@ const demoRoles = `roles:
       - profile: "*"
         tiers: [intermediate, final]
 `
+
+// serveEliminations is server.Eliminations on a state folder: the proposals are the bordereau
+// d'élimination the runs write in Bordereaux and those kept in STATE/eliminations/ by a visa's
+// import; the visa is recorded by eliminate.ImportVisa, as `versement eliminate import-visa` does,
+// under the state folder's lock, with the signed-on user as who records it.
+type serveEliminations struct {
+	State, Ledger, Bordereaux string
+	Policy                    *roles.Policy // the consultation's roles file
+	mu                        sync.Mutex    // one import at a time in this process
+}
+
+func init() {
+	lang.Translate(map[string]string{
+		"Proposed by":      "Proposé par",
+		"Proposed on":      "Proposé le",
+		"Dossiers, in all": "Dossiers, au total",
+		"state folder %s is in use by a run: record the visa again when it has ended": "le dossier d'état %s est utilisé par une exécution : enregistrez le visa à nouveau quand elle sera terminée",
+	})
+}
+
+// found is a proposal and the file it was read from.
+type found struct {
+	p    *eliminate.Proposal
+	kept bool // the copy kept in the state folder by an import
+}
+
+// proposals reads every proposal: the ones kept in the state folder first (what a recorded visa
+// answers), then the bordereaux folder's, unless it is one of them.
+func (e *serveEliminations) proposals() (map[string]found, error) {
+	out := map[string]found{}
+	kept, err := filepath.Glob(filepath.Join(e.State, "eliminations", "*", "proposal.json"))
+	if err != nil {
+		return nil, err
+	}
+	for _, path := range kept {
+		p, err := eliminate.ReadProposal(path)
+		if err != nil {
+			return nil, err
+		}
+		out[p.ID] = found{p: p, kept: true}
+	}
+	path := e.current()
+	if _, err := os.Stat(path); err == nil {
+		p, err := eliminate.ReadProposal(path)
+		if err != nil {
+			return nil, err
+		}
+		if _, ok := out[p.ID]; !ok {
+			out[p.ID] = found{p: p}
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	return out, nil
+}
+
+// current is the bordereau d'élimination of the last run.
+func (e *serveEliminations) current() string {
+	return filepath.Join(e.Bordereaux, pipeline.EliminationFile+".json")
+}
+
+// recorded is what the ledger says of each proposal: its visa entry, and whether it was executed.
+type recorded struct {
+	visa     *ledger.Entry
+	executed bool
+}
+
+func (e *serveEliminations) ledgerState() (map[string]recorded, error) {
+	out := map[string]recorded{}
+	if _, err := os.Stat(e.Ledger); errors.Is(err, fs.ErrNotExist) {
+		return out, nil
+	}
+	// Read takes no lock: a run writing the ledger meanwhile is not held up.
+	_, err := ledger.Read(e.Ledger, func(en ledger.Entry) {
+		el := en.Elimination
+		if el == nil {
+			return
+		}
+		r := out[el.Proposal]
+		switch {
+		case en.Kind == ledger.KindVisa:
+			en := en
+			r.visa = &en
+		case en.Kind == ledger.KindElimination && !el.DryRun:
+			r.executed = true
+		}
+		out[el.Proposal] = r
+	})
+	return out, err
+}
+
+func summary(p *eliminate.Proposal, r recorded) server.ProposalSummary {
+	s := server.ProposalSummary{ID: p.ID, Profile: p.Profile, Date: p.Date.String(), Lots: len(p.Lots), Dossiers: p.Dossiers, Executed: r.executed}
+	if r.visa != nil {
+		s.Visa, s.VisaEntry = r.visa.Elimination.Reference, r.visa.Seq
+	}
+	return s
+}
+
+func (e *serveEliminations) Proposals(_ context.Context, _ server.User) ([]server.ProposalSummary, error) {
+	ps, err := e.proposals()
+	if err != nil {
+		return nil, err
+	}
+	rs, err := e.ledgerState()
+	if err != nil {
+		return nil, err
+	}
+	var out []server.ProposalSummary
+	for _, f := range ps {
+		out = append(out, summary(f.p, rs[f.p.ID]))
+	}
+	slices.SortFunc(out, func(a, b server.ProposalSummary) int {
+		return cmp.Or(cmp.Compare(b.Date, a.Date), cmp.Compare(a.ID, b.ID))
+	})
+	return out, nil
+}
+
+func rolesUser(u server.User) roles.User {
+	return roles.User{ID: u.ID, Name: u.Name, Groups: u.Groups, Via: u.Via}
+}
+
+// mayRecord says whether u may record a visa on p, and why not, in the words ImportVisa refuses
+// with (the same messages of the catalogue).
+func (e *serveEliminations) mayRecord(u server.User, p *eliminate.Proposal, tag language.Tag) (bool, string) {
+	if e.Policy == nil {
+		return true, ""
+	}
+	pr := lang.Printer(tag)
+	if d := e.Policy.MayRecordVisa(rolesUser(u)); !d.Allowed {
+		return false, pr.Sprintf("%s may not record a visa: %s", u.ID, d.Message(tag))
+	}
+	if p.ProposedBy != "" && strings.EqualFold(p.ProposedBy, u.ID) {
+		return false, pr.Sprintf("four eyes: %s made proposal %s, so the visa must be recorded by someone else of the archives service", u.ID, p.ID)
+	}
+	return true, ""
+}
+
+func (e *serveEliminations) find(id string) (found, recorded, error) {
+	ps, err := e.proposals()
+	if err != nil {
+		return found{}, recorded{}, err
+	}
+	f, ok := ps[id]
+	if !ok {
+		return found{}, recorded{}, server.ErrNotFound
+	}
+	rs, err := e.ledgerState()
+	if err != nil {
+		return found{}, recorded{}, err
+	}
+	return f, rs[id], nil
+}
+
+// value is a bordereau's code (final action, observation) in tag's language, as the bordereau
+// prints it: the catalogue holds the French under "kind:code".
+func value(tag language.Tag, kind, code string) string {
+	if !lang.IsFrench(tag) {
+		return code
+	}
+	if t := lang.Printer(tag).Sprintf(kind + ":" + code); t != kind+":"+code {
+		return t
+	}
+	return code
+}
+
+func (e *serveEliminations) Proposal(_ context.Context, u server.User, id string, tag language.Tag) (server.ProposalReview, error) {
+	f, r, err := e.find(id)
+	if err != nil {
+		return server.ProposalReview{}, err
+	}
+	p := f.p
+	pr := lang.Printer(tag)
+	rev := server.ProposalReview{ProposalSummary: summary(p, r)}
+	name := func(id, n string) string {
+		if n == "" || n == id {
+			return id
+		}
+		return n + " (" + id + ")"
+	}
+	add := func(label, v string) {
+		if v != "" {
+			rev.Header = append(rev.Header, server.Field{Label: pr.Sprintf(label), Value: v})
+		}
+	}
+	add("Proposal identifier", p.ID)
+	add("Establishment", p.Establishment)
+	add("Profile", p.Profile)
+	add("Proposed on", p.Date.String())
+	add("Proposed by", p.ProposedBy)
+	add("Originating agency", name(p.Originating.ID, p.Originating.Name))
+	add("Transferring agency", name(p.Transferring.ID, p.Transferring.Name))
+	add("Archival agency", name(p.Archival.ID, p.Archival.Name))
+	add("Dossiers, in all", fmt.Sprint(p.Dossiers))
+	for _, r := range p.Rules {
+		v := r.ID
+		if r.Title != "" {
+			v += " — " + r.Title
+		}
+		if r.Basis != "" {
+			v += " (" + r.Basis + ")"
+		}
+		add("Rule", v)
+	}
+	var visa *ledger.Elimination
+	if r.visa != nil {
+		visa = r.visa.Elimination
+		rev.VisaDate, rev.VisaSignatory = visa.Date, visa.Signatory
+	}
+	for _, l := range p.Lots {
+		var obs []string
+		for _, o := range l.Observations {
+			obs = append(obs, value(tag, "obs", o))
+		}
+		rule := l.Rule.ID
+		if l.Rule.DUA != "" {
+			rule += " (DUA " + l.Rule.DUA + ")"
+		}
+		pl := server.ProposalLot{ID: l.ID, Class: l.Class, Rule: rule, DUAEndYear: l.DUAEndYear, Dossiers: l.Dossiers,
+			FinalAction: value(tag, "final", l.FinalAction), Observations: strings.Join(obs, " ; ")}
+		if visa != nil {
+			switch {
+			case slices.Contains(visa.Accepted, l.ID):
+				pl.Decision = server.DecisionAccepted
+			case slices.Contains(visa.Refused, l.ID):
+				pl.Decision = server.DecisionRefused
+			}
+		}
+		rev.Lots = append(rev.Lots, pl)
+	}
+	rev.MayRecord, rev.NotAllowed = e.mayRecord(u, p, tag)
+	rev.Bordereau = e.bordereauOf(u, p) != ""
+	return rev, nil
+}
+
+// bordereauOf is the printable bordereau of p, when this user may read it (its annex names the
+// dossiers: the archives service's) and the bordereaux folder still has the one the run wrote
+// with p's JSON.
+func (e *serveEliminations) bordereauOf(u server.User, p *eliminate.Proposal) string {
+	if e.Policy != nil && !e.Policy.MayRecordVisa(rolesUser(u)).Allowed {
+		return ""
+	}
+	cur, err := eliminate.ReadProposal(e.current())
+	if err != nil || cur.ID != p.ID {
+		return ""
+	}
+	html := filepath.Join(e.Bordereaux, pipeline.EliminationFile+".html")
+	if !fileExists(html) {
+		return ""
+	}
+	return html
+}
+
+func (e *serveEliminations) Bordereau(_ context.Context, u server.User, id string) (server.Object, error) {
+	f, _, err := e.find(id)
+	if err != nil {
+		return server.Object{}, err
+	}
+	path := e.bordereauOf(u, f.p)
+	if path == "" {
+		if e.Policy != nil {
+			if d := e.Policy.MayRecordVisa(rolesUser(u)); !d.Allowed {
+				return server.Object{}, server.Refuse(d.Message(lang.French))
+			}
+		}
+		return server.Object{}, server.ErrNotFound
+	}
+	fh, err := os.Open(path)
+	if err != nil {
+		return server.Object{}, err
+	}
+	st, err := fh.Stat()
+	if err != nil {
+		fh.Close()
+		return server.Object{}, err
+	}
+	return server.Object{Name: filepath.Base(path), ContentType: "text/html; charset=utf-8", Size: st.Size(), Body: fh}, nil
+}
+
+func (e *serveEliminations) RecordVisa(ctx context.Context, u server.User, id string, form server.VisaForm, tag language.Tag) (server.VisaRecorded, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	f, _, err := e.find(id)
+	if err != nil {
+		return server.VisaRecorded{}, err
+	}
+	v := &eliminate.Visa{Proposal: f.p.ID, Reference: form.Reference, Signatory: form.Signatory}
+	if !form.Date.IsZero() {
+		v.Date = civil.Of(form.Date)
+	}
+	for _, l := range f.p.Lots {
+		switch form.Decisions[l.ID] {
+		case server.DecisionAccepted:
+			v.Lines = append(v.Lines, eliminate.Answer{Line: l.ID, Accepted: true})
+		case server.DecisionRefused:
+			v.Lines = append(v.Lines, eliminate.Answer{Line: l.ID})
+		}
+	}
+	allowed, _ := e.mayRecord(u, f.p, tag)
+	// The state folder's lock, as import-visa takes it: a run or an execution under way finishes
+	// first, and two imports never interleave their files and ledger entry.
+	lock, err := pipeline.LockState(e.State, e.Ledger)
+	if err != nil {
+		if strings.Contains(err.Error(), " is in use by ") {
+			return server.VisaRecorded{}, server.Reject(lang.Printer(tag).Sprintf("state folder %s is in use by a run: record the visa again when it has ended", filepath.Base(e.State)))
+		}
+		return server.VisaRecorded{}, err
+	}
+	defer lock.Close()
+	led, err := ledger.Open(e.Ledger)
+	if err != nil {
+		return server.VisaRecorded{}, err
+	}
+	defer led.Close()
+	proposal := f.p.Path
+	res, err := eliminate.ImportVisa(ctx, eliminate.ImportOptions{Decision: v, Proposal: proposal, State: e.State, Ledger: led,
+		Roles: e.Policy, User: rolesUser(u), Lang: tag})
+	if err != nil {
+		var m interface{ Message(language.Tag) string }
+		if errors.As(err, &m) {
+			if !allowed {
+				return server.VisaRecorded{}, server.Refuse(m.Message(tag))
+			}
+			return server.VisaRecorded{}, server.Reject(m.Message(tag))
+		}
+		return server.VisaRecorded{}, err
+	}
+	return server.VisaRecorded{Reference: res.Visa.Reference, Proposal: res.Proposal.ID, Entry: res.Entry.Seq, Already: res.Already,
+		Accepted: res.Accepted, Refused: res.Refused, Unanswered: res.Unanswered, Dossiers: res.Dossiers}, nil
+}
