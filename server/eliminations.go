@@ -22,7 +22,7 @@ type Eliminations interface {
 	Proposal(ctx context.Context, u User, id string, tag language.Tag) (ProposalReview, error)
 	// Bordereau is the proposal's printable bordereau (HTML, A4), served in a sandbox: it must
 	// refuse (a Refusal) who may not read its annex, and ErrNotFound when there is none.
-	Bordereau(ctx context.Context, u User, id string) (Object, error)
+	Bordereau(ctx context.Context, u User, id string, tag language.Tag) (Object, error)
 	// RecordVisa records the visa u entered on proposal id; its refusals in tag's language.
 	RecordVisa(ctx context.Context, u User, id string, v VisaForm, tag language.Tag) (VisaRecorded, error)
 }

@@ -53,7 +53,7 @@ func (f *fakeEliminations) Proposal(_ context.Context, _ server.User, id string,
 	}, nil
 }
 
-func (f *fakeEliminations) Bordereau(_ context.Context, _ server.User, id string) (server.Object, error) {
+func (f *fakeEliminations) Bordereau(_ context.Context, _ server.User, id string, _ language.Tag) (server.Object, error) {
 	if f.notAllowed != "" {
 		return server.Object{}, server.Refuse(f.notAllowed)
 	}

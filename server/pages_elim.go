@@ -93,7 +93,7 @@ func (s *Server) bordereauPage(w http.ResponseWriter, r *http.Request, rc *reqCt
 		s.errorPage(w, rc, http.StatusNotFound, rc.p.Sprintf("There is no such proposal of elimination."))
 		return
 	}
-	obj, err := s.cfg.Eliminations.Bordereau(r.Context(), *rc.user(), id)
+	obj, err := s.cfg.Eliminations.Bordereau(r.Context(), *rc.user(), id, rc.tag)
 	if err != nil {
 		s.elimError(w, rc, err)
 		return

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/urfave/cli/v2"
 	"golang.org/x/text/language"
@@ -50,7 +51,7 @@ func init() {
 			&cli.StringFlag{Name: "proxy-user-header", Usage: "sign on by this header of a trusted reverse proxy (CAS, Shibboleth: REMOTE_USER)"},
 			&cli.StringFlag{Name: "proxy-groups-header", Usage: "the proxy's header of the user's groups (separated by ';')"},
 			&cli.StringSliceFlag{Name: "trusted-proxy", Usage: "address or CIDR of a reverse proxy whose headers are believed (repeat)"},
-			&cli.BoolFlag{Name: "demo", Usage: "a local user 'demo' who may consult everything (loopback only); without --roles, an embedded demo roles file"},
+			&cli.BoolFlag{Name: "demo", Usage: "a local user 'demo' of the archives service, who may consult everything and record visas (loopback only); without --roles, an embedded demo roles file"},
 			&cli.StringFlag{Name: "bordereaux", Value: "bordereaux", Usage: "folder where the runs write the bordereau d'élimination: its proposal is reviewed and visaed at /eliminations"},
 			&cli.StringFlag{Name: "ledger", Usage: "the ledger the visas are recorded in; default STATE/ledger.jsonl"},
 		}, consultFlags()...),
@@ -145,6 +146,46 @@ type serveEliminations struct {
 	State, Ledger, Bordereaux string
 	Policy                    *roles.Policy // the consultation's roles file
 	mu                        sync.Mutex    // one import at a time in this process
+
+	cacheMu sync.Mutex
+	cache   map[string]cachedProposal // by path
+}
+
+// cachedProposal is a proposal read, and the file as it was then: a page view does not scan an
+// annex of a million dossiers again unless a run or an import replaced the file.
+type cachedProposal struct {
+	size    int64
+	modTime time.Time
+	p       *eliminate.Proposal
+}
+
+// read is eliminate.ReadProposal, remembered while the file stays the same. A missing file is
+// nil, nil.
+func (e *serveEliminations) read(path string) (*eliminate.Proposal, error) {
+	st, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	e.cacheMu.Lock()
+	c, ok := e.cache[path]
+	e.cacheMu.Unlock()
+	if ok && c.size == st.Size() && c.modTime.Equal(st.ModTime()) {
+		return c.p, nil
+	}
+	p, err := eliminate.ReadProposal(path)
+	if err != nil {
+		return nil, err
+	}
+	e.cacheMu.Lock()
+	if e.cache == nil {
+		e.cache = map[string]cachedProposal{}
+	}
+	e.cache[path] = cachedProposal{size: st.Size(), modTime: st.ModTime(), p: p}
+	e.cacheMu.Unlock()
+	return p, nil
 }
 
 func init() {
@@ -171,23 +212,22 @@ func (e *serveEliminations) proposals() (map[string]found, error) {
 		return nil, err
 	}
 	for _, path := range kept {
-		p, err := eliminate.ReadProposal(path)
+		p, err := e.read(path)
 		if err != nil {
 			return nil, err
 		}
-		out[p.ID] = found{p: p, kept: true}
+		if p != nil {
+			out[p.ID] = found{p: p, kept: true}
+		}
 	}
-	path := e.current()
-	if _, err := os.Stat(path); err == nil {
-		p, err := eliminate.ReadProposal(path)
-		if err != nil {
-			return nil, err
-		}
+	p, err := e.read(e.current())
+	if err != nil {
+		return nil, err
+	}
+	if p != nil {
 		if _, ok := out[p.ID]; !ok {
 			out[p.ID] = found{p: p}
 		}
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return nil, err
 	}
 	return out, nil
 }
@@ -274,14 +314,25 @@ func (e *serveEliminations) mayRecord(u server.User, p *eliminate.Proposal, tag 
 	return true, ""
 }
 
+// find is proposal id: the copy an import kept in the state folder, else the bordereaux
+// folder's.
 func (e *serveEliminations) find(id string) (found, recorded, error) {
-	ps, err := e.proposals()
+	var f found
+	p, err := e.read(filepath.Join(eliminate.Dir(e.State, id), "proposal.json"))
 	if err != nil {
 		return found{}, recorded{}, err
 	}
-	f, ok := ps[id]
-	if !ok {
-		return found{}, recorded{}, server.ErrNotFound
+	if p != nil && p.ID == id {
+		f = found{p: p, kept: true}
+	} else {
+		p, err := e.read(e.current())
+		if err != nil {
+			return found{}, recorded{}, err
+		}
+		if p == nil || p.ID != id {
+			return found{}, recorded{}, server.ErrNotFound
+		}
+		f = found{p: p}
 	}
 	rs, err := e.ledgerState()
 	if err != nil {
@@ -378,8 +429,8 @@ func (e *serveEliminations) bordereauOf(u server.User, p *eliminate.Proposal) st
 	if e.Policy != nil && !e.Policy.MayRecordVisa(rolesUser(u)).Allowed {
 		return ""
 	}
-	cur, err := eliminate.ReadProposal(e.current())
-	if err != nil || cur.ID != p.ID {
+	cur, err := e.read(e.current())
+	if err != nil || cur == nil || cur.ID != p.ID {
 		return ""
 	}
 	html := filepath.Join(e.Bordereaux, pipeline.EliminationFile+".html")
@@ -389,7 +440,7 @@ func (e *serveEliminations) bordereauOf(u server.User, p *eliminate.Proposal) st
 	return html
 }
 
-func (e *serveEliminations) Bordereau(_ context.Context, u server.User, id string) (server.Object, error) {
+func (e *serveEliminations) Bordereau(_ context.Context, u server.User, id string, tag language.Tag) (server.Object, error) {
 	f, _, err := e.find(id)
 	if err != nil {
 		return server.Object{}, err
@@ -398,7 +449,7 @@ func (e *serveEliminations) Bordereau(_ context.Context, u server.User, id strin
 	if path == "" {
 		if e.Policy != nil {
 			if d := e.Policy.MayRecordVisa(rolesUser(u)); !d.Allowed {
-				return server.Object{}, server.Refuse(d.Message(lang.French))
+				return server.Object{}, server.Refuse(d.Message(tag))
 			}
 		}
 		return server.Object{}, server.ErrNotFound

@@ -159,6 +159,14 @@ func TestServeRecordsAVisaInChromium(t *testing.T) {
 	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("form.visa").length`)); err != nil || n != 0 {
 		t.Errorf("the form is still offered after the visa: %d (%v)", n, err)
 	}
+	// The list says the proposal has its visa now.
+	err = chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`a[href="/eliminations"]`)), chromedp.WaitVisible(chromedp.CSS(`table.proposals`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if listing, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`table.proposals`))); err != nil || !strings.Contains(listing, "AD-2026-17") || strings.Contains(listing, "en attente du visa") {
+		t.Errorf("the proposals after the visa: %v\n%s", err, listing)
+	}
 	// The printable bordereau, in its sandbox: it shows, without a console error (a blocked
 	// style would be one).
 	err = chromedp.Do(ctx, chromedp.Navigate(hs.URL+"/eliminations/"+p.ID+"/bordereau"), chromedp.WaitVisible(chromedp.CSS(`body`)))
