@@ -1,8 +1,11 @@
 // Package server is the web server of `versement serve`: sign-on (OpenID Connect, a trusted
 // reverse proxy's header, or a demo user on loopback), server-side sessions, CSRF protection,
 // strict security headers, and the consultation pages (search with a motive, results, fiche,
-// downloads, access log). What may be seen and the access log are the Consultation's business;
-// the server renders, signs on and protects, and keeps personal data out of URLs and its log.
+// downloads, access log), and, with Config.Eliminations, the proposals of elimination, where the
+// archives service reviews a proposal and records its visa in a form. What may be seen and the
+// access log are the Consultation's business, who may record a visa and the ledger the
+// Eliminations'; the server renders, signs on and protects, and keeps personal data out of URLs
+// and its log.
 package server
 
 import (

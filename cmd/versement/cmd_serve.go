@@ -18,6 +18,7 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/text/language"
 
+	"github.com/versement/versement/bordereau"
 	"github.com/versement/versement/civil"
 	"github.com/versement/versement/consult"
 	"github.com/versement/versement/eliminate"
@@ -345,12 +346,21 @@ func (e *serveEliminations) find(id string) (found, recorded, error) {
 // prints it: the catalogue holds the French under "kind:code".
 func value(tag language.Tag, kind, code string) string {
 	if !lang.IsFrench(tag) {
+		if en, ok := englishValues[kind+":"+code]; ok {
+			return en
+		}
 		return code
 	}
 	if t := lang.Printer(tag).Sprintf(kind + ":" + code); t != kind+":"+code {
 		return t
 	}
 	return code
+}
+
+// englishValues are the bordereau's words for the codes that are not English words already.
+var englishValues = map[string]string{
+	"obs:" + bordereau.ObsRuleToConfirm: "rule to confirm: its values were not checked against the legal source",
+	"obs:" + bordereau.ObsNotSampled:    "not selected by the sampling",
 }
 
 func (e *serveEliminations) Proposal(_ context.Context, u server.User, id string, tag language.Tag) (server.ProposalReview, error) {
