@@ -333,6 +333,17 @@ func TestServeVisaRefusals(t *testing.T) {
 	if code != http.StatusBadRequest || !strings.Contains(page, `<p class="notice" role="alert">`+want+`</p>`) || !strings.Contains(page, `value="Claire Dupont"`) {
 		t.Fatalf("a visa without reference: %d\n%s", code, page)
 	}
+	// While a run holds the state folder, the visa waits for it, and the archivist is told so.
+	lock, err := pipeline.LockState(state, pipeline.DefaultLedger(state))
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, page = b.do(http.MethodPost, "/eliminations/"+p.ID+"/visa", form(b.csrf(page), "AD-2026-17"))
+	lock.Close()
+	want = escaped("le dossier d'état state est utilisé par une exécution : enregistrez le visa à nouveau quand elle sera terminée")
+	if code != http.StatusBadRequest || !strings.Contains(page, want) {
+		t.Fatalf("a visa while a run holds the state folder: %d\n%s", code, page)
+	}
 	// Without the token, nothing.
 	code, _ = b.do(http.MethodPost, "/eliminations/"+p.ID+"/visa", url.Values{"reference": {"AD-2026-17"}, "date": {"2026-12-01"}, "decision-0": {"accepted"}})
 	if code != http.StatusForbidden {
