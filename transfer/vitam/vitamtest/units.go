@@ -219,6 +219,7 @@ func (s *Server) indexIngest(next http.HandlerFunc) http.HandlerFunc {
 		}
 		a.systemIDs[id] = ids
 		a.units[tenant] = append(a.units[tenant], units...)
+		op.atr = withSystemIDs(op.atr, units)
 	}
 }
 
@@ -350,3 +351,24 @@ func readEntry(f *zip.File) ([]byte, error) {
 
 // ext is the extension of an object's Uri, which VITAM keeps on the DIP's file name.
 func ext(uri string) string { return strings.TrimPrefix(path.Ext(uri), ".") }
+
+// withSystemIDs adds to an OK ATR built from the manifest what VITAM's ATR says of an accepted
+// ingest: a DataObjectPackage whose DescriptiveMetadata gives, for each unit of the manifest (by
+// its id), the SystemId it was archived under (ArchiveUnit/Content/SystemId, as in VITAM's own
+// sedaArchiveTransferReply.xml). A client finds its units there to address them later (access,
+// elimination).
+func withSystemIDs(atr []byte, units []*unit) []byte {
+	i := bytes.Index(atr, []byte("<ReplyCode>"))
+	if i < 0 || len(units) == 0 {
+		return atr
+	}
+	var b bytes.Buffer
+	b.Write(atr[:i])
+	b.WriteString("<DataObjectPackage><DescriptiveMetadata>")
+	for _, u := range units {
+		fmt.Fprintf(&b, "<ArchiveUnit id=\"%s\"><Content><SystemId>%s</SystemId></Content></ArchiveUnit>", esc(u.manifestID), esc(u.id))
+	}
+	b.WriteString("</DescriptiveMetadata><ManagementMetadata/></DataObjectPackage>")
+	b.Write(atr[i:])
+	return b.Bytes()
+}
