@@ -15,6 +15,7 @@ import (
 	"github.com/versement/versement/civil"
 	"github.com/versement/versement/extract"
 	"github.com/versement/versement/index"
+	"github.com/versement/versement/internal/lang"
 	"github.com/versement/versement/pipeline"
 	"github.com/versement/versement/profiles"
 	"github.com/versement/versement/sip"
@@ -230,3 +231,11 @@ func crashPoint(stage string) {
 }
 
 var crashHook func(stage string)
+
+func init() {
+	lang.Translate(map[string]string{
+		"proposal %s is of profile %s, not %s: give its profile (--profile)": "la proposition %s est du profil %s, pas %s : donnez son profil (--profile)",
+		"the visa is dated %s, after the execution date %s":                  "le visa est daté du %s, après la date d'exécution %s",
+		"%d dossier(s) to destroy are archived in VITAM: give VITAM's access (--vitam-access 'vitam+https://…?access-contract=ID'), with a contract that allows elimination": "%d dossier(s) à détruire sont archivés dans VITAM : donnez l'accès à VITAM (--vitam-access 'vitam+https://…?access-contract=ID'), avec un contrat qui permet l'élimination",
+	})
+}

@@ -40,14 +40,31 @@ type vitamUnit struct{ sip, key, systemID, profile string }
 // VITAM re-checks each unit's own rules and holds and spares what it must: its verdict wins.
 func (ex *execution) eliminateInVITAM(ctx context.Context, names []string) error {
 	batchFile := ex.path("vitam-" + sip.FileSafe(ex.v.Reference) + ".json")
+	// A batch kept by an execution that reached VITAM's action is what was asked: the index
+	// has forgotten those dossiers since, and VITAM must not be asked twice.
+	var b vitamBatch
+	if data, err := os.ReadFile(batchFile); err == nil && !ex.o.DryRun {
+		if err := json.Unmarshal(data, &b); err != nil || b.Visa != ex.v.Reference {
+			return fmt.Errorf("elimination: %s: not this visa's VITAM operations", batchFile)
+		}
+	}
 	var units []vitamUnit
-	var missing []vitamUnit
+	asked := map[[2]string]bool{}
+	for id, k := range b.Units {
+		asked[[2]string{b.SIPOfUnits[id], k}] = true
+	}
 	for _, n := range names {
 		s, _, err := ex.st.SIP(ctx, n)
 		if err != nil {
 			return err
 		}
 		for _, k := range ex.pl.bySIP[n] {
+			if b.Action != "" {
+				if !asked[[2]string{n, k}] {
+					ex.vitamSpared = append(ex.vitamSpared, vitamSpare{key: k, sip: n, reason: "not-found", detail: "no VITAM SystemId in the index"})
+				}
+				continue
+			}
 			u := vitamUnit{sip: n, key: k, profile: s.Profile}
 			if ex.o.Index != nil {
 				e, err := ex.o.Index.Get(ctx, s.Profile, k)
@@ -57,29 +74,20 @@ func (ex *execution) eliminateInVITAM(ctx context.Context, names []string) error
 				u.systemID = e.SystemID
 			}
 			if u.systemID == "" {
-				missing = append(missing, u)
+				ex.vitamSpared = append(ex.vitamSpared, vitamSpare{key: k, sip: n, reason: "not-found", detail: "no VITAM SystemId in the index"})
 				continue
 			}
 			units = append(units, u)
 		}
 	}
-	for _, u := range missing {
-		ex.vitamSpared = append(ex.vitamSpared, vitamSpare{key: u.key, sip: u.sip, reason: "not-found", detail: "no VITAM SystemId in the index"})
-	}
-	if len(units) == 0 {
-		return nil
-	}
-	if ex.o.Access == nil {
-		return refuse("%d dossier(s) to destroy are archived in VITAM: give VITAM's access (--vitam-access vitam+https://…?access-contract=ID), with a contract that allows elimination", len(units))
-	}
-	var b vitamBatch
-	if data, err := os.ReadFile(batchFile); err == nil {
-		if err := json.Unmarshal(data, &b); err != nil || b.Visa != ex.v.Reference {
-			return fmt.Errorf("elimination: %s: not this visa's VITAM operations", batchFile)
-		}
-	}
-	date := ex.o.AsOf.String()
 	if b.Action == "" {
+		if len(units) == 0 {
+			return nil
+		}
+		if ex.o.Access == nil {
+			return refuse("%d dossier(s) to destroy are archived in VITAM: give VITAM's access (--vitam-access 'vitam+https://…?access-contract=ID'), with a contract that allows elimination", len(units))
+		}
+		date := ex.o.AsOf.String()
 		ids := make([]string, 0, len(units))
 		b = vitamBatch{Visa: ex.v.Reference, Units: map[string]string{}, SIPOfUnits: map[string]string{}}
 		for _, u := range units {
@@ -87,22 +95,20 @@ func (ex *execution) eliminateInVITAM(ctx context.Context, names []string) error
 			b.Units[u.systemID], b.SIPOfUnits[u.systemID] = u.key, u.sip
 		}
 		slices.Sort(ids)
+		op, err := ex.o.Access.EliminationAnalysis(ctx, ids, date)
+		if err != nil {
+			return fmt.Errorf("elimination: %w", err)
+		}
+		b.Analysis = op
 		if ex.o.DryRun {
-			op, err := ex.o.Access.EliminationAnalysis(ctx, ids, date)
-			if err != nil {
-				return fmt.Errorf("elimination: %w", err)
-			}
+			// VITAM's analysis writes its verdict in the units and destroys nothing: a
+			// simulation shows what the action would be asked.
 			ex.ops = append(ex.ops, vitamOp{Kind: "analysis", ID: op, Status: "OK", Units: len(ids)})
 			for _, u := range units {
 				ex.vitamDestroyed = append(ex.vitamDestroyed, vitamSpare{key: u.key, sip: u.sip})
 			}
 			return nil
 		}
-		op, err := ex.o.Access.EliminationAnalysis(ctx, ids, date)
-		if err != nil {
-			return fmt.Errorf("elimination: %w", err)
-		}
-		b.Analysis = op
 		act, err := ex.o.Access.EliminationAction(ctx, ids, date)
 		if err != nil {
 			return fmt.Errorf("elimination: %w", err)
@@ -112,6 +118,10 @@ func (ex *execution) eliminateInVITAM(ctx context.Context, names []string) error
 		if err := atomicfile.WriteFile(batchFile, data); err != nil {
 			return err
 		}
+		crashPoint("vitam-acted")
+	}
+	if ex.o.Access == nil {
+		return refuse("%d dossier(s) to destroy are archived in VITAM: give VITAM's access (--vitam-access 'vitam+https://…?access-contract=ID'), with a contract that allows elimination", len(b.Units))
 	}
 	report, err := ex.o.Access.EliminationReport(ctx, b.Action)
 	if err != nil {

@@ -68,7 +68,7 @@ func init() {
 				&cli.StringFlag{Name: "out", Value: "bordereaux", Usage: "folder of the attestation d'élimination"},
 				&cli.StringFlag{Name: "as-of", Usage: "decide as of this date (YYYY-MM-DD) instead of today"},
 				&cli.BoolFlag{Name: "dry-run", Usage: "decide, rewrite and verify; send, delete and record nothing (an attestation marked simulation)"},
-				&cli.StringFlag{Name: "vitam-access", Usage: "VITAM's access API (vitam+https://HOST?tenant=N&access-contract=ID), for dossiers archived in VITAM"},
+				&cli.StringFlag{Name: "vitam-access", Usage: "VITAM's access API, for dossiers archived in VITAM, e.g. 'vitam+https://HOST?tenant=N&access-contract=ID'"},
 				&cli.StringFlag{Name: "object-lock", Usage: "COMPLIANCE or GOVERNANCE: lock each rewritten SIP as the run locked the one it replaces"},
 				&cli.StringFlag{Name: "xsd-dir", Usage: "folder of the official SEDA XSDs (seda-2.N/seda-2.N-main.xsd): each rewritten SIP is also validated against its schema", EnvVars: []string{"VERSEMENT_XSD_DIR"}},
 			}, sourceFlags()...),
