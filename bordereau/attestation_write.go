@@ -202,6 +202,52 @@ func WriteSourceKeysCSV(w io.Writer, a *Attestation, tag language.Tag) error {
 	return c.done()
 }
 
+// SourceTable is one table of a class's dossiers in the application's database and the column
+// that holds the dossier's key there (the root's key, or a child table's join column).
+type SourceTable struct{ Table, Column string }
+
+// WriteSourceTablesCSV writes, for the application's administrator, the keys of the dossiers
+// still in the source table by table: one line per table and dossier, with the column to match.
+// tables gives a class's tables in the order they can be deleted in (child tables before the
+// root, whose rows they reference); a class it gives none for is listed under its own name.
+func WriteSourceTablesCSV(w io.Writer, a *Attestation, tables func(class string) []SourceTable, tag language.Tag) error {
+	c, err := newCSV(w, tag)
+	if err != nil {
+		return err
+	}
+	t := c.t
+	c.row(t.T("Table"), t.T("Key column"), t.T("Key"), t.T("Class"), t.T("Lot"), t.T("DUA end"))
+	// One pass per table of each class, so that a DBA's script can take the file in order.
+	var classes []string
+	seen := map[string]bool{}
+	for d, err := range a.Dossiers() {
+		if err != nil {
+			return err
+		}
+		if d.Outcome == OutcomeInSource && !seen[d.Class] {
+			seen[d.Class] = true
+			classes = append(classes, d.Class)
+		}
+	}
+	for _, class := range classes {
+		ts := tables(class)
+		if len(ts) == 0 {
+			ts = []SourceTable{{Table: class}}
+		}
+		for _, st := range ts {
+			for d, err := range a.Dossiers() {
+				if err != nil {
+					return err
+				}
+				if d.Outcome == OutcomeInSource && d.Class == class {
+					c.row(st.Table, st.Column, d.Key, d.Class, d.Lot, t.Date(d.DUAEnd))
+				}
+			}
+		}
+	}
+	return c.done()
+}
+
 // WriteAttestationJSON writes the attestation for machines: stable English field names, codes not
 // words, ISO dates; the dossiers are its "dossiers" array, streamed from the spill file.
 func WriteAttestationJSON(w io.Writer, a *Attestation) error {

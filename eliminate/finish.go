@@ -167,7 +167,7 @@ func (ex *execution) finish(ctx context.Context) (*Executed, error) {
 		steps = append(steps, struct {
 			path string
 			fn   func(io.Writer) error
-		}{filepath.Join(o.Out, sourceKeysName(ex.v.Reference, o.DryRun)), func(w io.Writer) error { return bordereau.WriteSourceKeysCSV(w, att, o.Lang) }})
+		}{filepath.Join(o.Out, sourceKeysName(ex.v.Reference, o.DryRun)), func(w io.Writer) error { return bordereau.WriteSourceTablesCSV(w, att, ex.sourceTables, o.Lang) }})
 	}
 	for _, s := range steps {
 		if err := write(s.path, s.fn); err != nil {
@@ -229,4 +229,18 @@ func lastOp(ops []vitamOp) string {
 		}
 	}
 	return ""
+}
+
+// sourceTables are a class's tables as the profile reads them, child tables first: the order a
+// DBA deletes them in, since their rows reference the root's.
+func (ex *execution) sourceTables(class string) []bordereau.SourceTable {
+	c := ex.o.Profile.Class(class)
+	if c == nil {
+		return nil
+	}
+	var out []bordereau.SourceTable
+	for _, ch := range c.Children {
+		out = append(out, bordereau.SourceTable{Table: ch.Table, Column: ch.Join})
+	}
+	return append(out, bordereau.SourceTable{Table: c.Root.Table, Column: c.Root.Key})
 }

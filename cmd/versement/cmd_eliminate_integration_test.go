@@ -124,7 +124,8 @@ func TestEliminateExecute(t *testing.T) {
 		t.Fatalf("verify --ledger --target: exit %d\n%s", code, o)
 	}
 	keys, err := os.ReadFile(filepath.Join(out, "cles-a-supprimer-source-AD-2026-17.csv"))
-	if err != nil || !strings.HasPrefix(string(keys), "\ufeffClasse;Clé;Lot;Fin de DUA\r\n") {
+	if err != nil || !strings.HasPrefix(string(keys), "\ufeffTable;Colonne de la clé;Clé;Classe;Lot;Fin de DUA\r\n") || !strings.Contains(string(keys), "\r\nINDIVIDU;COD_IND;") ||
+		strings.Index(string(keys), "\r\nINS_ADM_ANU;COD_IND;") > strings.Index(string(keys), "\r\nINDIVIDU;") {
 		t.Errorf("the DBA's list of source keys:\n%.300s", keys)
 	}
 }
