@@ -22,18 +22,8 @@ import (
 func TestConsultVITAM(t *testing.T) {
 	client := vitamtest.NewClient(t, "versement")
 	s := vitamtest.Start(t, "", client.Pool)
-	// The archives service's access contract, as versement contracts export writes it for VITAM.
 	dir := t.TempDir()
-	if out, code := run(t, "contracts", "export", "--profile", "apogee", "--dir", dir); code != 0 {
-		t.Fatalf("contracts export: %d\n%s", code, out)
-	}
-	var acs []contracts.Access
-	if b, err := os.ReadFile(filepath.Join(dir, "access-contracts.json")); err != nil || json.Unmarshal(b, &acs) != nil || len(acs) != 2 {
-		t.Fatalf("access-contracts.json: %v %+v", err, acs)
-	}
-	ac := acs[1]
-	s.AddAccessContract(1, vitamtest.AccessContract{Identifier: ac.Identifier, OriginatingAgencies: ac.OriginatingAgencies,
-		EveryOriginatingAgency: ac.EveryOriginatingAgency, DataObjectVersion: ac.DataObjectVersion, EveryDataObjectVersion: ac.EveryDataObjectVersion})
+	ac := archivesContract(t, s, dir)
 	client.SetEnv(t, s)
 	target := s.TargetURL("&poll=1ms&access-contract=" + ac.Identifier + "&application-id=versement-consult")
 	db, state := filepath.Join(dir, "apogee.db"), filepath.Join(dir, "state")
@@ -104,4 +94,21 @@ func TestConsultVITAM(t *testing.T) {
 	if page, _ := os.ReadFile(filepath.Join(dir, "fiche.html")); !strings.Contains(string(page), `<img class="photo"`) {
 		t.Errorf("the printable fiche shows no photo")
 	}
+}
+
+// archivesContract declares on the test server's tenant 1 the archives service's access
+// contract, as versement contracts export writes it for VITAM (into dir), and returns it.
+func archivesContract(t *testing.T, s *vitamtest.Server, dir string) contracts.Access {
+	t.Helper()
+	if out, code := run(t, "contracts", "export", "--profile", "apogee", "--dir", dir); code != 0 {
+		t.Fatalf("contracts export: %d\n%s", code, out)
+	}
+	var acs []contracts.Access
+	if b, err := os.ReadFile(filepath.Join(dir, "access-contracts.json")); err != nil || json.Unmarshal(b, &acs) != nil || len(acs) != 2 {
+		t.Fatalf("access-contracts.json: %v %+v", err, acs)
+	}
+	ac := acs[1]
+	s.AddAccessContract(1, vitamtest.AccessContract{Identifier: ac.Identifier, OriginatingAgencies: ac.OriginatingAgencies,
+		EveryOriginatingAgency: ac.EveryOriginatingAgency, DataObjectVersion: ac.DataObjectVersion, EveryDataObjectVersion: ac.EveryDataObjectVersion})
+	return ac
 }

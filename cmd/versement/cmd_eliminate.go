@@ -112,13 +112,7 @@ func eliminateImportAction(c *cli.Context) error {
 
 func runEliminateImport(c *cli.Context, o eliminateImportOptions) error {
 	pr := lang.Printer(o.Lang)
-	fail := func(err error) error {
-		var m interface{ Message(language.Tag) string }
-		if errors.As(err, &m) {
-			return cli.Exit(pr.Sprintf("eliminate: %s", m.Message(o.Lang)), exitError)
-		}
-		return cli.Exit(pr.Sprintf("eliminate: %s", err.Error()), exitError)
-	}
+	fail := eliminateFailure(o.Lang)
 	if o.Ledger == "" {
 		o.Ledger = pipeline.DefaultLedger(o.State)
 	}
@@ -136,16 +130,11 @@ func runEliminateImport(c *cli.Context, o eliminateImportOptions) error {
 		}
 		pol = p
 	}
-	lock, err := pipeline.LockState(o.State, o.Ledger)
+	led, release, err := lockLedger(o.State, o.Ledger)
 	if err != nil {
 		return fail(err)
 	}
-	defer lock.Close()
-	led, err := ledger.Open(o.Ledger)
-	if err != nil {
-		return fail(err)
-	}
-	defer led.Close()
+	defer release()
 	res, err := eliminate.ImportVisa(c.Context, eliminate.ImportOptions{Visa: o.Visa, Proposal: o.Proposal, State: o.State, Ledger: led,
 		Roles: pol, User: o.User, Lang: o.Lang})
 	if err != nil {
@@ -188,13 +177,7 @@ func eliminateExecuteAction(c *cli.Context) error {
 func runEliminateExecute(c *cli.Context, o eliminateExecuteOptions) error {
 	ctx := c.Context
 	pr := lang.Printer(o.Lang)
-	fail := func(err error) error {
-		var m interface{ Message(language.Tag) string }
-		if errors.As(err, &m) {
-			return cli.Exit(pr.Sprintf("eliminate: %s", m.Message(o.Lang)), exitError)
-		}
-		return cli.Exit(pr.Sprintf("eliminate: %s", err.Error()), exitError)
-	}
+	fail := eliminateFailure(o.Lang)
 	p, err := loadProfile(c)
 	if err != nil {
 		return err
@@ -218,16 +201,11 @@ func runEliminateExecute(c *cli.Context, o eliminateExecuteOptions) error {
 		defer s.Close()
 		src = s
 	}
-	lock, err := pipeline.LockState(o.State, o.Ledger)
+	led, release, err := lockLedger(o.State, o.Ledger)
 	if err != nil {
 		return fail(err)
 	}
-	defer lock.Close()
-	led, err := ledger.Open(o.Ledger)
-	if err != nil {
-		return fail(err)
-	}
-	defer led.Close()
+	defer release()
 	var ix index.Store
 	if o.Index != "" {
 		s, err := index.Open(ctx, o.Index)
@@ -275,4 +253,32 @@ func runEliminateExecute(c *cli.Context, o eliminateExecuteOptions) error {
 		fmt.Fprint(w, pr.Sprintf("attestation: %s\n", f))
 	}
 	return nil
+}
+
+// eliminateFailure makes an error the exit of an eliminate command, in the reader's language when
+// the error can say itself in it.
+func eliminateFailure(tag language.Tag) func(error) error {
+	pr := lang.Printer(tag)
+	return func(err error) error {
+		var m interface{ Message(language.Tag) string }
+		if errors.As(err, &m) {
+			return cli.Exit(pr.Sprintf("eliminate: %s", m.Message(tag)), exitError)
+		}
+		return cli.Exit(pr.Sprintf("eliminate: %s", err.Error()), exitError)
+	}
+}
+
+// lockLedger takes the state folder's lock, as a run does, and opens its ledger; release undoes
+// both. An elimination and a run never write one state at once.
+func lockLedger(state, path string) (led *ledger.Ledger, release func(), err error) {
+	lock, err := pipeline.LockState(state, path)
+	if err != nil {
+		return nil, nil, err
+	}
+	led, err = ledger.Open(path)
+	if err != nil {
+		lock.Close()
+		return nil, nil, err
+	}
+	return led, func() { led.Close(); lock.Close() }, nil
 }

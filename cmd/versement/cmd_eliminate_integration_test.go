@@ -76,20 +76,7 @@ func TestEliminateExecute(t *testing.T) {
 			t.Fatalf("run as of %s: exit %d\n%s", asOf, code, o)
 		}
 	}
-	b, err := os.ReadFile(filepath.Join(docs, pipeline.EliminationFile+".csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(string(b), "\n")
-	for i, l := range lines {
-		if l = strings.TrimSuffix(l, "\r"); strings.Contains(l, "/L0") && strings.HasSuffix(l, ";;;;") {
-			lines[i] = strings.TrimSuffix(l, ";;;;") + ";accepté;AD-2026-17;2026-12-01;Claire Dupont, directrice des archives\r"
-		}
-	}
-	visa := filepath.Join(dir, "visa.csv")
-	if err := os.WriteFile(visa, []byte(strings.Join(lines, "\n")), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	visa := acceptAllLots(t, docs, "AD-2026-17", "Claire Dupont, directrice des archives")
 	if o, code := run(t, "eliminate", "import-visa", "--proposal", filepath.Join(docs, pipeline.EliminationFile+".json"), "--state", state, visa); code != 0 {
 		t.Fatalf("import-visa: exit %d\n%s", code, o)
 	}
@@ -128,4 +115,25 @@ func TestEliminateExecute(t *testing.T) {
 		strings.Index(string(keys), "\r\nINS_ADM_ANU;COD_IND;") > strings.Index(string(keys), "\r\nINDIVIDU;") {
 		t.Errorf("the DBA's list of source keys:\n%.300s", keys)
 	}
+}
+
+// acceptAllLots fills in the bordereau's CSV as the archivist returns it: every lot accepted
+// under one visa dated 2026-12-01, and returns the file.
+func acceptAllLots(t *testing.T, docs, ref, signatory string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(docs, pipeline.EliminationFile+".csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(b), "\n")
+	for i, l := range lines {
+		if l = strings.TrimSuffix(l, "\r"); strings.Contains(l, "/L0") && strings.HasSuffix(l, ";;;;") {
+			lines[i] = strings.TrimSuffix(l, ";;;;") + ";accepté;" + ref + ";2026-12-01;" + signatory + "\r"
+		}
+	}
+	visa := filepath.Join(t.TempDir(), "visa.csv")
+	if err := os.WriteFile(visa, []byte(strings.Join(lines, "\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return visa
 }

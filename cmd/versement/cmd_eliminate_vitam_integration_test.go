@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/versement/versement/contracts"
 	"github.com/versement/versement/pipeline"
 	"github.com/versement/versement/transfer/vitam/vitamtest"
 )
@@ -22,16 +21,7 @@ func TestEliminateExecuteInVITAM(t *testing.T) {
 	client := vitamtest.NewClient(t, "versement")
 	s := vitamtest.Start(t, "", client.Pool)
 	dir := t.TempDir()
-	if out, code := run(t, "contracts", "export", "--profile", "apogee", "--dir", dir); code != 0 {
-		t.Fatalf("contracts export: %d\n%s", code, out)
-	}
-	var acs []contracts.Access
-	if b, err := os.ReadFile(filepath.Join(dir, "access-contracts.json")); err != nil || json.Unmarshal(b, &acs) != nil || len(acs) != 2 {
-		t.Fatalf("access-contracts.json: %v %+v", err, acs)
-	}
-	ac := acs[1]
-	s.AddAccessContract(1, vitamtest.AccessContract{Identifier: ac.Identifier, OriginatingAgencies: ac.OriginatingAgencies,
-		EveryOriginatingAgency: ac.EveryOriginatingAgency, DataObjectVersion: ac.DataObjectVersion, EveryDataObjectVersion: ac.EveryDataObjectVersion})
+	ac := archivesContract(t, s, dir)
 	s.SetRuleDurations(map[string]string{"APP-APO-IA": "7Y"})
 	client.SetEnv(t, s)
 	target := s.TargetURL("&poll=1ms&application-id=versement")
@@ -42,18 +32,7 @@ func TestEliminateExecuteInVITAM(t *testing.T) {
 			t.Fatalf("run as of %s: exit %d\n%s", asOf, code, o)
 		}
 	}
-	b, err := os.ReadFile(filepath.Join(docs, pipeline.EliminationFile+".csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(string(b), "\n")
-	for i, l := range lines {
-		if l = strings.TrimSuffix(l, "\r"); strings.Contains(l, "/L0") && strings.HasSuffix(l, ";;;;") {
-			lines[i] = strings.TrimSuffix(l, ";;;;") + ";accepté;AD-2026-18;2026-12-01;Claire Dupont\r"
-		}
-	}
-	visa := filepath.Join(dir, "visa.csv")
-	os.WriteFile(visa, []byte(strings.Join(lines, "\n")), 0o644)
+	visa := acceptAllLots(t, docs, "AD-2026-18", "Claire Dupont")
 	if o, code := run(t, "eliminate", "import-visa", "--proposal", filepath.Join(docs, pipeline.EliminationFile+".json"), "--state", state, visa); code != 0 {
 		t.Fatalf("import-visa: exit %d\n%s", code, o)
 	}

@@ -498,19 +498,14 @@ func (e *serveEliminations) RecordVisa(ctx context.Context, u server.User, id st
 	allowed, _ := e.mayRecord(u, f.p, tag)
 	// The state folder's lock, as import-visa takes it: a run or an execution under way finishes
 	// first, and two imports never interleave their files and ledger entry.
-	lock, err := pipeline.LockState(e.State, e.Ledger)
+	led, release, err := lockLedger(e.State, e.Ledger)
 	if err != nil {
 		if strings.Contains(err.Error(), " is in use by ") {
 			return server.VisaRecorded{}, server.Reject(lang.Printer(tag).Sprintf("state folder %s is in use by a run: record the visa again when it has ended", filepath.Base(e.State)))
 		}
 		return server.VisaRecorded{}, err
 	}
-	defer lock.Close()
-	led, err := ledger.Open(e.Ledger)
-	if err != nil {
-		return server.VisaRecorded{}, err
-	}
-	defer led.Close()
+	defer release()
 	proposal := f.p.Path
 	res, err := eliminate.ImportVisa(ctx, eliminate.ImportOptions{Decision: v, Proposal: proposal, State: e.State, Ledger: led,
 		Roles: e.Policy, User: rolesUser(u), Lang: tag})
