@@ -240,6 +240,16 @@ func (ex *execution) finishReplaced(ctx context.Context, t transfer.Target, s pi
 			}
 		}
 	}
+	if ex.o.DryRun {
+		// A simulation says what a run would find, and touches nothing: not the index, not
+		// the old SIP, not the ledger.
+		out.Deleted = rep.Status == pipeline.ReplacedDeleted
+		if rep.Status == pipeline.ReplacedLocked && ex.o.Now().Before(rep.LockedUntil) {
+			out.LockedUntil = rep.LockedUntil
+		}
+		ex.sips = append(ex.sips, out)
+		return nil
+	}
 	if ex.o.Index != nil {
 		for _, k := range out.Removed {
 			if err := ex.o.Index.Forget(ctx, s.Profile, k); err != nil {

@@ -203,6 +203,18 @@ func TestExecuteFinishesLockedSIPsWhenTheLockEnds(t *testing.T) {
 		t.Fatalf("before the lock's end: %+v %v", again, err)
 	}
 	clock = until.Add(time.Hour)
+	// A simulation once the lock has ended says the SIPs would go, and deletes nothing.
+	headBefore := ledgerHead(t, f)
+	sim, err := f.execute(t, func(o *ExecuteOptions) { withLock(o); o.DryRun = true })
+	if err != nil || sim.Locked != 0 || sim.Destroyed == 0 {
+		t.Fatalf("simulation after the lock's end: %+v %v", sim, err)
+	}
+	if h := ledgerHead(t, f); h != headBefore {
+		t.Fatalf("a simulation wrote the ledger: %s → %s", headBefore, h)
+	}
+	if after, _ := readArchiveOf(t, f.target, true); len(after) <= len(before)-int(sim.Destroyed) {
+		t.Fatal("a simulation deleted SIPs")
+	}
 	done, err := f.execute(t, withLock)
 	if err != nil || done.NothingToDo || done.Locked != 0 || done.Destroyed == 0 {
 		t.Fatalf("after the lock's end: %+v %v", done, err)
@@ -215,4 +227,13 @@ func TestExecuteFinishesLockedSIPsWhenTheLockEnds(t *testing.T) {
 	if again, err := f.execute(t, withLock); err != nil || !again.NothingToDo {
 		t.Fatalf("once finished: %+v %v", again, err)
 	}
+}
+
+func ledgerHead(t *testing.T, f *fixture) string {
+	t.Helper()
+	h, err := ledger.ReadHead(ledger.HeadPath(pipeline.DefaultLedger(f.state)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h.String()
 }
