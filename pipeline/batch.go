@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/versement/versement/civil"
 	"github.com/versement/versement/extract"
@@ -23,6 +24,12 @@ type batcher struct {
 	spool   *spool
 	open    map[sipKey]*openSIP
 	dicts   map[string][]byte // data dictionary object per class
+
+	// none holds the classes and tiers of which the state had no dossier when this run first
+	// asked: their dossiers need no lookup (a first run, a new tier). Archived is called from
+	// the reading goroutine, hence the lock.
+	noneMu sync.Mutex
+	none   map[sipKey]bool
 }
 
 type sipKey struct {
@@ -56,7 +63,29 @@ func newBatcher(ctx context.Context, p *profiles.Profile, src extract.Source, as
 }
 
 // Archived says whether an earlier run archived the dossier at this tier.
+// The dossiers this run adds are never asked about again (a dossier comes once per run), so a
+// class and tier the state holds nothing of when first asked stays so for the run's questions.
 func (a *batcher) Archived(ctx context.Context, class string, tier retention.Tier, key string) (bool, error) {
+	k := sipKey{class, tier}
+	a.noneMu.Lock()
+	none, known := a.none[k]
+	a.noneMu.Unlock()
+	if !known {
+		some, err := a.spool.state.AnyArchived(ctx, a.profile.Name, class, string(tier))
+		if err != nil {
+			return false, err
+		}
+		none = !some
+		a.noneMu.Lock()
+		if a.none == nil {
+			a.none = map[sipKey]bool{}
+		}
+		a.none[k] = none
+		a.noneMu.Unlock()
+	}
+	if none {
+		return false, nil
+	}
 	sip, err := a.spool.state.Archived(ctx, a.profile.Name, class, string(tier), key)
 	return sip != "", err
 }

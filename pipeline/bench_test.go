@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -57,8 +58,12 @@ func BenchmarkDescribe(b *testing.B) {
 // BenchmarkRun is a whole run (read, decide, package, send to a dir:// target, record) of the demo
 // database (400 dossiers) into a fresh state each time: the benchmark to profile the pipeline with
 // (`go test ./pipeline -run XXX -bench Run -benchtime 5x -cpuprofile cpu.prof`).
+// VERSEMENT_BENCH_DB names a larger base instead (versement demo-db --dossiers 100000).
 func BenchmarkRun(b *testing.B) {
-	db := demoDB(b)
+	db := os.Getenv("VERSEMENT_BENCH_DB")
+	if db == "" {
+		db = demoDB(b)
+	}
 	var n int64
 	for b.Loop() {
 		b.StopTimer()

@@ -104,6 +104,16 @@ func (s *State) Archived(ctx context.Context, profile, class, tier, key string) 
 	return sip, nil
 }
 
+// AnyArchived says whether the state records any dossier of the profile's class at this tier.
+func (s *State) AnyArchived(ctx context.Context, profile, class, tier string) (bool, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT EXISTS(SELECT 1 FROM dossiers WHERE profile=? AND class=? AND tier=?)`, profile, class, tier).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("state %s: %w", s.path, err)
+	}
+	return n == 1, nil
+}
+
 // stateSIP is a row of the sips table.
 type stateSIP struct {
 	sip.Record
