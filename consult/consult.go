@@ -51,12 +51,22 @@ type Service struct {
 	// certificates from the environment.
 	OpenArchive func(ctx context.Context, url string) (Archive, error)
 	Now         func() time.Time
+	// Destroyed, when set, says whether a dossier the index does not have was destroyed by an
+	// elimination (the state's record): the answer then says when and under which visa, and the
+	// access log records it, instead of a bare "not found".
+	Destroyed func(ctx context.Context, profile, key string) (Destruction, bool, error)
 	// Lang is the language of what people read: refusals, sheets.
 	Lang language.Tag
 
 	mu       sync.Mutex
 	targets  map[string]transfer.Target
 	archives map[string]Archive
+}
+
+// Destruction is what the state recorded of a dossier's elimination.
+type Destruction struct {
+	Visa string
+	At   time.Time
 }
 
 // Request is who asks and why.

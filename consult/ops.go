@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/versement/versement/accesslog"
 	"github.com/versement/versement/fiche"
@@ -107,10 +108,21 @@ func (s *Service) entry(ctx context.Context, req Request, a access) (index.Entry
 	e, err := s.Index.Get(ctx, a.profile, a.key)
 	if errors.Is(err, index.ErrNotFound) {
 		a.result = ResultNotFound
+		var gone string
+		if s.Destroyed != nil {
+			d, ok, derr := s.Destroyed(ctx, a.profile, a.key)
+			if derr != nil {
+				return e, fmt.Errorf("consult: %w", derr)
+			}
+			if ok {
+				gone = fmt.Sprintf(": destroyed on %s under visa %s (see its attestation d'élimination)", d.At.UTC().Format(time.DateOnly), d.Visa)
+				a.reason = "destroyed under visa " + d.Visa
+			}
+		}
 		if lerr := s.record(ctx, req, a); lerr != nil {
 			return e, lerr
 		}
-		return e, fmt.Errorf("%w: profile %s, key %s", ErrNotFound, a.profile, a.key)
+		return e, fmt.Errorf("%w: profile %s, key %s%s", ErrNotFound, a.profile, a.key, gone)
 	}
 	if err != nil {
 		return e, fmt.Errorf("consult: %w", err)

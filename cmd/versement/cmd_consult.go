@@ -20,6 +20,7 @@ import (
 	"github.com/versement/versement/index"
 	"github.com/versement/versement/internal/atomicfile"
 	"github.com/versement/versement/internal/lang"
+	"github.com/versement/versement/pipeline"
 	"github.com/versement/versement/roles"
 	"github.com/versement/versement/transfer"
 	"github.com/versement/versement/transfer/targets"
@@ -70,13 +71,18 @@ func consultFlags() []cli.Flag {
 
 // consultEnv is what the consultation verbs open: the service and who asks.
 type consultEnv struct {
-	svc *consult.Service
-	req consult.Request
-	tag language.Tag
+	svc   *consult.Service
+	req   consult.Request
+	tag   language.Tag
+	state *pipeline.State // the runs' state, for what eliminations destroyed; nil: none
 }
 
 func (e *consultEnv) Close() error {
-	return errors.Join(e.svc.Close(), e.svc.Index.Close(), e.svc.Log.Close())
+	err := errors.Join(e.svc.Close(), e.svc.Index.Close(), e.svc.Log.Close())
+	if e.state != nil {
+		err = errors.Join(err, e.state.Close())
+	}
+	return err
 }
 
 func openConsult(c *cli.Context) (*consultEnv, error) {
@@ -134,7 +140,25 @@ func openService(c *cli.Context, policy *roles.Policy) (*consultEnv, error) {
 		OpenTarget: func(ctx context.Context, url string) (transfer.Target, error) {
 			return targets.Open(ctx, url, targets.Options{})
 		}}
-	return &consultEnv{svc: svc, tag: tag}, nil
+	env := &consultEnv{svc: svc, tag: tag}
+	// A dossier an elimination destroyed is no longer in the index; the state says when, and
+	// under which visa, so that the answer (and the access log) say so.
+	if _, err := os.Stat(filepath.Join(state, "state.db")); err == nil {
+		ps, err := pipeline.OpenState(c.Context, state)
+		if err != nil {
+			env.Close()
+			return nil, cli.Exit("consult: "+err.Error(), exitError)
+		}
+		env.state = ps
+		svc.Destroyed = func(ctx context.Context, profile, key string) (consult.Destruction, bool, error) {
+			es, err := ps.EliminatedKey(ctx, profile, key)
+			if err != nil || len(es) == 0 {
+				return consult.Destruction{}, false, err
+			}
+			return consult.Destruction{Visa: es[0].Visa, At: es[0].At}, true, nil
+		}
+	}
+	return env, nil
 }
 
 // consultExit is the exit a consultation's error gives: 1 for what is not there or refused, 2 for

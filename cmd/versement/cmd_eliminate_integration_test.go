@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/versement/versement/internal/testsvc"
 	"github.com/versement/versement/pipeline"
+	"github.com/versement/versement/roles"
 )
 
 // The archivist's visa, returned in the bordereau's own CSV, is recorded once in the ledger, and
@@ -109,6 +111,32 @@ func TestEliminateExecute(t *testing.T) {
 	}
 	if o, code := run(t, "verify", "--ledger", filepath.Join(state, "ledger.jsonl"), "--target", "dir://"+arch); code != 0 {
 		t.Fatalf("verify --ledger --target: exit %d\n%s", code, o)
+	}
+	// A consultation of a destroyed dossier says it was destroyed, and under which visa; the
+	// access log keeps the request.
+	var att struct {
+		Dossiers []struct{ Key, Outcome string } `json:"dossiers"`
+	}
+	if b, err := os.ReadFile(filepath.Join(out, "attestation-elimination-AD-2026-17.json")); err != nil || json.Unmarshal(b, &att) != nil {
+		t.Fatalf("attestation: %v", err)
+	}
+	gone := ""
+	for _, d := range att.Dossiers {
+		if d.Outcome == "destroyed" {
+			gone = d.Key
+			break
+		}
+	}
+	if err := os.WriteFile(filepath.Join(state, "roles.yaml"), roles.ExampleYAML, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	o, code = run(t, "consult", "--state", state, "--as", "archiviste", "--groups", "archives", "--motive-category", "controle-audit", "--motive", "contrôle",
+		"--profile", "apogee", "--key", gone)
+	if code != exitFindings || !strings.Contains(o, "key "+gone+": destroyed on 20") || !strings.Contains(o, "under visa AD-2026-17") {
+		t.Fatalf("consult a destroyed dossier: exit %d\n%s", code, o)
+	}
+	if lg, _ := os.ReadFile(filepath.Join(state, "access-log.jsonl")); !strings.Contains(string(lg), "destroyed under visa AD-2026-17") {
+		t.Errorf("the access log does not say the dossier was destroyed:\n%.1000s", lg)
 	}
 	keys, err := os.ReadFile(filepath.Join(out, "cles-a-supprimer-source-AD-2026-17.csv"))
 	if err != nil || !strings.HasPrefix(string(keys), "\ufeffTable;Colonne de la clé;Clé;Classe;Lot;Fin de DUA\r\n") || !strings.Contains(string(keys), "\r\nINDIVIDU;COD_IND;") ||
