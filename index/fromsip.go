@@ -96,13 +96,35 @@ func (rc *Recorder) IndexSIP(ctx context.Context, s transfer.SIP, r transfer.Rec
 	if err != nil {
 		return fmt.Errorf("index: %w", err)
 	}
+	return PutAll(ctx, rc.Store, func(fn func(Entry) error) error { return FromSIP(ctx, sr, rc.where(s, r), fn) })
+}
+
+// IndexUnits indexes the dossiers of a SIP now at a target from its units as the run's builder
+// wrote them (sip.Builder.Units): the entries IndexSIP would make, without reading the manifest
+// again (pipeline.UnitIndexer).
+func (rc *Recorder) IndexUnits(ctx context.Context, s transfer.SIP, r transfer.Receipt, units []sip.Unit) error {
+	w := rc.where(s, r)
+	return PutAll(ctx, rc.Store, func(fn func(Entry) error) error {
+		for _, u := range units {
+			if u.DescriptionLevel == "Series" || len(u.OriginatingSystemIDs) == 0 {
+				continue
+			}
+			if err := fn(entryOf(u, w)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// where is what the index records of a SIP sent and its receipt.
+func (rc *Recorder) where(s transfer.SIP, r transfer.Receipt) Where {
 	when := r.Time
 	if when.IsZero() && rc.Now != nil {
 		when = rc.Now()
 	}
-	w := Where{Profile: s.Origin.Profile, Class: s.Origin.Class, Tier: s.Origin.Tier, SIP: s.Name, SIPDigest: s.SHA256,
+	return Where{Profile: s.Origin.Profile, Class: s.Origin.Class, Tier: s.Origin.Tier, SIP: s.Name, SIPDigest: s.SHA256,
 		Target: dir.AbsURL(r.Target), Operation: r.Operation, SystemIDs: ATRSystemIDs(r.ATR), Archived: when, Ends: rc.Ends}
-	return PutAll(ctx, rc.Store, func(fn func(Entry) error) error { return FromSIP(ctx, sr, w, fn) })
 }
 
 // PutAll puts what each calls fn with, in batches of putBatch entries: memory does not grow with

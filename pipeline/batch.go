@@ -165,7 +165,7 @@ func (a *batcher) finish(ctx context.Context, o *openSIP) error {
 		a.spool.discard(o.file)
 		return fmt.Errorf("SIP of class %s, tier %s: %w", o.key.class, o.key.tier, err)
 	}
-	return a.spool.commit(ctx, o.file, r, o.b.Keys())
+	return a.spool.commit(ctx, o.file, r, o.b.Keys(), o.b.Units())
 }
 
 // Close finishes the open SIPs in class and tier order, or discards them, and reports every SIP

@@ -160,6 +160,8 @@ type SIP struct {
 	// recorded it (a rebuilt SIP that an earlier run had sent).
 	Recovered   bool `json:"recovered,omitempty"`
 	AlreadySent bool `json:"already_sent,omitempty"`
+
+	units []sip.Unit // as its builder wrote them, for the index; nil for a SIP found in the spool
 }
 
 func newReport(p *profiles.Profile, cfg Config, asOf civil.Date, tiers []retention.Tier) *Report {

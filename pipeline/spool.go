@@ -63,6 +63,13 @@ type Indexer interface {
 	IndexSIP(ctx context.Context, sip transfer.SIP, r transfer.Receipt) error
 }
 
+// UnitIndexer is an Indexer that can take a SIP's dossier units as its builder wrote them
+// (sip.Builder.Units), equal to what reading its manifest gives, instead of reading the manifest:
+// the run's index worker parsed every manifest a second time, 16 % of a 100k run's CPU.
+type UnitIndexer interface {
+	IndexUnits(ctx context.Context, s transfer.SIP, r transfer.Receipt, units []sip.Unit) error
+}
+
 // spoolFile is a SIP being written in the spool.
 type spoolFile struct {
 	tmp string
@@ -105,7 +112,7 @@ func (s *spool) discard(f *spoolFile) {
 }
 
 // commit makes a finished SIP durable under its final name, records its dossiers, and sends it.
-func (s *spool) commit(ctx context.Context, f *spoolFile, r sip.Record, keys []string) error {
+func (s *spool) commit(ctx context.Context, f *spoolFile, r sip.Record, keys []string, units []sip.Unit) error {
 	fail := func(err error) error {
 		s.discard(f)
 		return fmt.Errorf("SIP %s: %w", r.Name, err)
@@ -131,7 +138,7 @@ func (s *spool) commit(ctx context.Context, f *spoolFile, r sip.Record, keys []s
 		return err
 	}
 	crashPoint("spooled")
-	return s.setAside(s.send(ctx, &SIP{Record: r}, path))
+	return s.setAside(s.send(ctx, &SIP{Record: r, units: units}, path))
 }
 
 // reconcile finishes the SIPs an interrupted run left: see docs/pipeline.md, "Crash safety".
@@ -326,7 +333,7 @@ func (s *spool) send(ctx context.Context, rs *SIP, path string) error {
 		return err
 	}
 	if s.index != nil {
-		s.indexLater(ctx, indexJob{sip: transferSIP(rs.Record, path, ""), receipt: e.Receipt})
+		s.indexLater(ctx, indexJob{sip: transferSIP(rs.Record, path, ""), receipt: e.Receipt, units: rs.units})
 	} else {
 		s.removeSent(path)
 	}
@@ -342,10 +349,13 @@ func (s *spool) send(ctx context.Context, rs *SIP, path string) error {
 	return nil
 }
 
-// indexJob is a sent SIP to index: its file is still in the spool.
+// indexJob is a sent SIP to index: its file is still in the spool. units, when the run built the
+// SIP, are its dossiers' units as its builder wrote them: an indexer that takes them
+// (UnitIndexer) does not parse the manifest again.
 type indexJob struct {
 	sip     transfer.SIP
 	receipt transfer.Receipt
+	units   []sip.Unit
 }
 
 // indexLater hands a sent SIP to the index worker, started at the first one. The queue holds one
@@ -366,7 +376,13 @@ func (s *spool) indexLater(ctx context.Context, j indexJob) {
 // indexNow indexes a sent SIP and removes it from the spool. A failure leaves it there, for the
 // next run's reconcile to index, and is kept for waitIndexed to report.
 func (s *spool) indexNow(ctx context.Context, j indexJob) {
-	if err := s.index.IndexSIP(ctx, j.sip, j.receipt); err != nil {
+	index := s.index.IndexSIP
+	if ui, ok := s.index.(UnitIndexer); ok && j.units != nil {
+		index = func(ctx context.Context, t transfer.SIP, r transfer.Receipt) error {
+			return ui.IndexUnits(ctx, t, r, j.units)
+		}
+	}
+	if err := index(ctx, j.sip, j.receipt); err != nil {
 		s.idxMu.Lock()
 		s.idxErrs = append(s.idxErrs, fmt.Errorf("SIP %s is at %s but could not be indexed for consultation: %w (it stays in the spool %s; the next run indexes it)", j.sip.Name, j.receipt.Target, err, s.dir))
 		s.idxMu.Unlock()

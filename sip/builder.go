@@ -87,6 +87,12 @@ type Builder struct {
 	// lobReader is reused for every LOB: a 64 KiB buffer per LOB was a quarter of the bytes a
 	// run allocated (one photo in three Apogée dossiers).
 	lobReader *bufio.Reader
+	// units are the dossiers' units as Reader.Units reads them back from the manifest (units.go),
+	// and seriesID and algo what they need: an index fed from them need not parse the manifest.
+	units    []Unit
+	seriesID string
+	algo     string
+	objs     []Object // the objects of the dossier being added
 }
 
 // NewBuilder starts a SIP on w: the data dictionary, then the series unit its dossiers go under.
@@ -105,11 +111,16 @@ func NewBuilder(w io.Writer, s Spec) (*Builder, error) {
 	if s.TempDir != "" {
 		opts = append(opts, seda.WithTempDir(s.TempDir))
 	}
-	sw, err := seda.NewWriter(w, Header(p, fmt.Sprintf("%s-%s-%s", FileSafe(p.Name), FileSafe(c.Name), s.Tier), date), opts...)
+	hdr := Header(p, fmt.Sprintf("%s-%s-%s", FileSafe(p.Name), FileSafe(c.Name), s.Tier), date)
+	sw, err := seda.NewWriter(w, hdr, opts...)
 	if err != nil {
 		return nil, err
 	}
 	b.w = sw
+	b.algo = string(hdr.DigestAlgorithm)
+	if b.algo == "" {
+		b.algo = string(seda.SHA256)
+	}
 	dict := FormatOf("application/json")
 	ow, err := sw.CreateObject(seda.Object{Name: "dictionary-" + FileSafe(c.Name) + dict.Ext, MimeType: dict.MIME, FormatID: dict.PRONOM})
 	if err != nil {
@@ -121,7 +132,7 @@ func NewBuilder(w io.Writer, s Spec) (*Builder, error) {
 	if err := ow.Close(); err != nil {
 		return nil, b.fail(err)
 	}
-	if _, err := sw.OpenUnit(seda.Unit{Content: Series(p, c, s.Tier), Groups: []seda.GroupID{ow.Group()}}); err != nil {
+	if b.seriesID, err = sw.OpenUnit(seda.Unit{Content: Series(p, c, s.Tier), Groups: []seda.GroupID{ow.Group()}}); err != nil {
 		return nil, b.fail(err)
 	}
 	return b, nil
@@ -201,6 +212,7 @@ func (b *Builder) Add(ctx context.Context, d Dossier) error {
 	if err := ow.Close(); err != nil {
 		return b.fail(err)
 	}
+	b.objs = append(b.objs[:0], b.objectOf(ow, f.MIME))
 	group := ow.Group()
 	lobName := b.lobName(prefix)
 	v := 1
@@ -212,9 +224,11 @@ func (b *Builder) Add(ctx context.Context, d Dossier) error {
 	}
 	u := seda.Unit{Management: Management(d.Decision, seda.Version(b.spec.Profile.SEDA.Version)),
 		Content: Content(b.spec.Profile, d.Key, d.Description), Groups: []seda.GroupID{group}}
-	if _, err := b.w.AddUnit(u); err != nil {
+	id, err := b.w.AddUnit(u)
+	if err != nil {
 		return b.fail(err)
 	}
+	b.units = append(b.units, writtenUnit(id, b.seriesID, u, b.objs))
 	b.keys = append(b.keys, d.Key)
 	addKey(b.keySum, d.Key)
 	if u := RetainUntil(d.Decision); u.After(b.retainUntil) {
@@ -279,8 +293,16 @@ func (b *Builder) writeLOB(ctx context.Context, g seda.GroupID, name string, v i
 	if _, err := ow.ReadFrom(br); err != nil {
 		return err
 	}
-	return ow.Close()
+	if err := ow.Close(); err != nil {
+		return err
+	}
+	b.objs = append(b.objs, b.objectOf(ow, f.MIME))
+	return nil
 }
+
+// Units are the SIP's dossier units, in order, as Reader.Units would read them from its manifest
+// once the SIP is closed (the series unit above them is not among them).
+func (b *Builder) Units() []Unit { return b.units }
 
 // Keys are the keys of the SIP's dossiers, in order.
 func (b *Builder) Keys() []string { return b.keys }
