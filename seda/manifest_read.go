@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"golang.org/x/text/encoding/ianaindex"
 	"golang.org/x/text/encoding/unicode"
@@ -183,7 +184,7 @@ type frame struct {
 	children []run  // only kept for the elements whose order is checked
 	track    bool
 	id       string
-	text     strings.Builder
+	text     []byte // when keepText
 	obj      int    // for a BinaryDataObject: its number in manifest.objects, from 1
 	group    string // for DataObjectGroup: its id
 	hasLevel bool
@@ -209,6 +210,54 @@ func (f *frame) child(name string) {
 // say why); structural problems are findings on a returned manifest.
 func parseManifest(rd io.Reader, r *Verification) (*manifest, error) {
 	return parseManifestInto(&manifest{}, rd, r)
+}
+
+// Kinds of token, as the manifest reader tells them apart.
+const (
+	tokOther     = iota // comment, processing instruction
+	tokStart            // xmlToken.start
+	tokEnd              //
+	tokChars            // xmlToken.data
+	tokDirective        // xmlToken.data
+)
+
+// xmlToken is one of encoding/xml's tokens, from either reader; its bytes are good until the next.
+type xmlToken struct {
+	kind  int
+	start xml.StartElement
+	data  []byte
+}
+
+// tokenSource is encoding/xml's Decoder.Token or fastTokens.
+type tokenSource interface{ next(t *xmlToken) error }
+
+type stdTokens struct{ d *xml.Decoder }
+
+func (s stdTokens) next(t *xmlToken) error {
+	tok, err := s.d.Token()
+	if err != nil {
+		return err
+	}
+	switch x := tok.(type) {
+	case xml.StartElement:
+		t.kind, t.start = tokStart, x
+	case xml.EndElement:
+		t.kind = tokEnd
+	case xml.CharData:
+		t.kind, t.data = tokChars, x
+	case xml.Directive:
+		t.kind, t.data = tokDirective, x
+	default:
+		t.kind = tokOther
+	}
+	return nil
+}
+
+// parseManifestFast is parseManifestInto with fastTokens: errBail when it stopped where
+// encoding/xml must read the manifest (from its first byte, into a new manifest: what was added
+// to m and r is then to be dropped).
+func parseManifestFast(m *manifest, rd io.Reader, r *Verification) (*manifest, error) {
+	return m.read(newFastTokens(rd), r)
 }
 
 // parseManifestInto is parseManifest into a manifest set up by the verifier (spill, entry names).
@@ -237,7 +286,25 @@ func parseManifestInto(m *manifest, rd io.Reader, r *Verification) (*manifest, e
 		r.add(SevWarning, CodeEncoding, r.Manifest, "manifest is encoded in %s: read as such; VITAM and versement write UTF-8", label)
 		return enc.NewDecoder().Reader(in), nil
 	}
+	return m.read(stdTokens{d}, r)
+}
+
+// read is the manifest reader proper, on tokens from either source.
+func (m *manifest) read(src tokenSource, r *Verification) (*manifest, error) {
+	var tok xmlToken
 	var stack []*frame
+	// Frames are reused: a new one per element was most of what the reader allocated.
+	var free []*frame
+	newFrame := func() *frame {
+		n := len(free)
+		if n == 0 {
+			return &frame{}
+		}
+		f := free[n-1]
+		free = free[:n-1]
+		*f = frame{children: f.children[:0], text: f.text[:0]}
+		return f
+	}
 	ns := ""
 	rootSeen := false
 	flatGroups := map[string]bool{}
@@ -251,9 +318,12 @@ func parseManifestInto(m *manifest, rd io.Reader, r *Verification) (*manifest, e
 		}
 	}
 	for {
-		tok, err := d.Token()
+		err := src.next(&tok)
 		if err == io.EOF {
 			break
+		}
+		if err == errBail {
+			return nil, errBail
 		}
 		if err != nil {
 			var se *xml.SyntaxError
@@ -264,11 +334,13 @@ func parseManifestInto(m *manifest, rd io.Reader, r *Verification) (*manifest, e
 			r.add(SevError, CodeXMLMalformed, r.Manifest, "manifest unreadable: %v", err)
 			return nil, nil
 		}
-		switch t := tok.(type) {
-		case xml.Directive:
+		switch tok.kind {
+		case tokDirective:
+			t := tok.data
 			r.add(SevError, CodeDoctype, r.Manifest, "manifest has a <!%s…> declaration: DOCTYPEs and entities are refused (entity expansion attacks)", firstWord(string(t)))
 			return nil, nil
-		case xml.StartElement:
+		case tokStart:
+			t := &tok.start
 			if len(stack) >= maxDepth {
 				r.add(SevError, CodeXMLMalformed, r.Manifest, "elements nested more than %d deep: refused", maxDepth)
 				return nil, nil
@@ -296,7 +368,7 @@ func parseManifestInto(m *manifest, rd io.Reader, r *Verification) (*manifest, e
 					return nil, nil
 				}
 			}
-			f := &frame{}
+			f := newFrame()
 			if t.Name.Space == ns {
 				f.name = t.Name.Local
 				f.keepText = textElements[f.name]
@@ -374,21 +446,23 @@ func parseManifestInto(m *manifest, rd io.Reader, r *Verification) (*manifest, e
 				}
 			}
 			stack = append(stack, f)
-		case xml.CharData:
+		case tokChars:
+			t := tok.data
 			if len(stack) > 0 {
 				f := stack[len(stack)-1]
-				if f.keepText && f.text.Len()+len(t) <= maxLeafBytes {
-					f.text.Write(t)
+				if f.keepText && len(f.text)+len(t) <= maxLeafBytes {
+					f.text = append(f.text, t...)
 				}
 			}
-		case xml.EndElement:
+		case tokEnd:
 			f := stack[len(stack)-1]
 			stack = stack[:len(stack)-1]
 			var parent *frame
 			if len(stack) > 0 {
 				parent = stack[len(stack)-1]
 			}
-			text := strings.TrimSpace(f.text.String())
+			// text is good while f is: what outlives it is copied (ids, the arena, findings).
+			text := strings.TrimSpace(unsafe.String(unsafe.SliceData(f.text), len(f.text)))
 			switch f.name {
 			case "ArchiveTransfer":
 				if msg := checkSeq(f.children, transferSeq); msg != "" {
@@ -402,7 +476,7 @@ func parseManifestInto(m *manifest, rd io.Reader, r *Verification) (*manifest, e
 				}
 			case "MessageIdentifier":
 				if parent != nil && parent.name == "ArchiveTransfer" {
-					r.MessageIdentifier = text
+					r.MessageIdentifier = strings.Clone(text)
 				}
 			case "ArchiveUnit":
 				if len(f.children) == 1 && f.children[0].name == "ArchiveUnitRefId" {
@@ -498,6 +572,10 @@ func parseManifestInto(m *manifest, rd io.Reader, r *Verification) (*manifest, e
 				}
 				m.objects.finished(keep)
 			}
+			if cap(f.text) > 64<<10 {
+				f.text = nil
+			}
+			free = append(free, f)
 		}
 	}
 	if !rootSeen {
@@ -665,6 +743,7 @@ func (m *manifest) intern(s string) string {
 		m.names = map[string]string{}
 	}
 	if len(m.names) < 1000 { // a hostile manifest with a new name per element gets no table
+		s = strings.Clone(s)
 		m.names[s] = s
 	}
 	return s

@@ -15,6 +15,7 @@ import (
 	"hash"
 	"io"
 	"io/fs"
+	"maps"
 	"net/url"
 	"os"
 	"regexp"
@@ -172,6 +173,22 @@ func (r *Verification) OK() bool {
 
 func (r *Verification) add(sev Severity, code, where, format string, args ...any) {
 	r.addFinding(Finding{sev, code, where, fmt.Sprintf(format, args...)})
+}
+
+// saved is what a report holds before its manifest is read.
+type saved struct {
+	r        Verification
+	findings int
+	perCode  map[string]int
+}
+
+func (r *Verification) save() saved { return saved{*r, len(r.Findings), maps.Clone(r.perCode)} }
+
+// restore puts the report back as it was when s was saved.
+func (r *Verification) restore(s saved) {
+	findings := r.Findings[:s.findings]
+	*r = s.r
+	r.Findings, r.perCode = findings, s.perCode
 }
 
 // maxWarningsPerCode: a warning repeated on every object (a digest in uppercase hex, say) says
@@ -484,8 +501,9 @@ func checkName(name string, r *Verification) bool {
 	case strings.ContainsRune(name, 0):
 		bad = "a NUL byte"
 	default:
-		segs := strings.Split(strings.TrimSuffix(name, "/"), "/")
-		for _, s := range segs {
+		for rest, more := strings.TrimSuffix(name, "/"), true; more; {
+			var s string
+			s, rest, more = strings.Cut(rest, "/")
 			switch s {
 			case "..":
 				bad = `a ".." segment (path traversal)`
@@ -639,24 +657,45 @@ func (v *verifier) run(ctx context.Context) error {
 	if me.bomb {
 		return nil
 	}
-	rc, err := v.c.open(me)
-	if err != nil {
-		r.add(SevError, CodeReadError, me.name, "cannot open the manifest: %v", err)
-		return nil
-	}
-	h256, h512 := sha256.New(), sha512.New()
-	lr := &io.LimitedReader{R: rc, N: v.opts.MaxManifestBytes + 1}
-	m := &manifest{entryName: v.entryName, objects: objectStore{dir: v.opts.TempDir, spill: true}}
-	defer m.objects.remove()
-	m, perr := parseManifestInto(m, newTextCap(io.TeeReader(lr, io.MultiWriter(h256, h512)), maxLeafBytes), r)
-	if perr == nil {
-		// Hash to the end even if the parser stopped at the root end tag.
-		_, perr = io.Copy(io.MultiWriter(h256, h512), lr)
-		if perr != nil {
-			r.add(SevError, CodeReadError, me.name, "manifest unreadable: %v", perr)
+	// The fast reader first; where it gives up (errBail), encoding/xml reads the manifest again
+	// from its first byte, and what the first reading added to the report is dropped.
+	saved := r.save()
+	var m *manifest
+	var h256, h512 hash.Hash
+	var lr *io.LimitedReader
+	var perr error
+	for _, fast := range [...]bool{true, false} {
+		rc, err := v.c.open(me)
+		if err != nil {
+			r.add(SevError, CodeReadError, me.name, "cannot open the manifest: %v", err)
+			return nil
 		}
+		h256, h512 = sha256.New(), sha512.New()
+		lr = &io.LimitedReader{R: rc, N: v.opts.MaxManifestBytes + 1}
+		into := &manifest{entryName: v.entryName, objects: objectStore{dir: v.opts.TempDir, spill: true}}
+		defer into.objects.remove()
+		in := newTextCap(io.TeeReader(lr, io.MultiWriter(h256, h512)), maxLeafBytes)
+		if fast {
+			m, perr = parseManifestFast(into, in, r)
+		} else {
+			m, perr = parseManifestInto(into, in, r)
+		}
+		if perr == errBail {
+			rc.Close()
+			into.objects.remove()
+			r.restore(saved)
+			continue
+		}
+		if perr == nil {
+			// Hash to the end even if the parser stopped at the root end tag.
+			_, perr = io.Copy(io.MultiWriter(h256, h512), lr)
+			if perr != nil {
+				r.add(SevError, CodeReadError, me.name, "manifest unreadable: %v", perr)
+			}
+		}
+		rc.Close()
+		break
 	}
-	rc.Close()
 	if lr.N <= 0 {
 		r.add(SevError, CodeManifestSize, me.name, "manifest is larger than the limit of %d bytes", v.opts.MaxManifestBytes)
 		return nil
@@ -755,6 +794,15 @@ type objFinding struct {
 	f Finding
 }
 
+// knownAlgo is newHasher(algo) != nil, without making one.
+func knownAlgo(algo string) bool {
+	switch DigestAlgorithm(algo) {
+	case MD5, SHA1, SHA256, SHA384, SHA512:
+		return true
+	}
+	return false
+}
+
 func newHasher(algo string) hash.Hash {
 	switch DigestAlgorithm(algo) {
 	case MD5:
@@ -811,7 +859,7 @@ func (v *verifier) checkBatch(ctx context.Context, first int, objs []object) err
 			e.usedBy = v.idRef(o.id)
 		}
 		e.used = true
-		if newHasher(o.algo) == nil {
+		if !knownAlgo(o.algo) {
 			addf(SevError, CodeUnknownAlgo, "object %s: digest algorithm %q is not one of MD5, SHA-1, SHA-256, SHA-384, SHA-512", o.id, o.algo)
 			continue
 		}
@@ -972,13 +1020,26 @@ func (v *verifier) hashOne(ctx context.Context, o *object, e *entry, h hash.Hash
 		return res
 	}
 	res.bytes = n
-	got := h.Sum(nil)
+	var sum [sha512.Size]byte
+	got := h.Sum(sum[:0])
 	ok := true
-	value := o.digest()
-	want, form, derr := decodeDigest(value, h.Size())
+	var value, form string
+	var want []byte
+	var derr error
+	if o.hexValue && len(o.value) == h.Size() {
+		// Lowercase hex of the right length, kept as its bytes: what decodeDigest would make of
+		// it, without writing it out and reading it back.
+		want, form = []byte(o.value), "hex"
+		if !bytes.Equal(want, got) {
+			value = o.digest()
+		}
+	} else {
+		value = o.digest()
+		want, form, derr = decodeDigest(value, h.Size())
+	}
 	digestOK := derr == nil && bytes.Equal(want, got)
 	switch {
-	case strings.TrimSpace(value) == "":
+	case !o.hexValue && strings.TrimSpace(value) == "":
 		ok = false // the missing MessageDigest is already a STRUCTURE finding
 	case derr != nil:
 		addf(SevError, CodeBadDigestValue, "object %s: %v", o.id, derr)
