@@ -41,6 +41,12 @@ type nsBinding struct {
 	had         bool
 }
 
+// maxFastRun is the longest text or comment fastTokens reads. textCap, which the verifier puts
+// before encoding/xml, shortens only runs of text, comment or CDATA of maxLeafBytes and more: with
+// shorter runs (and no CDATA, no directive) it changes nothing, and fastTokens reads the manifest
+// without it. A longer run goes to textCap and encoding/xml.
+const maxFastRun = maxLeafBytes / 2
+
 // errBail: the fast reader stopped where encoding/xml must read the manifest.
 var errBail = errors.New("seda: the manifest is read by encoding/xml")
 
@@ -129,10 +135,16 @@ func (s *fastTokens) scan(t *xmlToken, p []byte) (n int, more bool, err error) {
 	if p[0] != '<' {
 		i := bytes.IndexByte(p, '<')
 		if i < 0 {
+			if len(p) >= maxFastRun {
+				return 0, false, errBail
+			}
 			if !s.eof {
 				return 0, true, nil
 			}
 			i = len(p)
+		}
+		if i >= maxFastRun {
+			return 0, false, errBail
 		}
 		data, ok := s.decode(p[:i], false)
 		if !ok {
@@ -200,6 +212,9 @@ func (s *fastTokens) scan(t *xmlToken, p []byte) (n int, more bool, err error) {
 			return 0, false, errBail // CDATA, DOCTYPE and other directives
 		}
 		e := bytes.Index(p[4:], []byte("--"))
+		if e >= maxFastRun || e < 0 && len(p) >= maxFastRun {
+			return 0, false, errBail
+		}
 		if e < 0 || 4+e+2 >= len(p) {
 			return 0, true, nil
 		}

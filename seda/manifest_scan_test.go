@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -199,4 +200,63 @@ func manifestOfSIP(t testing.TB, sip []byte) []byte {
 		t.Fatal(err)
 	}
 	return data
+}
+
+// The verifier's report is the same whether fastTokens reads the manifest or gives up on it
+// (long runs that textCap shortens, CDATA, DOCTYPE, another encoding, malformed XML): what
+// encoding/xml alone reports.
+func TestVerifyFastManifestSameReport(t *testing.T) {
+	const head = `<ArchiveTransfer xmlns="fr:gouv:culture:archivesdefrance:seda:v2.2">`
+	body := `<Date>2025-01-01T00:00:00</Date><MessageIdentifier>M &amp; N</MessageIdentifier><CodeListVersions/><DataObjectPackage><DataObjectGroup id="G"><BinaryDataObject id="B"><DataObjectVersion>BinaryMaster_1</DataObjectVersion><Uri>Content/a</Uri><MessageDigest algorithm="SHA-256">2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824</MessageDigest><Size>5</Size></BinaryDataObject></DataObjectGroup><DescriptiveMetadata><ArchiveUnit id="U"><Content><DescriptionLevel>Item</DescriptionLevel><Title>t</Title></Content><DataObjectReference><DataObjectGroupReferenceId>G</DataObjectGroupReferenceId></DataObjectReference></ArchiveUnit></DescriptiveMetadata><ManagementMetadata/></DataObjectPackage><ArchivalAgency><Identifier>A</Identifier></ArchivalAgency><TransferringAgency><Identifier>T</Identifier></TransferringAgency></ArchiveTransfer>`
+	long := strings.Repeat("Observations. ", 200000) // 2.8 MB: textCap shortens it
+	manifests := map[string]string{
+		"plain":         `<?xml version="1.0" encoding="UTF-8"?>` + "\r\n" + head + body,
+		"long text":     head + `<Comment>` + long + `</Comment>` + body,
+		"long comment":  head + `<!--` + long + `-->` + body,
+		"half limit":    head + `<Comment>` + strings.Repeat("x", maxFastRun) + `</Comment>` + body,
+		"cdata":         head + `<Comment><![CDATA[a <b>]]></Comment>` + body,
+		"doctype":       `<!DOCTYPE ArchiveTransfer>` + head + body,
+		"latin1":        `<?xml version="1.0" encoding="ISO-8859-1"?>` + head + `<Comment>caf` + "\xe9" + `</Comment>` + body,
+		"malformed":     head + `<Comment>a</Comment` + body,
+		"bad entity":    head + `<Comment>&nbsp;</Comment>` + body,
+		"late error":    head + body + `<x>`,
+		"dangling":      strings.Replace(head+body, `>G</DataObjectGroupReferenceId>`, `>H</DataObjectGroupReferenceId>`, 1),
+		"wrong digest":  strings.Replace(head+body, "2cf24d", "2cf24e", 1),
+		"upper digest":  strings.Replace(head+body, "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824", "2CF24DBA5FB0A30E26E83B2AC5B9E29E1B161E5C1FA7425E73043362938B9824", 1),
+		"base64 digest": strings.Replace(head+body, "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824", "LPJNul+wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ=", 1),
+		"bad size":      strings.Replace(head+body, "<Size>5<", "<Size>6<", 1),
+		"duplicate id":  strings.Replace(head+body, `ArchiveUnit id="U"`, `ArchiveUnit id="G"`, 1),
+		"namespaces":    strings.Replace(head+body, `<Uri>`, `<Uri xmlns:p="u:p" p:x="1" xml:id="X">`, 1),
+		"sha512 digest": strings.Replace(head+body, `algorithm="SHA-256">2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824`, `algorithm="SHA-512">`+strings.Repeat("ab", 43), 1),
+	}
+	defer func() { readManifestFast = true }()
+	opts := VerifyOptions{Workers: 1}.withDefaults()
+	for name, man := range manifests {
+		var b bytes.Buffer
+		zw := zip.NewWriter(&b)
+		for _, e := range []struct{ name, data string }{{"manifest.xml", man}, {"Content/a", "hello"}} {
+			w, err := zw.CreateHeader(&zip.FileHeader{Name: e.name, Method: zip.Deflate})
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.WriteString(w, e.data)
+		}
+		zw.Close()
+		var reports [2]*Verification
+		for i, fast := range []bool{true, false} {
+			readManifestFast = fast
+			r := &Verification{Path: "p.zip", Container: "zip", XSD: "not checked", Findings: []Finding{}}
+			zc := readZip(bytes.NewReader(b.Bytes()), int64(b.Len()), r, opts)
+			if _, err := verifyContainer(t.Context(), r, zc, opts); err != nil {
+				t.Fatal(err)
+			}
+			reports[i] = r
+		}
+		if testing.Verbose() {
+			t.Logf("%s: OK %v, %d verified, findings %v", name, reports[0].OK(), reports[0].ObjectsVerified, reports[0].Findings)
+		}
+		if !reflect.DeepEqual(reports[0], reports[1]) {
+			t.Errorf("%s: fast reader\n%+v\nencoding/xml\n%+v", name, reports[0], reports[1])
+		}
+	}
 }
