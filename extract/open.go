@@ -141,7 +141,7 @@ func openSQLite(ctx context.Context, path string, opt Options) (Source, error) {
 		return nil, fmt.Errorf("sqlite source: %w", err)
 	}
 	open := func(extra string) (*sql.DB, error) {
-		db, err := sql.Open("sqlite", "file:"+sqliteURIPath(path)+"?mode=ro"+extra+"&_pragma=query_only(1)&_pragma=busy_timeout(10000)")
+		db, err := sql.Open(sqliteDriver, sqliteDSN(path, extra))
 		if err != nil {
 			return nil, err
 		}
