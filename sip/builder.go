@@ -93,6 +93,9 @@ type Builder struct {
 	seriesID string
 	algo     string
 	objs     []Object // the objects of the dossier being added
+	// unitsSize is about what units hold; past maxUnitsBytes they are dropped (unitsDropped).
+	unitsSize    int
+	unitsDropped bool
 }
 
 // NewBuilder starts a SIP on w: the data dictionary, then the series unit its dossiers go under.
@@ -228,7 +231,16 @@ func (b *Builder) Add(ctx context.Context, d Dossier) error {
 	if err != nil {
 		return b.fail(err)
 	}
-	b.units = append(b.units, writtenUnit(id, b.seriesID, u, b.objs))
+	if !b.unitsDropped {
+		wu := writtenUnit(id, b.seriesID, u, b.objs)
+		b.unitsSize += unitSize(wu)
+		b.units = append(b.units, wu)
+		if b.unitsSize > maxUnitsBytes {
+			// A SIP of very many small dossiers: its units would cost more memory than reading
+			// its manifest again costs time. Units returns nil and the index reads the manifest.
+			b.units, b.unitsDropped = nil, true
+		}
+	}
 	b.keys = append(b.keys, d.Key)
 	addKey(b.keySum, d.Key)
 	if u := RetainUntil(d.Decision); u.After(b.retainUntil) {
@@ -301,7 +313,8 @@ func (b *Builder) writeLOB(ctx context.Context, g seda.GroupID, name string, v i
 }
 
 // Units are the SIP's dossier units, in order, as Reader.Units would read them from its manifest
-// once the SIP is closed (the series unit above them is not among them).
+// once the SIP is closed (the series unit above them is not among them); nil when they were too
+// many to keep (maxUnitsBytes): the manifest is then the way to read them.
 func (b *Builder) Units() []Unit { return b.units }
 
 // Keys are the keys of the SIP's dossiers, in order.

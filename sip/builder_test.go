@@ -161,3 +161,33 @@ func TestSeriesCarriesTheDatesExtremes(t *testing.T) {
 		t.Errorf("verify: %v %+v", err, vr)
 	}
 }
+
+// A Builder keeps its dossiers' units for the index only while they are small: past
+// maxUnitsBytes it drops them, and the index reads the manifest instead.
+func TestBuilderDropsUnitsPastItsBound(t *testing.T) {
+	ctx := context.Background()
+	p, err := profiles.Builtin("apogee")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := NewBuilder(io.Discard, Spec{Profile: p, Class: &p.Classes[0], Tier: retention.Intermediate, AsOf: day("2026-06-30"), Dictionary: []byte("{}"), TempDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Abort()
+	long := strings.Repeat("x", 1<<20) // a 1 MiB title each: the bound is passed at the 17th
+	dec := retention.Decision{Tier: retention.Intermediate}
+	for i := range 20 {
+		k := fmt.Sprint(i + 1)
+		d := &extract.Dossier{Class: "etudiant", Key: int64(i + 1), Tables: []extract.TableRows{{Table: "INDIVIDU", Columns: []extract.Column{{Name: "COD_IND"}}, Rows: [][]extract.Value{{int64(i + 1)}}}}}
+		if err := b.Add(ctx, Dossier{Data: d, Key: k, Decision: dec, Description: profiles.Description{Title: long}}); err != nil {
+			t.Fatal(err)
+		}
+		if got := len(b.Units()); i < 15 && got != i+1 {
+			t.Fatalf("after %d dossiers, %d units kept", i+1, got)
+		}
+	}
+	if b.Units() != nil {
+		t.Fatalf("%d units kept past the bound", len(b.Units()))
+	}
+}

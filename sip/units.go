@@ -66,3 +66,28 @@ func namedID(text string) NamedID {
 	}
 	return NamedID{Value: text}
 }
+
+// maxUnitsBytes bounds what a Builder keeps of its units: 1,000 demo dossiers take about 1 MiB,
+// a profile's default SIP.
+const maxUnitsBytes = 16 << 20
+
+// unitSize is about the memory a unit holds.
+func unitSize(u Unit) int {
+	n := 256 + len(u.ID) + len(u.ParentID) + len(u.Title) + len(u.Description) + len(u.StartDate) + len(u.EndDate)
+	for _, s := range u.OriginatingSystemIDs {
+		n += 16 + len(s)
+	}
+	for _, id := range u.OriginatingAgencyArchiveUnitIDs {
+		n += 32 + len(id.Name) + len(id.Value)
+	}
+	for _, k := range u.Keywords {
+		n += 48 + len(k.Content) + len(k.Reference) + len(k.Type)
+	}
+	for _, a := range u.Agents {
+		n += 80 + len(a.FirstName) + len(a.BirthName) + len(a.FullName) + len(a.GivenName) + len(a.BirthDate)
+	}
+	for _, o := range u.Objects {
+		n += 160 + len(o.ID) + len(o.Group) + len(o.Version) + len(o.URI) + len(o.Algorithm) + len(o.Digest) + len(o.MIME) + len(o.FormatID) + len(o.Filename)
+	}
+	return n
+}
