@@ -95,5 +95,5 @@ echo
 echo "load at end $(cut -d' ' -f1-3 /proc/loadavg)"
 for l in "${rss_lines[@]}"; do
   k=$(echo "$l" | awk '{print $4*1000}')
-  echo "$l ($(awk -v k="$k" -v z="$rss0" 'BEGIN{printf "%+.0f", (k/z-1)*100}') % against the first size; aim: 1M within +20 % of 10k)"
+  echo "$l ($(awk -v k="$k" -v z="$rss0" 'BEGIN{d=(k/z-1)*100; printf "%+d", (d<0 ? d-0.5 : d+0.5)}') % against the first size; aim: 1M within +20 % of 10k)"
 done
