@@ -309,7 +309,11 @@ func (s *fastTokens) startElement(t *xmlToken, p []byte) (n int, more bool, err 
 			s.bind("", a.Value)
 		}
 	}
-	s.stack = append(s.stack, s.intern(raw))
+	rawName := name.Local // interned: raw itself when it has no prefix
+	if colon >= 0 {
+		rawName = s.intern(raw)
+	}
+	s.stack = append(s.stack, rawName)
 	s.translate(&name, true)
 	for i := range attrs {
 		s.translate(&attrs[i].Name, false)

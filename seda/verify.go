@@ -360,7 +360,7 @@ func readZip(ra io.ReaderAt, size int64, r *Verification, opts VerifyOptions) *z
 		return nil
 	}
 	zc := &zipContainer{ra: ra}
-	seen := map[string]string{}
+	seen := make(map[string]string, all.len())
 	type span struct {
 		start, end int64
 		e          *entry
@@ -373,11 +373,12 @@ func readZip(ra io.ReaderAt, size int64, r *Verification, opts VerifyOptions) *z
 		if !checkName(name, r) {
 			continue
 		}
-		if prev, dup := seen[strings.ToLower(name)]; dup {
+		lower := strings.ToLower(name)
+		if prev, dup := seen[lower]; dup {
 			r.add(SevError, CodeDuplicateName, name, "the zip holds %q twice (names compared case-insensitively: %q)", name, prev)
 			continue
 		}
-		seen[strings.ToLower(name)] = name
+		seen[lower] = name
 		mode := modes[i]
 		if mode&fs.ModeSymlink != 0 || mode&(fs.ModeDevice|fs.ModeNamedPipe|fs.ModeSocket|fs.ModeCharDevice) != 0 {
 			r.add(SevError, CodeLink, name, "entry is a %s, not a regular file: links are refused", kindOf(mode))
@@ -771,7 +772,12 @@ type object struct {
 
 func (o *object) setDigest(a *arena, text string) {
 	if len(text) >= 2 && len(text)%2 == 0 && strings.ToLower(text) == text {
-		if b, err := hex.DecodeString(text); err == nil {
+		var buf [64]byte // SHA-512's; longer values get their own
+		b := buf[:0]
+		if len(text)/2 > len(buf) {
+			b = make([]byte, 0, len(text)/2)
+		}
+		if b, err := hex.AppendDecode(b, []byte(text)); err == nil {
 			o.value, o.hexValue = a.addBytes(b), true
 			return
 		}

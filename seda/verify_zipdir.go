@@ -46,10 +46,11 @@ func readZipDir(ra io.ReaderAt, size int64, a *arena) (*chunked[entry], []fs.Fil
 	list := &chunked[entry]{}
 	var modes []fs.FileMode
 	var e entry
+	var scratch []byte
 	for {
 		e = entry{}
 		var mode fs.FileMode
-		err = readZipDirHeader(&e, &mode, buf, a)
+		err = readZipDirHeader(&e, &mode, buf, a, &scratch)
 		if err == zip.ErrFormat || err == io.ErrUnexpectedEOF {
 			break
 		}
@@ -66,7 +67,8 @@ func readZipDir(ra io.ReaderAt, size int64, a *arena) (*chunked[entry], []fs.Fil
 	return list, modes, nil
 }
 
-func readZipDirHeader(e *entry, mode *fs.FileMode, r io.Reader, a *arena) error {
+// readZipDirHeader reads one directory record; scratch is reused for its name and fields.
+func readZipDirHeader(e *entry, mode *fs.FileMode, r io.Reader, a *arena, scratch *[]byte) error {
 	var buf [zipDirHeaderLen]byte
 	if _, err := io.ReadFull(r, buf[:]); err != nil {
 		return err
@@ -86,7 +88,11 @@ func readZipDirHeader(e *entry, mode *fs.FileMode, r io.Reader, a *arena) error 
 	nameLen, extraLen, commentLen := int(u16(28)), int(u16(30)), int(u16(32))
 	externalAttrs := u32(38)
 	e.offset = int64(u32(42))
-	d := make([]byte, nameLen+extraLen+commentLen)
+	n := nameLen + extraLen + commentLen
+	if cap(*scratch) < n {
+		*scratch = make([]byte, n)
+	}
+	d := (*scratch)[:n]
 	if _, err := io.ReadFull(r, d); err != nil {
 		return err
 	}
@@ -191,7 +197,7 @@ func readZipDirEnd(r io.ReaderAt, size int64) (*zipDirEnd, int64, error) {
 	if base > 0 {
 		off := int64(d.offset)
 		var mode fs.FileMode
-		if readZipDirHeader(&entry{}, &mode, io.NewSectionReader(r, off, size-off), &arena{}) == nil {
+		if readZipDirHeader(&entry{}, &mode, io.NewSectionReader(r, off, size-off), &arena{}, new([]byte)) == nil {
 			base = 0
 		}
 	}
