@@ -244,7 +244,7 @@ func TestVerifyFastManifestSameReport(t *testing.T) {
 		zw.Close()
 		zb := b.Bytes()
 		if name == "plain" || name == "long text" { // also: a manifest shorter than declared, a wrong CRC
-			for _, patch := range []int{24, 16} {
+			for _, patch := range []int{24, 16, 42, 45} { // usize, CRC, local header offset (low, high byte)
 				c := bytes.Clone(zb)
 				i := bytes.Index(c, []byte("PK\x01\x02")) // manifest.xml's, the first
 				c[i+patch]++
@@ -267,6 +267,25 @@ func checkSameReport(t *testing.T, name string, zb []byte, opts VerifyOptions) {
 				t.Fatal(err)
 			}
 			reports[i] = r
+		}
+		// And read from the file rather than from memory (packages above wholeZipMax).
+		p := filepath.Join(t.TempDir(), "p.zip")
+		if err := os.WriteFile(p, zb, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var files [2]*Verification
+		for i, max := range []int64{wholeZipMax, 0} {
+			saved := wholeZipMax
+			wholeZipMax = max
+			r, err := Verify(t.Context(), p, opts)
+			wholeZipMax = saved
+			if err != nil {
+				t.Fatal(err)
+			}
+			files[i] = r
+		}
+		if !reflect.DeepEqual(files[0], files[1]) {
+			t.Errorf("%s: in memory\n%+v\nfrom the file\n%+v", name, files[0], files[1])
 		}
 		if testing.Verbose() {
 			t.Logf("%s: OK %v, %d verified, findings %v", name, reports[0].OK(), reports[0].ObjectsVerified, reports[0].Findings)

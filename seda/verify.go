@@ -332,6 +332,7 @@ type container interface {
 
 type zipContainer struct {
 	f    *os.File
+	buf  *[]byte // the file's bytes, when read whole
 	ra   io.ReaderAt
 	list []*entry
 }
@@ -341,13 +342,55 @@ func openZip(path string, size int64, r *Verification, opts VerifyOptions) (*zip
 	if err != nil {
 		return nil, fmt.Errorf("verify %s: %w", path, err)
 	}
-	zc := readZip(f, size, r, opts)
+	var ra io.ReaderAt = f
+	var buf *[]byte
+	if size <= wholeZipMax {
+		// A small package is read whole, in one read: its entries, their local headers and data
+		// descriptors were three reads of a few bytes each.
+		buf, _ = zipBufs.Get().(*[]byte)
+		if buf == nil || int64(cap(*buf)) < size {
+			b := make([]byte, size)
+			buf = &b
+		}
+		data := (*buf)[:size]
+		if _, err := io.ReadFull(f, data); err == nil {
+			ra = &memReaderAt{data: data, f: f}
+		}
+	}
+	zc := readZip(ra, size, r, opts)
 	if zc == nil {
 		f.Close()
+		if buf != nil {
+			zipBufs.Put(buf)
+		}
 		return nil, nil
 	}
-	zc.f = f
+	zc.f, zc.buf = f, buf
 	return zc, nil
+}
+
+// wholeZipMax is the largest zip Verify reads into memory (memory stays flat: at most this).
+var wholeZipMax int64 = 8 << 20 // a variable for a test
+
+// zipBufs hold small packages read whole: nothing refers to their bytes once Verify returns.
+var zipBufs sync.Pool
+
+// memReaderAt reads a file's bytes from memory, as f.ReadAt would (an offset outside them goes to
+// f, for its error).
+type memReaderAt struct {
+	data []byte
+	f    *os.File
+}
+
+func (m *memReaderAt) ReadAt(b []byte, off int64) (int, error) {
+	if off < 0 || off >= int64(len(m.data)) {
+		return m.f.ReadAt(b, off)
+	}
+	n := copy(b, m.data[off:])
+	if n < len(b) {
+		return n, io.EOF
+	}
+	return n, nil
 }
 
 // readZip lists a zip's entries and applies the container checks; nil when it is no readable zip
@@ -537,6 +580,10 @@ func (z *zipContainer) close() {
 	if z.f != nil {
 		z.f.Close()
 	}
+	if z.buf != nil {
+		zipBufs.Put(z.buf)
+		z.buf = nil
+	}
 }
 
 // ---- folder -------------------------------------------------------------------------------------
@@ -680,9 +727,17 @@ func (v *verifier) run(ctx context.Context) error {
 		into := &manifest{entryName: v.entryName, objects: objectStore{dir: v.opts.TempDir, spill: true}}
 		defer into.objects.remove()
 		in := io.TeeReader(lr, io.MultiWriter(h256, h512))
+		var ahead *readAhead
+		var ar *aheadReader
 		if fast {
-			// No textCap: fastTokens gives up on the runs it would shorten (maxFastRun).
-			m, perr = parseManifestFast(into, in, r)
+			// Inflating and hashing the manifest, in a goroutine, overlap its parsing. No
+			// textCap: fastTokens gives up on the runs it would shorten (maxFastRun).
+			ahead = newReadAheadSize(in, 4, 64<<10, true)
+			ar = &aheadReader{ra: ahead}
+			m, perr = parseManifestFast(into, ar, r)
+			if perr != nil {
+				ahead.stop()
+			}
 		} else {
 			m, perr = parseManifestInto(into, newTextCap(in, maxLeafBytes), r)
 		}
@@ -694,7 +749,12 @@ func (v *verifier) run(ctx context.Context) error {
 		}
 		if perr == nil {
 			// Hash to the end even if the parser stopped at the root end tag.
-			_, perr = io.Copy(io.MultiWriter(h256, h512), lr)
+			if ahead != nil {
+				_, perr = io.Copy(io.Discard, ar) // the goroutine hashes
+				ahead.stop()
+			} else {
+				_, perr = io.Copy(io.MultiWriter(h256, h512), lr)
+			}
 			if perr != nil {
 				r.add(SevError, CodeReadError, me.name, "manifest unreadable: %v", perr)
 			}
@@ -1135,8 +1195,11 @@ type readAhead struct {
 	errc   chan error
 }
 
-func newReadAhead(r io.Reader) *readAhead {
-	const nbuf, size = 4, 1 << 20
+func newReadAhead(r io.Reader) *readAhead { return newReadAheadSize(r, 4, 1<<20, false) }
+
+// newReadAheadSize reads r in nbuf chunks of size. With exact, r's errors are passed on as they
+// are (an io.ErrUnexpectedEOF from r is an error, not an end).
+func newReadAheadSize(r io.Reader, nbuf, size int, exact bool) *readAhead {
 	ra := &readAhead{chunks: make(chan []byte, nbuf), free: make(chan []byte, nbuf), done: make(chan struct{}), errc: make(chan error, 1)}
 	for i := 0; i < nbuf; i++ {
 		ra.free <- make([]byte, size)
@@ -1150,7 +1213,17 @@ func newReadAhead(r io.Reader) *readAhead {
 			case <-ra.done:
 				return
 			}
-			k, err := io.ReadFull(r, b)
+			var k int
+			var err error
+			if exact {
+				for k < len(b) && err == nil {
+					var n int
+					n, err = r.Read(b[k:])
+					k += n
+				}
+			} else {
+				k, err = io.ReadFull(r, b)
+			}
 			if k > 0 {
 				select {
 				case ra.chunks <- b[:k]:
@@ -1158,7 +1231,7 @@ func newReadAhead(r io.Reader) *readAhead {
 					return
 				}
 			}
-			if err == io.EOF || err == io.ErrUnexpectedEOF {
+			if err == io.EOF || !exact && err == io.ErrUnexpectedEOF {
 				return
 			}
 			if err != nil {
@@ -1187,6 +1260,40 @@ func (ra *readAhead) hashInto(ctx context.Context, h hash.Hash) (int64, error) {
 	default:
 		return n, nil
 	}
+}
+
+// aheadReader reads what a readAhead reads, in order, then its error (io.EOF at the end).
+type aheadReader struct {
+	ra   *readAhead
+	cur  []byte // what is left of the chunk being read
+	full []byte // that chunk, to give back
+	err  error
+}
+
+func (a *aheadReader) Read(p []byte) (int, error) {
+	for len(a.cur) == 0 {
+		if a.full != nil {
+			a.ra.free <- a.full
+			a.full = nil
+		}
+		if a.err != nil {
+			return 0, a.err
+		}
+		b, ok := <-a.ra.chunks
+		if !ok {
+			select {
+			case err := <-a.ra.errc:
+				a.err = err
+			default:
+				a.err = io.EOF
+			}
+			continue
+		}
+		a.cur, a.full = b, b[:cap(b)]
+	}
+	n := copy(p, a.cur)
+	a.cur = a.cur[n:]
+	return n, nil
 }
 
 // stop ends the reading goroutine; the source must be closed after stop.
