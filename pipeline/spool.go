@@ -337,6 +337,9 @@ func (s *spool) send(ctx context.Context, rs *SIP, path string) error {
 	} else {
 		s.removeSent(path)
 	}
+	// The units go with the index job only: the report keeps every SIP sent, and a run's
+	// memory must not grow with the SIPs it has sent.
+	rs.units = nil
 	rs.Target, rs.Receipt, rs.LedgerSeq, rs.AlreadySent = t.String(), e.Receipt, e.Seq, skipped
 	rs.Location = e.Receipt.Location
 	s.sent = append(s.sent, *rs)
