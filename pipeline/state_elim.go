@@ -91,28 +91,17 @@ type Eliminated struct {
 
 // Eliminations returns the records of a dossier's destruction (one per tier it was archived in).
 func (s *State) Eliminations(ctx context.Context, profile, class, key string) ([]Eliminated, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT tier, sip, visa, at FROM eliminated WHERE profile=? AND class=? AND key=? ORDER BY tier`, profile, class, key)
-	if err != nil {
-		return nil, fmt.Errorf("state %s: %w", s.path, err)
-	}
-	defer rows.Close()
-	var out []Eliminated
-	for rows.Next() {
-		var e Eliminated
-		var at string
-		if err := rows.Scan(&e.Tier, &e.SIP, &e.Visa, &at); err != nil {
-			return nil, err
-		}
-		e.At, _ = time.Parse(time.RFC3339Nano, at)
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return s.eliminated(ctx, `WHERE profile=? AND class=? AND key=? ORDER BY tier`, profile, class, key)
 }
 
 // EliminatedKey returns the records of the destruction of a profile's dossier, in any class
 // (what a consultation answers for a dossier the index no longer has).
 func (s *State) EliminatedKey(ctx context.Context, profile, key string) ([]Eliminated, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT tier, sip, visa, at FROM eliminated WHERE profile=? AND key=? ORDER BY at`, profile, key)
+	return s.eliminated(ctx, `WHERE profile=? AND key=? ORDER BY at`, profile, key)
+}
+
+func (s *State) eliminated(ctx context.Context, where string, args ...any) ([]Eliminated, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT tier, sip, visa, at FROM eliminated `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("state %s: %w", s.path, err)
 	}
