@@ -142,13 +142,8 @@ func ImportVisa(ctx context.Context, o ImportOptions) (*Imported, error) {
 	if v.Date.Before(p.Date) {
 		return nil, refuse("the visa is dated %s, before the proposal it answers (%s)", v.Date, p.Date)
 	}
-	if o.Roles != nil {
-		if d := o.Roles.MayRecordVisa(o.User); !d.Allowed {
-			return nil, refuse("%s may not record a visa: %s", o.User.ID, d.Message(o.Lang))
-		}
-		if p.ProposedBy != "" && strings.EqualFold(p.ProposedBy, o.User.ID) {
-			return nil, refuse("four eyes: %s made proposal %s, so the visa must be recorded by someone else of the archives service", o.User.ID, p.ID)
-		}
+	if err := MayRecord(o.Roles, o.User, p, o.Lang); err != nil {
+		return nil, err
 	}
 	// What the ledger already says of this proposal and this reference.
 	var prior *ledger.Entry
@@ -221,6 +216,23 @@ func ImportVisa(ctx context.Context, o ImportOptions) (*Imported, error) {
 	}
 	res.Entry = e
 	return res, nil
+}
+
+// MayRecord says whether u may record a visa on proposal p under the roles file pol (nil: no
+// roles configured, anyone may, and the ledger records who): an archives-service role, and not
+// the person who made the proposal (four eyes). The refusal is an *ImportError, said in tag's
+// language where a role's reason is given; the web UI asks before showing its form.
+func MayRecord(pol *roles.Policy, u roles.User, p *Proposal, tag language.Tag) error {
+	if pol == nil {
+		return nil
+	}
+	if d := pol.MayRecordVisa(u); !d.Allowed {
+		return refuse("%s may not record a visa: %s", u.ID, d.Message(tag))
+	}
+	if p.ProposedBy != "" && strings.EqualFold(p.ProposedBy, u.ID) {
+		return refuse("four eyes: %s made proposal %s, so the visa must be recorded by someone else of the archives service", u.ID, p.ID)
+	}
+	return nil
 }
 
 func sameLines(el *ledger.Elimination, v *Visa) bool {

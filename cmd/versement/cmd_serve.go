@@ -302,15 +302,11 @@ func rolesUser(u server.User) roles.User {
 // mayRecord says whether u may record a visa on p, and why not, in the words ImportVisa refuses
 // with (the same messages of the catalogue).
 func (e *serveEliminations) mayRecord(u server.User, p *eliminate.Proposal, tag language.Tag) (bool, string) {
-	if e.Policy == nil {
-		return true, ""
-	}
-	pr := lang.Printer(tag)
-	if d := e.Policy.MayRecordVisa(rolesUser(u)); !d.Allowed {
-		return false, pr.Sprintf("%s may not record a visa: %s", u.ID, d.Message(tag))
-	}
-	if p.ProposedBy != "" && strings.EqualFold(p.ProposedBy, u.ID) {
-		return false, pr.Sprintf("four eyes: %s made proposal %s, so the visa must be recorded by someone else of the archives service", u.ID, p.ID)
+	var m interface{ Message(language.Tag) string }
+	if err := eliminate.MayRecord(e.Policy, rolesUser(u), p, tag); errors.As(err, &m) {
+		return false, m.Message(tag)
+	} else if err != nil {
+		return false, err.Error()
 	}
 	return true, ""
 }
