@@ -135,7 +135,8 @@ func (ex *execution) replaceSIP(ctx context.Context, old string) error {
 	}
 	newSeq := int64(0)
 	if rec != nil {
-		ts := transfer.SIP{Name: rec.Name, Path: ex.path(rec.Name), Size: rec.Bytes, ManifestDigest: transfer.Digest{Algo: "SHA-512", Value: rec.ManifestDigest},
+		// The SHA-256 was taken as the rewrite was written: the target need not read it again.
+		ts := transfer.SIP{Name: rec.Name, Path: ex.path(rec.Name), Size: rec.Bytes, SHA256: rec.Digest, ManifestDigest: transfer.Digest{Algo: "SHA-512", Value: rec.ManifestDigest},
 			MessageID: rec.MessageID, Origin: transfer.Origin{Profile: s.Profile, Class: s.Class, Tier: string(s.Tier)}}
 		if ex.o.ObjectLock != "" {
 			if !s.RetainUntil.IsZero() && s.RetainUntil.Time(time.UTC).After(ex.o.Now()) {
@@ -155,6 +156,7 @@ func (ex *execution) replaceSIP(ctx context.Context, old string) error {
 		return err
 	}
 	s.Status = pipeline.SIPReplaced
+	ex.o.Log.Info("SIP replaced under a visa", "sip", old, "new", out.New, "removed", len(drop), "kept", len(kept), "visa", ex.v.Reference)
 	crashPoint("replaced")
 	return ex.finishReplaced(ctx, t, s, stored, out)
 }
@@ -289,12 +291,14 @@ func (ex *execution) deleteOld(ctx context.Context, t transfer.Target, stored le
 			crashPoint("deletion-recorded")
 		}
 		out.Deleted = true
+		ex.o.Log.Info("old SIP deleted", "sip", out.Old, "target", t.String(), "visa", ex.v.Reference)
 		return ex.st.MarkDeleted(ctx, out.Old, time.Time{})
 	case errors.As(err, &le) && le.Until.IsZero():
 		out.LegalHold = true // a lift has no date: every later execution tries again
 		return nil
 	case errors.As(err, &le):
 		out.LockedUntil = le.Until
+		ex.o.Log.Warn("old SIP kept by the target's Object Lock", "sip", out.Old, "until", le.Until.UTC().Format(time.DateOnly), "mode", le.Mode, "visa", ex.v.Reference)
 		if stored.Status != ledger.StatusLocked || stored.LockedUntil == nil || !stored.LockedUntil.Equal(le.Until) {
 			if _, err := ex.o.Ledger.RecordDeletion(stored, ex.v.Reference, le.Until, "to delete under visa "+ex.v.Reference+" when the Object Lock ends"); err != nil {
 				return err

@@ -80,7 +80,7 @@ func attestationBase(ref string, dry bool) string {
 	return b
 }
 
-// SourceKeysBase is the file of the keys the application's administrator deletes from the source.
+// sourceKeysName is the file of the keys the application's administrator deletes from the source.
 func sourceKeysName(ref string, dry bool) string {
 	b := "cles-a-supprimer-source-" + sip.FileSafe(ref)
 	if dry {

@@ -32,7 +32,7 @@ type vitamBatch struct {
 }
 
 // vitamUnit is one dossier archived in VITAM that the plan destroys.
-type vitamUnit struct{ sip, key, systemID, profile string }
+type vitamUnit struct{ sip, key, systemID string }
 
 // eliminateInVITAM asks VITAM to eliminate the dossiers the plan destroys among those it
 // archived: the units' SystemIds come from the ATRs, through the index; VITAM analyses, then
@@ -65,7 +65,7 @@ func (ex *execution) eliminateInVITAM(ctx context.Context, names []string) error
 				}
 				continue
 			}
-			u := vitamUnit{sip: n, key: k, profile: s.Profile}
+			u := vitamUnit{sip: n, key: k}
 			if ex.o.Index != nil {
 				e, err := ex.o.Index.Get(ctx, s.Profile, k)
 				if err != nil && !errors.Is(err, index.ErrNotFound) {
@@ -85,7 +85,7 @@ func (ex *execution) eliminateInVITAM(ctx context.Context, names []string) error
 			return nil
 		}
 		if ex.o.Access == nil {
-			return refuse("%d dossier(s) to destroy are archived in VITAM: give VITAM's access (--vitam-access 'vitam+https://…?access-contract=ID'), with a contract that allows elimination", len(units))
+			return noAccess(len(units))
 		}
 		date := ex.o.AsOf.String()
 		ids := make([]string, 0, len(units))
@@ -121,7 +121,7 @@ func (ex *execution) eliminateInVITAM(ctx context.Context, names []string) error
 		crashPoint("vitam-acted")
 	}
 	if ex.o.Access == nil {
-		return refuse("%d dossier(s) to destroy are archived in VITAM: give VITAM's access (--vitam-access 'vitam+https://…?access-contract=ID'), with a contract that allows elimination", len(b.Units))
+		return noAccess(len(b.Units))
 	}
 	report, err := ex.o.Access.EliminationReport(ctx, b.Action)
 	if err != nil {
@@ -163,6 +163,11 @@ func (ex *execution) eliminateInVITAM(ctx context.Context, names []string) error
 		}
 	}
 	return nil
+}
+
+// noAccess refuses an execution that must ask VITAM without VITAM's access.
+func noAccess(n int) error {
+	return refuse("%d dossier(s) to destroy are archived in VITAM: give VITAM's access (--vitam-access 'vitam+https://…?access-contract=ID'), with a contract that allows elimination", n)
 }
 
 // vitamSpare is a dossier of a VITAM SIP and what VITAM did with it.
