@@ -139,7 +139,7 @@ func (ex *execution) replaceSIP(ctx context.Context, old string) error {
 		ts := transfer.SIP{Name: rec.Name, Path: ex.path(rec.Name), Size: rec.Bytes, SHA256: rec.Digest, ManifestDigest: transfer.Digest{Algo: "SHA-512", Value: rec.ManifestDigest},
 			MessageID: rec.MessageID, Origin: transfer.Origin{Profile: s.Profile, Class: s.Class, Tier: string(s.Tier)}}
 		if ex.o.ObjectLock != "" {
-			if !s.RetainUntil.IsZero() && s.RetainUntil.Time(time.UTC).After(ex.o.Now()) {
+			if !s.RetainUntil.IsZero() {
 				ts.Retention = &transfer.Retention{Mode: ex.o.ObjectLock, Until: s.RetainUntil.Time(time.UTC)}
 			}
 			ts.LegalHold = s.LegalHold

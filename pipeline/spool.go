@@ -287,9 +287,7 @@ func transferSIP(r sip.Record, path, objectLock string) transfer.SIP {
 		ManifestDigest: transfer.Digest{Algo: "SHA-512", Value: r.ManifestDigest}, MessageID: r.MessageID,
 		Origin: transfer.Origin{Profile: r.Profile, Class: r.Class, Tier: string(r.Tier)}}
 	if objectLock != "" {
-		// A date already past protects nothing, and S3 refuses it ("the retain until date must
-		// be in the future"): a run as of a past date, or a SIP whose every DUA has ended.
-		if !r.RetainUntil.IsZero() && r.RetainUntil.Time(time.UTC).After(time.Now()) {
+		if !r.RetainUntil.IsZero() {
 			ts.Retention = &transfer.Retention{Mode: objectLock, Until: r.RetainUntil.Time(time.UTC)}
 		}
 		ts.LegalHold = r.LegalHold

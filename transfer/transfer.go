@@ -121,7 +121,8 @@ func (d Digest) String() string {
 	return d.Algo + ":" + d.Value
 }
 
-// Retention is an S3 Object Lock retention: Mode is "COMPLIANCE" or "GOVERNANCE".
+// Retention is an S3 Object Lock retention: Mode is "COMPLIANCE" or "GOVERNANCE". An Until
+// already past asks for no retention (there is nothing left to protect, and S3 refuses one).
 type Retention struct {
 	Mode  string
 	Until time.Time

@@ -322,16 +322,20 @@ func (t *Target) Put(ctx context.Context, sip transfer.SIP) (transfer.Receipt, e
 	var lockMode types.ObjectLockMode
 	var until *time.Time
 	if r := sip.Retention; r != nil {
+		var mode types.ObjectLockMode
 		switch strings.ToUpper(r.Mode) {
 		case "COMPLIANCE":
-			lockMode = types.ObjectLockModeCompliance
+			mode = types.ObjectLockModeCompliance
 		case "GOVERNANCE":
-			lockMode = types.ObjectLockModeGovernance
+			mode = types.ObjectLockModeGovernance
 		default:
 			return rcpt, transfer.Permanent(fmt.Errorf("retention mode %q: want COMPLIANCE or GOVERNANCE", r.Mode))
 		}
-		u := r.Until.UTC()
-		until = &u
+		// A date already past protects nothing, and S3 refuses it ("the retain until date must
+		// be in the future"): a SIP whose every DUA has ended, or a run as of a past date.
+		if u := r.Until.UTC(); u.After(time.Now()) {
+			lockMode, until = mode, &u
+		}
 	}
 	var hold types.ObjectLockLegalHoldStatus
 	if sip.LegalHold {
