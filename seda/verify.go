@@ -732,7 +732,7 @@ func (v *verifier) run(ctx context.Context) error {
 		if fast {
 			// Inflating and hashing the manifest, in a goroutine, overlap its parsing. No
 			// textCap: fastTokens gives up on the runs it would shorten (maxFastRun).
-			ahead = newReadAheadSize(in, 4, 64<<10, true)
+			ahead = newReadAheadSize(in, 4, 64<<10)
 			ar = &aheadReader{ra: ahead}
 			m, perr = parseManifestFast(into, ar, r)
 			if perr != nil {
@@ -1195,11 +1195,12 @@ type readAhead struct {
 	errc   chan error
 }
 
-func newReadAhead(r io.Reader) *readAhead { return newReadAheadSize(r, 4, 1<<20, false) }
+func newReadAhead(r io.Reader) *readAhead { return newReadAheadSize(r, 4, 1<<20) }
 
-// newReadAheadSize reads r in nbuf chunks of size. With exact, r's errors are passed on as they
-// are (an io.ErrUnexpectedEOF from r is an error, not an end).
-func newReadAheadSize(r io.Reader, nbuf, size int, exact bool) *readAhead {
+// newReadAheadSize reads r in nbuf chunks of size. Only io.EOF ends the reading: an
+// io.ErrUnexpectedEOF from r (a truncated deflate stream) is passed on as the error it is. That
+// is why this does not use io.ReadFull, which says ErrUnexpectedEOF for a short last chunk too.
+func newReadAheadSize(r io.Reader, nbuf, size int) *readAhead {
 	ra := &readAhead{chunks: make(chan []byte, nbuf), free: make(chan []byte, nbuf), done: make(chan struct{}), errc: make(chan error, 1)}
 	for i := 0; i < nbuf; i++ {
 		ra.free <- make([]byte, size)
@@ -1215,14 +1216,10 @@ func newReadAheadSize(r io.Reader, nbuf, size int, exact bool) *readAhead {
 			}
 			var k int
 			var err error
-			if exact {
-				for k < len(b) && err == nil {
-					var n int
-					n, err = r.Read(b[k:])
-					k += n
-				}
-			} else {
-				k, err = io.ReadFull(r, b)
+			for k < len(b) && err == nil {
+				var n int
+				n, err = r.Read(b[k:])
+				k += n
 			}
 			if k > 0 {
 				select {
@@ -1231,7 +1228,7 @@ func newReadAheadSize(r io.Reader, nbuf, size int, exact bool) *readAhead {
 					return
 				}
 			}
-			if err == io.EOF || !exact && err == io.ErrUnexpectedEOF {
+			if err == io.EOF {
 				return
 			}
 			if err != nil {

@@ -403,6 +403,62 @@ func TestVerifyLargeObjects(t *testing.T) {
 		}, nil)
 		wantFinding(t, verify(t, damaged, seda.VerifyOptions{}), seda.CodeDigestMismatch, name, "SHA-256 is")
 	}
+	// A deflated object cut short: its inflater says io.ErrUnexpectedEOF, which is a read error,
+	// not the object's end (the read-ahead of big objects once took it for one and reported a
+	// size or digest mismatch instead).
+	truncated := truncateEntry(t, p, "Content/notes.json")
+	wantFinding(t, verify(t, truncated, seda.VerifyOptions{}), seda.CodeReadError, "Content/notes.json", "unexpected EOF")
+}
+
+// truncateEntry copies a zip, keeping only the first half of name's compressed bytes while its
+// headers still give the whole entry's sizes and CRC.
+func truncateEntry(t testing.TB, src, name string) string {
+	t.Helper()
+	zr, err := zip.OpenReader(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	dst := filepath.Join(t.TempDir(), "truncated.zip")
+	f, err := os.Create(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zw := zip.NewWriter(f)
+	cut := false
+	for _, zf := range zr.File {
+		raw, err := zf.OpenRaw()
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := io.ReadAll(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fh := zf.FileHeader
+		if zf.Name == name {
+			if zf.Method != zip.Deflate {
+				t.Fatalf("%s is not deflated", name)
+			}
+			data, cut = data[:len(data)/2], true
+			fh.CompressedSize64 = uint64(len(data))
+		}
+		w, err := zw.CreateRaw(&fh)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write(data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !cut {
+		t.Fatalf("no entry %s", name)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return dst
 }
 
 // The "overlapping" zip bomb points many central-directory entries at the same compressed bytes.
