@@ -13,5 +13,5 @@ const sqliteDriver = "sqlite3"
 
 // sqliteDSN opens path read-only, with extra URI parameters (immutable=1), in mattn's spelling.
 func sqliteDSN(path, extra string) string {
-	return "file:" + sqliteURIPath(path) + "?mode=ro" + extra + "&_query_only=1&_busy_timeout=10000"
+	return "file:" + sqliteURIPath(path) + "?mode=ro" + extra + "&_query_only=1&_busy_timeout=10000&_cache_size=-256"
 }

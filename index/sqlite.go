@@ -71,10 +71,13 @@ func Open(ctx context.Context, path string) (*SQLite, error) {
 		return fail(err)
 	}
 	base := "file:" + strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path) +
-		"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-4096)"
+		"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
 	// _txlock=immediate: a write transaction takes the write lock when it begins, so two writers
 	// queue on busy_timeout instead of one failing when it upgrades from reading.
-	w, err := sql.Open("sqlite", base+"&_txlock=immediate")
+	// The writer's page cache is small: a run writes postings in key order, and each MiB of cache
+	// is a MiB of a run's peak memory outside the Go heap (bench/README.md, "Memory"). Searches
+	// keep a bigger one.
+	w, err := sql.Open("sqlite", base+"&_txlock=immediate&_pragma=cache_size(-1024)")
 	if err != nil {
 		return fail(err)
 	}
@@ -84,7 +87,7 @@ func Open(ctx context.Context, path string) (*SQLite, error) {
 		w.Close()
 		return fail(err)
 	}
-	r, err := sql.Open("sqlite", base+"&_pragma=query_only(1)")
+	r, err := sql.Open("sqlite", base+"&_pragma=query_only(1)&_pragma=cache_size(-4096)")
 	if err != nil {
 		w.Close()
 		return fail(err)

@@ -61,8 +61,9 @@ func OpenState(ctx context.Context, dir string) (*State, error) {
 	}
 	path := filepath.Join(dir, "state.db")
 	// synchronous(FULL): a transaction that committed survives a power cut, which the crash-safety
-	// argument (docs/pipeline.md) relies on.
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)")
+	// argument (docs/pipeline.md) relies on. cache_size(-512): the state is small rows found by key, and
+	// SQLite's default 2 MiB cache was memory that grew with the base (bench/README.md, "Memory").
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_pragma=cache_size(-512)")
 	if err != nil {
 		return nil, fmt.Errorf("state %s: %w", path, err)
 	}
