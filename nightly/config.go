@@ -30,6 +30,8 @@ type Config struct {
 	Timezone string // default zone of the jobs' cron specs
 	StateDir string // from the file's state_dir, made absolute; "" when the file does not set it
 	Jobs     []*Job
+	// Establishments is set for a platform's jobs: the metrics then carry an establishment label.
+	Establishments bool
 }
 
 // Job returns the job with this name, or nil.
@@ -58,6 +60,18 @@ type Job struct {
 	Source  SecretRef // where the connection string is; never the string itself
 	AsOf    AsOfPolicy
 	Notify  *Notify // nil: no notification
+
+	// Establishment is the platform establishment the job belongs to ("" in a jobs file): its
+	// metrics, notifications, logs and /healthz entry carry it, and the jobs of one establishment
+	// run one at a time in a process, since they share its state folder and ledger.
+	Establishment string
+	// Dir is where the scheduler keeps this job's lock, last runs and work folder; "" for the
+	// scheduler's StateDir. A platform puts it inside the establishment's state folder.
+	Dir string
+	// Scope is what the configuration around the job hands its runs (a platform's
+	// *platform.Establishment), passed to the Runner untouched: the scoping is a value that
+	// travels with the job, so a reload hands the new one to the next runs.
+	Scope any
 
 	// Filled by the scheduler for each run.
 	AsOfDate civil.Date // AsOf resolved at the start of the run, in Location
@@ -219,6 +233,9 @@ type validator struct {
 	path string
 	file *ast.File
 	dir  string
+	// defaults, when set, fills what the file around the jobs gives each of them (a platform's
+	// establishment: its targets, state and ledger) before the job is checked.
+	defaults func(*job.Options)
 }
 
 // errf builds an error at the field whose YAML path is field (e.g. "jobs[0].cron"), or at its
@@ -276,19 +293,31 @@ func (v *validator) config(raw *rawConfig) (*Config, error) {
 	if len(raw.Jobs) == 0 {
 		return nil, v.errf("jobs", "no jobs: want a list of jobs, each with a name, a cron spec, a profile, a source and targets")
 	}
+	jobs, err := v.jobs("jobs", raw.Jobs, c.Timezone)
+	if err != nil {
+		return nil, err
+	}
+	c.Jobs = jobs
+	return c, nil
+}
+
+// jobs checks the list of jobs at field at ("jobs", or "establishments[0].jobs" in a platform
+// file), refusing two jobs of one name.
+func (v *validator) jobs(at string, raws []rawJob, tz string) ([]*Job, error) {
+	var out []*Job
 	seen := map[string]int{}
-	for i := range raw.Jobs {
-		j, err := v.job(fmt.Sprintf("jobs[%d]", i), &raw.Jobs[i], c.Timezone)
+	for i := range raws {
+		j, err := v.job(fmt.Sprintf("%s[%d]", at, i), &raws[i], tz)
 		if err != nil {
 			return nil, err
 		}
 		if first, dup := seen[j.Name]; dup {
-			return nil, v.errf(fmt.Sprintf("jobs[%d].name", i), "job %q is already defined at line %d", j.Name, v.line(fmt.Sprintf("jobs[%d].name", first)))
+			return nil, v.errf(fmt.Sprintf("%s[%d].name", at, i), "job %q is already defined at line %d", j.Name, v.line(fmt.Sprintf("%s[%d].name", at, first)))
 		}
 		seen[j.Name] = i
-		c.Jobs = append(c.Jobs, j)
+		out = append(out, j)
 	}
-	return c, nil
+	return out, nil
 }
 
 func (v *validator) job(at string, r *rawJob, defaultTZ string) (*Job, error) {
@@ -330,6 +359,9 @@ func (v *validator) job(at string, r *rawJob, defaultTZ string) (*Job, error) {
 	// What the job does is checked as `versement run` checks its flags, with the same messages.
 	o := &j.Options
 	o.Source = j.Source.Spec()
+	if v.defaults != nil {
+		v.defaults(o)
+	}
 	if err := o.Check(); err != nil {
 		var fe *job.FieldError
 		if errors.As(err, &fe) {

@@ -5,5 +5,10 @@
 // reports runs missed while it was down, reloads the jobs file on demand and serves /healthz and
 // Prometheus /metrics.
 //
+// A platform file (package platform) gives the same scheduler every establishment's jobs
+// (ParseJobs checks them as a jobs file's): each job then carries its establishment, which
+// labels its metrics and notifications, keeps its lock in the establishment's folder (Job.Dir)
+// and runs one at a time with the establishment's other jobs.
+//
 // What a run does is behind the Runner interface: the pipeline implements it.
 package nightly

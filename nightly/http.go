@@ -19,19 +19,20 @@ type Health struct {
 
 // JobHealth is one job in /healthz.
 type JobHealth struct {
-	Name         string    `json:"name"`
-	Cron         string    `json:"cron"`
-	Timezone     string    `json:"timezone"`
-	NextRun      time.Time `json:"next_run,omitzero"`
-	Running      bool      `json:"running"`
-	RunningSince time.Time `json:"running_since,omitzero"`
-	LastStart    time.Time `json:"last_start,omitzero"`
-	LastEnd      time.Time `json:"last_end,omitzero"`
-	LastOutcome  Outcome   `json:"last_outcome,omitempty"`
-	LastSuccess  time.Time `json:"last_success,omitzero"`
-	LastError    string    `json:"last_error,omitempty"`
-	LastResult   *Result   `json:"last_result,omitempty"`
-	Missed       *Missed   `json:"missed,omitempty"`
+	Name          string    `json:"name"`
+	Establishment string    `json:"establishment,omitempty"` // a platform's
+	Cron          string    `json:"cron"`
+	Timezone      string    `json:"timezone"`
+	NextRun       time.Time `json:"next_run,omitzero"`
+	Running       bool      `json:"running"`
+	RunningSince  time.Time `json:"running_since,omitzero"`
+	LastStart     time.Time `json:"last_start,omitzero"`
+	LastEnd       time.Time `json:"last_end,omitzero"`
+	LastOutcome   Outcome   `json:"last_outcome,omitempty"`
+	LastSuccess   time.Time `json:"last_success,omitzero"`
+	LastError     string    `json:"last_error,omitempty"`
+	LastResult    *Result   `json:"last_result,omitempty"`
+	Missed        *Missed   `json:"missed,omitempty"`
 }
 
 // Health reports the jobs, their last outcome and their next run.
@@ -45,7 +46,7 @@ func (s *Scheduler) Health() Health {
 	}
 	for _, j := range s.cfg.Jobs {
 		sl := s.slots[j.Name]
-		jh := JobHealth{Name: j.Name, Cron: j.Spec, Timezone: j.Timezone, NextRun: next[j.Name],
+		jh := JobHealth{Name: j.Name, Establishment: j.Establishment, Cron: j.Spec, Timezone: j.Timezone, NextRun: next[j.Name],
 			Running: !sl.running.IsZero(), RunningSince: sl.running, LastStart: sl.st.LastStart, LastEnd: sl.st.LastEnd,
 			LastOutcome: sl.st.LastOutcome, LastSuccess: sl.st.LastSuccess, LastError: sl.st.LastError, LastResult: sl.last}
 		if sl.missed.Count > 0 || sl.missed.Unfinished {
@@ -82,9 +83,9 @@ func (s *Scheduler) refreshNextRuns() {
 	next := s.nextRuns()
 	for _, j := range s.cfg.Jobs {
 		if t, ok := next[j.Name]; ok {
-			s.metrics.nextRun.WithLabelValues(j.Name).Set(float64(t.Unix()))
+			s.metrics.nextRun.WithLabelValues(s.metrics.lv(j.Name)...).Set(float64(t.Unix()))
 		} else {
-			s.metrics.nextRun.DeleteLabelValues(j.Name)
+			s.metrics.nextRun.DeleteLabelValues(s.metrics.lv(j.Name)...)
 		}
 	}
 }

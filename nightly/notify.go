@@ -17,6 +17,7 @@ import (
 // Notification is the JSON body POSTed to a job's webhook after each run.
 type Notification struct {
 	Job             string         `json:"job"`
+	Establishment   string         `json:"establishment,omitempty"` // a platform's job
 	Host            string         `json:"host"`
 	Outcome         Outcome        `json:"outcome"`
 	Start           time.Time      `json:"start"`
@@ -38,7 +39,7 @@ type Notification struct {
 // ignored: the run is what matters, and its outcome is also in the metrics and the state dir.
 func (s *Scheduler) notify(job *Job, asOf string, r Result) {
 	host, _ := os.Hostname()
-	n := Notification{Job: job.Name, Host: host, Outcome: r.Outcome, Start: r.Start, End: r.Start.Add(r.Duration),
+	n := Notification{Job: job.Name, Establishment: job.Establishment, Host: host, Outcome: r.Outcome, Start: r.Start, End: r.Start.Add(r.Duration),
 		DurationSeconds: r.Duration.Seconds(), AsOf: asOf, Profile: job.Options.Profile, Dossiers: r.Dossiers, Archived: r.Archived,
 		SIPs: r.SIPs, Bytes: r.Bytes, FailedDossiers: r.FailedDossiers, FailedSIPs: r.FailedSIPs, Failures: r.Failures, Error: r.Error}
 	if n.Dossiers == nil {
@@ -46,11 +47,11 @@ func (s *Scheduler) notify(job *Job, asOf string, r Result) {
 	}
 	target, err := job.Notify.URL()
 	if err != nil {
-		s.log.Warn("notification not sent", "job", job.Name, "err", err)
+		s.log.Warn("notification not sent", append(logAttrs(job), "err", err)...)
 		return
 	}
 	if err := post(s.client, target, n); err != nil {
-		s.log.Warn("notification not sent", "job", job.Name, "webhook", redact.HostOnly(target), "err", err)
+		s.log.Warn("notification not sent", append(logAttrs(job), "webhook", redact.HostOnly(target), "err", err)...)
 		return
 	}
 	s.log.Debug("notification sent", "job", job.Name, "webhook", redact.HostOnly(target))

@@ -27,6 +27,9 @@ type Options struct {
 	// Only, when set, is the one job this scheduler is made to run (--once): the other jobs'
 	// missed runs are neither logged nor counted, since this process does not run them.
 	Only string
+	// Load reads the configuration again on ReloadFile (SIGHUP); nil: LoadConfig, a jobs file.
+	// A platform file gives its own.
+	Load func(path string) (*Config, error)
 }
 
 // Scheduler fires the jobs of a Config on their cron schedules and runs them through a Runner.
@@ -37,6 +40,7 @@ type Scheduler struct {
 	client  *http.Client
 	metrics *metrics
 	only    string
+	load    func(string) (*Config, error)
 
 	mu sync.Mutex
 	// cron lives as long as the scheduler: a reload adds and removes entries instead of making a
@@ -53,6 +57,10 @@ type Scheduler struct {
 	stopping  bool
 	loadedAt  time.Time
 	reloadErr string
+	// groups serialise the runs of one establishment's jobs in this process (a channel of one
+	// token each, by establishment): they share its state folder and ledger, which one run at a
+	// time may write. Guarded by mu.
+	groups map[string]chan struct{}
 }
 
 // entry is a job's place in the cron, with what it was scheduled from: a reload keeps it when
@@ -86,8 +94,10 @@ func New(cfg *Config, runner Runner, opts Options) (*Scheduler, error) {
 		dir:      opts.StateDir,
 		log:      opts.Logger,
 		client:   opts.HTTPClient,
-		metrics:  newMetrics(),
+		metrics:  newMetrics(cfg.Establishments),
 		only:     opts.Only,
+		load:     opts.Load,
+		groups:   map[string]chan struct{}{},
 		entries:  map[string]entry{},
 		slots:    map[string]*slot{},
 		cfg:      cfg,
@@ -99,6 +109,10 @@ func New(cfg *Config, runner Runner, opts Options) (*Scheduler, error) {
 	if s.client == nil {
 		s.client = &http.Client{Timeout: 10 * time.Second}
 	}
+	if s.load == nil {
+		s.load = LoadConfig
+	}
+	s.metrics.learn(cfg)
 	s.cron = cron.New(cron.WithLogger(cronLogger{s.log}))
 	if err := s.addSlots(cfg, time.Now()); err != nil {
 		return nil, err
@@ -108,6 +122,23 @@ func New(cfg *Config, runner Runner, opts Options) (*Scheduler, error) {
 		s.schedule(j)
 	}
 	return s, nil
+}
+
+// jobDir is where a job's lock, state and work folder are: its own Dir (a platform's
+// establishment), else the scheduler's.
+func (s *Scheduler) jobDir(j *Job) string {
+	if j.Dir != "" {
+		return j.Dir
+	}
+	return s.dir
+}
+
+// logAttrs are the job's name, and its establishment when it has one.
+func logAttrs(j *Job) []any {
+	if j.Establishment != "" {
+		return []any{"job", j.Name, "establishment", j.Establishment}
+	}
+	return []any{"job", j.Name}
 }
 
 // addSlots creates the slots of cfg's new jobs, reading their state and reporting missed runs.
@@ -131,7 +162,13 @@ func (s *Scheduler) addSlots(cfg *Config, now time.Time) error {
 // have ended in between; the lock is only probed then, so as not to make another process's run
 // that starts at that instant skip for nothing.
 func (s *Scheduler) loadSlot(j *Job, now time.Time) (*slot, error) {
-	st, err := loadState(s.dir, j.Name)
+	dir := s.jobDir(j)
+	if j.Dir != "" {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, fmt.Errorf("job %s: state dir: %w", j.Name, err)
+		}
+	}
+	st, err := loadState(dir, j.Name)
 	if err != nil {
 		return nil, fmt.Errorf("job %s: state: %w", j.Name, err)
 	}
@@ -141,8 +178,8 @@ func (s *Scheduler) loadSlot(j *Job, now time.Time) (*slot, error) {
 	var lerr error
 	if st.LastEnd.Before(st.LastStart) {
 		var lock *Lock
-		if lock, lerr = TryLock(lockPath(s.dir, j.Name)); lerr == nil {
-			st, err = loadState(s.dir, j.Name)
+		if lock, lerr = TryLock(lockPath(dir, j.Name)); lerr == nil {
+			st, err = loadState(dir, j.Name)
 			_ = lock.Unlock()
 			if err != nil {
 				return nil, fmt.Errorf("job %s: state: %w", j.Name, err)
@@ -157,7 +194,7 @@ func (s *Scheduler) loadSlot(j *Job, now time.Time) (*slot, error) {
 		return sl, nil
 	}
 	sl.missed = missed(j.Name, j.Schedule, st, now)
-	s.metrics.missed.WithLabelValues(j.Name).Add(float64(sl.missed.Count))
+	s.metrics.missed.WithLabelValues(s.metrics.lv(j.Name)...).Add(float64(sl.missed.Count))
 	if sl.missed.Unfinished {
 		s.log.Warn("the job's last run never finished (the process died or the machine went down); the next run resumes from its checkpoint",
 			"job", j.Name, "started", st.LastStart)
@@ -168,7 +205,11 @@ func (s *Scheduler) loadSlot(j *Job, now time.Time) (*slot, error) {
 		s.log.Info("catching up: activations missed since the job's last run", "job", j.Name,
 			"missed", sl.missed.Count, "first", sl.missed.First, "last", sl.missed.Last)
 	default:
-		s.log.Warn("runs missed while the scheduler was down; catch up with: versement schedule --jobs FILE --once "+j.Name,
+		flag := "--jobs"
+		if j.Establishment != "" {
+			flag = "--platform"
+		}
+		s.log.Warn("runs missed while the scheduler was down; catch up with: versement schedule "+flag+" FILE --once "+j.Name,
 			"job", j.Name, "missed", sl.missed.Count, "first", sl.missed.First, "last", sl.missed.Last, "last_start", st.LastStart)
 	}
 	return sl, nil
@@ -280,7 +321,8 @@ func (s *Scheduler) run(ctx context.Context, job *Job) (Result, error) {
 	}
 	defer sl.busy.Unlock()
 
-	lock, err := TryLock(lockPath(s.dir, job.Name))
+	dir := s.jobDir(job)
+	lock, err := TryLock(lockPath(dir, job.Name))
 	if err != nil {
 		r := Result{Outcome: Skipped, Start: time.Now(), Error: err.Error()}
 		if errors.Is(err, ErrLocked) {
@@ -294,24 +336,39 @@ func (s *Scheduler) run(ctx context.Context, job *Job) (Result, error) {
 	}
 	defer lock.Unlock()
 
+	// A tick of this job while it waits for its establishment says since when it waits.
+	s.mu.Lock()
+	sl.running = time.Now()
+	s.mu.Unlock()
+	if release, err := s.enterGroup(ctx, job); err != nil {
+		s.mu.Lock()
+		sl.running = time.Time{}
+		s.mu.Unlock()
+		r := Result{Outcome: Interrupted, Start: time.Now(), Error: err.Error()}
+		s.recordRun(job.Name, r, false)
+		return r, fmt.Errorf("job %s: %w", job.Name, err)
+	} else {
+		defer release()
+	}
+
 	start := time.Now()
 	run := *job
 	run.AsOfDate = job.AsOf.Resolve(start, job.Location)
-	run.StateDir = workDir(s.dir, job.Name)
+	run.StateDir = workDir(dir, job.Name)
 	run.Options = job.Options.Clone()
 	s.mu.Lock()
 	sl.running = start
 	sl.st.LastStart = start
 	st := sl.st
 	if s.cfg.Job(job.Name) != nil { // not removed by a reload since the tick (see recordRun)
-		s.metrics.running.WithLabelValues(job.Name).Set(1)
+		s.metrics.running.WithLabelValues(s.metrics.lv(job.Name)...).Set(1)
 	}
 	s.mu.Unlock()
 	// Recording the start before running is what lets the next start tell a run that died.
-	if err := saveState(s.dir, job.Name, st); err != nil {
-		s.log.Error("cannot record the run's start in the state dir", "job", job.Name, "err", err)
+	if err := saveState(dir, job.Name, st); err != nil {
+		s.log.Error("cannot record the run's start in the state dir", append(logAttrs(job), "err", err)...)
 	}
-	s.log.Info("run started", "job", job.Name, "profile", job.Options.Profile, "as_of", run.AsOfDate.String())
+	s.log.Info("run started", append(logAttrs(job), "profile", job.Options.Profile, "as_of", run.AsOfDate.String())...)
 
 	var res Result
 	if err = os.MkdirAll(run.StateDir, 0o750); err == nil {
@@ -348,13 +405,13 @@ func (s *Scheduler) run(ctx context.Context, job *Job) (Result, error) {
 	r := res
 	sl.last = &r
 	s.mu.Unlock()
-	if serr := saveState(s.dir, job.Name, st); serr != nil {
-		s.log.Error("cannot record the run's end in the state dir", "job", job.Name, "err", serr)
+	if serr := saveState(dir, job.Name, st); serr != nil {
+		s.log.Error("cannot record the run's end in the state dir", append(logAttrs(job), "err", serr)...)
 	}
 	s.recordRun(job.Name, res, true)
 
-	attrs := []any{"job", job.Name, "outcome", res.Outcome, "duration", res.Duration.Round(time.Millisecond).String(),
-		"dossiers", res.Dossiers, "sips", res.SIPs, "bytes", res.Bytes, "failures", res.Failures}
+	attrs := append(logAttrs(job), "outcome", res.Outcome, "duration", res.Duration.Round(time.Millisecond).String(),
+		"dossiers", res.Dossiers, "sips", res.SIPs, "bytes", res.Bytes, "failures", res.Failures)
 	switch res.Outcome {
 	case OK:
 		s.log.Info("run finished", attrs...)
@@ -384,7 +441,7 @@ func (s *Scheduler) recordRun(name string, r Result, ended bool) {
 		return
 	}
 	if ended {
-		s.metrics.running.WithLabelValues(name).Set(0)
+		s.metrics.running.WithLabelValues(s.metrics.lv(name)...).Set(0)
 	}
 	s.metrics.record(name, r)
 }
@@ -423,6 +480,7 @@ func (s *Scheduler) Reload(cfg *Config) error {
 		return errors.New("scheduler is stopping")
 	}
 	now := time.Now()
+	s.metrics.learn(cfg)
 	if err := s.addSlots(cfg, now); err != nil {
 		return err
 	}
@@ -473,7 +531,7 @@ func (s *Scheduler) Reload(cfg *Config) error {
 // not, the current schedule stays in force and the error says why (it is also logged, and shown
 // in /healthz and the config_last_reload_ok metric).
 func (s *Scheduler) ReloadFile(path string) error {
-	cfg, err := LoadConfig(path)
+	cfg, err := s.load(path)
 	if err == nil {
 		err = s.Reload(cfg)
 		if err == nil {
@@ -520,4 +578,31 @@ type cronLogger struct{ l *slog.Logger }
 func (c cronLogger) Info(msg string, kv ...any) { c.l.Debug("cron: "+msg, kv...) }
 func (c cronLogger) Error(err error, msg string, kv ...any) {
 	c.l.Error("cron: "+msg, append(kv, "err", err)...)
+}
+
+// enterGroup waits until no other job of j's establishment runs in this process, and returns
+// what ends the wait's hold. A job without an establishment waits for nothing. The wait ends
+// early, with an error, when ctx is cancelled (SIGTERM).
+func (s *Scheduler) enterGroup(ctx context.Context, j *Job) (release func(), err error) {
+	if j.Establishment == "" {
+		return func() {}, nil
+	}
+	s.mu.Lock()
+	g, ok := s.groups[j.Establishment]
+	if !ok {
+		g = make(chan struct{}, 1)
+		s.groups[j.Establishment] = g
+	}
+	s.mu.Unlock()
+	select {
+	case g <- struct{}{}:
+	default:
+		s.log.Info("run waits for another job of its establishment to end", logAttrs(j)...)
+		select {
+		case g <- struct{}{}:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("stopped while waiting for another job of establishment %s: %w", j.Establishment, context.Cause(ctx))
+		}
+	}
+	return func() { <-g }, nil
 }
