@@ -47,6 +47,10 @@ type Config struct {
 	// and the archives' visa recorded in a form (/eliminations).
 	Eliminations Eliminations
 
+	// API, when not nil, adds the deposit API (/api/v1/, docs/api.md). With the API alone (no
+	// sign-on configured), the server serves the API only, and no Consultation is needed.
+	API *APIConfig
+
 	// Sessions keeps the sessions; default NewMemoryStore().
 	Sessions SessionStore
 	// Now is the clock (tests); default time.Now.
@@ -102,6 +106,7 @@ const (
 type settings struct {
 	Config
 	tls        bool // the listener speaks TLS
+	pages      bool // a sign-on is configured: the consultation pages are served
 	secure     bool // the browser talks HTTPS to us: Secure cookies, __Host- prefix, HSTS
 	loopback   bool
 	publicURL  *url.URL
@@ -132,9 +137,15 @@ func check(cfg Config) (*settings, error) {
 	if cfg.Demo != nil && !s.loopback {
 		return nil, fmt.Errorf("the demo user is only for a server listening on 127.0.0.1 or ::1, not %q", cfg.Addr)
 	}
-	if cfg.OIDC == nil && cfg.Proxy == nil && cfg.Demo == nil {
+	if cfg.OIDC == nil && cfg.Proxy == nil && cfg.Demo == nil && cfg.API == nil {
 		return nil, errors.New("no sign-on configured: give OIDC, a trusted proxy or (on loopback) the demo user")
 	}
+	if cfg.API != nil {
+		if err := checkAPI(cfg.API, s.tls); err != nil {
+			return nil, err
+		}
+	}
+	s.pages = cfg.OIDC != nil || cfg.Proxy != nil || cfg.Demo != nil
 	pub := cfg.PublicURL
 	if pub == "" {
 		scheme := "http"

@@ -5,7 +5,9 @@
 // archives service reviews a proposal and records its visa in a form. What may be seen and the
 // access log are the Consultation's business, who may record a visa and the ledger the
 // Eliminations'; the server renders, signs on and protects, and keeps personal data out of URLs
-// and its log.
+// and its log. With Config.API, it also serves the deposit API (/api/v1/, docs/api.md) to
+// applications authenticated by a bearer token or a client certificate, each for its own
+// establishment's Deposits.
 package server
 
 import (
@@ -30,6 +32,7 @@ type Server struct {
 	limits  *limiters
 	handler http.Handler
 	pages   *pages
+	api     *apiState // nil without Config.API
 	sweepMu sync.Mutex
 	swept   time.Time
 }
@@ -38,12 +41,12 @@ type Server struct {
 // returns the server. It refuses plain HTTP and the demo user unless cfg.Addr is loopback.
 // logger receives the request log and warnings; nil discards them.
 func New(ctx context.Context, cfg Config, c Consultation, logger *slog.Logger) (*Server, error) {
-	if c == nil {
-		return nil, errors.New("server: no consultation")
-	}
 	st, err := check(cfg)
 	if err != nil {
 		return nil, err
+	}
+	if c == nil && st.pages {
+		return nil, errors.New("server: no consultation")
 	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -51,6 +54,11 @@ func New(ctx context.Context, cfg Config, c Consultation, logger *slog.Logger) (
 	s := &Server{cfg: st, c: c, log: logger, limits: newLimiters(st.SearchRate, st.SearchBurst)}
 	if st.OIDC != nil {
 		if s.oidc, err = newOIDCFlow(ctx, st); err != nil {
+			return nil, err
+		}
+	}
+	if st.API != nil {
+		if s.api, err = newAPIState(ctx, *st.API); err != nil {
 			return nil, err
 		}
 	}
@@ -62,6 +70,16 @@ func New(ctx context.Context, cfg Config, c Consultation, logger *slog.Logger) (
 }
 
 func (s *Server) routes() http.Handler {
+	top := http.NewServeMux()
+	if s.api != nil {
+		// The API is not a browser surface: no session, no form token, its own problem
+		// documents; the security headers and the request log stay.
+		top.Handle("/api/", s.apiHandler())
+	}
+	if !s.cfg.pages {
+		top.Handle("/", http.NotFoundHandler())
+		return s.logRequests(s.securityHeaders(top))
+	}
 	mux := http.NewServeMux()
 	s.handle(mux, "GET /static/style.css", false, s.static)
 	s.handle(mux, "GET /{$}", true, s.searchForm)
@@ -89,7 +107,8 @@ func (s *Server) routes() http.Handler {
 		rc := s.begin(w, r)
 		s.errorPage(w, rc, http.StatusForbidden, rc.p.Sprintf("This form was sent from another site: it is refused."))
 	}))
-	return s.logRequests(s.securityHeaders(cop.Handler(mux)))
+	top.Handle("/", cop.Handler(mux))
+	return s.logRequests(s.securityHeaders(top))
 }
 
 // ServeHTTP serves the pages.
@@ -129,6 +148,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	done := make(chan error, 1)
 	if s.cfg.tls {
 		hs.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{*s.cfg.cert}}
+		if s.api != nil && s.api.cfg.MTLS != nil {
+			// Asked, not required: browsers on the pages and token clients present none.
+			hs.TLSConfig.ClientAuth = tls.VerifyClientCertIfGiven
+			hs.TLSConfig.ClientCAs = s.api.cfg.MTLS.ClientCAs
+		}
 		// ServeTLS, not a tls.Listener: it offers HTTP/2 as well.
 		go func() { done <- hs.ServeTLS(ln, "", "") }()
 	} else {
