@@ -42,7 +42,11 @@ func init() {
 			"goes to the access log. At /eliminations, the archives service reviews the proposals of\n" +
 			"elimination (--bordereaux, and those kept in STATE/eliminations/) and records the visa on them,\n" +
 			"as `versement eliminate import-visa` does: in the ledger, checked against the roles file (an\n" +
-			"archives-service role, not the one who proposed).",
+			"archives-service role, not the one who proposed). With --api and --platform, it also serves the\n" +
+			"deposit API of every establishment (/api/v1/, docs/api.md): other applications authenticated by\n" +
+			"an OAuth2 token or a client certificate deposit units and objects, or finished SIPs, which go\n" +
+			"through the same decision, SIP, verification, sending and ledger as a run; with --queue the\n" +
+			"workers (`versement worker --platform`) process them. --api without a sign-on serves the API only.",
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "addr", Value: "127.0.0.1:8080", Usage: "listening address host:port"},
 			&cli.StringFlag{Name: "cert", Usage: "TLS certificate chain (PEM)"},
@@ -55,7 +59,7 @@ func init() {
 			&cli.BoolFlag{Name: "demo", Usage: "a local user 'demo' of the archives service, who may consult everything and record visas (loopback only); without --roles, an embedded demo roles file"},
 			&cli.StringFlag{Name: "bordereaux", Value: "bordereaux", Usage: "folder where the runs write the bordereau d'élimination: its proposal is reviewed and visaed at /eliminations"},
 			&cli.StringFlag{Name: "ledger", Usage: "the ledger the visas are recorded in; default STATE/ledger.jsonl"},
-		}, consultFlags()...),
+		}, append(consultFlags(), serveAPIFlags()...)...),
 		Action: serveAction,
 	})
 }
@@ -90,6 +94,17 @@ func serveAction(c *cli.Context) error {
 		}
 		cfg.Proxy = p
 	}
+	if c.Bool("api") {
+		api, err := openServeAPI(c)
+		if err != nil {
+			return cli.Exit("serve: "+err.Error(), exitError)
+		}
+		defer api.Close()
+		cfg.API = api.cfg
+		if cfg.OIDC == nil && cfg.Proxy == nil && cfg.Demo == nil {
+			return serveAPIOnly(c, cfg, api)
+		}
+	}
 	var policy *roles.Policy
 	if c.Bool("demo") && c.String("roles") == "" {
 		p, err := roles.Parse("demo roles", []byte(demoRoles))
@@ -121,6 +136,23 @@ func serveAction(c *cli.Context) error {
 		scheme = "https"
 	}
 	fmt.Fprintf(c.App.Writer, "serving the consultation of %s on %s://%s/ (index: %d dossier(s)); Ctrl-C stops\n", c.String("state"), scheme, cfg.Addr, n)
+	if err := s.ListenAndServe(c.Context); err != nil && !strings.Contains(err.Error(), "Server closed") {
+		return cli.Exit("serve: "+err.Error(), exitError)
+	}
+	return nil
+}
+
+// serveAPIOnly serves the deposit API without the consultation pages (no sign-on configured).
+func serveAPIOnly(c *cli.Context, cfg server.Config, api *serveAPI) error {
+	s, err := server.New(c.Context, cfg, nil, slog.Default())
+	if err != nil {
+		return cli.Exit("serve: "+err.Error(), exitError)
+	}
+	scheme := "http"
+	if cfg.CertFile != "" {
+		scheme = "https"
+	}
+	fmt.Fprintf(c.App.Writer, "serving the deposit API of %d establishment(s) on %s://%s/api/v1/; Ctrl-C stops\n", len(api.services), scheme, cfg.Addr)
 	if err := s.ListenAndServe(c.Context); err != nil && !strings.Contains(err.Error(), "Server closed") {
 		return cli.Exit("serve: "+err.Error(), exitError)
 	}

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/versement/versement/deposit"
+	"github.com/versement/versement/internal/lang"
+	"github.com/versement/versement/jobs"
+	"github.com/versement/versement/nightly"
+	"github.com/versement/versement/pipeline"
+	"github.com/versement/versement/platform"
+	"github.com/versement/versement/profiles"
+)
+
+// depositServices are the deposit services of a platform's establishments, by establishment id.
+type depositServices map[string]*deposit.Service
+
+// openDeposits opens the deposit service of every establishment of the platform. Each keeps its
+// transactions in its own state folder (STATE/deposits) and builds, sends and records them with its
+// own profiles, targets, state and ledger: nothing of one is reachable through another's. A close
+// goes to enqueue (a worker then processes it), or, with enqueue nil, is processed by this process
+// in the background.
+func openDeposits(ctx context.Context, pf *platform.Config, enqueue func(ctx context.Context, est, tx string) error, xsdDir string, log *slog.Logger) (depositServices, error) {
+	out := depositServices{}
+	for _, e := range pf.Establishments() {
+		if e.Targets["intermediate"] == "" && e.Targets["final"] == "" {
+			out.Release()
+			return nil, fmt.Errorf("establishment %s has no targets in %s: a deposit is sent where the establishment's runs send theirs (targets: intermediate, final)", e.ID, pf.File)
+		}
+		elog := log.With("establishment", e.ID)
+		cfg := deposit.Config{
+			Establishment:     e.ID,
+			Dir:               filepath.Join(e.State, "deposits"),
+			Profile:           e.Profile,
+			OriginatingAgency: e.SEDA.OriginatingAgency,
+			SubmissionAgency:  e.SEDA.SubmissionAgency,
+			ArchivalAgreement: e.SEDA.ArchivalAgreement,
+			Job:               func(*profiles.Profile) pipeline.JobSpec { return depositJob(e, elog) },
+			XSDDir:            xsdDir,
+			Log:               elog,
+		}
+		if enqueue != nil {
+			id := e.ID
+			cfg.Enqueue = func(ctx context.Context, tx string) error { return enqueue(ctx, id, tx) }
+		}
+		s, err := deposit.Open(ctx, cfg)
+		if err != nil {
+			out.Release()
+			return nil, fmt.Errorf("establishment %s: deposits: %w", e.ID, err)
+		}
+		out[e.ID] = s
+	}
+	return out, nil
+}
+
+// depositJob is where an establishment's deposits go: its targets, state and ledger, as its runs.
+func depositJob(e *platform.Establishment, log *slog.Logger) pipeline.JobSpec {
+	return pipeline.JobSpec{TargetIntermediate: e.Targets["intermediate"], TargetFinal: e.Targets["final"],
+		State: e.State, Ledger: e.Ledger, Lang: lang.FromEnv(""), Log: log}
+}
+
+// Release waits for the processing under way and lets go of the journals.
+func (d depositServices) Release() {
+	for _, s := range d {
+		s.Release()
+	}
+}
+
+// establishmentLock is the lock the jobs of one establishment take in turn across all the
+// workers (runHandler): its state and ledger are one process's at a time, and a deposit is
+// processed through them like a run.
+func establishmentLock(e *platform.Establishment) string {
+	return filepath.Join(e.State, "schedule", "establishment.lock")
+}
+
+// lockedProcessor processes a deposit under its establishment's lock, and says Busy while a run
+// or another deposit of the establishment holds it: the queue tries it again later without
+// counting an attempt.
+type lockedProcessor struct {
+	est *platform.Establishment
+	s   depositProcessor
+}
+
+func (l lockedProcessor) Process(ctx context.Context, tx string) error {
+	path := establishmentLock(l.est)
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return err
+	}
+	lock, err := nightly.TryLock(path)
+	if errors.Is(err, nightly.ErrLocked) {
+		return jobs.Busy(fmt.Errorf("another job of establishment %s is running: %w", l.est.ID, err))
+	}
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
+	return l.s.Process(ctx, tx)
+}
