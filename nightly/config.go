@@ -208,22 +208,10 @@ func LoadConfig(path string) (*Config, error) {
 // ParseConfig validates the content of a jobs file; path is used in errors and to resolve
 // relative paths.
 func ParseConfig(path string, b []byte) (*Config, error) {
-	f, err := yamlx.Parse(path, b)
+	var raw rawConfig
+	f, err := yamlx.Decode(path, b, "jobs file", "a mapping with a jobs list", &raw)
 	if err != nil {
 		return nil, err
-	}
-	if len(f.Docs) == 0 || f.Docs[0].Body == nil {
-		return nil, fmt.Errorf("%s: empty jobs file: want a mapping with a jobs list", path)
-	}
-	if len(f.Docs) > 1 {
-		return nil, fmt.Errorf("%s:%d: only one YAML document is allowed", path, line(f.Docs[1].Body))
-	}
-	if line := yamlx.FirstAlias(f); line > 0 {
-		return nil, fmt.Errorf("%s:%d: YAML aliases (*name) are not allowed in a jobs file: repeat the value", path, line)
-	}
-	var raw rawConfig
-	if err := yaml.NodeToValue(f.Docs[0].Body, &raw, yaml.DisallowUnknownField()); err != nil {
-		return nil, yamlx.Error(path, f.Docs[0].Body, err)
 	}
 	v := &validator{path: path, file: f, dir: filepath.Dir(path)}
 	return v.config(&raw)

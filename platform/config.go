@@ -152,22 +152,10 @@ func Load(path string) (*Config, error) {
 // Parse validates the content of a platform file; path is used in errors and to resolve
 // relative paths.
 func Parse(path string, b []byte) (*Config, error) {
-	f, err := yamlx.Parse(path, b)
+	var raw rawConfig
+	f, err := yamlx.Decode(path, b, "platform file", "a mapping with an establishments list", &raw)
 	if err != nil {
 		return nil, err
-	}
-	if len(f.Docs) == 0 || f.Docs[0].Body == nil {
-		return nil, fmt.Errorf("%s: empty platform file: want a mapping with an establishments list", path)
-	}
-	if len(f.Docs) > 1 {
-		return nil, fmt.Errorf("%s:%d: only one YAML document is allowed", path, nodeLine(f.Docs[1].Body))
-	}
-	if line := yamlx.FirstAlias(f); line > 0 {
-		return nil, fmt.Errorf("%s:%d: YAML aliases (*name) are not allowed in a platform file: repeat the value", path, line)
-	}
-	var raw rawConfig
-	if err := yaml.NodeToValue(f.Docs[0].Body, &raw, yaml.DisallowUnknownField()); err != nil {
-		return nil, yamlx.Error(path, f.Docs[0].Body, err)
 	}
 	v := &validator{path: path, file: f, dir: filepath.Dir(path)}
 	return v.config(&raw)

@@ -36,14 +36,15 @@ func runPlatformJob(ctx context.Context, sj nightly.Job) (nightly.Result, error)
 	return scheduledResult(ctx, rep, err), err
 }
 
-// scheduledResult is what a scheduled run reports, from the pipeline's report and error, as
-// runScheduledJob makes it.
+// scheduledResult is what a scheduled run reports, from the pipeline's report and error: a
+// jobs file's (runScheduledJob) and a platform's alike.
 func scheduledResult(ctx context.Context, rep *pipeline.Report, err error) nightly.Result {
 	res := nightly.Result{}
 	if rep != nil {
 		res.Dossiers, res.SIPs, res.Bytes = rep.TierCounts(), len(rep.SIPs), rep.Bytes
 		for _, s := range rep.SIPs {
-			if s.AlreadySent { // rebuilt byte for byte, found in the ledger: nothing new
+			// A SIP an earlier run had sent (rebuilt byte for byte, found in the ledger) archives nothing new.
+			if s.AlreadySent {
 				continue
 			}
 			if res.Archived == nil {
@@ -52,6 +53,8 @@ func scheduledResult(ctx context.Context, rep *pipeline.Report, err error) night
 			res.Archived[string(s.Tier)] += s.Dossiers
 		}
 	}
+	// The SIPs the archive refused (and those that could not be sent, or failed verification) are
+	// in the run's error, one each, with their dossiers.
 	res.FailedSIPs, res.FailedDossiers = pipeline.Failures(err)
 	switch {
 	case err == nil:

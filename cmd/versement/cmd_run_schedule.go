@@ -2,12 +2,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 
 	"github.com/versement/versement/job"
 	"github.com/versement/versement/nightly"
-	"github.com/versement/versement/pipeline"
 )
 
 // pipelineRunner is the scheduler's Runner backed by the real pipeline: each run is built by
@@ -39,30 +37,5 @@ func runScheduledJob(ctx context.Context, sj nightly.Job) (nightly.Result, error
 	}
 	j.Spec.Log = slog.Default().With("job", sj.Name)
 	rep, err := j.Run(ctx)
-	res := nightly.Result{}
-	if rep != nil {
-		res.Dossiers, res.SIPs, res.Bytes = rep.TierCounts(), len(rep.SIPs), rep.Bytes
-		for _, s := range rep.SIPs {
-			// A SIP an earlier run had sent (rebuilt byte for byte, found in the ledger) archives nothing new.
-			if s.AlreadySent {
-				continue
-			}
-			if res.Archived == nil {
-				res.Archived = map[string]int{}
-			}
-			res.Archived[string(s.Tier)] += s.Dossiers
-		}
-	}
-	// The SIPs the archive refused (and those that could not be sent, or failed verification) are
-	// in the run's error, one each, with their dossiers.
-	res.FailedSIPs, res.FailedDossiers = pipeline.Failures(err)
-	switch {
-	case err == nil:
-		res.Outcome = nightly.OK
-	case errors.Is(err, context.Canceled) || ctx.Err() != nil:
-		res.Outcome = nightly.Interrupted
-	default:
-		res.Outcome, res.Failures = nightly.Failed, 1
-	}
-	return res, err
+	return scheduledResult(ctx, rep, err), err
 }

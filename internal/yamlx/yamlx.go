@@ -146,3 +146,32 @@ func (v visitFunc) Visit(n ast.Node) ast.Visitor {
 	}
 	return nil
 }
+
+// Decode reads a configuration file of one YAML document into raw, the way every versement
+// file is read: a syntax error placed at its line (Parse), no second document, no alias, no
+// unknown field, each error as "file:line: …". kind names the file in errors ("jobs file") and
+// want says what an empty one lacks ("a mapping with a jobs list"). The parsed file is returned
+// for the lines of the fields the caller checks next.
+func Decode(path string, b []byte, kind, want string, raw any) (*ast.File, error) {
+	f, err := Parse(path, b)
+	if err != nil {
+		return nil, err
+	}
+	if len(f.Docs) == 0 || f.Docs[0].Body == nil {
+		return nil, fmt.Errorf("%s: empty %s: want %s", path, kind, want)
+	}
+	if len(f.Docs) > 1 {
+		line := 1
+		if tk := f.Docs[1].Body.GetToken(); tk != nil && tk.Position != nil {
+			line = tk.Position.Line
+		}
+		return nil, fmt.Errorf("%s:%d: only one YAML document is allowed", path, line)
+	}
+	if line := FirstAlias(f); line > 0 {
+		return nil, fmt.Errorf("%s:%d: YAML aliases (*name) are not allowed in a %s: repeat the value", path, line, kind)
+	}
+	if err := yaml.NodeToValue(f.Docs[0].Body, raw, yaml.DisallowUnknownField()); err != nil {
+		return nil, Error(path, f.Docs[0].Body, err)
+	}
+	return f, nil
+}
