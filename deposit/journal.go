@@ -1,8 +1,13 @@
 package deposit
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -153,4 +158,33 @@ func (s *Service) Release() {
 // every good entry.
 func VerifyJournal(ctx context.Context, dir string, each func(Event)) (chain.Audit, error) {
 	return chain.Verify(ctx, filepath.Join(dir, JournalFile), journalFormat, nil, each)
+}
+
+// VerifyJournalFile is VerifyJournal of the journal at path, also checking head (a head an
+// earlier verify printed) when it is not nil.
+func VerifyJournalFile(ctx context.Context, path string, head *chain.Head) (chain.Audit, error) {
+	return chain.Verify(ctx, path, journalFormat, head, nil)
+}
+
+// IsJournal reports whether the file at path is a deposits journal: its first entry has the
+// journal's "event" and "tx" fields, which neither a transfer ledger's nor an access log's
+// entries have. An empty file, or one that is no JSON, is not.
+func IsJournal(path string) (bool, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	line, err := bufio.NewReaderSize(io.LimitReader(f, 64<<10), 64<<10).ReadSlice('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return false, nil // a first line past 64 KiB is no journal entry
+	}
+	var first struct {
+		Event *string `json:"event"`
+		Tx    *string `json:"tx"`
+	}
+	if json.Unmarshal(line, &first) != nil {
+		return false, nil
+	}
+	return first.Event != nil && first.Tx != nil, nil
 }

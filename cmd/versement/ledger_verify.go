@@ -15,13 +15,14 @@ import (
 
 	"github.com/versement/versement/accesslog"
 	"github.com/versement/versement/chain"
+	"github.com/versement/versement/deposit"
 	"github.com/versement/versement/transfer"
 	"github.com/versement/versement/transfer/ledger"
 	"github.com/versement/versement/transfer/targets"
 )
 
 // ledgerCheck is what `versement verify --ledger FILE [--target URL] [--head COUNT:HASH]` asks;
-// FILE is a transfer ledger or an access log.
+// FILE is a transfer ledger, an access log or a deposits journal.
 type ledgerCheck struct {
 	Path, Target, Head string
 	JSON               bool
@@ -56,15 +57,32 @@ func ledgerExit(ctx context.Context, w io.Writer, lc ledgerCheck) error {
 type logKind string
 
 const (
-	transferLedger logKind = "transfer-ledger"
-	accessLog      logKind = "access-log"
+	transferLedger  logKind = "transfer-ledger"
+	accessLog       logKind = "access-log"
+	depositsJournal logKind = "deposits-journal"
 )
 
 func (k logKind) noun() string {
-	if k == accessLog {
+	switch k {
+	case accessLog:
 		return "access log"
+	case depositsJournal:
+		return "deposits journal"
 	}
 	return "ledger"
+}
+
+// otherChains are the hash-chained files besides the transfer ledger that --ledger checks, each
+// told apart by its first entry: their chain and heads, nothing at a target.
+var otherChains = []struct {
+	kind   logKind
+	a      string // "an access log", for messages
+	is     func(path string) (bool, error)
+	verify func(ctx context.Context, path string, head *chain.Head) (chain.Audit, error)
+}{
+	{accessLog, "an access log", accesslog.IsAccessLog, accesslog.Verify},
+	// The deposits' SIPs are in the establishment's transfer ledger, checked against the target.
+	{depositsJournal, "a deposits journal", deposit.IsJournal, deposit.VerifyJournalFile},
 }
 
 // ledgerReport is what verify found in either kind of file; the target's fields are the transfer
@@ -90,12 +108,15 @@ func checkLedger(ctx context.Context, w io.Writer, lc ledgerCheck) (ledgerReport
 		head = &h
 	}
 	// A file that cannot be opened is left to the ledger's reader, which says so.
-	if isAccess, _ := accesslog.IsAccessLog(lc.Path); isAccess {
-		rep := ledgerReport{Kind: accessLog}
-		if lc.Target != "" {
-			return rep, fmt.Errorf("is an access log: --target checks the SIPs a transfer ledger lists")
+	for _, o := range otherChains {
+		if is, _ := o.is(lc.Path); !is {
+			continue
 		}
-		a, err := accesslog.Verify(ctx, lc.Path, head)
+		rep := ledgerReport{Kind: o.kind}
+		if lc.Target != "" {
+			return rep, fmt.Errorf("is %s: --target checks the SIPs a transfer ledger lists", o.a)
+		}
+		a, err := o.verify(ctx, lc.Path, head)
 		rep.Audit = ledger.Audit{Path: a.Path, Entries: a.Entries, Last: a.Last, Heads: a.Heads, TornTail: a.TornTail, Notes: a.Notes}
 		for _, p := range a.Problems {
 			rep.Problems = append(rep.Problems, ledger.Problem{Line: p.Line, Reason: p.Reason})
@@ -153,8 +174,8 @@ func printLedgerReport(w io.Writer, lc ledgerCheck, rep ledgerReport) error {
 		return err
 	}
 	what := "transfer ledger"
-	if rep.Kind == accessLog {
-		what = "access log"
+	if rep.Kind != transferLedger {
+		what = rep.Kind.noun()
 	}
 	fmt.Fprintf(w, "%s %s: %d entries chained", what, lc.Path, rep.Entries)
 	if rep.Last != "" {

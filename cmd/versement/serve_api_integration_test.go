@@ -359,6 +359,35 @@ func TestServeAPIDepositThroughTheQueue(t *testing.T) {
 			t.Fatalf("univ-a's ledger against its %s target: %v %+v", tier, err, rep.Problems)
 		}
 	}
+	// Every call that changed the transaction is in univ-a's deposits journal, which verify
+	// checks as it checks a ledger; a journal edited afterwards does not hold.
+	journal := filepath.Join(ua.State, "deposits", deposit.JournalFile)
+	out, code := run(t, "verify", "--ledger", journal)
+	if code != 0 || !strings.Contains(out, "deposits journal "+journal+": ") || !strings.HasSuffix(strings.TrimSpace(out), "OK") {
+		t.Fatalf("verify --ledger of the journal: exit %d\n%s", code, out)
+	}
+	var events []string
+	if _, err := deposit.VerifyJournal(context.Background(), filepath.Dir(journal), func(e deposit.Event) {
+		if e.Tx == tx.ID {
+			events = append(events, e.Event)
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if want := 2 + len(objects) + 2; len(events) != want || events[0] != deposit.EventCreate || events[len(events)-1] != deposit.EventProcessed {
+		t.Errorf("journal events of the transaction: %v, want create, units, %d objects, close, processed", events, len(objects))
+	}
+	jb, err := os.ReadFile(journal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := filepath.Join(t.TempDir(), "journal.jsonl")
+	if err := os.WriteFile(edited, bytes.Replace(jb, []byte(`"by":"cert:app.univ-a"`), []byte(`"by":"cert:app.univ-b"`), 1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, code := run(t, "verify", "--ledger", edited); code != exitFindings || !strings.Contains(out, "BROKEN") {
+		t.Errorf("an edited journal: exit %d\n%s", code, out)
+	}
 	// Nothing of the deposit went to another establishment.
 	for _, e := range testEstablishments[1:] {
 		if m, _ := filepath.Glob(filepath.Join(root, "archives", e.id, "*", "*.zip")); len(m) > 0 {
