@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -179,7 +180,7 @@ func (s *Service) Process(ctx context.Context, id string) error {
 	defer unlock()
 	switch rec.State {
 	case StateDone:
-		return nil
+		return s.purge(id) // a kill between done and the purge left the payload
 	case StateOpen:
 		return errorf(Conflict, "", "transaction %s is open: close it first", id)
 	}
@@ -222,7 +223,30 @@ func (s *Service) Process(ctx context.Context, id string) error {
 		names = append(names, r.Name)
 	}
 	s.log.Info("deposit processed", "tx", id, "sips", len(rec.SIPs))
-	return s.journal(ctx, Event{Event: EventProcessed, Tx: id, State: string(StateDone), Units: rec.Units, SIPs: names})
+	if err := s.journal(ctx, Event{Event: EventProcessed, Tx: id, State: string(StateDone), Units: rec.Units, SIPs: names}); err != nil {
+		return err
+	}
+	return s.purge(id)
+}
+
+// purge removes a done transaction's payload from the staging folder: the dossier documents,
+// the objects' bytes and a submitted SIP. The archive holds them now, every SIP checked and in
+// the ledger; a copy of personal data kept here would outlive its purpose (GDPR art. 5(1)(c)
+// and (e)) and escape the archive's access rules and eliminations. What stays is the record:
+// the transaction, each object's name, size and digest, the ATR and the journal.
+func (s *Service) purge(id string) error {
+	dir := s.txDir(id)
+	data, _ := filepath.Glob(filepath.Join(dir, "objects", "*.data"))
+	var errs []error
+	for _, f := range append(data, filepath.Join(dir, "units.ndjson"), filepath.Join(dir, "units.idx"), s.sipPath(id)) {
+		if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("deposit %s: transaction %s is done, but its staging copy could not all be removed: %w", s.cfg.Establishment, id, err)
+	}
+	return nil
 }
 
 // processUnits runs the transaction's units through pipeline.Execute. Process holds the

@@ -164,6 +164,14 @@ func TestDepositSameAsRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	tx, _ = s.Get(ctx, tx.ID)
+	// Done: the staging copy of the dossiers is gone, the record of what was deposited stays.
+	left, _ := filepath.Glob(filepath.Join(dir, "tx", tx.ID, "objects", "*.data"))
+	if _, err := os.Stat(filepath.Join(dir, "tx", tx.ID, "units.ndjson")); !os.IsNotExist(err) || len(left) > 0 {
+		t.Errorf("after Process the staging folder still holds the documents (%v) or objects %v", err, left)
+	}
+	if len(tx.Objects) != lobs || !tx.Objects[0].Complete || tx.Objects[0].SHA256 == "" {
+		t.Errorf("after the purge the transaction lists objects %+v, want %d with their digests", tx.Objects, lobs)
+	}
 	if tx.State != StateDone || len(tx.SIPs) != 1 || tx.SIPs[0].Dossiers != len(units) || tx.SIPs[0].Status != "stored" {
 		t.Fatalf("after Process: %+v", tx)
 	}
