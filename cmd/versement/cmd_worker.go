@@ -201,14 +201,15 @@ func platformWiring(c *cli.Context) (workerWiring, func(), error) {
 	if err != nil {
 		return workerWiring{}, nil, err
 	}
-	services, err := openDeposits(c.Context, pf, nil, "", slog.Default().With("component", "deposit"))
-	if err != nil {
-		return workerWiring{}, nil, err
-	}
+	services, failed := openDeposits(c.Context, pf, nil, "", slog.Default().With("component", "deposit"))
 	w := workerWiring{Deposits: map[string]depositProcessor{}}
 	for id, s := range services {
 		e, _ := pf.Establishment(id)
 		w.Deposits[id] = lockedProcessor{est: e, s: s}
+	}
+	// Its jobs fail and are retried with backoff: the establishment may be repaired meanwhile.
+	for id, err := range failed {
+		w.Deposits[id] = unavailableDeposits{err}
 	}
 	return w, services.Release, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -24,13 +25,15 @@ type depositServices map[string]*deposit.Service
 // transactions in its own state folder (STATE/deposits) and builds, sends and records them with its
 // own profiles, targets, state and ledger: nothing of one is reachable through another's. A close
 // goes to enqueue (a worker then processes it), or, with enqueue nil, is processed by this process
-// in the background.
-func openDeposits(ctx context.Context, pf *platform.Config, enqueue func(ctx context.Context, est, tx string) error, xsdDir string, log *slog.Logger) (depositServices, error) {
-	out := depositServices{}
+// in the background. An establishment whose service cannot be opened is in failed, with the
+// reason, and logged: it stops no other.
+func openDeposits(ctx context.Context, pf *platform.Config, enqueue func(ctx context.Context, est, tx string) error, xsdDir string, log *slog.Logger) (ok depositServices, failed map[string]error) {
+	ok, failed = depositServices{}, map[string]error{}
 	for _, e := range pf.Establishments() {
 		if e.Targets["intermediate"] == "" && e.Targets["final"] == "" {
-			out.Release()
-			return nil, fmt.Errorf("establishment %s has no targets in %s: a deposit is sent where the establishment's runs send theirs (targets: intermediate, final)", e.ID, pf.File)
+			failed[e.ID] = fmt.Errorf("establishment %s has no targets in %s: a deposit is sent where the establishment's runs send theirs (targets: intermediate, final)", e.ID, pf.File)
+			log.Error("deposits unavailable", "establishment", e.ID, "err", failed[e.ID])
+			continue
 		}
 		elog := log.With("establishment", e.ID)
 		cfg := deposit.Config{
@@ -50,13 +53,43 @@ func openDeposits(ctx context.Context, pf *platform.Config, enqueue func(ctx con
 		}
 		s, err := deposit.Open(ctx, cfg)
 		if err != nil {
-			out.Release()
-			return nil, fmt.Errorf("establishment %s: deposits: %w", e.ID, err)
+			failed[e.ID] = fmt.Errorf("establishment %s: deposits: %w", e.ID, err)
+			log.Error("deposits unavailable", "establishment", e.ID, "err", failed[e.ID])
+			continue
 		}
-		out[e.ID] = s
+		ok[e.ID] = s
 	}
-	return out, nil
+	return ok, failed
 }
+
+// unavailableDeposits stands for an establishment whose deposit service could not be opened:
+// every call fails with the reason (the API answers 500 and logs it; a worker's job is retried
+// later), and the other establishments go on.
+type unavailableDeposits struct{ err error }
+
+func (u unavailableDeposits) Create(context.Context, deposit.Header, string) (deposit.Transaction, error) {
+	return deposit.Transaction{}, u.err
+}
+func (u unavailableDeposits) Get(context.Context, string) (deposit.Transaction, error) {
+	return deposit.Transaction{}, u.err
+}
+func (u unavailableDeposits) AddUnits(context.Context, string, io.Reader, string) (int, error) {
+	return 0, u.err
+}
+func (u unavailableDeposits) PutChunk(context.Context, string, deposit.Chunk, io.Reader) (deposit.Object, error) {
+	return deposit.Object{}, u.err
+}
+func (u unavailableDeposits) Object(context.Context, string, string) (deposit.Object, error) {
+	return deposit.Object{}, u.err
+}
+func (u unavailableDeposits) Close(context.Context, string, string) (deposit.Transaction, error) {
+	return deposit.Transaction{}, u.err
+}
+func (u unavailableDeposits) ATR(context.Context, string) (io.ReadCloser, error) { return nil, u.err }
+func (u unavailableDeposits) SubmitSIP(context.Context, io.Reader, string) (deposit.Transaction, error) {
+	return deposit.Transaction{}, u.err
+}
+func (u unavailableDeposits) Process(context.Context, string) error { return u.err }
 
 // depositJob is where an establishment's deposits go: its targets, state and ledger, as its runs.
 func depositJob(e *platform.Establishment, log *slog.Logger) pipeline.JobSpec {

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
+	"slices"
 
 	"github.com/urfave/cli/v2"
 
@@ -70,9 +72,11 @@ func openServeAPI(c *cli.Context) (*serveAPI, error) {
 		}
 		enqueue = a.queue.EnqueueDeposit
 	}
-	if a.services, err = openDeposits(c.Context, pf, enqueue, c.String("xsd-dir"), slog.Default().With("component", "deposit")); err != nil {
+	var failed map[string]error
+	a.services, failed = openDeposits(c.Context, pf, enqueue, c.String("xsd-dir"), slog.Default().With("component", "deposit"))
+	if len(a.services) == 0 {
 		a.Close()
-		return nil, err
+		return nil, fmt.Errorf("no establishment's deposits could be opened: %w", errors.Join(slices.Collect(maps.Values(failed))...))
 	}
 	clients := map[string]string{}
 	for _, e := range pf.Establishments() {
@@ -85,6 +89,9 @@ func openServeAPI(c *cli.Context) (*serveAPI, error) {
 	cfg := &server.APIConfig{Establishments: map[string]server.Deposits{}}
 	for id, s := range a.services {
 		cfg.Establishments[id] = s
+	}
+	for id, err := range failed {
+		cfg.Establishments[id] = unavailableDeposits{err}
 	}
 	if cfg.Tokens, err = server.APITokensFromEnv(os.Getenv, clients); err != nil {
 		a.Close()

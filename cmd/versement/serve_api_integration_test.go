@@ -253,6 +253,14 @@ func (p *apiPlatform) serve(t *testing.T, args ...string) *workerProc {
 // verifies. univ-b's application gets 403 on univ-a's transaction, and univ-a's on univ-b's.
 func TestServeAPIDepositThroughTheQueue(t *testing.T) {
 	p := newAPIPlatform(t)
+	// univ-c's deposits folder cannot be made (a file is in its way): its API fails, the
+	// others' goes on.
+	if err := os.MkdirAll(filepath.Join(p.root, "state", "univ-c"), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(p.root, "state", "univ-c", "deposits"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	queue := "sqlite:" + filepath.Join(p.dir, "queue.db")
 	srv := p.serve(t, "--queue", queue)
 	startWorker(t, nil, "worker", "--platform", p.file, "--queue", queue, "--listen", "", "--state-dir", filepath.Join(p.root, "state"))
@@ -260,6 +268,14 @@ func TestServeAPIDepositThroughTheQueue(t *testing.T) {
 
 	a := newAPIClient(t, ca, "app.univ-a", addr)
 	b := newAPIClient(t, ca, "app.univ-b", addr)
+	c := newAPIClient(t, ca, "app.univ-c", addr)
+	if code, body := c.do("POST", "/establishments/univ-c/transactions", []byte(`{"profile":"apogee","class":"etudiant"}`), map[string]string{"Content-Type": "application/json"}); code != http.StatusInternalServerError ||
+		strings.Contains(string(body), "deposits") {
+		t.Fatalf("univ-c, whose deposits folder is broken: %d %s (want 500, the cause in the log only)", code, body)
+	}
+	if !strings.Contains(srv.out.String(), "deposits unavailable") {
+		t.Errorf("serve does not log why univ-c's deposits are unavailable:\n%s", srv.out)
+	}
 	const est = "/establishments/univ-a"
 	code, body := a.do("POST", est+"/transactions", []byte(`{"profile":"apogee","class":"etudiant","reference":"scol-2026-0001"}`), map[string]string{"Content-Type": "application/json"})
 	if code != http.StatusCreated {
