@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"time"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
@@ -69,7 +70,8 @@ func (w *depositWorker) Work(ctx context.Context, j *river.Job[DepositArgs]) err
 		return errors.New("this worker has no deposit handler")
 	}
 	log.Info("job started")
-	return w.q.outcome(log, j.JobRow, h(ctx, j.Args.Establishment, j.Args.TxID))
+	start := time.Now()
+	return w.q.outcome(log, j.JobRow, j.Args.Establishment, start, h(ctx, j.Args.Establishment, j.Args.TxID))
 }
 
 type runWorker struct {
@@ -84,29 +86,36 @@ func (w *runWorker) Work(ctx context.Context, j *river.Job[RunArgs]) error {
 		return errors.New("this worker has no run handler")
 	}
 	log.Info("job started")
-	return w.q.outcome(log, j.JobRow, h(ctx, j.Args.Establishment, j.Args.Job, j.Args.AsOf))
+	start := time.Now()
+	return w.q.outcome(log, j.JobRow, j.Args.Establishment, start, h(ctx, j.Args.Establishment, j.Args.Job, j.Args.AsOf))
 }
 
 // outcome logs how a job ended and tells river what to do next: nothing (done), later without
 // counting an attempt (busy), cancel (a permanent failure), or retry, which river turns into a discard after the last attempt. The
 // discarded and cancelled jobs stay in the queue's table until river's cleaner removes them (7
 // days), listed by Failed.
-func (q *Queue) outcome(log *slog.Logger, row *rivertype.JobRow, err error) error {
+func (q *Queue) outcome(log *slog.Logger, row *rivertype.JobRow, est string, start time.Time, err error) error {
+	observe := func(outcome string) { q.metrics.observe(row.Kind, est, outcome, time.Since(start)) }
 	switch {
 	case err == nil:
 		log.Info("job done")
+		observe(OutcomeDone)
 		return nil
 	case errors.Is(err, ErrBusy):
 		// river's snooze gives the attempt back: a long run of another job cannot exhaust this one's.
 		log.Info("job postponed: what it needs is busy", "retry_in", q.cfg.BusyDelay.String(), "reason", err.Error())
+		observe(OutcomeBusy)
 		return river.JobSnooze(q.cfg.BusyDelay)
 	case errors.Is(err, ErrPermanent):
 		log.Error("job failed and will not be retried", "err", err)
+		observe(OutcomeCancelled)
 		return river.JobCancel(err)
 	case row.Attempt >= row.MaxAttempts:
 		log.Error("job failed at its last attempt: discarded (see versement worker --failed)", "max_attempts", row.MaxAttempts, "err", err)
+		observe(OutcomeDiscarded)
 	default:
 		log.Warn("job failed; it will be retried", "max_attempts", row.MaxAttempts, "err", err)
+		observe(OutcomeRetry)
 	}
 	return err
 }

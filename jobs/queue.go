@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
@@ -59,6 +60,8 @@ type Config struct {
 	// Periodic runs enqueued on their schedules by the elected leader among the workers.
 	Periodic []Periodic
 	Log      *slog.Logger // default slog.Default()
+	// Metrics, when set, receives versement_queue_jobs_total and _job_duration_seconds (metrics.go).
+	Metrics prometheus.Registerer
 }
 
 // Handlers are what jobs do. They get the context of the job, cancelled at JobTimeout or when
@@ -112,7 +115,8 @@ type Queue struct {
 	client  client
 	migrate func(ctx context.Context) error
 	close   func()
-	working bool // some handler is set: Start fetches jobs
+	working bool     // some handler is set: Start fetches jobs
+	metrics *metrics // nil without Config.Metrics
 }
 
 // Open connects to the queue's database and prepares the river client; nothing is fetched
@@ -143,6 +147,13 @@ func Open(ctx context.Context, cfg Config) (*Queue, error) {
 		cfg.Log = slog.Default()
 	}
 	q := &Queue{cfg: cfg, log: cfg.Log, working: cfg.Handlers.Deposit != nil || cfg.Handlers.Run != nil}
+	if cfg.Metrics != nil {
+		m, err := newMetrics(cfg.Metrics)
+		if err != nil {
+			return nil, fmt.Errorf("queue: metrics: %w", err)
+		}
+		q.metrics = m
+	}
 	rc, err := q.riverConfig()
 	if err != nil {
 		return nil, err

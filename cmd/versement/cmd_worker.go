@@ -12,6 +12,9 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/urfave/cli/v2"
 
 	"github.com/versement/versement/civil"
@@ -35,8 +38,8 @@ func init() {
 			"whose worker died is given to another after --rescue-after. With --periodic the jobs' cron\n" +
 			"specs enqueue their runs, once per tick whichever worker is the elected leader. A failed job is\n" +
 			"retried with backoff, then discarded: --failed lists those. SIGTERM or SIGINT: running jobs get\n" +
-			"--stop-grace to finish, then stop at a safe point and are retried. Serves /livez and /readyz\n" +
-			"on --listen. See docs/workers.md.",
+			"--stop-grace to finish, then stop at a safe point and are retried. Serves /livez, /readyz and\n" +
+			"/metrics (jobs by kind, establishment and outcome) on --listen. See docs/workers.md.",
 		Flags: append(queueFlags(), []cli.Flag{
 			&cli.IntFlag{Name: "workers", Value: jobs.DefaultWorkers, Usage: "jobs of each kind worked at once by this process"},
 			&cli.BoolFlag{Name: "migrate", Usage: "create or upgrade the queue's tables and exit (once per database and version, before the new workers start; a SQLite queue is migrated at every start)"},
@@ -51,7 +54,7 @@ func init() {
 			&cli.IntFlag{Name: "max-attempts", Value: jobs.DefaultMaxAttempts, Usage: "attempts of a job before it is discarded"},
 			&cli.DurationFlag{Name: "busy-retry", Value: jobs.DefaultBusyDelay, Usage: "how soon a job waiting for another job of its establishment (or for its own lock) is tried again; waiting uses up no attempt"},
 			&cli.DurationFlag{Name: "stop-grace", Value: jobs.DefaultStopGrace, Usage: "at SIGTERM, how long running jobs may go on before they are stopped"},
-			&cli.StringFlag{Name: "listen", Value: "127.0.0.1:9465", Usage: "address of /livez and /readyz; empty to disable"},
+			&cli.StringFlag{Name: "listen", Value: "127.0.0.1:9465", Usage: "address of /livez, /readyz and /metrics; empty to disable"},
 			&cli.StringFlag{Name: "enqueue", Usage: "enqueue a run of this job now (--as-of, default its as_of) and exit"},
 			&cli.StringFlag{Name: "as-of", Usage: "with --enqueue: decide as of this date (YYYY-MM-DD)"},
 			&cli.BoolFlag{Name: "failed", Usage: "list the jobs discarded or cancelled (most recent first) and exit: 0 none, 1 some"},
@@ -217,7 +220,9 @@ func platformWiring(c *cli.Context) (workerWiring, func(), error) {
 // runWorker opens the queue and works it until ctx is cancelled (SIGTERM, SIGINT).
 func runWorker(ctx context.Context, c *cli.Context, o workerOptions, w workerWiring) error {
 	log := slog.Default().With("component", "worker")
-	cfg := jobs.Config{Driver: o.Driver, DSN: o.DSN, Workers: o.Workers, JobTimeout: o.JobTimeout, RescueAfter: o.RescueAfter,
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	cfg := jobs.Config{Metrics: reg, Driver: o.Driver, DSN: o.DSN, Workers: o.Workers, JobTimeout: o.JobTimeout, RescueAfter: o.RescueAfter,
 		MaxAttempts: o.MaxAttempts, StopGrace: o.StopGrace, BusyDelay: o.BusyRetry, Log: log}
 	listing := o.Failed || o.Enqueue != ""
 	if !listing {
@@ -275,7 +280,7 @@ func runWorker(ctx context.Context, c *cli.Context, o workerOptions, w workerWir
 	}
 	var srv *http.Server
 	if o.Listen != "" {
-		if srv, err = serveHTTP(o.Listen, workerHealth(q)); err != nil {
+		if srv, err = serveHTTP(o.Listen, workerHealth(q, reg)); err != nil {
 			_ = q.Stop(context.Background())
 			return cli.Exit(err.Error(), exitError)
 		}
@@ -398,8 +403,10 @@ func periodicRuns(cfg *nightly.Config, dflt string) []jobs.Periodic {
 
 // workerHealth serves /livez (the process answers: a liveness probe that a database outage must
 // not turn into restarts) and /readyz (the queue's database answers).
-func workerHealth(q *jobs.Queue) http.Handler {
+func workerHealth(q *jobs.Queue, reg *prometheus.Registry) http.Handler {
 	mux := http.NewServeMux()
+	// The jobs this worker ran, by kind, establishment and outcome, and their durations.
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /livez", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)

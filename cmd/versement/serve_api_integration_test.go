@@ -263,7 +263,13 @@ func TestServeAPIDepositThroughTheQueue(t *testing.T) {
 	}
 	queue := "sqlite:" + filepath.Join(p.dir, "queue.db")
 	srv := p.serve(t, "--queue", queue)
-	startWorker(t, nil, "worker", "--platform", p.file, "--queue", queue, "--listen", "", "--state-dir", filepath.Join(p.root, "state"))
+	wl, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	workerAddr := wl.Addr().String()
+	wl.Close()
+	startWorker(t, nil, "worker", "--platform", p.file, "--queue", queue, "--listen", workerAddr, "--state-dir", filepath.Join(p.root, "state"))
 	root, pfile, ca, addr := p.root, p.file, p.ca, p.addr
 
 	a := newAPIClient(t, ca, "app.univ-a", addr)
@@ -374,6 +380,16 @@ func TestServeAPIDepositThroughTheQueue(t *testing.T) {
 		if err != nil || !rep.OK() {
 			t.Fatalf("univ-a's ledger against its %s target: %v %+v", tier, err, rep.Problems)
 		}
+	}
+	// The worker counts the job for its establishment, where ops graph a platform's queue.
+	resp, err := http.Get("http://" + workerAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mb, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if want := `versement_queue_jobs_total{establishment="univ-a",kind="deposit",outcome="done"} 1`; !strings.Contains(string(mb), want) {
+		t.Errorf("the worker's /metrics lacks %s:\n%s", want, grepLines(string(mb), "versement_queue"))
 	}
 	// Every call that changed the transaction is in univ-a's deposits journal, which verify
 	// checks as it checks a ledger; a journal edited afterwards does not hold.
@@ -530,3 +546,4 @@ func b64OfHex(t *testing.T, h string) string {
 	}
 	return base64.StdEncoding.EncodeToString(b)
 }
+
