@@ -1,7 +1,9 @@
 package chain
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -68,12 +70,22 @@ func Open[E any](ctx context.Context, path string, fm *Format[E], each func(E)) 
 }
 
 func open[E any](ctx context.Context, f *os.File, path string, fm *Format[E], each func(E)) (*Log[E], error) {
-	l := &Log[E]{f: f, path: path, fm: fm, head: Head{Hash: Genesis}}
+	return openFrom(ctx, f, path, fm, each, Head{Hash: Genesis}, 0)
+}
+
+// openFrom is open for a file whose first from.Entries entries, ending at offset off, are known
+// good: only what follows is read and checked.
+func openFrom[E any](ctx context.Context, f *os.File, path string, fm *Format[E], each func(E), from Head, off int64) (*Log[E], error) {
+	l := &Log[E]{f: f, path: path, fm: fm, head: from, size: off}
 	// We hold the lock: no one appends while the head and the file are read.
 	hpath := HeadPath(path)
 	head, herr := ReadHead(hpath)
 	p := newProbe(head)
-	rep, err := Scan(ctx, f, fm, func(e E, end int64) {
+	p.see(from.Entries, from.Hash)
+	if _, err := f.Seek(off, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("%s %s: %w", fm.Name, path, err)
+	}
+	rep, err := scanFrom(ctx, f, fm, from, off, func(e E, end int64) {
 		l.head.Entries++
 		l.head.Hash = fm.Link(&e).Hash
 		p.see(l.head.Entries, l.head.Hash)
@@ -106,12 +118,12 @@ func open[E any](ctx context.Context, f *os.File, path string, fm *Format[E], ea
 				return nil, fmt.Errorf("%s %s does not match its head: %s %s; refusing to append (run versement verify --ledger; restore the %s from a backup, or remove %s to accept it as it is)",
 					fm.Name, path, hpath, problem, fm.Name, hpath)
 			}
-			l.cut = &Cut{Line: rep.Entries + 1, Committed: true}
+			l.cut = &Cut{Line: int(from.Entries) + rep.Entries + 1, Committed: true}
 		}
 	}
 	if rep.TornTail {
 		if l.cut == nil {
-			l.cut = &Cut{Line: rep.Entries + 1}
+			l.cut = &Cut{Line: int(from.Entries) + rep.Entries + 1}
 		}
 		if fm.TailRef != nil {
 			l.cut.Ref = fm.TailRef(torn)
@@ -138,6 +150,69 @@ func open[E any](ctx context.Context, f *os.File, path string, fm *Format[E], ea
 		}
 	}
 	return l, nil
+}
+
+// Reopen is Open for a writer that held the file before and closed it: seen is the head it left,
+// and size the file's length then (End). When the entry ending at size is still the one seen,
+// only what other writers appended since is read and checked, each called for those entries:
+// a file several processes take turns appending to is not read whole at every turn. Otherwise
+// (the file shorter, that entry altered) the whole file is read and checked, as Open does.
+func Reopen[E any](ctx context.Context, path string, fm *Format[E], seen Head, size int64, each func(E)) (*Log[E], error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, fm.Perm)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", fm.Name, err)
+	}
+	if err := flock.TryLock(f); err != nil {
+		f.Close()
+		if errors.Is(err, flock.ErrLocked) {
+			return nil, fmt.Errorf("%s %s is in use by another process", fm.Name, path)
+		}
+		return nil, fmt.Errorf("%s %s: %w", fm.Name, path, err)
+	}
+	var l *Log[E]
+	if seen.Entries > 0 && endsWith(f, fm, seen, size) {
+		l, err = openFrom(ctx, f, path, fm, each, seen, size)
+	} else {
+		l, err = open(ctx, f, path, fm, each)
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return l, nil
+}
+
+// endsWith reports whether the line that ends at offset size is entry seen, whole and unaltered.
+func endsWith[E any](f *os.File, fm *Format[E], seen Head, size int64) bool {
+	n := int64(MaxLine) + 1
+	if size < n {
+		n = size
+	}
+	if n < 2 {
+		return false
+	}
+	b := make([]byte, n)
+	if _, err := f.ReadAt(b, size-n); err != nil || b[n-1] != '\n' {
+		return false
+	}
+	body := b[bytes.LastIndexByte(b[:n-1], '\n')+1 : n-1]
+	recorded, computed, ok := lineHash(body)
+	if !ok || recorded != computed || recorded != seen.Hash {
+		return false
+	}
+	var e E
+	if json.Unmarshal(body, &e) != nil {
+		return false
+	}
+	lk := fm.Link(&e)
+	return lk.Seq == seen.Entries && lk.Hash == seen.Hash
+}
+
+// End is where the file ends: its head and length, for Reopen.
+func (l *Log[E]) End() (Head, int64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.head, l.size
 }
 
 // tail returns up to 64 KiB of the file from off: the torn line.

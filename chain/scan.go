@@ -60,10 +60,16 @@ const ctxEvery = 256
 // end, and stops at the first broken line: everything after it is unproven. The error is for a
 // read that failed or a cancelled context; what is wrong with the file is in the Audit.
 func Scan[E any](ctx context.Context, r io.Reader, fm *Format[E], each func(e E, end int64)) (Audit, error) {
+	return scanFrom(ctx, r, fm, Head{Hash: Genesis}, 0, each)
+}
+
+// scanFrom is Scan of a file read from offset off, where entry from.Entries (hash from.Hash)
+// ends: the entries after it are checked as Scan checks them, chained to it, their line numbers
+// and end offsets those of the whole file. rep.Entries counts the entries read.
+func scanFrom[E any](ctx context.Context, r io.Reader, fm *Format[E], from Head, off int64, each func(e E, end int64)) (Audit, error) {
 	var rep Audit
 	br := bufio.NewReaderSize(r, 64<<10)
-	prev, seq := Genesis, int64(0)
-	var off int64
+	prev, seq := from.Hash, from.Entries
 	problem := func(line int, e *E, reason string) {
 		p := Problem{Line: line, Reason: reason}
 		if e != nil && fm.Ref != nil {
@@ -71,7 +77,7 @@ func Scan[E any](ctx context.Context, r io.Reader, fm *Format[E], each func(e E,
 		}
 		rep.Problems = append(rep.Problems, p)
 	}
-	for lineNo := 1; ; lineNo++ {
+	for lineNo := int(from.Entries) + 1; ; lineNo++ {
 		if lineNo%ctxEvery == 0 && ctx.Err() != nil {
 			return rep, ctx.Err()
 		}

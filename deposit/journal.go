@@ -92,12 +92,17 @@ type openJournal struct {
 	unlock func()
 	opened time.Time
 	idle   *time.Timer
+	// Where the file ended when this process last let it go: the next opening checks only what
+	// others appended since (chain.Reopen). Reading the whole journal at every opening made each
+	// deposit slower than the one before (one line per object, for the establishment's life).
+	seen     chain.Head
+	seenSize int64
 }
 
 // journal appends e, on disk before it returns. chain.Open refuses at once a file another process
 // holds, so the journal's own lock file serialises the servers and workers sharing the folder.
-// Each opening re-checks the whole chain: a damaged journal stops the deposits rather than being
-// appended to.
+// The first opening in a process checks the whole chain, each later one what was appended since:
+// a damaged journal stops the deposits rather than being appended to.
 func (s *Service) journal(ctx context.Context, e Event) error {
 	j := &s.jnl
 	j.mu.Lock()
@@ -108,7 +113,12 @@ func (s *Service) journal(ctx context.Context, e Event) error {
 		if err != nil {
 			return err
 		}
-		l, err := chain.Open(ctx, path, journalFormat, nil)
+		var l *chain.Log[Event]
+		if j.seen.Entries > 0 {
+			l, err = chain.Reopen(ctx, path, journalFormat, j.seen, j.seenSize, nil)
+		} else {
+			l, err = chain.Open(ctx, path, journalFormat, nil)
+		}
 		if err != nil {
 			unlock()
 			return fmt.Errorf("deposit %s: %w", s.cfg.Establishment, err)
@@ -134,6 +144,7 @@ func (s *Service) journal(ctx context.Context, e Event) error {
 // close closes the journal and gives its lock up; j.mu is held.
 func (j *openJournal) close() {
 	if j.log != nil {
+		j.seen, j.seenSize = j.log.End()
 		j.log.Close()
 		j.unlock()
 		j.log, j.unlock = nil, nil

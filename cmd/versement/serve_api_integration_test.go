@@ -546,4 +546,3 @@ func b64OfHex(t *testing.T, h string) string {
 	}
 	return base64.StdEncoding.EncodeToString(b)
 }
-
