@@ -50,6 +50,20 @@ type Cut struct {
 // it is cut all the same, so that the writer can go on, and Cut says so: the caller records again
 // what it described, from its own records.
 func Open[E any](ctx context.Context, path string, fm *Format[E], each func(E)) (*Log[E], error) {
+	f, err := openLocked(path, fm)
+	if err != nil {
+		return nil, err
+	}
+	l, err := open(ctx, f, path, fm, each)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return l, nil
+}
+
+// openLocked opens or creates the file at path and takes its lock, without waiting.
+func openLocked[E any](path string, fm *Format[E]) (*os.File, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, fm.Perm)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", fm.Name, err)
@@ -61,12 +75,7 @@ func Open[E any](ctx context.Context, path string, fm *Format[E], each func(E)) 
 		}
 		return nil, fmt.Errorf("%s %s: %w", fm.Name, path, err)
 	}
-	l, err := open(ctx, f, path, fm, each)
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	return l, nil
+	return f, nil
 }
 
 func open[E any](ctx context.Context, f *os.File, path string, fm *Format[E], each func(E)) (*Log[E], error) {
@@ -158,16 +167,9 @@ func openFrom[E any](ctx context.Context, f *os.File, path string, fm *Format[E]
 // a file several processes take turns appending to is not read whole at every turn. Otherwise
 // (the file shorter, that entry altered) the whole file is read and checked, as Open does.
 func Reopen[E any](ctx context.Context, path string, fm *Format[E], seen Head, size int64, each func(E)) (*Log[E], error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, fm.Perm)
+	f, err := openLocked(path, fm)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", fm.Name, err)
-	}
-	if err := flock.TryLock(f); err != nil {
-		f.Close()
-		if errors.Is(err, flock.ErrLocked) {
-			return nil, fmt.Errorf("%s %s is in use by another process", fm.Name, path)
-		}
-		return nil, fmt.Errorf("%s %s: %w", fm.Name, path, err)
+		return nil, err
 	}
 	var l *Log[E]
 	if seen.Entries > 0 && endsWith(f, fm, seen, size) {
