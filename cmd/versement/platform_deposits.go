@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/versement/versement/deposit"
 	"github.com/versement/versement/internal/lang"
@@ -111,26 +112,40 @@ func establishmentLock(e *platform.Establishment) string {
 	return filepath.Join(e.State, "schedule", "establishment.lock")
 }
 
-// lockedProcessor processes a deposit under its establishment's lock, and says Busy while a run
-// or another deposit of the establishment holds it: the queue tries it again later without
-// counting an attempt.
+// lockedProcessor processes a deposit under its establishment's lock. It waits up to
+// depositLockWait for it, since another deposit of the establishment is a matter of seconds,
+// then says Busy (a nightly run holds it): the queue tries it again later without counting an
+// attempt. Snoozing at once made deposits closed together wait the queue's busy delay (a minute)
+// each behind the first.
 type lockedProcessor struct {
 	est *platform.Establishment
 	s   depositProcessor
 }
+
+const depositLockWait = 30 * time.Second
 
 func (l lockedProcessor) Process(ctx context.Context, tx string) error {
 	path := establishmentLock(l.est)
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return err
 	}
-	lock, err := nightly.TryLock(path)
-	if errors.Is(err, nightly.ErrLocked) {
-		return jobs.Busy(fmt.Errorf("another job of establishment %s is running: %w", l.est.ID, err))
+	deadline := time.Now().Add(depositLockWait)
+	for {
+		lock, err := nightly.TryLock(path)
+		if err == nil {
+			defer lock.Unlock()
+			return l.s.Process(ctx, tx)
+		}
+		if !errors.Is(err, nightly.ErrLocked) {
+			return err
+		}
+		if time.Now().After(deadline) {
+			return jobs.Busy(fmt.Errorf("another job of establishment %s is running: %w", l.est.ID, err))
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
 	}
-	if err != nil {
-		return err
-	}
-	defer lock.Unlock()
-	return l.s.Process(ctx, tx)
 }
