@@ -145,6 +145,7 @@ func (s *Service) checkUnits(rec *record) error {
 	for _, o := range objs {
 		byName[o.Name] = o
 	}
+	named := map[string]bool{}
 	for i, e := range idx {
 		if e.Class != h.Class {
 			return errorf(Unprocessable, fmt.Sprintf("units[%d].class", i), "a dossier of class %q in a transaction of class %q", e.Class, h.Class)
@@ -153,6 +154,7 @@ func (s *Service) checkUnits(rec *record) error {
 			return err
 		}
 		for _, ref := range e.Objects {
+			named[ref.Name] = true
 			o, ok := byName[ref.Name]
 			switch {
 			case !ok:
@@ -162,6 +164,13 @@ func (s *Service) checkUnits(rec *record) error {
 			case ref.Size >= 0 && ref.Size != o.Size:
 				return errorf(Unprocessable, "objects/"+ref.Name, "units[%d] says %d bytes, the object has %d", i, ref.Size, o.Size)
 			}
+		}
+	}
+	// An object no dossier names would not be archived: the depositor meant it for some dossier
+	// and misspelt a name, or forgot a unit. Silently dropping it loses a document.
+	for _, o := range objs {
+		if !named[o.Name] {
+			return errorf(Unprocessable, "objects/"+o.Name, "uploaded but named by no unit: it would not be archived (name it in a dossier's document, as {\"object\": %q})", o.Name)
 		}
 	}
 	return nil

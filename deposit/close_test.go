@@ -79,6 +79,8 @@ func TestCloseReferentialErrors(t *testing.T) {
 			Unprocessable, "objects/photo.jpg", "named by units[0] but not uploaded"},
 		{"object incomplete", Header{Profile: "apogee", Class: "etudiant"}, unitDoc("etudiant", 1, "photo.jpg"), []byte("abc"), true,
 			Unprocessable, "objects/photo.jpg", "named by units[0] but incomplete: 1 of 3 bytes received"},
+		{"object named by no unit", Header{Profile: "apogee", Class: "etudiant"}, unitDoc("etudiant", 1, ""), []byte("abc"), false,
+			Unprocessable, "objects/photo.jpg", `uploaded but named by no unit: it would not be archived (name it in a dossier's document, as {"object": "photo.jpg"})`},
 		{"root table", Header{Profile: "apogee", Class: "etudiant"}, strings.Replace(unitDoc("etudiant", 1, ""), `"INDIVIDU"`, `"IND_BAC"`, 1), nil, false,
 			Unprocessable, "units[0].tables[0]", "the first table is IND_BAC, not class etudiant's root table " + p.Class("etudiant").Root.Table},
 		{"unknown table", Header{Profile: "apogee", Class: "etudiant"}, strings.Replace(unitDoc("etudiant", 1, ""), `]]}]}`, `]]},{"name":"NOPE","columns":[],"types":[],"rows":[]}]}`, 1), nil, false,
