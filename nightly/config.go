@@ -5,14 +5,11 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/goccy/go-yaml"
-	"github.com/goccy/go-yaml/ast"
 	"github.com/robfig/cron/v3"
 
 	"github.com/versement/versement/civil"
@@ -213,51 +210,15 @@ func ParseConfig(path string, b []byte) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := &validator{path: path, file: f, dir: filepath.Dir(path)}
+	v := &validator{Fields: yamlx.Fields{Path: path, File: f}}
 	return v.config(&raw)
 }
 
 type validator struct {
-	path string
-	file *ast.File
-	dir  string
+	yamlx.Fields
 	// defaults, when set, fills what the file around the jobs gives each of them (a platform's
 	// establishment: its targets, state and ledger) before the job is checked.
 	defaults func(*job.Options)
-}
-
-// errf builds an error at the field whose YAML path is field (e.g. "jobs[0].cron"), or at its
-// nearest written parent when the field itself is absent.
-func (v *validator) errf(field, format string, args ...any) error {
-	return fmt.Errorf("%s:%d: %s: %s", v.path, v.line(field), field, fmt.Sprintf(format, args...))
-}
-
-func (v *validator) line(field string) int {
-	for f := field; f != ""; f = parentField(f) {
-		p, err := yaml.PathString("$." + f)
-		if err != nil {
-			continue
-		}
-		if n, err := p.FilterFile(v.file); err == nil && n != nil {
-			return line(n)
-		}
-	}
-	return 1
-}
-
-func parentField(f string) string {
-	i := strings.LastIndexAny(f, ".[")
-	if i <= 0 {
-		return ""
-	}
-	return f[:i]
-}
-
-func line(n ast.Node) int {
-	if n == nil || n.GetToken() == nil {
-		return 1
-	}
-	return n.GetToken().Position.Line
 }
 
 var (
@@ -268,18 +229,18 @@ var (
 )
 
 func (v *validator) config(raw *rawConfig) (*Config, error) {
-	c := &Config{File: v.path, Timezone: DefaultTimezone}
+	c := &Config{File: v.Path, Timezone: DefaultTimezone}
 	if raw.Timezone != "" {
 		if _, err := time.LoadLocation(raw.Timezone); err != nil {
-			return nil, v.errf("timezone", "unknown time zone %q (want an IANA name such as Europe/Paris)", raw.Timezone)
+			return nil, v.Errf("timezone", "unknown time zone %q (want an IANA name such as Europe/Paris)", raw.Timezone)
 		}
 		c.Timezone = raw.Timezone
 	}
 	if raw.StateDir != "" {
-		c.StateDir = v.abs(raw.StateDir)
+		c.StateDir = v.Abs(raw.StateDir)
 	}
 	if len(raw.Jobs) == 0 {
-		return nil, v.errf("jobs", "no jobs: want a list of jobs, each with a name, a cron spec, a profile, a source and targets")
+		return nil, v.Errf("jobs", "no jobs: want a list of jobs, each with a name, a cron spec, a profile, a source and targets")
 	}
 	jobs, err := v.jobs("jobs", raw.Jobs, c.Timezone)
 	if err != nil {
@@ -300,7 +261,7 @@ func (v *validator) jobs(at string, raws []rawJob, tz string) ([]*Job, error) {
 			return nil, err
 		}
 		if first, dup := seen[j.Name]; dup {
-			return nil, v.errf(fmt.Sprintf("%s[%d].name", at, i), "job %q is already defined at line %d", j.Name, v.line(fmt.Sprintf("%s[%d].name", at, first)))
+			return nil, v.Errf(fmt.Sprintf("%s[%d].name", at, i), "job %q is already defined at line %d", j.Name, v.Line(fmt.Sprintf("%s[%d].name", at, first)))
 		}
 		seen[j.Name] = i
 		out = append(out, j)
@@ -312,27 +273,27 @@ func (v *validator) job(at string, r *rawJob, defaultTZ string) (*Job, error) {
 	j := &Job{Name: r.Name, Spec: strings.TrimSpace(r.Cron), Options: r.Options.Clone(), Timezone: defaultTZ}
 	switch {
 	case r.Name == "":
-		return nil, v.errf(at+".name", "missing: every job needs a name")
+		return nil, v.Errf(at+".name", "missing: every job needs a name")
 	case !jobName.MatchString(r.Name):
 		// The name becomes a file name in the state dir and a Prometheus label.
-		return nil, v.errf(at+".name", "%q: use letters, digits, '.', '_' and '-' only, starting with a letter or digit", r.Name)
+		return nil, v.Errf(at+".name", "%q: use letters, digits, '.', '_' and '-' only, starting with a letter or digit", r.Name)
 	}
 	if r.Timezone != "" {
 		if _, err := time.LoadLocation(r.Timezone); err != nil {
-			return nil, v.errf(at+".timezone", "unknown time zone %q (want an IANA name such as Europe/Paris)", r.Timezone)
+			return nil, v.Errf(at+".timezone", "unknown time zone %q (want an IANA name such as Europe/Paris)", r.Timezone)
 		}
 		j.Timezone = r.Timezone
 	}
 	j.Location, _ = time.LoadLocation(j.Timezone)
 	switch {
 	case j.Spec == "":
-		return nil, v.errf(at+".cron", "missing: want a cron spec such as \"30 2 * * *\" (seconds optional: \"0 30 2 * * *\")")
+		return nil, v.Errf(at+".cron", "missing: want a cron spec such as \"30 2 * * *\" (seconds optional: \"0 30 2 * * *\")")
 	case strings.HasPrefix(j.Spec, "TZ=") || strings.HasPrefix(j.Spec, "CRON_TZ="):
-		return nil, v.errf(at+".cron", "%q: set the zone with the timezone field, not in the spec", j.Spec)
+		return nil, v.Errf(at+".cron", "%q: set the zone with the timezone field, not in the spec", j.Spec)
 	}
 	sched, err := specs.Parse(j.Spec)
 	if err != nil {
-		return nil, v.errf(at+".cron", "bad cron spec %q: %v", j.Spec, err)
+		return nil, v.Errf(at+".cron", "bad cron spec %q: %v", j.Spec, err)
 	}
 	if s, ok := sched.(*cron.SpecSchedule); ok {
 		s.Location = j.Location
@@ -353,17 +314,17 @@ func (v *validator) job(at string, r *rawJob, defaultTZ string) (*Job, error) {
 	if err := o.Check(); err != nil {
 		var fe *job.FieldError
 		if errors.As(err, &fe) {
-			return nil, v.errf(at+"."+fe.Field, "%s", fe.Msg)
+			return nil, v.Errf(at+"."+fe.Field, "%s", fe.Msg)
 		}
-		return nil, v.errf(at, "%v", err)
+		return nil, v.Errf(at, "%v", err)
 	}
 	// Files are relative to the jobs file rather than to wherever the service starts.
 	if p := o.Profile; strings.ContainsRune(p, '/') || strings.HasSuffix(p, ".yaml") || strings.HasSuffix(p, ".yml") {
-		o.Profile = v.abs(p)
+		o.Profile = v.Abs(p)
 	}
 	for _, p := range []*string{&o.State, &o.Ledger, &o.Elimination, &o.Undetermined, &o.Bordereaux} {
 		if *p != "" {
-			*p = v.abs(*p)
+			*p = v.Abs(*p)
 		}
 	}
 
@@ -372,13 +333,13 @@ func (v *validator) job(at string, r *rawJob, defaultTZ string) (*Job, error) {
 	case asOfDays.MatchString(a):
 		n, err := strconv.Atoi(asOfDays.FindStringSubmatch(a)[1])
 		if err != nil || n > 36600 {
-			return nil, v.errf(at+".as_of", "%q: too many days", a)
+			return nil, v.Errf(at+".as_of", "%q: too many days", a)
 		}
 		j.AsOf.DaysBeforeT = n
 	default:
 		d, err := civil.Parse(a)
 		if err != nil {
-			return nil, v.errf(at+".as_of", "%q: want today, today-N (N days ago) or a date YYYY-MM-DD", a)
+			return nil, v.Errf(at+".as_of", "%q: want today, today-N (N days ago) or a date YYYY-MM-DD", a)
 		}
 		j.AsOf.Fixed = d
 	}
@@ -393,23 +354,23 @@ func (v *validator) job(at string, r *rawJob, defaultTZ string) (*Job, error) {
 			}
 		}
 		if set != 1 {
-			return nil, v.errf(f, "want exactly one of webhook (a URL), webhook_env or webhook_file")
+			return nil, v.Errf(f, "want exactly one of webhook (a URL), webhook_env or webhook_file")
 		}
 		j.Notify = &Notify{}
 		switch {
 		case n.Webhook != "":
 			u, err := url.Parse(n.Webhook)
 			if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-				return nil, v.errf(f+".webhook", "want an http(s) URL")
+				return nil, v.Errf(f+".webhook", "want an http(s) URL")
 			}
 			j.Notify.url = n.Webhook
 		case n.WebhookEnv != "":
 			if !envName.MatchString(n.WebhookEnv) {
-				return nil, v.errf(f+".webhook_env", "not an environment variable name")
+				return nil, v.Errf(f+".webhook_env", "not an environment variable name")
 			}
 			j.Notify.Webhook.Env = n.WebhookEnv
 		default:
-			j.Notify.Webhook.File = v.abs(n.WebhookFile)
+			j.Notify.Webhook.File = v.Abs(n.WebhookFile)
 		}
 	}
 	return j, nil
@@ -417,27 +378,17 @@ func (v *validator) job(at string, r *rawJob, defaultTZ string) (*Job, error) {
 
 func (v *validator) secret(at string, r *rawSecret, what string) (SecretRef, error) {
 	if r == nil || (r.Env == "") == (r.File == "") {
-		return SecretRef{}, v.errf(at, "want exactly one of env (the name of an environment variable holding %s) or file (a file holding it)", what)
+		return SecretRef{}, v.Errf(at, "want exactly one of env (the name of an environment variable holding %s) or file (a file holding it)", what)
 	}
 	if r.Env != "" {
 		if !envName.MatchString(r.Env) {
 			// Do not echo the value: it is probably the secret itself.
-			return SecretRef{}, v.errf(at+".env", "not an environment variable name: write the name of a variable holding %s (e.g. APOGEE_DSN), not %s itself", what, what)
+			return SecretRef{}, v.Errf(at+".env", "not an environment variable name: write the name of a variable holding %s (e.g. APOGEE_DSN), not %s itself", what, what)
 		}
 		return SecretRef{Env: r.Env}, nil
 	}
 	if strings.Contains(r.File, "://") {
-		return SecretRef{}, v.errf(at+".file", "not a file path: write the path of a file holding %s, not %s itself", what, what)
+		return SecretRef{}, v.Errf(at+".file", "not a file path: write the path of a file holding %s, not %s itself", what, what)
 	}
-	return SecretRef{File: v.abs(r.File)}, nil
-}
-
-func (v *validator) abs(p string) string {
-	if !filepath.IsAbs(p) {
-		p = filepath.Join(v.dir, p)
-	}
-	if a, err := filepath.Abs(p); err == nil {
-		return a
-	}
-	return p
+	return SecretRef{File: v.Abs(r.File)}, nil
 }

@@ -1,10 +1,9 @@
 package nightly
 
 import (
-	"path/filepath"
-
 	"github.com/goccy/go-yaml/ast"
 
+	"github.com/versement/versement/internal/yamlx"
 	"github.com/versement/versement/job"
 )
 
@@ -27,7 +26,7 @@ type JobsAt struct {
 // ParseJobs checks the jobs of raw as a jobs file's; errors name at.Path, the line and the field
 // ("platform.yaml:31: establishments[1].jobs[0].cron: …").
 func ParseJobs(at JobsAt, raw RawJobs) ([]*Job, error) {
-	v := &validator{path: at.Path, file: at.File, dir: filepath.Dir(at.Path), defaults: at.Defaults}
+	v := &validator{Fields: yamlx.Fields{Path: at.Path, File: at.File}, defaults: at.Defaults}
 	tz := at.Timezone
 	if tz == "" {
 		tz = DefaultTimezone

@@ -3,10 +3,6 @@ package platform
 import (
 	"fmt"
 	"os"
-	"path/filepath"
-
-	"github.com/goccy/go-yaml"
-	"github.com/goccy/go-yaml/ast"
 
 	"github.com/versement/versement/internal/yamlx"
 	"github.com/versement/versement/nightly"
@@ -157,7 +153,7 @@ func Parse(path string, b []byte) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := &validator{path: path, file: f, dir: filepath.Dir(path)}
+	v := &validator{yamlx.Fields{Path: path, File: f}}
 	return v.config(&raw)
 }
 
@@ -182,55 +178,4 @@ func (c *Config) IDs() []string {
 }
 
 // validator checks a decoded file against its YAML tree, for lines.
-type validator struct {
-	path string
-	file *ast.File
-	dir  string
-}
-
-// errf builds an error at the field whose YAML path is field, or at its nearest written parent
-// when the field itself is absent.
-func (v *validator) errf(field, format string, args ...any) error {
-	return fmt.Errorf("%s:%d: %s: %s", v.path, v.line(field), field, fmt.Sprintf(format, args...))
-}
-
-func (v *validator) line(field string) int {
-	for f := field; f != ""; f = parentField(f) {
-		p, err := yaml.PathString("$." + f)
-		if err != nil {
-			continue
-		}
-		if n, err := p.FilterFile(v.file); err == nil && n != nil {
-			return nodeLine(n)
-		}
-	}
-	return 1
-}
-
-func parentField(f string) string {
-	for i := len(f) - 1; i > 0; i-- {
-		if f[i] == '.' || f[i] == '[' {
-			return f[:i]
-		}
-	}
-	return ""
-}
-
-func nodeLine(n ast.Node) int {
-	if n == nil || n.GetToken() == nil {
-		return 1
-	}
-	return n.GetToken().Position.Line
-}
-
-// abs resolves p from the platform file's folder: the platform means the same wherever the
-// service starts.
-func (v *validator) abs(p string) string {
-	if !filepath.IsAbs(p) {
-		p = filepath.Join(v.dir, p)
-	}
-	if a, err := filepath.Abs(p); err == nil {
-		return a
-	}
-	return filepath.Clean(p)
-}
+type validator struct{ yamlx.Fields }

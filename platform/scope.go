@@ -115,34 +115,34 @@ func (e *Establishment) applySEDA(p *profiles.Profile) {
 // extension is refused when the platform file is read, at its line.
 func (v *validator) profiles(at string, raws []rawProfile, e *Establishment) error {
 	if len(raws) == 0 {
-		return v.errf(at, "none: want at least one profile, a built-in name (%s) or a profile file", strings.Join(profiles.BuiltinNames(), ", "))
+		return v.Errf(at, "none: want at least one profile, a built-in name (%s) or a profile file", strings.Join(profiles.BuiltinNames(), ", "))
 	}
 	seen := map[string]int{}
 	for i, r := range raws {
 		field := fmt.Sprintf("%s[%d]", at, i)
 		ref := strings.TrimSpace(r.Profile)
 		if ref == "" {
-			return v.errf(field+".profile", "missing: a built-in profile (%s) or a profile file", strings.Join(profiles.BuiltinNames(), ", "))
+			return v.Errf(field+".profile", "missing: a built-in profile (%s) or a profile file", strings.Join(profiles.BuiltinNames(), ", "))
 		}
 		if isPath(ref) {
-			ref = v.abs(ref)
+			ref = v.Abs(ref)
 		}
 		p, err := profiles.Open(ref)
 		if err != nil {
-			return v.errf(field+".profile", "%v", err)
+			return v.Errf(field+".profile", "%v", err)
 		}
 		pr := profileRef{name: p.Name, ref: ref}
 		if s := strings.TrimSpace(r.Schedule); s != "" {
-			pr.schedule = v.abs(s)
+			pr.schedule = v.Abs(s)
 			if _, err := retention.LoadSchedule(pr.schedule); err != nil {
-				return v.errf(field+".schedule", "%v", err)
+				return v.Errf(field+".schedule", "%v", err)
 			}
 			if _, err := loadProfile(ref, pr.schedule); err != nil {
-				return v.errf(field+".schedule", "%v", err)
+				return v.Errf(field+".schedule", "%v", err)
 			}
 		}
 		if first, dup := seen[p.Name]; dup {
-			return v.errf(field+".profile", "profile %s is already the establishment's (%s[%d], line %d)", p.Name, at, first, v.line(fmt.Sprintf("%s[%d].profile", at, first)))
+			return v.Errf(field+".profile", "profile %s is already the establishment's (%s[%d], line %d)", p.Name, at, first, v.Line(fmt.Sprintf("%s[%d].profile", at, first)))
 		}
 		seen[p.Name] = i
 		e.profiles = append(e.profiles, pr)

@@ -56,19 +56,19 @@ type place struct {
 func within(a, b string) bool { return a == b || strings.HasPrefix(a, strings.TrimSuffix(b, "/")+"/") }
 
 func (v *validator) config(raw *rawConfig) (*Config, error) {
-	c := &Config{File: v.path, Timezone: nightly.DefaultTimezone, byID: map[string]*Establishment{},
+	c := &Config{File: v.Path, Timezone: nightly.DefaultTimezone, byID: map[string]*Establishment{},
 		byClient: map[string]*Establishment{}, byCN: map[string]*Establishment{}, byFingerprint: map[string]*Establishment{}}
 	if raw.Timezone != "" {
 		if _, err := time.LoadLocation(raw.Timezone); err != nil {
-			return nil, v.errf("timezone", "unknown time zone %q (want an IANA name such as Europe/Paris)", raw.Timezone)
+			return nil, v.Errf("timezone", "unknown time zone %q (want an IANA name such as Europe/Paris)", raw.Timezone)
 		}
 		c.Timezone = raw.Timezone
 	}
 	if raw.StateRoot != "" {
-		c.StateRoot = v.abs(raw.StateRoot)
+		c.StateRoot = v.Abs(raw.StateRoot)
 	}
 	if len(raw.Establishments) == 0 {
-		return nil, v.errf("establishments", "none: want a list of establishments, each with an id, a name, its seda identifiers and its profiles")
+		return nil, v.Errf("establishments", "none: want a list of establishments, each with an id, a name, its seda identifiers and its profiles")
 	}
 	cl := &claims{ids: map[string]owner{}, keys: map[string]owner{}, byID: map[string]string{}}
 	for i := range raw.Establishments {
@@ -96,19 +96,19 @@ func (v *validator) establishment(c *Config, cl *claims, i int, r *rawEstablishm
 	at := fmt.Sprintf("establishments[%d]", i)
 	switch {
 	case r.ID == "":
-		return nil, v.errf(at+".id", "missing: every establishment needs an id (letters, digits and '-', e.g. univ-a)")
+		return nil, v.Errf(at+".id", "missing: every establishment needs an id (letters, digits and '-', e.g. univ-a)")
 	case len(r.ID) > maxIDLen || !establishmentID.MatchString(r.ID):
 		// The id becomes a folder, a Prometheus label and a URL path segment.
-		return nil, v.errf(at+".id", "%q: use letters, digits and '-' only, starting with a letter or digit, at most %d characters", r.ID, maxIDLen)
+		return nil, v.Errf(at+".id", "%q: use letters, digits and '-' only, starting with a letter or digit, at most %d characters", r.ID, maxIDLen)
 	}
 	if first, dup := cl.byID[strings.ToLower(r.ID)]; dup {
 		// Case-insensitive: two folders univ-a and UNIV-A are one on some file systems.
-		return nil, v.errf(at+".id", "establishment %q is already defined at line %d", r.ID, v.line(first))
+		return nil, v.Errf(at+".id", "establishment %q is already defined at line %d", r.ID, v.Line(first))
 	}
 	cl.byID[strings.ToLower(r.ID)] = at + ".id"
 	e := &Establishment{ID: r.ID, Name: strings.TrimSpace(r.Name)}
 	if e.Name == "" {
-		return nil, v.errf(at+".name", "missing: the establishment's name, as its documents print it")
+		return nil, v.Errf(at+".name", "missing: the establishment's name, as its documents print it")
 	}
 	me := func(field, what, shown string) owner {
 		return owner{est: i, id: e.ID, field: field, what: what, shown: shown}
@@ -124,19 +124,19 @@ func (v *validator) establishment(c *Config, cl *claims, i int, r *rawEstablishm
 	// Folders and files: the state folder, and the ledger and access log inside it unless given.
 	switch {
 	case r.State != "":
-		e.State = v.abs(r.State)
+		e.State = v.Abs(r.State)
 	case c.StateRoot != "":
 		e.State = filepath.Join(c.StateRoot, e.ID)
 	default:
-		return nil, v.errf(at+".state", "missing: give the establishment's state folder, or state_root at the top of the file (state then defaults to STATE_ROOT/%s)", e.ID)
+		return nil, v.Errf(at+".state", "missing: give the establishment's state folder, or state_root at the top of the file (state then defaults to STATE_ROOT/%s)", e.ID)
 	}
 	e.Ledger = filepath.Join(e.State, "ledger.jsonl")
 	if r.Ledger != "" {
-		e.Ledger = v.abs(r.Ledger)
+		e.Ledger = v.Abs(r.Ledger)
 	}
 	e.AccessLog = filepath.Join(e.State, "access-log.jsonl")
 	if r.AccessLog != "" {
-		e.AccessLog = v.abs(r.AccessLog)
+		e.AccessLog = v.Abs(r.AccessLog)
 	}
 	for _, p := range []struct{ field, what, path string }{
 		{at + ".state", "state folder", e.State}, {at + ".ledger", "ledger", e.Ledger}, {at + ".access_log", "access log", e.AccessLog},
@@ -166,10 +166,10 @@ func (v *validator) seda(cl *claims, at string, r *rawSEDA, e *Establishment, me
 	s := SEDA{OriginatingAgency: strings.TrimSpace(r.OriginatingAgency), SubmissionAgency: strings.TrimSpace(r.SubmissionAgency),
 		ArchivalAgreement: strings.TrimSpace(r.ArchivalAgreement), ArchivalProfile: strings.TrimSpace(r.ArchivalProfile)}
 	if s.OriginatingAgency == "" {
-		return v.errf(at+".originating_agency", "missing: the agency whose dossiers these are, named in every SIP (OriginatingAgencyIdentifier), e.g. UNIVA-SCOL")
+		return v.Errf(at+".originating_agency", "missing: the agency whose dossiers these are, named in every SIP (OriginatingAgencyIdentifier), e.g. UNIVA-SCOL")
 	}
 	if s.ArchivalAgreement == "" {
-		return v.errf(at+".archival_agreement", "missing: the VITAM ingest contract every SIP of the establishment names (ArchivalAgreement), e.g. IC-UNIVA-000001")
+		return v.Errf(at+".archival_agreement", "missing: the VITAM ingest contract every SIP of the establishment names (ArchivalAgreement), e.g. IC-UNIVA-000001")
 	}
 	if s.SubmissionAgency == "" {
 		s.SubmissionAgency = s.OriginatingAgency
@@ -177,13 +177,13 @@ func (v *validator) seda(cl *claims, at string, r *rawSEDA, e *Establishment, me
 	s.TransferringAgency = profiles.Agency{Identifier: s.OriginatingAgency, Name: e.Name}
 	if t := r.TransferringAgency; t != nil {
 		if strings.TrimSpace(t.Identifier) == "" {
-			return v.errf(at+".transferring_agency.identifier", "missing: the transferring agency's identifier (or leave transferring_agency out: the originating agency)")
+			return v.Errf(at+".transferring_agency.identifier", "missing: the transferring agency's identifier (or leave transferring_agency out: the originating agency)")
 		}
 		s.TransferringAgency = profiles.Agency{Identifier: strings.TrimSpace(t.Identifier), Name: strings.TrimSpace(t.Name)}
 	}
 	if a := r.ArchivalAgency; a != nil {
 		if strings.TrimSpace(a.Identifier) == "" {
-			return v.errf(at+".archival_agency.identifier", "missing: the archives service's identifier (or leave archival_agency out: the profile's)")
+			return v.Errf(at+".archival_agency.identifier", "missing: the archives service's identifier (or leave archival_agency out: the profile's)")
 		}
 		s.ArchivalAgency = profiles.Agency{Identifier: strings.TrimSpace(a.Identifier), Name: strings.TrimSpace(a.Name)}
 	}
@@ -200,7 +200,7 @@ func (v *validator) seda(cl *claims, at string, r *rawSEDA, e *Establishment, me
 		}
 		field := at + "." + f.field
 		if !identifier.MatchString(f.id) || len(f.id) > 64 {
-			return v.errf(field, "%q: an identifier is letters, digits, '.', '_', ':' and '-', at most 64 characters, no spaces", f.id)
+			return v.Errf(field, "%q: an identifier is letters, digits, '.', '_', ':' and '-', at most 64 characters, no spaces", f.id)
 		}
 		// The archives service and an archival profile may serve every establishment; the
 		// identifiers that say whose dossiers these are may not.
@@ -218,7 +218,7 @@ func (v *validator) seda(cl *claims, at string, r *rawSEDA, e *Establishment, me
 func (v *validator) vitam(cl *claims, at string, r *rawVITAM, e *Establishment, me func(string, string, string) owner) error {
 	if r.Tenant != nil {
 		if *r.Tenant < 0 {
-			return v.errf(at+".tenant", "%d: want VITAM's tenant number (0 or more)", *r.Tenant)
+			return v.Errf(at+".tenant", "%d: want VITAM's tenant number (0 or more)", *r.Tenant)
 		}
 		e.VITAM.Tenant, e.VITAM.HasTenant = *r.Tenant, true
 	}
@@ -236,7 +236,7 @@ func (v *validator) vitam(cl *claims, at string, r *rawVITAM, e *Establishment, 
 		field := at + "." + f.field
 		if g := strings.TrimSpace(f.given); g != "" {
 			if !identifier.MatchString(g) || len(g) > 64 {
-				return v.errf(field, "%q: an identifier is letters, digits, '.', '_', ':' and '-', at most 64 characters, no spaces", g)
+				return v.Errf(field, "%q: an identifier is letters, digits, '.', '_', ':' and '-', at most 64 characters, no spaces", g)
 			}
 			*f.to = g
 		}
@@ -265,23 +265,23 @@ func (v *validator) targets(cl *claims, at string, raw map[string]string, e *Est
 		field := at + "." + k
 		u := strings.TrimSpace(raw[k])
 		if k != "intermediate" && k != "final" {
-			return nil, v.errf(field, "unknown tier %q: want intermediate or final", k)
+			return nil, v.Errf(field, "unknown tier %q: want intermediate or final", k)
 		}
 		if u == "" {
-			return nil, v.errf(field, "empty: want a target URL, or leave the tier out")
+			return nil, v.Errf(field, "empty: want a target URL, or leave the tier out")
 		}
 		if err := targets.Check(u); err != nil {
-			return nil, v.errf(field, "%v", err)
+			return nil, v.Errf(field, "%v", err)
 		}
 		key, resolved, err := v.targetPlace(u)
 		if err != nil {
-			return nil, v.errf(field, "%v", err)
+			return nil, v.Errf(field, "%v", err)
 		}
 		out[k] = resolved
 		if key == "" { // VITAM
 			c, _ := vitam.ParseURL(u) // checked above
 			if e.VITAM.HasTenant && c.Tenant != e.VITAM.Tenant {
-				return nil, v.errf(field, "tenant=%d is not the establishment's VITAM tenant (vitam.tenant: %d)", c.Tenant, e.VITAM.Tenant)
+				return nil, v.Errf(field, "tenant=%d is not the establishment's VITAM tenant (vitam.tenant: %d)", c.Tenant, e.VITAM.Tenant)
 			}
 			continue
 		}
@@ -301,7 +301,7 @@ func (v *validator) targetPlace(raw string) (key, resolved string, err error) {
 		if err != nil {
 			return "", "", err
 		}
-		root := v.abs(c.Root)
+		root := v.Abs(c.Root)
 		resolved = "dir://" + root
 		if u, err := url.Parse(raw); err == nil && u.RawQuery != "" {
 			resolved += "?" + u.RawQuery
@@ -338,7 +338,7 @@ func (v *validator) claimPlace(cl *claims, key string, o owner) error {
 		default:
 			continue
 		}
-		return v.errf(o.field, "%s (%s, line %d): establishments share no folder, file or target", how, p.field, v.line(p.field))
+		return v.Errf(o.field, "%s (%s, line %d): establishments share no folder, file or target", how, p.field, v.Line(p.field))
 	}
 	cl.places = append(cl.places, place{key: key, owner: o})
 	return nil
@@ -347,8 +347,8 @@ func (v *validator) claimPlace(cl *claims, key string, o owner) error {
 // claimID refuses an agency or contract identifier another establishment uses.
 func (v *validator) claimID(cl *claims, id string, o owner) error {
 	if p, ok := cl.ids[id]; ok && p.est != o.est {
-		return v.errf(o.field, "%s is already establishment %s's %s (%s, line %d): each establishment's SIPs and contracts name its own identifiers",
-			id, p.id, p.what, p.field, v.line(p.field))
+		return v.Errf(o.field, "%s is already establishment %s's %s (%s, line %d): each establishment's SIPs and contracts name its own identifiers",
+			id, p.id, p.what, p.field, v.Line(p.field))
 	}
 	if _, ok := cl.ids[id]; !ok {
 		cl.ids[id] = o
@@ -363,9 +363,9 @@ func (v *validator) claimKey(cl *claims, key string, o owner, sameToo bool, why 
 		whose := "establishment " + p.id + "'s"
 		if p.est == o.est {
 			whose = "already this establishment's"
-			return v.errf(o.field, "%s is %s %s (%s, line %d)", o.shown, whose, p.what, p.field, v.line(p.field))
+			return v.Errf(o.field, "%s is %s %s (%s, line %d)", o.shown, whose, p.what, p.field, v.Line(p.field))
 		}
-		return v.errf(o.field, "%s is also %s %s (%s, line %d): %s", o.shown, whose, p.what, p.field, v.line(p.field), why)
+		return v.Errf(o.field, "%s is also %s %s (%s, line %d): %s", o.shown, whose, p.what, p.field, v.Line(p.field), why)
 	}
 	if _, ok := cl.keys[key]; !ok {
 		cl.keys[key] = o
@@ -379,7 +379,7 @@ func (v *validator) clients(cl *claims, at string, raws []rawClient, e *Establis
 		field := fmt.Sprintf("%s[%d]", at, i)
 		id := strings.TrimSpace(r.ClientID)
 		if (id == "") == (r.Certificate == nil) {
-			return v.errf(field, "want exactly one of client_id (an OIDC / OAuth2 client) or certificate (an mTLS client certificate: subject_cn or sha256)")
+			return v.Errf(field, "want exactly one of client_id (an OIDC / OAuth2 client) or certificate (an mTLS client certificate: subject_cn or sha256)")
 		}
 		var k APIClient
 		var key string
@@ -390,7 +390,7 @@ func (v *validator) clients(cl *claims, at string, raws []rawClient, e *Establis
 			cn, fp := strings.TrimSpace(r.Certificate.SubjectCN), strings.TrimSpace(r.Certificate.SHA256)
 			field += ".certificate"
 			if (cn == "") == (fp == "") {
-				return v.errf(field, "want exactly one of subject_cn (the certificate's subject common name) or sha256 (its fingerprint)")
+				return v.Errf(field, "want exactly one of subject_cn (the certificate's subject common name) or sha256 (its fingerprint)")
 			}
 			if cn != "" {
 				k.SubjectCN, key, field = cn, "cn:"+cn, field+".subject_cn"
@@ -398,7 +398,7 @@ func (v *validator) clients(cl *claims, at string, raws []rawClient, e *Establis
 			}
 			norm := strings.ToLower(strings.NewReplacer(":", "", " ", "").Replace(fp))
 			if !fingerprint.MatchString(norm) {
-				return v.errf(field+".sha256", "%q: want the certificate's SHA-256 fingerprint, 64 hexadecimal digits (colons allowed)", fp)
+				return v.Errf(field+".sha256", "%q: want the certificate's SHA-256 fingerprint, 64 hexadecimal digits (colons allowed)", fp)
 			}
 			k.SHA256, key, field = norm, "sha256:"+norm, field+".sha256"
 		}
@@ -415,7 +415,7 @@ func (v *validator) jobs(cl *claims, c *Config, at string, raws nightly.RawJobs,
 	if len(raws) == 0 {
 		return nil
 	}
-	jobs, err := nightly.ParseJobs(nightly.JobsAt{Path: v.path, File: v.file, Field: at, Timezone: c.Timezone,
+	jobs, err := nightly.ParseJobs(nightly.JobsAt{Path: v.Path, File: v.File, Field: at, Timezone: c.Timezone,
 		Defaults: e.jobDefaults}, raws)
 	if err != nil {
 		return err
@@ -425,7 +425,7 @@ func (v *validator) jobs(cl *claims, c *Config, at string, raws nightly.RawJobs,
 		o := &j.Options
 		ref := e.profileFor(o.Profile)
 		if ref == nil {
-			return v.errf(jat+".profile", "%q is not a profile of establishment %s (its profiles: %s)", o.Profile, e.ID, strings.Join(e.Profiles(), ", "))
+			return v.Errf(jat+".profile", "%q is not a profile of establishment %s (its profiles: %s)", o.Profile, e.ID, strings.Join(e.Profiles(), ", "))
 		}
 		o.Profile = ref.ref
 		// The job's targets, files and folders are the establishment's: none may be another's.

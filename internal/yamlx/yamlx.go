@@ -5,6 +5,7 @@ package yamlx
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
@@ -174,4 +175,53 @@ func Decode(path string, b []byte, kind, want string, raw any) (*ast.File, error
 		return nil, Error(path, f.Docs[0].Body, err)
 	}
 	return f, nil
+}
+
+// Fields places the fields of a decoded configuration file at their lines, and its relative
+// paths at its folder: what every checker of a versement file needs after Decode.
+type Fields struct {
+	Path string    // the file, as errors name it
+	File *ast.File // Decode's result
+}
+
+// Errf is an error at the field whose YAML path is field (e.g. "jobs[0].cron"), or at its
+// nearest written parent when the field itself is absent: "file:line: field: message".
+func (fs Fields) Errf(field, format string, args ...any) error {
+	return fmt.Errorf("%s:%d: %s: %s", fs.Path, fs.Line(field), field, fmt.Sprintf(format, args...))
+}
+
+// Line is the line of field, or of its nearest written parent (1 when none is written).
+func (fs Fields) Line(field string) int {
+	for f := field; f != ""; f = parentField(f) {
+		p, err := yaml.PathString("$." + f)
+		if err != nil {
+			continue
+		}
+		if n, err := p.FilterFile(fs.File); err == nil && n != nil {
+			if tk := n.GetToken(); tk != nil && tk.Position != nil {
+				return tk.Position.Line
+			}
+			return 1
+		}
+	}
+	return 1
+}
+
+func parentField(f string) string {
+	i := strings.LastIndexAny(f, ".[")
+	if i <= 0 {
+		return ""
+	}
+	return f[:i]
+}
+
+// Abs resolves p from the file's folder: the file means the same wherever the service starts.
+func (fs Fields) Abs(p string) string {
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(filepath.Dir(fs.Path), p)
+	}
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return filepath.Clean(p)
 }
