@@ -31,45 +31,88 @@ func (s *Service) openSource(ctx context.Context, rec *record) (*unitsSource, er
 	if err != nil {
 		return nil, err
 	}
+	// Each key is decoded once, not at every comparison of the sort.
 	ints := rec.KeyKind == "int"
-	keyOf := func(e unitEntry) (int64, string) {
+	type keyed struct {
+		n int64
+		s string
+		e unitEntry
+	}
+	ks := make([]keyed, len(idx))
+	for i, e := range idx {
 		var k string
 		_ = json.Unmarshal(e.Key, &k)
+		ks[i].e = e
 		if ints {
-			n, _ := strconv.ParseInt(k, 10, 64)
-			return n, ""
+			ks[i].n, _ = strconv.ParseInt(k, 10, 64)
+		} else {
+			ks[i].s = strings.TrimPrefix(k, "s:")
 		}
-		return 0, strings.TrimPrefix(k, "s:")
 	}
-	slices.SortFunc(idx, func(a, b unitEntry) int {
-		an, as := keyOf(a)
-		bn, bs := keyOf(b)
+	slices.SortFunc(ks, func(a, b keyed) int {
 		if ints {
-			return cmpInt(an, bn)
+			return cmpInt(a.n, b.n)
 		}
-		return strings.Compare(as, bs) // bytewise, as SQL's binary collation orders text keys
+		return strings.Compare(a.s, b.s) // bytewise, as SQL's binary collation orders text keys
 	})
+	for i := range ks {
+		idx[i] = ks[i].e
+	}
 	src := &unitsSource{s: s, id: rec.ID, entries: idx}
 	// Describe: each table's columns and kinds as the first document that has the table says.
-	seen := map[string]bool{}
-	for d, err := range src.Dossiers(ctx, extract.Spec{}) {
-		if err != nil {
-			return nil, err
-		}
-		for _, t := range d.Tables {
-			if t.Absent || seen[strings.ToUpper(t.Table)] {
-				continue
+	// The index names each document's tables, so only documents that may bring a table not yet
+	// described are read, each once: an optional table a document marks absent is looked for in
+	// the next ones.
+	described := map[string]bool{}
+	for rest := idx; ; {
+		var docs []unitEntry
+		want := map[string]bool{}
+		for _, e := range rest {
+			for _, t := range e.Tables {
+				if u := strings.ToUpper(t); !described[u] && !want[u] {
+					want[u] = true
+					docs = append(docs, e)
+					break
+				}
 			}
-			seen[strings.ToUpper(t.Table)] = true
-			cols := slices.Clone(t.Columns)
-			for i := range cols {
-				cols[i].DBType = string(cols[i].Kind) // a deposit has no database type
-				cols[i].Nullable = true
-			}
-			src.tables = append(src.tables, extract.TableInfo{Name: t.Table, Columns: cols})
 		}
+		if len(docs) == 0 {
+			break
+		}
+		for d, err := range (&unitsSource{s: s, id: rec.ID, entries: docs}).Dossiers(ctx, extract.Spec{}) {
+			if err != nil {
+				return nil, err
+			}
+			for _, t := range d.Tables {
+				if u := strings.ToUpper(t.Table); !t.Absent && !described[u] {
+					described[u] = true
+					cols := slices.Clone(t.Columns)
+					for i := range cols {
+						cols[i].DBType = string(cols[i].Kind) // a deposit has no database type
+						cols[i].Nullable = true
+					}
+					src.tables = append(src.tables, extract.TableInfo{Name: t.Table, Columns: cols})
+				}
+			}
+		}
+		rest = dropEntries(rest, docs)
 	}
 	return src, nil
+}
+
+// dropEntries is idx without the entries of docs (by offset).
+func dropEntries(idx, docs []unitEntry) []unitEntry {
+	gone := map[int64]bool{}
+	for _, d := range docs {
+		gone[d.Off] = true
+	}
+	var out []unitEntry
+	for _, e := range idx {
+		if !gone[e.Off] {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 func cmpInt(a, b int64) int {
