@@ -53,6 +53,35 @@ func openServeAPI(c *cli.Context) (*serveAPI, error) {
 	if err != nil {
 		return nil, err
 	}
+	// How applications authenticate is checked first: a misconfigured server creates nothing.
+	clients := map[string]string{}
+	for _, e := range pf.Establishments() {
+		for _, cl := range e.APIClients {
+			if cl.ClientID != "" {
+				clients[cl.ClientID] = e.ID
+			}
+		}
+	}
+	cfg := &server.APIConfig{Establishments: map[string]server.Deposits{}}
+	if cfg.Tokens, err = server.APITokensFromEnv(os.Getenv, clients); err != nil {
+		return nil, err
+	}
+	if cfg.MTLS, err = server.APIMTLSFromEnv(os.Getenv, nil); err != nil {
+		return nil, err
+	}
+	if cfg.MTLS != nil {
+		// The platform names a certificate by its fingerprint or its subject CN.
+		cfg.MTLS.CertificateEstablishment = func(cert *x509.Certificate) (string, bool) {
+			if e, ok := pf.ByCertificate(cert); ok {
+				return e.ID, true
+			}
+			return "", false
+		}
+	}
+	if cfg.Tokens == nil && cfg.MTLS == nil {
+		return nil, fmt.Errorf("--api: no way for an application to authenticate: set %s and %s (OAuth2 client-credentials tokens), or %s (client certificates, with --cert and --key)",
+			server.EnvAPIIssuer, server.EnvAPIAudience, server.EnvAPIClientCAFile)
+	}
 	a := &serveAPI{pf: pf}
 	var enqueue func(ctx context.Context, est, tx string) error
 	if c.IsSet("queue") {
@@ -78,42 +107,11 @@ func openServeAPI(c *cli.Context) (*serveAPI, error) {
 		a.Close()
 		return nil, fmt.Errorf("no establishment's deposits could be opened: %w", errors.Join(slices.Collect(maps.Values(failed))...))
 	}
-	clients := map[string]string{}
-	for _, e := range pf.Establishments() {
-		for _, cl := range e.APIClients {
-			if cl.ClientID != "" {
-				clients[cl.ClientID] = e.ID
-			}
-		}
-	}
-	cfg := &server.APIConfig{Establishments: map[string]server.Deposits{}}
 	for id, s := range a.services {
 		cfg.Establishments[id] = s
 	}
 	for id, err := range failed {
 		cfg.Establishments[id] = unavailableDeposits{err}
-	}
-	if cfg.Tokens, err = server.APITokensFromEnv(os.Getenv, clients); err != nil {
-		a.Close()
-		return nil, err
-	}
-	if cfg.MTLS, err = server.APIMTLSFromEnv(os.Getenv, nil); err != nil {
-		a.Close()
-		return nil, err
-	}
-	if cfg.MTLS != nil {
-		// The platform names a certificate by its fingerprint or its subject CN.
-		cfg.MTLS.CertificateEstablishment = func(cert *x509.Certificate) (string, bool) {
-			if e, ok := pf.ByCertificate(cert); ok {
-				return e.ID, true
-			}
-			return "", false
-		}
-	}
-	if cfg.Tokens == nil && cfg.MTLS == nil {
-		a.Close()
-		return nil, fmt.Errorf("--api: no way for an application to authenticate: set %s and %s (OAuth2 client-credentials tokens), or %s (client certificates, with --cert and --key)",
-			server.EnvAPIIssuer, server.EnvAPIAudience, server.EnvAPIClientCAFile)
 	}
 	a.cfg = cfg
 	return a, nil

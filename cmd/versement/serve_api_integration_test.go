@@ -546,3 +546,22 @@ func b64OfHex(t *testing.T, h string) string {
 	}
 	return base64.StdEncoding.EncodeToString(b)
 }
+
+// serve --api with no way for an application to authenticate refuses to start, saying what to
+// set, and creates nothing in the establishments' state.
+func TestServeAPIRefusesWithoutAuthentication(t *testing.T) {
+	p := newAPIPlatform(t)
+	t.Setenv("VERSEMENT_API_ISSUER", "")
+	t.Setenv("VERSEMENT_API_CLIENT_CA_FILE", "")
+	out, code := run(t, "serve", "--api", "--platform", p.file, "--addr", p.addr)
+	want := "serve: --api: no way for an application to authenticate: set VERSEMENT_API_ISSUER and VERSEMENT_API_AUDIENCE (OAuth2 client-credentials tokens), or VERSEMENT_API_CLIENT_CA_FILE (client certificates, with --cert and --key)"
+	if code != exitError || !strings.Contains(out, want) {
+		t.Fatalf("exit %d:\n%s\nwant %s", code, out, want)
+	}
+	if _, err := os.Stat(filepath.Join(p.root, "state", "univ-a", "deposits")); !os.IsNotExist(err) {
+		t.Errorf("a server that did not start made univ-a's deposits folder (%v)", err)
+	}
+	if out, code := run(t, "serve", "--api", "--addr", p.addr); code != exitError || !strings.Contains(out, "--api needs --platform") {
+		t.Errorf("--api without --platform: exit %d\n%s", code, out)
+	}
+}
