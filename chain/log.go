@@ -185,29 +185,34 @@ func Reopen[E any](ctx context.Context, path string, fm *Format[E], seen Head, s
 }
 
 // endsWith reports whether the line that ends at offset size is entry seen, whole and unaltered.
+// It reads back from size by growing windows (4 KiB first: entries are a few hundred bytes), up
+// to MaxLine, the longest line an entry may be.
 func endsWith[E any](f *os.File, fm *Format[E], seen Head, size int64) bool {
-	n := int64(MaxLine) + 1
-	if size < n {
-		n = size
-	}
-	if n < 2 {
+	if size < 2 {
 		return false
 	}
-	b := make([]byte, n)
-	if _, err := f.ReadAt(b, size-n); err != nil || b[n-1] != '\n' {
-		return false
+	for n := int64(4 << 10); ; n *= 4 {
+		n = min(n, size, int64(MaxLine)+1)
+		b := make([]byte, n)
+		if _, err := f.ReadAt(b, size-n); err != nil || b[n-1] != '\n' {
+			return false
+		}
+		start := bytes.LastIndexByte(b[:n-1], '\n')
+		if start < 0 && n < size && n <= int64(MaxLine) {
+			continue // the line starts before this window
+		}
+		body := b[start+1 : n-1]
+		recorded, computed, ok := lineHash(body)
+		if !ok || recorded != computed || recorded != seen.Hash {
+			return false
+		}
+		var e E
+		if json.Unmarshal(body, &e) != nil {
+			return false
+		}
+		lk := fm.Link(&e)
+		return lk.Seq == seen.Entries && lk.Hash == seen.Hash
 	}
-	body := b[bytes.LastIndexByte(b[:n-1], '\n')+1 : n-1]
-	recorded, computed, ok := lineHash(body)
-	if !ok || recorded != computed || recorded != seen.Hash {
-		return false
-	}
-	var e E
-	if json.Unmarshal(body, &e) != nil {
-		return false
-	}
-	lk := fm.Link(&e)
-	return lk.Seq == seen.Entries && lk.Hash == seen.Hash
 }
 
 // End is where the file ends: its head and length, for Reopen.

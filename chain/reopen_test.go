@@ -109,3 +109,19 @@ func TestReopenOfAShortenedFileReadsItWhole(t *testing.T) {
 		t.Fatal("Reopen of a file cut in half")
 	}
 }
+
+// An entry longer than the first window Reopen reads back is still recognised.
+func TestReopenAfterALongEntry(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "notes.jsonl")
+	seen, size := appendNotes(t, p, "a", strings.Repeat("x", 20<<10))
+	appendNotes(t, p, "b")
+	var read []string
+	l, err := chain.Reopen(context.Background(), p, notes, seen, size, func(n note) { read = append(read, n.Text) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if strings.Join(read, ",") != "b" {
+		t.Fatalf("read %v: want only b (the 20 KiB entry was not recognised, so the file was read whole)", read)
+	}
+}
